@@ -1,0 +1,140 @@
+#include "methods.h"
+
+#include <string.h>
+
+/*
+ * Keep each entry's text exact: it is what proto/README.md shows.
+ * Bump IPC_PROTO_VERSION (common/ipc.h) when a change is incompatible.
+ */
+const struct proto_method proto_methods[] = {
+	/* every daemon */
+	{ "*", "status.get", PROTO_CALL,
+	  "Name, version, pid, uptime and counters of the daemon.",
+	  "{}",
+	  "{daemon, version, pid, uptime_s, proto, counters: {...}, ...}",
+	  "" },
+	{ "*", "events.subscribe", PROTO_CALL,
+	  "Receive the daemon's notifications on this connection.",
+	  "{events?: [name, ...]} (absent or empty: all)",
+	  "true",
+	  "" },
+
+	/* stund */
+	{ "stund", "stun.discover", PROTO_CALL,
+	  "Public (server-reflexive) endpoint, from the cache unless refresh "
+	  "is set. With a UDP socket passed over SCM_RIGHTS (socket: true), "
+	  "the STUN transactions run through that socket and the answer is "
+	  "its own mapping; the passing process forwards STUN datagrams it "
+	  "reads back with stun.input.",
+	  "{refresh?: bool, family?: 4|6, socket?: bool, timeout_ms?: int}",
+	  "{public: \"IP:PORT\", local: \"IP:PORT\", server, rtt_ms, age_s, "
+	  "servers: [{server, address?, ok, rtt_ms?, mapped?, error?}]}",
+	  "unavailable (no server answered: message names each one), "
+	  "bad_params (socket: true without a descriptor)" },
+	{ "stund", "stun.input", PROTO_INPUT,
+	  "A STUN datagram that arrived on a socket passed with stun.discover.",
+	  "{data: bin, from: \"IP:PORT\"}",
+	  "-",
+	  "" },
+	{ "stund", "nat.get", PROTO_CALL,
+	  "NAT behaviour (RFC 5780 mapping and filtering, classic name), "
+	  "from the cache unless refresh is set.",
+	  "{refresh?: bool}",
+	  "{behind_nat, mapping, filtering, classic, method, public, local, "
+	  "explanation, servers: [...], age_s}",
+	  "unavailable" },
+	{ "stund", "stun.servers", PROTO_CALL,
+	  "Configured STUN servers and what each last answered.",
+	  "{}",
+	  "[{server, address?, ok, rtt_ms?, mapped?, error?, other_address?}]",
+	  "" },
+	{ "stund", "nat.changed", PROTO_EVENT,
+	  "The public endpoint or the NAT type changed.",
+	  "{public, previous?, mapping?, filtering?, classic?}",
+	  "-",
+	  "" },
+
+	/* relayd */
+	{ "relayd", "session.list", PROTO_CALL,
+	  "Sessions with their clients and byte counts.",
+	  "{}",
+	  "[{session, clients: [{id, address, since_s, rx_bytes, tx_bytes}], "
+	  "rx_bytes, tx_bytes}]",
+	  "" },
+	{ "relayd", "session.kick", PROTO_CALL,
+	  "Disconnect every client of a session (close code 1008).",
+	  "{session}",
+	  "{kicked: n}",
+	  "not_found" },
+
+	/* punchd */
+	{ "punchd", "peer.list", PROTO_CALL,
+	  "Peers with state, path, RTT, loss, jitter and last seen.",
+	  "{}",
+	  "[{id, name?, state, path?, endpoint?, rtt_ms?, rtt_min_ms?, "
+	  "loss?, jitter_ms?, last_seen_s?}]",
+	  "" },
+	{ "punchd", "peer.get", PROTO_CALL,
+	  "One peer, with its candidates and counters.",
+	  "{peer}",
+	  "{id, state, path, candidates: [...], ...}",
+	  "not_found" },
+	{ "punchd", "peer.punch", PROTO_CALL,
+	  "Punch a direct path to a peer at an endpoint or candidate list.",
+	  "{peer, endpoint?: \"HOST:PORT\", candidates?: [\"HOST:PORT\", ...], "
+	  "timeout_ms?}",
+	  "{peer, state, path, endpoint, elapsed_ms}",
+	  "timeout, not_found" },
+	{ "punchd", "peer.ping", PROTO_CALL,
+	  "Round trip to a peer over its current path.",
+	  "{peer, count?: int}",
+	  "{peer, path, rtt_ms: [..], lost}",
+	  "not_found, timeout" },
+	{ "punchd", "peer.send", PROTO_CALL,
+	  "Send one datagram to a peer over whichever path is up.",
+	  "{peer, data: bin}",
+	  "{path, bytes}",
+	  "not_found, unavailable (no path), too_big (over the path MTU)" },
+	{ "punchd", "peer.remove", PROTO_CALL,
+	  "Forget a peer.",
+	  "{peer}",
+	  "true",
+	  "not_found" },
+	{ "punchd", "peer.up", PROTO_EVENT,
+	  "A peer became reachable.",
+	  "{peer, path, endpoint}",
+	  "-",
+	  "" },
+	{ "punchd", "peer.path", PROTO_EVENT,
+	  "A peer's path changed (direct <-> relayed, new endpoint).",
+	  "{peer, path, endpoint, previous}",
+	  "-",
+	  "" },
+	{ "punchd", "peer.down", PROTO_EVENT,
+	  "A peer stopped answering.",
+	  "{peer, reason}",
+	  "-",
+	  "" },
+	{ "punchd", "peer.data", PROTO_EVENT,
+	  "A datagram from a peer for local applications.",
+	  "{peer, data: bin, path}",
+	  "-",
+	  "" },
+};
+
+const size_t proto_nmethods = sizeof(proto_methods) / sizeof(proto_methods[0]);
+
+const struct proto_method *
+proto_method_find(const char *daemon, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < proto_nmethods; i++) {
+		if (strcmp(proto_methods[i].name, name) != 0)
+			continue;
+		if (!strcmp(proto_methods[i].daemon, "*") ||
+		    !strcmp(proto_methods[i].daemon, daemon))
+			return &proto_methods[i];
+	}
+	return NULL;
+}

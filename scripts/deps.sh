@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs every Debian package that the build, the tests and the benchmarks need.
+# Safe to run again; needs root (or sudo).
+set -eu
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends \
+	build-essential pkg-config ca-certificates \
+	libev-dev libwslay-dev libmsgpack-dev libbsd-dev check \
+	libsodium-dev libssl-dev libinih-dev libjansson-dev libqrencode-dev libsystemd-dev \
+	coturn nftables iproute2 conntrack iperf3 curl openssl procps psmisc
+# node (for the WebSocket interop test with the npm "ws" package): the image may carry its own
+# node; install Debian's only when there is none.
+command -v node >/dev/null 2>&1 || $SUDO apt-get install -y -q --no-install-recommends nodejs npm

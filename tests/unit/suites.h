@@ -1,0 +1,33 @@
+/*
+ * Every unit-test module defines one `Suite *<module>_suite(void)`. They are
+ * declared weak here so a module can be added without touching the runner
+ * list twice; runner.c runs every one that is linked in.
+ */
+#ifndef TESTS_UNIT_SUITES_H
+#define TESTS_UNIT_SUITES_H
+
+#include <check.h>
+
+#define UNIT_SUITES(X)		\
+	X(config)		\
+	X(methods)		\
+	X(mpack)		\
+	X(ipc)			\
+	X(stun)			\
+	X(netaddr)		\
+	X(natbehav)		\
+	X(packet)		\
+	X(http)			\
+	X(wsframe)		\
+	X(token)		\
+	X(session)		\
+	X(relaymsg)		\
+	X(invite)		\
+	X(punch)		\
+	X(keepalive)
+
+#define UNIT_DECLARE(name) Suite *name##_suite(void) __attribute__((weak));
+UNIT_SUITES(UNIT_DECLARE)
+#undef UNIT_DECLARE
+
+#endif
