@@ -19,9 +19,9 @@ CHECK_CFLAGS	:= $(shell pkg-config --cflags check)
 CHECK_LIBS	:= $(shell pkg-config --libs check)
 
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -I. $(PKG_CFLAGS)
+CFLAGS	+= -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -I. $(PKG_CFLAGS)
 DEPFLAGS = -MMD -MP
-LDLIBS	+= $(PKG_LIBS)
+LDLIBS	+= $(PKG_LIBS) -pthread
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 CFLAGS	+= $(SANFLAGS)
@@ -33,18 +33,50 @@ endif
 COMMON_SRCS := \
 	common/log.c \
 	common/config.c \
-	common/paths.c
+	common/paths.c \
+	common/daemon.c \
+	common/netaddr.c \
+	common/relay_client.c
 
 PROTO_SRCS := \
-	proto/methods.c
+	proto/methods.c \
+	proto/packet.c \
+	proto/token.c \
+	proto/relaymsg.c
 
-STUND_SRCS :=
+STUND_SRCS_LATER := \
+	stund/stund.c \
+	stund/stund_config.c \
+	stund/control.c \
+	stund/probe.c \
+	stund/resolve.c \
+	stund/discover.c \
+	stund/natbehav.c \
+	stund/natbehav_classify.c \
+	stund/server.c
 
-RELAYD_SRCS :=
+# stund files the unit tests link (no IPC, no main)
+STUND_LOGIC_SRCS :=
+
+# relayd/control.c joins once common/ipc.c and common/mpack.c are linked
+RELAYD_SRCS := \
+	relayd/relayd.c \
+	relayd/relayd_config.c \
+	relayd/server.c \
+	relayd/http.c \
+	relayd/ws.c \
+	relayd/session.c \
+	relayd/iplimit.c \
+	relayd/tls.c \
+	relayd/metrics.c
 
 PUNCHD_SRCS :=
 
-MESHCTL_SRCS :=
+MESHCTL_SRCS_LATER := \
+	meshctl/meshctl.c \
+	meshctl/util.c \
+	meshctl/cmd_status.c \
+	meshctl/cmd_network.c
 
 UNIT_SRCS := tests/unit/runner.c $(wildcard tests/unit/check_*.c)
 TOOL_SRCS := $(wildcard tests/tools/*.c)
@@ -96,8 +128,9 @@ $(BUILD)/bin/meshctl: $(call obj,$(MESHCTL_SRCS)) $(LIBATMO)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests link the daemons' logic files directly (no main()).
-UNIT_LINK := $(filter-out $(call obj,stund/stund.c relayd/relayd.c punchd/punchd.c),\
-	$(call obj,$(STUND_SRCS) $(RELAYD_SRCS) $(PUNCHD_SRCS)))
+UNIT_LINK := $(call obj,$(STUND_LOGIC_SRCS)) \
+	$(filter-out $(call obj,relayd/relayd.c punchd/punchd.c),\
+	$(call obj,$(RELAYD_SRCS) $(PUNCHD_SRCS)))
 
 $(UNIT): $(call obj,$(UNIT_SRCS)) $(UNIT_LINK) $(LIBATMO)
 	@mkdir -p $(@D)

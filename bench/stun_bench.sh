@@ -1,0 +1,171 @@
+#!/bin/sh
+# STUN Binding responses per second on one core: stund vs coturn, same load
+# generator (bench/stun_load.c), same run. Also the reference: stun_load's own
+# minimal responder (-S), the ceiling this machine can measure (on loopback
+# the generator's core also does the server-bound softirq work, so no server
+# can go faster than the generator can drive the reference).
+#
+# Every server is pinned to SERVER_CPU, the generator to LOAD_CPU (taskset).
+# coturn runs with its default net engine (a UDP thread per CPU, all of them
+# on the one core by the pinning) and, if COTURN_THREADS is set, with
+# -m COTURN_THREADS. Rounds alternate the servers so that noise from other
+# work on the machine hits each of them alike; the median of the rounds is
+# reported.
+#
+#   BUILD=build sh bench/stun_bench.sh
+#   knobs: ROUNDS (3) DURATION (3 s) SOCKETS (4) INFLIGHT (64)
+#          SERVER_CPU (0) LOAD_CPU (1) COTURN_THREADS (unset)
+#
+# Prints one line per measurement, then a summary ending in
+# "ratio stund/coturn X.XX" (or a note that stund is not built).
+set -u
+BUILD=${BUILD:-build}
+TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
+cd "$TOP" || exit 1
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-3}
+SOCKETS=${SOCKETS:-4}
+INFLIGHT=${INFLIGHT:-64}
+SERVER_CPU=${SERVER_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+LOAD=$TOP/$BUILD/bench/stun_load
+STUND=$TOP/$BUILD/bin/stund
+
+[ -x "$LOAD" ] || { echo "stun_bench: $LOAD not built (make bench)"; exit 1; }
+command -v turnserver >/dev/null 2>&1 ||
+	{ echo "stun_bench: turnserver missing (coturn; scripts/deps.sh)"; exit 1; }
+PIN_S= PIN_L=
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
+	PIN_S="taskset -c $SERVER_CPU" PIN_L="taskset -c $LOAD_CPU"
+else
+	echo "stun_bench: fewer than 2 CPUs or no taskset: running unpinned (figures not comparable)"
+fi
+
+T=$(mktemp -d /tmp/stun-bench.XXXXXX)
+PIDS=
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	sleep 0.2
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {	# two consecutive free UDP ports, the first is printed
+	p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 ))
+	while ss -Hlnu "sport = :$p" | grep -q . ||
+	    ss -Hlnu "sport = :$((p + 1))" | grep -q .; do
+		p=$((p + 2))
+	done
+	echo "$p"
+}
+bound() { ss -Hlnu "sport = :$1" | grep -q "$2"; }
+wait_bound() {	# port addr: 5 s at most
+	i=0
+	until bound "$1" "$2"; do
+		i=$((i + 1)); [ $i -gt 50 ] && return 1; sleep 0.1
+	done
+}
+cputicks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# measure NAME PID PORT: one run of the generator; appends "rate us/resp"
+# to $T/NAME.txt and prints a line
+measure() {
+	c0=$(cputicks "$2")
+	out=$($PIN_L "$LOAD" -s "127.0.0.1:$3" -d "$DURATION" -w 0.5 \
+	    -c "$SOCKETS" -n "$INFLIGHT" 2>&1)
+	c1=$(cputicks "$2")
+	rate=$(echo "$out" | sed -n 's/^responses\/s \([0-9]*\)$/\1/p')
+	detail=$(echo "$out" | sed -n 's/^sent /sent /p')
+	if [ -z "$rate" ] || [ "$rate" -eq 0 ]; then
+		echo "  $1: no answers ($out)"
+		return 1
+	fi
+	# server CPU (all threads, user+sys, clock ticks) per response, over
+	# warm-up + measurement: microseconds, a cost figure that the
+	# generator's own limit does not cap
+	hz=$(getconf CLK_TCK)
+	us=$(awk -v t=$((c1 - c0)) -v hz="$hz" -v r="$rate" -v d="$DURATION" \
+	    'BEGIN { printf "%.2f", t / hz * 1e6 / (r * (d + 0.5)) }')
+	echo "$rate $us" >>"$T/$1.txt"
+	printf '  %-9s %8s responses/s  server %s us CPU/response  (%s)\n' \
+	    "$1" "$rate" "$us" "$detail"
+}
+
+median() {	# column of $T/NAME.txt
+	[ -s "$T/$1.txt" ] || { echo 0; return; }
+	awk -v c="$2" '{print $c}' "$T/$1.txt" | sort -g |
+	    awk '{v[NR] = $1} END { print v[int((NR + 1) / 2)] }'
+}
+
+echo "STUN server benchmark: $ROUNDS rounds x ${DURATION}s, $SOCKETS sockets x $INFLIGHT in flight,"
+echo "servers on CPU $SERVER_CPU, generator on CPU $LOAD_CPU ($(nproc) CPUs, $(uname -r))"
+
+# reference responder
+RP=$(free_port)
+$PIN_S "$LOAD" -S "127.0.0.1:$RP" >"$T/ref.log" 2>&1 &
+REF=$!; PIDS="$PIDS $REF"
+
+# coturn
+CP=$(free_port)
+[ "$CP" = "$RP" ] && CP=$((CP + 2))
+mopt=
+[ -n "${COTURN_THREADS:-}" ] && mopt="-m $COTURN_THREADS"
+$PIN_S turnserver --stun-only -n --no-cli --no-tls --no-dtls $mopt \
+    --log-file="$T/turnserver.log" --simple-log --pidfile="$T/turnserver.pid" \
+    --userdb="$T/turndb" --listening-ip=127.0.0.1 --listening-port="$CP" \
+    >"$T/turnserver.out" 2>&1 &
+COT=$!; PIDS="$PIDS $COT"
+wait_bound "$CP" 127.0.0.1 || { echo "stun_bench: turnserver did not start"; cat "$T"/turnserver*; exit 1; }
+echo "coturn: turnserver $(turnserver --version 2>/dev/null | head -n 1), $(ls /proc/$COT/task | wc -l) threads, pid $COT"
+
+# stund, if built
+SP=
+if [ -x "$STUND" ]; then
+	SP=$(free_port)
+	while [ "$SP" = "$CP" ] || [ "$SP" = "$RP" ]; do SP=$((SP + 2)); done
+	mkdir -p "$T/stund"
+	RUNTIME_DIRECTORY="$T/stund" $PIN_S "$STUND" -q \
+	    -o stund.server=yes -o stund.servers=none \
+	    -o "stund.listen=127.0.0.1:$SP" \
+	    -o stund.alt_ip=127.0.0.2 -o "stund.alt_port=$((SP + 1))" \
+	    >"$T/stund.log" 2>&1 &
+	STP=$!; PIDS="$PIDS $STP"
+	if wait_bound "$SP" 127.0.0.1; then
+		echo "stund: $STUND, $(ls /proc/$STP/task | wc -l) threads, pid $STP"
+	else
+		echo "stund: did not bind 127.0.0.1:$SP: $(tail -n 5 "$T/stund.log")"
+		SP=
+	fi
+else
+	echo "stund: $STUND not built yet: coturn and the reference only"
+fi
+wait_bound "$RP" 127.0.0.1 || { echo "stun_bench: reference did not start"; exit 1; }
+
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	echo "round $r"
+	measure coturn "$COT" "$CP"
+	[ -n "$SP" ] && measure stund "$STP" "$SP"
+	measure reference "$REF" "$RP"
+	r=$((r + 1))
+done
+
+cot=$(median coturn 1); ref=$(median reference 1)
+cot_us=$(median coturn 2); ref_us=$(median reference 2)
+echo "summary (median of $ROUNDS):"
+printf '  %-9s %8s responses/s  %s us CPU/response\n' coturn "$cot" "$cot_us"
+if [ -n "$SP" ]; then
+	st=$(median stund 1); st_us=$(median stund 2)
+	printf '  %-9s %8s responses/s  %s us CPU/response\n' stund "$st" "$st_us"
+fi
+printf '  %-9s %8s responses/s  %s us CPU/response (ceiling of this setup)\n' reference "$ref" "$ref_us"
+awk -v c="$cot" -v r="$ref" 'BEGIN { if (c > 0) printf "  ceiling/coturn %.2f: the most any server can show here\n", r / c }'
+if [ -n "$SP" ]; then
+	awk -v s="$st" -v c="$cot" -v su="$st_us" -v cu="$cot_us" 'BEGIN {
+		if (su > 0) printf "  CPU per response coturn/stund %.2f\n", cu / su
+		if (c > 0) printf "  ratio stund/coturn %.2f (target >= 2)\n", s / c }'
+else
+	echo "  ratio stund/coturn: n/a (stund not built)"
+fi

@@ -1,0 +1,106 @@
+/*
+ * Relay client: one WebSocket (RFC 6455) connection to a relayd session,
+ * non-blocking on libev, framing by wslay, TLS by OpenSSL.
+ *
+ *	ws[s]://HOST[:PORT]            -> GET /v1/relay/SESSION
+ *	ws[s]://HOST[:PORT]/any/path   -> GET /any/path (used as is, e.g. /mesh/ID)
+ *
+ * The client keeps itself connected: a failed connect moves on to the next
+ * relay of the list at once; once every relay has failed it waits with
+ * exponential backoff (250 ms doubling to 30 s, +-25% jitter) and starts the
+ * list again from the first. A connection that drops is retried on the same
+ * relay first. While on a fallback relay it probes the first one (a plain
+ * TCP connect) every `primary_retry` seconds and moves back when it answers,
+ * so that two peers converge on the same relay.
+ *
+ * Liveness: a WebSocket ping every `ping_interval`; no frame at all (pong
+ * included) for `dead_after` seconds drops the connection.
+ *
+ * Host names are resolved with getaddrinfo at connect time, which blocks the
+ * loop briefly; numeric addresses never do.
+ *
+ * Callbacks run from the loop. They may call relay_client_send() and
+ * relay_client_stop(), never relay_client_free().
+ */
+#ifndef COMMON_RELAY_CLIENT_H
+#define COMMON_RELAY_CLIENT_H
+
+#include <stddef.h>
+
+struct ev_loop;
+struct relay_client;
+
+enum relay_client_state {
+	RELAY_CLIENT_IDLE,		/* not started, or stopped */
+	RELAY_CLIENT_CONNECTING,	/* TCP, TLS or HTTP upgrade under way */
+	RELAY_CLIENT_CONNECTED,		/* WebSocket open: send works */
+	RELAY_CLIENT_BACKOFF,		/* waiting before the next attempt */
+};
+
+/*
+ * Where the token goes: one place only (relayd refuses a token given twice).
+ * The header keeps it out of proxies' access logs; the query string is what
+ * browsers can do.
+ */
+#define RELAY_CLIENT_TOKEN_HEADER	0x1	/* Authorization: Bearer (default) */
+#define RELAY_CLIENT_TOKEN_QUERY	0x2	/* ?token= */
+
+struct relay_client_url {
+	const char	*url;		/* ws://... or wss://... */
+	const char	*region;	/* label for logs and state, may be NULL */
+};
+
+struct relay_client_cfg {
+	const struct relay_client_url *urls;	/* tried in order */
+	size_t		 nurls;
+	const char	*session;	/* needed unless every URL carries a path */
+	const char	*token;		/* NULL: none */
+	int		 token_mode;	/* RELAY_CLIENT_TOKEN_*, 0 = header */
+
+	const char	*ca_file;	/* NULL: system trust store */
+	int		 insecure;	/* 1: no certificate check (tests only) */
+
+	/* seconds; 0 takes the default in brackets */
+	double		 connect_timeout;	/* [10] TCP + TLS + upgrade */
+	double		 ping_interval;		/* [15] */
+	double		 dead_after;		/* [3 * ping_interval] */
+	double		 backoff_min;		/* [0.25] */
+	double		 backoff_max;		/* [30] */
+	double		 primary_retry;		/* [300] */
+	size_t		 max_queue;	/* [4 MiB] bytes queued before ENOBUFS */
+	size_t		 max_frame;	/* [1 MiB] largest frame accepted */
+
+	/* state changes; url is the relay concerned (NULL when IDLE) */
+	void	(*on_state)(void *arg, enum relay_client_state state,
+		    const char *url);
+	/* one binary or text message, payload only */
+	void	(*on_frame)(void *arg, const void *data, size_t len);
+	/* the queue fell below half of max_queue after an ENOBUFS */
+	void	(*on_drain)(void *arg);
+	void	*arg;
+};
+
+/* Copies everything it needs from cfg. NULL with errno on bad cfg/ENOMEM. */
+struct relay_client *relay_client_new(struct ev_loop *loop,
+	    const struct relay_client_cfg *cfg);
+void	relay_client_start(struct relay_client *c);
+/* Close frame (1000), then idle. Safe inside callbacks. */
+void	relay_client_stop(struct relay_client *c);
+void	relay_client_free(struct relay_client *c);
+
+/*
+ * Queue one binary frame. 0, or -1 with errno ENOTCONN (not connected),
+ * ENOBUFS (more than max_queue pending: wait for on_drain), EMSGSIZE.
+ */
+int	relay_client_send(struct relay_client *c, const void *data, size_t len);
+
+enum relay_client_state relay_client_state(const struct relay_client *c);
+const char *relay_client_state_str(enum relay_client_state s);
+/* the relay connected or being tried, and its region (may be NULL) */
+const char *relay_client_url(const struct relay_client *c);
+const char *relay_client_region(const struct relay_client *c);
+size_t	relay_client_queued(const struct relay_client *c);
+/* last ping round-trip in seconds, -1 before the first pong */
+double	relay_client_rtt(const struct relay_client *c);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * meshctl: one CLI for Atmosphere's daemons. One file per command; each
+ * command is `int cmd_x(int argc, char **argv)` with argv[0] the command
+ * name, and returns the exit status.
+ */
+#ifndef MESHCTL_MESHCTL_H
+#define MESHCTL_MESHCTL_H
+
+#include <stddef.h>
+
+#include "common/ipc.h"
+
+/* exit statuses, documented in meshctl --help */
+#define EXIT_OK		0
+#define EXIT_FAIL	1	/* the operation failed */
+#define EXIT_USAGE	2
+#define EXIT_DOWN	3	/* a daemon needed for it is not running */
+
+struct json_t;
+
+struct meshctl_opts {
+	int		 json;
+	int		 timeout_ms;
+	char		 sockdir[256];	/* "" = default runtime directory */
+};
+extern struct meshctl_opts meshctl;
+
+/* Path of a daemon's IPC socket under the chosen directory. */
+void	meshctl_socket(const char *daemon, char *buf, size_t len);
+/* Connect to a daemon; on failure prints nothing, fills err. */
+struct ipc_sync *meshctl_connect(const char *daemon, char *err, size_t errlen);
+/*
+ * Call method with packed params (NULL: {}) and wait up to timeout_ms.
+ * 0: *m holds the response (check m->error); -1 transport failure with err.
+ */
+int	meshctl_call(struct ipc_sync *s, const char *method, const char *params,
+	    size_t len, int timeout_ms, struct ipc_msg *m, char *err,
+	    size_t errlen);
+/* "{code, message}" of an error response as one line */
+const char *meshctl_errstr(const struct ipc_msg *m, char *buf, size_t len);
+/* print a jansson value to stdout, indented, and release it */
+void	meshctl_print_json(struct json_t *j);
+/* Accept --json anywhere in a command's arguments; returns new argc. */
+int	meshctl_strip_common(int argc, char **argv);
+const char *meshctl_duration(double s, char *buf, size_t len);
+
+int	cmd_status(int argc, char **argv);
+int	cmd_network(int argc, char **argv);
+/* from the relay client work; weak so meshctl links without it */
+int	cmd_relaytest(int argc, char **argv) __attribute__((weak));
+
+#endif

@@ -1,0 +1,227 @@
+#include "relaymsg.h"
+
+#include <string.h>
+
+#include <msgpack.h>
+
+enum relaymsg_kind
+relaymsg_kind(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	if (len == 0)
+		return RELAYMSG_KIND_EMPTY;
+	if (p[0] < RELAYMSG_FIRST_RESERVED)
+		return RELAYMSG_KIND_DATA;
+	if (p[0] == RELAYMSG_CONTROL)
+		return RELAYMSG_KIND_CONTROL;
+	if (p[0] == RELAYMSG_SIGNAL)
+		return RELAYMSG_KIND_SIGNAL;
+	return RELAYMSG_KIND_RESERVED;
+}
+
+size_t
+relaymsg_control_write(void *buf, size_t len, const struct relaymsg_control *c)
+{
+	uint8_t *p = buf;
+
+	if (len < RELAYMSG_CONTROL_LEN)
+		return 0;
+	p[0] = RELAYMSG_CONTROL;
+	p[1] = RELAYMSG_VERSION;
+	p[2] = c->event;
+	p[3] = c->flags;
+	p[4] = (uint8_t)(c->client_id >> 24);
+	p[5] = (uint8_t)(c->client_id >> 16);
+	p[6] = (uint8_t)(c->client_id >> 8);
+	p[7] = (uint8_t)c->client_id;
+	p[8] = (uint8_t)(c->count >> 8);
+	p[9] = (uint8_t)c->count;
+	p[10] = (uint8_t)(c->max >> 8);
+	p[11] = (uint8_t)c->max;
+	return RELAYMSG_CONTROL_LEN;
+}
+
+int
+relaymsg_control_read(const void *buf, size_t len, struct relaymsg_control *c)
+{
+	const uint8_t *p = buf;
+
+	/* version 1 is the floor; newer versions only append */
+	if (len < RELAYMSG_CONTROL_LEN || p[0] != RELAYMSG_CONTROL ||
+	    p[1] < RELAYMSG_VERSION)
+		return -1;
+	c->event = p[2];
+	c->flags = p[3];
+	c->client_id = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
+	    (uint32_t)p[6] << 8 | p[7];
+	c->count = (uint16_t)(p[8] << 8 | p[9]);
+	c->max = (uint16_t)(p[10] << 8 | p[11]);
+	return 0;
+}
+
+static void
+relaymsg_pack_str(msgpack_packer *pk, const char *s)
+{
+	msgpack_pack_str(pk, strlen(s));
+	msgpack_pack_str_body(pk, s, strlen(s));
+}
+
+size_t
+relaymsg_signal_write(void *buf, size_t len, const struct relaymsg_signal *s)
+{
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	size_t		 i, n = 0;
+
+	if (s->ncands > RELAYMSG_MAX_CANDS)
+		return 0;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, s->ncands > 0 ? 4 : 3);
+	relaymsg_pack_str(&pk, "type");
+	relaymsg_pack_str(&pk, s->type);
+	relaymsg_pack_str(&pk, "from");
+	relaymsg_pack_str(&pk, s->from);
+	relaymsg_pack_str(&pk, "ts");
+	msgpack_pack_uint64(&pk, s->ts);
+	if (s->ncands > 0) {
+		relaymsg_pack_str(&pk, "candidates");
+		msgpack_pack_array(&pk, s->ncands);
+		for (i = 0; i < s->ncands; i++) {
+			msgpack_pack_map(&pk, 3);
+			relaymsg_pack_str(&pk, "kind");
+			relaymsg_pack_str(&pk, s->cands[i].kind);
+			relaymsg_pack_str(&pk, "addr");
+			relaymsg_pack_str(&pk, s->cands[i].addr);
+			relaymsg_pack_str(&pk, "prio");
+			msgpack_pack_uint32(&pk, s->cands[i].prio);
+		}
+	}
+	if (sb.size + 1 <= len) {
+		((uint8_t *)buf)[0] = RELAYMSG_SIGNAL;
+		memcpy((uint8_t *)buf + 1, sb.data, sb.size);
+		n = sb.size + 1;
+	}
+	msgpack_sbuffer_destroy(&sb);
+	return n;
+}
+
+static int
+relaymsg_str(const msgpack_object *o, char *buf, size_t len)
+{
+	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size >= len ||
+	    memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
+		return -1;
+	memcpy(buf, o->via.str.ptr, o->via.str.size);
+	buf[o->via.str.size] = '\0';
+	return 0;
+}
+
+static int
+relaymsg_key(const msgpack_object_kv *kv, const char *key)
+{
+	return kv->key.type == MSGPACK_OBJECT_STR &&
+	    kv->key.via.str.size == strlen(key) &&
+	    memcmp(kv->key.via.str.ptr, key, strlen(key)) == 0;
+}
+
+static int
+relaymsg_cand_read(const msgpack_object *o, struct relaymsg_cand *c)
+{
+	const msgpack_object_kv	*kv;
+	uint32_t		 i;
+	int			 have = 0;
+
+	if (o->type != MSGPACK_OBJECT_MAP)
+		return -1;
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < o->via.map.size; i++) {
+		kv = &o->via.map.ptr[i];
+		if (relaymsg_key(kv, "kind")) {
+			if (relaymsg_str(&kv->val, c->kind, sizeof(c->kind)))
+				return -1;
+			have |= 1;
+		} else if (relaymsg_key(kv, "addr")) {
+			if (relaymsg_str(&kv->val, c->addr, sizeof(c->addr)))
+				return -1;
+			have |= 2;
+		} else if (relaymsg_key(kv, "prio")) {
+			if (kv->val.type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+			    kv->val.via.u64 > UINT32_MAX)
+				return -1;
+			c->prio = (uint32_t)kv->val.via.u64;
+		}
+	}
+	return have == 3 ? 0 : -1;
+}
+
+static int
+relaymsg_signal_map(const msgpack_object *o, struct relaymsg_signal *s)
+{
+	const msgpack_object_kv	*kv;
+	const msgpack_object	*a;
+	uint32_t		 i, j;
+	int			 have = 0;
+
+	if (o->type != MSGPACK_OBJECT_MAP)
+		return -1;
+	for (i = 0; i < o->via.map.size; i++) {
+		kv = &o->via.map.ptr[i];
+		if (relaymsg_key(kv, "type")) {
+			if (relaymsg_str(&kv->val, s->type, sizeof(s->type)))
+				return -1;
+			have |= 1;
+		} else if (relaymsg_key(kv, "from")) {
+			if (relaymsg_str(&kv->val, s->from, sizeof(s->from)))
+				return -1;
+			have |= 2;
+		} else if (relaymsg_key(kv, "ts")) {
+			if (kv->val.type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+				return -1;
+			s->ts = kv->val.via.u64;
+		} else if (relaymsg_key(kv, "candidates")) {
+			a = &kv->val;
+			if (a->type != MSGPACK_OBJECT_ARRAY ||
+			    a->via.array.size > RELAYMSG_MAX_CANDS)
+				return -1;
+			for (j = 0; j < a->via.array.size; j++)
+				if (relaymsg_cand_read(&a->via.array.ptr[j],
+				    &s->cands[j]) == -1)
+					return -1;
+			s->ncands = a->via.array.size;
+		}
+	}
+	return have == 3 ? 0 : -1;
+}
+
+int
+relaymsg_signal_read(const void *buf, size_t len, struct relaymsg_signal *s)
+{
+	msgpack_unpacked	 u;
+	size_t			 off = 0;
+	int			 r = -1;
+
+	memset(s, 0, sizeof(*s));
+	if (len < 2 || ((const uint8_t *)buf)[0] != RELAYMSG_SIGNAL)
+		return -1;
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, (const char *)buf + 1, len - 1, &off) ==
+	    MSGPACK_UNPACK_SUCCESS && off == len - 1)
+		r = relaymsg_signal_map(&u.data, s);
+	msgpack_unpacked_destroy(&u);
+	if (r == -1)
+		memset(s, 0, sizeof(*s));
+	return r;
+}
+
+const char *
+relaymsg_event_str(uint8_t event)
+{
+	switch (event) {
+	case RELAYMSG_WELCOME:	return "welcome";
+	case RELAYMSG_JOINED:	return "joined";
+	case RELAYMSG_LEFT:	return "left";
+	}
+	return "unknown";
+}

@@ -1,0 +1,185 @@
+/*
+ * relayd's IPC dispatch: status.get, session.list, session.kick
+ * (proto/methods.c has their params and results).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/ipc.h"
+#include "common/log.h"
+#include "common/mpack.h"
+#include "relayd/http.h"
+#include "relayd/relayd.h"
+
+static void
+control_counters(msgpack_packer *p, const struct relayd_stats *st)
+{
+	int i;
+
+	msgpack_pack_map(p, 13 + AUTH_MAX + REASON_MAX);
+	mpack_kv_uint(p, "accepted", st->accepted);
+	mpack_kv_uint(p, "upgrades", st->upgrades);
+	mpack_kv_uint(p, "http_requests", st->http_requests);
+	mpack_kv_uint(p, "http_errors", st->http_errors);
+	mpack_kv_uint(p, "refused_limit", st->refused_limit);
+	mpack_kv_uint(p, "frames_in", st->frames_in);
+	mpack_kv_uint(p, "frames_out", st->frames_out);
+	mpack_kv_uint(p, "bytes_in", st->bytes_in);
+	mpack_kv_uint(p, "bytes_out", st->bytes_out);
+	mpack_kv_uint(p, "drops_queue", st->drops_queue);
+	mpack_kv_uint(p, "drops_forged", st->drops_forged);
+	mpack_kv_uint(p, "drops_no_peer", st->drops_alone);
+	mpack_kv_uint(p, "drops", st->drops_queue + st->drops_forged +
+	    st->drops_alone);
+	for (i = 0; i < AUTH_MAX; i++) {
+		char k[48];
+
+		snprintf(k, sizeof(k), "auth_fail_%s", metrics_auth_str(i));
+		mpack_kv_uint(p, k, st->auth_fail[i]);
+	}
+	for (i = 0; i < REASON_MAX; i++) {
+		char k[48];
+
+		snprintf(k, sizeof(k), "disconnect_%s", server_reason_str(i));
+		mpack_kv_uint(p, k, st->disc[i]);
+	}
+}
+
+static void
+control_status(struct ipc_conn *c, uint32_t msgid, const msgpack_object *params,
+    void *arg)
+{
+	struct relayd	*rd = arg;
+	msgpack_packer	*p;
+
+	(void)params;
+	p = ipc_reply_start(c, msgid);
+	msgpack_pack_map(p, 11);
+	mpack_kv_str(p, "daemon", "relayd");
+	mpack_kv_str(p, "version", RELAYD_VERSION);
+	mpack_kv_int(p, "pid", getpid());
+	mpack_kv_double(p, "uptime_s", daemon_uptime(&rd->dctx));
+	mpack_kv_int(p, "proto", IPC_PROTO_VERSION);
+	mpack_kv_int(p, "port", rd->port);
+	mpack_kv_bool(p, "tls", rd->tls != NULL);
+	mpack_kv_uint(p, "sessions", session_count(rd->sessions));
+	mpack_kv_uint(p, "clients", rd->nws);
+	mpack_kv_uint(p, "connections", rd->nclients);
+	mpack_key(p, "counters");
+	control_counters(p, &rd->st);
+	ipc_reply_finish(c);
+}
+
+struct control_list {
+	struct relayd	*rd;
+	msgpack_packer	*p;
+};
+
+static void
+control_list_one(struct session *s, void *arg)
+{
+	struct control_list	*l = arg;
+	struct session_member	*m;
+	struct relay_client	*c;
+	char			 a[80];
+
+	msgpack_pack_map(l->p, 4);
+	mpack_kv_str(l->p, "session", s->id);
+	mpack_key(l->p, "clients");
+	msgpack_pack_array(l->p, s->nmembers);
+	TAILQ_FOREACH(m, &s->members, entry) {
+		c = container_of(m, struct relay_client, member);
+		msgpack_pack_map(l->p, 5);
+		mpack_kv_uint(l->p, "id", m->id);
+		mpack_kv_str(l->p, "address", server_addr_str(c, a, sizeof(a)));
+		mpack_kv_double(l->p, "since_s", ev_now(l->rd->loop) - c->since);
+		mpack_kv_uint(l->p, "rx_bytes", c->rx_bytes);
+		mpack_kv_uint(l->p, "tx_bytes", c->tx_bytes);
+	}
+	mpack_kv_uint(l->p, "rx_bytes", s->rx_bytes);
+	mpack_kv_uint(l->p, "tx_bytes", s->tx_bytes);
+}
+
+static void
+control_session_list(struct ipc_conn *c, uint32_t msgid,
+    const msgpack_object *params, void *arg)
+{
+	struct control_list l = { arg, NULL };
+
+	(void)params;
+	l.p = ipc_reply_start(c, msgid);
+	msgpack_pack_array(l.p, session_count(l.rd->sessions));
+	session_foreach(l.rd->sessions, control_list_one, &l);
+	ipc_reply_finish(c);
+}
+
+int
+control_kick(struct relayd *rd, const char *id)
+{
+	struct session		*s;
+	struct session_member	*m;
+	int			 n = 0;
+
+	if ((s = session_find(rd->sessions, id)) == NULL)
+		return -1;
+	/* ws_close only queues a close frame: the member list stays put */
+	TAILQ_FOREACH(m, &s->members, entry) {
+		struct relay_client *c = container_of(m, struct relay_client,
+		    member);
+
+		if (c->state == CLIENT_WS) {
+			ws_close(c, 1008, "kicked by operator", REASON_KICKED);
+			n++;
+		}
+	}
+	log_info("session %s: kicked %d clients", id, n);
+	return n;
+}
+
+static void
+control_session_kick(struct ipc_conn *c, uint32_t msgid,
+    const msgpack_object *params, void *arg)
+{
+	char		 id[HTTP_SESSION_MAX + 1];
+	msgpack_packer	*p;
+	int		 n;
+
+	if (mpack_get_str(params, "session", id, sizeof(id)) != 0 ||
+	    !http_session_valid(id)) {
+		ipc_reply_error(c, msgid, IPC_ERR_BAD_PARAMS,
+		    "session: a session id is required");
+		return;
+	}
+	if ((n = control_kick(arg, id)) == -1) {
+		ipc_reply_error(c, msgid, IPC_ERR_NOT_FOUND,
+		    "no session %s", id);
+		return;
+	}
+	p = ipc_reply_start(c, msgid);
+	msgpack_pack_map(p, 1);
+	mpack_kv_int(p, "kicked", n);
+	ipc_reply_finish(c);
+}
+
+static const struct ipc_method control_methods[] = {
+	{ "status.get", control_status },
+	{ "session.list", control_session_list },
+	{ "session.kick", control_session_kick },
+};
+
+int
+control_init(struct relayd *rd, const char *path)
+{
+	rd->ipc = ipc_server_new(rd->loop, "relayd", path, control_methods,
+	    sizeof(control_methods) / sizeof(control_methods[0]), rd);
+	return rd->ipc != NULL ? 0 : -1;
+}
+
+void
+control_fini(struct relayd *rd)
+{
+	if (rd->ipc != NULL)
+		ipc_server_free(rd->ipc);
+	rd->ipc = NULL;
+}

@@ -1,0 +1,211 @@
+/*
+ * relayd: what its files share. One struct relayd per process (no globals
+ * beyond it), one struct relay_client per TCP connection.
+ */
+#ifndef RELAYD_RELAYD_H
+#define RELAYD_RELAYD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <netinet/in.h>
+
+#include <ev.h>
+#include <wslay/wslay.h>
+
+#include "common/daemon.h"
+#include "relayd/session.h"
+
+#define RELAYD_VERSION		"0.1.0"
+#define RELAYD_DEFAULT_PORT	8080
+
+#define container_of(p, t, m)	((t *)((char *)(p) - offsetof(t, m)))
+
+typedef struct ssl_st SSL;
+typedef struct ssl_ctx_st SSL_CTX;
+struct ipc_server;
+struct iplimit;
+
+struct relayd_conf {
+	char	listen[64];		/* "" = all addresses, v6 and v4 */
+	int	port;
+	int	open;			/* tokenless sessions allowed */
+	char	secret[256];
+	char	secret_file[256];
+	char	tls_cert[256];
+	char	tls_key[256];
+	char	socket[256];		/* IPC; "" = default path */
+	int	max_frame;		/* bytes per WebSocket message */
+	int	max_session_clients;
+	int	max_sessions;
+	int	max_clients;
+	int	max_clients_per_ip;
+	int	sendq_max;		/* bytes queued towards one client */
+	int	slow_grace_ms;		/* over sendq_max this long: dropped */
+	int	handshake_timeout_ms;
+	int	idle_timeout_ms;
+	int	ping_interval_ms;
+	int	drain_ms;
+	/* derived at load time */
+	size_t	secretlen;
+};
+
+/* Why a client went away: the index into relayd_stats.disc and names. */
+enum relay_reason {
+	REASON_CLIENT_CLOSE,	/* close frame from the client */
+	REASON_EOF,		/* TCP closed or reset without a close frame */
+	REASON_PROTOCOL,	/* bad frame: unmasked, bad opcode, bad UTF-8 */
+	REASON_TOO_BIG,		/* message over max_frame */
+	REASON_IDLE,		/* no pong within idle_timeout */
+	REASON_SLOW,		/* send queue over its cap too long */
+	REASON_KICKED,		/* session.kick */
+	REASON_SHUTDOWN,
+	REASON_HANDSHAKE_TIMEOUT,
+	REASON_HTTP,		/* plain HTTP request answered, or refused */
+	REASON_TLS,		/* TLS handshake failed */
+	REASON_ERROR,		/* I/O or memory error */
+	REASON_MAX
+};
+
+enum relay_auth_fail {
+	AUTH_MISSING,
+	AUTH_MALFORMED,
+	AUTH_BAD_MAC,
+	AUTH_EXPIRED,
+	AUTH_MAX
+};
+
+struct relayd_stats {
+	uint64_t	accepted;
+	uint64_t	upgrades;
+	uint64_t	http_requests;
+	uint64_t	http_errors;
+	uint64_t	refused_limit;		/* max clients, per-IP, full */
+	uint64_t	frames_in, frames_out;
+	uint64_t	bytes_in, bytes_out;	/* message payload bytes */
+	uint64_t	drops_queue;		/* receiver over sendq_max */
+	uint64_t	drops_forged;		/* client sent a 0xF0 frame */
+	uint64_t	drops_alone;		/* nobody else in the session */
+	uint64_t	auth_fail[AUTH_MAX];
+	uint64_t	disc[REASON_MAX];
+};
+
+enum relay_state {
+	CLIENT_TLS,		/* TLS handshake */
+	CLIENT_HTTP,		/* reading the request head */
+	CLIENT_RESPOND,		/* writing an HTTP answer, then close */
+	CLIENT_WS,		/* upgraded */
+	CLIENT_CLOSING,		/* close frame queued, waiting for the end */
+};
+
+struct relay_client {
+	struct relayd		*rd;
+	TAILQ_ENTRY(relay_client) entry;
+	struct session_member	 member;
+	uint64_t		 id;
+	int			 fd;
+	uint8_t			 state;
+	uint8_t			 reason;	/* set when closing */
+	uint8_t			 eof;
+	uint8_t			 ssl_want_write;
+	ev_io			 rio, wio;
+	ev_timer		 timer;
+	SSL			*ssl;
+	/* request head, then the HTTP answer; freed once upgraded */
+	char			*buf;
+	uint32_t		 buflen, bufoff;
+	wslay_event_context_ptr	 ws;
+	struct sockaddr_in6	 addr;		/* v4 as v4-mapped */
+	double			 since, last_rx, over_since;
+	uint64_t		 rx_bytes, tx_bytes, drops;
+};
+
+TAILQ_HEAD(relay_clients, relay_client);
+
+struct relayd {
+	struct ev_loop		*loop;
+	struct daemon_ctx	 dctx;
+	struct relayd_conf	 conf;
+	const char		*conf_path;
+	char			**overrides;	/* -o arguments, reapplied on HUP */
+	int			 noverrides;
+	int			 conf_optional;
+	int			 lfd;
+	int			 port;		/* bound port */
+	ev_io			 lio;
+	ev_timer		 accept_retry;	/* after EMFILE */
+	SSL_CTX			*tls;
+	struct session_table	*sessions;
+	struct iplimit		*ips;
+	struct relay_clients	 clients;
+	unsigned		 nclients, nws;
+	uint64_t		 next_id;
+	struct relayd_stats	 st;
+	struct ipc_server	*ipc;
+	int			 stopping;
+	ev_timer		 drain;
+};
+
+/* relayd_config.c */
+void	relayd_conf_defaults(struct relayd_conf *c);
+int	relayd_conf_load(struct relayd_conf *c, const char *path, int optional,
+	    char **overrides, int noverrides, char *err, size_t errlen);
+int	relayd_conf_set(struct relayd_conf *c, const char *arg, char *err,
+	    size_t errlen);
+int	relayd_conf_finish(struct relayd_conf *c, char *err, size_t errlen);
+void	relayd_conf_print_keys(void);
+
+/* server.c: listening, accepting, per-connection I/O and HTTP phase */
+int	server_listen(struct relayd *rd);
+void	server_close_listener(struct relayd *rd);
+void	server_drop(struct relay_client *c, enum relay_reason why);
+void	server_shutdown(struct relayd *rd);
+const char *server_reason_str(enum relay_reason r);
+const char *server_addr_str(const struct relay_client *c, char *buf,
+	    size_t len);
+ssize_t	server_io_read(struct relay_client *c, void *buf, size_t len);
+ssize_t	server_io_write(struct relay_client *c, const void *buf, size_t len);
+void	server_update_io(struct relay_client *c);
+
+/* ws.c: the upgraded connection */
+int	ws_start(struct relay_client *c, const char *session, const char *key);
+void	ws_read(struct relay_client *c);
+void	ws_write(struct relay_client *c);
+void	ws_timer(struct relay_client *c);
+void	ws_close(struct relay_client *c, uint16_t code, const char *msg,
+	    enum relay_reason why);
+void	ws_leave(struct relay_client *c);
+void	ws_configure(struct relay_client *c);
+
+/* tls.c */
+SSL_CTX	*tls_ctx_new(const char *cert, const char *key, char *err,
+	    size_t errlen);
+void	tls_ctx_free(SSL_CTX *ctx);
+int	tls_client_new(struct relay_client *c);
+/* 1 done, 0 in progress, -1 failed */
+int	tls_handshake(struct relay_client *c);
+ssize_t	tls_read(struct relay_client *c, void *buf, size_t len);
+ssize_t	tls_write(struct relay_client *c, const void *buf, size_t len);
+void	tls_client_free(struct relay_client *c);
+
+/* metrics.c */
+char	*metrics_health(struct relayd *rd, size_t *len);
+char	*metrics_prometheus(struct relayd *rd, size_t *len);
+const char *metrics_auth_str(enum relay_auth_fail a);
+
+/* control.c */
+int	control_init(struct relayd *rd, const char *path);
+void	control_fini(struct relayd *rd);
+/* session.kick: close every client of a session; -1 if not found */
+int	control_kick(struct relayd *rd, const char *session);
+
+/* iplimit.c: clients per source address */
+struct iplimit *iplimit_new(void);
+void	iplimit_free(struct iplimit *l);
+/* 0 and counted, or -1 when addr already has max */
+int	iplimit_add(struct iplimit *l, const struct in6_addr *addr,
+	    unsigned max);
+void	iplimit_del(struct iplimit *l, const struct in6_addr *addr);
+unsigned iplimit_count(struct iplimit *l, const struct in6_addr *addr);
+
+#endif

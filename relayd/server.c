@@ -1,0 +1,607 @@
+/*
+ * Connections: the listening socket, accept with limits, the per-client I/O
+ * watchers, and the HTTP phase (request head, routes, plain answers). Once a
+ * request upgrades, ws.c takes the connection over.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <wslay/wslay.h>
+
+#include "common/log.h"
+#include "proto/token.h"
+#include "relayd/http.h"
+#include "relayd/relayd.h"
+
+/* After answering a plain request, how long to wait for the client's EOF
+ * before closing (closing with unread input would reset the connection and
+ * could lose our answer). */
+#define SERVER_LINGER_S		1.0
+
+static void server_read_cb(struct ev_loop *, ev_io *, int);
+static void server_write_cb(struct ev_loop *, ev_io *, int);
+static void server_timer_cb(struct ev_loop *, ev_timer *, int);
+
+static const char *const server_reasons[REASON_MAX] = {
+	"client_close", "eof", "protocol", "too_big", "idle", "slow",
+	"kicked", "shutdown", "handshake_timeout", "http", "tls", "error",
+};
+
+const char *
+server_reason_str(enum relay_reason r)
+{
+	return r < REASON_MAX ? server_reasons[r] : "unknown";
+}
+
+const char *
+server_addr_str(const struct relay_client *c, char *buf, size_t len)
+{
+	char	ip[INET6_ADDRSTRLEN];
+
+	if (IN6_IS_ADDR_V4MAPPED(&c->addr.sin6_addr)) {
+		inet_ntop(AF_INET, &c->addr.sin6_addr.s6_addr[12], ip,
+		    sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, ntohs(c->addr.sin6_port));
+	} else {
+		inet_ntop(AF_INET6, &c->addr.sin6_addr, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, ntohs(c->addr.sin6_port));
+	}
+	return buf;
+}
+
+ssize_t
+server_io_read(struct relay_client *c, void *buf, size_t len)
+{
+	if (c->ssl != NULL)
+		return tls_read(c, buf, len);
+	return read(c->fd, buf, len);
+}
+
+ssize_t
+server_io_write(struct relay_client *c, const void *buf, size_t len)
+{
+	if (c->ssl != NULL)
+		return tls_write(c, buf, len);
+	return send(c->fd, buf, len, MSG_NOSIGNAL);
+}
+
+void
+server_update_io(struct relay_client *c)
+{
+	struct ev_loop	*loop = c->rd->loop;
+	int		 r, w;
+
+	r = c->state != CLIENT_RESPOND || c->bufoff == c->buflen;
+	w = c->bufoff < c->buflen || c->ssl_want_write ||
+	    (c->ws != NULL && wslay_event_want_write(c->ws));
+	if (c->ws != NULL && !wslay_event_want_read(c->ws))
+		r = 0;
+	if (r && !ev_is_active(&c->rio))
+		ev_io_start(loop, &c->rio);
+	else if (!r && ev_is_active(&c->rio))
+		ev_io_stop(loop, &c->rio);
+	if (w && !ev_is_active(&c->wio))
+		ev_io_start(loop, &c->wio);
+	else if (!w && ev_is_active(&c->wio))
+		ev_io_stop(loop, &c->wio);
+}
+
+void
+server_drop(struct relay_client *c, enum relay_reason why)
+{
+	struct relayd	*rd = c->rd;
+	char		 a[NI_MAXHOST + 8];
+
+	rd->st.disc[why]++;
+	if (c->state == CLIENT_WS || c->state == CLIENT_CLOSING) {
+		log_info("client %llu %s left session %s: %s",
+		    (unsigned long long)c->id, server_addr_str(c, a, sizeof(a)),
+		    c->member.sess ? c->member.sess->id : "-",
+		    server_reason_str(why));
+		ws_leave(c);
+		rd->nws--;
+	} else
+		log_debug("client %llu %s closed: %s",
+		    (unsigned long long)c->id, server_addr_str(c, a, sizeof(a)),
+		    server_reason_str(why));
+	ev_io_stop(rd->loop, &c->rio);
+	ev_io_stop(rd->loop, &c->wio);
+	ev_timer_stop(rd->loop, &c->timer);
+	tls_client_free(c);
+	close(c->fd);
+	if (c->ws != NULL)
+		wslay_event_context_free(c->ws);
+	free(c->buf);
+	iplimit_del(rd->ips, &c->addr.sin6_addr);
+	TAILQ_REMOVE(&rd->clients, c, entry);
+	rd->nclients--;
+	free(c);
+	if (rd->stopping && rd->nclients == 0)
+		ev_break(rd->loop, EVBREAK_ALL);
+}
+
+/* Queue an HTTP answer; the connection closes after it. */
+static void
+server_respond(struct relay_client *c, int status, const char *headers,
+    const char *ctype, const char *body, size_t bodylen, int head)
+{
+	char	*b;
+	int	 n;
+	size_t	 cap = 512 + bodylen;
+
+	if (status >= 400)
+		c->rd->st.http_errors++;
+	free(c->buf);
+	c->buf = NULL;
+	c->buflen = c->bufoff = 0;
+	c->state = CLIENT_RESPOND;
+	if ((b = malloc(cap)) == NULL) {
+		server_drop(c, REASON_ERROR);
+		return;
+	}
+	n = snprintf(b, cap, "HTTP/1.1 %d %s\r\nServer: relayd/%s\r\n"
+	    "Content-Type: %s\r\nContent-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\nConnection: close\r\n%s\r\n",
+	    status, http_reason(status), RELAYD_VERSION, ctype, bodylen,
+	    headers != NULL ? headers : "");
+	if (n < 0 || (size_t)n + bodylen > cap) {
+		free(b);
+		server_drop(c, REASON_ERROR);
+		return;
+	}
+	if (!head)
+		memcpy(b + n, body, bodylen);
+	c->buf = b;
+	c->buflen = (uint32_t)(n + (head ? 0 : bodylen));
+	server_update_io(c);
+}
+
+static void
+server_error(struct relay_client *c, int status, const char *why)
+{
+	char		 body[160];
+	const char	*h = NULL;
+
+	switch (status) {
+	case 401: h = "WWW-Authenticate: Bearer\r\n"; break;
+	case 405: h = "Allow: GET, HEAD\r\n"; break;
+	case 426: h = "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n";
+		break;
+	}
+	/* our own words only: nothing from the request is echoed */
+	snprintf(body, sizeof(body), "%d %s: %s\n", status, http_reason(status),
+	    why);
+	server_respond(c, status, h, "text/plain; charset=utf-8", body,
+	    strlen(body), 0);
+}
+
+static int
+server_auth(struct relay_client *c, const struct http_target *t)
+{
+	struct relayd		*rd = c->rd;
+	enum relay_auth_fail	 f;
+	enum token_result	 r;
+	char			 a[NI_MAXHOST + 8];
+
+	if (rd->conf.open)
+		return 0;
+	if (t->bad_token)
+		f = AUTH_MALFORMED;
+	else if (t->token[0] == '\0')
+		f = AUTH_MISSING;
+	else {
+		r = token_check(rd->conf.secret, rd->conf.secretlen, t->session,
+		    t->token, (uint64_t)ev_now(rd->loop));
+		if (r == TOKEN_OK)
+			return 0;
+		f = r == TOKEN_EXPIRED ? AUTH_EXPIRED : r == TOKEN_BAD_MAC ?
+		    AUTH_BAD_MAC : AUTH_MALFORMED;
+	}
+	rd->st.auth_fail[f]++;
+	log_notice("client %llu %s: session %s refused: token %s",
+	    (unsigned long long)c->id, server_addr_str(c, a, sizeof(a)),
+	    t->session, metrics_auth_str(f));
+	server_error(c, f == AUTH_MISSING ? 401 : 403, f == AUTH_MISSING ?
+	    "token required" : "token refused");
+	return -1;
+}
+
+static void
+server_request(struct relay_client *c, const struct http_req *req,
+    size_t extra)
+{
+	struct http_target	 t;
+	const char		*why;
+	char			*body;
+	size_t			 len;
+	int			 status;
+
+	c->rd->st.http_requests++;
+	if ((status = http_route(req, extra, &t, &why)) != 0) {
+		server_error(c, status, why);
+		return;
+	}
+	switch (t.route) {
+	case HTTP_ROUTE_HEALTH:
+	case HTTP_ROUTE_METRICS:
+		body = t.route == HTTP_ROUTE_HEALTH ?
+		    metrics_health(c->rd, &len) : metrics_prometheus(c->rd, &len);
+		if (body == NULL) {
+			server_error(c, 503, "out of memory");
+			return;
+		}
+		server_respond(c, 200, NULL, t.route == HTTP_ROUTE_HEALTH ?
+		    "application/json" : "text/plain; version=0.0.4",
+		    body, len, t.head);
+		free(body);
+		return;
+	case HTTP_ROUTE_RELAY:
+		if (server_auth(c, &t) == -1)
+			return;
+		if ((status = ws_start(c, t.session, req->ws_key)) != 0)
+			server_error(c, status, status == 503 ?
+			    "session full or too many sessions" : "error");
+		return;
+	}
+}
+
+static void
+server_http_read(struct relay_client *c)
+{
+	struct http_req	 req;
+	ssize_t		 n;
+	int		 r;
+
+	if (c->buf == NULL && (c->buf = malloc(HTTP_MAX_REQUEST)) == NULL) {
+		server_drop(c, REASON_ERROR);
+		return;
+	}
+	n = server_io_read(c, c->buf + c->buflen, HTTP_MAX_REQUEST - c->buflen);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+		server_drop(c, REASON_EOF);
+		return;
+	}
+	if (n == -1) {
+		server_update_io(c);
+		return;
+	}
+	c->buflen += (uint32_t)n;
+	if ((r = http_parse(c->buf, c->buflen, &req)) == 0)
+		return;
+	if (r == -1) {
+		log_debug("client %llu: bad request: %s",
+		    (unsigned long long)c->id, req.error);
+		server_error(c, req.status, req.error);
+		return;
+	}
+	server_request(c, &req, c->buflen - (size_t)r);
+}
+
+/* Write what is left of c->buf; 1 when done, 0 pending, -1 dropped. */
+static int
+server_flush(struct relay_client *c)
+{
+	ssize_t	n;
+
+	while (c->bufoff < c->buflen) {
+		n = server_io_write(c, c->buf + c->bufoff, c->buflen - c->bufoff);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n <= 0) {
+			server_drop(c, REASON_EOF);
+			return -1;
+		}
+		c->bufoff += (uint32_t)n;
+	}
+	return 1;
+}
+
+static void
+server_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct relay_client	*c = container_of(w, struct relay_client, rio);
+	char			 junk[1024];
+	ssize_t			 n;
+	int			 r;
+
+	(void)loop;
+	(void)revents;
+	switch (c->state) {
+	case CLIENT_TLS:
+		if ((r = tls_handshake(c)) == -1)
+			server_drop(c, REASON_TLS);
+		else if (r == 1) {
+			c->state = CLIENT_HTTP;
+			server_http_read(c);
+		} else
+			server_update_io(c);
+		break;
+	case CLIENT_HTTP:
+		server_http_read(c);
+		break;
+	case CLIENT_RESPOND:
+		/* answer sent; discard input until EOF */
+		n = server_io_read(c, junk, sizeof(junk));
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+			server_drop(c, REASON_HTTP);
+		break;
+	default:
+		ws_read(c);
+		break;
+	}
+}
+
+static void
+server_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct relay_client	*c = container_of(w, struct relay_client, wio);
+	int			 r;
+
+	(void)revents;
+	if (c->state == CLIENT_TLS) {
+		server_read_cb(loop, &c->rio, EV_READ);
+		return;
+	}
+	if ((r = server_flush(c)) == -1)
+		return;
+	if (c->state == CLIENT_RESPOND) {
+		if (r == 1) {
+			/* done: half-close, then linger for the EOF */
+			if (c->ssl != NULL)
+				tls_client_free(c);
+			shutdown(c->fd, SHUT_WR);
+			ev_timer_stop(loop, &c->timer);
+			ev_timer_set(&c->timer, SERVER_LINGER_S, 0);
+			ev_timer_start(loop, &c->timer);
+		}
+		server_update_io(c);
+		return;
+	}
+	if (r == 1 && c->buf != NULL) {
+		/* the 101 answer is out: the request buffer goes */
+		free(c->buf);
+		c->buf = NULL;
+		c->buflen = c->bufoff = 0;
+	}
+	if (r == 1)
+		ws_write(c);
+	else
+		server_update_io(c);
+}
+
+static void
+server_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct relay_client *c = container_of(w, struct relay_client, timer);
+
+	(void)loop;
+	(void)revents;
+	switch (c->state) {
+	case CLIENT_TLS:
+	case CLIENT_HTTP:
+		server_drop(c, REASON_HANDSHAKE_TIMEOUT);
+		break;
+	case CLIENT_RESPOND:
+		server_drop(c, c->bufoff < c->buflen ?
+		    REASON_HANDSHAKE_TIMEOUT : REASON_HTTP);
+		break;
+	default:
+		ws_timer(c);
+		break;
+	}
+}
+
+static void
+server_client_new(struct relayd *rd, int fd, const struct sockaddr *sa)
+{
+	struct relay_client	*c;
+	struct sockaddr_in6	 a6;
+	int			 one = 1;
+
+	memset(&a6, 0, sizeof(a6));
+	a6.sin6_family = AF_INET6;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+		a6.sin6_addr.s6_addr[10] = a6.sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&a6.sin6_addr.s6_addr[12], &s4->sin_addr, 4);
+		a6.sin6_port = s4->sin_port;
+	} else
+		memcpy(&a6, sa, sizeof(a6));
+	if (rd->nclients >= (unsigned)rd->conf.max_clients ||
+	    iplimit_add(rd->ips, &a6.sin6_addr,
+	    (unsigned)rd->conf.max_clients_per_ip) == -1) {
+		rd->st.refused_limit++;
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		iplimit_del(rd->ips, &a6.sin6_addr);
+		close(fd);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->rd = rd;
+	c->fd = fd;
+	c->id = ++rd->next_id;
+	c->addr = a6;
+	c->since = c->last_rx = ev_now(rd->loop);
+	c->state = rd->tls != NULL ? CLIENT_TLS : CLIENT_HTTP;
+	TAILQ_INSERT_TAIL(&rd->clients, c, entry);
+	rd->nclients++;
+	rd->st.accepted++;
+	ev_io_init(&c->rio, server_read_cb, fd, EV_READ);
+	ev_io_init(&c->wio, server_write_cb, fd, EV_WRITE);
+	ev_timer_init(&c->timer, server_timer_cb,
+	    rd->conf.handshake_timeout_ms / 1000.0, 0);
+	ev_timer_start(rd->loop, &c->timer);
+	if (rd->tls != NULL && tls_client_new(c) == -1) {
+		server_drop(c, REASON_TLS);
+		return;
+	}
+	server_update_io(c);
+}
+
+static void
+server_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct relayd		*rd = container_of(w, struct relayd, lio);
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	int			 fd, i;
+
+	(void)revents;
+	/* bounded, so a connection storm cannot starve established clients */
+	for (i = 0; i < 128; i++) {
+		sl = sizeof(ss);
+		fd = accept4(rd->lfd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				log_warn("accept");
+				/* out of descriptors: pause accepting */
+				ev_io_stop(loop, &rd->lio);
+				ev_timer_start(loop, &rd->accept_retry);
+			}
+			return;
+		}
+		server_client_new(rd, fd, (struct sockaddr *)&ss);
+	}
+}
+
+static void
+server_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct relayd *rd = container_of(w, struct relayd, accept_retry);
+
+	(void)revents;
+	if (rd->lfd != -1 && !rd->stopping)
+		ev_io_start(loop, &rd->lio);
+}
+
+static int
+server_socket(struct relayd *rd, const char *host, int v6only)
+{
+	struct addrinfo	 hints, *res = NULL;
+	char		 port[8];
+	int		 fd = -1, one = 1, r;
+	struct sockaddr_storage ss;
+	socklen_t	 sl = sizeof(ss);
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%d", rd->conf.port);
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
+		log_warnx("%s: listen address %s: %s", __func__, host,
+		    gai_strerror(r));
+		return -1;
+	}
+	if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (res->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+		    sizeof(v6only));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, 4096) == -1)
+		goto fail;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		rd->port = ntohs(ss.ss_family == AF_INET ?
+		    ((struct sockaddr_in *)&ss)->sin_port :
+		    ((struct sockaddr_in6 *)&ss)->sin6_port);
+	freeaddrinfo(res);
+	return fd;
+fail:
+	log_warn("%s: listen on %s port %d", __func__, host, rd->conf.port);
+	if (fd != -1)
+		close(fd);
+	freeaddrinfo(res);
+	return -1;
+}
+
+int
+server_listen(struct relayd *rd)
+{
+	const char *host = rd->conf.listen;
+
+	if (host[0] == '\0' || !strcmp(host, "*")) {
+		/* one dual-stack socket; hosts without IPv6 get IPv4 only */
+		if ((rd->lfd = server_socket(rd, "::", 0)) == -1)
+			rd->lfd = server_socket(rd, "0.0.0.0", 0);
+		host = rd->lfd != -1 ? "*" : host;
+	} else
+		rd->lfd = server_socket(rd, host, 1);
+	if (rd->lfd == -1)
+		return -1;
+	ev_io_init(&rd->lio, server_accept_cb, rd->lfd, EV_READ);
+	ev_io_start(rd->loop, &rd->lio);
+	ev_timer_init(&rd->accept_retry, server_retry_cb, 0.1, 0);
+	log_info("listening on %s port %d (%s)", host, rd->port,
+	    rd->tls != NULL ? "wss" : "ws");
+	return 0;
+}
+
+void
+server_close_listener(struct relayd *rd)
+{
+	if (rd->lfd == -1)
+		return;
+	ev_io_stop(rd->loop, &rd->lio);
+	ev_timer_stop(rd->loop, &rd->accept_retry);
+	close(rd->lfd);
+	rd->lfd = -1;
+}
+
+static void
+server_drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct relayd		*rd = container_of(w, struct relayd, drain);
+	struct relay_client	*c;
+
+	(void)revents;
+	log_info("drain time over: closing %u clients", rd->nclients);
+	while ((c = TAILQ_FIRST(&rd->clients)) != NULL)
+		server_drop(c, REASON_SHUTDOWN);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* SIGTERM: stop accepting, send close frames (1001), wait up to drain_ms. */
+void
+server_shutdown(struct relayd *rd)
+{
+	struct relay_client *c, *next;
+
+	if (rd->stopping) {
+		/* second signal: do not wait any longer */
+		server_drain_cb(rd->loop, &rd->drain, 0);
+		return;
+	}
+	rd->stopping = 1;
+	server_close_listener(rd);
+	log_info("shutting down: %u clients, draining up to %.1fs",
+	    rd->nclients, rd->conf.drain_ms / 1000.0);
+	TAILQ_FOREACH_SAFE(c, &rd->clients, entry, next) {
+		if (c->state == CLIENT_WS)
+			ws_close(c, WSLAY_CODE_GOING_AWAY, "relay shutting down",
+			    REASON_SHUTDOWN);
+		else if (c->state != CLIENT_CLOSING)
+			server_drop(c, REASON_SHUTDOWN);
+	}
+	if (rd->nclients == 0) {
+		ev_break(rd->loop, EVBREAK_ALL);
+		return;
+	}
+	ev_timer_init(&rd->drain, server_drain_cb, rd->conf.drain_ms / 1000.0,
+	    0);
+	ev_timer_start(rd->loop, &rd->drain);
+}

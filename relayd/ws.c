@@ -1,0 +1,370 @@
+/*
+ * Upgraded connections: wslay's server-side event API per client, session
+ * forwarding, join/leave announcements, back-pressure, ping/idle timers.
+ *
+ * Forwarding only queues (wslay_event_queue_msg) and arms the receiver's
+ * write watcher; it never writes or frees another client from inside the
+ * sender's callbacks. That keeps every drop on the dropped client's own
+ * stack, so the session member lists are never changed while walked.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <wslay/wslay.h>
+
+#include "common/log.h"
+#include "proto/relaymsg.h"
+#include "relayd/http.h"
+#include "relayd/relayd.h"
+
+/* What one queued message costs beyond its payload (wslay's event_msg and
+ * malloc overhead), so a flood of tiny frames is capped too. */
+#define WS_MSG_OVERHEAD		64
+/* After our close frame, how long the peer has to answer it. */
+#define WS_CLOSE_WAIT_S		2.0
+
+static ssize_t
+ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
+    void *arg)
+{
+	struct relay_client	*c = arg;
+	ssize_t			 n;
+
+	(void)flags;
+	n = server_io_read(c, buf, len);
+	if (n > 0) {
+		c->last_rx = ev_now(c->rd->loop);
+		return n;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+	else {
+		c->eof = 1;
+		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+	}
+	return -1;
+}
+
+static ssize_t
+ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
+    int flags, void *arg)
+{
+	struct relay_client	*c = arg;
+	ssize_t			 n;
+
+	(void)flags;
+	n = server_io_write(c, data, len);
+	if (n >= 0)
+		return n;
+	if (errno == EAGAIN || errno == EINTR)
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+	else {
+		c->eof = 1;
+		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+	}
+	return -1;
+}
+
+static size_t
+ws_queued(const struct relay_client *c)
+{
+	return wslay_event_get_queued_msg_length(c->ws) +
+	    wslay_event_get_queued_msg_count(c->ws) * WS_MSG_OVERHEAD;
+}
+
+/* Queue one message towards c, within its send queue cap. 0 queued. */
+static int
+ws_enqueue(struct relay_client *c, uint8_t opcode, const uint8_t *msg,
+    size_t len)
+{
+	struct relayd			*rd = c->rd;
+	struct wslay_event_msg		 m = { opcode, msg, len };
+	double				 now = ev_now(rd->loop);
+
+	if (c->state != CLIENT_WS)
+		return -1;
+	if (ws_queued(c) + len + WS_MSG_OVERHEAD > (size_t)rd->conf.sendq_max) {
+		c->drops++;
+		rd->st.drops_queue++;
+		if (c->over_since == 0)
+			c->over_since = now;
+		else if (now - c->over_since >= rd->conf.slow_grace_ms / 1000.0)
+			ws_close(c, WSLAY_CODE_POLICY_VIOLATION,
+			    "receiving too slowly", REASON_SLOW);
+		return -1;
+	}
+	if (wslay_event_queue_msg(c->ws, &m) != 0)
+		return -1;
+	server_update_io(c);
+	return 0;
+}
+
+static void
+ws_announce(struct relay_client *to, uint8_t event, const struct session *s,
+    uint32_t who)
+{
+	struct relaymsg_control	 ctl;
+	uint8_t			 buf[RELAYMSG_CONTROL_LEN];
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.event = event;
+	ctl.client_id = who;
+	ctl.count = (uint16_t)(s->nmembers > 0xffff ? 0xffff : s->nmembers);
+	ctl.max = (uint16_t)to->rd->conf.max_session_clients;
+	relaymsg_control_write(buf, sizeof(buf), &ctl);
+	ws_enqueue(to, WSLAY_BINARY_FRAME, buf, sizeof(buf));
+}
+
+static void
+ws_forward(struct relay_client *c, const struct wslay_event_on_msg_recv_arg *a)
+{
+	struct relayd		*rd = c->rd;
+	struct session		*s = c->member.sess;
+	struct session_member	*m;
+	struct relay_client	*p;
+
+	if (a->opcode == WSLAY_BINARY_FRAME &&
+	    relaymsg_kind(a->msg, a->msg_length) == RELAYMSG_KIND_CONTROL) {
+		/* only relayd speaks 0xF0: a client cannot forge joins */
+		rd->st.drops_forged++;
+		return;
+	}
+	rd->st.frames_in++;
+	rd->st.bytes_in += a->msg_length;
+	c->rx_bytes += a->msg_length;
+	if (s == NULL)
+		return;
+	s->rx_bytes += a->msg_length;
+	if (s->nmembers < 2) {
+		rd->st.drops_alone++;
+		return;
+	}
+	TAILQ_FOREACH(m, &s->members, entry) {
+		if (m == &c->member)
+			continue;
+		p = container_of(m, struct relay_client, member);
+		if (ws_enqueue(p, a->opcode, a->msg, a->msg_length) == 0) {
+			rd->st.frames_out++;
+			rd->st.bytes_out += a->msg_length;
+			p->tx_bytes += a->msg_length;
+			s->tx_bytes += a->msg_length;
+		}
+	}
+}
+
+static void
+ws_msg_cb(wslay_event_context_ptr ctx,
+    const struct wslay_event_on_msg_recv_arg *a, void *arg)
+{
+	struct relay_client *c = arg;
+
+	switch (a->opcode) {
+	case WSLAY_BINARY_FRAME:
+	case WSLAY_TEXT_FRAME:
+		if (c->state == CLIENT_WS)
+			ws_forward(c, a);
+		break;
+	case WSLAY_CONNECTION_CLOSE:
+		/* the client started the close (else this is its answer) */
+		if (!wslay_event_get_close_sent(ctx) && c->state == CLIENT_WS) {
+			c->reason = REASON_CLIENT_CLOSE;
+			c->state = CLIENT_CLOSING;
+		}
+		break;
+	default:
+		break;	/* ping answered by wslay; pong only proves liveness */
+	}
+}
+
+static const struct wslay_event_callbacks ws_callbacks = {
+	ws_recv_cb, ws_send_cb, NULL, NULL, NULL, NULL, ws_msg_cb
+};
+
+void
+ws_configure(struct relay_client *c)
+{
+	wslay_event_config_set_max_recv_msg_length(c->ws,
+	    (uint64_t)c->rd->conf.max_frame);
+}
+
+static void
+ws_arm_timer(struct relay_client *c, double after)
+{
+	ev_timer_stop(c->rd->loop, &c->timer);
+	ev_timer_set(&c->timer, after > 0.001 ? after : 0.001, 0);
+	ev_timer_start(c->rd->loop, &c->timer);
+}
+
+/*
+ * Accept the upgrade: join the session (limits), queue the 101 answer in
+ * c->buf and our WELCOME behind it, announce JOINED to the others.
+ * 0, or an HTTP status to answer with.
+ */
+int
+ws_start(struct relay_client *c, const char *session, const char *key)
+{
+	struct relayd		*rd = c->rd;
+	struct session_member	*m;
+	char			 accept[32], a[80];
+	int			 r, n;
+
+	if (http_ws_accept(key, accept, sizeof(accept)) == -1)
+		return 500;
+	c->member.id = (uint32_t)c->id;
+	r = session_join(rd->sessions, session, &c->member,
+	    (unsigned)rd->conf.max_session_clients,
+	    (unsigned)rd->conf.max_sessions, ev_now(rd->loop));
+	if (r != 0) {
+		rd->st.refused_limit++;
+		log_notice("client %llu %s: session %s refused: %s",
+		    (unsigned long long)c->id, server_addr_str(c, a, sizeof(a)),
+		    session, r == SESSION_EFULL ? "session full" :
+		    r == SESSION_ETOOMANY ? "too many sessions" : "no memory");
+		return 503;
+	}
+	if (wslay_event_context_server_init(&c->ws, &ws_callbacks, c) != 0) {
+		session_leave(rd->sessions, &c->member);
+		return 503;
+	}
+	ws_configure(c);
+	n = snprintf(c->buf, HTTP_MAX_REQUEST, "HTTP/1.1 101 Switching Protocols"
+	    "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Accept: %s\r\nServer: relayd/%s\r\n\r\n",
+	    accept, RELAYD_VERSION);
+	c->buflen = (uint32_t)n;
+	c->bufoff = 0;
+	c->state = CLIENT_WS;
+	rd->nws++;
+	rd->st.upgrades++;
+	c->last_rx = ev_now(rd->loop);
+	log_info("client %llu %s joined session %s (%u/%d)",
+	    (unsigned long long)c->id, server_addr_str(c, a, sizeof(a)),
+	    session, c->member.sess->nmembers, rd->conf.max_session_clients);
+	ws_announce(c, RELAYMSG_WELCOME, c->member.sess, c->member.id);
+	TAILQ_FOREACH(m, &c->member.sess->members, entry)
+		if (m != &c->member)
+			ws_announce(container_of(m, struct relay_client, member),
+			    RELAYMSG_JOINED, c->member.sess, c->member.id);
+	ws_arm_timer(c, rd->conf.ping_interval_ms / 1000.0);
+	server_update_io(c);
+	return 0;
+}
+
+/* Leave the session and tell whoever remains. */
+void
+ws_leave(struct relay_client *c)
+{
+	struct session		*s = c->member.sess;
+	struct session_member	*m;
+	uint32_t		 id = c->member.id;
+
+	if (s == NULL)
+		return;
+	if (session_leave(c->rd->sessions, &c->member) == 0)
+		return;		/* s is gone with its last member */
+	TAILQ_FOREACH(m, &s->members, entry)
+		ws_announce(container_of(m, struct relay_client, member),
+		    RELAYMSG_LEFT, s, id);
+}
+
+/* Why this connection ends, from what wslay saw. */
+static enum relay_reason
+ws_reason(struct relay_client *c)
+{
+	if (c->state == CLIENT_CLOSING)
+		return (enum relay_reason)c->reason;
+	if (wslay_event_get_close_sent(c->ws)) {
+		switch (wslay_event_get_status_code_sent(c->ws)) {
+		case WSLAY_CODE_MESSAGE_TOO_BIG:
+			return REASON_TOO_BIG;
+		default:
+			return REASON_PROTOCOL;
+		}
+	}
+	return c->eof ? REASON_EOF : REASON_ERROR;
+}
+
+/* After wslay did I/O: finish when it wants nothing more, else re-arm. */
+static void
+ws_after_io(struct relay_client *c, int r)
+{
+	if (r != 0 || (!wslay_event_want_read(c->ws) &&
+	    !wslay_event_want_write(c->ws))) {
+		server_drop(c, ws_reason(c));
+		return;
+	}
+	if (c->state == CLIENT_WS && wslay_event_get_close_sent(c->ws)) {
+		/* wslay failed the connection (bad frame): wait for the end */
+		c->reason = ws_reason(c);
+		c->state = CLIENT_CLOSING;
+		ws_arm_timer(c, WS_CLOSE_WAIT_S);
+	}
+	server_update_io(c);
+}
+
+void
+ws_read(struct relay_client *c)
+{
+	int r = wslay_event_recv(c->ws);
+
+	/* a frame wslay refused queues a close: get it out now */
+	if (r == 0 && c->bufoff >= c->buflen && wslay_event_want_write(c->ws))
+		r = wslay_event_send(c->ws);
+	ws_after_io(c, r);
+}
+
+void
+ws_write(struct relay_client *c)
+{
+	int r = wslay_event_send(c->ws);
+
+	if (r == 0 && c->over_since != 0 &&
+	    ws_queued(c) < (size_t)c->rd->conf.sendq_max / 2)
+		c->over_since = 0;
+	if (c->ssl != NULL && r == 0 && c->state != CLIENT_RESPOND)
+		r = wslay_event_recv(c->ws);	/* SSL may have wanted a write */
+	ws_after_io(c, r);
+}
+
+void
+ws_timer(struct relay_client *c)
+{
+	struct relayd		*rd = c->rd;
+	struct wslay_event_msg	 ping = { WSLAY_PING, NULL, 0 };
+	double			 idle = ev_now(rd->loop) - c->last_rx;
+	double			 pi = rd->conf.ping_interval_ms / 1000.0;
+	double			 to = rd->conf.idle_timeout_ms / 1000.0;
+
+	if (c->state == CLIENT_CLOSING) {
+		server_drop(c, ws_reason(c));
+		return;
+	}
+	if (idle >= to) {
+		ws_close(c, WSLAY_CODE_GOING_AWAY, "idle timeout", REASON_IDLE);
+		return;
+	}
+	if (idle >= pi) {
+		wslay_event_queue_msg(c->ws, &ping);
+		server_update_io(c);
+		ws_arm_timer(c, pi < to - idle ? pi : to - idle);
+	} else
+		ws_arm_timer(c, pi - idle);
+}
+
+/* Start the closing handshake; the client goes when it answers or after
+ * WS_CLOSE_WAIT_S (the drain time on shutdown). */
+void
+ws_close(struct relay_client *c, uint16_t code, const char *msg,
+    enum relay_reason why)
+{
+	if (c->state != CLIENT_WS)
+		return;
+	c->reason = why;
+	c->state = CLIENT_CLOSING;
+	wslay_event_queue_close(c->ws, code, (const uint8_t *)msg, strlen(msg));
+	ws_arm_timer(c, why == REASON_SHUTDOWN ?
+	    c->rd->conf.drain_ms / 1000.0 : WS_CLOSE_WAIT_S);
+	server_update_io(c);
+}

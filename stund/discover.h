@@ -1,0 +1,94 @@
+/*
+ * Public endpoint discovery: one Binding transaction to every configured
+ * server at once; the first valid answer decides the mapping, the others are
+ * recorded (who answered, RTT, mapped address). The answer is given when all
+ * servers have answered or failed, or DISCOVER_GRACE after the first answer,
+ * whichever comes first, so one slow server never delays the result.
+ *
+ * stund's own result is cached (cache_ttl) and refreshed (refresh); a
+ * discovery on behalf of another process's socket runs the same way through
+ * that socket and is not cached.
+ */
+#ifndef STUND_DISCOVER_H
+#define STUND_DISCOVER_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <ev.h>
+
+#include "probe.h"
+#include "stund.h"
+
+#define DISCOVER_GRACE	0.25	/* seconds to wait for others after a winner */
+
+struct discover_run;
+typedef void discover_done_cb(struct discover_run *r, void *arg);
+
+struct discover_srv_result {
+	int			 srv;		/* index in sd->servers */
+	int			 state;		/* 0 pending, 1 ok, -1 failed */
+	double			 rtt_ms;
+	struct sockaddr_storage	 mapped;
+	int			 has_other;
+	struct sockaddr_storage	 other;
+	char			 error[160];
+};
+
+struct discover_run {
+	struct stund		*sd;
+	int			 fd;
+	int			 family;	/* AF_UNSPEC = every server */
+	struct probe		 probes[STUND_MAX_SERVERS];
+	struct discover_srv_result res[STUND_MAX_SERVERS];
+	int			 nprobes, pending, winner;
+	ev_timer		 grace;
+	double			 started, finished;
+	discover_done_cb	*cb;
+	void			*arg;
+	int			 ok;
+	struct sockaddr_storage	 public;
+	struct sockaddr_storage	 local;
+	char			 error[700];
+	int			 running;
+};
+
+struct discover_waiter {
+	TAILQ_ENTRY(discover_waiter) entry;
+	uint64_t		 conn;
+	uint32_t		 msgid;
+	int			 family;
+};
+
+/* stund's own, cached discovery */
+struct discover {
+	struct stund		*sd;
+	struct resolve		*resolver;
+	int			 resolving;
+	double			 resolved_at;
+	struct discover_run	 run;		/* the last (or running) one */
+	int			 have;		/* a successful result is cached */
+	double			 when;		/* ev_now when it finished */
+	struct sockaddr_storage	 public, local;
+	TAILQ_HEAD(, discover_waiter) waiters;
+	ev_timer		 refresh;
+	void			(*changed)(struct stund *, const char *prev);
+};
+
+int	discover_init(struct stund *sd);
+void	discover_fini(struct stund *sd);
+/* Kick a discovery now unless one runs; when it ends, waiters get replies. */
+void	discover_now(struct stund *sd);
+/* Answer (conn, msgid) from cache or after the next discovery. */
+void	discover_request(struct stund *sd, int refresh, int family,
+	    uint64_t conn, uint32_t msgid);
+/* Cached result fresh enough to serve? */
+int	discover_fresh(const struct stund *sd);
+
+/* Run a discovery through fd (not owned: the caller closes it). */
+int	discover_run_start(struct discover_run *r, struct stund *sd, int fd,
+	    int family, double timeout_s, discover_done_cb *cb, void *arg);
+void	discover_run_cancel(struct discover_run *r);
+
+#endif

@@ -1,0 +1,94 @@
+# Sourced by the loopback integration tests. POSIX sh.
+# Every test gets a private directory for sockets and state, and every
+# process it starts is killed in the EXIT trap, also on failure.
+
+: "${BUILD:=build}"
+: "${TOP:=$(pwd)}"
+BIN="$TOP/$BUILD/bin"
+TOOLS="$TOP/$BUILD/tests/tools"
+T=$(mktemp -d /tmp/atm-test.XXXXXX)
+PIDS=""
+
+cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	sleep 0.1
+	for p in $PIDS; do
+		kill -9 "$p" 2>/dev/null
+	done
+	if [ -n "${KEEP:-}" ]; then
+		echo "kept $T"
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT INT TERM
+
+fail() {
+	echo "FAIL: $*"
+	for f in "$T"/*.log; do
+		[ -f "$f" ] || continue
+		echo "--- $f"
+		tail -n 30 "$f"
+	done
+	exit 1
+}
+
+ok() {
+	echo "ok: $*"
+}
+
+skip() {
+	echo "$*"
+	exit 77
+}
+
+need_bin() {
+	for b in "$@"; do
+		[ -x "$BIN/$b" ] || [ -x "$TOOLS/$b" ] || skip "skipped: $b is not built"
+	done
+}
+
+# free_port: a UDP+TCP port nobody listens on now (best effort)
+free_port() {
+	p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 ))
+	while ss -Hlnu "sport = :$p" 2>/dev/null | grep -q . ||
+	    ss -Hlnt "sport = :$p" 2>/dev/null | grep -q .; do
+		p=$((p + 1))
+	done
+	echo "$p"
+}
+
+# start NAME LOG CMD...: run in the background, remember the pid
+start() {
+	name=$1; log=$2; shift 2
+	"$@" >"$log" 2>&1 &
+	PIDS="$PIDS $!"
+	eval "PID_$name=$!"
+}
+
+# wait_sock PATH [SECONDS]
+wait_sock() {
+	i=0
+	while [ ! -S "$1" ]; do
+		i=$((i + 1))
+		[ $i -gt $(( ${2:-5} * 20 )) ] && fail "socket $1 did not appear"
+		sleep 0.05
+	done
+}
+
+# wait_for SECONDS CMD...: retry until CMD succeeds
+wait_for() {
+	secs=$1; shift
+	i=0
+	until "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -gt $((secs * 10)) ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# jq is in scripts/deps.sh; the tests read meshctl --json with it
+command -v jq >/dev/null 2>&1 || skip "skipped: jq is not installed (scripts/deps.sh)"
