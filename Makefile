@@ -9,6 +9,12 @@
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 SBINDIR	?= $(PREFIX)/sbin
+# the daemons read /etc/atmosphere/atmosphere.conf whatever PREFIX is
+SYSCONFDIR	?= /etc
+MANDIR		?= $(PREFIX)/share/man
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR	?= $(PREFIX)/lib/tmpfiles.d
 BUILD	?= build
 SAN	?= 0
 
@@ -18,14 +24,16 @@ PKG_LIBS	:= $(shell pkg-config --libs $(PKGS)) -lev -lwslay -lm
 CHECK_CFLAGS	:= $(shell pkg-config --cflags check)
 CHECK_LIBS	:= $(shell pkg-config --libs check)
 
+# CFLAGS is the user's (optimisation, debug); what the code needs is added
+# with override so `make CFLAGS=-O1` keeps the includes and warnings.
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -I. $(PKG_CFLAGS)
+override CFLAGS	+= -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -I. $(PKG_CFLAGS)
 DEPFLAGS = -MMD -MP
 LDLIBS	+= $(PKG_LIBS) -pthread
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-CFLAGS	+= $(SANFLAGS)
-LDFLAGS	+= $(SANFLAGS)
+override CFLAGS	+= $(SANFLAGS)
+override LDFLAGS += $(SANFLAGS)
 endif
 
 # --- sources, explicit per program ------------------------------------------
@@ -36,15 +44,22 @@ COMMON_SRCS := \
 	common/paths.c \
 	common/daemon.c \
 	common/netaddr.c \
-	common/relay_client.c
+	common/relay_client.c \
+	common/ipc.c \
+	common/ipc_server.c \
+	common/ipc_client.c \
+	common/mpack.c
 
 PROTO_SRCS := \
 	proto/methods.c \
 	proto/packet.c \
+	proto/invite.c \
 	proto/token.c \
-	proto/relaymsg.c
+	proto/relaymsg.c \
+	proto/stun.c \
+	proto/crc32.c
 
-STUND_SRCS_LATER := \
+STUND_SRCS := \
 	stund/stund.c \
 	stund/stund_config.c \
 	stund/control.c \
@@ -56,11 +71,11 @@ STUND_SRCS_LATER := \
 	stund/server.c
 
 # stund files the unit tests link (no IPC, no main)
-STUND_LOGIC_SRCS :=
+STUND_LOGIC_SRCS := stund/natbehav_classify.c stund/server.c
 
-# relayd/control.c joins once common/ipc.c and common/mpack.c are linked
 RELAYD_SRCS := \
 	relayd/relayd.c \
+	relayd/control.c \
 	relayd/relayd_config.c \
 	relayd/server.c \
 	relayd/http.c \
@@ -70,13 +85,32 @@ RELAYD_SRCS := \
 	relayd/tls.c \
 	relayd/metrics.c
 
-PUNCHD_SRCS :=
+# punchd state machines without I/O or globals: the unit tests link them
+PUNCHD_LOGIC := \
+	punchd/punch.c \
+	punchd/keepalive.c \
+	punchd/path.c
 
-MESHCTL_SRCS_LATER := \
+PUNCHD_SRCS := \
+	punchd/punchd.c \
+	punchd/punchd_config.c \
+	punchd/control.c \
+	punchd/peer.c \
+	punchd/input.c \
+	punchd/sock.c \
+	punchd/stunlink.c \
+	$(PUNCHD_LOGIC)
+
+MESHCTL_SRCS := \
 	meshctl/meshctl.c \
 	meshctl/util.c \
 	meshctl/cmd_status.c \
-	meshctl/cmd_network.c
+	meshctl/cmd_network.c \
+	meshctl/cmd_peers.c \
+	meshctl/cmd_punch.c \
+	meshctl/cmd_ping.c \
+	meshctl/cmd_send.c \
+	meshctl/cmd_listen.c
 
 UNIT_SRCS := tests/unit/runner.c $(wildcard tests/unit/check_*.c)
 TOOL_SRCS := $(wildcard tests/tools/*.c)
@@ -104,7 +138,7 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(call obj,$(UNIT_SRCS)): CFLAGS += $(CHECK_CFLAGS)
+$(call obj,$(UNIT_SRCS)): override CFLAGS += $(CHECK_CFLAGS)
 
 $(LIBATMO): $(call obj,$(COMMON_SRCS) $(PROTO_SRCS))
 	@mkdir -p $(@D)
@@ -127,10 +161,12 @@ $(BUILD)/bin/meshctl: $(call obj,$(MESHCTL_SRCS)) $(LIBATMO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Unit tests link the daemons' logic files directly (no main()).
-UNIT_LINK := $(call obj,$(STUND_LOGIC_SRCS)) \
-	$(filter-out $(call obj,relayd/relayd.c punchd/punchd.c),\
-	$(call obj,$(RELAYD_SRCS) $(PUNCHD_SRCS)))
+# Unit tests link the daemons' logic files directly: no main(), no IPC
+# dispatch (control.c, tested through the real daemons). punchd lists the
+# files its unit tests need in PUNCHD_LOGIC (state machines without I/O).
+UNIT_LINK := $(call obj,$(STUND_LOGIC_SRCS) $(PUNCHD_LOGIC)) \
+	$(filter-out $(call obj,relayd/relayd.c relayd/control.c),\
+	$(call obj,$(RELAYD_SRCS)))
 
 $(UNIT): $(call obj,$(UNIT_SRCS)) $(UNIT_LINK) $(LIBATMO)
 	@mkdir -p $(@D)
@@ -156,12 +192,67 @@ asan:
 bench: all $(BENCHES)
 	BUILD=$(BUILD) sh bench/run.sh
 
+# install: what is built (punchd and meshctl may not be yet), the units with
+# @SBINDIR@ replaced, sysusers/tmpfiles, man pages, and the example config;
+# atmosphere.conf itself only when absent (an operator's file is never
+# replaced). Into the live system (no DESTDIR, as root) it also creates the
+# user and directories and reloads systemd; see docs/operations.md.
+UNITS		:= stund.service punchd.service relayd.service atmosphere.target
+MAN1		:= meshctl.1
+MAN5		:= atmosphere.conf.5
+MAN8		:= stund.8 punchd.8 relayd.8
+CONFDIR		 = $(DESTDIR)$(SYSCONFDIR)/atmosphere
+
 install: $(PROGS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
 	for p in stund relayd punchd; do \
-		[ -x $(BUILD)/bin/$$p ] && install -m 0755 $(BUILD)/bin/$$p $(DESTDIR)$(SBINDIR)/$$p; \
-	done; true
-	install -m 0755 $(BUILD)/bin/meshctl $(DESTDIR)$(BINDIR)/meshctl
+		if [ -x $(BUILD)/bin/$$p ]; then \
+			install -m 0755 $(BUILD)/bin/$$p $(DESTDIR)$(SBINDIR)/$$p || exit 1; \
+		else echo "install: $$p is not built, skipped"; fi; \
+	done
+	if [ -x $(BUILD)/bin/meshctl ]; then \
+		install -m 0755 $(BUILD)/bin/meshctl $(DESTDIR)$(BINDIR)/meshctl; \
+	else echo "install: meshctl is not built, skipped"; fi
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	for u in $(UNITS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g; s|@BINDIR@|$(BINDIR)|g' systemd/$$u \
+		    >$(DESTDIR)$(UNITDIR)/$$u.tmp && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+		mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 systemd/atmosphere.sysusers $(DESTDIR)$(SYSUSERSDIR)/atmosphere.conf
+	install -m 0644 systemd/atmosphere.tmpfiles $(DESTDIR)$(TMPFILESDIR)/atmosphere.conf
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(addprefix man/,$(MAN1)) $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 $(addprefix man/,$(MAN5)) $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 $(addprefix man/,$(MAN8)) $(DESTDIR)$(MANDIR)/man8
+	install -d -m 0755 $(CONFDIR)
+	install -m 0644 docs/atmosphere.conf.example $(CONFDIR)/atmosphere.conf.example
+	[ -e $(CONFDIR)/atmosphere.conf ] || \
+		install -m 0640 docs/atmosphere.conf.example $(CONFDIR)/atmosphere.conf
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then \
+		if command -v systemd-sysusers >/dev/null; then \
+			systemd-sysusers $(SYSUSERSDIR)/atmosphere.conf; fi; \
+		if command -v systemd-tmpfiles >/dev/null; then \
+			systemd-tmpfiles --create $(TMPFILESDIR)/atmosphere.conf; fi; \
+		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+	fi; true
+
+# uninstall: everything install put there except atmosphere.conf (the
+# operator's) and the state under /var/lib/atmosphere; the user stays too.
+.PHONY: uninstall
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/stund $(DESTDIR)$(SBINDIR)/punchd \
+		$(DESTDIR)$(SBINDIR)/relayd $(DESTDIR)$(BINDIR)/meshctl
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/atmosphere.conf $(DESTDIR)$(TMPFILESDIR)/atmosphere.conf
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(MAN1)) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(MAN5)) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MAN8))
+	rm -f $(CONFDIR)/atmosphere.conf.example
+	-rmdir $(CONFDIR) 2>/dev/null
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		systemctl daemon-reload; fi; true
 
 clean:
 	rm -rf build build-asan $(filter-out build build-asan,$(BUILD))

@@ -28,6 +28,22 @@ section() {	# NAME CMD...
 # --- STUN: stund vs coturn, binding responses/s on one core (docs/stun-bench.md)
 section stun sh bench/stun_bench.sh
 
+# --- relay: relayd throughput vs one raw TCP hop, added latency of the relay
+# hop, RSS per idle client (docs/relay-bench.md). iperf3, when installed, is
+# printed after as a second raw-TCP reference (two processes, bulk stream).
+relay_section() {
+	[ -x "$BUILD/bin/relayd" ] || { echo "relayd is not built"; return 0; }
+	"$BUILD/bench/relay_bench" -r "$BUILD/bin/relayd" || return 1
+	command -v iperf3 >/dev/null 2>&1 || return 0
+	port=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 ))
+	iperf3 -s -1 -B 127.0.0.1 -p "$port" >/dev/null 2>&1 &
+	sleep 0.5
+	echo "reference: iperf3 -c 127.0.0.1 -t 3 (one TCP stream, two processes)"
+	iperf3 -c 127.0.0.1 -p "$port" -t 3 -f M 2>&1 | sed -n 's/.* \([0-9.]* MBytes\/sec\).*receiver/  \1 (MiB\/s)/p'
+	wait
+}
+section relay relay_section
+
 # --- other sections below, one per figure
 
 [ -z "$failed" ] || { echo "failed sections:$failed"; exit 1; }

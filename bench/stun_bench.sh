@@ -26,6 +26,7 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-3}
 SOCKETS=${SOCKETS:-4}
 INFLIGHT=${INFLIGHT:-64}
+RATE=${RATE:-50000}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 LOAD=$TOP/$BUILD/bench/stun_load
@@ -67,30 +68,35 @@ wait_bound() {	# port addr: 5 s at most
 		i=$((i + 1)); [ $i -gt 50 ] && return 1; sleep 0.1
 	done
 }
-cputicks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# CPU time of a process, all threads, user + system (clock ticks; softirq
+# work done while it runs is charged to it too: no IRQ time accounting)
+cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+HZ=$(getconf CLK_TCK)
 
-# measure NAME PID PORT: one run of the generator; appends "rate us/resp"
-# to $T/NAME.txt and prints a line
+# measure NAME PID PORT: closed loop (as fast as the server answers), then
+# open loop at RATE requests/s, with the share of one core the server process
+# used for it (its own CPU time, so other work on the machine does not count);
+# appends "rate cpu%" to $T/NAME.txt and prints a line
 measure() {
-	c0=$(cputicks "$2")
 	out=$($PIN_L "$LOAD" -s "127.0.0.1:$3" -d "$DURATION" -w 0.5 \
 	    -c "$SOCKETS" -n "$INFLIGHT" 2>&1)
-	c1=$(cputicks "$2")
 	rate=$(echo "$out" | sed -n 's/^responses\/s \([0-9]*\)$/\1/p')
-	detail=$(echo "$out" | sed -n 's/^sent /sent /p')
 	if [ -z "$rate" ] || [ "$rate" -eq 0 ]; then
 		echo "  $1: no answers ($out)"
 		return 1
 	fi
-	# server CPU (all threads, user+sys, clock ticks) per response, over
-	# warm-up + measurement: microseconds, a cost figure that the
-	# generator's own limit does not cap
-	hz=$(getconf CLK_TCK)
-	us=$(awk -v t=$((c1 - c0)) -v hz="$hz" -v r="$rate" -v d="$DURATION" \
-	    'BEGIN { printf "%.2f", t / hz * 1e6 / (r * (d + 0.5)) }')
-	echo "$rate $us" >>"$T/$1.txt"
-	printf '  %-9s %8s responses/s  server %s us CPU/response  (%s)\n' \
-	    "$1" "$rate" "$us" "$detail"
+	c0=$(cputicks "$2"); t0=$(date +%s%N)
+	out2=$($PIN_L "$LOAD" -s "127.0.0.1:$3" -d "$DURATION" -w 0.5 \
+	    -c "$SOCKETS" -n "$INFLIGHT" -r "$RATE" 2>&1)
+	c1=$(cputicks "$2"); t1=$(date +%s%N)
+	got=$(echo "$out2" | sed -n 's/^responses\/s \([0-9]*\)$/\1/p')
+	cpu=$(awk -v c=$((c1 - c0)) -v hz="$HZ" -v ns=$((t1 - t0)) \
+	    'BEGIN { printf "%.1f", 100 * c / hz / (ns / 1e9) }')
+	# responses per second of one core's time at that load
+	pc=$(awk -v g="${got:-0}" -v c="$cpu" 'BEGIN { printf "%d", (c > 0 ? g * 100 / c : 0) }')
+	echo "$rate $cpu $pc" >>"$T/$1.txt"
+	printf '  %-9s %8s responses/s max | at %s/s (answered %s/s): %5s%% of a core = %s responses/core-s\n' \
+	    "$1" "$rate" "$RATE" "${got:-0}" "$cpu" "$pc"
 }
 
 median() {	# column of $T/NAME.txt
@@ -99,7 +105,7 @@ median() {	# column of $T/NAME.txt
 	    awk '{v[NR] = $1} END { print v[int((NR + 1) / 2)] }'
 }
 
-echo "STUN server benchmark: $ROUNDS rounds x ${DURATION}s, $SOCKETS sockets x $INFLIGHT in flight,"
+echo "STUN server benchmark: $ROUNDS rounds x ${DURATION}s, $SOCKETS sockets x $INFLIGHT in flight, fixed load $RATE/s,"
 echo "servers on CPU $SERVER_CPU, generator on CPU $LOAD_CPU ($(nproc) CPUs, $(uname -r))"
 
 # reference responder
@@ -153,19 +159,22 @@ while [ $r -le "$ROUNDS" ]; do
 done
 
 cot=$(median coturn 1); ref=$(median reference 1)
-cot_us=$(median coturn 2); ref_us=$(median reference 2)
-echo "summary (median of $ROUNDS):"
-printf '  %-9s %8s responses/s  %s us CPU/response\n' coturn "$cot" "$cot_us"
+cot_b=$(median coturn 2); ref_b=$(median reference 2)
+cot_c=$(median coturn 3); ref_c=$(median reference 3)
+st= st_b= st_c=
+if [ -n "$SP" ]; then st=$(median stund 1); st_b=$(median stund 2); st_c=$(median stund 3); fi
+echo "summary (median of $ROUNDS rounds):"
+echo "  server      max responses/s   CPU at $RATE/s   responses per core-second"
+line() { printf '  %-9s %12s %15s%% %16s%s\n' "$1" "$2" "$3" "$4" "$5"; }
+line coturn "$cot" "$cot_b" "$cot_c" ""
+[ -n "$SP" ] && line stund "$st" "$st_b" "$st_c" ""
+line reference "$ref" "$ref_b" "$ref_c" "  (stun_load -S: the ceiling of this setup)"
+awk -v c="$cot" -v r="$ref" -v cc="$cot_c" -v rc="$ref_c" 'BEGIN {
+	if (c > 0 && cc > 0) printf "  reference/coturn %.2f max, %.2f per core: the most any server can show here\n", r / c, rc / cc }'
 if [ -n "$SP" ]; then
-	st=$(median stund 1); st_us=$(median stund 2)
-	printf '  %-9s %8s responses/s  %s us CPU/response\n' stund "$st" "$st_us"
-fi
-printf '  %-9s %8s responses/s  %s us CPU/response (ceiling of this setup)\n' reference "$ref" "$ref_us"
-awk -v c="$cot" -v r="$ref" 'BEGIN { if (c > 0) printf "  ceiling/coturn %.2f: the most any server can show here\n", r / c }'
-if [ -n "$SP" ]; then
-	awk -v s="$st" -v c="$cot" -v su="$st_us" -v cu="$cot_us" 'BEGIN {
-		if (su > 0) printf "  CPU per response coturn/stund %.2f\n", cu / su
-		if (c > 0) printf "  ratio stund/coturn %.2f (target >= 2)\n", s / c }'
+	awk -v s="$st" -v c="$cot" -v sc="$st_c" -v cc="$cot_c" 'BEGIN {
+		if (cc > 0) printf "  ratio stund/coturn per core %.2f (responses per core-second at the same load)\n", sc / cc
+		if (c > 0) printf "  ratio stund/coturn %.2f (max throughput; target >= 2)\n", s / c }'
 else
 	echo "  ratio stund/coturn: n/a (stund not built)"
 fi

@@ -3,7 +3,7 @@
  * success responses per second a server returns.
  *
  *   stun_load [-s HOST:PORT] [-d SECONDS] [-w WARMUP] [-c SOCKETS]
- *             [-n INFLIGHT] [-v]
+ *             [-n INFLIGHT] [-r RATE] [-v]
  *   stun_load -S HOST:PORT     (reference responder, see serve())
  *
  * Each of SOCKETS connected UDP sockets keeps at most INFLIGHT requests
@@ -24,6 +24,10 @@
  * not in the future), a header length equal to the datagram, attributes that
  * stay inside it, and an XOR-MAPPED-ADDRESS (or MAPPED-ADDRESS) equal to the
  * socket's own address. Anything else is counted as invalid.
+ *
+ * With -r RATE the generator paces itself to RATE requests/s in total (still
+ * bounded by the window): an open-loop load, to measure how much of its core
+ * a server needs for a given load rather than how fast it can go.
  *
  * When a socket has heard nothing for 200 ms its window is presumed lost and
  * reopened (counted in "stalls"), so drops cannot freeze the run.
@@ -206,16 +210,20 @@ sock_recv(struct lsock *s, int64_t now)
 	}
 }
 
-static void
-sock_fill(struct lsock *s, long window)
+/* send up to budget requests, keeping the window; returns how many */
+static long
+sock_fill(struct lsock *s, long window, long budget)
 {
 	static uint8_t reqs[BATCH][20];
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
+	long done = 0;
 	int want, n;
 
-	while (s->inflight < window) {
+	while (s->inflight < window && done < budget) {
 		want = window - s->inflight;
+		if (want > budget - done)
+			want = budget - done;
 		if (want > BATCH)
 			want = BATCH;
 		memset(msgs, 0, sizeof(msgs));
@@ -230,19 +238,21 @@ sock_fill(struct lsock *s, long window)
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 				st.senderr++;	/* e.g. ECONNREFUSED: nobody there */
-			return;
+			return done;
 		}
 		s->seq += n;
 		s->inflight += n;
 		st.sent += n;
+		done += n;
 	}
+	return done;
 }
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: stun_load [-s HOST:PORT] [-d SECONDS] "
-	    "[-w WARMUP] [-c SOCKETS] [-n INFLIGHT] [-v]\n"
+	    "[-w WARMUP] [-c SOCKETS] [-n INFLIGHT] [-r RATE] [-v]\n"
 	    "       stun_load -S HOST:PORT\n");
 	exit(2);
 }
@@ -345,7 +355,7 @@ int
 main(int argc, char *argv[])
 {
 	const char *server = "127.0.0.1:3478";
-	double secs = 5, warm = 1;
+	double secs = 5, warm = 1, prate = 0;
 	long nsock = 4, window = 64;
 	const char *serve_at = NULL;
 	int verbose = 0, ch;
@@ -356,7 +366,7 @@ main(int argc, char *argv[])
 	int64_t t0, tstart, tend, tnext;
 	uint64_t valid0 = 0, last_valid = 0;
 
-	while ((ch = getopt(argc, argv, "s:S:d:w:c:n:v")) != -1) {
+	while ((ch = getopt(argc, argv, "s:S:d:w:c:n:r:v")) != -1) {
 		switch (ch) {
 		case 's': server = optarg; break;
 		case 'S': serve_at = optarg; break;
@@ -364,12 +374,13 @@ main(int argc, char *argv[])
 		case 'w': warm = atof(optarg); break;
 		case 'c': nsock = atol(optarg); break;
 		case 'n': window = atol(optarg); break;
+		case 'r': prate = atof(optarg); break;
 		case 'v': verbose = 1; break;
 		default: usage();
 		}
 	}
 	if (secs <= 0 || warm < 0 || nsock < 1 || nsock > MAX_SOCKS ||
-	    window < 1 || window > 100000)
+	    window < 1 || window > 100000 || prate < 0)
 		usage();
 	if (serve_at != NULL) {
 		if (resolve(serve_at, &dst, &dlen) == -1)
@@ -400,8 +411,11 @@ main(int argc, char *argv[])
 	}
 
 	printf("stun_load: server %s, %ld sockets x %ld in flight, "
-	    "warm-up %.1f s, measuring %.1f s\n", server, nsock, window, warm,
+	    "warm-up %.1f s, measuring %.1f s", server, nsock, window, warm,
 	    secs);
+	if (prate > 0)
+		printf(", paced at %.0f requests/s", prate);
+	printf("\n");
 	fflush(stdout);
 	t0 = now_ns();
 	tstart = t0 + (int64_t)(warm * 1e9);
@@ -411,6 +425,7 @@ main(int argc, char *argv[])
 		socks[i].last_rx = t0;
 
 	int measuring = 0;
+	long rr = 0;
 	for (;;) {
 		int64_t now = now_ns();
 
@@ -427,8 +442,15 @@ main(int argc, char *argv[])
 			last_valid = st.valid;
 			tnext += 1000000000LL;
 		}
+		/* open loop: what the pace allows by now, shared out */
+		long budget = window * nsock;
+		if (prate > 0) {
+			double due = (double)(now - t0) * prate / 1e9 -
+			    (double)st.sent;
+			budget = due > 0 ? (long)due : 0;
+		}
 		for (long i = 0; i < nsock; i++) {
-			struct lsock *s = &socks[i];
+			struct lsock *s = &socks[(i + rr) % nsock];
 
 			sock_recv(s, now);
 			if (s->inflight > 0 && now - s->last_rx > STALL_NS) {
@@ -436,8 +458,9 @@ main(int argc, char *argv[])
 				s->last_rx = now;
 				st.stalls++;
 			}
-			sock_fill(s, window);
+			budget -= sock_fill(s, window, prate > 0 ? budget : window);
 		}
+		rr++;
 		/* everything in flight: sleep until an answer (1 ms at most) */
 		if (poll(pfd, nsock, 1) == -1 && errno != EINTR) {
 			perror("stun_load: poll");

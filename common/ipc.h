@@ -92,8 +92,9 @@ struct ipc_stats {
 };
 const struct ipc_stats *ipc_server_stats(const struct ipc_server *s);
 
-/* Allow only these uids (tests use it to prove refusal); default policy is
- * root, the daemon's own euid and members of group "atmosphere". */
+/* The SO_PEERCRED policy applied on accept: 1 for root, the daemon's own
+ * euid and members of group "atmosphere" (primary gid, or a supplementary
+ * group of process `pid` per /proc/PID/status), else 0. */
 int	ipc_peer_allowed(uid_t uid, gid_t gid, pid_t pid);
 
 /*
@@ -146,6 +147,61 @@ struct ipc_msg {
  * recovered (so an error response can be sent), else m->type is -1. */
 int	ipc_msg_parse(const msgpack_object *o, struct ipc_msg *m,
 	    char *err, size_t errlen);
+
+/*
+ * Byte-level pre-scan of the stream, run on received bytes before they reach
+ * msgpack-c's unpacker. The unpacker allocates a container's elements as soon
+ * as it reads the header, so five bytes claiming 2^32 elements would cost
+ * 64 GB. Every element takes at least one byte, so a message whose bytes, or
+ * whose declared elements summed over all its containers, exceed IPC_MAX_MSG
+ * is refused before any of it is unpacked. The scan also counts message
+ * starts (to tie a passed descriptor to its message) and keeps each
+ * message's first bytes (to recover the msgid of a refused one).
+ */
+struct ipc_scan {
+	uint64_t	nstarted;	/* messages whose first byte was seen */
+	size_t		msglen;		/* bytes of the current message so far */
+	size_t		declared;	/* elements its containers declared */
+	size_t		pending;	/* objects still to come in it */
+	size_t		skip;		/* payload bytes still to pass */
+	size_t		hdrneed;	/* header bytes still to come */
+	size_t		hdrlen;
+	uint8_t		hdr[9];
+	uint8_t		head[16];	/* first bytes of the current message */
+	size_t		headlen;
+	int		inmsg;		/* inside a message */
+};
+void	ipc_scan_init(struct ipc_scan *sc);
+/* 0: all n bytes are acceptable. -1: a message is invalid or oversized;
+ * *okbytes is how many of the n bytes come before that message (they may
+ * still be unpacked), err says why. */
+int	ipc_scan_feed(struct ipc_scan *sc, const void *buf, size_t n,
+	    size_t *okbytes, char *err, size_t errlen);
+/* msgid of the current (or last) message from its first bytes, when it
+ * starts like a request [0, msgid, ...]: 0 and *msgid set, else -1. */
+int	ipc_scan_msgid(const struct ipc_scan *sc, uint32_t *msgid);
+
+/* Helpers shared by the server and the clients. */
+/* Pack [0, msgid, method, params] (or [2, method, params] when type is
+ * IPC_NOTIFY); params/len must be exactly one msgpack object, NULL = {}. */
+int	ipc_pack_envelope(msgpack_sbuffer *sb, int type, uint32_t msgid,
+	    const char *method, const char *params, size_t len,
+	    char *err, size_t errlen);
+/* Pack an error response [1, msgid, {code, message}, nil]. */
+void	ipc_pack_error(msgpack_packer *pk, uint32_t msgid, const char *code,
+	    const char *message);
+/* A {code, message} map built in place, for synthesized errors. */
+struct ipc_errobj {
+	msgpack_object		obj;
+	msgpack_object_kv	kv[2];
+	char			code[32];
+	char			message[256];
+};
+const msgpack_object *ipc_errobj_set(struct ipc_errobj *e, const char *code,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* send() of buf with fd attached (SCM_RIGHTS) when fd >= 0; MSG_NOSIGNAL,
+ * MSG_DONTWAIT. Bytes sent or -1 (errno set). */
+ssize_t	ipc_send_fd(int sock, const void *buf, size_t len, int fd);
 
 /* ---- blocking client (meshctl, tests) ------------------------------------ */
 

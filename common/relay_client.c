@@ -40,6 +40,14 @@
 #define RC_HS_MAX	8192	/* a 101 answer is a few hundred bytes */
 #define RC_STABLE	10.0	/* s up before a drop no longer counts as flapping */
 #define RC_WHY_MAX	160
+/*
+ * wslay reads 4 KiB at a time and writes each frame header, and a masked
+ * payload in 4 KiB pieces, with a call each: one syscall per call costs more
+ * than the relay hop. These buffers turn that into one read or write per
+ * 64/256 KiB. They exist only while a connection is open.
+ */
+#define RC_RBUF		(64u << 10)
+#define RC_WBUF		(256u << 10)
 
 enum rc_phase {
 	RC_PH_NONE,
@@ -87,8 +95,13 @@ struct relay_client {
 	char		*hs;		/* request out, then answer in */
 	size_t		 hslen, hsoff;
 	char		 accept[32];	/* expected Sec-WebSocket-Accept */
-	unsigned char	*left;		/* bytes read past the 101 headers */
-	size_t		 leftlen, leftoff;
+	unsigned char	*rbuf;		/* read ahead, wslay takes from it */
+	size_t		 rlen, roff;
+	int		 rdrained;	/* last plain read was short */
+	unsigned char	 masks[256];	/* arc4random output, 4 bytes a frame */
+	size_t		 maskoff;
+	unsigned char	*wbuf;		/* wslay's output, one send() */
+	size_t		 wlen, woff;
 
 	int		 probe_fd;	/* TCP probe of the first relay */
 	ev_io		 probe_io;
@@ -107,6 +120,8 @@ static int	rc_connect_next(struct relay_client *);
 static void	rc_fail(struct relay_client *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	rc_open_step(struct relay_client *, int);
+static int	rc_push(struct relay_client *);
+static int	rc_ws_genmask_cb(wslay_event_context_ptr, uint8_t *, size_t, void *);
 
 /* --- small helpers ---------------------------------------------------------- */
 
@@ -376,7 +391,7 @@ rc_close(struct relay_client *c, uint16_t code)
 {
 	if (c->ws != NULL && code != 0 && c->phase == RC_PH_OPEN) {
 		wslay_event_queue_close(c->ws, code, NULL, 0);
-		wslay_event_send(c->ws);	/* best effort, non-blocking */
+		rc_push(c);	/* best effort, non-blocking */
 	}
 	if (c->ssl != NULL && code != 0) {
 		ERR_clear_error();
@@ -401,10 +416,11 @@ rc_close(struct relay_client *c, uint16_t code)
 	c->ai_res = c->ai_cur = NULL;
 	free(c->hs);
 	c->hs = NULL;
-	free(c->left);
-	c->left = NULL;
-	c->hslen = c->hsoff = c->leftlen = c->leftoff = 0;
-	c->ssl_want_write = c->io_error = c->drain_wanted = 0;
+	free(c->rbuf);
+	free(c->wbuf);
+	c->rbuf = c->wbuf = NULL;
+	c->hslen = c->hsoff = c->rlen = c->roff = c->wlen = c->woff = 0;
+	c->ssl_want_write = c->io_error = c->drain_wanted = c->rdrained = 0;
 	c->phase = RC_PH_NONE;
 }
 
@@ -574,27 +590,40 @@ rc_ws_recv_cb(wslay_event_context_ptr ws, uint8_t *buf, size_t len,
 	ssize_t n;
 
 	(void)flags;
-	if (c->leftoff < c->leftlen) {
-		n = c->leftlen - c->leftoff;
-		if ((size_t)n > len)
-			n = len;
-		memcpy(buf, c->left + c->leftoff, n);
-		c->leftoff += n;
-		return n;
-	}
-	n = rc_read(c, buf, len);
-	if (n > 0) {
+	if (c->roff == c->rlen) {
+		c->roff = c->rlen = 0;
+		/*
+		 * A short read(2) emptied the socket: skip the read that would
+		 * only say EAGAIN; the level-triggered watcher comes back if
+		 * more arrived since. TLS records say nothing of the socket.
+		 */
+		if (c->rdrained) {
+			c->rdrained = 0;
+			wslay_event_set_error(ws, WSLAY_ERR_WOULDBLOCK);
+			return -1;
+		}
+		n = rc_read(c, c->rbuf, RC_RBUF);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			wslay_event_set_error(ws, WSLAY_ERR_WOULDBLOCK);
+			return -1;
+		}
+		if (n <= 0) {
+			if (n == 0 && c->why[0] == '\0')
+				snprintf(c->why, sizeof(c->why),
+				    "connection closed by relay");
+			wslay_event_set_error(ws, WSLAY_ERR_CALLBACK_FAILURE);
+			return -1;
+		}
+		c->rlen = n;
+		c->rdrained = c->ssl == NULL && (size_t)n < RC_RBUF;
 		c->last_rx = ev_now(c->loop);
-		return n;
 	}
-	if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-		wslay_event_set_error(ws, WSLAY_ERR_WOULDBLOCK);
-		return -1;
-	}
-	if (n == 0 && c->why[0] == '\0')
-		snprintf(c->why, sizeof(c->why), "connection closed by relay");
-	wslay_event_set_error(ws, WSLAY_ERR_CALLBACK_FAILURE);
-	return -1;
+	n = c->rlen - c->roff;
+	if ((size_t)n > len)
+		n = len;
+	memcpy(buf, c->rbuf + c->roff, n);
+	c->roff += n;
+	return n;
 }
 
 static ssize_t
@@ -602,26 +631,133 @@ rc_ws_send_cb(wslay_event_context_ptr ws, const uint8_t *data, size_t len,
     int flags, void *arg)
 {
 	struct relay_client *c = arg;
-	ssize_t n;
+	size_t room;
 
 	(void)flags;
-	n = rc_write(c, data, len);
-	if (n >= 0)
-		return n;
-	if (errno == EAGAIN || errno == EINTR)
+	if (c->woff > 0 && c->wlen + len > RC_WBUF) {
+		memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
+		c->wlen -= c->woff;
+		c->woff = 0;
+	}
+	if ((room = RC_WBUF - c->wlen) == 0) {
 		wslay_event_set_error(ws, WSLAY_ERR_WOULDBLOCK);
-	else
-		wslay_event_set_error(ws, WSLAY_ERR_CALLBACK_FAILURE);
-	return -1;
+		return -1;
+	}
+	if (len > room)
+		len = room;
+	memcpy(c->wbuf + c->wlen, data, len);
+	c->wlen += len;
+	return len;
+}
+
+/*
+ * A binary frame straight into c->wbuf, masked 8 bytes at a time (wslay
+ * masks byte by byte, the largest cost of a big frame). Only when wslay has
+ * nothing queued or half-sent, so the byte stream stays in order. -1: no
+ * room, let wslay queue it.
+ *
+ *   FIN|0x2, MASK|len7 [len16 | len64], masking key (4), payload ^ key
+ *   (RFC 6455 5.2)
+ */
+static int
+rc_frame_direct(struct relay_client *c, const unsigned char *data, size_t len)
+{
+	unsigned char *p, key[4];
+	uint64_t k8, w;
+	size_t hl = len < 126 ? 2 : len < 65536 ? 4 : 10, i;
+
+	if (c->woff > 0 && c->wlen + hl + 4 + len > RC_WBUF) {
+		memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
+		c->wlen -= c->woff;
+		c->woff = 0;
+	}
+	if (c->wlen + hl + 4 + len > RC_WBUF)
+		return -1;
+	p = c->wbuf + c->wlen;
+	*p++ = 0x80 | WSLAY_BINARY_FRAME;
+	if (len < 126)
+		*p++ = 0x80 | len;
+	else if (len < 65536) {
+		*p++ = 0x80 | 126;
+		*p++ = len >> 8;
+		*p++ = len;
+	} else {
+		*p++ = 0x80 | 127;
+		for (i = 8; i-- > 0;)
+			*p++ = (uint64_t)len >> (8 * i);
+	}
+	rc_ws_genmask_cb(c->ws, key, 4, c);
+	memcpy(p, key, 4);
+	p += 4;
+	memcpy(&k8, key, 4);
+	memcpy((unsigned char *)&k8 + 4, key, 4);
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&w, data + i, 8);
+		w ^= k8;
+		memcpy(p + i, &w, 8);
+	}
+	for (; i < len; i++)
+		p[i] = data[i] ^ key[i & 3];
+	c->wlen += hl + 4 + len;
+	return 0;
+}
+
+/* Write out c->wbuf; 0 (maybe with bytes left), -1 on a dead socket. */
+static int
+rc_flush(struct relay_client *c)
+{
+	ssize_t n;
+
+	while (c->woff < c->wlen) {
+		n = rc_write(c, c->wbuf + c->woff, c->wlen - c->woff);
+		if (n > 0) {
+			c->woff += n;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			break;
+		return -1;
+	}
+	if (c->woff == c->wlen)
+		c->woff = c->wlen = 0;
+	return 0;
+}
+
+/* Let wslay frame what is queued and write it; -1 on a dead socket. */
+static int
+rc_push(struct relay_client *c)
+{
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		if (wslay_event_send(c->ws) != 0 || rc_flush(c) == -1)
+			return -1;
+		/* socket full, or nothing left: the io watcher takes over */
+		if (c->wlen > 0 || !wslay_event_want_write(c->ws))
+			break;
+	}
+	return 0;
 }
 
 static int
 rc_ws_genmask_cb(wslay_event_context_ptr ws, uint8_t *buf, size_t len,
     void *arg)
 {
+	struct relay_client *c = arg;
+
 	(void)ws;
-	(void)arg;
-	arc4random_buf(buf, len);	/* RFC 6455 5.3: unpredictable */
+	/* RFC 6455 5.3: unpredictable; one arc4random call per 64 frames */
+	if (len > sizeof(c->masks)) {
+		arc4random_buf(buf, len);
+		return 0;
+	}
+	if (c->maskoff == 0 || c->maskoff + len > sizeof(c->masks)) {
+		arc4random_buf(c->masks, sizeof(c->masks));
+		c->maskoff = 0;
+	}
+	memcpy(buf, c->masks + c->maskoff, len);
+	explicit_bzero(c->masks + c->maskoff, len);
+	c->maskoff += len;
 	return 0;
 }
 
@@ -686,14 +822,13 @@ rc_ws_open(struct relay_client *c, const char *rest, size_t restlen)
 	};
 	struct rc_url *u = &c->urls[c->idx];
 
-	if (restlen > 0) {
-		if ((c->left = malloc(restlen)) == NULL) {
-			rc_fail(c, "out of memory");
-			return;
-		}
-		memcpy(c->left, rest, restlen);
-		c->leftlen = restlen;
+	if ((c->rbuf = malloc(RC_RBUF)) == NULL ||
+	    (c->wbuf = malloc(RC_WBUF)) == NULL) {
+		rc_fail(c, "out of memory");
+		return;
 	}
+	memcpy(c->rbuf, rest, restlen);		/* restlen < RC_HS_MAX */
+	c->rlen = restlen;
 	free(c->hs);
 	c->hs = NULL;
 	if (wslay_event_context_client_init(&c->ws, &cb, c) != 0) {
@@ -714,7 +849,7 @@ rc_ws_open(struct relay_client *c, const char *rest, size_t restlen)
 	rc_watch(c, EV_READ);
 	log_info("relay %s%s%s%s connected", u->url, u->region ? " (" : "",
 	    u->region ? u->region : "", u->region ? ")" : "");
-	/* frames may already sit in c->left or inside the TLS buffer */
+	/* frames may already sit in c->rbuf or inside the TLS buffer */
 	ev_feed_event(c->loop, &c->io, EV_READ);
 	rc_set_state(c, RELAY_CLIENT_CONNECTED);
 }
@@ -852,7 +987,7 @@ rc_open_step(struct relay_client *c, int readable)
 	if (readable && !c->io_error)
 		r = wslay_event_recv(c->ws);
 	if (r == 0 && !c->io_error)
-		r = wslay_event_send(c->ws);
+		r = rc_push(c);
 	c->busy--;
 	if (c->stop_pending) {
 		relay_client_stop(c);
@@ -867,9 +1002,9 @@ rc_open_step(struct relay_client *c, int readable)
 		return;
 	}
 	rc_watch(c, (wslay_event_want_read(c->ws) ? EV_READ : 0) |
-	    (wslay_event_want_write(c->ws) || c->ssl_want_write ? EV_WRITE : 0));
-	if (c->drain_wanted &&
-	    wslay_event_get_queued_msg_length(c->ws) < c->cfg.max_queue / 2) {
+	    (wslay_event_want_write(c->ws) || c->wlen > 0 || c->ssl_want_write ?
+	    EV_WRITE : 0));
+	if (c->drain_wanted && relay_client_queued(c) < c->cfg.max_queue / 2) {
 		c->drain_wanted = 0;
 		if (c->cfg.on_drain != NULL)
 			c->cfg.on_drain(c->cfg.arg);
@@ -1215,27 +1350,31 @@ relay_client_send(struct relay_client *c, const void *data, size_t len)
 		errno = EMSGSIZE;
 		return -1;
 	}
-	queued = wslay_event_get_queued_msg_length(c->ws);
+	queued = relay_client_queued(c);
 	if (queued > 0 && queued + len > c->cfg.max_queue) {
 		c->drain_wanted = 1;
 		errno = ENOBUFS;
 		return -1;
 	}
-	m.opcode = WSLAY_BINARY_FRAME;
-	m.msg = data;
-	m.msg_length = len;
-	if (wslay_event_queue_msg(c->ws, &m) != 0) {
-		errno = ENOMEM;
-		return -1;
+	if (wslay_event_want_write(c->ws) ||
+	    rc_frame_direct(c, data, len) == -1) {
+		m.opcode = WSLAY_BINARY_FRAME;
+		m.msg = data;
+		m.msg_length = len;
+		if (wslay_event_queue_msg(c->ws, &m) != 0) {
+			errno = ENOMEM;
+			return -1;
+		}
 	}
 	if (c->busy)
 		return 0;	/* rc_open_step() sends after wslay returns */
 	/* send now rather than one loop turn later: latency */
 	c->busy++;
-	if (wslay_event_send(c->ws) != 0)
+	if (rc_push(c) == -1)
 		c->io_error = 1;
 	c->busy--;
-	if (c->io_error || wslay_event_want_write(c->ws) || c->ssl_want_write)
+	if (c->io_error || wslay_event_want_write(c->ws) || c->wlen > 0 ||
+	    c->ssl_want_write)
 		ev_feed_event(c->loop, &c->io, EV_WRITE);
 	return 0;
 }
@@ -1261,7 +1400,9 @@ relay_client_region(const struct relay_client *c)
 size_t
 relay_client_queued(const struct relay_client *c)
 {
-	return c->ws != NULL ? wslay_event_get_queued_msg_length(c->ws) : 0;
+	if (c->ws == NULL)
+		return 0;
+	return wslay_event_get_queued_msg_length(c->ws) + c->wlen - c->woff;
 }
 
 double

@@ -23,6 +23,11 @@ static const struct {
 } commands[] = {
 	{ "status",	cmd_status,	"every daemon: up or down, pid, uptime, counters" },
 	{ "network",	cmd_network,	"public endpoint, NAT type, STUN servers (stund)" },
+	{ "peers",	cmd_peers,	"punchd's peers: state, path, RTT, loss" },
+	{ "punch",	cmd_punch,	"punch a direct path to a peer at HOST:PORT" },
+	{ "ping",	cmd_ping,	"round trips to a peer over its path" },
+	{ "send",	cmd_send,	"send one datagram to a peer" },
+	{ "listen",	cmd_listen,	"print datagrams (and events) from peers" },
 	{ "relay-test",	cmd_relaytest,	"two clients through a relay: RTT and throughput" },
 };
 

@@ -46,6 +46,18 @@ const char *meshctl_duration(double s, char *buf, size_t len);
 
 int	cmd_status(int argc, char **argv);
 int	cmd_network(int argc, char **argv);
+/* punchd's commands (cmd_peers.c has the shared helpers) */
+int	cmd_peers(int argc, char **argv);
+int	cmd_punch(int argc, char **argv);
+int	cmd_ping(int argc, char **argv);
+int	cmd_send(int argc, char **argv);
+int	cmd_listen(int argc, char **argv);
+/* Call punchd: EXIT_OK with the result in *m and the connection in *sp
+ * (close it), else prints why and returns EXIT_FAIL or EXIT_DOWN. */
+int	meshctl_punchd(const char *method, const msgpack_sbuffer *params,
+	    int timeout_ms, struct ipc_sync **sp, struct ipc_msg *m);
+/* start a params map of n entries in sb */
+void	meshctl_params(msgpack_sbuffer *sb, msgpack_packer *pk, int n);
 /* from the relay client work; weak so meshctl links without it */
 int	cmd_relaytest(int argc, char **argv) __attribute__((weak));
 

@@ -6,35 +6,17 @@
  * case-insensitive, reads I and L as 1 and O as 0, and skips '-' and
  * white space) of this blob, integers big-endian:
  *
- *    0                   1                   2                   3
- *    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
- *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- *   |    version    |     blob length (all bytes)   |               |
- *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+               +
- *   |                    mesh id (128 bits)                         |
- *   +                                               +-+-+-+-+-+-+-+-+
- *   |                                               |               |
- *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+               +
- *   |                inviter node id (64 bits)                      |
- *   +                                               +-+-+-+-+-+-+-+-+
- *   |                                               |               |
- *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+               +
- *   ~            inviter public key (Ed25519, 256 bits)             ~
- *   +                                               +-+-+-+-+-+-+-+-+
- *   |                                               |               |
- *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+               +
- *   ~                   join secret (256 bits)                      ~
- *   +                                               +-+-+-+-+-+-+-+-+
- *   |                                               |               |
- *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+               +
- *   |               expiry (64 bits, Unix seconds)                  |
- *   +                                               +-+-+-+-+-+-+-+-+
- *   |                                               |   max uses    |
- *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- *   |   max uses    |  tag  |  len  |  value ... (TLVs, to the end)  ~
- *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- *   |          checksum: BLAKE2b-128 of all bytes before, first 4   |
- *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   +---------+--------+---------+-----------------+--------------------+
+ *   | version | length | mesh id | inviter node id | inviter public key |
+ *   |    1    |   2    |   16    |        8        |   32 (Ed25519)     |
+ *   +---------+--------+---------+-----------------+--------------------+
+ *   | join secret | expiry (Unix s) | max uses | TLVs ...    | checksum |
+ *   |     32      |        8        |    2     | tag len val |    4     |
+ *   +-------------+-----------------+----------+-------------+----------+
+ *
+ *   sizes in bytes; length counts the whole blob, checksum included;
+ *   checksum = first 4 bytes of BLAKE2b-128 (crypto_generichash, 16-byte
+ *   output, no key) over every byte before it.
  *
  * 101 fixed bytes, then TLVs (tag and length one byte each), then the
  * 4-byte checksum. TLV tags: 1 mesh name, 2 local endpoint, 3 public
@@ -69,7 +51,7 @@
 #define INVITE_NAT_TYPE_MAX	31
 #define INVITE_FIXED_LEN	101
 #define INVITE_CKSUM_LEN	4
-/* Largest blob we accept: every v1 field at its longest is 543 bytes; the
+/* Largest blob we accept: every v1 field at its longest is 547 bytes; the
  * rest is room for TLVs of later v1 builds. */
 #define INVITE_BLOB_MAX		1024
 /* Buffer sizes (with the NUL) that always fit what we produce. */

@@ -165,7 +165,7 @@ const char *packet_type_str(uint8_t type);
  * Anti-replay window, RFC 6479 style (as in WireGuard): a ring of 64-bit
  * words holding which of the last PACKET_REPLAY_WINDOW sequence numbers
  * below the highest accepted one were seen. One per sender per key;
- * 136 bytes. 1024 bits absorb the reordering of a burst of ~1000 packets,
+ * 144 bytes. 1024 bits absorb the reordering of a burst of ~960 packets,
  * far more than one path reorders; older packets are dropped as too old.
  */
 #define PACKET_REPLAY_WORDS	16

@@ -63,6 +63,9 @@
 #define STUN_ATTR_RESPONSE_ORIGIN	0x802B	/* RFC 5780 */
 #define STUN_ATTR_OTHER_ADDRESS		0x802C	/* RFC 5780 */
 
+/* FINGERPRINT is the CRC-32 XORed with "STUN" (RFC 8489 section 14.7) */
+#define STUN_FINGERPRINT_XOR	0x5354554Eu
+
 /* CHANGE-REQUEST flags (RFC 5780 section 7.2) */
 #define STUN_CHANGE_IP		0x04
 #define STUN_CHANGE_PORT	0x02
@@ -144,8 +147,20 @@ struct stun_msg {
 /* RFC 7983 demultiplexing: first byte 0..3 and the magic cookie at 4..7. */
 int	stun_is_stun(const uint8_t *buf, size_t len);
 
-/* Decode and check (cookie, lengths, attribute bounds, FINGERPRINT when
- * present). Returns STUN_OK or a negative STUN_ERR_*. */
+/*
+ * Decode and check (cookie, lengths, attribute bounds, FINGERPRINT when
+ * present). Returns STUN_OK or a negative STUN_ERR_*. m is zeroed first, and
+ * its fields mean something only when the matching STUN_HAS_* bit is set.
+ * - A repeated attribute is validated, but the first occurrence is kept.
+ * - Unknown comprehension-required attributes are not an error: they are
+ *   listed in unknown_required (a server answers 420, a client drops the
+ *   answer). More than STUN_MAX_UNKNOWN of them: STUN_ERR_TOO_MANY.
+ *   UNKNOWN-ATTRIBUTES longer than STUN_MAX_UNKNOWN keeps the first ones.
+ * - Anything after MESSAGE-INTEGRITY other than MESSAGE-INTEGRITY-SHA256
+ *   and FINGERPRINT is refused (STUN_ERR_AFTER_INTEGRITY) where RFC 8489
+ *   14.5 says to ignore it: see stun.c. MESSAGE-INTEGRITY is not verified
+ *   here (that needs a key): call stun_check_integrity().
+ */
 int	stun_decode(const uint8_t *buf, size_t len, struct stun_msg *m);
 const char *stun_strerror(int err);
 
@@ -162,25 +177,35 @@ void	stun_longterm_key(const char *user, const char *realm,
 
 /* New random transaction id (arc4random_buf). */
 void	stun_new_tid(uint8_t tid[STUN_TID_LEN]);
+/* Plain CRC-32 (ISO-HDLC, as zlib): stun_crc32("123456789") == 0xCBF43926 */
 uint32_t stun_crc32(const uint8_t *buf, size_t len);
+/* The FINGERPRINT value: stun_crc32() ^ STUN_FINGERPRINT_XOR */
+uint32_t stun_fingerprint(const uint8_t *buf, size_t len);
 
 /*
  * Encoder: init, add attributes in order, finish. Any call after running out
  * of space is a no-op and stun_finish() returns STUN_ERR_NOSPACE.
  * stun_add_integrity and stun_add_fingerprint update the header length as the
  * RFC requires and must come last (integrity, then fingerprint).
+ * An argument the wire cannot carry (address family other than AF_INET or
+ * AF_INET6, error code outside 300..699, a value longer than 65535 bytes)
+ * makes stun_finish() return STUN_ERR_ATTR_BAD instead. The header length
+ * is kept current after every call.
  */
 struct stun_writer {
 	uint8_t	*buf;
 	size_t	 cap;
 	size_t	 len;
 	int	 err;
+	uint8_t	 pad;		/* padding byte, 0 unless stun_set_pad() */
 };
 
 void	stun_init(struct stun_writer *w, uint8_t *buf, size_t cap,
 	    uint16_t method, uint8_t cls, const uint8_t tid[STUN_TID_LEN]);
 void	stun_add_raw(struct stun_writer *w, uint16_t type, const void *val,
 	    size_t len);			/* pads to 4 with zeros */
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d, from a dual-stack socket)
+ * is written as IPv4: the family tells the client what transport it used. */
 void	stun_add_addr(struct stun_writer *w, uint16_t type,
 	    const struct sockaddr *sa);		/* MAPPED-ADDRESS family format */
 void	stun_add_xor_addr(struct stun_writer *w, uint16_t type,
@@ -194,7 +219,16 @@ void	stun_add_response_port(struct stun_writer *w, uint16_t port);
 void	stun_add_integrity(struct stun_writer *w, const uint8_t *key,
 	    size_t keylen);
 void	stun_add_fingerprint(struct stun_writer *w);
-/* total length, or STUN_ERR_NOSPACE */
+/* RFC 5780 PADDING attribute of n bytes (value and alignment use w->pad) */
+void	stun_add_padding(struct stun_writer *w, size_t n);
+/*
+ * Byte used to pad attribute values to 4 (default 0). Receivers ignore it
+ * (RFC 8489 section 14); it exists so tests can rebuild the RFC 5769
+ * vectors, which pad with spaces, byte for byte. Call it after stun_init()
+ * (which resets it) and before the attributes it should apply to.
+ */
+void	stun_set_pad(struct stun_writer *w, uint8_t byte);
+/* total length, or STUN_ERR_NOSPACE (or STUN_ERR_ATTR_BAD, see above) */
 int	stun_finish(struct stun_writer *w);
 
 #endif

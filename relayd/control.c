@@ -52,10 +52,14 @@ control_status(struct ipc_conn *c, uint32_t msgid, const msgpack_object *params,
 {
 	struct relayd	*rd = arg;
 	msgpack_packer	*p;
+	char		 listen[96];
 
 	(void)params;
+	snprintf(listen, sizeof(listen), "%s%s:%d", rd->tls ? "wss://" : "ws://",
+	    rd->conf.listen[0] ? rd->conf.listen : "*", rd->port);
 	p = ipc_reply_start(c, msgid);
-	msgpack_pack_map(p, 11);
+	msgpack_pack_map(p, 12);
+	mpack_kv_str(p, "listen", listen);
 	mpack_kv_str(p, "daemon", "relayd");
 	mpack_kv_str(p, "version", RELAYD_VERSION);
 	mpack_kv_int(p, "pid", getpid());
@@ -81,7 +85,7 @@ control_list_one(struct session *s, void *arg)
 {
 	struct control_list	*l = arg;
 	struct session_member	*m;
-	struct relay_client	*c;
+	struct relayd_conn	*c;
 	char			 a[80];
 
 	msgpack_pack_map(l->p, 4);
@@ -89,7 +93,7 @@ control_list_one(struct session *s, void *arg)
 	mpack_key(l->p, "clients");
 	msgpack_pack_array(l->p, s->nmembers);
 	TAILQ_FOREACH(m, &s->members, entry) {
-		c = container_of(m, struct relay_client, member);
+		c = container_of(m, struct relayd_conn, member);
 		msgpack_pack_map(l->p, 5);
 		mpack_kv_uint(l->p, "id", m->id);
 		mpack_kv_str(l->p, "address", server_addr_str(c, a, sizeof(a)));
@@ -125,7 +129,7 @@ control_kick(struct relayd *rd, const char *id)
 		return -1;
 	/* ws_close only queues a close frame: the member list stays put */
 	TAILQ_FOREACH(m, &s->members, entry) {
-		struct relay_client *c = container_of(m, struct relay_client,
+		struct relayd_conn *c = container_of(m, struct relayd_conn,
 		    member);
 
 		if (c->state == CLIENT_WS) {

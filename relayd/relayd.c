@@ -23,10 +23,6 @@
 #include "relayd/http.h"
 #include "relayd/relayd.h"
 
-/* control.c needs the IPC layer; until a build links it, run without. */
-int	control_init(struct relayd *, const char *) __attribute__((weak));
-void	control_fini(struct relayd *) __attribute__((weak));
-
 static void
 usage(FILE *f)
 {
@@ -65,7 +61,7 @@ relayd_reload(void *arg)
 {
 	struct relayd		*rd = arg;
 	struct relayd_conf	 n;
-	struct relay_client	*c;
+	struct relayd_conn	*c;
 	SSL_CTX			*tls = NULL;
 	char			 err[512];
 
@@ -241,16 +237,13 @@ main(int argc, char *argv[])
 		strlcpy(sock, rd.conf.socket, sizeof(sock));
 	else if (paths_socket("relayd", sock, sizeof(sock)) == -1)
 		fatalx("IPC socket path too long");
-	if (control_init == NULL)
-		log_warnx("built without the IPC control socket");
-	else if (control_init(&rd, sock) == -1)
+	if (control_init(&rd, sock) == -1)
 		fatalx("cannot open the IPC socket %s", sock);
 
 	daemon_ready(&rd.dctx, "relaying on port %d", rd.port);
 	ev_run(rd.loop, 0);
 
-	if (control_fini != NULL)
-		control_fini(&rd);
+	control_fini(&rd);
 	server_close_listener(&rd);
 	session_table_free(rd.sessions);
 	iplimit_free(rd.ips);

@@ -1,6 +1,6 @@
 /*
  * relayd: what its files share. One struct relayd per process (no globals
- * beyond it), one struct relay_client per TCP connection.
+ * beyond it), one struct relayd_conn per TCP connection.
  */
 #ifndef RELAYD_RELAYD_H
 #define RELAYD_RELAYD_H
@@ -98,9 +98,9 @@ enum relay_state {
 	CLIENT_CLOSING,		/* close frame queued, waiting for the end */
 };
 
-struct relay_client {
+struct relayd_conn {
 	struct relayd		*rd;
-	TAILQ_ENTRY(relay_client) entry;
+	TAILQ_ENTRY(relayd_conn) entry;
 	struct session_member	 member;
 	uint64_t		 id;
 	int			 fd;
@@ -120,7 +120,7 @@ struct relay_client {
 	uint64_t		 rx_bytes, tx_bytes, drops;
 };
 
-TAILQ_HEAD(relay_clients, relay_client);
+TAILQ_HEAD(relayd_conns, relayd_conn);
 
 struct relayd {
 	struct ev_loop		*loop;
@@ -137,7 +137,7 @@ struct relayd {
 	SSL_CTX			*tls;
 	struct session_table	*sessions;
 	struct iplimit		*ips;
-	struct relay_clients	 clients;
+	struct relayd_conns	 clients;
 	unsigned		 nclients, nws;
 	uint64_t		 next_id;
 	struct relayd_stats	 st;
@@ -158,35 +158,35 @@ void	relayd_conf_print_keys(void);
 /* server.c: listening, accepting, per-connection I/O and HTTP phase */
 int	server_listen(struct relayd *rd);
 void	server_close_listener(struct relayd *rd);
-void	server_drop(struct relay_client *c, enum relay_reason why);
+void	server_drop(struct relayd_conn *c, enum relay_reason why);
 void	server_shutdown(struct relayd *rd);
 const char *server_reason_str(enum relay_reason r);
-const char *server_addr_str(const struct relay_client *c, char *buf,
+const char *server_addr_str(const struct relayd_conn *c, char *buf,
 	    size_t len);
-ssize_t	server_io_read(struct relay_client *c, void *buf, size_t len);
-ssize_t	server_io_write(struct relay_client *c, const void *buf, size_t len);
-void	server_update_io(struct relay_client *c);
+ssize_t	server_io_read(struct relayd_conn *c, void *buf, size_t len);
+ssize_t	server_io_write(struct relayd_conn *c, const void *buf, size_t len);
+void	server_update_io(struct relayd_conn *c);
 
 /* ws.c: the upgraded connection */
-int	ws_start(struct relay_client *c, const char *session, const char *key);
-void	ws_read(struct relay_client *c);
-void	ws_write(struct relay_client *c);
-void	ws_timer(struct relay_client *c);
-void	ws_close(struct relay_client *c, uint16_t code, const char *msg,
+int	ws_start(struct relayd_conn *c, const char *session, const char *key);
+void	ws_read(struct relayd_conn *c);
+void	ws_write(struct relayd_conn *c);
+void	ws_timer(struct relayd_conn *c);
+void	ws_close(struct relayd_conn *c, uint16_t code, const char *msg,
 	    enum relay_reason why);
-void	ws_leave(struct relay_client *c);
-void	ws_configure(struct relay_client *c);
+void	ws_leave(struct relayd_conn *c);
+void	ws_configure(struct relayd_conn *c);
 
 /* tls.c */
 SSL_CTX	*tls_ctx_new(const char *cert, const char *key, char *err,
 	    size_t errlen);
 void	tls_ctx_free(SSL_CTX *ctx);
-int	tls_client_new(struct relay_client *c);
+int	tls_client_new(struct relayd_conn *c);
 /* 1 done, 0 in progress, -1 failed */
-int	tls_handshake(struct relay_client *c);
-ssize_t	tls_read(struct relay_client *c, void *buf, size_t len);
-ssize_t	tls_write(struct relay_client *c, const void *buf, size_t len);
-void	tls_client_free(struct relay_client *c);
+int	tls_handshake(struct relayd_conn *c);
+ssize_t	tls_read(struct relayd_conn *c, void *buf, size_t len);
+ssize_t	tls_write(struct relayd_conn *c, const void *buf, size_t len);
+void	tls_client_free(struct relayd_conn *c);
 
 /* metrics.c */
 char	*metrics_health(struct relayd *rd, size_t *len);

@@ -41,7 +41,7 @@ server_reason_str(enum relay_reason r)
 }
 
 const char *
-server_addr_str(const struct relay_client *c, char *buf, size_t len)
+server_addr_str(const struct relayd_conn *c, char *buf, size_t len)
 {
 	char	ip[INET6_ADDRSTRLEN];
 
@@ -57,7 +57,7 @@ server_addr_str(const struct relay_client *c, char *buf, size_t len)
 }
 
 ssize_t
-server_io_read(struct relay_client *c, void *buf, size_t len)
+server_io_read(struct relayd_conn *c, void *buf, size_t len)
 {
 	if (c->ssl != NULL)
 		return tls_read(c, buf, len);
@@ -65,7 +65,7 @@ server_io_read(struct relay_client *c, void *buf, size_t len)
 }
 
 ssize_t
-server_io_write(struct relay_client *c, const void *buf, size_t len)
+server_io_write(struct relayd_conn *c, const void *buf, size_t len)
 {
 	if (c->ssl != NULL)
 		return tls_write(c, buf, len);
@@ -73,7 +73,7 @@ server_io_write(struct relay_client *c, const void *buf, size_t len)
 }
 
 void
-server_update_io(struct relay_client *c)
+server_update_io(struct relayd_conn *c)
 {
 	struct ev_loop	*loop = c->rd->loop;
 	int		 r, w;
@@ -94,7 +94,7 @@ server_update_io(struct relay_client *c)
 }
 
 void
-server_drop(struct relay_client *c, enum relay_reason why)
+server_drop(struct relayd_conn *c, enum relay_reason why)
 {
 	struct relayd	*rd = c->rd;
 	char		 a[NI_MAXHOST + 8];
@@ -129,7 +129,7 @@ server_drop(struct relay_client *c, enum relay_reason why)
 
 /* Queue an HTTP answer; the connection closes after it. */
 static void
-server_respond(struct relay_client *c, int status, const char *headers,
+server_respond(struct relayd_conn *c, int status, const char *headers,
     const char *ctype, const char *body, size_t bodylen, int head)
 {
 	char	*b;
@@ -164,7 +164,7 @@ server_respond(struct relay_client *c, int status, const char *headers,
 }
 
 static void
-server_error(struct relay_client *c, int status, const char *why)
+server_error(struct relayd_conn *c, int status, const char *why)
 {
 	char		 body[160];
 	const char	*h = NULL;
@@ -183,7 +183,7 @@ server_error(struct relay_client *c, int status, const char *why)
 }
 
 static int
-server_auth(struct relay_client *c, const struct http_target *t)
+server_auth(struct relayd_conn *c, const struct http_target *t)
 {
 	struct relayd		*rd = c->rd;
 	enum relay_auth_fail	 f;
@@ -214,7 +214,7 @@ server_auth(struct relay_client *c, const struct http_target *t)
 }
 
 static void
-server_request(struct relay_client *c, const struct http_req *req,
+server_request(struct relayd_conn *c, const struct http_req *req,
     size_t extra)
 {
 	struct http_target	 t;
@@ -253,7 +253,7 @@ server_request(struct relay_client *c, const struct http_req *req,
 }
 
 static void
-server_http_read(struct relay_client *c)
+server_http_read(struct relayd_conn *c)
 {
 	struct http_req	 req;
 	ssize_t		 n;
@@ -286,7 +286,7 @@ server_http_read(struct relay_client *c)
 
 /* Write what is left of c->buf; 1 when done, 0 pending, -1 dropped. */
 static int
-server_flush(struct relay_client *c)
+server_flush(struct relayd_conn *c)
 {
 	ssize_t	n;
 
@@ -306,7 +306,7 @@ server_flush(struct relay_client *c)
 static void
 server_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct relay_client	*c = container_of(w, struct relay_client, rio);
+	struct relayd_conn	*c = container_of(w, struct relayd_conn, rio);
 	char			 junk[1024];
 	ssize_t			 n;
 	int			 r;
@@ -341,7 +341,7 @@ server_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void
 server_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct relay_client	*c = container_of(w, struct relay_client, wio);
+	struct relayd_conn	*c = container_of(w, struct relayd_conn, wio);
 	int			 r;
 
 	(void)revents;
@@ -379,7 +379,7 @@ server_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void
 server_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct relay_client *c = container_of(w, struct relay_client, timer);
+	struct relayd_conn *c = container_of(w, struct relayd_conn, timer);
 
 	(void)loop;
 	(void)revents;
@@ -401,7 +401,7 @@ server_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 server_client_new(struct relayd *rd, int fd, const struct sockaddr *sa)
 {
-	struct relay_client	*c;
+	struct relayd_conn	*c;
 	struct sockaddr_in6	 a6;
 	int			 one = 1;
 
@@ -566,7 +566,7 @@ static void
 server_drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct relayd		*rd = container_of(w, struct relayd, drain);
-	struct relay_client	*c;
+	struct relayd_conn	*c;
 
 	(void)revents;
 	log_info("drain time over: closing %u clients", rd->nclients);
@@ -579,7 +579,7 @@ server_drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 void
 server_shutdown(struct relayd *rd)
 {
-	struct relay_client *c, *next;
+	struct relayd_conn *c, *next;
 
 	if (rd->stopping) {
 		/* second signal: do not wait any longer */

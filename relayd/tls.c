@@ -50,7 +50,7 @@ tls_ctx_free(SSL_CTX *ctx)
 }
 
 int
-tls_client_new(struct relay_client *c)
+tls_client_new(struct relayd_conn *c)
 {
 	if ((c->ssl = SSL_new(c->rd->tls)) == NULL ||
 	    SSL_set_fd(c->ssl, c->fd) != 1) {
@@ -62,7 +62,7 @@ tls_client_new(struct relay_client *c)
 }
 
 void
-tls_client_free(struct relay_client *c)
+tls_client_free(struct relayd_conn *c)
 {
 	if (c->ssl == NULL)
 		return;
@@ -76,7 +76,7 @@ tls_client_free(struct relay_client *c)
 
 /* Map an SSL result to our convention: >0 bytes, 0 EOF, -1 errno set. */
 static ssize_t
-tls_result(struct relay_client *c, int r)
+tls_result(struct relayd_conn *c, int r)
 {
 	switch (SSL_get_error(c->ssl, r)) {
 	case SSL_ERROR_WANT_READ:
@@ -102,7 +102,7 @@ tls_result(struct relay_client *c, int r)
 }
 
 int
-tls_handshake(struct relay_client *c)
+tls_handshake(struct relayd_conn *c)
 {
 	int r;
 
@@ -117,7 +117,7 @@ tls_handshake(struct relay_client *c)
 }
 
 ssize_t
-tls_read(struct relay_client *c, void *buf, size_t len)
+tls_read(struct relayd_conn *c, void *buf, size_t len)
 {
 	int r;
 
@@ -131,7 +131,7 @@ tls_read(struct relay_client *c, void *buf, size_t len)
 }
 
 ssize_t
-tls_write(struct relay_client *c, const void *buf, size_t len)
+tls_write(struct relayd_conn *c, const void *buf, size_t len)
 {
 	int r;
 

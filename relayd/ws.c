@@ -29,7 +29,7 @@ static ssize_t
 ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
     void *arg)
 {
-	struct relay_client	*c = arg;
+	struct relayd_conn	*c = arg;
 	ssize_t			 n;
 
 	(void)flags;
@@ -51,7 +51,7 @@ static ssize_t
 ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
     int flags, void *arg)
 {
-	struct relay_client	*c = arg;
+	struct relayd_conn	*c = arg;
 	ssize_t			 n;
 
 	(void)flags;
@@ -68,7 +68,7 @@ ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
 }
 
 static size_t
-ws_queued(const struct relay_client *c)
+ws_queued(const struct relayd_conn *c)
 {
 	return wslay_event_get_queued_msg_length(c->ws) +
 	    wslay_event_get_queued_msg_count(c->ws) * WS_MSG_OVERHEAD;
@@ -76,7 +76,7 @@ ws_queued(const struct relay_client *c)
 
 /* Queue one message towards c, within its send queue cap. 0 queued. */
 static int
-ws_enqueue(struct relay_client *c, uint8_t opcode, const uint8_t *msg,
+ws_enqueue(struct relayd_conn *c, uint8_t opcode, const uint8_t *msg,
     size_t len)
 {
 	struct relayd			*rd = c->rd;
@@ -102,7 +102,7 @@ ws_enqueue(struct relay_client *c, uint8_t opcode, const uint8_t *msg,
 }
 
 static void
-ws_announce(struct relay_client *to, uint8_t event, const struct session *s,
+ws_announce(struct relayd_conn *to, uint8_t event, const struct session *s,
     uint32_t who)
 {
 	struct relaymsg_control	 ctl;
@@ -118,12 +118,12 @@ ws_announce(struct relay_client *to, uint8_t event, const struct session *s,
 }
 
 static void
-ws_forward(struct relay_client *c, const struct wslay_event_on_msg_recv_arg *a)
+ws_forward(struct relayd_conn *c, const struct wslay_event_on_msg_recv_arg *a)
 {
 	struct relayd		*rd = c->rd;
 	struct session		*s = c->member.sess;
 	struct session_member	*m;
-	struct relay_client	*p;
+	struct relayd_conn	*p;
 
 	if (a->opcode == WSLAY_BINARY_FRAME &&
 	    relaymsg_kind(a->msg, a->msg_length) == RELAYMSG_KIND_CONTROL) {
@@ -144,7 +144,7 @@ ws_forward(struct relay_client *c, const struct wslay_event_on_msg_recv_arg *a)
 	TAILQ_FOREACH(m, &s->members, entry) {
 		if (m == &c->member)
 			continue;
-		p = container_of(m, struct relay_client, member);
+		p = container_of(m, struct relayd_conn, member);
 		if (ws_enqueue(p, a->opcode, a->msg, a->msg_length) == 0) {
 			rd->st.frames_out++;
 			rd->st.bytes_out += a->msg_length;
@@ -158,7 +158,7 @@ static void
 ws_msg_cb(wslay_event_context_ptr ctx,
     const struct wslay_event_on_msg_recv_arg *a, void *arg)
 {
-	struct relay_client *c = arg;
+	struct relayd_conn *c = arg;
 
 	switch (a->opcode) {
 	case WSLAY_BINARY_FRAME:
@@ -183,14 +183,14 @@ static const struct wslay_event_callbacks ws_callbacks = {
 };
 
 void
-ws_configure(struct relay_client *c)
+ws_configure(struct relayd_conn *c)
 {
 	wslay_event_config_set_max_recv_msg_length(c->ws,
 	    (uint64_t)c->rd->conf.max_frame);
 }
 
 static void
-ws_arm_timer(struct relay_client *c, double after)
+ws_arm_timer(struct relayd_conn *c, double after)
 {
 	ev_timer_stop(c->rd->loop, &c->timer);
 	ev_timer_set(&c->timer, after > 0.001 ? after : 0.001, 0);
@@ -203,7 +203,7 @@ ws_arm_timer(struct relay_client *c, double after)
  * 0, or an HTTP status to answer with.
  */
 int
-ws_start(struct relay_client *c, const char *session, const char *key)
+ws_start(struct relayd_conn *c, const char *session, const char *key)
 {
 	struct relayd		*rd = c->rd;
 	struct session_member	*m;
@@ -245,7 +245,7 @@ ws_start(struct relay_client *c, const char *session, const char *key)
 	ws_announce(c, RELAYMSG_WELCOME, c->member.sess, c->member.id);
 	TAILQ_FOREACH(m, &c->member.sess->members, entry)
 		if (m != &c->member)
-			ws_announce(container_of(m, struct relay_client, member),
+			ws_announce(container_of(m, struct relayd_conn, member),
 			    RELAYMSG_JOINED, c->member.sess, c->member.id);
 	ws_arm_timer(c, rd->conf.ping_interval_ms / 1000.0);
 	server_update_io(c);
@@ -254,7 +254,7 @@ ws_start(struct relay_client *c, const char *session, const char *key)
 
 /* Leave the session and tell whoever remains. */
 void
-ws_leave(struct relay_client *c)
+ws_leave(struct relayd_conn *c)
 {
 	struct session		*s = c->member.sess;
 	struct session_member	*m;
@@ -265,13 +265,13 @@ ws_leave(struct relay_client *c)
 	if (session_leave(c->rd->sessions, &c->member) == 0)
 		return;		/* s is gone with its last member */
 	TAILQ_FOREACH(m, &s->members, entry)
-		ws_announce(container_of(m, struct relay_client, member),
+		ws_announce(container_of(m, struct relayd_conn, member),
 		    RELAYMSG_LEFT, s, id);
 }
 
 /* Why this connection ends, from what wslay saw. */
 static enum relay_reason
-ws_reason(struct relay_client *c)
+ws_reason(struct relayd_conn *c)
 {
 	if (c->state == CLIENT_CLOSING)
 		return (enum relay_reason)c->reason;
@@ -288,7 +288,7 @@ ws_reason(struct relay_client *c)
 
 /* After wslay did I/O: finish when it wants nothing more, else re-arm. */
 static void
-ws_after_io(struct relay_client *c, int r)
+ws_after_io(struct relayd_conn *c, int r)
 {
 	if (r != 0 || (!wslay_event_want_read(c->ws) &&
 	    !wslay_event_want_write(c->ws))) {
@@ -305,7 +305,7 @@ ws_after_io(struct relay_client *c, int r)
 }
 
 void
-ws_read(struct relay_client *c)
+ws_read(struct relayd_conn *c)
 {
 	int r = wslay_event_recv(c->ws);
 
@@ -316,7 +316,7 @@ ws_read(struct relay_client *c)
 }
 
 void
-ws_write(struct relay_client *c)
+ws_write(struct relayd_conn *c)
 {
 	int r = wslay_event_send(c->ws);
 
@@ -329,7 +329,7 @@ ws_write(struct relay_client *c)
 }
 
 void
-ws_timer(struct relay_client *c)
+ws_timer(struct relayd_conn *c)
 {
 	struct relayd		*rd = c->rd;
 	struct wslay_event_msg	 ping = { WSLAY_PING, NULL, 0 };
@@ -356,7 +356,7 @@ ws_timer(struct relay_client *c)
 /* Start the closing handshake; the client goes when it answers or after
  * WS_CLOSE_WAIT_S (the drain time on shutdown). */
 void
-ws_close(struct relay_client *c, uint16_t code, const char *msg,
+ws_close(struct relayd_conn *c, uint16_t code, const char *msg,
     enum relay_reason why)
 {
 	if (c->state != CLIENT_WS)

@@ -254,8 +254,10 @@ pack_nat(msgpack_packer *pk, struct stund *sd)
 	mpack_kv_str(pk, "explanation", n->valid ? n->explanation : NULL);
 	mpack_kv_str(pk, "method", n->method);
 	mpack_kv_str(pk, "server", n->server[0] ? n->server : NULL);
-	pack_addr(pk, "public", &n->public);
-	pack_addr(pk, "local", &n->local);
+	/* the endpoint peers use is stund's own socket's, not the tests'
+	 * throw-away socket's (under a symmetric NAT they differ) */
+	pack_addr(pk, "public", sd->disc->have ? &sd->disc->public : &n->public);
+	pack_addr(pk, "local", sd->disc->have ? &sd->disc->local : &n->local);
 	mpack_kv_double(pk, "age_s", n->when > 0 ?
 	    ev_now(sd->loop) - n->when : -1);
 	mpack_kv_double(pk, "duration_s", n->duration);

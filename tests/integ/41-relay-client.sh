@@ -4,7 +4,8 @@
 # relay-test):
 #   1. frames both ways through an --open relay (echo + ping clients)
 #   2. relayd killed and restarted: both clients reconnect with growing
-#      backoff delays and traffic resumes
+#      backoff delays and traffic resumes; relayd frozen (SIGSTOP): ping
+#      liveness and the connect timeout notice, traffic resumes on SIGCONT
 #   3. first relay of the list dead: fallback to the second; when the first
 #      comes up, both clients move back to it (primary retry)
 #   4. wss:// with a CA made here: token in the header and in the query,
@@ -75,6 +76,9 @@ ok "frames both ways through relayd"
 [ "$(jq -r .ok "$T/rt1.json")" = true ] || fail "relay-test: not ok"
 [ "$(jq -r .throughput.frames_received "$T/rt1.json")" = 1024 ] ||
     fail "relay-test: frames missing"
+# 64-bit length form (RFC 6455 5.2) and frames larger than a TCP segment
+"$RTEST" "$U1" --count 5 --size 100k --bytes 8m >"$T/rt1b.out" 2>&1 ||
+    fail "relay-test with 100 KiB frames failed: $(cat "$T/rt1b.out")"
 ok "relay-test over ws://: rtt median $(jq -r .rtt_ms.median "$T/rt1.json") ms"
 
 # --- 2. relayd killed and restarted ---------------------------------------------
@@ -93,6 +97,22 @@ grep 'next attempt' "$T/ping1.log" | sed 's/.* in \([0-9.]*\)s$/\1/' |
 awk 'NR > 1 && $1 <= prev { bad = 1 } { prev = $1 } END { exit bad || NR < 3 }' \
     "$T/delays" || fail "backoff does not grow: $(tr '\n' ' ' <"$T/delays")"
 ok "reconnected after a relayd restart (delays $(tr '\n' ' ' <"$T/delays"))"
+
+# --- 2b. relayd frozen (SIGSTOP): pings go unanswered, the client declares
+# the connection dead, its reconnects time out, and it recovers on SIGCONT
+start ping1b "$T/ping1b.log" "$PROBE" -B 0.1 -P 0.3 -D 1 -W 1 -m ping \
+    -n 1000000 -i 50 -s s1 "$U1"
+wait_for 10 rx_above "$T/ping1b.log" 3 || fail "second ping client: no replies"
+kill -STOP "$PID_r1"
+wait_for 10 has "$T/ping1b.log" "connection dead" ||
+    { kill -CONT "$PID_r1"; fail "frozen relay not detected"; }
+wait_for 10 has "$T/ping1b.log" "no answer within" ||
+    { kill -CONT "$PID_r1"; fail "no connect timeout on the frozen relay"; }
+kill -CONT "$PID_r1"
+before=$(nrx "$T/ping1b.log")
+wait_for 15 rx_above "$T/ping1b.log" $((before + 5)) ||
+    fail "traffic did not resume after SIGCONT"
+ok "frozen relay: dead after 1 s of silence, connect timeout, recovered"
 
 # --- 3. fallback to the second relay, and back to the first --------------------
 PD=$(free_port)
@@ -161,5 +181,9 @@ TOK4=$(mktoken "$SECRET" s4 "$EXP")
 "$RTEST" "$UL" --ca "$T/ca.pem" --session s4 --token "$TOK4" --count 50 \
     --bytes 1m >"$T/rt2.out" 2>"$T/rt2.log" ||
     fail "relay-test over wss:// failed: $(cat "$T/rt2.out")"
+TOK5=$(mktoken "$SECRET" s5 "$EXP")
+"$RTEST" "$UL" --ca "$T/ca.pem" --session s5 --token "$TOK5" --count 5 \
+    --size 64k --bytes 8m >"$T/rt3.out" 2>"$T/rt3.log" ||
+    fail "relay-test over wss:// with 64 KiB frames failed: $(cat "$T/rt3.out")"
 ok "relay-test over wss://: $(grep 'round trip' "$T/rt2.out" | sed 's/^ *//')"
 echo "all relay client checks passed"

@@ -58,6 +58,9 @@ function finished() {
 	clearTimeout(timer);
 	console.log('ok: ' + n + ' frames each way; A welcome count ' +
 	    a.welcome.count + ', A saw ' + a.joined + ' join(s)');
+	let closed = 0;
+	const bye = () => { if (++closed === 2) process.exit(0); };
+	a.ws.on('close', bye); b.ws.on('close', bye);
 	a.ws.close(1000); b.ws.close(1000);
 }
 a.ondone = finished;
@@ -75,9 +78,7 @@ a.ws.on('open', () => {
 		};
 	};
 });
-a.onjoin = null;
 // A starts sending once B's JOINED arrives
-const origCtl = () => {};
 setInterval(() => {
 	if (a.joined > 0 && !a.sent) {
 		a.sent = true;

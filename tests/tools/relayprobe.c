@@ -4,6 +4,7 @@
  *   relayprobe [-k] [-C ca] [-s session] [-t token [-q]] [-m echo|ping]
  *              [-n replies] [-i interval_ms] [-T timeout_s] [-1]
  *              [-P ping_s] [-D dead_s] [-B backoff_min_s] [-R primary_retry_s]
+ *              [-W connect_timeout_s]
  *              URL[,region] ...
  *
  * Prints one line per event on stdout, flushed at once, for the scripts to
@@ -114,7 +115,7 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	log_init("relayprobe", LOG_LVL_INFO);
 	memset(&cfg, 0, sizeof(cfg));
-	while ((ch = getopt(argc, argv, "1B:C:D:i:km:n:P:qR:s:t:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "1B:C:D:i:km:n:P:qR:s:t:T:W:")) != -1) {
 		switch (ch) {
 		case '1': once = 1; break;
 		case 'B': cfg.backoff_min = atof(optarg); break;
@@ -130,6 +131,7 @@ main(int argc, char **argv)
 		case 's': cfg.session = optarg; break;
 		case 't': cfg.token = optarg; break;
 		case 'T': timeout = atof(optarg); break;
+		case 'W': cfg.connect_timeout = atof(optarg); break;
 		default:
 			fprintf(stderr, "usage: see the top of relayprobe.c\n");
 			return 2;

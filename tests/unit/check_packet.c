@@ -453,6 +453,8 @@ START_TEST(test_replay_basic)
 {
 	struct packet_replay w;
 
+	/* per-peer memory budget (punchd: < 4 KiB per peer) */
+	ck_assert_uint_eq(sizeof(w), 144);
 	packet_replay_reset(&w);
 	ck_assert_int_eq(packet_replay_check(&w, 0), 0);
 	ck_assert_int_eq(packet_replay_check_and_update(&w, 0), 0);

@@ -5,6 +5,7 @@
  * Exit 0 if the daemon closed the connection, 3 if it kept it open.
  */
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "usage: ipcraw SOCKET < bytes\n");
 		return 2;
 	}
+	/* the daemon may hang up while we write: that is an answer */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	strlcpy(sun.sun_path, argv[1], sizeof(sun.sun_path));

@@ -5,7 +5,7 @@
  * itself as punchd does, forwards STUN datagrams (RFC 7983 first byte 0..3
  * plus the magic cookie) back with stun.input, and prints the answer:
  *
- *   fakepunch STUND_SOCKET [BIND_ADDR:PORT]
+ *   fakepunch STUND_SOCKET [BIND_IP[:PORT]]
  *   -> local=IP:PORT public=IP:PORT forwarded=N other=M
  *
  * Exit 0 when stund answered with a public endpoint, 1 otherwise.
@@ -52,7 +52,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "fakepunch: bad bind address\n");
 		return 2;
 	}
-	if (argc <= 2)
+	/* a bare address binds an ephemeral port */
+	if (argc <= 2 || strchr(argv[2], ':') == NULL)
 		netaddr_set_port((struct sockaddr *)&bindaddr, 0);
 	fd = socket(bindaddr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	if (fd == -1 || bind(fd, (struct sockaddr *)&bindaddr,

@@ -1,0 +1,865 @@
+/*
+ * relay_bench: relayd figures on loopback, each beside its reference measured
+ * in the same run by the same program (docs/relay-bench.md).
+ *
+ *   throughput  one session, two clients (common/relay_client.c) through
+ *               relayd, 1 KiB and 64 KiB frames, vs one raw TCP hop
+ *               carrying the same frames (4-byte length prefix). The sender
+ *               keeps at most WINDOW bytes ahead of the receiver in both
+ *               cases: relayd drops, rather than slows, past its sendq_max.
+ *   latency     64-byte ping-pong A -> relayd -> B -> relayd -> A vs
+ *               A -> B -> A over one TCP connection; p50 and p99.
+ *   memory      relayd's RSS before and after N idle clients that completed
+ *               the upgrade (raw sockets, pairs sharing a session).
+ *
+ * Both ends of a session run in this process on one libev loop; relayd is
+ * started here from -r with a temporary config (open mode, the per-address
+ * limit raised for the memory run). Figures are printed, not judged.
+ *
+ *   relay_bench -r build/bin/relayd [-b MiB] [-c roundtrips] [-n clients]
+ *               [-s thru,lat,mem]
+ */
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "common/log.h"
+#include "common/relay_client.h"
+
+#define WINDOW		(512u << 10)
+#define PING_LEN	64
+#define WARMUP		500
+
+enum mode { M_SYNC, M_THRU, M_LAT };
+
+struct tcp_end {
+	struct bench	*b;
+	int		 side;		/* 0 = A, 1 = B */
+	int		 fd;
+	ev_io		 io;
+	unsigned char	*rbuf, *wbuf;
+	size_t		 rlen, wlen, woff, cap;
+};
+
+struct bench_end {
+	struct bench		*b;
+	int			 side;
+	struct relay_client	*rc;
+};
+
+struct bench {
+	struct ev_loop	*loop;
+	int		 relay;		/* 1: relay clients, 0: raw TCP */
+	int		 per_frame;	/* TCP: one send(2) per frame */
+	struct bench_end re[2];
+	struct tcp_end	 te[2];
+	enum mode	 mode;
+	int		 failed, synced;
+	ev_timer	 timer;
+
+	unsigned char	*frame;
+	size_t		 size;
+	uint64_t	 total, sent_bytes, rx_bytes;
+	double		 t_start, t_last;
+
+	double		*rtt, t_ping;
+	unsigned	 nrtt, want;
+};
+
+#define container_of(p, t, m)	((t *)((char *)(p) - offsetof(t, m)))
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* --- raw TCP with a length prefix ---------------------------------------------- */
+
+static void	bench_frame(struct bench *, int, const unsigned char *, size_t);
+
+static void
+tcp_flush(struct tcp_end *t)
+{
+	ssize_t n;
+
+	while (t->woff < t->wlen) {
+		n = send(t->fd, t->wbuf + t->woff, t->wlen - t->woff,
+		    MSG_NOSIGNAL);
+		if (n <= 0)
+			break;
+		t->woff += n;
+	}
+	if (t->woff == t->wlen)
+		t->woff = t->wlen = 0;
+	ev_io_stop(t->b->loop, &t->io);
+	ev_io_set(&t->io, t->fd, EV_READ | (t->wlen ? EV_WRITE : 0));
+	ev_io_start(t->b->loop, &t->io);
+}
+
+static int
+tcp_send(struct tcp_end *t, const void *data, size_t len)
+{
+	uint32_t l = htonl(len);
+
+	if (t->woff > 0 && t->woff == t->wlen)
+		t->woff = t->wlen = 0;
+	if (t->wlen + 4 + len > t->cap) {
+		memmove(t->wbuf, t->wbuf + t->woff, t->wlen - t->woff);
+		t->wlen -= t->woff;
+		t->woff = 0;
+		if (t->wlen + 4 + len > t->cap) {
+			errno = ENOBUFS;
+			return -1;
+		}
+	}
+	memcpy(t->wbuf + t->wlen, &l, 4);
+	memcpy(t->wbuf + t->wlen + 4, data, len);
+	t->wlen += 4 + len;
+	if (t->b->per_frame)
+		tcp_flush(t);
+	return 0;		/* else bench_flush() writes: a bulk sender */
+}
+
+static void
+tcp_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct tcp_end *t = container_of(w, struct tcp_end, io);
+	uint32_t l;
+	size_t off;
+	ssize_t n;
+
+	(void)loop;
+	if (revents & EV_WRITE)
+		tcp_flush(t);
+	if (!(revents & EV_READ))
+		return;
+	while ((n = read(t->fd, t->rbuf + t->rlen, t->cap - t->rlen)) > 0) {
+		t->rlen += n;
+		for (off = 0; t->rlen - off >= 4; off += 4 + l) {
+			memcpy(&l, t->rbuf + off, 4);
+			l = ntohl(l);
+			if (t->rlen - off - 4 < l)
+				break;
+			bench_frame(t->b, t->side, t->rbuf + off + 4, l);
+		}
+		memmove(t->rbuf, t->rbuf + off, t->rlen - off);
+		t->rlen -= off;
+	}
+	if (n == 0 || (n == -1 && errno != EAGAIN)) {
+		fprintf(stderr, "relay_bench: TCP peer closed\n");
+		t->b->failed = 1;
+		ev_break(t->b->loop, EVBREAK_ALL);
+	}
+}
+
+static int
+tcp_setup(struct bench *b)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int l, fds[2], one = 1, i;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((l = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(l, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(l, 1) == -1 ||
+	    getsockname(l, (struct sockaddr *)&sin, &len) == -1 ||
+	    (fds[0] = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    connect(fds[0], (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    (fds[1] = accept(l, NULL, NULL)) == -1) {
+		perror("relay_bench: TCP setup");
+		return -1;
+	}
+	close(l);
+	for (i = 0; i < 2; i++) {
+		struct tcp_end *t = &b->te[i];
+		t->b = b;
+		t->side = i;
+		t->fd = fds[i];
+		t->cap = WINDOW + (1u << 20);
+		t->rbuf = malloc(t->cap);
+		t->wbuf = malloc(t->cap);
+		if (t->rbuf == NULL || t->wbuf == NULL)
+			return -1;
+		setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		ev_io_init(&t->io, tcp_io_cb, t->fd, EV_READ);
+		ev_io_start(b->loop, &t->io);
+		if (fcntl(t->fd, F_SETFL, fcntl(t->fd, F_GETFL) | O_NONBLOCK)
+		    == -1)
+			return -1;
+	}
+	b->synced = 1;
+	return 0;
+}
+
+static void
+tcp_teardown(struct bench *b)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		ev_io_stop(b->loop, &b->te[i].io);
+		close(b->te[i].fd);
+		free(b->te[i].rbuf);
+		free(b->te[i].wbuf);
+	}
+	memset(b->te, 0, sizeof(b->te));
+}
+
+/* --- relay clients ------------------------------------------------------------ */
+
+static void
+relay_state_cb(void *arg, enum relay_client_state s, const char *url)
+{
+	struct bench_end *e = arg;
+	struct bench *b = e->b;
+
+	if (s == RELAY_CLIENT_BACKOFF) {
+		fprintf(stderr, "relay_bench: relay %s lost\n", url);
+		b->failed = 1;
+		ev_break(b->loop, EVBREAK_ALL);
+	}
+}
+
+static void
+relay_frame_cb(void *arg, const void *data, size_t len)
+{
+	struct bench_end *e = arg;
+
+	if (len > 0 && ((const unsigned char *)data)[0] < 0xF0)
+		bench_frame(e->b, e->side, data, len);
+}
+
+static void	bench_pump(struct bench *);
+
+static void
+relay_drain_cb(void *arg)
+{
+	struct bench_end *e = arg;
+
+	if (e->b->mode == M_THRU)
+		bench_pump(e->b);
+}
+
+static int
+bench_send(struct bench *b, int side, const void *data, size_t len)
+{
+	if (b->relay)
+		return relay_client_send(b->re[side].rc, data, len);
+	return tcp_send(&b->te[side], data, len);
+}
+
+static void
+bench_flush(struct bench *b, int side)
+{
+	if (!b->relay)
+		tcp_flush(&b->te[side]);
+}
+
+static void
+sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct bench *b = container_of(w, struct bench, timer);
+
+	(void)loop;
+	(void)revents;
+	if (relay_client_state(b->re[0].rc) == RELAY_CLIENT_CONNECTED &&
+	    relay_client_state(b->re[1].rc) == RELAY_CLIENT_CONNECTED)
+		relay_client_send(b->re[0].rc, "S", 1);
+}
+
+static int
+relay_setup(struct bench *b, const char *url, const char *session)
+{
+	struct relay_client_url u = { url, NULL };
+	struct relay_client_cfg cfg;
+	double t0 = now_s();
+	int i;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.urls = &u;
+	cfg.nurls = 1;
+	cfg.session = session;
+	cfg.on_state = relay_state_cb;
+	cfg.on_frame = relay_frame_cb;
+	cfg.on_drain = relay_drain_cb;
+	cfg.max_queue = WINDOW;
+	for (i = 0; i < 2; i++) {
+		b->re[i].b = b;
+		b->re[i].side = i;
+		cfg.arg = &b->re[i];
+		if ((b->re[i].rc = relay_client_new(b->loop, &cfg)) == NULL)
+			return -1;
+		relay_client_start(b->re[i].rc);
+	}
+	/* both in the session: A says 'S' until B has heard it */
+	b->mode = M_SYNC;
+	b->synced = 0;
+	ev_timer_init(&b->timer, sync_cb, 0.02, 0.05);
+	ev_timer_start(b->loop, &b->timer);
+	while (!b->synced && !b->failed && now_s() - t0 < 10)
+		ev_run(b->loop, EVRUN_ONCE);
+	ev_timer_stop(b->loop, &b->timer);
+	return b->synced ? 0 : -1;
+}
+
+static void
+relay_teardown(struct bench *b)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		relay_client_free(b->re[i].rc);
+		b->re[i].rc = NULL;
+	}
+	ev_run(b->loop, EVRUN_NOWAIT);
+}
+
+/* --- the measurements ------------------------------------------------------------ */
+
+static void
+bench_pump(struct bench *b)
+{
+	while (b->sent_bytes < b->total &&
+	    b->sent_bytes - b->rx_bytes + b->size <= WINDOW) {
+		if (bench_send(b, 0, b->frame, b->size) == -1) {
+			if (errno != ENOBUFS) {
+				b->failed = 1;
+				ev_break(b->loop, EVBREAK_ALL);
+			}
+			return;
+		}
+		b->sent_bytes += b->size;
+	}
+	bench_flush(b, 0);
+}
+
+static void
+bench_ping(struct bench *b)
+{
+	unsigned char buf[PING_LEN];
+
+	memset(buf, 'p', sizeof(buf));
+	b->t_ping = now_s();
+	if (bench_send(b, 0, buf, sizeof(buf)) == -1) {
+		b->failed = 1;
+		ev_break(b->loop, EVBREAK_ALL);
+	}
+	bench_flush(b, 0);
+}
+
+static void
+bench_frame(struct bench *b, int side, const unsigned char *p, size_t len)
+{
+	double t;
+
+	switch (b->mode) {
+	case M_SYNC:
+		if (side == 1 && p[0] == 'S')
+			b->synced = 1;
+		break;
+	case M_THRU:
+		if (side != 1)
+			break;
+		b->rx_bytes += len;
+		if (b->rx_bytes >= b->total) {
+			b->t_last = now_s();
+			ev_break(b->loop, EVBREAK_ALL);
+		} else if (b->sent_bytes - b->rx_bytes <= WINDOW / 2)
+			bench_pump(b);
+		break;
+	case M_LAT:
+		if (side == 1) {
+			bench_send(b, 1, p, len);	/* echo */
+			bench_flush(b, 1);
+			break;
+		}
+		t = now_s() - b->t_ping;
+		if (b->nrtt >= WARMUP)
+			b->rtt[b->nrtt - WARMUP] = t;
+		if (++b->nrtt >= b->want + WARMUP)
+			ev_break(b->loop, EVBREAK_ALL);
+		else
+			bench_ping(b);
+		break;
+	}
+}
+
+/* MB/s (10^6 bytes) for `total` bytes in frames of `size`, -1 on failure */
+static double
+bench_thru(struct bench *b, size_t size, uint64_t total)
+{
+	b->mode = M_THRU;
+	b->size = size;
+	b->total = total - total % size;
+	b->sent_bytes = b->rx_bytes = 0;
+	memset(b->frame, 'D', size);
+	b->t_start = now_s();
+	bench_pump(b);
+	ev_run(b->loop, 0);
+	if (b->failed || b->rx_bytes < b->total)
+		return -1;
+	return b->total / (b->t_last - b->t_start) / 1e6;
+}
+
+static int
+dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+pct(const double *v, unsigned n, double p)
+{
+	unsigned i = (unsigned)(p / 100 * n + 0.999999);
+
+	return v[i == 0 ? 0 : i - 1];
+}
+
+/* p50 and p99 of `n` round trips in microseconds; -1 on failure */
+static int
+bench_lat(struct bench *b, unsigned n, double *p50, double *p99)
+{
+	b->mode = M_LAT;
+	b->want = n;
+	b->nrtt = 0;
+	bench_ping(b);
+	ev_run(b->loop, 0);
+	if (b->failed || b->nrtt < n + WARMUP)
+		return -1;
+	qsort(b->rtt, n, sizeof(double), dbl_cmp);
+	*p50 = pct(b->rtt, n, 50) * 1e6;
+	*p99 = pct(b->rtt, n, 99) * 1e6;
+	return 0;
+}
+
+/* --- relayd, started and stopped here -------------------------------------------- */
+
+struct relayd_proc {
+	pid_t	pid;
+	int	port;
+	char	dir[64];
+	char	url[64];
+};
+
+static int
+free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd, port = -1;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) != -1 &&
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
+		port = ntohs(sin.sin_port);
+	if (fd != -1)
+		close(fd);
+	return port;
+}
+
+static int
+tcp_connect(int port)
+{
+	struct sockaddr_in sin;
+	int fd;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+relayd_start(struct relayd_proc *r, const char *bin, int nclients)
+{
+	char conf[128], log[128];
+	FILE *f;
+	int i, fd;
+
+	strlcpy(r->dir, "/tmp/relay-bench.XXXXXX", sizeof(r->dir));
+	if (mkdtemp(r->dir) == NULL || (r->port = free_port()) == -1)
+		return -1;
+	snprintf(conf, sizeof(conf), "%s/relayd.conf", r->dir);
+	snprintf(log, sizeof(log), "%s/relayd.log", r->dir);
+	snprintf(r->url, sizeof(r->url), "ws://127.0.0.1:%d", r->port);
+	if ((f = fopen(conf, "w")) == NULL)
+		return -1;
+	fprintf(f, "[relayd]\nlisten = 127.0.0.1\nport = %d\nopen = yes\n"
+	    "socket = %s/relayd.sock\nmax_clients_per_ip = %d\n",
+	    r->port, r->dir, nclients + 64);
+	fclose(f);
+	if ((r->pid = fork()) == -1)
+		return -1;
+	if (r->pid == 0) {
+		if ((fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644)) != -1) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(bin, "relayd", "-f", conf, (char *)NULL);
+		perror(bin);
+		_exit(127);
+	}
+	for (i = 0; i < 100; i++) {
+		if ((fd = tcp_connect(r->port)) != -1) {
+			close(fd);
+			return 0;
+		}
+		usleep(50000);
+	}
+	fprintf(stderr, "relay_bench: relayd did not start, see %s\n", log);
+	return -1;
+}
+
+static void
+relayd_stop(struct relayd_proc *r)
+{
+	char path[128];
+
+	if (r->pid > 0) {
+		kill(r->pid, SIGTERM);
+		waitpid(r->pid, NULL, 0);
+	}
+	snprintf(path, sizeof(path), "%s/relayd.conf", r->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/relayd.log", r->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/relayd.sock", r->dir);
+	unlink(path);
+	rmdir(r->dir);
+}
+
+/* VmRSS in KiB */
+static long
+rss_kib(pid_t pid)
+{
+	char path[64], line[128];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* One idle client: TCP, upgrade, 101 read; the fd stays open. */
+static int
+mem_client(int port, int i)
+{
+	struct timeval tv = { 5, 0 };
+	char req[512], buf[1024];
+	size_t got = 0;
+	ssize_t n;
+	int fd, len;
+
+	if ((fd = tcp_connect(port)) == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	len = snprintf(req, sizeof(req),
+	    "GET /v1/relay/mem-%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	    "Sec-WebSocket-Version: 13\r\n\r\n", i / 2, port);
+	if (write(fd, req, len) != len)
+		goto fail;
+	while (got < sizeof(buf) - 1) {
+		if ((n = read(fd, buf + got, sizeof(buf) - 1 - got)) <= 0)
+			goto fail;
+		got += n;
+		buf[got] = '\0';
+		if (strstr(buf, "\r\n\r\n") != NULL)
+			break;
+	}
+	if (strncmp(buf, "HTTP/1.1 101", 12) != 0)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+static void
+bench_mem(struct relayd_proc *r, int n)
+{
+	long before, after;
+	int *fds, i, ok = 0;
+
+	printf("relay memory: relayd RSS over %d idle clients (upgraded, "
+	    "%d sessions of 2)\n", n, n / 2);
+	if ((fds = calloc(n, sizeof(int))) == NULL)
+		return;
+	usleep(200000);
+	before = rss_kib(r->pid);
+	for (i = 0; i < n; i++)
+		if ((fds[i] = mem_client(r->port, i)) != -1)
+			ok++;
+	usleep(500000);
+	after = rss_kib(r->pid);
+	printf("  clients upgraded  %d of %d\n", ok, n);
+	printf("  RSS before        %ld KiB\n", before);
+	printf("  RSS after         %ld KiB\n", after);
+	if (ok > 0)
+		printf("  per client        %.2f KiB   (target < 16 KiB)\n",
+		    (double)(after - before) / ok);
+	for (i = 0; i < n; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+	free(fds);
+}
+
+/* --- main ------------------------------------------------------------------------ */
+
+/* CPU seconds used so far: relayd from /proc (clock ticks), us by rusage */
+static double
+cpu_pid(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* after "(comm)": state is field 3, utime 14, stime 15 */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2,
+	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / sysconf(_SC_CLK_TCK);
+}
+
+static double
+cpu_self(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static double
+median3(double *v)
+{
+	qsort(v, 3, sizeof(double), dbl_cmp);
+	return v[1];
+}
+
+static void
+run_thru(struct bench *b, struct relayd_proc *r, uint64_t total)
+{
+	static const size_t sizes[] = { 1024, 65536 };
+	double rv[3], tv[3], pv[3], rm, tm, pm;
+	double t0, c0, d0, wall[2] = { 0, 0 }, cpu_r[2] = { 0, 0 },
+	    cpu_c[2] = { 0, 0 };
+	char sess[32];
+	size_t s;
+	int round;
+
+	printf("relay throughput: one session, two clients, through relayd "
+	    "vs one raw TCP hop\n"
+	    "  (loopback, same program, %llu MiB per run, %u KiB window, "
+	    "median of 3 rounds)\n"
+	    "  MB/s = 10^6 bytes/s; TCP bulk: frames batched into large "
+	    "writes (the target's\n"
+	    "  reference, >= 45%%); TCP/frame: one send(2) per frame, "
+	    "like relayd does\n", (unsigned long long)(total >> 20),
+	    WINDOW >> 10);
+
+	printf("  %-8s %12s %14s %7s %15s %7s\n", "frame", "relayd MB/s",
+	    "TCP bulk MB/s", "ratio", "TCP/frame MB/s", "ratio");
+	for (s = 0; s < 2; s++) {
+		for (round = 0; round < 3; round++) {
+			b->failed = 0;
+			b->relay = 1;
+			snprintf(sess, sizeof(sess), "thru-%zu-%d", s, round);
+			rv[round] = -1;
+			if (relay_setup(b, r->url, sess) == 0) {
+				t0 = now_s();
+				c0 = cpu_self();
+				d0 = cpu_pid(r->pid);
+				rv[round] = bench_thru(b, sizes[s], total);
+				wall[s] += now_s() - t0;
+				cpu_c[s] += cpu_self() - c0;
+				cpu_r[s] += cpu_pid(r->pid) - d0;
+			}
+			relay_teardown(b);
+			b->failed = 0;
+			b->relay = 0;
+			tv[round] = tcp_setup(b) == 0 ?
+			    bench_thru(b, sizes[s], total) : -1;
+			tcp_teardown(b);
+			b->failed = 0;
+			b->per_frame = 1;
+			pv[round] = tcp_setup(b) == 0 ?
+			    bench_thru(b, sizes[s], total) : -1;
+			tcp_teardown(b);
+			b->per_frame = 0;
+		}
+		rm = median3(rv);
+		tm = median3(tv);
+		pm = median3(pv);
+		printf("  %-8s %12.1f %14.1f %6.1f%% %15.1f %6.1f%%\n",
+		    sizes[s] == 1024 ? "1 KiB" : "64 KiB", rm, tm,
+		    rm > 0 && tm > 0 ? 100 * rm / tm : 0, pm,
+		    rm > 0 && pm > 0 ? 100 * rm / pm : 0);
+		fflush(stdout);
+	}
+	/* which side is the bottleneck: near 100% is saturated */
+	for (s = 0; s < 2; s++)
+		if (wall[s] > 0)
+			printf("  %-8s CPU busy during the relay runs: relayd %.0f%%,"
+			    " both clients %.0f%%\n", s == 0 ? "1 KiB" :
+			    "64 KiB", 100 * cpu_r[s] / wall[s],
+			    100 * cpu_c[s] / wall[s]);
+}
+
+static void
+run_lat(struct bench *b, struct relayd_proc *r, unsigned n)
+{
+	double r50 = 0, r99 = 0, t50 = 0, t99 = 0;
+	int rok, tok;
+
+	printf("relay latency: %d-byte ping-pong, %u round trips (after %d "
+	    "warm-up)\n", PING_LEN, n, WARMUP);
+	b->failed = 0;
+	b->relay = 1;
+	rok = relay_setup(b, r->url, "lat") == 0 &&
+	    bench_lat(b, n, &r50, &r99) == 0;
+	relay_teardown(b);
+	b->failed = 0;
+	b->relay = 0;
+	tok = tcp_setup(b) == 0 && bench_lat(b, n, &t50, &t99) == 0;
+	tcp_teardown(b);
+	if (!rok || !tok) {
+		printf("  FAILED (%s)\n", !rok ? "relay" : "TCP");
+		return;
+	}
+	printf("  %-34s %9s %9s\n", "", "p50 us", "p99 us");
+	printf("  %-34s %9.1f %9.1f\n", "round trip via relayd (2 hops)",
+	    r50, r99);
+	printf("  %-34s %9.1f %9.1f\n", "round trip direct TCP", t50, t99);
+	printf("  %-34s %9.1f %9.1f\n", "added per round trip", r50 - t50,
+	    r99 - t99);
+	printf("  %-34s %9.1f %9.1f   (target p99 < 100 us)\n",
+	    "added per relay hop (half)", (r50 - t50) / 2, (r99 - t99) / 2);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct relayd_proc r;
+	struct bench b;
+	struct rlimit rl;
+	const char *bin = NULL, *sections = "thru,lat,mem";
+	char defbin[256];
+	uint64_t mib = 128;
+	unsigned rounds = 10000;
+	int ch, nclients = 10000;
+
+	while ((ch = getopt(argc, argv, "b:c:n:r:s:")) != -1) {
+		switch (ch) {
+		case 'b': mib = strtoull(optarg, NULL, 10); break;
+		case 'c': rounds = strtoul(optarg, NULL, 10); break;
+		case 'n': nclients = atoi(optarg); break;
+		case 'r': bin = optarg; break;
+		case 's': sections = optarg; break;
+		default:
+			fprintf(stderr, "usage: relay_bench [-r relayd] [-b MiB]"
+			    " [-c roundtrips] [-n clients] [-s thru,lat,mem]\n");
+			return 2;
+		}
+	}
+	if (bin == NULL) {
+		snprintf(defbin, sizeof(defbin), "%s/bin/relayd",
+		    getenv("BUILD") ? getenv("BUILD") : "build");
+		bin = defbin;
+	}
+	if (access(bin, X_OK) == -1) {
+		printf("relay_bench: %s is not built, nothing to measure\n", bin);
+		return 0;
+	}
+	log_init("relay_bench", LOG_LVL_WARNING);
+	signal(SIGPIPE, SIG_IGN);
+	/* the memory run holds nclients sockets here and in relayd */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_max < (rlim_t)nclients * 2 + 256)
+			rl.rlim_max = (rlim_t)nclients * 2 + 256;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+			getrlimit(RLIMIT_NOFILE, &rl);
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	memset(&b, 0, sizeof(b));
+	b.loop = EV_DEFAULT;
+	if ((b.frame = malloc(65536)) == NULL ||
+	    (b.rtt = calloc(rounds + 1, sizeof(double))) == NULL)
+		return 1;
+	memset(&r, 0, sizeof(r));
+	if (relayd_start(&r, bin, nclients) == -1) {
+		relayd_stop(&r);
+		return 1;
+	}
+	printf("relayd %s on %s, %ld CPUs\n\n", bin, r.url,
+	    sysconf(_SC_NPROCESSORS_ONLN));
+	fflush(stdout);
+	if (strstr(sections, "thru") != NULL) {
+		run_thru(&b, &r, mib << 20);
+		printf("\n");
+	}
+	if (strstr(sections, "lat") != NULL) {
+		run_lat(&b, &r, rounds);
+		printf("\n");
+	}
+	fflush(stdout);
+	if (strstr(sections, "mem") != NULL)
+		bench_mem(&r, nclients);
+	relayd_stop(&r);
+	free(b.frame);
+	free(b.rtt);
+	return 0;
+}

@@ -1,0 +1,122 @@
+/*
+ * meshctl peers: punchd's peers with state, path, endpoint, RTT, loss and
+ * last seen. Also the punchd call helper the other peer commands share.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/mpack.h"
+#include "meshctl.h"
+
+int
+meshctl_punchd(const char *method, const msgpack_sbuffer *params,
+    int timeout_ms, struct ipc_sync **sp, struct ipc_msg *m)
+{
+	struct ipc_sync	*s;
+	char		 err[512];
+
+	*sp = NULL;
+	if ((s = meshctl_connect("punchd", err, sizeof(err))) == NULL) {
+		fprintf(stderr, "meshctl: punchd is not running (%s)\n", err);
+		return EXIT_DOWN;
+	}
+	memset(m, 0, sizeof(*m));
+	if (meshctl_call(s, method, params != NULL ? params->data : NULL,
+	    params != NULL ? params->size : 0, timeout_ms, m, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "meshctl: %s: %s\n", method, err);
+		ipc_sync_close(s);
+		return EXIT_FAIL;
+	}
+	if (m->error != NULL) {
+		fprintf(stderr, "meshctl: %s\n", meshctl_errstr(m, err,
+		    sizeof(err)));
+		ipc_sync_close(s);
+		return EXIT_FAIL;
+	}
+	*sp = s;
+	return EXIT_OK;
+}
+
+/* {peer: name} and friends: start a params map of n entries */
+void
+meshctl_params(msgpack_sbuffer *sb, msgpack_packer *pk, int n)
+{
+	msgpack_sbuffer_init(sb);
+	msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_map(pk, n);
+}
+
+static void
+peers_col(const msgpack_object *o, const char *k, char *buf, size_t len,
+    int what)
+{
+	const msgpack_object	*v = mpack_get(o, k);
+	char			 d[32];
+
+	snprintf(buf, len, "-");
+	if (v == NULL || v->type == MSGPACK_OBJECT_NIL)
+		return;
+	if (v->type == MSGPACK_OBJECT_STR)
+		mpack_str_copy(v, buf, len);
+	else if (v->type == MSGPACK_OBJECT_FLOAT64 && what == 'm')
+		snprintf(buf, len, "%.2fms", v->via.f64);
+	else if (v->type == MSGPACK_OBJECT_FLOAT64 && what == '%')
+		snprintf(buf, len, "%.0f%%", v->via.f64 * 100);
+	else if (v->type == MSGPACK_OBJECT_FLOAT64 && what == 's')
+		snprintf(buf, len, "%s ago", meshctl_duration(v->via.f64, d,
+		    sizeof(d)));
+}
+
+int
+cmd_peers(int argc, char **argv)
+{
+	struct ipc_sync		*s;
+	struct ipc_msg		 m;
+	const msgpack_object	*row;
+	char			 c[8][80];
+	uint32_t		 i;
+	int			 r;
+
+	argc = meshctl_strip_common(argc, argv);
+	if (argc > 1) {
+		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+			printf("usage: meshctl peers [--json]\n\n"
+			    "punchd's peers: node id or name, state (new, "
+			    "punching, direct, relayed,\ndegraded, down), path, "
+			    "endpoint, smoothed RTT, loss, last packet.\n");
+			return EXIT_OK;
+		}
+		fprintf(stderr, "usage: meshctl peers [--json]\n");
+		return EXIT_USAGE;
+	}
+	if ((r = meshctl_punchd("peer.list", NULL, meshctl.timeout_ms, &s,
+	    &m)) != EXIT_OK)
+		return r;
+	if (meshctl.json) {
+		meshctl_print_json(mpack_to_json(m.result));
+		ipc_sync_close(s);
+		return EXIT_OK;
+	}
+	printf("%-16s %-16s %-9s %-6s %-22s %-9s %-5s %s\n", "PEER", "ID",
+	    "STATE", "PATH", "ENDPOINT", "RTT", "LOSS", "LAST SEEN");
+	for (i = 0; m.result->type == MSGPACK_OBJECT_ARRAY &&
+	    i < m.result->via.array.size; i++) {
+		row = &m.result->via.array.ptr[i];
+		peers_col(row, "name", c[0], sizeof(c[0]), 0);
+		peers_col(row, "id", c[1], sizeof(c[1]), 0);
+		peers_col(row, "state", c[2], sizeof(c[2]), 0);
+		peers_col(row, "path", c[3], sizeof(c[3]), 0);
+		peers_col(row, "endpoint", c[4], sizeof(c[4]), 0);
+		peers_col(row, "rtt_ms", c[5], sizeof(c[5]), 'm');
+		peers_col(row, "loss", c[6], sizeof(c[6]), '%');
+		peers_col(row, "last_seen_s", c[7], sizeof(c[7]), 's');
+		printf("%-16s %-16s %-9s %-6s %-22s %-9s %-5s %s\n",
+		    strcmp(c[0], "-") ? c[0] : c[1], c[1], c[2], c[3], c[4],
+		    c[5], c[6], c[7]);
+	}
+	ipc_sync_close(s);
+	return EXIT_OK;
+}

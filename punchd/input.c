@@ -1,0 +1,213 @@
+/*
+ * Our packets arriving on the socket: header check, peer lookup, replay
+ * window, authentication, then one function per packet type. Anything
+ * that fails a check is dropped silently and counted: a stranger, another
+ * mesh or a replayer never gets a single byte back.
+ */
+#include <string.h>
+
+#include "common/log.h"
+#include "punchd.h"
+
+/*
+ * A peer named by a person has no node id until it answers. An
+ * authenticated PUNCH from one of its candidates, or a PUNCH_ACK for one
+ * of its transactions (the answer may come from another address when a
+ * NAT is in the way), tells which node it is.
+ */
+static struct peer *
+input_bind_named(struct punchd *pd, const struct packet_hdr *h,
+    const uint8_t *pl, size_t plen, const struct sockaddr *from)
+{
+	struct packet_punch	 pp;
+	struct peer		*p;
+	int			 i, hit;
+
+	if (packet_punch_decode(pl, plen, &pp) != 0)
+		return NULL;
+	TAILQ_FOREACH(p, &pd->peers, entry) {
+		if (p->bound)
+			continue;
+		hit = h->type == PACKET_PUNCH &&
+		    punch_find(&p->punch, from) != -1;
+		for (i = 0; h->type == PACKET_PUNCH_ACK && i < p->punch.npairs;
+		    i++)
+			if (!memcmp(p->punch.pairs[i].txid, pp.txid,
+			    PACKET_TXID_LEN))
+				hit = 1;
+		if (hit) {
+			peer_bind(p, h->sender);
+			log_info("peer %s is node %s", p->name, p->idstr);
+			return p;
+		}
+	}
+	return NULL;
+}
+
+static void
+input_punch(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
+    const struct sockaddr *from)
+{
+	struct punchd		*pd = p->pd;
+	struct packet_punch	 pp;
+	int			 ev;
+
+	if (packet_punch_decode(pl, len, &pp) != 0) {
+		pd->ctr.drop_malformed++;
+		return;
+	}
+	/* someone punches us: punch back at once, so that both NATs open */
+	if (type == PACKET_PUNCH && !peer_is_up(p) &&
+	    p->punch.state != PUNCH_RUNNING) {
+		punch_add_remote(&p->punch, CAND_PRFLX, from);
+		peer_start_punch(p);
+	}
+	ev = punch_input(&p->punch, type, &pp, from, ev_now(pd->loop));
+	if (ev == PUNCH_EV_SELECTED)
+		peer_up(p);
+}
+
+static void
+input_keepalive(struct peer *p, const struct packet_hdr *h,
+    const struct sockaddr *from)
+{
+	uint8_t	buf[PACKET_KA_ACK_LEN];
+	int	n;
+
+	if ((n = packet_ka_ack_encode(buf, sizeof(buf), h->seq)) > 0)
+		peer_send_pkt(p, PACKET_KEEPALIVE_ACK, buf, n, from);
+}
+
+static void
+input_keepalive_ack(struct peer *p, const uint8_t *pl, size_t len)
+{
+	struct punchd	*pd = p->pd;
+	uint32_t	 lo;
+	double		 rtt;
+	int		 f;
+
+	if (packet_ka_ack_decode(pl, len, &lo) != 0) {
+		pd->ctr.drop_malformed++;
+		return;
+	}
+	if ((f = keepalive_ack(&p->ka, lo, ev_now(pd->loop), &rtt)) == -1)
+		return;
+	path_rtt(&p->path, rtt);
+	if (p->state == PEER_DEGRADED) {
+		log_info("peer %s: keep-alives answered again", peer_label(p));
+		peer_set_state(p, PEER_DIRECT);
+		control_peer_event(pd, p, "peer.path", NULL, NULL);
+	}
+}
+
+static void
+input_ping(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
+    const struct sockaddr *from)
+{
+	struct packet_ping	pg;
+	double			rtt;
+
+	if (packet_ping_decode(pl, len, &pg) != 0) {
+		p->pd->ctr.drop_malformed++;
+		return;
+	}
+	if (type == PACKET_PING) {
+		/* PONG echoes the PING exactly, padding included */
+		peer_send_pkt(p, PACKET_PONG, pl, len, from);
+		return;
+	}
+	rtt = ev_now(p->pd->loop) - pg.ts / 1e6;
+	if (rtt < 0 || rtt > 3600)
+		return;
+	path_rtt(&p->path, rtt);
+	control_pong(p, pg.id, rtt);
+}
+
+/* Header, peer, replay, authenticator: the cheap checks first. */
+static struct peer *
+input_check(struct punchd *pd, uint8_t *buf, size_t len,
+    const struct sockaddr *from, struct packet_hdr *h,
+    const uint8_t **pl, size_t *plen)
+{
+	struct peer	*p;
+	char		 a[NETADDR_STRLEN];
+	int		 r;
+
+	if (packet_peek(buf, len, h) != 0) {
+		pd->ctr.drop_malformed++;
+		return NULL;
+	}
+	if (!memcmp(h->sender, pd->node_id, PACKET_NODEID_LEN)) {
+		pd->ctr.drop_self++;
+		return NULL;
+	}
+	p = peer_find_id(pd, h->sender);
+	if (p != NULL && packet_replay_check(&p->replay, h->seq) != 0) {
+		pd->ctr.drop_replay++;
+		return NULL;
+	}
+	if ((r = packet_decode(buf, len, pd->key, h, pl, plen)) != 0) {
+		if (r == PACKET_ERR_AUTH)
+			pd->ctr.drop_auth++;
+		else
+			pd->ctr.drop_malformed++;
+		return NULL;
+	}
+	if (p == NULL && (h->type == PACKET_PUNCH ||
+	    h->type == PACKET_PUNCH_ACK))
+		p = input_bind_named(pd, h, *pl, *plen, from);
+	if (p == NULL) {
+		/* only an authenticated PUNCH introduces a new peer */
+		if (h->type != PACKET_PUNCH) {
+			pd->ctr.drop_unknown++;
+			return NULL;
+		}
+		if ((p = peer_create(pd, NULL)) == NULL)
+			return NULL;
+		peer_bind(p, h->sender);
+		log_info("new peer %s punching from %s", p->idstr,
+		    netaddr_str(from, a, sizeof(a)));
+	}
+	if (packet_replay_check_and_update(&p->replay, h->seq) != 0) {
+		pd->ctr.drop_replay++;
+		return NULL;
+	}
+	return p;
+}
+
+void
+peer_input(struct punchd *pd, uint8_t *buf, size_t len,
+    const struct sockaddr *from)
+{
+	struct packet_hdr	 h;
+	struct peer		*p;
+	const uint8_t		*pl;
+	size_t			 plen;
+
+	if ((p = input_check(pd, buf, len, from, &h, &pl, &plen)) == NULL)
+		return;
+	p->last_seen = ev_now(pd->loop);
+	p->rx_packets++;
+	p->rx_bytes += len;
+	switch (h.type) {
+	case PACKET_PUNCH:
+	case PACKET_PUNCH_ACK:
+	case PACKET_PUNCH_CONFIRM:
+		input_punch(p, h.type, pl, plen, from);
+		break;
+	case PACKET_KEEPALIVE:
+		input_keepalive(p, &h, from);
+		break;
+	case PACKET_KEEPALIVE_ACK:
+		input_keepalive_ack(p, pl, plen);
+		break;
+	case PACKET_PING:
+	case PACKET_PONG:
+		input_ping(p, h.type, pl, plen, from);
+		break;
+	case PACKET_DATA:
+		p->rx_data++;
+		control_peer_data(pd, p, pl, plen);
+		break;
+	}
+}

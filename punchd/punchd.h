@@ -1,0 +1,212 @@
+/*
+ * punchd: the node's UDP socket, peers, authenticated hole punching,
+ * keep-alive, path health and the data path for local applications.
+ * One struct punchd owns everything; each file handles one role.
+ */
+#ifndef PUNCHD_PUNCHD_H
+#define PUNCHD_PUNCHD_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <ev.h>
+
+#include "common/netaddr.h"
+#include "proto/packet.h"
+#include "keepalive.h"
+#include "path.h"
+#include "punch.h"
+
+#define PUNCHD_VERSION		"0.1.0"
+/*
+ * Largest peer.send payload: 1196 bytes of data + 36 of packet overhead
+ * (PACKET_OVERHEAD) + 8 UDP + 40 IPv6 = 1280, the IPv6 minimum link MTU
+ * (RFC 8200 5), so a datagram never needs fragmentation or PMTU discovery
+ * on any path that carries IPv6, and IPv4 keeps room for a tunnel or two.
+ */
+#define PUNCHD_MTU		1196
+#define PUNCHD_MAX_PEERS	4096
+#define PUNCHD_NAME_LEN		64
+
+struct ipc_server;
+struct ipc_peer;
+struct ipc_conn;
+
+struct punchd_config {
+	int	port;
+	char	bind[128];		/* "" = every address, v4 and v6 */
+	int	punch_interval_ms;
+	int	punch_timeout_ms;
+	int	max_retries;		/* PUNCHes per pair per attempt */
+	int	keepalive_interval_ms;
+	int	warn_after;
+	int	dead_after;
+	int	repunch_ms;		/* retry a lost peer this often */
+	int	host_loopback;		/* loopback/link-local host candidates */
+	char	mesh_secret[512];	/* hex, or a file holding it */
+	char	node_id[32];		/* hex; "" = generated and persisted */
+	char	state_dir[256];		/* "" = $STATE_DIRECTORY ... */
+	char	stund_socket[256];	/* "" = $runtime/stund.sock */
+	char	socket[256];		/* own IPC socket, "" = default */
+	int	stun_refresh_ms;	/* rediscover the mapping this often */
+};
+
+enum peer_state {
+	PEER_NEW,
+	PEER_PUNCHING,
+	PEER_DIRECT,
+	PEER_RELAYED,
+	PEER_DEGRADED,
+	PEER_DOWN,
+};
+
+/* A request answered later: peer.punch, peer.ping. */
+struct peer_waiter {
+	LIST_ENTRY(peer_waiter)	 entry;
+	uint64_t		 conn;
+	uint32_t		 msgid;
+	double			 started, deadline;
+	int			 kind;		/* WAIT_PUNCH, WAIT_PING */
+	/* ping */
+	uint32_t		 first_id;
+	int			 count, sent, got;
+	double			 rtt[16];
+	double			 sent_at[16];
+	ev_timer		 timer;
+	struct peer		*peer;
+};
+
+struct peer {
+	TAILQ_ENTRY(peer)	 entry;
+	struct punchd		*pd;
+	uint8_t			 id[PACKET_NODEID_LEN];
+	int			 bound;		/* id known */
+	char			 idstr[2 * PACKET_NODEID_LEN + 1];
+	char			 name[PUNCHD_NAME_LEN];
+	enum peer_state		 state;
+	int			 was_up;
+	struct punch		 punch;
+	struct keepalive	 ka;
+	struct path_stats	 path;
+	struct sockaddr_storage	 endpoint;	/* current direct path */
+	int			 has_endpoint;
+	struct packet_replay	 replay;
+	ev_timer		 punch_timer;
+	ev_timer		 ka_timer;
+	ev_timer		 retry_timer;
+	double			 last_seen, since;
+	int			 attempts;
+	uint32_t		 ping_id;
+	uint64_t		 rx_packets, tx_packets, rx_data, tx_data;
+	uint64_t		 rx_bytes, tx_bytes;
+	LIST_HEAD(, peer_waiter) waiters;
+};
+
+struct punchd_counters {
+	uint64_t	rx_datagrams, tx_datagrams, tx_errors;
+	uint64_t	stun_forwarded, stun_dropped;
+	uint64_t	drop_other;	/* neither STUN nor ours */
+	uint64_t	drop_malformed;	/* ours but bad header/payload */
+	uint64_t	drop_auth;	/* wrong key: tampered or other mesh */
+	uint64_t	drop_replay;
+	uint64_t	drop_unknown;	/* authenticated, peer unknown, not PUNCH */
+	uint64_t	drop_self;
+	uint64_t	peers_full;
+};
+
+struct punchd {
+	struct ev_loop		*loop;
+	struct punchd_config	 cfg;
+	char			 cfgpath[256];
+	char			 sockpath[256];
+	char			 statedir[256];
+	double			 started;
+	uint8_t			 node_id[PACKET_NODEID_LEN];
+	char			 node_idstr[2 * PACKET_NODEID_LEN + 1];
+	uint8_t			 key[PACKET_KEY_LEN];
+	uint64_t		 seq;
+	int			 fd4, fd6;
+	ev_io			 io4, io6;
+	struct ipc_server	*ipc;
+	struct ipc_peer		*stund;
+	int			 stund_up;
+	struct sockaddr_storage	 public4, public6;	/* server-reflexive */
+	int			 has_public4, has_public6;
+	ev_timer		 stun_timer;
+	int			 stun_busy;
+	TAILQ_HEAD(, peer)	 peers;
+	int			 npeers;
+	struct punchd_counters	 ctr;
+};
+
+/* punchd_config.c */
+void	punchd_config_defaults(struct punchd_config *c);
+int	punchd_config_load(struct punchd_config *c, const char *path,
+	    int optional, char *err, size_t errlen);
+int	punchd_config_override(struct punchd_config *c, const char *arg,
+	    char *err, size_t errlen);
+int	punchd_config_check(const struct punchd_config *c, char *err,
+	    size_t errlen);
+void	punchd_config_usage(void);
+/* mesh key, node id, sequence start: from config and the state directory */
+int	punchd_config_identity(struct punchd *pd, char *err, size_t errlen);
+
+/* sock.c */
+int	sock_open(struct punchd *pd);
+void	sock_close(struct punchd *pd);
+int	sock_send(struct punchd *pd, const void *buf, size_t len,
+	    const struct sockaddr *to);
+/* host candidates: fills up to max, returns how many */
+int	sock_host_addrs(struct punchd *pd, struct sockaddr_storage *out,
+	    int max);
+
+/* stunlink.c */
+void	stunlink_init(struct punchd *pd);
+void	stunlink_fini(struct punchd *pd);
+void	stunlink_input(struct punchd *pd, const uint8_t *buf, size_t len,
+	    const struct sockaddr *from);
+
+/* input.c */
+void	peer_input(struct punchd *pd, uint8_t *buf, size_t len,
+	    const struct sockaddr *from);
+
+/* peer.c */
+struct peer *peer_find(struct punchd *pd, const char *name);
+struct peer *peer_create(struct punchd *pd, const char *name);
+void	peer_free(struct peer *p);
+void	peer_free_all(struct punchd *pd);
+void	peer_punch(struct peer *p, const struct sockaddr_storage *cands,
+	    int ncands);
+int	peer_send_data(struct peer *p, const void *data, size_t len);
+int	peer_ping(struct peer *p, uint32_t *id);
+const char *peer_state_str(enum peer_state s);
+/* shared with input.c */
+struct peer *peer_find_id(struct punchd *pd, const uint8_t *id);
+void	peer_bind(struct peer *p, const uint8_t *id);
+uint64_t peer_send_pkt(struct peer *p, uint8_t type, const uint8_t *payload,
+	    size_t len, const struct sockaddr *to);
+void	peer_set_state(struct peer *p, enum peer_state s);
+void	peer_start_punch(struct peer *p);
+void	peer_up(struct peer *p);
+const char *peer_label(const struct peer *p);
+int	peer_is_up(const struct peer *p);
+
+/* control.c */
+int	control_init(struct punchd *pd, const char *path);
+void	control_fini(struct punchd *pd);
+void	control_peer_event(struct punchd *pd, struct peer *p, const char *event,
+	    const char *reason, const struct sockaddr_storage *previous);
+void	control_peer_data(struct punchd *pd, struct peer *p, const uint8_t *data,
+	    size_t len);
+void	control_waiter_done(struct punchd *pd, struct peer_waiter *w,
+	    const char *error);
+/* every waiter of the peer fails with code (peer removed, shutdown) */
+void	control_waiters_fail(struct peer *p, const char *code,
+	    const char *msg);
+/* peer.punch waiters: success when code is NULL */
+void	control_punch_done(struct peer *p, const char *code, const char *msg);
+/* a PONG arrived */
+void	control_pong(struct peer *p, uint32_t id, double rtt);
+
+#endif

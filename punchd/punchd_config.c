@@ -1,0 +1,303 @@
+/*
+ * punchd's [punchd] keys, and its identity: the mesh key (from
+ * mesh_secret until `meshctl init` manages meshes), the node id and the
+ * packet sequence high-water mark, kept under the state directory.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "common/paths.h"
+#include "punchd.h"
+
+#define O(k, t, f, mn, mx, h) \
+	{ "punchd", k, t, offsetof(struct punchd_config, f), \
+	  sizeof(((struct punchd_config *)0)->f), mn, mx, h }
+
+static const struct config_opt punchd_opts[] = {
+	O("port", CONFIG_INT, port, 0, 65535,
+	    "UDP port of the node's socket (default 7777; 0 = any)"),
+	O("bind", CONFIG_STR, bind, 0, 0,
+	    "bind to this IP only (default: every IPv4 and IPv6 address)"),
+	O("punch_interval", CONFIG_MS, punch_interval_ms, 10, 10000,
+	    "resend PUNCH on every pair this often (default 200ms)"),
+	O("punch_timeout", CONFIG_MS, punch_timeout_ms, 100, 600000,
+	    "give up one punch attempt after this long (default 10s)"),
+	O("max_retries", CONFIG_INT, max_retries, 1, 10000,
+	    "PUNCHes per candidate pair per attempt (default 50)"),
+	O("keepalive_interval", CONFIG_MS, keepalive_interval_ms, 10, 3600000,
+	    "KEEPALIVE on the chosen path this often (default 25s)"),
+	O("warn_after", CONFIG_INT, warn_after, 1, 1000,
+	    "unanswered keep-alives before a warning and state degraded (3)"),
+	O("dead_after", CONFIG_INT, dead_after, 1, 1000,
+	    "unanswered keep-alives before the path is dead (default 5)"),
+	O("repunch", CONFIG_MS, repunch_ms, 100, 86400000,
+	    "retry a peer whose punch failed this often (default 30s)"),
+	O("host_loopback", CONFIG_BOOL, host_loopback, 0, 1,
+	    "offer loopback and link-local addresses as host candidates"),
+	O("mesh_secret", CONFIG_STR, mesh_secret, 0, 0,
+	    "32-byte mesh secret as 64 hex digits, or a file holding them "
+	    "(default: generated into the state directory)"),
+	O("node_id", CONFIG_STR, node_id, 0, 0,
+	    "16 hex digits (default: random, kept in the state directory)"),
+	O("state_dir", CONFIG_STR, state_dir, 0, 0,
+	    "state directory (default $STATE_DIRECTORY, /var/lib/atmosphere)"),
+	O("stund_socket", CONFIG_STR, stund_socket, 0, 0,
+	    "stund's IPC socket (default $RUNTIME_DIRECTORY/stund.sock)"),
+	O("socket", CONFIG_STR, socket, 0, 0,
+	    "IPC socket path (default $RUNTIME_DIRECTORY/punchd.sock)"),
+	O("stun_refresh", CONFIG_MS, stun_refresh_ms, 0, 86400000,
+	    "rediscover this socket's public mapping (default 5m, 0 = off)"),
+};
+
+static const char *const punchd_sections[] = { "punchd", NULL };
+
+static const struct config_table punchd_table = {
+	punchd_opts, sizeof(punchd_opts) / sizeof(punchd_opts[0]),
+	punchd_sections
+};
+
+void
+punchd_config_defaults(struct punchd_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->port = 7777;
+	c->punch_interval_ms = 200;
+	c->punch_timeout_ms = 10000;
+	c->max_retries = 50;
+	c->keepalive_interval_ms = 25000;
+	c->warn_after = 3;
+	c->dead_after = 5;
+	c->repunch_ms = 30000;
+	c->stun_refresh_ms = 300000;
+}
+
+int
+punchd_config_load(struct punchd_config *c, const char *path, int optional,
+    char *err, size_t errlen)
+{
+	return config_load(&punchd_table, c, path, optional, err, errlen);
+}
+
+int
+punchd_config_override(struct punchd_config *c, const char *arg, char *err,
+    size_t errlen)
+{
+	return config_set_arg(&punchd_table, c, arg, err, errlen);
+}
+
+void
+punchd_config_usage(void)
+{
+	config_print_keys(&punchd_table);
+}
+
+static int
+hex_decode(const char *s, uint8_t *out, size_t n)
+{
+	size_t	len;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	len = strlen(s);
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		len--;
+	if (len != 2 * n)
+		return -1;
+	return sodium_hex2bin(out, n, s, len, NULL, NULL, NULL) == 0 ? 0 : -1;
+}
+
+int
+punchd_config_check(const struct punchd_config *c, char *err, size_t errlen)
+{
+	struct sockaddr_storage	ss;
+	uint8_t			id[PACKET_NODEID_LEN];
+
+	if (c->bind[0] != '\0' && netaddr_parse(c->bind, 1, &ss) == -1) {
+		snprintf(err, errlen, "punchd.bind: '%s' is not a numeric IP",
+		    c->bind);
+		return -1;
+	}
+	if (c->node_id[0] != '\0' && hex_decode(c->node_id, id, sizeof(id))) {
+		snprintf(err, errlen, "punchd.node_id: expected 16 hex digits");
+		return -1;
+	}
+	if (c->warn_after > c->dead_after) {
+		snprintf(err, errlen, "punchd.warn_after (%d) is above "
+		    "dead_after (%d)", c->warn_after, c->dead_after);
+		return -1;
+	}
+	return 0;
+}
+
+/* Read a small file whole; -1 and errno when it cannot. */
+static int
+read_small(const char *path, char *buf, size_t len)
+{
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* write-temp, fsync, rename; mode 0600 (keys and ids are private) */
+static int
+write_state(const char *dir, const char *name, const char *text)
+{
+	char	path[512], tmp[520];
+	int	fd, n = (int)strlen(text);
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600))
+	    == -1)
+		return -1;
+	if (write(fd, text, n) != n || fsync(fd) == -1) {
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	return rename(tmp, path);
+}
+
+static int
+identity_secret(struct punchd *pd, uint8_t *secret, char *err, size_t errlen)
+{
+	char	text[256], path[512];
+	char	hex[2 * PACKET_MESH_SECRET_LEN + 2];
+
+	if (pd->cfg.mesh_secret[0] != '\0') {
+		if (hex_decode(pd->cfg.mesh_secret, secret,
+		    PACKET_MESH_SECRET_LEN) == 0)
+			return 0;
+		if (read_small(pd->cfg.mesh_secret, text, sizeof(text)) == -1) {
+			snprintf(err, errlen, "punchd.mesh_secret: neither 64 "
+			    "hex digits nor a readable file: %s",
+			    strerror(errno));
+			return -1;
+		}
+		if (hex_decode(text, secret, PACKET_MESH_SECRET_LEN) == -1) {
+			snprintf(err, errlen, "%s: expected 64 hex digits",
+			    pd->cfg.mesh_secret);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/mesh.secret", pd->statedir);
+	if (read_small(path, text, sizeof(text)) == 0 &&
+	    hex_decode(text, secret, PACKET_MESH_SECRET_LEN) == 0)
+		return 0;
+	randombytes_buf(secret, PACKET_MESH_SECRET_LEN);
+	sodium_bin2hex(hex, sizeof(hex), secret, PACKET_MESH_SECRET_LEN);
+	strlcat(hex, "\n", sizeof(hex));
+	if (write_state(pd->statedir, "mesh.secret", hex) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	log_notice("no mesh_secret configured: generated %s (give the same "
+	    "secret to every node of the mesh)", path);
+	return 0;
+}
+
+static int
+identity_node_id(struct punchd *pd, char *err, size_t errlen)
+{
+	char	text[64], path[512];
+
+	if (pd->cfg.node_id[0] != '\0')
+		return hex_decode(pd->cfg.node_id, pd->node_id,
+		    sizeof(pd->node_id));
+	snprintf(path, sizeof(path), "%s/node.id", pd->statedir);
+	if (read_small(path, text, sizeof(text)) == 0 &&
+	    hex_decode(text, pd->node_id, sizeof(pd->node_id)) == 0)
+		return 0;
+	randombytes_buf(pd->node_id, sizeof(pd->node_id));
+	sodium_bin2hex(text, sizeof(text), pd->node_id, sizeof(pd->node_id));
+	strlcat(text, "\n", sizeof(text));
+	if (write_state(pd->statedir, "node.id", text) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Sequence numbers must never repeat under the mesh key (they are half of
+ * the nonce). packet_seq_start() is now << 32; a restart within the same
+ * second would reuse it, so the last start is kept and the next one is at
+ * least 2^32 above it.
+ */
+static int
+identity_seq(struct punchd *pd, char *err, size_t errlen)
+{
+	char			text[64];
+	unsigned long long	last = 0;
+	uint64_t		seq = packet_seq_start((uint64_t)time(NULL));
+	char			path[512];
+
+	snprintf(path, sizeof(path), "%s/seq", pd->statedir);
+	if (read_small(path, text, sizeof(text)) == 0 &&
+	    sscanf(text, "%llu", &last) == 1 && last + (1ULL << 32) > seq)
+		seq = last + (1ULL << 32);
+	snprintf(text, sizeof(text), "%llu\n", (unsigned long long)seq);
+	if (write_state(pd->statedir, "seq", text) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	pd->seq = seq;
+	return 0;
+}
+
+int
+punchd_config_identity(struct punchd *pd, char *err, size_t errlen)
+{
+	uint8_t	secret[PACKET_MESH_SECRET_LEN];
+	int	r;
+
+	if (sodium_init() == -1) {
+		snprintf(err, errlen, "libsodium failed to initialise");
+		return -1;
+	}
+	if (pd->cfg.state_dir[0] != '\0')
+		strlcpy(pd->statedir, pd->cfg.state_dir, sizeof(pd->statedir));
+	else if (paths_state_dir(pd->statedir, sizeof(pd->statedir)) == -1) {
+		snprintf(err, errlen, "no state directory (set "
+		    "STATE_DIRECTORY or punchd.state_dir)");
+		return -1;
+	}
+	if (paths_mkdir(pd->statedir, 0700) == -1) {
+		snprintf(err, errlen, "%s: %s", pd->statedir, strerror(errno));
+		return -1;
+	}
+	if (identity_secret(pd, secret, err, errlen) == -1 ||
+	    identity_node_id(pd, err, errlen) == -1 ||
+	    identity_seq(pd, err, errlen) == -1)
+		return -1;
+	r = packet_key_derive(pd->key, secret, 0);
+	sodium_memzero(secret, sizeof(secret));
+	if (r == -1) {
+		snprintf(err, errlen, "key derivation failed");
+		return -1;
+	}
+	sodium_bin2hex(pd->node_idstr, sizeof(pd->node_idstr), pd->node_id,
+	    sizeof(pd->node_id));
+	return 0;
+}

@@ -1,0 +1,211 @@
+/*
+ * The node's UDP socket: one per address family on the same port (IPv4,
+ * and IPv6 with IPV6_V6ONLY so each family's NAT mapping is discovered
+ * through its own descriptor), SO_REUSEADDR. Every datagram read here is
+ * demultiplexed (RFC 7983 style, on the first byte):
+ *
+ *   0..3 + STUN magic cookie  -> stund (stun.input), for the discovery it
+ *                                runs through a duplicate of this socket
+ *   0x61..0x67 (proto/packet.h) -> peer logic, authenticated there
+ *   anything else              -> dropped and counted, never answered
+ */
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "proto/stun.h"
+#include "punchd.h"
+
+#define container_of(p, t, m)	((t *)((char *)(p) - offsetof(t, m)))
+/* datagrams read per wake-up before yielding to the loop */
+#define SOCK_BURST		64
+
+static void
+sock_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct punchd		*pd = w->data;
+	struct sockaddr_storage	 from;
+	socklen_t		 fromlen;
+	uint8_t			 buf[PACKET_MAX_LEN + 1];
+	ssize_t			 n;
+	int			 i;
+
+	(void)loop;
+	(void)revents;
+	for (i = 0; i < SOCK_BURST; i++) {
+		fromlen = sizeof(from);
+		n = recvfrom(w->fd, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&from, &fromlen);
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNREFUSED)
+				log_warn("%s: recvfrom", __func__);
+			return;
+		}
+		pd->ctr.rx_datagrams++;
+		if (stun_is_stun(buf, n))
+			stunlink_input(pd, buf, n, (struct sockaddr *)&from);
+		else if (packet_is_ours(buf, n))
+			peer_input(pd, buf, n, (struct sockaddr *)&from);
+		else
+			pd->ctr.drop_other++;
+	}
+}
+
+static int
+sock_open_one(struct punchd *pd, const struct sockaddr *sa, int *fdp,
+    ev_io *io)
+{
+	int	fd, on = 1;
+	char	a[NETADDR_STRLEN];
+
+	fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    (sa->sa_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == -1) ||
+	    bind(fd, sa, netaddr_len(sa)) == -1) {
+		log_warn("%s: %s", __func__, netaddr_str(sa, a, sizeof(a)));
+		close(fd);
+		return -1;
+	}
+	*fdp = fd;
+	ev_io_init(io, sock_read_cb, fd, EV_READ);
+	io->data = pd;
+	ev_io_start(pd->loop, io);
+	return 0;
+}
+
+int
+sock_open(struct punchd *pd)
+{
+	struct sockaddr_storage	ss;
+	struct sockaddr_in	sin;
+	struct sockaddr_in6	sin6;
+	socklen_t		len = sizeof(ss);
+
+	pd->fd4 = pd->fd6 = -1;
+	if (pd->cfg.bind[0] != '\0') {
+		netaddr_parse(pd->cfg.bind, 1, &ss);
+		netaddr_set_port((struct sockaddr *)&ss, pd->cfg.port);
+		return sock_open_one(pd, (struct sockaddr *)&ss,
+		    ss.ss_family == AF_INET ? &pd->fd4 : &pd->fd6,
+		    ss.ss_family == AF_INET ? &pd->io4 : &pd->io6);
+	}
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(pd->cfg.port);
+	if (sock_open_one(pd, (struct sockaddr *)&sin, &pd->fd4, &pd->io4)
+	    == -1)
+		return -1;
+	/* port 0: IPv6 takes the port the kernel gave IPv4 */
+	if (pd->cfg.port == 0 && getsockname(pd->fd4, (struct sockaddr *)&ss,
+	    &len) == 0)
+		pd->cfg.port = netaddr_port((struct sockaddr *)&ss);
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = in6addr_any;
+	sin6.sin6_port = htons(pd->cfg.port);
+	if (sock_open_one(pd, (struct sockaddr *)&sin6, &pd->fd6, &pd->io6)
+	    == -1)
+		log_warnx("IPv6 unavailable, IPv4 only");
+	return 0;
+}
+
+void
+sock_close(struct punchd *pd)
+{
+	if (pd->fd4 != -1) {
+		ev_io_stop(pd->loop, &pd->io4);
+		close(pd->fd4);
+	}
+	if (pd->fd6 != -1) {
+		ev_io_stop(pd->loop, &pd->io6);
+		close(pd->fd6);
+	}
+	pd->fd4 = pd->fd6 = -1;
+}
+
+int
+sock_send(struct punchd *pd, const void *buf, size_t len,
+    const struct sockaddr *to)
+{
+	static struct log_ratelimit	rl;
+	int				fd;
+	char				a[NETADDR_STRLEN];
+
+	fd = to->sa_family == AF_INET ? pd->fd4 : pd->fd6;
+	if (fd == -1) {
+		pd->ctr.tx_errors++;
+		return -1;
+	}
+	if (sendto(fd, buf, len, 0, to, netaddr_len(to)) == -1) {
+		pd->ctr.tx_errors++;
+		if (errno != EAGAIN && errno != ECONNREFUSED)
+			log_warnx_rl(&rl, 10, "sendto %s: %s",
+			    netaddr_str(to, a, sizeof(a)), strerror(errno));
+		return -1;
+	}
+	pd->ctr.tx_datagrams++;
+	return 0;
+}
+
+/* Usable host addresses: up, not loopback or link-local unless asked. */
+static int
+sock_usable(const struct punchd *pd, const struct ifaddrs *ifa)
+{
+	const struct sockaddr_in6 *s6;
+
+	if (ifa->ifa_addr == NULL || !(ifa->ifa_flags & IFF_UP))
+		return 0;
+	if (ifa->ifa_addr->sa_family == AF_INET) {
+		if (pd->fd4 == -1)
+			return 0;
+		if ((ifa->ifa_flags & IFF_LOOPBACK) && !pd->cfg.host_loopback)
+			return 0;
+		return 1;
+	}
+	if (ifa->ifa_addr->sa_family != AF_INET6 || pd->fd6 == -1)
+		return 0;
+	s6 = (const struct sockaddr_in6 *)ifa->ifa_addr;
+	if (!pd->cfg.host_loopback && (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
+	    IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr)))
+		return 0;
+	return 1;
+}
+
+int
+sock_host_addrs(struct punchd *pd, struct sockaddr_storage *out, int max)
+{
+	struct ifaddrs	*ifap, *ifa;
+	int		 n = 0;
+
+	if (pd->cfg.bind[0] != '\0') {
+		if (max < 1 || netaddr_parse(pd->cfg.bind, pd->cfg.port,
+		    &out[0]) == -1)
+			return 0;
+		netaddr_set_port((struct sockaddr *)&out[0], pd->cfg.port);
+		return 1;
+	}
+	if (getifaddrs(&ifap) == -1) {
+		log_warn("%s: getifaddrs", __func__);
+		return 0;
+	}
+	for (ifa = ifap; ifa != NULL && n < max; ifa = ifa->ifa_next) {
+		if (!sock_usable(pd, ifa))
+			continue;
+		memset(&out[n], 0, sizeof(out[n]));
+		memcpy(&out[n], ifa->ifa_addr,
+		    netaddr_len(ifa->ifa_addr));
+		netaddr_set_port((struct sockaddr *)&out[n], pd->cfg.port);
+		n++;
+	}
+	freeifaddrs(ifap);
+	return n;
+}

@@ -1,0 +1,178 @@
+/*
+ * The server-reflexive candidate of THIS socket, through stund: punchd
+ * passes a duplicate of its UDP socket with stun.discover {socket: true}
+ * (SCM_RIGHTS), stund sends the Binding requests through it, and punchd,
+ * which reads the socket, forwards every STUN datagram back with
+ * stun.input. stund may be down: punchd then offers host candidates only
+ * and asks again when ipc_peer reconnects.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "common/ipc.h"
+#include "common/log.h"
+#include "common/mpack.h"
+#include "common/paths.h"
+#include "punchd.h"
+
+static void stunlink_discover(struct punchd *pd, int family);
+
+static void
+stunlink_reply_cb(void *arg, const msgpack_object *error,
+    const msgpack_object *result, int family)
+{
+	struct punchd		*pd = arg;
+	struct sockaddr_storage	 ss, *dst;
+	char			 pub[NETADDR_STRLEN], msg[256] = "";
+	int			*has;
+
+	pd->stun_busy = 0;
+	dst = family == AF_INET ? &pd->public4 : &pd->public6;
+	has = family == AF_INET ? &pd->has_public4 : &pd->has_public6;
+	if (error != NULL) {
+		mpack_get_str(error, "message", msg, sizeof(msg));
+		log_info("stund: no public IPv%d mapping for our socket: %s",
+		    family == AF_INET ? 4 : 6, msg);
+	} else if (mpack_get_str(result, "public", pub, sizeof(pub)) == 0 &&
+	    netaddr_parse(pub, 0, &ss) == 0) {
+		if (!*has || !netaddr_equal((struct sockaddr *)dst,
+		    (struct sockaddr *)&ss))
+			log_info("server-reflexive candidate %s", pub);
+		*dst = ss;
+		*has = 1;
+	}
+	if (family == AF_INET && pd->fd6 != -1)
+		stunlink_discover(pd, AF_INET6);
+}
+
+static void
+stunlink_reply4_cb(void *arg, const msgpack_object *error,
+    const msgpack_object *result)
+{
+	stunlink_reply_cb(arg, error, result, AF_INET);
+}
+
+static void
+stunlink_reply6_cb(void *arg, const msgpack_object *error,
+    const msgpack_object *result)
+{
+	stunlink_reply_cb(arg, error, result, AF_INET6);
+}
+
+static void
+stunlink_discover(struct punchd *pd, int family)
+{
+	msgpack_sbuffer	sb;
+	msgpack_packer	pk;
+	int		fd = family == AF_INET ? pd->fd4 : pd->fd6;
+
+	if (fd == -1 || !pd->stund_up) {
+		if (family == AF_INET && pd->fd6 != -1 && pd->stund_up)
+			stunlink_discover(pd, AF_INET6);
+		return;
+	}
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 3);
+	mpack_kv_bool(&pk, "socket", 1);
+	mpack_kv_bool(&pk, "refresh", 1);
+	mpack_kv_int(&pk, "family", family == AF_INET ? 4 : 6);
+	/* ipc_peer_call passes its own duplicate of fd */
+	if (ipc_peer_call(pd->stund, "stun.discover", sb.data, sb.size, fd,
+	    10000, family == AF_INET ? stunlink_reply4_cb : stunlink_reply6_cb,
+	    pd) == 0)
+		pd->stun_busy = 1;
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void
+stunlink_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct punchd *pd = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (!pd->stun_busy)
+		stunlink_discover(pd, AF_INET);
+}
+
+static void
+stunlink_state_cb(void *arg, int connected)
+{
+	struct punchd *pd = arg;
+
+	pd->stund_up = connected;
+	if (connected) {
+		log_info("stund connected: discovering our socket's mapping");
+		pd->stun_busy = 0;
+		stunlink_discover(pd, AF_INET);
+	} else
+		log_info("stund unreachable: host candidates only until it "
+		    "returns");
+}
+
+static void
+stunlink_event_cb(void *arg, const char *event, const msgpack_object *params)
+{
+	(void)arg;
+	(void)event;
+	(void)params;
+}
+
+void
+stunlink_init(struct punchd *pd)
+{
+	char path[300];
+
+	if (pd->cfg.stund_socket[0] != '\0')
+		strlcpy(path, pd->cfg.stund_socket, sizeof(path));
+	else if (paths_socket("stund", path, sizeof(path)) == -1) {
+		log_warnx("stund socket path too long: no server-reflexive "
+		    "candidates");
+		return;
+	}
+	pd->stund = ipc_peer_new(pd->loop, path, stunlink_state_cb,
+	    stunlink_event_cb, pd);
+	if (pd->stund == NULL)
+		log_warnx("cannot create the stund client");
+	ev_timer_init(&pd->stun_timer, stunlink_timer_cb,
+	    pd->cfg.stun_refresh_ms / 1000.0, pd->cfg.stun_refresh_ms / 1000.0);
+	pd->stun_timer.data = pd;
+	if (pd->cfg.stun_refresh_ms > 0)
+		ev_timer_start(pd->loop, &pd->stun_timer);
+}
+
+void
+stunlink_fini(struct punchd *pd)
+{
+	ev_timer_stop(pd->loop, &pd->stun_timer);
+	if (pd->stund != NULL)
+		ipc_peer_free(pd->stund);
+	pd->stund = NULL;
+}
+
+void
+stunlink_input(struct punchd *pd, const uint8_t *buf, size_t len,
+    const struct sockaddr *from)
+{
+	msgpack_sbuffer	sb;
+	msgpack_packer	pk;
+	char		a[NETADDR_STRLEN];
+
+	if (pd->stund == NULL || !pd->stund_up) {
+		pd->ctr.stun_dropped++;
+		return;
+	}
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 2);
+	mpack_kv_bin(&pk, "data", buf, len);
+	mpack_kv_str(&pk, "from", netaddr_str(from, a, sizeof(a)));
+	if (ipc_peer_notify(pd->stund, "stun.input", sb.data, sb.size) == 0)
+		pd->ctr.stun_forwarded++;
+	else
+		pd->ctr.stun_dropped++;
+	msgpack_sbuffer_destroy(&sb);
+}
