@@ -30,7 +30,7 @@ cmd_punch(int argc, char **argv)
 	double		 elapsed = 0, rtt = 0;
 	long		 wait = 10000;
 	char		*end;
-	int		 i, r, first = 2;
+	int		 i, n, r, first = 2;
 
 	argc = meshctl_strip_common(argc, argv);
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -41,16 +41,19 @@ cmd_punch(int argc, char **argv)
 		    "10 s).\nExit status 1 when no path answered.\n");
 		return EXIT_OK;
 	}
-	if (argc > 2 && (!strcmp(argv[1], "-w") || !strcmp(argv[1],
-	    "--wait"))) {
-		wait = strtol(argv[2], &end, 10);
-		if (*end != '\0' || wait < 1 || wait > 600000) {
-			punch_usage(stderr);
-			return EXIT_USAGE;
-		}
-		argc -= 2;
-		argv += 2;
+	/* -w anywhere; the rest is PEER then endpoints */
+	for (i = 1, n = 0; i < argc; i++) {
+		if ((!strcmp(argv[i], "-w") || !strcmp(argv[i], "--wait")) &&
+		    i + 1 < argc) {
+			wait = strtol(argv[++i], &end, 10);
+			if (*end != '\0' || wait < 1 || wait > 600000) {
+				punch_usage(stderr);
+				return EXIT_USAGE;
+			}
+		} else
+			argv[1 + n++] = argv[i];
 	}
+	argc = 1 + n;
 	if (argc < 3) {
 		punch_usage(stderr);
 		return EXIT_USAGE;

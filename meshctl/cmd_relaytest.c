@@ -294,13 +294,16 @@ rt_report(struct rt *rt, const char *url, const char *session, int json)
 	}
 	if (json) {
 		json_t *o = json_pack("{s:s, s:s?, s:b, s:s?,"
-		    " s:{s:f, s:f},"
+		    " s:{s:o?, s:o?},"
 		    " s:{s:i, s:i, s:i, s:f, s:f, s:f},"
 		    " s:{s:i, s:I, s:I, s:I, s:f, s:f}}",
 		    "url", url, "session", session, "ok", rt->err == NULL,
 		    "error", rt->err,
-		    "connect_ms", "a", rt->a.connect_s * 1e3,
-		    "b", rt->b.connect_s * 1e3,
+		    "connect_ms",
+		    "a", rt->a.connect_s > 0 ? json_real(rt->a.connect_s * 1e3) :
+		    NULL,
+		    "b", rt->b.connect_s > 0 ? json_real(rt->b.connect_s * 1e3) :
+		    NULL,
 		    "rtt_ms", "count", (int)rt->count, "frame_size", RT_PING_LEN,
 		    "lost", (int)rt->lost, "min", mn * 1e3,
 		    "median", med * 1e3, "p99", p99 * 1e3,
@@ -316,9 +319,13 @@ rt_report(struct rt *rt, const char *url, const char *session, int json)
 		}
 		return;
 	}
-	printf("relay-test %s (session %s)\n", url, session ? session : "-");
-	printf("  connect     A %.2f ms, B %.2f ms\n", rt->a.connect_s * 1e3,
-	    rt->b.connect_s * 1e3);
+	if (session != NULL)
+		printf("relay-test %s (session %s)\n", url, session);
+	else
+		printf("relay-test %s\n", url);
+	if (rt->a.connect_s > 0 && rt->b.connect_s > 0)
+		printf("  connect     A %.2f ms, B %.2f ms\n",
+		    rt->a.connect_s * 1e3, rt->b.connect_s * 1e3);
 	if (rt->nrtt > 0)
 		printf("  round trip  %u x %d bytes: min %.3f ms, median %.3f "
 		    "ms, p99 %.3f ms, %u lost\n", rt->nrtt, RT_PING_LEN,
@@ -463,10 +470,11 @@ cmd_relaytest(int argc, char **argv)
 	rt.a.rt = rt.b.rt = &rt;
 	cfg.arg = &rt.a;
 	cfg.on_frame = rt_on_frame_a;
-	rt.a.rc = relay_client_new(rt.loop, &cfg);
-	cfg.arg = &rt.b;
-	cfg.on_frame = rt_on_frame_b;
-	rt.b.rc = relay_client_new(rt.loop, &cfg);
+	if ((rt.a.rc = relay_client_new(rt.loop, &cfg)) != NULL) {
+		cfg.arg = &rt.b;
+		cfg.on_frame = rt_on_frame_b;
+		rt.b.rc = relay_client_new(rt.loop, &cfg);
+	}
 	if (rt.a.rc == NULL || rt.b.rc == NULL) {
 		fprintf(stderr, "relay-test: bad URL or TLS settings: %s\n",
 		    u.url);

@@ -18,7 +18,7 @@ status_details(const char *daemon, const msgpack_object *st, char *buf,
     size_t len)
 {
 	const msgpack_object	*srv, *ctr;
-	char			 a[128] = "", b[128] = "", c[128] = "";
+	char			 a[80] = "", b[64] = "", c[80] = "";
 	int64_t			 n1 = -1, n2 = -1;
 
 	buf[0] = '\0';
@@ -63,7 +63,7 @@ cmd_status(int argc, char **argv)
 	struct ipc_sync		*s[NDAEMONS];
 	struct ipc_msg		 m;
 	json_t			*out = NULL, *arr = NULL, *row;
-	char			 err[NDAEMONS][300], det[300], up[32], ver[32];
+	char			 err[NDAEMONS][300], det[512], up[32], ver[32];
 	int			 i, ndown = 0, timeout;
 	int64_t			 pid;
 	const msgpack_object	*uptime;

@@ -290,6 +290,9 @@ ws_reason(struct relayd_conn *c)
 static void
 ws_after_io(struct relayd_conn *c, int r)
 {
+	if (r != 0)
+		log_debug("client %llu: wslay error %d", (unsigned long long)c->id,
+		    r);
 	if (r != 0 || (!wslay_event_want_read(c->ws) &&
 	    !wslay_event_want_write(c->ws))) {
 		server_drop(c, ws_reason(c));
@@ -308,6 +311,19 @@ void
 ws_read(struct relayd_conn *c)
 {
 	int r = wslay_event_recv(c->ws);
+
+	if (r != 0 && r != WSLAY_ERR_NOMEM && !c->eof &&
+	    c->state == CLIENT_WS) {
+		/* a frame wslay's frame layer refused (e.g. a control frame
+		 * over 125 bytes): it reports a callback failure although
+		 * our callbacks did not fail, and queues nothing */
+		wslay_event_shutdown_read(c->ws);
+		r = wslay_event_queue_close(c->ws, WSLAY_CODE_PROTOCOL_ERROR,
+		    NULL, 0);
+		c->reason = REASON_PROTOCOL;
+		c->state = CLIENT_CLOSING;
+		ws_arm_timer(c, WS_CLOSE_WAIT_S);
+	}
 
 	/* a frame wslay refused queues a close: get it out now */
 	if (r == 0 && c->bufoff >= c->buflen && wslay_event_want_write(c->ws))

@@ -127,6 +127,5 @@ fi
 echo "== still up, remove"
 "$M" -S "$T/a" ping -c 1 bob >/dev/null || fail "ping after all that"
 "$M" -S "$T/a" --json status | jq -e '.daemons[] | select(.daemon=="punchd") | .status.peers_direct == 1' >/dev/null || fail "status peers_direct"
-echo '{}' >/dev/null
 "$M" -S "$T/a" send bob x >/dev/null || fail "send"
 echo PASS

@@ -107,6 +107,8 @@ io_fill(int ms)
 	return 1;
 }
 
+/* write one frame; a failed write is fatal except for close frames,
+ * whose peer may already be gone */
 static void
 send_frame(int opcode, const unsigned char *p, size_t n, int masked)
 {
@@ -138,7 +140,7 @@ send_frame(int opcode, const unsigned char *p, size_t n, int masked)
 			f[h + i] = p[i] ^ mask[i % 4];
 	} else
 		memcpy(f + h, p, n);
-	if (io_write(f, h + n) == -1)
+	if (io_write(f, h + n) == -1 && opcode != 0x8)
 		die("write failed");
 	free(f);
 }
