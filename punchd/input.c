@@ -62,7 +62,7 @@ input_punch(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
 		punch_add_remote(&p->punch, CAND_PRFLX, from);
 		peer_start_punch(p);
 	}
-	ev = punch_input(&p->punch, type, &pp, from, ev_now(pd->loop));
+	ev = punch_input(&p->punch, type, &pp, from, ev_time());
 	if (ev == PUNCH_EV_SELECTED)
 		peer_up(p);
 }
@@ -90,7 +90,7 @@ input_keepalive_ack(struct peer *p, const uint8_t *pl, size_t len)
 		pd->ctr.drop_malformed++;
 		return;
 	}
-	if ((f = keepalive_ack(&p->ka, lo, ev_now(pd->loop), &rtt)) == -1)
+	if ((f = keepalive_ack(&p->ka, lo, ev_time(), &rtt)) == -1)
 		return;
 	path_rtt(&p->path, rtt);
 	if (p->state == PEER_DEGRADED) {
@@ -116,7 +116,7 @@ input_ping(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
 		peer_send_pkt(p, PACKET_PONG, pl, len, from);
 		return;
 	}
-	rtt = ev_now(p->pd->loop) - pg.ts / 1e6;
+	rtt = ev_time() - pg.ts / 1e6;
 	if (rtt < 0 || rtt > 3600)
 		return;
 	path_rtt(&p->path, rtt);

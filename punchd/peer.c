@@ -231,7 +231,7 @@ peer_start_punch(struct peer *p)
 	ev_timer_stop(pd->loop, &p->retry_timer);
 	ev_timer_stop(pd->loop, &p->ka_timer);
 	p->attempts++;
-	punch_start(&p->punch, ev_now(pd->loop));
+	punch_start(&p->punch, ev_time());
 	if (!peer_is_up(p))
 		peer_set_state(p, PEER_PUNCHING);
 	ev_timer_stop(pd->loop, &p->punch_timer);
@@ -292,18 +292,20 @@ peer_up(struct peer *p)
 		control_peer_event(pd, p, "peer.path", NULL, &prev);
 	}
 	p->was_up = 1;
+	p->down_notified = 0;
 	control_punch_done(p, NULL, NULL);
 }
 
-static void
+static static void
 peer_down(struct peer *p, const char *reason)
 {
-	struct punchd	*pd = p->pd;
-	int		 was = peer_is_up(p) || p->state == PEER_PUNCHING;
+	struct punchd *pd = p->pd;
 
 	ev_timer_stop(pd->loop, &p->ka_timer);
 	peer_set_state(p, PEER_DOWN);
-	if (was) {
+	/* once per outage: retries that fail again say nothing new */
+	if (!p->down_notified) {
+		p->down_notified = 1;
 		log_info("peer %s down: %s", peer_label(p), reason);
 		control_peer_event(pd, p, "peer.down", reason, NULL);
 	}
@@ -316,9 +318,9 @@ peer_punch_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	double		 next;
 
 	(void)revents;
-	next = punch_tick(&p->punch, ev_now(loop));
+	next = punch_tick(&p->punch, ev_time());
 	if (next > 0) {
-		ev_timer_set(w, next - ev_now(loop), 0);
+		ev_timer_set(w, next - ev_time(), 0);
 		ev_timer_start(loop, w);
 		return;
 	}
@@ -373,7 +375,7 @@ peer_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if ((f & KA_SEND) && p->has_endpoint) {
 		seq = peer_send_pkt(p, PACKET_KEEPALIVE, NULL, 0,
 		    (struct sockaddr *)&p->endpoint);
-		keepalive_sent(&p->ka, seq, ev_now(loop));
+		keepalive_sent(&p->ka, seq, ev_time());
 	}
 }
 
@@ -400,7 +402,7 @@ peer_ping(struct peer *p, uint32_t *id)
 	if (!peer_is_up(p) || !p->has_endpoint)
 		return -1;
 	pg.id = ++p->ping_id;
-	pg.ts = (uint64_t)(ev_now(p->pd->loop) * 1e6);
+	pg.ts = (uint64_t)(ev_time() * 1e6);
 	if ((n = packet_ping_encode(buf, sizeof(buf), &pg)) == -1)
 		return -1;
 	peer_send_pkt(p, PACKET_PING, buf, n, (struct sockaddr *)&p->endpoint);

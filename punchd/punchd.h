@@ -86,6 +86,7 @@ struct peer {
 	char			 name[PUNCHD_NAME_LEN];
 	enum peer_state		 state;
 	int			 was_up;
+	int			 down_notified;	/* peer.down sent */
 	struct punch		 punch;
 	struct keepalive	 ka;
 	struct path_stats	 path;

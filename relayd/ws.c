@@ -323,6 +323,7 @@ ws_read(struct relayd_conn *c)
 		c->reason = REASON_PROTOCOL;
 		c->state = CLIENT_CLOSING;
 		ws_arm_timer(c, WS_CLOSE_WAIT_S);
+		log_debug("DBG qc=%d ww=%d we=%d", r, wslay_event_want_write(c->ws), wslay_event_get_write_enabled(c->ws));
 	}
 
 	/* a frame wslay refused queues a close: get it out now */

@@ -120,7 +120,10 @@ discover_run_finish(struct discover_run *r)
 		r->public = r->res[r->winner].mapped;
 	discover_local(r);
 	if (!r->ok) {
-		off = snprintf(r->error, sizeof(r->error),
+		off = r->nprobes == 0 ?
+		    snprintf(r->error, sizeof(r->error),
+		    "no STUN server could be asked:") :
+		    snprintf(r->error, sizeof(r->error),
 		    "no STUN server answered within %.1fs:",
 		    r->finished - r->started);
 		for (i = 0; i < r->sd->nservers && off < sizeof(r->error); i++) {
