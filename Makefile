@@ -99,6 +99,8 @@ PUNCHD_SRCS := \
 	punchd/input.c \
 	punchd/sock.c \
 	punchd/stunlink.c \
+	punchd/store.c \
+	punchd/relay.c \
 	$(PUNCHD_LOGIC)
 
 MESHCTL_SRCS := \
@@ -250,7 +252,7 @@ uninstall:
 		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(MAN5)) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MAN8))
 	rm -f $(CONFDIR)/atmosphere.conf.example
-	-rmdir $(CONFDIR) 2>/dev/null
+	rmdir $(CONFDIR) 2>/dev/null || true
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
 		systemctl daemon-reload; fi; true
 

@@ -17,7 +17,7 @@
  * limit raised for the memory run). Figures are printed, not judged.
  *
  *   relay_bench -r build/bin/relayd [-b MiB] [-c roundtrips] [-n clients]
- *               [-s thru,lat,mem]
+ *               [-p relayd_cpu,client_cpu] [-s thru,lat,mem]
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -27,6 +27,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -503,8 +504,22 @@ tcp_connect(int port)
 	return fd;
 }
 
+static void
+pin(pid_t pid, int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(pid, sizeof(set), &set) == -1)
+		perror("relay_bench: sched_setaffinity");
+}
+
 static int
-relayd_start(struct relayd_proc *r, const char *bin, int nclients)
+relayd_start(struct relayd_proc *r, const char *bin, int nclients,
+    int cpu)
 {
 	char conf[128], log[128];
 	FILE *f;
@@ -525,6 +540,7 @@ relayd_start(struct relayd_proc *r, const char *bin, int nclients)
 	if ((r->pid = fork()) == -1)
 		return -1;
 	if (r->pid == 0) {
+		pin(0, cpu);
 		if ((fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644)) != -1) {
 			dup2(fd, 1);
 			dup2(fd, 2);
@@ -797,18 +813,24 @@ main(int argc, char **argv)
 	char defbin[256];
 	uint64_t mib = 128;
 	unsigned rounds = 10000;
-	int ch, nclients = 10000;
+	int ch, nclients = 10000, cpu_relayd = -1, cpu_mine = -1;
 
-	while ((ch = getopt(argc, argv, "b:c:n:r:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:c:n:p:r:s:")) != -1) {
 		switch (ch) {
+		case 'p':
+			if (sscanf(optarg, "%d,%d", &cpu_relayd, &cpu_mine) != 2)
+				goto usage;
+			break;
 		case 'b': mib = strtoull(optarg, NULL, 10); break;
 		case 'c': rounds = strtoul(optarg, NULL, 10); break;
 		case 'n': nclients = atoi(optarg); break;
 		case 'r': bin = optarg; break;
 		case 's': sections = optarg; break;
 		default:
+		usage:
 			fprintf(stderr, "usage: relay_bench [-r relayd] [-b MiB]"
-			    " [-c roundtrips] [-n clients] [-s thru,lat,mem]\n");
+			    " [-c roundtrips] [-n clients] [-p relaydcpu,mycpu]"
+			    " [-s thru,lat,mem]\n");
 			return 2;
 		}
 	}
@@ -840,12 +862,23 @@ main(int argc, char **argv)
 	    (b.rtt = calloc(rounds + 1, sizeof(double))) == NULL)
 		return 1;
 	memset(&r, 0, sizeof(r));
-	if (relayd_start(&r, bin, nclients) == -1) {
+	pin(0, cpu_mine);
+	if (relayd_start(&r, bin, nclients, cpu_relayd) == -1) {
 		relayd_stop(&r);
 		return 1;
 	}
-	printf("relayd %s on %s, %ld CPUs\n\n", bin, r.url,
+	printf("relayd %s on %s, %ld CPUs", bin, r.url,
 	    sysconf(_SC_NPROCESSORS_ONLN));
+	if (cpu_relayd >= 0)
+		printf(", relayd pinned to CPU %d, clients to CPU %d",
+		    cpu_relayd, cpu_mine);
+	{
+		double la[3];
+		if (getloadavg(la, 3) == 3)
+			printf(", load average %.2f (other work skews the "
+			    "figures)", la[0]);
+	}
+	printf("\n\n");
 	fflush(stdout);
 	if (strstr(sections, "thru") != NULL) {
 		run_thru(&b, &r, mib << 20);

@@ -69,9 +69,15 @@ struct ipc_method {
  * replaced). `daemon` is the name used in proto/methods.c; every name in
  * `methods` must be listed there for that daemon (fatalx otherwise).
  * `arg` is passed to every handler.
- * Built in: "events.subscribe" {events: [names]} (empty or absent = all).
+ * Built in: "events.subscribe" {events: [names]} (empty or absent = all);
+ * each call adds to what the client receives; names must be events of
+ * `daemon` in proto/methods.c (bad_params otherwise).
  * Notifications sent by clients ([2, method, params]) are dispatched through
- * the same table (msgid 0, no reply possible).
+ * the same table (msgid 0, no reply possible: replies to them are dropped).
+ * params nil is passed as an empty map; params that are not a map get
+ * bad_params without reaching the handler (the client is kept: the
+ * envelope was fine). Unknown methods get unknown_method.
+ * Returns NULL (logged) when the socket cannot be set up.
  */
 struct ipc_server *ipc_server_new(struct ev_loop *loop, const char *daemon,
 	    const char *path, const struct ipc_method *methods, size_t nmethods,
@@ -102,7 +108,11 @@ int	ipc_peer_allowed(uid_t uid, gid_t gid, pid_t pid);
  * ipc_conn_id(c) and the msgid and look the connection up again with
  * ipc_server_conn(); it is NULL when the client has gone.
  * A reply is: p = ipc_reply_start(c, msgid); pack exactly one object (the
- * result) into p; ipc_reply_finish(c).
+ * result) into p; ipc_reply_finish(c). Do not send a notification between
+ * start and finish. A result over IPC_MAX_MSG is replaced by an "internal"
+ * error. A client whose queued output passes IPC_MAX_OUTQ is dropped
+ * (stats.dropped_slow); c must not be used after ipc_reply_finish() then,
+ * so look it up again for every deferred reply.
  */
 msgpack_packer	*ipc_reply_start(struct ipc_conn *c, uint32_t msgid);
 void		 ipc_reply_finish(struct ipc_conn *c);
@@ -128,6 +138,7 @@ void		 ipc_conn_close(struct ipc_conn *c);
 /*
  * Notifications to subscribers of `event`:
  * p = ipc_notify_start(s, "nat.changed"); pack params; ipc_notify_finish(s);
+ * Subscribers that do not read are dropped (see IPC_MAX_OUTQ).
  */
 msgpack_packer	*ipc_notify_start(struct ipc_server *s, const char *event);
 void		 ipc_notify_finish(struct ipc_server *s);
@@ -205,6 +216,12 @@ ssize_t	ipc_send_fd(int sock, const void *buf, size_t len, int fd);
 
 /* ---- blocking client (meshctl, tests) ------------------------------------ */
 
+/*
+ * NULL with err = "connect PATH: strerror" when nothing listens there (ENOENT,
+ * ECONNREFUSED: the daemon is not running). timeout_ms also bounds each
+ * later send; negative timeouts wait forever. Nothing is logged above
+ * debug level: the caller decides how to report.
+ */
 struct ipc_sync	*ipc_sync_connect(const char *path, int timeout_ms,
 		    char *err, size_t errlen);
 void		 ipc_sync_close(struct ipc_sync *s);
@@ -234,8 +251,10 @@ int	ipc_sync_call(struct ipc_sync *s, const char *method,
 
 /* ---- non-blocking reconnecting client (daemon to daemon) ----------------- */
 
-/* error == NULL on success; on transport failure or timeout `error` is a
- * synthesized {code: "disconnected"|"timeout", message} map. */
+/* error == NULL on success (result set); otherwise result is NULL and error
+ * is the daemon's {code, message} or, on transport failure or timeout, a
+ * synthesized {code: "disconnected"|"timeout", message} map. Both are valid
+ * only during the callback. */
 typedef void ipc_reply_cb(void *arg, const msgpack_object *error,
     const msgpack_object *result);
 typedef void ipc_event_cb(void *arg, const char *event,
@@ -246,13 +265,18 @@ typedef void ipc_state_cb(void *arg, int connected);
  * Connect to `path` now and whenever the connection drops, with exponential
  * backoff (100 ms doubling to 5 s, +-20% jitter). state_cb reports
  * connect/disconnect; event_cb receives notifications (subscribe with an
- * "events.subscribe" call from state_cb on connect).
+ * "events.subscribe" call from state_cb on connect). Callbacks run from the
+ * loop only, never inside these functions; ipc_peer_free() may be called
+ * from any of them. ipc_peer_free() drops pending calls without calling
+ * their callbacks.
  */
 struct ipc_peer	*ipc_peer_new(struct ev_loop *loop, const char *path,
 		    ipc_state_cb *state_cb, ipc_event_cb *event_cb, void *arg);
 void		 ipc_peer_free(struct ipc_peer *p);
 int		 ipc_peer_connected(const struct ipc_peer *p);
-/* -1 when not connected (nothing is queued while down). */
+/* -1 when not connected (nothing is queued while down). fd >= 0 is
+ * duplicated and sent with the request (the caller keeps its own);
+ * timeout_ms <= 0: no timeout. */
 int		 ipc_peer_call(struct ipc_peer *p, const char *method,
 		    const char *params, size_t len, int fd, int timeout_ms,
 		    ipc_reply_cb *cb, void *cbarg);

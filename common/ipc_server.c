@@ -76,6 +76,7 @@ struct ipc_conn {
 	msgpack_packer		 pk;
 	size_t			 mark;		/* out.size at reply start */
 	int			 oom;
+	uint32_t		 replyid;
 	int			 replying;
 	int			 discard;	/* reply to a notification */
 
@@ -268,6 +269,7 @@ msgpack_packer *
 ipc_reply_start(struct ipc_conn *c, uint32_t msgid)
 {
 	c->mark = c->out.size;
+	c->replyid = msgid;
 	c->replying = 1;
 	c->discard = c->innotify && msgid == 0;
 	msgpack_pack_array(&c->pk, 4);
@@ -285,6 +287,15 @@ ipc_reply_finish(struct ipc_conn *c)
 		/* nobody to answer: a notification, or a client gone */
 		c->out.size = c->mark;
 		c->discard = 0;
+		return;
+	}
+	if (c->out.size - c->mark > IPC_MAX_MSG) {
+		/* the client would refuse it: say why instead */
+		c->out.size = c->mark;
+		log_warnx("%s: reply to client %llu over %d bytes", __func__,
+		    (unsigned long long)c->id, IPC_MAX_MSG);
+		ipc_reply_error(c, c->replyid, IPC_ERR_INTERNAL, "result "
+		    "larger than %d bytes", IPC_MAX_MSG);
 		return;
 	}
 	ipc_conn_queued(c);
@@ -407,6 +418,12 @@ ipc_notify_finish(struct ipc_server *s)
 {
 	struct ipc_conn *c, *tmp;
 
+	if (s->nbuf.size > IPC_MAX_MSG) {
+		log_warnx("%s: %s over %d bytes: not sent", __func__,
+		    s->nevent, IPC_MAX_MSG);
+		msgpack_sbuffer_clear(&s->nbuf);
+		return;
+	}
 	TAILQ_FOREACH_SAFE(c, &s->conns, entry, tmp) {
 		if (!ipc_conn_wants(c, s->nevent))
 			continue;
@@ -733,7 +750,8 @@ ipc_conn_read_cb(EV_P_ ev_io *w, int revents)
 			log_debug("%s: client %llu closed in the middle of a "
 			    "message", __func__, (unsigned long long)c->id);
 		}
-		ipc_conn_drop(c);
+		/* a half-close still gets the answers already queued */
+		ipc_conn_close(c);
 		return;
 	}
 	before = c->scan.nstarted;

@@ -41,6 +41,15 @@ pack_ms(msgpack_packer *pk, const char *k, double s, int has)
 		msgpack_pack_nil(pk);
 }
 
+static void
+control_pack_endpoint(msgpack_packer *pk, struct peer *p)
+{
+	if (p->state == PEER_RELAYED)
+		mpack_kv_str(pk, "endpoint", relay_peer_url(p));
+	else
+		pack_addr(pk, "endpoint", &p->endpoint, p->has_endpoint);
+}
+
 static const char *
 control_path(const struct peer *p)
 {
@@ -61,7 +70,7 @@ control_pack_peer(msgpack_packer *pk, struct peer *p, int full)
 	mpack_kv_str(pk, "name", p->name[0] ? p->name : NULL);
 	mpack_kv_str(pk, "state", peer_state_str(p->state));
 	mpack_kv_str(pk, "path", control_path(p));
-	pack_addr(pk, "endpoint", &p->endpoint, p->has_endpoint);
+	control_pack_endpoint(pk, p);
 	pack_ms(pk, "rtt_ms", p->path.srtt, has);
 	pack_ms(pk, "rtt_min_ms", p->path.rtt_min, has);
 	pack_ms(pk, "jitter_ms", p->path.jitter, p->path.samples > 1);
@@ -144,8 +153,9 @@ control_status(struct ipc_conn *c, uint32_t msgid,
 	mpack_kv_int(pk, "peers", pd->npeers);
 	mpack_kv_int(pk, "peers_direct", direct);
 	mpack_key(pk, "counters");
-	msgpack_pack_map(pk, 13);
+	msgpack_pack_map(pk, 14);
 	mpack_kv_uint(pk, "rx_datagrams", pd->ctr.rx_datagrams);
+	mpack_kv_uint(pk, "relay_rx", pd->ctr.relay_rx);
 	mpack_kv_uint(pk, "tx_datagrams", pd->ctr.tx_datagrams);
 	mpack_kv_uint(pk, "tx_errors", pd->ctr.tx_errors);
 	mpack_kv_uint(pk, "stun_forwarded", pd->ctr.stun_forwarded);
@@ -217,6 +227,7 @@ control_remove(struct ipc_conn *c, uint32_t msgid,
 		return;
 	log_info("peer %s removed", peer_label(p));
 	peer_free(p);
+	store_changed(arg);
 	ipc_reply_ok(c, msgid);
 }
 
@@ -251,7 +262,7 @@ control_send(struct ipc_conn *c, uint32_t msgid, const msgpack_object *params,
 	msgpack_pack_map(pk, 3);
 	mpack_kv_str(pk, "path", control_path(p));
 	mpack_kv_uint(pk, "bytes", len);
-	pack_addr(pk, "endpoint", &p->endpoint, 1);
+	control_pack_endpoint(pk, p);
 	ipc_reply_finish(c);
 }
 
@@ -287,7 +298,7 @@ control_waiter_reply(struct punchd *pd, struct peer_waiter *w,
 		mpack_kv_str(pk, "id", p->bound ? p->idstr : NULL);
 		mpack_kv_str(pk, "state", peer_state_str(p->state));
 		mpack_kv_str(pk, "path", control_path(p));
-		pack_addr(pk, "endpoint", &p->endpoint, p->has_endpoint);
+		control_pack_endpoint(pk, p);
 		mpack_kv_double(pk, "elapsed_ms",
 		    (ev_now(pd->loop) - w->started) * 1000);
 		pack_ms(pk, "rtt_ms", p->path.srtt, p->path.samples > 0);
@@ -297,7 +308,7 @@ control_waiter_reply(struct punchd *pd, struct peer_waiter *w,
 		msgpack_pack_map(pk, 6);
 		mpack_kv_str(pk, "peer", peer_label(p));
 		mpack_kv_str(pk, "path", control_path(p));
-		pack_addr(pk, "endpoint", &p->endpoint, p->has_endpoint);
+		control_pack_endpoint(pk, p);
 		mpack_key(pk, "rtt_ms");
 		msgpack_pack_array(pk, w->got);
 		for (i = 0; i < w->sent; i++)
@@ -378,6 +389,17 @@ control_parse_addr(const char *s, struct sockaddr_storage *ss)
 	    sizeof(err)) == 1 ? 0 : -1;
 }
 
+static int
+control_name_ok(const char *s)
+{
+	if (*s == '\0' || !strcmp(s, "-"))
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
 /* A peer that punched us before anyone named it: same endpoint. */
 static struct peer *
 control_adopt(struct punchd *pd, const char *name,
@@ -396,6 +418,7 @@ control_adopt(struct punchd *pd, const char *name,
 			    (const struct sockaddr *)&p->endpoint,
 			    (const struct sockaddr *)&cands[i]))) {
 				strlcpy(p->name, name, sizeof(p->name));
+				store_changed(pd);
 				return p;
 			}
 	}
@@ -416,9 +439,15 @@ control_punch(struct ipc_conn *c, uint32_t msgid,
 	int			 n = 0;
 
 	if (mpack_get_str(params, "peer", name, sizeof(name)) != 0 ||
-	    name[0] == '\0' || mpack_get_int(params, "timeout_ms", &timeout)
-	    == -1 || timeout < 1 || timeout > 600000)
+	    mpack_get_int(params, "timeout_ms", &timeout) == -1 ||
+	    timeout < 1 || timeout > 600000)
 		goto bad;
+	if (!control_name_ok(name)) {
+		ipc_reply_error(c, msgid, IPC_ERR_BAD_PARAMS, "peer names are "
+		    "1..%d printable characters without spaces",
+		    PUNCHD_NAME_LEN - 1);
+		return;
+	}
 	if (mpack_get_str(params, "endpoint", ep, sizeof(ep)) == 0) {
 		if (control_parse_addr(ep, &cands[n]) == -1) {
 			ipc_reply_error(c, msgid, IPC_ERR_BAD_PARAMS,
@@ -557,7 +586,7 @@ control_peer_event(struct punchd *pd, struct peer *p, const char *event,
 	mpack_kv_str(pk, "id", p->bound ? p->idstr : NULL);
 	mpack_kv_str(pk, "state", peer_state_str(p->state));
 	mpack_kv_str(pk, "path", control_path(p));
-	pack_addr(pk, "endpoint", &p->endpoint, p->has_endpoint);
+	control_pack_endpoint(pk, p);
 	pack_addr(pk, "previous", previous, previous != NULL);
 	mpack_kv_str(pk, "reason", reason);
 	mpack_kv_int(pk, "keepalive_failures", p->ka.failures);

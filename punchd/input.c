@@ -57,8 +57,8 @@ input_punch(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
 		return;
 	}
 	/* someone punches us: punch back at once, so that both NATs open */
-	if (type == PACKET_PUNCH && !peer_is_up(p) &&
-	    p->punch.state != PUNCH_RUNNING) {
+	if (type == PACKET_PUNCH && p->state != PEER_DIRECT &&
+	    p->state != PEER_DEGRADED && p->punch.state != PUNCH_RUNNING) {
 		punch_add_remote(&p->punch, CAND_PRFLX, from);
 		peer_start_punch(p);
 	}
@@ -204,6 +204,61 @@ peer_input(struct punchd *pd, uint8_t *buf, size_t len,
 	case PACKET_PING:
 	case PACKET_PONG:
 		input_ping(p, h.type, pl, plen, from);
+		break;
+	case PACKET_DATA:
+		p->rx_data++;
+		control_peer_data(pd, p, pl, plen);
+		break;
+	}
+}
+
+/*
+ * Through the relay: only the peer this session belongs to, only after the
+ * same checks as on UDP. Its first authenticated packet makes the relayed
+ * path up; answers go back through the relay. Punch packets never travel
+ * there (a relay is no candidate pair to check).
+ */
+void
+peer_input_relay(struct peer *p, uint8_t *buf, size_t len)
+{
+	struct punchd		*pd = p->pd;
+	struct packet_hdr	 h;
+	const uint8_t		*pl;
+	size_t			 plen;
+
+	if (packet_peek(buf, len, &h) != 0 ||
+	    memcmp(h.sender, p->id, PACKET_NODEID_LEN) != 0) {
+		pd->ctr.drop_malformed++;
+		return;
+	}
+	if (packet_replay_check(&p->replay, h.seq) != 0) {
+		pd->ctr.drop_replay++;
+		return;
+	}
+	if (packet_decode(buf, len, pd->key, &h, &pl, &plen) != 0) {
+		pd->ctr.drop_auth++;
+		return;
+	}
+	if (packet_replay_check_and_update(&p->replay, h.seq) != 0) {
+		pd->ctr.drop_replay++;
+		return;
+	}
+	pd->ctr.relay_rx++;
+	p->last_seen = ev_now(pd->loop);
+	p->rx_packets++;
+	p->rx_bytes += len;
+	peer_relay_up(p);
+	switch (h.type) {
+	case PACKET_KEEPALIVE:
+		input_keepalive(p, &h, NULL);
+		break;
+	case PACKET_KEEPALIVE_ACK:
+		if (p->state == PEER_RELAYED)
+			input_keepalive_ack(p, pl, plen);
+		break;
+	case PACKET_PING:
+	case PACKET_PONG:
+		input_ping(p, h.type, pl, plen, NULL);
 		break;
 	case PACKET_DATA:
 		p->rx_data++;

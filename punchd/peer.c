@@ -26,6 +26,10 @@
 static void peer_punch_timer_cb(struct ev_loop *, ev_timer *, int);
 static void peer_ka_timer_cb(struct ev_loop *, ev_timer *, int);
 static void peer_retry_timer_cb(struct ev_loop *, ev_timer *, int);
+static void peer_linger_timer_cb(struct ev_loop *, ev_timer *, int);
+
+/* s the relay session is kept after a direct path took over */
+#define PEER_RELAY_LINGER	5.0
 
 const char *
 peer_state_str(enum peer_state s)
@@ -103,7 +107,8 @@ peer_send_pkt(struct peer *p, uint8_t type, const uint8_t *payload,
 		    packet_type_str(type));
 		return h.seq;
 	}
-	if (sock_send(pd, buf, n, to) == 0) {
+	if ((to != NULL ? sock_send(pd, buf, n, to) :
+	    relay_peer_send(p, buf, n)) == 0) {
 		p->tx_packets++;
 		p->tx_bytes += n;
 	}
@@ -155,6 +160,7 @@ peer_create(struct punchd *pd, const char *name)
 	ev_init(&p->punch_timer, peer_punch_timer_cb);
 	ev_init(&p->ka_timer, peer_ka_timer_cb);
 	ev_init(&p->retry_timer, peer_retry_timer_cb);
+	ev_init(&p->linger_timer, peer_linger_timer_cb);
 	LIST_INIT(&p->waiters);
 	p->state = PEER_NEW;
 	p->since = ev_now(pd->loop);
@@ -175,9 +181,11 @@ peer_free(struct peer *p)
 	struct punchd *pd = p->pd;
 
 	control_waiters_fail(p, "not_found", "peer removed");
+	relay_peer_stop(p);
 	ev_timer_stop(pd->loop, &p->punch_timer);
 	ev_timer_stop(pd->loop, &p->ka_timer);
 	ev_timer_stop(pd->loop, &p->retry_timer);
+	ev_timer_stop(pd->loop, &p->linger_timer);
 	TAILQ_REMOVE(&pd->peers, p, entry);
 	pd->npeers--;
 	free(p);
@@ -229,11 +237,15 @@ peer_start_punch(struct peer *p)
 	struct punchd *pd = p->pd;
 
 	ev_timer_stop(pd->loop, &p->retry_timer);
-	ev_timer_stop(pd->loop, &p->ka_timer);
+	if (!peer_is_up(p)) {
+		ev_timer_stop(pd->loop, &p->ka_timer);
+		peer_set_state(p, PEER_PUNCHING);
+	}
 	p->attempts++;
 	punch_start(&p->punch, ev_time());
-	if (!peer_is_up(p))
-		peer_set_state(p, PEER_PUNCHING);
+	/* rendezvous: meet the peer on the relay, swap candidates */
+	if (p->state != PEER_DIRECT && p->state != PEER_DEGRADED)
+		relay_peer_start(p);
 	ev_timer_stop(pd->loop, &p->punch_timer);
 	ev_timer_set(&p->punch_timer, 0, 0);
 	ev_timer_start(pd->loop, &p->punch_timer);
@@ -264,6 +276,7 @@ peer_up(struct peer *p)
 	const struct punch_pair	*pp = punch_selected(&p->punch);
 	struct sockaddr_storage	 prev = p->endpoint;
 	int			 had = p->has_endpoint && peer_is_up(p);
+	int			 relayed = p->state == PEER_RELAYED;
 	char			 a[NETADDR_STRLEN];
 
 	if (pp == NULL)
@@ -275,13 +288,23 @@ peer_up(struct peer *p)
 	if (pp->rtt > 0)
 		path_rtt(&p->path, pp->rtt);
 	peer_set_state(p, PEER_DIRECT);
+	/* direct now: leave the relay session, after a grace period in
+	 * which the peer may still be finishing its own switch */
+	if (p->relay != NULL && !ev_is_active(&p->linger_timer)) {
+		ev_timer_set(&p->linger_timer, PEER_RELAY_LINGER, 0);
+		ev_timer_start(pd->loop, &p->linger_timer);
+	}
 	keepalive_init(&p->ka, pd->cfg.keepalive_interval_ms / 1000.0,
 	    pd->cfg.warn_after, pd->cfg.dead_after);
 	ev_timer_stop(pd->loop, &p->ka_timer);
 	ev_timer_set(&p->ka_timer, p->ka.interval, p->ka.interval);
 	ev_timer_start(pd->loop, &p->ka_timer);
 	netaddr_str((struct sockaddr *)&p->endpoint, a, sizeof(a));
-	if (!had) {
+	if (relayed) {
+		log_info("peer %s: upgraded from the relay to direct via %s",
+		    peer_label(p), a);
+		control_peer_event(pd, p, "peer.path", NULL, NULL);
+	} else if (!had) {
 		log_info("peer %s up: direct via %s (%s), %.1f ms",
 		    peer_label(p), a, punch_cand_type_str(pp->remote.type),
 		    pp->rtt * 1000);
@@ -293,10 +316,11 @@ peer_up(struct peer *p)
 	}
 	p->was_up = 1;
 	p->down_notified = 0;
+	store_changed(pd);
 	control_punch_done(p, NULL, NULL);
 }
 
-static static void
+static void
 peer_down(struct peer *p, const char *reason)
 {
 	struct punchd *pd = p->pd;
@@ -324,7 +348,16 @@ peer_punch_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		ev_timer_start(loop, w);
 		return;
 	}
-	if (p->punch.state != PUNCH_FAILED || peer_is_up(p))
+	if (p->punch.state != PUNCH_FAILED)
+		return;
+	if (p->state == PEER_RELAYED) {
+		/* upgrade attempts go on in the background */
+		ev_timer_set(&p->retry_timer, p->pd->cfg.repunch_ms / 1000.0,
+		    0);
+		ev_timer_start(loop, &p->retry_timer);
+		return;
+	}
+	if (peer_is_up(p))
 		return;
 	control_punch_done(p, "timeout", "no candidate pair answered");
 	peer_down(p, "punch timeout");
@@ -342,10 +375,22 @@ peer_retry_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (!peer_is_up(p) && p->punch.state != PUNCH_RUNNING) {
+	if ((!peer_is_up(p) || p->state == PEER_RELAYED) &&
+	    p->punch.state != PUNCH_RUNNING) {
 		log_debug("peer %s: punching again", peer_label(p));
 		peer_start_punch(p);
 	}
+}
+
+static void
+peer_linger_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct peer *p = container_of(w, struct peer, linger_timer);
+
+	(void)loop;
+	(void)revents;
+	if (p->state == PEER_DIRECT || p->state == PEER_DEGRADED)
+		relay_peer_stop(p);
 }
 
 static void
@@ -365,6 +410,10 @@ peer_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		peer_set_state(p, PEER_DEGRADED);
 		control_peer_event(p->pd, p, "peer.path", NULL, NULL);
 	}
+	if ((f & KA_DEAD) && p->state == PEER_RELAYED) {
+		peer_relay_lost(p, "keep-alive timeout on the relay");
+		return;
+	}
 	if (f & KA_DEAD) {
 		ev_timer_stop(loop, w);
 		peer_down(p, "keep-alive timeout");
@@ -372,11 +421,55 @@ peer_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		peer_start_punch(p);
 		return;
 	}
-	if ((f & KA_SEND) && p->has_endpoint) {
+	if ((f & KA_SEND) && (p->has_endpoint || p->state == PEER_RELAYED)) {
 		seq = peer_send_pkt(p, PACKET_KEEPALIVE, NULL, 0,
-		    (struct sockaddr *)&p->endpoint);
+		    peer_dest(p));
 		keepalive_sent(&p->ka, seq, ev_time());
 	}
+}
+
+/* where the current path goes: the endpoint, or NULL for the relay */
+const struct sockaddr *
+peer_dest(const struct peer *p)
+{
+	return p->state == PEER_RELAYED ? NULL :
+	    (const struct sockaddr *)&p->endpoint;
+}
+
+/* An authenticated packet of this peer came through the relay. */
+void
+peer_relay_up(struct peer *p)
+{
+	struct punchd *pd = p->pd;
+
+	if (p->state == PEER_RELAYED || p->state == PEER_DIRECT ||
+	    p->state == PEER_DEGRADED)
+		return;
+	peer_set_state(p, PEER_RELAYED);
+	keepalive_init(&p->ka, pd->cfg.keepalive_interval_ms / 1000.0,
+	    pd->cfg.warn_after, pd->cfg.dead_after);
+	ev_timer_stop(pd->loop, &p->ka_timer);
+	ev_timer_set(&p->ka_timer, p->ka.interval, p->ka.interval);
+	ev_timer_start(pd->loop, &p->ka_timer);
+	log_info("peer %s up: relayed via %s", peer_label(p),
+	    relay_peer_url(p) != NULL ? relay_peer_url(p) : "?");
+	control_peer_event(pd, p, p->was_up ? "peer.path" : "peer.up", NULL,
+	    NULL);
+	p->was_up = 1;
+	p->down_notified = 0;
+	control_punch_done(p, NULL, NULL);
+	/* keep trying direct: the punch attempt runs on, then repunch */
+}
+
+/* The relayed path is gone (relay down, peer left, keep-alives lost). */
+void
+peer_relay_lost(struct peer *p, const char *reason)
+{
+	if (p->state != PEER_RELAYED)
+		return;
+	peer_down(p, reason);
+	if (p->punch.state != PUNCH_RUNNING)
+		peer_start_punch(p);
 }
 
 int
@@ -384,10 +477,9 @@ peer_send_data(struct peer *p, const void *data, size_t len)
 {
 	if (len > PUNCHD_MTU)
 		return -2;
-	if (!peer_is_up(p) || !p->has_endpoint)
+	if (!peer_is_up(p))
 		return -1;
-	peer_send_pkt(p, PACKET_DATA, data, len,
-	    (struct sockaddr *)&p->endpoint);
+	peer_send_pkt(p, PACKET_DATA, data, len, peer_dest(p));
 	p->tx_data++;
 	return 0;
 }
@@ -399,13 +491,13 @@ peer_ping(struct peer *p, uint32_t *id)
 	uint8_t			buf[PACKET_PING_LEN];
 	int			n;
 
-	if (!peer_is_up(p) || !p->has_endpoint)
+	if (!peer_is_up(p))
 		return -1;
 	pg.id = ++p->ping_id;
 	pg.ts = (uint64_t)(ev_time() * 1e6);
 	if ((n = packet_ping_encode(buf, sizeof(buf), &pg)) == -1)
 		return -1;
-	peer_send_pkt(p, PACKET_PING, buf, n, (struct sockaddr *)&p->endpoint);
+	peer_send_pkt(p, PACKET_PING, buf, n, peer_dest(p));
 	*id = pg.id;
 	return 0;
 }

@@ -192,6 +192,9 @@ main(int argc, char *argv[])
 		exit(1);
 	}
 	socket_path(pd);
+	strlcpy(pd->relay_urls, getenv("ATMOSPHERE_RELAY_URL") != NULL ?
+	    getenv("ATMOSPHERE_RELAY_URL") : pd->cfg.relay_url,
+	    sizeof(pd->relay_urls));
 
 	pd->loop = EV_DEFAULT;
 	pd->started = ev_now(pd->loop);
@@ -201,6 +204,7 @@ main(int argc, char *argv[])
 	if (control_init(pd, pd->sockpath) == -1)
 		exit(1);
 	stunlink_init(pd);
+	store_init(pd);
 	daemon_init(&dctx, pd->loop, NULL, reload, pd);
 	log_info("ready: node %s, UDP port %d, IPC %s", pd->node_idstr,
 	    pd->cfg.port, pd->sockpath);
@@ -210,6 +214,7 @@ main(int argc, char *argv[])
 	ev_run(pd->loop, 0);
 
 	daemon_stopping(&dctx);
+	store_fini(pd);
 	control_fini(pd);
 	peer_free_all(pd);
 	stunlink_fini(pd);

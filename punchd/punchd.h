@@ -32,6 +32,7 @@
 struct ipc_server;
 struct ipc_peer;
 struct ipc_conn;
+struct relay_client;
 
 struct punchd_config {
 	int	port;
@@ -50,6 +51,9 @@ struct punchd_config {
 	char	stund_socket[256];	/* "" = $runtime/stund.sock */
 	char	socket[256];		/* own IPC socket, "" = default */
 	int	stun_refresh_ms;	/* rediscover the mapping this often */
+	char	relay_url[1024];	/* ws[s]://HOST:PORT, comma-separated */
+	char	relay_token[512];
+	int	relay_signal_host;	/* offer host addresses through it */
 };
 
 enum peer_state {
@@ -93,9 +97,11 @@ struct peer {
 	struct sockaddr_storage	 endpoint;	/* current direct path */
 	int			 has_endpoint;
 	struct packet_replay	 replay;
+	struct relay_client	*relay;		/* pair session, while wanted */
 	ev_timer		 punch_timer;
 	ev_timer		 ka_timer;
 	ev_timer		 retry_timer;
+	ev_timer		 linger_timer;	/* leave the relay */
 	double			 last_seen, since;
 	int			 attempts;
 	uint32_t		 ping_id;
@@ -114,6 +120,7 @@ struct punchd_counters {
 	uint64_t	drop_unknown;	/* authenticated, peer unknown, not PUNCH */
 	uint64_t	drop_self;
 	uint64_t	peers_full;
+	uint64_t	relay_rx;	/* authenticated packets via relays */
 };
 
 struct punchd {
@@ -122,6 +129,7 @@ struct punchd {
 	char			 cfgpath[256];
 	char			 sockpath[256];
 	char			 statedir[256];
+	char			 relay_urls[1024];	/* config or environment */
 	double			 started;
 	uint8_t			 node_id[PACKET_NODEID_LEN];
 	char			 node_idstr[2 * PACKET_NODEID_LEN + 1];
@@ -135,6 +143,7 @@ struct punchd {
 	struct sockaddr_storage	 public4, public6;	/* server-reflexive */
 	int			 has_public4, has_public6;
 	ev_timer		 stun_timer;
+	ev_timer		 store_timer;
 	int			 stun_busy;
 	TAILQ_HEAD(, peer)	 peers;
 	int			 npeers;
@@ -168,9 +177,23 @@ void	stunlink_fini(struct punchd *pd);
 void	stunlink_input(struct punchd *pd, const uint8_t *buf, size_t len,
 	    const struct sockaddr *from);
 
+/* relay.c */
+int	relay_enabled(const struct punchd *pd);
+void	relay_peer_start(struct peer *p);
+void	relay_peer_stop(struct peer *p);	/* never from relay callbacks */
+int	relay_peer_send(struct peer *p, const void *buf, size_t len);
+const char *relay_peer_url(const struct peer *p);
+
+/* store.c */
+void	store_init(struct punchd *pd);	/* loads peers and punches them */
+void	store_changed(struct punchd *pd);
+void	store_fini(struct punchd *pd);
+
 /* input.c */
 void	peer_input(struct punchd *pd, uint8_t *buf, size_t len,
 	    const struct sockaddr *from);
+/* a packet that came through p's relay session */
+void	peer_input_relay(struct peer *p, uint8_t *buf, size_t len);
 
 /* peer.c */
 struct peer *peer_find(struct punchd *pd, const char *name);
@@ -182,7 +205,7 @@ void	peer_punch(struct peer *p, const struct sockaddr_storage *cands,
 int	peer_send_data(struct peer *p, const void *data, size_t len);
 int	peer_ping(struct peer *p, uint32_t *id);
 const char *peer_state_str(enum peer_state s);
-/* shared with input.c */
+/* shared with input.c and relay.c; `to` NULL = through the relay */
 struct peer *peer_find_id(struct punchd *pd, const uint8_t *id);
 void	peer_bind(struct peer *p, const uint8_t *id);
 uint64_t peer_send_pkt(struct peer *p, uint8_t type, const uint8_t *payload,
@@ -190,6 +213,9 @@ uint64_t peer_send_pkt(struct peer *p, uint8_t type, const uint8_t *payload,
 void	peer_set_state(struct peer *p, enum peer_state s);
 void	peer_start_punch(struct peer *p);
 void	peer_up(struct peer *p);
+void	peer_relay_up(struct peer *p);
+const struct sockaddr *peer_dest(const struct peer *p);
+void	peer_relay_lost(struct peer *p, const char *reason);
 const char *peer_label(const struct peer *p);
 int	peer_is_up(const struct peer *p);
 

@@ -56,6 +56,13 @@ static const struct config_opt punchd_opts[] = {
 	    "stund's IPC socket (default $RUNTIME_DIRECTORY/stund.sock)"),
 	O("socket", CONFIG_STR, socket, 0, 0,
 	    "IPC socket path (default $RUNTIME_DIRECTORY/punchd.sock)"),
+	O("relay_url", CONFIG_STR, relay_url, 0, 0,
+	    "relays for fallback and rendezvous, ws[s]://HOST:PORT, "
+	    "comma-separated (ATMOSPHERE_RELAY_URL overrides; empty = none)"),
+	O("relay_token", CONFIG_STR, relay_token, 0, 0,
+	    "bearer token for the relays (relayd --issue-token), if needed"),
+	O("relay_signal_host", CONFIG_BOOL, relay_signal_host, 0, 1,
+	    "offer host addresses to peers through the relay (default yes)"),
 	O("stun_refresh", CONFIG_MS, stun_refresh_ms, 0, 86400000,
 	    "rediscover this socket's public mapping (default 5m, 0 = off)"),
 };
@@ -80,6 +87,7 @@ punchd_config_defaults(struct punchd_config *c)
 	c->dead_after = 5;
 	c->repunch_ms = 30000;
 	c->stun_refresh_ms = 300000;
+	c->relay_signal_host = 1;
 }
 
 int

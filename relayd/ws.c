@@ -315,17 +315,18 @@ ws_read(struct relayd_conn *c)
 	if (r != 0 && r != WSLAY_ERR_NOMEM && !c->eof &&
 	    c->state == CLIENT_WS) {
 		/* a frame wslay's frame layer refused (e.g. a control frame
-		 * over 125 bytes): it reports a callback failure although
-		 * our callbacks did not fail, and queues nothing */
+		 * over 125 bytes): it says "callback failure" although our
+		 * callbacks did not fail. It may have queued a close already
+		 * (NO_MORE_MSG); either way, send one and wait for the end. */
 		wslay_event_shutdown_read(c->ws);
 		r = wslay_event_queue_close(c->ws, WSLAY_CODE_PROTOCOL_ERROR,
 		    NULL, 0);
+		if (r == WSLAY_ERR_NO_MORE_MSG)
+			r = 0;
 		c->reason = REASON_PROTOCOL;
 		c->state = CLIENT_CLOSING;
 		ws_arm_timer(c, WS_CLOSE_WAIT_S);
-		log_debug("DBG qc=%d ww=%d we=%d", r, wslay_event_want_write(c->ws), wslay_event_get_write_enabled(c->ws));
 	}
-
 	/* a frame wslay refused queues a close: get it out now */
 	if (r == 0 && c->bufoff >= c->buflen && wslay_event_want_write(c->ws))
 		r = wslay_event_send(c->ws);

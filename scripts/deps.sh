@@ -11,7 +11,7 @@ $SUDO apt-get install -y -q --no-install-recommends \
 	libev-dev libwslay-dev libmsgpack-dev libbsd-dev check \
 	libsodium-dev libssl-dev libinih-dev libjansson-dev libqrencode-dev libsystemd-dev \
 	coturn nftables iproute2 conntrack iperf3 curl openssl procps psmisc jq \
-	systemd man-db groff-base mandoc
+	systemd man-db groff-base mandoc socat
 # node (for the WebSocket interop test with the npm "ws" package): the image may carry its own
 # node; install Debian's only when there is none.
 command -v node >/dev/null 2>&1 || $SUDO apt-get install -y -q --no-install-recommends nodejs npm

@@ -23,8 +23,10 @@ run() { # NAME PORT SECRET
 }
 run a "$PA" "$T/secret"
 run b "$PB" "$(cat "$T/secret")"	# hex inline works as well as a file
-wait_sock "$T/a/punchd.sock"
-wait_sock "$T/b/punchd.sock"
+for d in a b; do
+	wait_sock "$T/$d/punchd.sock"
+	wait_for 5 "$M" -S "$T/$d" peers || fail "$d does not answer"
+done
 
 echo "== -n checks the configuration"
 "$BIN/punchd" -n -o punchd.mesh_secret="$T/secret" | grep -q "configuration OK" || fail "-n"
@@ -91,6 +93,7 @@ ok "too_big over 1196 bytes, not_found, exit 3 when down"
 echo "== a node of another mesh gets nothing"
 run c "$PC" "$T/other"
 wait_sock "$T/c/punchd.sock"
+wait_for 5 "$M" -S "$T/c" peers || fail "c does not answer"
 before=$("$M" -S "$T/a" --json status | jq '.daemons[] | select(.daemon=="punchd") | .status.counters.drop_auth')
 "$M" -S "$T/c" punch alice "127.0.0.1:$PA" -w 1000 >"$T/pc.out" 2>&1 &&
 	fail "another mesh must not connect: $(cat "$T/pc.out")"

@@ -16,7 +16,7 @@ U="ws://127.0.0.1:$PORT"
 A=$!
 "$WS" -q -P -n 200 -s 3000 -e 300 -w 10 "$U/v1/relay/s1" >"$T/b.out" 2>&1 &
 B=$!
-"$WS" -q -e 0 -w 3 "$U/v1/relay/s2" >"$T/c.out" 2>&1
+"$WS" -q -w 3 "$U/v1/relay/s2" >"$T/c.out" 2>&1
 wait $A || fail "client A: $(cat "$T/a.out")"
 wait $B || fail "client B: $(cat "$T/b.out")"
 grep -q "summary data=200 bytes=600000 corrupt=0" "$T/a.out" ||

@@ -11,8 +11,12 @@
 #   4. wss:// with a CA made here: token in the header and in the query,
 #      no token / bad token refused, wrong CA and wrong host name refused,
 #      relay-test through it
+#   5. scripted servers (tests/tools/fakerelay): a frame in the same segment
+#      as the 101, masking checked by the server; wrong accept key, missing
+#      Upgrade, unrequested extension, 401, oversized and non-HTTP answers,
+#      a server that never answers
 . "$(dirname "$0")/lib.sh"
-need_bin relayd relayprobe relaytest
+need_bin relayd relayprobe relaytest fakerelay
 command -v openssl >/dev/null 2>&1 || skip "skipped: openssl is not installed"
 
 PROBE="$TOOLS/relayprobe"
@@ -136,17 +140,24 @@ wait_for 10 rx_above "$T/ping2.log" $((before + 5)) ||
 ok "both clients moved back to the first relay"
 
 # --- 4. wss:// with a test CA, tokens ---------------------------------------------
-cd "$T" || fail "cd"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=test CA" \
-    -keyout ca.key -out ca.pem >/dev/null 2>&1 || fail "openssl CA"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=other CA" \
-    -keyout ca2.key -out ca2.pem >/dev/null 2>&1 || fail "openssl CA2"
-openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
-    -keyout srv.key -out srv.csr >/dev/null 2>&1 || fail "openssl csr"
-printf 'subjectAltName=DNS:localhost\n' >srv.ext
-openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-    -days 2 -extfile srv.ext -out srv.pem >/dev/null 2>&1 || fail "openssl sign"
-cd "$TOP" || fail "cd"
+# EC keys: quick to make; every openssl message lands in openssl.log
+ossl() {
+	echo "+ openssl $*" >>"$T/openssl.log"
+	(cd "$T" && openssl "$@") >>"$T/openssl.log" 2>&1
+}
+EC="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+# shellcheck disable=SC2086
+ossl req -x509 $EC -days 2 -subj "/CN=test CA" -keyout ca.key -out ca.pem ||
+    fail "openssl CA"
+# shellcheck disable=SC2086
+ossl req -x509 $EC -days 2 -subj "/CN=other CA" -keyout ca2.key \
+    -out ca2.pem || fail "openssl CA2"
+# shellcheck disable=SC2086
+ossl req $EC -subj "/CN=localhost" -keyout srv.key -out srv.csr ||
+    fail "openssl csr"
+printf 'subjectAltName=DNS:localhost\n' >"$T/srv.ext"
+ossl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+    -days 2 -extfile srv.ext -out srv.pem || fail "openssl sign"
 
 SECRET=0123456789abcdef0123456789abcdef
 P2=$(free_port)
@@ -186,4 +197,33 @@ TOK5=$(mktoken "$SECRET" s5 "$EXP")
     --size 64k --bytes 8m >"$T/rt3.out" 2>"$T/rt3.log" ||
     fail "relay-test over wss:// with 64 KiB frames failed: $(cat "$T/rt3.out")"
 ok "relay-test over wss://: $(grep 'round trip' "$T/rt2.out" | sed 's/^ *//')"
+# --- 5. scripted servers ------------------------------------------------------------
+# fake MODE: start fakerelay, its port in FPORT
+fake() {
+	start "fake_$1" "$T/fake_$1.out" "$TOOLS/fakerelay" "$1"
+	wait_for 5 grep -q '^[0-9]' "$T/fake_$1.out" || fail "fakerelay $1"
+	FPORT=$(head -n 1 "$T/fake_$1.out")
+}
+
+fake ok
+"$PROBE" -m ping -n 3 -T 5 -s s "ws://127.0.0.1:$FPORT" >"$T/fk_ok.log" 2>&1 ||
+    fail "client against a well-behaved fake server"
+has "$T/fk_ok.log" "control welcome 7 1" ||
+    fail "frame sent with the 101 answer was lost"
+has "$T/fake_ok.out" "fakerelay:" && fail "fake server: $(cat "$T/fake_ok.out")"
+ok "request well-formed, frames masked, frame glued to the 101 delivered"
+
+for m in "badaccept:Sec-WebSocket-Accept" "noupgrade:(Upgrade)" \
+    "extension:unrequested Sec-WebSocket-Extensions" \
+    "status401:upgrade refused: 401" "huge:upgrade answer too long" \
+    "garbage:not an HTTP/1.1 answer" "silent:no answer within"; do
+	mode=${m%%:*}
+	want=${m#*:}
+	fake "$mode"
+	"$PROBE" -1 -W 1 -s s "ws://127.0.0.1:$FPORT" >"$T/fk_$mode.log" 2>&1 &&
+	    fail "client accepted the $mode server"
+	has "$T/fk_$mode.log" "$want" ||
+	    fail "$mode: expected '$want' in $(cat "$T/fk_$mode.log")"
+done
+ok "broken answers refused (accept key, Upgrade, extension, 401, size, garbage, silence)"
 echo "all relay client checks passed"

@@ -12,7 +12,8 @@
 #   5. systemd-analyze security --offline: every service's exposure at most
 #      $MAX_EXPOSURE (the scores are in docs/operations.md)
 #   6. every man page renders without a warning (man-db/groff, and mandoc
-#      -T lint when it is installed)
+#      -T lint when it is installed); every long option of each built
+#      program's --help and every meshctl command is in its page
 . "$(dirname "$0")/lib.sh"
 
 # exposure scores measured for docs/operations.md: 1.6 stund, 1.6 punchd,
@@ -278,4 +279,20 @@ for p in 1:meshctl 5:atmosphere.conf 8:stund 8:punchd 8:relayd; do
 	MANWIDTH=80 man -M "$R/usr/share/man" "${p%%:*}" "${p#*:}" >/dev/null 2>&1 ||
 	    fail "man -M ... ${p%%:*} ${p#*:} finds no page"
 done
-ok "man pages: $n render without warnings$(command -v mandoc >/dev/null 2>&1 && echo ', mandoc lint clean'), found by name"
+# every long option of --help, and every meshctl command, is in its page
+for d in stund punchd relayd meshctl; do
+	[ -x "$BIN/$d" ] || continue
+	page=$(ls "$TOP"/man/"$d".[18])
+	for o in $("$BIN/$d" --help 2>&1 | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+		# mdoc spells --help-config as "Fl \-help\-config"
+		pat=$(printf '%s' "${o#--}" | sed 's/-/\\-/g')
+		grep -qF -- "Fl \\-$pat" "$page" || fail "${page#"$TOP"/}: $d's option $o is not documented"
+	done
+done
+if [ -x "$BIN/meshctl" ]; then
+	for c in $("$BIN/meshctl" --help | awk '/^Commands:/ { c = 1; next } c && /^  [a-z]/ { print $1 }'); do
+		grep -Eq "^\.(It )?Ic $c( |\$)" "$TOP/man/meshctl.1" ||
+		    fail "man/meshctl.1: command $c is not documented"
+	done
+fi
+ok "man pages: $n render without warnings$(command -v mandoc >/dev/null 2>&1 && echo ', mandoc lint clean'), found by name, every option and command of the built programs documented"

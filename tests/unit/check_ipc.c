@@ -41,10 +41,24 @@ struct tsrv {
 static struct tsrv T;
 
 struct tdefer {
-	ev_timer	t;		/* first: the callback casts back */
-	uint64_t	conn;
-	uint32_t	msgid;
+	ev_timer	 t;		/* first: the callback casts back */
+	uint64_t	 conn;
+	uint32_t	 msgid;
+	struct tdefer	*next;
 };
+static struct tdefer *tdefers;	/* pending, freed at a clean exit */
+
+static void
+tdefer_unlink(struct tdefer *d)
+{
+	struct tdefer **pp;
+
+	for (pp = &tdefers; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == d) {
+			*pp = d->next;
+			return;
+		}
+}
 
 static void
 h_status(struct ipc_conn *c, uint32_t msgid, const msgpack_object *params,
@@ -99,6 +113,7 @@ defer_cb(EV_P_ ev_timer *w, int revents)
 		mpack_kv_uint(pk, "msgid", d->msgid);
 		ipc_reply_finish(c);
 	}
+	tdefer_unlink(d);
 	free(d);
 }
 
@@ -118,6 +133,8 @@ h_deferred(struct ipc_conn *c, uint32_t msgid, const msgpack_object *params,
 	}
 	d->conn = ipc_conn_id(c);
 	d->msgid = msgid;
+	d->next = tdefers;
+	tdefers = d;
 	ev_timer_init(&d->t, defer_cb, delay / 1000.0, 0.);
 	ev_timer_start(T.loop, &d->t);
 }
@@ -194,21 +211,47 @@ static const struct ipc_method tmethods[] = {
 #define NTMETHODS	(sizeof(tmethods) / sizeof(tmethods[0]))
 
 static void
+server_term_cb(EV_P_ ev_signal *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/*
+ * Runs until SIGTERM, then frees everything and exits normally, so that
+ * LeakSanitizer (asan build) checks the server side too: the exit status
+ * says so and teardown checks it.
+ */
+static void
 server_child(int ready)
 {
+	struct tdefer	*d;
+	ev_signal	 term;
+
 	signal(SIGPIPE, SIG_IGN);
 	alarm(30);	/* never outlive a broken test */
 	log_init("ipc-test-server", LOG_LVL_ERR);
-	T.loop = ev_loop_new(EVFLAG_AUTO);
+	T.loop = ev_default_loop(0);
 	T.s = ipc_server_new(T.loop, "stund", tsock, tmethods, NTMETHODS,
 	    NULL);
 	if (T.s == NULL)
 		_exit(2);
+	ev_signal_init(&term, server_term_cb, SIGTERM);
+	ev_signal_start(T.loop, &term);
 	if (write(ready, "r", 1) != 1)
 		_exit(3);
 	close(ready);
 	ev_run(T.loop, 0);
-	_exit(0);
+	ipc_server_free(T.s);
+	while ((d = tdefers) != NULL) {
+		tdefers = d->next;
+		ev_timer_stop(T.loop, &d->t);
+		free(d);
+	}
+	ev_signal_stop(T.loop, &term);
+	ev_loop_destroy(T.loop);
+	exit(0);
 }
 
 static pid_t
@@ -220,6 +263,7 @@ server_start(void)
 	int		p[2];
 
 	ck_assert_int_eq(pipe(p), 0);
+	fflush(NULL);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -236,12 +280,32 @@ server_start(void)
 }
 
 static void
-server_stop(pid_t pid)
+server_kill(pid_t pid)
 {
 	if (pid <= 0)
 		return;
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+}
+
+/* Clean shutdown; the server's exit status must be 0 (no leak, no crash). */
+static void
+server_stop(pid_t pid)
+{
+	int	status, i;
+	pid_t	r = 0;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	for (i = 0; i < 300 && (r = waitpid(pid, &status, WNOHANG)) == 0; i++)
+		usleep(10000);
+	if (r == 0) {
+		server_kill(pid);
+		ck_abort_msg("server did not stop on SIGTERM");
+	}
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "server ended badly: status 0x%x", status);
 }
 
 static void
@@ -259,16 +323,23 @@ setup(void)
 static void
 teardown(void)
 {
-	char p[160];
+	char		p[160];
 
-	server_stop(srv_pid);
+	struct stat	st;
+	pid_t		pid = srv_pid;
+	int		left;
+
 	srv_pid = -1;
+	server_stop(pid);
+	/* ipc_server_free removed its socket */
+	left = stat(tsock, &st) == 0;
 	unlink(tsock);
 	snprintf(p, sizeof(p), "%s/other.sock", tdir);
 	unlink(p);
 	snprintf(p, sizeof(p), "%s/file.sock", tdir);
 	unlink(p);
 	rmdir(tdir);
+	ck_assert_msg(!left || pid <= 0, "socket file left behind");
 }
 
 /* ---- client helpers -------------------------------------------------------- */
@@ -878,6 +949,21 @@ START_TEST(test_truncated)
 }
 END_TEST
 
+/* A client that half-closes after its request still gets the answer. */
+START_TEST(test_half_close)
+{
+	struct ipc_sync	*s = cli();
+	uint32_t	 id;
+
+	ck_assert_int_eq(ipc_sync_send(s, "status.get", NULL, 0, -1, &id), 0);
+	shutdown(ipc_sync_fd(s), SHUT_WR);
+	expect_response(s, id, NULL);
+	expect_closed(s);
+	ipc_sync_close(s);
+	check_alive();
+}
+END_TEST
+
 /* Deterministic garbage: every round must end in a close, not a hang. */
 START_TEST(test_garbage)
 {
@@ -1176,8 +1262,10 @@ START_TEST(test_refused)
 		if ((s = ipc_sync_connect(tsock, 2000, err, sizeof(err))) ==
 		    NULL)
 			_exit(3);
-		_exit(ipc_sync_call(s, "status.get", NULL, 0, 2000, &m, err,
-		    sizeof(err)) == -1 ? 0 : 1);
+		status = ipc_sync_call(s, "status.get", NULL, 0, 2000, &m,
+		    err, sizeof(err)) == -1 ? 0 : 1;
+		ipc_sync_close(s);
+		_exit(status);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
@@ -1226,6 +1314,19 @@ START_TEST(test_socket_files)
 	    NTMETHODS, NULL));
 	ck_assert_int_eq(stat(file, &st), 0);
 	ck_assert(S_ISREG(st.st_mode));
+
+	/* what meshctl prints for a daemon that is not running */
+	{
+		char err[256], none[100];
+
+		snprintf(none, sizeof(none), "%s/none.sock", tdir);
+		ck_assert_ptr_null(ipc_sync_connect(none, 500, err,
+		    sizeof(err)));
+		ck_assert_msg(strstr(err, "connect ") == err &&
+		    strstr(err, none) != NULL &&
+		    strstr(err, "No such file or directory") != NULL,
+		    "err: %s", err);
+	}
 
 	memset(longp, 'x', sizeof(longp) - 1);
 	longp[sizeof(longp) - 1] = '\0';
@@ -1432,7 +1533,7 @@ START_TEST(test_peer_reconnect)
 	    8000, tp_reply, &t), 0);
 	run_until(loop, &t.replies, 1, 0.2);	/* let it be sent */
 	ck_assert_int_eq(t.replies, 0);
-	server_stop(srv_pid);
+	server_kill(srv_pid);
 	srv_pid = -1;
 	ck_assert(run_until(loop, &t.replies, 1, 2.0));
 	ck_assert_str_eq(t.code, IPC_ERR_DISCONNECTED);
@@ -1512,6 +1613,7 @@ ipc_suite(void)
 	tcase_add_test(srv, test_hostile_envelopes);
 	tcase_add_test(srv, test_oversize);
 	tcase_add_test(srv, test_truncated);
+	tcase_add_test(srv, test_half_close);
 	tcase_add_test(srv, test_garbage);
 	tcase_add_test(srv, test_deferred);
 	tcase_add_test(srv, test_subscribe);

@@ -1,0 +1,222 @@
+/*
+ * Relay fallback and rendezvous: one relay client (common/relay_client.h)
+ * per wanted peer, in a session only that pair can name,
+ *
+ *     session = hex(BLAKE2b-128(key: mesh key, "atm-relay" || lo id || hi id))
+ *
+ * so the relay forwards between exactly these two nodes, and nobody outside
+ * the mesh can find or join the session by guessing. Both sides join while
+ * they want each other and have no direct path (punch started, or the
+ * direct path died). Through it they
+ *   - exchange candidates (SIGNAL frames, proto/relaymsg.h) so that both
+ *     punch at once, each towards the other's host and server-reflexive
+ *     addresses: the rendezvous;
+ *   - carry the same authenticated packets as UDP (DATA frames) when no
+ *     direct path completes: state "relayed". The path counts as up once an
+ *     authenticated packet of that peer came through the session.
+ * Re-punching goes on in the background (repunch); when a direct path
+ * completes the peer moves to it (peer.path) and leaves the session.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "common/log.h"
+#include "common/relay_client.h"
+#include "proto/relaymsg.h"
+#include "punchd.h"
+
+#define RELAY_MAX_URLS	8
+
+int
+relay_enabled(const struct punchd *pd)
+{
+	return pd->relay_urls[0] != '\0';
+}
+
+static void
+relay_session_name(struct peer *p, char *buf, size_t len)
+{
+	struct punchd		*pd = p->pd;
+	crypto_generichash_state st;
+	uint8_t			 h[16];
+	int			 lo = memcmp(pd->node_id, p->id,
+				    PACKET_NODEID_LEN) < 0;
+
+	crypto_generichash_init(&st, pd->key, sizeof(pd->key), sizeof(h));
+	crypto_generichash_update(&st, (const uint8_t *)"atm-relay", 9);
+	crypto_generichash_update(&st, lo ? pd->node_id : p->id,
+	    PACKET_NODEID_LEN);
+	crypto_generichash_update(&st, lo ? p->id : pd->node_id,
+	    PACKET_NODEID_LEN);
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(buf, len, h, sizeof(h));
+}
+
+/* Our candidates for the peer: host addresses, then the mapping(s). */
+static void
+relay_signal(struct peer *p)
+{
+	struct punchd		*pd = p->pd;
+	struct relaymsg_signal	 sig;
+	struct sockaddr_storage	 host[RELAYMSG_MAX_CANDS];
+	uint8_t			 buf[2048];
+	size_t			 len;
+	int			 i, n = 0;
+
+	memset(&sig, 0, sizeof(sig));
+	strlcpy(sig.type, "candidates", sizeof(sig.type));
+	strlcpy(sig.from, pd->node_idstr, sizeof(sig.from));
+	sig.ts = (uint64_t)time(NULL) * 1000;
+	if (pd->cfg.relay_signal_host)
+		n = sock_host_addrs(pd, host, RELAYMSG_MAX_CANDS - 2);
+	for (i = 0; i < n; i++) {
+		strlcpy(sig.cands[i].kind, "host", sizeof(sig.cands[i].kind));
+		netaddr_str((struct sockaddr *)&host[i], sig.cands[i].addr,
+		    sizeof(sig.cands[i].addr));
+		sig.cands[i].prio = punch_cand_prio(CAND_HOST, i);
+	}
+	if (pd->has_public4)
+		host[n++] = pd->public4;
+	if (pd->has_public6)
+		host[n++] = pd->public6;
+	for (; i < n; i++) {
+		strlcpy(sig.cands[i].kind, "srflx", sizeof(sig.cands[i].kind));
+		netaddr_str((struct sockaddr *)&host[i], sig.cands[i].addr,
+		    sizeof(sig.cands[i].addr));
+		sig.cands[i].prio = punch_cand_prio(CAND_SRFLX, i);
+	}
+	sig.ncands = n;
+	if ((len = relaymsg_signal_write(buf, sizeof(buf), &sig)) > 0)
+		relay_client_send(p->relay, buf, len);
+	/* and one authenticated packet, so that the peer can tell it is us */
+	peer_send_pkt(p, PACKET_KEEPALIVE, NULL, 0, NULL);
+}
+
+static void
+relay_on_signal(struct peer *p, const void *data, size_t len)
+{
+	struct relaymsg_signal	 sig;
+	struct sockaddr_storage	 cands[RELAYMSG_MAX_CANDS];
+	size_t			 i;
+	int			 n = 0;
+
+	if (relaymsg_signal_read(data, len, &sig) == -1 ||
+	    strcasecmp(sig.from, p->idstr) != 0 ||
+	    strcmp(sig.type, "candidates") != 0)
+		return;
+	for (i = 0; i < sig.ncands; i++)
+		if (netaddr_parse(sig.cands[i].addr, 0, &cands[n]) == 0)
+			n++;
+	log_info("peer %s: %d candidate%s through the relay", peer_label(p),
+	    n, n == 1 ? "" : "s");
+	if (n > 0 && p->state != PEER_DIRECT && p->state != PEER_DEGRADED)
+		peer_punch(p, cands, n);
+}
+
+static void
+relay_on_frame(void *arg, const void *data, size_t len)
+{
+	struct peer		*p = arg;
+	struct relaymsg_control	 ctl;
+	uint8_t			 buf[PACKET_MAX_LEN];
+
+	switch (relaymsg_kind(data, len)) {
+	case RELAYMSG_KIND_CONTROL:
+		if (relaymsg_control_read(data, len, &ctl) == -1)
+			return;
+		if ((ctl.event == RELAYMSG_WELCOME && ctl.count > 1) ||
+		    ctl.event == RELAYMSG_JOINED)
+			relay_signal(p);	/* both there: rendezvous */
+		else if (ctl.event == RELAYMSG_LEFT &&
+		    p->state == PEER_RELAYED)
+			peer_relay_lost(p, "left the relay session");
+		return;
+	case RELAYMSG_KIND_SIGNAL:
+		relay_on_signal(p, data, len);
+		return;
+	case RELAYMSG_KIND_DATA:
+		if (len > sizeof(buf) || !packet_is_ours(data, len))
+			return;
+		memcpy(buf, data, len);	/* decoded in place */
+		peer_input_relay(p, buf, len);
+		return;
+	default:
+		return;
+	}
+}
+
+static void
+relay_on_state(void *arg, enum relay_client_state state, const char *url)
+{
+	struct peer *p = arg;
+
+	log_debug("peer %s: relay %s %s", peer_label(p),
+	    relay_client_state_str(state), url != NULL ? url : "");
+	if (state != RELAY_CLIENT_CONNECTED && p->state == PEER_RELAYED)
+		peer_relay_lost(p, "relay connection lost");
+}
+
+void
+relay_peer_start(struct peer *p)
+{
+	struct punchd		*pd = p->pd;
+	struct relay_client_url	 urls[RELAY_MAX_URLS];
+	struct relay_client_cfg	 cfg;
+	char			 list[sizeof(pd->relay_urls)], *s, *tok;
+	char			 session[64];
+	size_t			 n = 0;
+
+	if (!relay_enabled(pd) || !p->bound || p->relay != NULL)
+		return;
+	strlcpy(list, pd->relay_urls, sizeof(list));
+	for (s = list; (tok = strsep(&s, ", ")) != NULL && n < RELAY_MAX_URLS;)
+		if (*tok != '\0') {
+			urls[n].url = tok;
+			urls[n++].region = NULL;
+		}
+	relay_session_name(p, session, sizeof(session));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.urls = urls;
+	cfg.nurls = n;
+	cfg.session = session;
+	cfg.token = pd->cfg.relay_token[0] ? pd->cfg.relay_token : NULL;
+	cfg.on_state = relay_on_state;
+	cfg.on_frame = relay_on_frame;
+	cfg.arg = p;
+	if ((p->relay = relay_client_new(pd->loop, &cfg)) == NULL) {
+		log_warn("peer %s: relay client", peer_label(p));
+		return;
+	}
+	log_debug("peer %s: joining relay session %.8s...", peer_label(p),
+	    session);
+	relay_client_start(p->relay);
+}
+
+void
+relay_peer_stop(struct peer *p)
+{
+	if (p->relay == NULL)
+		return;
+	relay_client_stop(p->relay);
+	relay_client_free(p->relay);
+	p->relay = NULL;
+}
+
+int
+relay_peer_send(struct peer *p, const void *buf, size_t len)
+{
+	if (p->relay == NULL)
+		return -1;
+	return relay_client_send(p->relay, buf, len);
+}
+
+const char *
+relay_peer_url(const struct peer *p)
+{
+	return p->relay != NULL ? relay_client_url(p->relay) : NULL;
+}
