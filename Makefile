@@ -95,6 +95,7 @@ PUNCHD_SRCS := \
 	punchd/punchd.c \
 	punchd/punchd_config.c \
 	punchd/control.c \
+	punchd/waiter.c \
 	punchd/peer.c \
 	punchd/input.c \
 	punchd/sock.c \
@@ -108,6 +109,7 @@ MESHCTL_SRCS := \
 	meshctl/util.c \
 	meshctl/cmd_status.c \
 	meshctl/cmd_network.c \
+	meshctl/cmd_relaytest.c \
 	meshctl/cmd_peers.c \
 	meshctl/cmd_punch.c \
 	meshctl/cmd_ping.c \
@@ -255,6 +257,56 @@ uninstall:
 	rmdir $(CONFDIR) 2>/dev/null || true
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
 		systemctl daemon-reload; fi; true
+
+# --- fuzz: libFuzzer harnesses (docs/fuzzing.md) ------------------------------
+#   make fuzz          build every fuzz/fuzz_*.c and run each FUZZ_TIME seconds
+#   make fuzz-smoke    the same, FUZZ_SMOKE_TIME seconds each (CI)
+#   make fuzz-build    build only; FUZZ=name[ name] runs a subset
+# The project sources are compiled again with clang and the sanitizers into
+# $(BUILD)/fuzzobj/, apart from the gcc objects under $(BUILD)/obj/.
+
+FUZZ_CC		?= clang
+FUZZ_TIME	?= 60
+FUZZ_SMOKE_TIME	?= 10
+FUZZ_OPT	?= -O1 -g
+FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS	:= $(FUZZ_OPT) -std=c11 -Wall -Wextra -Wno-unused-parameter \
+	-D_GNU_SOURCE -pthread -I. $(PKG_CFLAGS) $(FUZZ_SAN)
+# what the harnesses link: the codecs and parsers, plus the stund and relayd
+# files that hold per-request logic (server_answer, the HTTP parser, ws.c)
+FUZZ_LIB_SRCS	:= $(filter-out common/relay_client.c,$(COMMON_SRCS)) \
+	$(PROTO_SRCS) stund/server.c stund/stund_config.c \
+	relayd/http.c relayd/ws.c relayd/session.c
+FUZZ_SRCS	:= $(wildcard fuzz/fuzz_*.c)
+FUZZ_NAMES	:= $(patsubst fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
+FUZZ		?= $(FUZZ_NAMES)
+FUZZ_BINS	:= $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
+FUZZ_OBJ	= $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(1))
+FUZZ_LIB	:= $(BUILD)/fuzzobj/libatmo-fuzz.a
+
+.PHONY: fuzz fuzz-smoke fuzz-build
+fuzz-build: $(FUZZ_BINS)
+
+$(BUILD)/fuzzobj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c -o $@ $<
+
+$(FUZZ_LIB): $(call FUZZ_OBJ,$(FUZZ_LIB_SRCS))
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzzobj/fuzz/fuzz_%.o $(FUZZ_LIB)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz: fuzz-build
+	sh fuzz/run.sh $(BUILD) $(FUZZ_TIME) $(FUZZ)
+
+fuzz-smoke: fuzz-build
+	sh fuzz/run.sh $(BUILD) $(FUZZ_SMOKE_TIME) $(FUZZ)
+
+-include $(patsubst %.c,$(BUILD)/fuzzobj/%.d,$(FUZZ_LIB_SRCS) $(FUZZ_SRCS))
 
 clean:
 	rm -rf build build-asan $(filter-out build build-asan,$(BUILD))

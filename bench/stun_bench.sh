@@ -20,7 +20,7 @@
 #
 #   BUILD=build sh bench/stun_bench.sh
 #   knobs: ROUNDS (5) DURATION (3 s) SOCKETS (4) INFLIGHT (64)
-#          RATE (50000, the fixed load) SERVER_CPU (0) LOAD_CPU (1)
+#          RATE (100000, the fixed load) SERVER_CPU (0) LOAD_CPU (1)
 #          NICE (-10 as root) COTURN_THREADS (unset)
 #
 # Prints one line per measurement, then a summary ending in
@@ -33,7 +33,7 @@ ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-3}
 SOCKETS=${SOCKETS:-4}
 INFLIGHT=${INFLIGHT:-64}
-RATE=${RATE:-50000}
+RATE=${RATE:-100000}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 LOAD=$TOP/$BUILD/bench/stun_load
@@ -84,6 +84,7 @@ wait_bound() {	# port addr: 5 s at most
 # CPU time of a process, all threads, user + system (clock ticks; softirq
 # work done while it runs is charged to it too: no IRQ time accounting)
 cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+usrticks() { awk '{ print $14 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 HZ=$(getconf CLK_TCK)
 
 # measure NAME PID PORT: closed loop (as fast as the server answers), then
@@ -98,18 +99,22 @@ measure() {
 		echo "  $1: no answers ($out)"
 		return 1
 	fi
-	c0=$(cputicks "$2"); t0=$(date +%s%N)
+	c0=$(cputicks "$2"); u0=$(usrticks "$2"); t0=$(date +%s%N)
 	out2=$($PIN_L "$LOAD" -s "127.0.0.1:$3" -d "$DURATION" -w 0.5 \
 	    -c "$SOCKETS" -n "$INFLIGHT" -r "$RATE" 2>&1)
-	c1=$(cputicks "$2"); t1=$(date +%s%N)
+	c1=$(cputicks "$2"); u1=$(usrticks "$2"); t1=$(date +%s%N)
 	got=$(echo "$out2" | sed -n 's/^responses\/s \([0-9]*\)$/\1/p')
 	cpu=$(awk -v c=$((c1 - c0)) -v hz="$HZ" -v ns=$((t1 - t0)) \
 	    'BEGIN { printf "%.1f", 100 * c / hz / (ns / 1e9) }')
 	# responses per second of one core's time at that load
 	pc=$(awk -v g="${got:-0}" -v c="$cpu" 'BEGIN { printf "%d", (c > 0 ? g * 100 / c : 0) }')
-	echo "$rate $cpu $pc" >>"$T/$1.txt"
-	printf '  %-9s %8s responses/s max | at %s/s (answered %s/s): %5s%% of a core = %s responses/core-s\n' \
-	    "$1" "$rate" "$RATE" "${got:-0}" "$cpu" "$pc"
+	# user-space share alone: the part the server's own code decides (the
+	# kernel's UDP path costs every server about the same)
+	usr=$(awk -v c=$((u1 - u0)) -v hz="$HZ" -v ns=$((t1 - t0)) \
+	    'BEGIN { printf "%.1f", 100 * c / hz / (ns / 1e9) }')
+	echo "$rate $cpu $pc $usr" >>"$T/$1.txt"
+	printf '  %-9s %8s responses/s max | at %s/s (answered %s/s): %5s%% of a core (user %s%%) = %s responses/core-s\n' \
+	    "$1" "$rate" "$RATE" "${got:-0}" "$cpu" "$usr" "$pc"
 }
 
 median() {	# column of $T/NAME.txt
@@ -177,11 +182,12 @@ while [ $r -le "$ROUNDS" ]; do
 done
 
 echo "summary of $ROUNDS rounds (best and median; at a fixed load, median):"
-echo "  server       max responses/s    CPU at $RATE/s  responses per core-second"
-echo "                 best    median"
+echo "  server       max responses/s    CPU at $RATE/s   responses per   user-space CPU"
+echo "                 best    median    (user+sys)      core-second   at $RATE/s"
 row() {
-	printf '  %-9s %9s %9s %15s%% %16s%s\n' "$1" "$(best "$1" 1)" \
-	    "$(median "$1" 1)" "$(median "$1" 2)" "$(median "$1" 3)" "$2"
+	printf '  %-9s %9s %9s %12s%% %16s %13s%%%s\n' "$1" "$(best "$1" 1)" \
+	    "$(median "$1" 1)" "$(median "$1" 2)" "$(median "$1" 3)" \
+	    "$(median "$1" 4)" "$2"
 }
 row coturn ""
 [ -n "$SP" ] && row stund ""
@@ -193,6 +199,7 @@ ratio() {	# NAME1 NAME2 FUNC COLUMN
 echo "  reference/coturn: $(ratio reference coturn best 1) max (best), $(ratio reference coturn median 3) per core"
 if [ -n "$SP" ]; then
 	echo "  stund/coturn per core-second at the same load: $(ratio stund coturn median 3)"
+	echo "  coturn/stund user-space CPU at the same load: $(ratio coturn stund median 4)"
 	echo "  stund/coturn max (median rounds): $(ratio stund coturn median 1)"
 	echo "  ratio stund/coturn $(ratio stund coturn best 1) (max throughput, best rounds; target >= 2)"
 else

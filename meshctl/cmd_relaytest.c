@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "common/relay_client.h"
+#include "meshctl/meshctl.h"
 
 #define RT_PING_LEN	64
 #define RT_PING_WAIT	2.0	/* s before a round trip counts as lost */
@@ -407,7 +408,7 @@ cmd_relaytest(int argc, char **argv)
 	char sess[32];
 	uint64_t v, size = 1024, bytes = 16u << 20, count = 100;
 	double timeout = 30;
-	int ch, json = 0, rc;
+	int ch, json = meshctl.json, rc;	/* meshctl --json relay-test */
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&rt, 0, sizeof(rt));
@@ -420,7 +421,7 @@ cmd_relaytest(int argc, char **argv)
 		case 'C': cfg.ca_file = optarg; break;
 		case 'k': cfg.insecure = 1; break;
 		case 'j': json = 1; break;
-		case 'h': rt_usage(stdout); return 0;
+		case 'h': rt_usage(stdout); return EXIT_OK;
 		case 'T':
 			if ((timeout = atof(optarg)) <= 0)
 				goto usage;
@@ -464,7 +465,7 @@ cmd_relaytest(int argc, char **argv)
 	if (rt.loop == NULL || (rt.rtt = calloc(count + 1,
 	    sizeof(double))) == NULL || (rt.frame = calloc(1, size)) == NULL) {
 		fprintf(stderr, "relay-test: out of memory\n");
-		return 1;
+		return EXIT_FAIL;
 	}
 	rt.frame[0] = 'D';
 	rt.a.rt = rt.b.rt = &rt;
@@ -478,7 +479,7 @@ cmd_relaytest(int argc, char **argv)
 	if (rt.a.rc == NULL || rt.b.rc == NULL) {
 		fprintf(stderr, "relay-test: bad URL or TLS settings: %s\n",
 		    u.url);
-		rc = 2;
+		rc = EXIT_USAGE;
 		goto out;
 	}
 	ev_init(&rt.timer, rt_timer_cb);
@@ -493,7 +494,7 @@ cmd_relaytest(int argc, char **argv)
 	if (rt.err == NULL && rt.count > 0 && rt.nrtt == 0)
 		rt.err = "every round trip was lost";
 	rt_report(&rt, u.url, cfg.session, json);
-	rc = rt.err == NULL ? 0 : 1;
+	rc = rt.err == NULL ? EXIT_OK : EXIT_FAIL;
 out:
 	ev_timer_stop(rt.loop, &rt.timer);
 	ev_timer_stop(rt.loop, &rt.deadline);
@@ -505,5 +506,5 @@ out:
 	return rc;
 usage:
 	rt_usage(stderr);
-	return 2;
+	return EXIT_USAGE;
 }

@@ -69,55 +69,70 @@ const struct proto_method proto_methods[] = {
 
 	/* punchd */
 	{ "punchd", "peer.list", PROTO_CALL,
-	  "Peers with state, path, RTT, loss, jitter and last seen.",
+	  "Peers with state (new, punching, direct, relayed, degraded, down), "
+	  "path, endpoint (relay URL when relayed), RTT, loss, jitter and "
+	  "last seen.",
 	  "{}",
-	  "[{id, name?, state, path?, endpoint?, rtt_ms?, rtt_min_ms?, "
-	  "loss?, jitter_ms?, last_seen_s?}]",
+	  "[{id?, name?, state, path?: direct|relay, endpoint?, rtt_ms?, "
+	  "rtt_min_ms?, jitter_ms?, loss?, last_seen_s?, since_s, "
+	  "controlling}]",
 	  "" },
 	{ "punchd", "peer.get", PROTO_CALL,
-	  "One peer, with its candidates and counters.",
-	  "{peer}",
-	  "{id, state, path, candidates: [...], ...}",
+	  "One peer, with its candidate pairs and counters.",
+	  "{peer: name or node id}",
+	  "{...peer.list fields, punch, attempts, keepalive_failures, "
+	  "keepalives_sent, keepalives_acked, rx_packets, tx_packets, rx_data, "
+	  "tx_data, candidates: [{address, type, priority, check, sent, "
+	  "selected}]}",
 	  "not_found" },
 	{ "punchd", "peer.punch", PROTO_CALL,
-	  "Punch a direct path to a peer at an endpoint or candidate list.",
+	  "Punch a direct path to a peer (a name of the caller's choice or a "
+	  "node id) at an endpoint or candidate list; answers when a path is "
+	  "up (direct, or relayed when a relay is configured and no direct "
+	  "pair completes).",
 	  "{peer, endpoint?: \"HOST:PORT\", candidates?: [\"HOST:PORT\", ...], "
-	  "timeout_ms?}",
-	  "{peer, state, path, endpoint, elapsed_ms}",
-	  "timeout, not_found" },
+	  "timeout_ms?: 1..600000 (default punch_timeout)}",
+	  "{peer, id?, state, path, endpoint, elapsed_ms, rtt_ms?}",
+	  "timeout, not_found (unknown peer and no endpoint), unavailable "
+	  "(peer table full)" },
 	{ "punchd", "peer.ping", PROTO_CALL,
-	  "Round trip to a peer over its current path.",
-	  "{peer, count?: int}",
-	  "{peer, path, rtt_ms: [..], lost}",
-	  "not_found, timeout" },
+	  "PING/PONG round trips over the peer's current path, 200 ms apart.",
+	  "{peer, count?: 1..16 (default 3)}",
+	  "{peer, path, endpoint, rtt_ms: [..], sent, lost}",
+	  "not_found, unavailable (no path), timeout (no PONG at all)" },
 	{ "punchd", "peer.send", PROTO_CALL,
-	  "Send one datagram to a peer over whichever path is up.",
+	  "Send one datagram to a peer over whichever path is up. The path "
+	  "MTU is 1196 bytes of data (1280-byte IPv6 datagram).",
 	  "{peer, data: bin}",
-	  "{path, bytes}",
+	  "{path, bytes, endpoint}",
 	  "not_found, unavailable (no path), too_big (over the path MTU)" },
 	{ "punchd", "peer.remove", PROTO_CALL,
-	  "Forget a peer.",
+	  "Forget a peer (also from the state directory).",
 	  "{peer}",
 	  "true",
 	  "not_found" },
 	{ "punchd", "peer.up", PROTO_EVENT,
 	  "A peer became reachable.",
-	  "{peer, path, endpoint}",
+	  "{peer, id, state, path, endpoint, previous, reason, "
+	  "keepalive_failures}",
 	  "-",
 	  "" },
 	{ "punchd", "peer.path", PROTO_EVENT,
-	  "A peer's path changed (direct <-> relayed, new endpoint).",
-	  "{peer, path, endpoint, previous}",
+	  "A peer's path changed: direct <-> relayed, new endpoint, degraded "
+	  "(keep-alives unanswered) or back.",
+	  "{peer, id, state, path, endpoint, previous, reason, "
+	  "keepalive_failures}",
 	  "-",
 	  "" },
 	{ "punchd", "peer.down", PROTO_EVENT,
-	  "A peer stopped answering.",
-	  "{peer, reason}",
+	  "A peer stopped answering (once per outage; punchd keeps trying).",
+	  "{peer, id, state, path, endpoint, previous, reason, "
+	  "keepalive_failures}",
 	  "-",
 	  "" },
 	{ "punchd", "peer.data", PROTO_EVENT,
 	  "A datagram from a peer for local applications.",
-	  "{peer, data: bin, path}",
+	  "{peer, id, data: bin, path}",
 	  "-",
 	  "" },
 };

@@ -120,7 +120,7 @@ input_ping(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
 	if (rtt < 0 || rtt > 3600)
 		return;
 	path_rtt(&p->path, rtt);
-	control_pong(p, pg.id, rtt);
+	waiter_pong(p, pg.id, rtt);
 }
 
 /* Header, peer, replay, authenticator: the cheap checks first. */

@@ -180,7 +180,7 @@ peer_free(struct peer *p)
 {
 	struct punchd *pd = p->pd;
 
-	control_waiters_fail(p, "not_found", "peer removed");
+	waiter_fail_all(p, "not_found", "peer removed");
 	relay_peer_stop(p);
 	ev_timer_stop(pd->loop, &p->punch_timer);
 	ev_timer_stop(pd->loop, &p->ka_timer);
@@ -317,7 +317,7 @@ peer_up(struct peer *p)
 	p->was_up = 1;
 	p->down_notified = 0;
 	store_changed(pd);
-	control_punch_done(p, NULL, NULL);
+	waiter_punch_done(p, NULL, NULL);
 }
 
 static void
@@ -359,7 +359,7 @@ peer_punch_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	if (peer_is_up(p))
 		return;
-	control_punch_done(p, "timeout", "no candidate pair answered");
+	waiter_punch_done(p, "timeout", "no candidate pair answered");
 	peer_down(p, "punch timeout");
 	if (p->punch.npairs > 0) {
 		ev_timer_set(&p->retry_timer, p->pd->cfg.repunch_ms / 1000.0,
@@ -457,7 +457,7 @@ peer_relay_up(struct peer *p)
 	    NULL);
 	p->was_up = 1;
 	p->down_notified = 0;
-	control_punch_done(p, NULL, NULL);
+	waiter_punch_done(p, NULL, NULL);
 	/* keep trying direct: the punch attempt runs on, then repunch */
 }
 

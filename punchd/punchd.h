@@ -226,14 +226,14 @@ void	control_peer_event(struct punchd *pd, struct peer *p, const char *event,
 	    const char *reason, const struct sockaddr_storage *previous);
 void	control_peer_data(struct punchd *pd, struct peer *p, const uint8_t *data,
 	    size_t len);
-void	control_waiter_done(struct punchd *pd, struct peer_waiter *w,
-	    const char *error);
+
+/* waiter.c */
 /* every waiter of the peer fails with code (peer removed, shutdown) */
-void	control_waiters_fail(struct peer *p, const char *code,
+void	waiter_fail_all(struct peer *p, const char *code,
 	    const char *msg);
 /* peer.punch waiters: success when code is NULL */
-void	control_punch_done(struct peer *p, const char *code, const char *msg);
+void	waiter_punch_done(struct peer *p, const char *code, const char *msg);
 /* a PONG arrived */
-void	control_pong(struct peer *p, uint32_t id, double rtt);
+void	waiter_pong(struct peer *p, uint32_t id, double rtt);
 
 #endif

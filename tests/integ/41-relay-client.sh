@@ -15,6 +15,8 @@
 #      as the 101, masking checked by the server; wrong accept key, missing
 #      Upgrade, unrequested extension, 401, oversized and non-HTTP answers,
 #      a server that never answers
+#   6. a server nobody here wrote: relay-test through a forwarding server on
+#      the npm ws package (tests/interop/node_modules), when installed
 . "$(dirname "$0")/lib.sh"
 need_bin relayd relayprobe relaytest fakerelay
 command -v openssl >/dev/null 2>&1 || skip "skipped: openssl is not installed"
@@ -226,4 +228,38 @@ for m in "badaccept:Sec-WebSocket-Accept" "noupgrade:(Upgrade)" \
 	    fail "$mode: expected '$want' in $(cat "$T/fk_$mode.log")"
 done
 ok "broken answers refused (accept key, Upgrade, extension, 401, size, garbage, silence)"
+# --- 6. the npm ws package as the server ------------------------------------------
+NODE_PATH="$TOP/tests/interop/node_modules"
+export NODE_PATH
+if command -v node >/dev/null 2>&1 && node -e 'require("ws")' 2>/dev/null; then
+	cat >"$T/wsrelay.js" <<'EOF'
+// forwards every message to the other clients of the same path
+const { WebSocketServer } = require('ws');
+const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+const rooms = new Map();
+wss.on('listening', () => console.log(wss.address().port));
+wss.on('connection', (ws, req) => {
+  const room = req.url.split('?')[0];
+  if (!rooms.has(room)) rooms.set(room, new Set());
+  const peers = rooms.get(room);
+  peers.add(ws);
+  ws.on('message', (d, bin) => {
+    for (const p of peers) if (p !== ws) p.send(d, { binary: bin });
+  });
+  ws.on('close', () => peers.delete(ws));
+});
+EOF
+	start wsnode "$T/wsnode.out" node "$T/wsrelay.js"
+	wait_for 5 grep -q '^[0-9]' "$T/wsnode.out" || fail "node ws server"
+	NPORT=$(head -n 1 "$T/wsnode.out")
+	"$RTEST" "ws://127.0.0.1:$NPORT" --count 50 --size 64k --bytes 8m \
+	    >"$T/rt4.out" 2>"$T/rt4.log" ||
+	    fail "relay-test through the node ws server: $(cat "$T/rt4.out")"
+	"$RTEST" "ws://127.0.0.1:$NPORT/mesh/abc" --count 50 --bytes 1m \
+	    >"$T/rt5.out" 2>"$T/rt5.log" ||
+	    fail "relay-test through node ws, /mesh/ID URL: $(cat "$T/rt5.out")"
+	ok "relay-test through the npm ws package's server"
+else
+	echo "note: node or the ws package missing (npm install in tests/interop): section 6 not run"
+fi
 echo "all relay client checks passed"

@@ -1,10 +1,12 @@
 /*
- * Temporary driver for meshctl/cmd_relaytest.c until meshctl's command table
- * lists "relay-test": relaytest URL [options] == meshctl relay-test URL ...
+ * meshctl/cmd_relaytest.c on its own: relaytest URL [options] is
+ * meshctl relay-test URL [options], without the rest of meshctl, so the
+ * relay client's tests do not depend on meshctl being built.
  */
 #include "common/log.h"
+#include "meshctl/meshctl.h"
 
-int	cmd_relaytest(int argc, char **argv);
+struct meshctl_opts meshctl;
 
 #include "meshctl/cmd_relaytest.c"
 

@@ -1,0 +1,63 @@
+#!/bin/sh
+# Run libFuzzer harnesses for a bounded time each and summarise.
+#   sh fuzz/run.sh BUILD SECONDS [name ...]     (names: fuzz/fuzz_NAME.c)
+# Each harness starts from fuzz/corpus/NAME (read only) and keeps what it
+# finds in BUILD/fuzz/corpus/NAME; a crash, leak or sanitizer report is
+# saved in BUILD/fuzz/artifacts/ and makes the run fail. Prints one line
+# per harness: name, executions, seconds, executions per second, result.
+set -u
+BUILD=${1:?usage: run.sh BUILD SECONDS [name ...]}
+SECS=${2:?usage: run.sh BUILD SECONDS [name ...]}
+shift 2
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP" || exit 1
+[ $# -gt 0 ] || set -- $(ls fuzz/fuzz_*.c | sed 's,fuzz/fuzz_,,; s,\.c$,,')
+
+# input size cap per parser: what the real reader accepts, or a bit more
+maxlen() {
+	case $1 in
+	stun|stun_server)	echo 1500 ;;	# one datagram on a 1500 MTU
+	packet)			echo 2048 ;;
+	ipc|ipc_server)		echo 16384 ;;
+	http)			echo 8193 ;;	# HTTP_MAX_REQUEST + mode byte
+	ws)			echo 8192 ;;
+	invite)			echo 4112 ;;	# INVITE_URI_MAX + slack
+	config)			echo 4096 ;;
+	*)			echo 4096 ;;
+	esac
+}
+
+mkdir -p "$BUILD/fuzz/artifacts" "$BUILD/fuzz/logs"
+rc=0
+printf '%-12s %12s %6s %9s  %s\n' harness execs secs exec/s result
+for n in "$@"; do
+	bin="$BUILD/fuzz/fuzz_$n"
+	[ -x "$bin" ] || { echo "$n: $bin is not built"; rc=1; continue; }
+	work="$BUILD/fuzz/corpus/$n"
+	mkdir -p "$work"
+	log="$BUILD/fuzz/logs/$n.log"
+	dict=
+	[ -f "fuzz/$n.dict" ] && dict="-dict=fuzz/$n.dict"
+	start=$(date +%s)
+	"$bin" -max_total_time="$SECS" -max_len="$(maxlen "$n")" \
+	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix="$BUILD/fuzz/artifacts/$n-" $dict \
+	    "$work" "fuzz/corpus/$n" >"$log" 2>&1
+	r=$?
+	secs=$(( $(date +%s) - start ))
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+	if [ $r -eq 0 ]; then
+		res=ok
+	else
+		res="FAILED (exit $r, log $log)"
+		rc=1
+	fi
+	printf '%-12s %12s %6s %9s  %s\n' "$n" "${execs:-?}" "$secs" \
+	    "${rate:-?}" "$res"
+	if [ $r -ne 0 ]; then
+		grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$log" |
+		    head -n 5 | sed 's/^/    /'
+	fi
+done
+exit $rc
