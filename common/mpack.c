@@ -25,7 +25,7 @@ mpack_get(const msgpack_object *o, const char *key)
 		kv = &o->via.map.ptr[i];
 		if (kv->key.type == MSGPACK_OBJECT_STR &&
 		    kv->key.via.str.size == n &&
-		    memcmp(kv->key.via.str.ptr, key, n) == 0)
+		    (n == 0 || memcmp(kv->key.via.str.ptr, key, n) == 0))
 			return &kv->val;
 	}
 	return NULL;
@@ -37,18 +37,21 @@ mpack_str_eq(const msgpack_object *o, const char *s)
 	size_t n = strlen(s);
 
 	return o != NULL && o->type == MSGPACK_OBJECT_STR &&
-	    o->via.str.size == n && memcmp(o->via.str.ptr, s, n) == 0;
+	    o->via.str.size == n &&
+	    (n == 0 || memcmp(o->via.str.ptr, s, n) == 0);
 }
 
 int
 mpack_str_copy(const msgpack_object *o, char *buf, size_t len)
 {
-	/* an embedded NUL would silently cut the value short */
+	/* an embedded NUL would silently cut the value short; msgpack-c
+	 * gives an empty str a NULL ptr, which memchr/memcpy must not see */
 	if (o == NULL || o->type != MSGPACK_OBJECT_STR ||
-	    o->via.str.size >= len ||
-	    memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
+	    o->via.str.size >= len || (o->via.str.size > 0 &&
+	    memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL))
 		return -1;
-	memcpy(buf, o->via.str.ptr, o->via.str.size);
+	if (o->via.str.size > 0)
+		memcpy(buf, o->via.str.ptr, o->via.str.size);
 	buf[o->via.str.size] = '\0';
 	return 0;
 }

@@ -114,6 +114,7 @@ struct relayd_conn {
 	/* request head, then the HTTP answer; freed once upgraded */
 	char			*buf;
 	uint32_t		 buflen, bufoff;
+	size_t			 rbudget;	/* bytes left this loop turn */
 	wslay_event_context_ptr	 ws;
 	struct sockaddr_in6	 addr;		/* v4 as v4-mapped */
 	double			 since, last_rx, over_since;

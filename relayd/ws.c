@@ -22,6 +22,10 @@
 /* What one queued message costs beyond its payload (wslay's event_msg and
  * malloc overhead), so a flood of tiny frames is capped too. */
 #define WS_MSG_OVERHEAD		64
+/* Bytes read from one client per loop turn: a sender's burst is read in
+ * slices, so the receivers' writes get their turn in between and the send
+ * queues drain instead of overflowing. */
+#define WS_READ_BUDGET		(256 * 1024)
 /* After our close frame, how long the peer has to answer it. */
 #define WS_CLOSE_WAIT_S		2.0
 
@@ -33,8 +37,14 @@ ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 	ssize_t			 n;
 
 	(void)flags;
-	n = server_io_read(c, buf, len);
+	if (c->rbudget == 0) {
+		/* this turn's share is read: let the others run */
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	n = server_io_read(c, buf, len < c->rbudget ? len : c->rbudget);
 	if (n > 0) {
+		c->rbudget -= (size_t)n;
 		c->last_rx = ev_now(c->rd->loop);
 		return n;
 	}
@@ -97,6 +107,15 @@ ws_enqueue(struct relayd_conn *c, uint8_t opcode, const uint8_t *msg,
 	}
 	if (wslay_event_queue_msg(c->ws, &m) != 0)
 		return -1;
+	/* write now rather than on the next loop turn: lower latency, and
+	 * the queue drains while the sender's burst is still being read.
+	 * A failure is left to c's own write callback (never drop c here). */
+	if (c->bufoff >= c->buflen && !c->eof &&
+	    wslay_event_send(c->ws) != 0) {
+		c->eof = 1;
+		ev_feed_event(rd->loop, &c->wio, EV_WRITE);
+		return 0;
+	}
 	server_update_io(c);
 	return 0;
 }
@@ -310,7 +329,14 @@ ws_after_io(struct relayd_conn *c, int r)
 void
 ws_read(struct relayd_conn *c)
 {
-	int r = wslay_event_recv(c->ws);
+	int r;
+
+	c->rbudget = WS_READ_BUDGET;
+	r = wslay_event_recv(c->ws);
+	if (r == 0 && c->rbudget == 0)
+		/* more may wait, in the socket or inside TLS (where libev
+		 * cannot see it): come back on the next loop turn */
+		ev_feed_event(c->rd->loop, &c->rio, EV_READ);
 
 	if (r != 0 && r != WSLAY_ERR_NOMEM && !c->eof &&
 	    c->state == CLIENT_WS) {
@@ -336,7 +362,14 @@ ws_read(struct relayd_conn *c)
 void
 ws_write(struct relayd_conn *c)
 {
-	int r = wslay_event_send(c->ws);
+	int r;
+
+	if (c->eof) {
+		/* a write from ws_enqueue failed */
+		server_drop(c, ws_reason(c));
+		return;
+	}
+	r = wslay_event_send(c->ws);
 
 	if (r == 0 && c->over_since != 0 &&
 	    ws_queued(c) < (size_t)c->rd->conf.sendq_max / 2)

@@ -88,9 +88,12 @@ discover_local(struct discover_run *r)
 	struct sockaddr_storage	ss;
 	socklen_t		len = sizeof(ss);
 	struct stund_srv	*srv;
+	int			fd;
 
 	memset(&r->local, 0, sizeof(r->local));
-	if (getsockname(r->fd, (struct sockaddr *)&ss, &len) == -1)
+	/* fd -1 means the engine's own sockets: use the one the winner used */
+	fd = r->fd != -1 ? r->fd : r->winner != -1 ? r->probes[r->winner].fd : -1;
+	if (fd == -1 || getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
 		return;
 	r->local = ss;
 	/* bound to the wildcard: name the address the route to the winner uses */

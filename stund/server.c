@@ -17,6 +17,9 @@
 #include "stund.h"
 
 #define SERVER_BATCH	32	/* datagrams per recvmmsg/sendmmsg */
+/* RFC 5780 clients pad requests to probe fragmentation (turnutils_stunclient
+ * sends 1532 bytes): read up to this much; larger datagrams are dropped */
+#define SERVER_INLEN	4096
 #define SERVER_OUTLEN	128	/* our answers are at most ~92 bytes */
 #define RL_BUCKETS	4096	/* rate-limit table, hashed by source IP */
 
@@ -50,7 +53,7 @@ struct server {
 	char			 primary[NETADDR_STRLEN];
 	char			 alternate[NETADDR_STRLEN];
 	/* batch buffers */
-	uint8_t			 in[SERVER_BATCH][1500];
+	uint8_t			 in[SERVER_BATCH][SERVER_INLEN];
 	uint8_t			 out[SERVER_BATCH][SERVER_OUTLEN];
 	struct sockaddr_storage	 from[SERVER_BATCH];
 	struct sockaddr_storage	 to[SERVER_BATCH];
@@ -175,6 +178,11 @@ server_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	for (i = 0; i < n; i++) {
 		const struct sockaddr *from =
 		    (struct sockaddr *)&srv->from[i];
+
+		if (srv->msg_in[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			srv->st.malformed++;
+			continue;
+		}
 
 		if (srv->rl != NULL && !server_rate_ok(srv, from,
 		    ev_now(loop))) {

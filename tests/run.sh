@@ -26,13 +26,14 @@ want() {
 if want unit; then
 	echo "== unit tests"
 	if "$BUILD/tests/unit_tests"; then
+		echo "== unit tests ok"
 		pass=$((pass + 1))
 	else
 		fail=$((fail + 1)); failed="$failed unit"
 	fi
 fi
 
-for t in tests/integ/*.sh tests/interop/*.sh tests/natlab/[0-9]*.sh; do
+for t in tests/integ/[0-9]*.sh tests/interop/[0-9a-z]*.sh tests/natlab/[0-9]*.sh; do
 	[ -f "$t" ] || continue
 	want "$t" || continue
 	name=$(echo "$t" | sed 's,^tests/,,; s,\.sh$,,; s,/,-,g')

@@ -76,9 +76,10 @@ sed -i 's/max_session_clients = 4/max_session_clients = 1/' "$T/relayd.conf"
 kill -HUP "$PID_r"
 wait_for 5 grep -q "configuration reloaded" "$T/r.log" || fail "no reload"
 "$WS" -w 2 "$U/s1?token=$TOK" >/dev/null 2>&1 &
+W=$!
 sleep 0.3
 refused 503 "$U/s1?token=$TOK"
-wait
+wait $W
 echo "max_frame = lots" >>"$T/relayd.conf"
 kill -HUP "$PID_r"
 wait_for 5 grep -q "reload refused" "$T/r.log" || fail "broken reload not refused"

@@ -87,9 +87,21 @@ static void
 h_echo(struct ipc_conn *c, uint32_t msgid, const msgpack_object *params,
     void *arg)
 {
-	msgpack_packer *pk;
+	msgpack_packer	*pk;
+	int64_t		 grow = 0;
+	char		*big;
 
 	(void)arg;
+	/* {grow: n}: answer n bytes instead (to overflow the reply cap) */
+	if (mpack_get_int(params, "grow", &grow) == 0 && grow > 0 &&
+	    grow < 4 * IPC_MAX_MSG && (big = calloc(1, grow)) != NULL) {
+		pk = ipc_reply_start(c, msgid);
+		msgpack_pack_bin(pk, grow);
+		msgpack_pack_bin_body(pk, big, grow);
+		ipc_reply_finish(c);
+		free(big);
+		return;
+	}
 	pk = ipc_reply_start(c, msgid);
 	msgpack_pack_object(pk, *params);
 	ipc_reply_finish(c);
@@ -183,7 +195,7 @@ h_input(struct ipc_conn *c, uint32_t msgid, const msgpack_object *params,
 	(void)arg;
 	mpack_get_int(params, "count", &count);
 	mpack_get_int(params, "size", &size);
-	if (size < 0 || size > 1 << 20 || count < 0 || count > 1000 ||
+	if (size < 0 || size > 2 * IPC_MAX_MSG || count < 0 || count > 1000 ||
 	    (pad = calloc(1, (size_t)size + 1)) == NULL) {
 		ipc_reply_error(c, msgid, IPC_ERR_BAD_PARAMS, "count/size");
 		return;
@@ -900,6 +912,25 @@ START_TEST(test_oversize)
 	t = check_alive();
 	ck_assert_int_ge(t.bad, 2);
 
+	/* a result over the cap becomes an error, the client is kept */
+	s = cli();
+	msgpack_sbuffer_clear(&sb);
+	msgpack_pack_map(&pk, 1);
+	mpack_kv_int(&pk, "grow", IPC_MAX_MSG + 1);
+	{
+		struct ipc_msg	m;
+		char		err[256];
+
+		ck_assert_int_eq(ipc_sync_call(s, "stun.servers", sb.data,
+		    sb.size, 3000, &m, err, sizeof(err)), 0);
+		ck_assert(mpack_str_eq(mpack_get(m.error, "code"),
+		    IPC_ERR_INTERNAL));
+		ck_assert_int_eq(ipc_sync_call(s, "status.get", NULL, 0, 2000,
+		    &m, err, sizeof(err)), 0);
+		ck_assert_ptr_null(m.error);
+	}
+	ipc_sync_close(s);
+
 	/* just under the cap is fine */
 	s = cli();
 	msgpack_sbuffer_clear(&sb);
@@ -1027,6 +1058,18 @@ START_TEST(test_deferred)
 	ck_assert_int_eq(mpack_get_int(m.result, "msgid", &id), 0);
 	ck_assert_int_eq(id, id1);
 
+	/* a call that takes longer than the caller waits: -2, and the late
+	 * answer is skipped by the next call */
+	msgpack_sbuffer_clear(&sb);
+	msgpack_pack_map(&pk, 1);
+	mpack_kv_int(&pk, "delay_ms", 300);
+	ck_assert_int_eq(ipc_sync_call(s, "nat.get", sb.data, sb.size, 100, &m,
+	    err, sizeof(err)), -2);
+	usleep(400000);
+	ck_assert_int_eq(ipc_sync_call(s, "status.get", NULL, 0, 2000, &m, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(mpack_get_int(m.result, "requests", &id), 0);
+
 	/* the client leaves before the answer: the lookup says so */
 	s2 = cli();
 	ck_assert_int_eq(ipc_sync_send(s2, "nat.get", NULL, 0, -1, &id1), 0);
@@ -1098,8 +1141,19 @@ START_TEST(test_subscribe)
 	ck_assert_int_eq(ipc_sync_recv(c, 200, &m, err, sizeof(err)), -2);
 	ck_assert_int_eq(ipc_sync_recv(d, 200, &m, err, sizeof(err)), -2);
 
-	/* a call that triggers events to its own caller: the call skips them */
 	sb_start(&sb, &pk);
+	/* an event over the size cap is not sent; later ones still are */
+	msgpack_sbuffer_clear(&sb);
+	msgpack_pack_map(&pk, 1);
+	mpack_kv_int(&pk, "size", IPC_MAX_MSG);
+	ck_assert_int_eq(ipc_sync_send(d, "stun.input", sb.data, sb.size, -1,
+	    NULL), 0);
+	ck_assert_int_eq(ipc_sync_send(d, "stun.input", NULL, 0, -1, NULL), 0);
+	expect_event(b, 0);
+	ck_assert_int_eq(ipc_sync_recv(b, 200, &m, err, sizeof(err)), -2);
+
+	/* a call that triggers events to its own caller: the call skips them */
+	msgpack_sbuffer_clear(&sb);
 	msgpack_pack_map(&pk, 1);
 	mpack_kv_int(&pk, "count", 3);
 	ck_assert_int_eq(ipc_sync_call(a, "stun.input", sb.data, sb.size, 2000,
