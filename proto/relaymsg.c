@@ -4,6 +4,8 @@
 
 #include <msgpack.h>
 
+#include "common/ipc.h"
+
 enum relaymsg_kind
 relaymsg_kind(const void *buf, size_t len)
 {
@@ -199,11 +201,20 @@ int
 relaymsg_signal_read(const void *buf, size_t len, struct relaymsg_signal *s)
 {
 	msgpack_unpacked	 u;
-	size_t			 off = 0;
+	struct ipc_scan		 sc;
+	size_t			 off = 0, ok;
+	char			 why[64];
 	int			 r = -1;
 
 	memset(s, 0, sizeof(*s));
 	if (len < 2 || ((const uint8_t *)buf)[0] != RELAYMSG_SIGNAL)
+		return -1;
+	/* msgpack-c allocates a container's elements when it reads the
+	 * header: only one object complete within the frame goes on, so a
+	 * 5-byte header cannot ask for gigabytes (found by fuzz_relaymsg) */
+	ipc_scan_init(&sc);
+	if (ipc_scan_feed(&sc, (const uint8_t *)buf + 1, len - 1, &ok, why,
+	    sizeof(why)) == -1 || sc.inmsg || sc.nstarted != 1)
 		return -1;
 	msgpack_unpacked_init(&u);
 	if (msgpack_unpack_next(&u, (const char *)buf + 1, len - 1, &off) ==

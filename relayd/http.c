@@ -151,11 +151,11 @@ http_request_line(struct http_req *r, const char *p, size_t n)
 	    (size_t)(sp2 - sp1 - 1));
 	n -= (size_t)(sp2 + 1 - p);
 	p = sp2 + 1;
-	if (n != 8 || strncmp(p, "HTTP/1.", 7) != 0 || p[7] < '0' ||
-	    p[7] > '9')
-		return http_fail(r, strncmp(p, "HTTP/", n < 5 ? n : 5) == 0 ?
-		    505 : 400, "bad HTTP version");
-	if (p[7] != '1')
+	/* HTTP-version = "HTTP/" DIGIT "." DIGIT; only 1.1 can upgrade */
+	if (n != 8 || strncmp(p, "HTTP/", 5) != 0 || p[5] < '0' || p[5] > '9' ||
+	    p[6] != '.' || p[7] < '0' || p[7] > '9')
+		return http_fail(r, 400, "malformed HTTP version");
+	if (p[5] != '1' || p[7] != '1')
 		return http_fail(r, 505, "HTTP/1.1 required");
 	return 0;
 }

@@ -371,6 +371,8 @@ control_nat_changed(struct stund *sd, const char *previous)
 	msgpack_pack_map(pk, 5);
 	if (sd->disc->have)
 		pack_addr(pk, "public", &sd->disc->public);
+	else if (n->valid)
+		pack_addr(pk, "public", &n->public);
 	else
 		mpack_kv_str(pk, "public", NULL);
 	mpack_kv_str(pk, "previous", previous);

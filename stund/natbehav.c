@@ -356,6 +356,9 @@ natbehav_request(struct stund *sd, int refresh, uint64_t conn, uint32_t msgid)
 	w->conn = conn;
 	w->msgid = msgid;
 	TAILQ_INSERT_TAIL(&nb->waiters, w, entry);
+	/* a refresh of the behaviour refreshes the endpoint it reports too */
+	if (refresh && sd->nservers > 0)
+		discover_now(sd);
 	natbehav_start(sd);
 }
 

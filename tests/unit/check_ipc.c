@@ -1390,6 +1390,34 @@ START_TEST(test_socket_files)
 }
 END_TEST
 
+/* Socket activation: adopt a listening descriptor, refuse anything else. */
+START_TEST(test_server_fd)
+{
+	struct ev_loop		*loop = ev_loop_new(EVFLAG_AUTO);
+	struct ipc_server	*s;
+	struct sockaddr_un	 sun;
+	int			 fd, sv[2];
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/other.sock", tdir);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_ptr_null(ipc_server_new_fd(loop, "stund", sv[0], tmethods,
+	    NTMETHODS, NULL));		/* not listening */
+	ck_assert_int_eq(listen(fd, 4), 0);
+	s = ipc_server_new_fd(loop, "stund", fd, tmethods, NTMETHODS, NULL);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+	ipc_server_free(s);		/* closes fd; the path is not its own */
+	ck_assert_int_eq(access(sun.sun_path, F_OK), 0);
+	close(sv[0]);
+	close(sv[1]);
+	ev_loop_destroy(loop);
+}
+END_TEST
+
 /* A handler whose name is not in proto/methods.c for that daemon. */
 static void
 bad_table_child(const char *daemon, const char *method)
@@ -1612,6 +1640,80 @@ START_TEST(test_peer_reconnect)
 }
 END_TEST
 
+/* A fake daemon: listening socket at dir/other.sock, never accepting. */
+static int
+fake_daemon(char *path, size_t len)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	snprintf(path, len, "%s/other.sock", tdir);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	return fd;
+}
+
+/* The clients are as careful with a daemon's bytes as it is with theirs. */
+START_TEST(test_hostile_daemon)
+{
+	struct ev_loop	*loop = ev_loop_new(EVFLAG_AUTO);
+	struct ipc_sync	*s;
+	struct ipc_peer	*p;
+	struct ipc_msg	 m;
+	struct tpeer	 t;
+	char		 path[100], err[256];
+	int		 lfd, c;
+	static const char *bad[] = {
+		"\xdd\xff\xff\xff\xff",	/* 2^32 elements */
+		"\xc1",			/* never valid */
+		"\x93\x02\x05\x80",		/* notification, int method */
+	};
+	size_t		 i;
+
+	lfd = fake_daemon(path, sizeof(path));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		s = ipc_sync_connect(path, 1000, err, sizeof(err));
+		ck_assert_ptr_nonnull(s);
+		c = accept(lfd, NULL, NULL);
+		ck_assert_int_ge(c, 0);
+		raw_send(c, bad[i], strlen(bad[i]) ? strlen(bad[i]) : 1);
+		ck_assert_int_eq(ipc_sync_recv(s, 1000, &m, err, sizeof(err)),
+		    -1);
+		ck_assert_msg(strstr(err, "bad message") != NULL ||
+		    strstr(err, "malformed") != NULL, "%zu: %s", i, err);
+		/* and the stream is not trusted again */
+		ck_assert_int_eq(ipc_sync_call(s, "status.get", NULL, 0, 100,
+		    &m, err, sizeof(err)), -1);
+		ipc_sync_close(s);
+		close(c);
+	}
+
+	/* ipc_peer drops the connection and comes back */
+	memset(&t, 0, sizeof(t));
+	p = ipc_peer_new(loop, path, tp_state, tp_event, &t);
+	ck_assert(run_until(loop, &t.ups, 1, 2.0));
+	ck_assert_int_eq(ipc_peer_call(p, "status.get", NULL, 0, -1, 5000,
+	    tp_reply, &t), 0);
+	run_until(loop, &t.replies, 1, 0.1);
+	c = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(c, 0);
+	raw_send(c, "\xdd\xff\xff\xff\xff", 5);
+	ck_assert(run_until(loop, &t.downs, 1, 2.0));
+	ck_assert_int_eq(t.replies, 1);
+	ck_assert_str_eq(t.code, IPC_ERR_DISCONNECTED);
+	ck_assert(run_until(loop, &t.ups, 2, 2.0));
+	close(c);
+	ipc_peer_free(p);
+	close(lfd);
+	ev_loop_destroy(loop);
+}
+END_TEST
+
 /* Freeing the peer from inside its own callback must be safe. */
 static void
 tp_free_reply(void *arg, const msgpack_object *error,
@@ -1675,6 +1777,7 @@ ipc_suite(void)
 	tcase_add_test(srv, test_fd_passing);
 	tcase_add_test(srv, test_refused);
 	tcase_add_test(srv, test_socket_files);
+	tcase_add_test(srv, test_server_fd);
 	tcase_add_test(srv, test_bad_table);
 	suite_add_tcase(s, srv);
 
@@ -1683,6 +1786,7 @@ ipc_suite(void)
 	tcase_add_test(peer, test_peer);
 	tcase_add_test(peer, test_peer_reconnect);
 	tcase_add_test(peer, test_peer_free_in_cb);
+	tcase_add_test(peer, test_hostile_daemon);
 	suite_add_tcase(s, peer);
 	return s;
 }
