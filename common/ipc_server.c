@@ -931,48 +931,73 @@ ipc_server_live(const struct sockaddr_un *sun)
 	return live;
 }
 
+/*
+ * Bind under a temporary name, make it listen, then rename() it over `path`:
+ * a client that sees the socket file can always connect (no window between
+ * bind and listen where it gets ECONNREFUSED), and a stale socket is
+ * replaced atomically. A live daemon at `path` is never displaced.
+ */
 static int
-ipc_server_bind(int fd, const struct sockaddr_un *sun, const char *path)
+ipc_server_bind(int fd, const char *path, struct stat *st)
 {
-	struct stat	st;
-	mode_t		old;
-	int		r, tries;
+	struct sockaddr_un	 sun, final;
+	struct group		 gr, *grp = NULL;
+	struct stat		 old;
+	char			 grbuf[16384];
+	mode_t			 mask;
+	int			 n;
 
-	for (tries = 0; tries < 3; tries++) {
-		/* fchmod() does not apply to AF_UNIX; umask does */
-		old = umask(0117);
-		r = bind(fd, (const struct sockaddr *)sun, sizeof(*sun));
-		umask(old);
-		if (r == 0)
-			return 0;
-		if (errno != EADDRINUSE) {
-			log_warn("%s: bind %s", __func__, path);
-			return -1;
-		}
-		if (lstat(path, &st) == -1) {
-			if (errno == ENOENT)
-				continue;
-			log_warn("%s: %s", __func__, path);
-			return -1;
-		}
-		if (!S_ISSOCK(st.st_mode)) {
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s.%ld.tmp", path,
+	    (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(sun.sun_path)) {
+		log_warnx("%s: socket path too long: %s", __func__, path);
+		return -1;
+	}
+	memset(&final, 0, sizeof(final));
+	final.sun_family = AF_UNIX;
+	memcpy(final.sun_path, path, strlen(path) + 1);
+	if (lstat(path, &old) == 0) {
+		if (!S_ISSOCK(old.st_mode)) {
 			log_warnx("%s: %s exists and is not a socket", __func__,
 			    path);
 			return -1;
 		}
-		if (ipc_server_live(sun)) {
+		if (ipc_server_live(&final)) {
 			log_warnx("%s: %s: another daemon is already "
 			    "listening there", __func__, path);
 			return -1;
 		}
-		if (unlink(path) == -1 && errno != ENOENT) {
-			log_warn("%s: unlink stale %s", __func__, path);
-			return -1;
-		}
-		log_info("%s: replaced stale socket %s", __func__, path);
 	}
-	log_warnx("%s: bind %s: address still in use", __func__, path);
-	return -1;
+	unlink(sun.sun_path);	/* left by a crashed daemon with our pid */
+	/* fchmod() does not apply to AF_UNIX; umask does */
+	mask = umask(0117);
+	n = bind(fd, (const struct sockaddr *)&sun, sizeof(sun));
+	umask(mask);
+	if (n == -1) {
+		log_warn("%s: bind %s", __func__, sun.sun_path);
+		return -1;
+	}
+	if (chmod(sun.sun_path, 0660) == -1)
+		log_warn("%s: chmod %s", __func__, sun.sun_path);
+	if (stat(sun.sun_path, st) == -1 || listen(fd, 64) == -1) {
+		log_warn("%s: listen %s", __func__, sun.sun_path);
+		unlink(sun.sun_path);
+		return -1;
+	}
+	/* under systemd the group is already right: no chown (the syscall
+	 * filter then need not allow it) */
+	if (getgrnam_r("atmosphere", &gr, grbuf, sizeof(grbuf), &grp) == 0 &&
+	    grp != NULL && st->st_gid != grp->gr_gid &&
+	    chown(sun.sun_path, (uid_t)-1, grp->gr_gid) == -1)
+		log_warn("%s: chown %s to group atmosphere", __func__, path);
+	if (rename(sun.sun_path, path) == -1) {
+		log_warn("%s: rename to %s", __func__, path);
+		unlink(sun.sun_path);
+		return -1;
+	}
+	return 0;
 }
 
 struct ipc_server *
@@ -981,36 +1006,20 @@ ipc_server_new(struct ev_loop *loop, const char *daemon, const char *path,
 {
 	struct ipc_server	*s;
 	struct sockaddr_un	 sun;
-	struct group		 gr, *grp = NULL;
 	struct stat		 st;
-	char			 grbuf[16384];
 	int			 fd;
 
 	ipc_server_check_methods(daemon, methods, nmethods);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		log_warnx("%s: socket path too long: %s", __func__, path);
 		return NULL;
 	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1) {
 		log_warn("%s: socket", __func__);
 		return NULL;
 	}
-	if (ipc_server_bind(fd, &sun, path) == -1) {
-		close(fd);
-		return NULL;
-	}
-	if (chmod(path, 0660) == -1)
-		log_warn("%s: chmod %s", __func__, path);
-	if (getgrnam_r("atmosphere", &gr, grbuf, sizeof(grbuf), &grp) == 0 &&
-	    grp != NULL && chown(path, (uid_t)-1, grp->gr_gid) == -1)
-		log_warn("%s: chown %s to group atmosphere", __func__, path);
-	if (listen(fd, 64) == -1 || stat(path, &st) == -1) {
-		log_warn("%s: listen %s", __func__, path);
-		unlink(path);
+	if (ipc_server_bind(fd, path, &st) == -1) {
 		close(fd);
 		return NULL;
 	}

@@ -198,6 +198,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < 2; i++)
 		if (conns[i] != NULL)
 			server_drop(conns[i], REASON_SHUTDOWN);
+#ifdef FUZZ_WS_DEBUG
+	fprintf(stderr, "in %llu out %llu forged %llu queue %llu upgrades %llu "
+	    "protocol %llu too_big %llu client_close %llu slow %llu\n",
+	    (unsigned long long)rd.st.frames_in,
+	    (unsigned long long)rd.st.frames_out,
+	    (unsigned long long)rd.st.drops_forged,
+	    (unsigned long long)rd.st.drops_queue,
+	    (unsigned long long)rd.st.upgrades,
+	    (unsigned long long)rd.st.disc[REASON_PROTOCOL],
+	    (unsigned long long)rd.st.disc[REASON_TOO_BIG],
+	    (unsigned long long)rd.st.disc[REASON_CLIENT_CLOSE],
+	    (unsigned long long)rd.st.disc[REASON_SLOW]);
+#endif
 	if (rd.nclients != 0 || rd.nws != 0 ||
 	    session_count(rd.sessions) != 0)
 		abort();

@@ -482,7 +482,9 @@ gen_ws(void)
 	n += ws_frame(b + n, 1, 0x2, big, sizeof(big));
 	pre[0] = 1 | 2 | 8 | 16;
 	pre[1] = 100;
-	put2("ws", "big-slow", pre, 2, b, n);
+	put2("ws", "big", pre, 2, b, n);
+	pre[0] = 2 | 8 | 16;
+	put2("ws", "slow-reader", pre, 2, b, n);
 	/* unmasked frame: a protocol error */
 	pre[0] = 4 | 32;
 	put2("ws", "unmasked", pre, 2, "\x82\x03" "abc", 5);

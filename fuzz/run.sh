@@ -1,9 +1,13 @@
 #!/bin/sh
 # Run libFuzzer harnesses for a bounded time each and summarise.
 #   sh fuzz/run.sh BUILD SECONDS [name ...]     (names: fuzz/fuzz_NAME.c)
+# FUZZ_RUNS=N stops a harness after N executions (SECONDS still bounds it).
+# FUZZ_WORKDIR=dir puts the working corpora, artifacts and logs there
+# instead of BUILD/fuzz (the integration test uses its temporary directory).
 # Each harness starts from fuzz/corpus/NAME (read only) and keeps what it
 # finds in BUILD/fuzz/corpus/NAME; a crash, leak or sanitizer report is
-# saved in BUILD/fuzz/artifacts/ and makes the run fail. Prints one line
+# saved in BUILD/fuzz/artifacts/ and makes the run fail (libFuzzer stops at
+# the first one, so each harness reports at most one). Prints one line
 # per harness: name, executions, seconds, executions per second, result.
 set -u
 BUILD=${1:?usage: run.sh BUILD SECONDS [name ...]}
@@ -27,21 +31,23 @@ maxlen() {
 	esac
 }
 
-mkdir -p "$BUILD/fuzz/artifacts" "$BUILD/fuzz/logs"
+WORK=${FUZZ_WORKDIR:-$BUILD/fuzz}
+mkdir -p "$WORK/artifacts" "$WORK/logs"
 rc=0
 printf '%-12s %12s %6s %9s  %s\n' harness execs secs exec/s result
 for n in "$@"; do
 	bin="$BUILD/fuzz/fuzz_$n"
 	[ -x "$bin" ] || { echo "$n: $bin is not built"; rc=1; continue; }
-	work="$BUILD/fuzz/corpus/$n"
+	work="$WORK/corpus/$n"
 	mkdir -p "$work"
-	log="$BUILD/fuzz/logs/$n.log"
-	dict=
+	log="$WORK/logs/$n.log"
+	dict= runs=
+	[ -n "${FUZZ_RUNS:-}" ] && runs="-runs=$FUZZ_RUNS"
 	[ -f "fuzz/$n.dict" ] && dict="-dict=fuzz/$n.dict"
 	start=$(date +%s)
 	"$bin" -max_total_time="$SECS" -max_len="$(maxlen "$n")" \
 	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-	    -artifact_prefix="$BUILD/fuzz/artifacts/$n-" $dict \
+	    -artifact_prefix="$WORK/artifacts/$n-" $dict $runs \
 	    "$work" "fuzz/corpus/$n" >"$log" 2>&1
 	r=$?
 	secs=$(( $(date +%s) - start ))

@@ -1,0 +1,248 @@
+/*
+ * proto/relaymsg.c: what travels inside a relay session. The first-byte
+ * split between DATA (proto/packet.h packets), CONTROL and SIGNAL, the
+ * CONTROL layout byte for byte, SIGNAL round trips and hostile input.
+ */
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "proto/packet.h"
+#include "proto/relaymsg.h"
+#include "suites.h"
+
+START_TEST(test_kinds)
+{
+	uint8_t b[2] = { 0, 0 };
+	int	i;
+
+	ck_assert_int_eq(relaymsg_kind(b, 0), RELAYMSG_KIND_EMPTY);
+	/* STUN (0-3), punch packets (0x61..0x67) and everything below
+	 * 0xF0 are DATA, forwarded untouched */
+	for (i = 0; i < 0xF0; i++) {
+		b[0] = (uint8_t)i;
+		ck_assert_int_eq(relaymsg_kind(b, 1), RELAYMSG_KIND_DATA);
+	}
+	b[0] = PACKET_MAGIC | PACKET_VERSION;
+	ck_assert_int_eq(relaymsg_kind(b, 2), RELAYMSG_KIND_DATA);
+	b[0] = 0xF0;
+	ck_assert_int_eq(relaymsg_kind(b, 2), RELAYMSG_KIND_CONTROL);
+	b[0] = 0xF1;
+	ck_assert_int_eq(relaymsg_kind(b, 2), RELAYMSG_KIND_SIGNAL);
+	b[0] = 0xFF;
+	ck_assert_int_eq(relaymsg_kind(b, 2), RELAYMSG_KIND_RESERVED);
+}
+END_TEST
+
+START_TEST(test_control)
+{
+	struct relaymsg_control	c = { RELAYMSG_JOINED, 0, 0x01020304, 2, 8 }, d;
+	uint8_t			buf[RELAYMSG_CONTROL_LEN + 4];
+	static const uint8_t	want[] = { 0xF0, 1, 2, 0, 1, 2, 3, 4, 0, 2, 0,
+				    8 };
+
+	ck_assert_uint_eq(relaymsg_control_write(buf, 11, &c), 0);
+	ck_assert_uint_eq(relaymsg_control_write(buf, sizeof(buf), &c), 12);
+	ck_assert_mem_eq(buf, want, sizeof(want));
+	ck_assert_int_eq(relaymsg_control_read(buf, 12, &d), 0);
+	ck_assert_uint_eq(d.event, RELAYMSG_JOINED);
+	ck_assert_uint_eq(d.client_id, 0x01020304);
+	ck_assert_uint_eq(d.count, 2);
+	ck_assert_uint_eq(d.max, 8);
+	/* later versions may append: still readable */
+	ck_assert_int_eq(relaymsg_control_read(buf, 16, &d), 0);
+	ck_assert_int_eq(relaymsg_control_read(buf, 11, &d), -1);
+	buf[1] = 0;
+	ck_assert_int_eq(relaymsg_control_read(buf, 12, &d), -1);
+	buf[1] = 1;
+	buf[0] = 0xF1;
+	ck_assert_int_eq(relaymsg_control_read(buf, 12, &d), -1);
+	ck_assert_str_eq(relaymsg_event_str(RELAYMSG_LEFT), "left");
+	ck_assert_str_eq(relaymsg_event_str(99), "unknown");
+}
+END_TEST
+
+START_TEST(test_signal_roundtrip)
+{
+	struct relaymsg_signal	s, d;
+	uint8_t			buf[2048];
+	size_t			n;
+
+	memset(&s, 0, sizeof(s));
+	strcpy(s.type, "candidates");
+	strcpy(s.from, "node-a1b2");
+	s.ts = 1700000000123ULL;
+	s.ncands = 3;
+	strcpy(s.cands[0].kind, "host");
+	strcpy(s.cands[0].addr, "192.168.1.2:7777");
+	s.cands[0].prio = 126;
+	strcpy(s.cands[1].kind, "srflx");
+	strcpy(s.cands[1].addr, "[2001:db8::1]:40000");
+	s.cands[1].prio = 100;
+	strcpy(s.cands[2].kind, "relay");
+	strcpy(s.cands[2].addr, "203.0.113.9:8080");
+	s.cands[2].prio = 0;
+	n = relaymsg_signal_write(buf, sizeof(buf), &s);
+	ck_assert_uint_gt(n, 1);
+	ck_assert_uint_eq(buf[0], RELAYMSG_SIGNAL);
+	ck_assert_int_eq(relaymsg_kind(buf, n), RELAYMSG_KIND_SIGNAL);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
+	ck_assert_str_eq(d.type, "candidates");
+	ck_assert_str_eq(d.from, "node-a1b2");
+	ck_assert_uint_eq(d.ts, s.ts);
+	ck_assert_uint_eq(d.ncands, 3);
+	ck_assert_str_eq(d.cands[1].addr, "[2001:db8::1]:40000");
+	ck_assert_str_eq(d.cands[2].kind, "relay");
+	ck_assert_uint_eq(d.cands[0].prio, 126);
+	/* too small a buffer */
+	ck_assert_uint_eq(relaymsg_signal_write(buf, 10, &s), 0);
+	/* truncated or with trailing bytes: refused */
+	ck_assert_int_eq(relaymsg_signal_read(buf, n - 1, &d), -1);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n + 1, &d), -1);
+	/* a "punch" without candidates */
+	s.ncands = 0;
+	strcpy(s.type, "punch");
+	n = relaymsg_signal_write(buf, sizeof(buf), &s);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
+	ck_assert_str_eq(d.type, "punch");
+	ck_assert_uint_eq(d.ncands, 0);
+}
+END_TEST
+
+/* 0xF1 + whatever one msgpack object packs into */
+static size_t
+pack_signal(uint8_t *buf, size_t len, void (*fn)(msgpack_packer *))
+{
+	msgpack_sbuffer	sb;
+	msgpack_packer	pk;
+	size_t		n;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	fn(&pk);
+	buf[0] = RELAYMSG_SIGNAL;
+	n = sb.size + 1 <= len ? sb.size + 1 : 0;
+	if (n)
+		memcpy(buf + 1, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	return n;
+}
+
+static void
+str(msgpack_packer *pk, const char *s)
+{
+	msgpack_pack_str(pk, strlen(s));
+	msgpack_pack_str_body(pk, s, strlen(s));
+}
+
+static void
+p_array(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_nil(pk);
+}
+
+static void
+p_no_from(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 1);
+	str(pk, "type");
+	str(pk, "candidates");
+}
+
+static void
+p_int_from(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 2);
+	str(pk, "type");
+	str(pk, "candidates");
+	str(pk, "from");
+	msgpack_pack_int(pk, 5);
+}
+
+static void
+p_many_cands(msgpack_packer *pk)
+{
+	int i;
+
+	msgpack_pack_map(pk, 3);
+	str(pk, "type");
+	str(pk, "candidates");
+	str(pk, "from");
+	str(pk, "n");
+	str(pk, "candidates");
+	msgpack_pack_array(pk, RELAYMSG_MAX_CANDS + 1);
+	for (i = 0; i <= RELAYMSG_MAX_CANDS; i++) {
+		msgpack_pack_map(pk, 2);
+		str(pk, "kind");
+		str(pk, "host");
+		str(pk, "addr");
+		str(pk, "10.0.0.1:1");
+	}
+}
+
+static void
+p_long_type(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 2);
+	str(pk, "type");
+	str(pk, "a-type-name-longer-than-sixteen");
+	str(pk, "from");
+	str(pk, "n");
+}
+
+static void
+p_unknown_keys(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 3);
+	str(pk, "future");
+	msgpack_pack_array(pk, 0);
+	str(pk, "type");
+	str(pk, "candidates");
+	str(pk, "from");
+	str(pk, "n");
+}
+
+START_TEST(test_signal_hostile)
+{
+	struct relaymsg_signal	d;
+	uint8_t			buf[4096] = { 0 };
+	size_t			n;
+
+	ck_assert_int_eq(relaymsg_signal_read(buf, 0, &d), -1);
+	buf[0] = RELAYMSG_SIGNAL;
+	ck_assert_int_eq(relaymsg_signal_read(buf, 1, &d), -1);
+	buf[1] = 0xc1;	/* never used in msgpack */
+	ck_assert_int_eq(relaymsg_signal_read(buf, 2, &d), -1);
+	n = pack_signal(buf, sizeof(buf), p_array);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = pack_signal(buf, sizeof(buf), p_no_from);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = pack_signal(buf, sizeof(buf), p_int_from);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = pack_signal(buf, sizeof(buf), p_many_cands);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = pack_signal(buf, sizeof(buf), p_long_type);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = pack_signal(buf, sizeof(buf), p_unknown_keys);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
+	ck_assert_str_eq(d.from, "n");
+	/* a CONTROL frame is not a SIGNAL */
+	buf[0] = RELAYMSG_CONTROL;
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+}
+END_TEST
+
+Suite *
+relaymsg_suite(void)
+{
+	Suite	*s = suite_create("relaymsg");
+	TCase	*tc = tcase_create("relaymsg");
+
+	tcase_add_test(tc, test_kinds);
+	tcase_add_test(tc, test_control);
+	tcase_add_test(tc, test_signal_roundtrip);
+	tcase_add_test(tc, test_signal_hostile);
+	suite_add_tcase(s, tc);
+	return s;
+}
