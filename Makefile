@@ -77,6 +77,7 @@ RELAYD_SRCS := \
 	relayd/relayd.c \
 	relayd/control.c \
 	relayd/relayd_config.c \
+	relayd/listener.c \
 	relayd/server.c \
 	relayd/http.c \
 	relayd/ws.c \

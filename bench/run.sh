@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs the benchmarks (make bench). Each section is independent: it prints its
 # own figures, and one that fails or cannot run does not stop the others.
-# BENCHES="stun relay" picks sections (default: all).
+# BENCHES="stun relay punch" picks sections (default: all).
 set -u
 BUILD=${BUILD:-build}
 export BUILD
@@ -43,6 +43,19 @@ relay_section() {
 	wait
 }
 section relay relay_section
+
+# --- punch: punchd in the NAT lab (time from peer.punch to direct, keep-alive
+# bytes on the wire, memory per peer) and its data path vs plain UDP on
+# loopback (docs/punchd-natlab.md). Needs root for the lab's namespaces:
+# without them it says why and counts as skipped, not failed.
+punch_section() {
+	[ -x "$BUILD/bench/punch_ipc" ] || { echo "bench/punch_ipc is not built"; return 0; }
+	sh bench/punch_bench.sh
+	rc=$?
+	[ $rc -eq 77 ] && return 0
+	return $rc
+}
+section punch punch_section
 
 # --- other sections below, one per figure
 

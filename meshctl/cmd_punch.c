@@ -84,8 +84,11 @@ cmd_punch(int argc, char **argv)
 		    mpack_get(m.result, "rtt_ms")->type ==
 		    MSGPACK_OBJECT_FLOAT64)
 			rtt = mpack_get(m.result, "rtt_ms")->via.f64;
-		printf("%s: %s via %s (node %s) in %.0f ms, rtt %.2f ms\n",
-		    argv[1], st, ep, id, elapsed, rtt);
+		printf("%s: %s via %s (node %s) in %.0f ms", argv[1], st, ep,
+		    id, elapsed);
+		if (rtt > 0)
+			printf(", rtt %.2f ms", rtt);
+		printf("\n");
 	}
 	ipc_sync_close(s);
 	return EXIT_OK;

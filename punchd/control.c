@@ -58,6 +58,7 @@ control_pack_peer(msgpack_packer *pk, struct peer *p, int full)
 	double			 now = ev_now(p->pd->loop);
 	int			 i, has = p->path.samples > 0;
 	const struct punch_pair	*pp;
+	struct sockaddr_storage	 ss;
 
 	msgpack_pack_map(pk, full ? 22 : 12);
 	mpack_kv_str(pk, "id", p->bound ? p->idstr : NULL);
@@ -99,7 +100,9 @@ control_pack_peer(msgpack_packer *pk, struct peer *p, int full)
 
 		pp = &p->punch.pairs[i];
 		msgpack_pack_map(pk, 6);
-		control_pack_addr(pk, "address", &pp->remote.addr, 1);
+		memset(&ss, 0, sizeof(ss));
+		memcpy(&ss, &pp->remote.addr, sizeof(pp->remote.addr));
+		control_pack_addr(pk, "address", &ss, 1);
 		mpack_kv_str(pk, "type", punch_cand_type_str(pp->remote.type));
 		mpack_kv_uint(pk, "priority", pp->prio);
 		mpack_kv_str(pk, "check", st[pp->state]);

@@ -123,6 +123,27 @@ input_ping(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
 	waiter_pong(p, pg.id, rtt);
 }
 
+/*
+ * An authenticated packet from an address we do not know for this peer:
+ * its NAT gave it a new mapping (a symmetric NAT after a flush or reboot,
+ * a phone changing networks). The address is a peer-reflexive candidate,
+ * and it is checked like any other (PUNCH, nomination) instead of being
+ * trusted on sight: the path moves only once both directions are proven.
+ */
+static void
+input_new_source(struct peer *p, const struct sockaddr *from)
+{
+	char a[NETADDR_STRLEN];
+
+	if (punch_find(&p->punch, from) != -1 ||
+	    punch_add_remote(&p->punch, CAND_PRFLX, from) == -1)
+		return;
+	log_info("peer %s: packets from a new address %s, checking it",
+	    peer_label(p), netaddr_str(from, a, sizeof(a)));
+	if (p->punch.state != PUNCH_RUNNING)
+		peer_start_punch(p);	/* the current path stays meanwhile */
+}
+
 /* Header, peer, replay, authenticator: the cheap checks first. */
 static struct peer *
 input_check(struct punchd *pd, uint8_t *buf, size_t len,
@@ -189,6 +210,9 @@ peer_input(struct punchd *pd, uint8_t *buf, size_t len,
 	p->last_seen = ev_now(pd->loop);
 	p->rx_packets++;
 	p->rx_bytes += len;
+	if (h.type != PACKET_PUNCH && h.type != PACKET_PUNCH_ACK &&
+	    h.type != PACKET_PUNCH_CONFIRM)
+		input_new_source(p, from);
 	switch (h.type) {
 	case PACKET_PUNCH:
 	case PACKET_PUNCH_ACK:

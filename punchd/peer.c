@@ -283,7 +283,8 @@ peer_up(struct peer *p)
 		return;
 	ev_timer_stop(pd->loop, &p->punch_timer);
 	ev_timer_stop(pd->loop, &p->retry_timer);
-	p->endpoint = pp->remote.addr;
+	memset(&p->endpoint, 0, sizeof(p->endpoint));
+	memcpy(&p->endpoint, &pp->remote.addr, sizeof(pp->remote.addr));
 	p->has_endpoint = 1;
 	if (pp->rtt > 0)
 		path_rtt(&p->path, pp->rtt);
@@ -320,7 +321,7 @@ peer_up(struct peer *p)
 	waiter_punch_done(p, NULL, NULL);
 }
 
-static void
+void
 peer_down(struct peer *p, const char *reason)
 {
 	struct punchd *pd = p->pd;
@@ -351,15 +352,22 @@ peer_punch_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (p->punch.state != PUNCH_FAILED)
 		return;
 	if (p->state == PEER_RELAYED) {
-		/* upgrade attempts go on in the background */
-		ev_timer_set(&p->retry_timer, p->pd->cfg.repunch_ms / 1000.0,
-		    0);
+		/* upgrade attempts go on in the background, backing off
+		 * from repunch to 16 x repunch: a NAT that refused a few
+		 * times will most likely go on refusing */
+		if (p->upgrade_tries < 4)
+			p->upgrade_tries++;
+		ev_timer_set(&p->retry_timer, p->pd->cfg.repunch_ms / 1000.0 *
+		    (1 << p->upgrade_tries), 0);
 		ev_timer_start(loop, &p->retry_timer);
 		return;
 	}
 	if (peer_is_up(p))
 		return;
-	waiter_punch_done(p, "timeout", "no candidate pair answered");
+	/* with a relay session open the waiters wait for it, up to their
+	 * own deadline; without, nothing else can come */
+	if (p->relay == NULL)
+		waiter_punch_done(p, "timeout", "no candidate pair answered");
 	peer_down(p, "punch timeout");
 	if (p->punch.npairs > 0) {
 		ev_timer_set(&p->retry_timer, p->pd->cfg.repunch_ms / 1000.0,
@@ -434,42 +442,6 @@ peer_dest(const struct peer *p)
 {
 	return p->state == PEER_RELAYED ? NULL :
 	    (const struct sockaddr *)&p->endpoint;
-}
-
-/* An authenticated packet of this peer came through the relay. */
-void
-peer_relay_up(struct peer *p)
-{
-	struct punchd *pd = p->pd;
-
-	if (p->state == PEER_RELAYED || p->state == PEER_DIRECT ||
-	    p->state == PEER_DEGRADED)
-		return;
-	peer_set_state(p, PEER_RELAYED);
-	keepalive_init(&p->ka, pd->cfg.keepalive_interval_ms / 1000.0,
-	    pd->cfg.warn_after, pd->cfg.dead_after);
-	ev_timer_stop(pd->loop, &p->ka_timer);
-	ev_timer_set(&p->ka_timer, p->ka.interval, p->ka.interval);
-	ev_timer_start(pd->loop, &p->ka_timer);
-	log_info("peer %s up: relayed via %s", peer_label(p),
-	    relay_peer_url(p) != NULL ? relay_peer_url(p) : "?");
-	control_peer_event(pd, p, p->was_up ? "peer.path" : "peer.up", NULL,
-	    NULL);
-	p->was_up = 1;
-	p->down_notified = 0;
-	waiter_punch_done(p, NULL, NULL);
-	/* keep trying direct: the punch attempt runs on, then repunch */
-}
-
-/* The relayed path is gone (relay down, peer left, keep-alives lost). */
-void
-peer_relay_lost(struct peer *p, const char *reason)
-{
-	if (p->state != PEER_RELAYED)
-		return;
-	peer_down(p, reason);
-	if (p->punch.state != PUNCH_RUNNING)
-		peer_start_punch(p);
 }
 
 int

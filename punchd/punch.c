@@ -92,6 +92,26 @@ punch_find(const struct punch *p, const struct sockaddr *addr)
 	return -1;
 }
 
+/*
+ * The table is full (a peer that keeps roaming leaves a trail of
+ * peer-reflexive addresses): the lowest-priority pair that is neither in
+ * use nor proven makes room. Indices of the others do not move.
+ */
+static int
+punch_victim(const struct punch *p)
+{
+	int i, v = -1;
+
+	for (i = 0; i < p->npairs; i++) {
+		if (i == p->selected || i == p->nominating ||
+		    p->pairs[i].state == PAIR_SUCCEEDED)
+			continue;
+		if (v == -1 || p->pairs[i].prio < p->pairs[v].prio)
+			v = i;
+	}
+	return v;
+}
+
 int
 punch_add_remote(struct punch *p, enum punch_cand_type type,
     const struct sockaddr *addr)
@@ -106,9 +126,12 @@ punch_add_remote(struct punch *p, enum punch_cand_type type,
 		}
 		return i;
 	}
-	if (p->npairs == PUNCH_MAX_CANDS)
+	if (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)
 		return -1;
-	i = p->npairs++;
+	if (p->npairs < PUNCH_MAX_CANDS)
+		i = p->npairs++;
+	else if ((i = punch_victim(p)) == -1)
+		return -1;
 	pp = &p->pairs[i];
 	memset(pp, 0, sizeof(*pp));
 	pp->remote.id = p->next_id++;

@@ -24,6 +24,7 @@
 
 #include <stdint.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include "proto/packet.h"
 
@@ -53,11 +54,19 @@ enum punch_state {
 	PUNCH_FAILED,		/* timed out, no pair selected */
 };
 
+/* IPv4 or IPv6 in 28 bytes: sockaddr_storage would take 128, sixteen
+ * times per peer (the per-peer memory target is 4 KiB). */
+union punch_addr {
+	struct sockaddr		sa;
+	struct sockaddr_in	sin;
+	struct sockaddr_in6	sin6;
+};
+
 struct punch_cand {
 	uint32_t		id;
 	enum punch_cand_type	type;
 	uint32_t		prio;
-	struct sockaddr_storage	addr;
+	union punch_addr	addr;
 };
 
 /* One remote candidate seen from our socket (ICE prunes local server-
@@ -112,7 +121,9 @@ const char *punch_cand_type_str(enum punch_cand_type type);
 void	punch_init(struct punch *p, const struct punch_params *params,
 	    punch_send_fn *send, punch_rand_fn *rnd, void *arg);
 /* Add a remote candidate (duplicates of an address are ignored; a known
- * address keeps its better type). Returns the pair index or -1 when full. */
+ * address keeps its better type). When the table is full the lowest
+ * unproven pair not in use is replaced. Returns the pair index, or -1 when
+ * nothing can be replaced or the address is not IPv4/IPv6. */
 int	punch_add_remote(struct punch *p, enum punch_cand_type type,
 	    const struct sockaddr *addr);
 int	punch_find(const struct punch *p, const struct sockaddr *addr);

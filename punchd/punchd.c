@@ -84,6 +84,10 @@ reload(void *arg)
 	cfg.port = pd->cfg.port;
 	strlcpy(cfg.bind, pd->cfg.bind, sizeof(cfg.bind));
 	pd->cfg = cfg;
+	/* relay sessions opened from now on use the new list */
+	strlcpy(pd->relay_urls, getenv("ATMOSPHERE_RELAY_URL") != NULL ?
+	    getenv("ATMOSPHERE_RELAY_URL") : pd->cfg.relay_url,
+	    sizeof(pd->relay_urls));
 	log_info("configuration reloaded");
 }
 

@@ -104,6 +104,7 @@ struct peer {
 	ev_timer		 linger_timer;	/* leave the relay */
 	double			 last_seen, since;
 	int			 attempts;
+	int			 upgrade_tries;	/* while relayed: backoff */
 	uint32_t		 ping_id;
 	uint64_t		 rx_packets, tx_packets, rx_data, tx_data;
 	uint64_t		 rx_bytes, tx_bytes;
@@ -183,6 +184,9 @@ void	relay_peer_start(struct peer *p);
 void	relay_peer_stop(struct peer *p);	/* never from relay callbacks */
 int	relay_peer_send(struct peer *p, const void *buf, size_t len);
 const char *relay_peer_url(const struct peer *p);
+/* the relayed path is up (an authenticated packet came through) / gone */
+void	peer_relay_up(struct peer *p);
+void	peer_relay_lost(struct peer *p, const char *reason);
 
 /* store.c */
 void	store_init(struct punchd *pd);	/* loads peers and punches them */
@@ -213,9 +217,8 @@ uint64_t peer_send_pkt(struct peer *p, uint8_t type, const uint8_t *payload,
 void	peer_set_state(struct peer *p, enum peer_state s);
 void	peer_start_punch(struct peer *p);
 void	peer_up(struct peer *p);
-void	peer_relay_up(struct peer *p);
+void	peer_down(struct peer *p, const char *reason);
 const struct sockaddr *peer_dest(const struct peer *p);
-void	peer_relay_lost(struct peer *p, const char *reason);
 const char *peer_label(const struct peer *p);
 int	peer_is_up(const struct peer *p);
 

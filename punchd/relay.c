@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -213,6 +214,43 @@ relay_peer_send(struct peer *p, const void *buf, size_t len)
 	if (p->relay == NULL)
 		return -1;
 	return relay_client_send(p->relay, buf, len);
+}
+
+/* An authenticated packet of this peer came through the relay. */
+void
+peer_relay_up(struct peer *p)
+{
+	struct punchd *pd = p->pd;
+
+	if (p->state == PEER_RELAYED || p->state == PEER_DIRECT ||
+	    p->state == PEER_DEGRADED)
+		return;
+	peer_set_state(p, PEER_RELAYED);
+	p->upgrade_tries = 0;
+	keepalive_init(&p->ka, pd->cfg.keepalive_interval_ms / 1000.0,
+	    pd->cfg.warn_after, pd->cfg.dead_after);
+	ev_timer_stop(pd->loop, &p->ka_timer);
+	ev_timer_set(&p->ka_timer, p->ka.interval, p->ka.interval);
+	ev_timer_start(pd->loop, &p->ka_timer);
+	log_info("peer %s up: relayed via %s", peer_label(p),
+	    relay_peer_url(p) != NULL ? relay_peer_url(p) : "?");
+	control_peer_event(pd, p, p->was_up ? "peer.path" : "peer.up", NULL,
+	    NULL);
+	p->was_up = 1;
+	p->down_notified = 0;
+	waiter_punch_done(p, NULL, NULL);
+	/* keep trying direct: the punch attempt runs on, then repunch */
+}
+
+/* The relayed path is gone (relay down, peer left, keep-alives lost). */
+void
+peer_relay_lost(struct peer *p, const char *reason)
+{
+	if (p->state != PEER_RELAYED)
+		return;
+	peer_down(p, reason);
+	if (p->punch.state != PUNCH_RUNNING)
+		peer_start_punch(p);
 }
 
 const char *

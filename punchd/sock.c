@@ -180,13 +180,27 @@ sock_usable(const struct punchd *pd, const struct ifaddrs *ifa)
 	return 1;
 }
 
+/* bind=0.0.0.0 or :: binds one family but still means every address */
+static int
+sock_wildcard(const char *bind)
+{
+	struct sockaddr_storage ss;
+
+	if (netaddr_parse(bind, 1, &ss) == -1)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ((struct sockaddr_in *)&ss)->sin_addr.s_addr ==
+		    htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+}
+
 int
 sock_host_addrs(struct punchd *pd, struct sockaddr_storage *out, int max)
 {
 	struct ifaddrs	*ifap, *ifa;
 	int		 n = 0;
 
-	if (pd->cfg.bind[0] != '\0') {
+	if (pd->cfg.bind[0] != '\0' && !sock_wildcard(pd->cfg.bind)) {
 		if (max < 1 || netaddr_parse(pd->cfg.bind, pd->cfg.port,
 		    &out[0]) == -1)
 			return 0;

@@ -104,8 +104,12 @@ waiter_punch_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 	(void)loop;
 	(void)revents;
-	waiter_reply(w->peer->pd, w, IPC_ERR_TIMEOUT,
-	    "no direct path within the requested time");
+	/* relayed, still trying direct: the path there is the answer */
+	if (peer_is_up(w->peer))
+		waiter_reply(w->peer->pd, w, NULL, NULL);
+	else
+		waiter_reply(w->peer->pd, w, IPC_ERR_TIMEOUT,
+		    "no path within the requested time");
 }
 
 static struct peer_waiter *

@@ -55,7 +55,8 @@ control_status(struct ipc_conn *c, uint32_t msgid, const msgpack_object *params,
 	char		 listen[96];
 
 	(void)params;
-	snprintf(listen, sizeof(listen), "%s%s:%d", rd->tls ? "wss://" : "ws://",
+	snprintf(listen, sizeof(listen), strchr(rd->conf.listen, ':') ?
+	    "%s[%s]:%d" : "%s%s:%d", rd->tls ? "wss://" : "ws://",
 	    rd->conf.listen[0] ? rd->conf.listen : "*", rd->port);
 	p = ipc_reply_start(c, msgid);
 	msgpack_pack_map(p, 12);

@@ -43,7 +43,8 @@ usage(FILE *f)
 	    "  -n                    check the configuration and exit\n"
 	    "  -v, -q                more, less logging\n"
 	    "      --issue-token S   print a token for session S and exit\n"
-	    "      --ttl DURATION    token lifetime (default 24h; 90s, 1h...)\n",
+	    "      --ttl DURATION    token lifetime (default 24h; 90s, 1h...)\n"
+	    "      --help-config     list the [relayd] configuration keys\n",
 	    RELAYD_DEFAULT_PORT);
 }
 
@@ -53,7 +54,7 @@ relayd_stop(void *arg)
 	struct relayd *rd = arg;
 
 	daemon_stopping(&rd->dctx);
-	server_shutdown(rd);
+	listener_shutdown(rd);
 }
 
 static void
@@ -136,6 +137,15 @@ relayd_issue(const struct relayd_conf *conf, const char *session,
 }
 
 static void
+relayd_free_overrides(struct relayd *rd)
+{
+	while (rd->noverrides > 0)
+		free(rd->overrides[--rd->noverrides]);
+	free(rd->overrides);
+	rd->overrides = NULL;
+}
+
+static void
 relayd_override(struct relayd *rd, const char *fmt, const char *v)
 {
 	char *s;
@@ -186,19 +196,21 @@ main(int argc, char *argv[])
 			break;
 		case 'K': relayd_override(&rd, "relayd.tls_key=%s", optarg);
 			break;
-		case 'o': rd.overrides[rd.noverrides++] = optarg; break;
+		case 'o': relayd_override(&rd, "%s", optarg); break;
 		case 'n': checkonly = 1; break;
 		case 'v': log_verbose(1); break;
 		case 'q': log_verbose(-1); break;
 		case 'I': issue = optarg; break;
 		case 'T': ttl = optarg; break;
-		case 'h': usage(stdout); return 0;
-		case 'H': relayd_conf_print_keys(); return 0;
-		default: usage(stderr); return 2;
+		case 'h': usage(stdout); relayd_free_overrides(&rd); return 0;
+		case 'H': relayd_conf_print_keys(); relayd_free_overrides(&rd);
+			return 0;
+		default: usage(stderr); relayd_free_overrides(&rd); return 2;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
+		relayd_free_overrides(&rd);
 		return 2;
 	}
 	if (sodium_init() == -1)
@@ -212,12 +224,16 @@ main(int argc, char *argv[])
 	if (relayd_conf_load(&rd.conf, rd.conf_path, rd.conf_optional,
 	    rd.overrides, rd.noverrides, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (issue != NULL)
+	if (issue != NULL) {
+		relayd_free_overrides(&rd);
 		return relayd_issue(&rd.conf, issue, ttl);
+	}
 	if (rd.conf.tls_cert[0] != '\0' && (rd.tls = tls_ctx_new(
 	    rd.conf.tls_cert, rd.conf.tls_key, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if (checkonly) {
+		tls_ctx_free(rd.tls);
+		relayd_free_overrides(&rd);
 		printf("configuration OK\n");
 		return 0;
 	}
@@ -231,7 +247,7 @@ main(int argc, char *argv[])
 	if ((rd.sessions = session_table_new()) == NULL ||
 	    (rd.ips = iplimit_new()) == NULL)
 		fatal("out of memory");
-	if (server_listen(&rd) == -1)
+	if (listener_open(&rd) == -1)
 		fatalx("cannot listen");
 	if (rd.conf.socket[0] != '\0')
 		strlcpy(sock, rd.conf.socket, sizeof(sock));
@@ -244,11 +260,13 @@ main(int argc, char *argv[])
 	ev_run(rd.loop, 0);
 
 	control_fini(&rd);
-	server_close_listener(&rd);
+	listener_close(&rd);
 	session_table_free(rd.sessions);
 	iplimit_free(rd.ips);
 	tls_ctx_free(rd.tls);
+	free(rd.rbuf);
 	daemon_fini(&rd.dctx);
+	relayd_free_overrides(&rd);
 	explicit_bzero(&rd.conf, sizeof(rd.conf));
 	log_info("terminating");
 	return 0;

@@ -14,6 +14,7 @@
 #include <wslay/wslay.h>
 
 #include "common/daemon.h"
+#include "common/log.h"
 #include "relayd/session.h"
 
 #define RELAYD_VERSION		"0.1.0"
@@ -25,6 +26,7 @@ typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
 struct ipc_server;
 struct iplimit;
+struct sockaddr;
 
 struct relayd_conf {
 	char	listen[64];		/* "" = all addresses, v6 and v4 */
@@ -115,6 +117,9 @@ struct relayd_conn {
 	char			*buf;
 	uint32_t		 buflen, bufoff;
 	size_t			 rbudget;	/* bytes left this loop turn */
+	uint8_t			 hdr[14];	/* frame header held for its
+						   payload (ws_send_cb) */
+	uint8_t			 hdrlen;
 	wslay_event_context_ptr	 ws;
 	struct sockaddr_in6	 addr;		/* v4 as v4-mapped */
 	double			 since, last_rx, over_since;
@@ -135,6 +140,7 @@ struct relayd {
 	int			 port;		/* bound port */
 	ev_io			 lio;
 	ev_timer		 accept_retry;	/* after EMFILE */
+	struct log_ratelimit	 accept_rl;
 	SSL_CTX			*tls;
 	struct session_table	*sessions;
 	struct iplimit		*ips;
@@ -143,6 +149,9 @@ struct relayd {
 	uint64_t		 next_id;
 	struct relayd_stats	 st;
 	struct ipc_server	*ipc;
+	uint8_t			*rbuf;		/* shared read slice (ws.c) */
+	size_t			 rlen, roff;
+	struct relayd_conn	*rowner;
 	int			 stopping;
 	ev_timer		 drain;
 };
@@ -156,11 +165,14 @@ int	relayd_conf_set(struct relayd_conf *c, const char *arg, char *err,
 int	relayd_conf_finish(struct relayd_conf *c, char *err, size_t errlen);
 void	relayd_conf_print_keys(void);
 
-/* server.c: listening, accepting, per-connection I/O and HTTP phase */
-int	server_listen(struct relayd *rd);
-void	server_close_listener(struct relayd *rd);
+/* listener.c: the listening socket, accept, graceful stop */
+int	listener_open(struct relayd *rd);
+void	listener_close(struct relayd *rd);
+void	listener_shutdown(struct relayd *rd);
+
+/* server.c: one connection: I/O watchers, HTTP phase, drop */
+void	server_accept(struct relayd *rd, int fd, const struct sockaddr *sa);
 void	server_drop(struct relayd_conn *c, enum relay_reason why);
-void	server_shutdown(struct relayd *rd);
 const char *server_reason_str(enum relay_reason r);
 const char *server_addr_str(const struct relayd_conn *c, char *buf,
 	    size_t len);

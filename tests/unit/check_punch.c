@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "common/netaddr.h"
@@ -402,6 +403,49 @@ START_TEST(test_stale_ack_ignored)
 }
 END_TEST
 
+START_TEST(test_full_table)
+{
+	struct punch		p;
+	struct rec		r = { .n = 0 };
+	struct sockaddr_storage	a;
+	struct packet_punch	ack;
+	char			buf[64];
+	int			i, j;
+
+	punch_init(&p, &params, rec_send, rec_rand, &r);
+	p.controlling = 1;
+	for (i = 0; i < PUNCH_MAX_CANDS; i++) {
+		snprintf(buf, sizeof(buf), "192.0.2.%d:%d", i + 1, 1000 + i);
+		a = addr(buf);
+		ck_assert_int_eq(punch_add_remote(&p, i == 3 ? CAND_HOST :
+		    CAND_PRFLX, (struct sockaddr *)&a), i);
+	}
+	/* pair 5 is proven: it must survive */
+	punch_start(&p, 0);
+	punch_tick(&p, 0);
+	memset(&ack, 0, sizeof(ack));
+	memcpy(ack.txid, p.pairs[5].txid, PACKET_TXID_LEN);
+	a = addr("192.0.2.6:1005");
+	ck_assert_int_eq(punch_input(&p, PACKET_PUNCH_ACK, &ack,
+	    (struct sockaddr *)&a, 0.01), PUNCH_EV_VALID);
+	/* a roaming peer: many new addresses, each gets a pair */
+	for (j = 0; j < 40; j++) {
+		snprintf(buf, sizeof(buf), "198.51.100.7:%d", 2000 + j);
+		a = addr(buf);
+		i = punch_add_remote(&p, CAND_PRFLX, (struct sockaddr *)&a);
+		ck_assert_int_ge(i, 0);
+		ck_assert_int_ne(i, 5);		/* proven */
+		ck_assert_int_ne(i, 3);		/* host outranks prflx */
+		ck_assert_int_eq(punch_find(&p, (struct sockaddr *)&a), i);
+	}
+	ck_assert_int_eq(p.npairs, PUNCH_MAX_CANDS);
+	ck_assert_int_eq(p.pairs[5].state, PAIR_SUCCEEDED);
+	ck_assert_int_eq(p.pairs[3].remote.type, CAND_HOST);
+	/* the nominated pair is kept too */
+	ck_assert_int_eq(p.nominating, 5);
+}
+END_TEST
+
 Suite *
 punch_suite(void)
 {
@@ -416,6 +460,7 @@ punch_suite(void)
 	tcase_add_loop_test(tc, test_lossy, 0, 12);
 	tcase_add_loop_test(tc, test_restart_rejoins, 0, 2);
 	tcase_add_test(tc, test_stale_ack_ignored);
+	tcase_add_test(tc, test_full_table);
 	suite_add_tcase(s, tc);
 	return s;
 }
