@@ -18,7 +18,7 @@ TMPFILESDIR	?= $(PREFIX)/lib/tmpfiles.d
 BUILD	?= build
 SAN	?= 0
 
-PKGS		:= msgpack libbsd-overlay libsodium openssl inih jansson libqrencode libsystemd
+PKGS		:= msgpack libbsd-overlay libsodium openssl inih jansson libqrencode libsystemd zlib
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS)) -lev -lwslay -lm
 CHECK_CFLAGS	:= $(shell pkg-config --cflags check)
@@ -48,12 +48,14 @@ COMMON_SRCS := \
 	common/ipc.c \
 	common/ipc_server.c \
 	common/ipc_client.c \
-	common/mpack.c
+	common/mpack.c \
+	common/state.c
 
 PROTO_SRCS := \
 	proto/methods.c \
 	proto/packet.c \
 	proto/invite.c \
+	proto/join.c \
 	proto/token.c \
 	proto/relaymsg.c \
 	proto/stun.c \
@@ -103,6 +105,9 @@ PUNCHD_SRCS := \
 	punchd/stunlink.c \
 	punchd/store.c \
 	punchd/relay.c \
+	punchd/mesh.c \
+	punchd/invites.c \
+	punchd/join.c \
 	$(PUNCHD_LOGIC)
 
 MESHCTL_SRCS := \
@@ -115,7 +120,11 @@ MESHCTL_SRCS := \
 	meshctl/cmd_punch.c \
 	meshctl/cmd_ping.c \
 	meshctl/cmd_send.c \
-	meshctl/cmd_listen.c
+	meshctl/cmd_listen.c \
+	meshctl/cmd_mesh.c \
+	meshctl/cmd_invite.c \
+	meshctl/cmd_join.c \
+	meshctl/qr.c
 
 UNIT_SRCS := tests/unit/runner.c $(wildcard tests/unit/check_*.c)
 TOOL_SRCS := $(wildcard tests/tools/*.c)

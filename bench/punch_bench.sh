@@ -165,7 +165,7 @@ echo "$ctr" | awk -v secs="$KA_SECS" -v sent=$((ka1 - ka0)) '
 		iv = secs / 0.5
 		printf "out of NAT a (A -> B): %d packets, %d bytes; into NAT a (B -> A): %d packets, %d bytes\n", po, bo, pi, bi
 		printf "A sent %d KEEPALIVEs in %d intervals\n", sent, iv
-		printf "per peer per interval, one node sends %.1f bytes (IP + UDP + packet) in %.2f packets: its KEEPALIVE and its KEEPALIVE_ACK to the peer\x27s\n", bo / iv, po / iv
+		printf "per peer per interval, one node sends %.1f bytes (IP + UDP + packet) in %.2f packets: its own KEEPALIVE and the ACK of the KEEPALIVE the peer sent\n", bo / iv, po / iv
 		if (po > 0) printf "mean datagram %.1f bytes on the wire (IP); one KEEPALIVE alone: 64 bytes (20 IP + 8 UDP + 36), its ACK 68\n", bo / po
 		printf "both directions together: %.1f bytes per peer per interval; target <= 64 per peer per interval\n", (bo + bi) / iv
 	}'

@@ -70,6 +70,34 @@ peers_col(const msgpack_object *o, const char *k, char *buf, size_t len,
 		    sizeof(d)));
 }
 
+/* meshctl peers remove ID: forget a peer (and the member) */
+static int
+peers_remove(int argc, char **argv)
+{
+	struct ipc_sync	*s;
+	struct ipc_msg	 m;
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	int		 r;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: meshctl peers remove ID|NAME\n");
+		return EXIT_USAGE;
+	}
+	meshctl_params(&sb, &pk, 1);
+	mpack_kv_str(&pk, "peer", argv[1]);
+	r = meshctl_punchd("peer.remove", &sb, meshctl.timeout_ms, &s, &m);
+	msgpack_sbuffer_destroy(&sb);
+	if (r != EXIT_OK)
+		return r;
+	if (!meshctl.json)
+		printf("removed %s\n", argv[1]);
+	else
+		printf("{\"removed\": \"%s\"}\n", argv[1]);
+	ipc_sync_close(s);
+	return EXIT_OK;
+}
+
 int
 cmd_peers(int argc, char **argv)
 {
@@ -81,9 +109,12 @@ cmd_peers(int argc, char **argv)
 	int			 r;
 
 	argc = meshctl_strip_common(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "remove"))
+		return peers_remove(argc - 1, argv + 1);
 	if (argc > 1) {
 		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-			printf("usage: meshctl peers [--json]\n\n"
+			printf("usage: meshctl peers [--json]\n"
+			    "       meshctl peers remove ID|NAME\n\n"
 			    "punchd's peers: node id or name, state (new, "
 			    "punching, direct, relayed,\ndegraded, down), path, "
 			    "endpoint, smoothed RTT, loss, last packet.\n");

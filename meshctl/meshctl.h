@@ -52,6 +52,12 @@ int	cmd_punch(int argc, char **argv);
 int	cmd_ping(int argc, char **argv);
 int	cmd_send(int argc, char **argv);
 int	cmd_listen(int argc, char **argv);
+/* mesh membership (cmd_mesh.c, cmd_invite.c, cmd_join.c; qr.c) */
+int	cmd_init(int argc, char **argv);
+int	cmd_mesh(int argc, char **argv);
+int	cmd_leave(int argc, char **argv);
+int	cmd_invite(int argc, char **argv);
+int	cmd_join(int argc, char **argv);
 /* Call punchd: EXIT_OK with the result in *m and the connection in *sp
  * (close it), else prints why and returns EXIT_FAIL or EXIT_DOWN. */
 int	meshctl_punchd(const char *method, const msgpack_sbuffer *params,

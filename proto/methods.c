@@ -111,6 +111,46 @@ const struct proto_method proto_methods[] = {
 	  "{peer}",
 	  "true",
 	  "not_found" },
+	{ "punchd", "mesh.init", PROTO_CALL,
+	  "Create a mesh (random 16-byte id, 32-byte secret) and this node's "
+	  "Ed25519 key if it has none; saved in the state directory (0600, "
+	  "atomically). Peers of a previous mesh are dropped.",
+	  "{name, force?: bool (replace an existing mesh)}",
+	  "{name, mesh_id, source, node_id, public_key, members, peers, "
+	  "invites: [...]}",
+	  "exists (already in a mesh, no force), bad_params" },
+	{ "punchd", "mesh.get", PROTO_CALL,
+	  "The mesh this node is in, where its key comes from (mesh, config, "
+	  "legacy), this node's public key and the live invites (no secrets).",
+	  "{}",
+	  "{name?, mesh_id?, source, node_id, public_key?, members, peers, "
+	  "invites: [{invite, expires_in_s, uses, max_uses}]}",
+	  "" },
+	{ "punchd", "mesh.leave", PROTO_CALL,
+	  "Leave the mesh: forget it, its peers, members and invites.",
+	  "{}",
+	  "true",
+	  "not_found (in no mesh)" },
+	{ "punchd", "mesh.invite", PROTO_CALL,
+	  "Mint a join secret (kept with its expiry and uses, never logged) "
+	  "and answer the invite code with this node's endpoints. An endpoint "
+	  "given as \"\" is left out; absent, punchd fills what it knows.",
+	  "{expires_s?: 1..2592000 (3600), uses?: 1..64 (1), local?, public?, "
+	  "relay?}",
+	  "{token: \"ATM-...\", invite: tag, expires, max_uses}",
+	  "not_found (in no mesh), bad_params" },
+	{ "punchd", "mesh.join", PROTO_CALL,
+	  "Join the mesh of an invite over one path (local, public: UDP to "
+	  "that endpoint; relay: the invite's relay session): JOIN_HELLO until "
+	  "JOIN_WELCOME or the timeout, then punch the inviter; answers when "
+	  "the path to it is direct or at connect_ms.",
+	  "{token: code or URI, path: local|public|relay, timeout_ms?: "
+	  "(3000), connect_ms?: (5000), name?, force?: bool}",
+	  "{mesh, mesh_id, path, via, inviter, state, peer_path, endpoint, "
+	  "welcome_ms, elapsed_ms}",
+	  "timeout (no answer on that path), refused (expired or used: the "
+	  "inviter's reason), expired (checked locally), not_found (no such "
+	  "endpoint in the invite), exists (already in a mesh), bad_params" },
 	{ "punchd", "peer.up", PROTO_EVENT,
 	  "A peer became reachable.",
 	  "{peer, id, state, path, endpoint, previous, reason, "

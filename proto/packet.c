@@ -211,6 +211,10 @@ packet_type_str(uint8_t type)
 		[PACKET_PING] = "PING",
 		[PACKET_PONG] = "PONG",
 		[PACKET_DATA] = "DATA",
+		[PACKET_JOIN_HELLO] = "JOIN_HELLO",
+		[PACKET_JOIN_WELCOME] = "JOIN_WELCOME",
+		[PACKET_JOIN_REFUSE] = "JOIN_REFUSE",
+		[PACKET_ANNOUNCE] = "ANNOUNCE",
 	};
 
 	if (type == 0 || type > PACKET_TYPE_MAX)

@@ -74,8 +74,9 @@
 #define PACKET_KDF_CONTEXT	"atmpunch"
 #define PACKET_MESH_SECRET_LEN	32
 
-/* types; 0 is never valid, 9..127 are kept for later control types
- * (issue 7's handshake goes there), 128..255 for experiments */
+/* types; 0 is never valid, 9..12 membership, 13..127 are kept for
+ * later control types (issue 7's handshake goes there), 128..255 for
+ * experiments */
 #define PACKET_PUNCH		1
 #define PACKET_PUNCH_ACK	2
 #define PACKET_PUNCH_CONFIRM	3
@@ -84,7 +85,13 @@
 #define PACKET_PING		6
 #define PACKET_PONG		7
 #define PACKET_DATA		8
-#define PACKET_TYPE_MAX		8	/* highest type this build accepts */
+/* membership (proto/join.h): JOIN_* under the key derived from an invite's
+ * join secret, ANNOUNCE under the mesh key */
+#define PACKET_JOIN_HELLO	9
+#define PACKET_JOIN_WELCOME	10
+#define PACKET_JOIN_REFUSE	11
+#define PACKET_ANNOUNCE		12
+#define PACKET_TYPE_MAX		12	/* highest type this build accepts */
 
 /* flags: senders set undefined bits to zero, receivers ignore them */
 #define PACKET_F_SESSION	0x01	/* key is a per-session key (issue 7),

@@ -223,6 +223,8 @@ control_remove(struct ipc_conn *c, uint32_t msgid,
 	if ((p = control_peer_param(arg, c, msgid, params)) == NULL)
 		return;
 	log_info("peer %s removed", peer_label(p));
+	if (p->bound)
+		mesh_member_remove(arg, p->id);
 	peer_free(p);
 	store_changed(arg);
 	ipc_reply_ok(c, msgid);
@@ -309,6 +311,11 @@ static const struct ipc_method control_methods[] = {
 	{ "peer.ping",		waiter_ping },
 	{ "peer.send",		control_send },
 	{ "peer.remove",	control_remove },
+	{ "mesh.init",		mesh_ctl_init },
+	{ "mesh.get",		mesh_ctl_get },
+	{ "mesh.leave",		mesh_ctl_leave },
+	{ "mesh.invite",	invites_ctl_invite },
+	{ "mesh.join",		join_ctl_join },
 };
 
 int

@@ -205,6 +205,15 @@ peer_input(struct punchd *pd, uint8_t *buf, size_t len,
 	const uint8_t		*pl;
 	size_t			 plen;
 
+	/* the join handshake runs under an invite's key, not the mesh's */
+	if (packet_peek(buf, len, &h) == 0 && h.type >= PACKET_JOIN_HELLO &&
+	    h.type <= PACKET_JOIN_REFUSE) {
+		if (h.type == PACKET_JOIN_HELLO)
+			invites_input(pd, buf, len, from, NULL);
+		else
+			join_input(pd, buf, len, from);
+		return;
+	}
 	if ((p = input_check(pd, buf, len, from, &h, &pl, &plen)) == NULL)
 		return;
 	p->last_seen = ev_now(pd->loop);
@@ -232,6 +241,9 @@ peer_input(struct punchd *pd, uint8_t *buf, size_t len,
 	case PACKET_DATA:
 		p->rx_data++;
 		control_peer_data(pd, p, pl, plen);
+		break;
+	case PACKET_ANNOUNCE:
+		mesh_announce_input(p, pl, plen);
 		break;
 	}
 }
@@ -287,6 +299,9 @@ peer_input_relay(struct peer *p, uint8_t *buf, size_t len)
 	case PACKET_DATA:
 		p->rx_data++;
 		control_peer_data(pd, p, pl, plen);
+		break;
+	case PACKET_ANNOUNCE:
+		mesh_announce_input(p, pl, plen);
 		break;
 	}
 }

@@ -319,6 +319,7 @@ peer_up(struct peer *p)
 	p->down_notified = 0;
 	store_changed(pd);
 	waiter_punch_done(p, NULL, NULL);
+	mesh_peer_up(p);
 }
 
 void

@@ -209,6 +209,7 @@ main(int argc, char *argv[])
 		exit(1);
 	stunlink_init(pd);
 	store_init(pd);
+	mesh_start(pd);
 	daemon_init(&dctx, pd->loop, NULL, reload, pd);
 	log_info("ready: node %s, UDP port %d, IPC %s", pd->node_idstr,
 	    pd->cfg.port, pd->sockpath);
@@ -219,6 +220,7 @@ main(int argc, char *argv[])
 
 	daemon_stopping(&dctx);
 	store_fini(pd);
+	mesh_stop(pd);
 	control_fini(pd);
 	peer_free_all(pd);
 	stunlink_fini(pd);

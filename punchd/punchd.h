@@ -15,6 +15,7 @@
 #include "common/netaddr.h"
 #include "proto/packet.h"
 #include "keepalive.h"
+#include "mesh.h"
 #include "path.h"
 #include "punch.h"
 
@@ -149,6 +150,7 @@ struct punchd {
 	TAILQ_HEAD(, peer)	 peers;
 	int			 npeers;
 	struct punchd_counters	 ctr;
+	struct mesh		 mesh;
 };
 
 /* punchd_config.c */

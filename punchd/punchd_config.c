@@ -18,6 +18,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/paths.h"
+#include "common/state.h"
 #include "punchd.h"
 
 #define O(k, t, f, mn, mx, h) \
@@ -169,21 +170,7 @@ read_small(const char *path, char *buf, size_t len)
 static int
 write_state(const char *dir, const char *name, const char *text)
 {
-	char	path[512], tmp[520];
-	int	fd, n = (int)strlen(text);
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600))
-	    == -1)
-		return -1;
-	if (write(fd, text, n) != n || fsync(fd) == -1) {
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	close(fd);
-	return rename(tmp, path);
+	return state_write(dir, name, text, strlen(text));
 }
 
 static int
@@ -193,6 +180,7 @@ identity_secret(struct punchd *pd, uint8_t *secret, char *err, size_t errlen)
 	char	hex[2 * PACKET_MESH_SECRET_LEN + 2];
 
 	if (pd->cfg.mesh_secret[0] != '\0') {
+		pd->mesh.source = "config";
 		if (hex_decode(pd->cfg.mesh_secret, secret,
 		    PACKET_MESH_SECRET_LEN) == 0)
 			return 0;
@@ -209,6 +197,12 @@ identity_secret(struct punchd *pd, uint8_t *secret, char *err, size_t errlen)
 		}
 		return 0;
 	}
+	/* the mesh of meshctl init / join */
+	if (pd->mesh.have) {
+		memcpy(secret, pd->mesh.secret, PACKET_MESH_SECRET_LEN);
+		return 0;
+	}
+	pd->mesh.source = "legacy";
 	snprintf(path, sizeof(path), "%s/mesh.secret", pd->statedir);
 	if (read_small(path, text, sizeof(text)) == 0 &&
 	    hex_decode(text, secret, PACKET_MESH_SECRET_LEN) == 0)
@@ -295,7 +289,8 @@ punchd_config_identity(struct punchd *pd, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", pd->statedir, strerror(errno));
 		return -1;
 	}
-	if (identity_secret(pd, secret, err, errlen) == -1 ||
+	if (mesh_load(pd, secret, err, errlen) == -1 ||
+	    identity_secret(pd, secret, err, errlen) == -1 ||
 	    identity_node_id(pd, err, errlen) == -1 ||
 	    identity_seq(pd, err, errlen) == -1)
 		return -1;

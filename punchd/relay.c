@@ -239,6 +239,7 @@ peer_relay_up(struct peer *p)
 	p->was_up = 1;
 	p->down_notified = 0;
 	waiter_punch_done(p, NULL, NULL);
+	mesh_peer_up(p);
 	/* keep trying direct: the punch attempt runs on, then repunch */
 }
 

@@ -190,6 +190,12 @@ void	ws_close(struct relayd_conn *c, uint16_t code, const char *msg,
 void	ws_leave(struct relayd_conn *c);
 void	ws_configure(struct relayd_conn *c);
 
+/* Bytes read from one client per loop turn: a sender's burst is read in
+ * slices, so the receivers' writes get their turn in between and the send
+ * queues drain instead of overflowing. */
+#define WS_READ_BUDGET		(256 * 1024)
+#define WS_RBUF_SIZE		(64 * 1024)
+
 /* tls.c */
 SSL_CTX	*tls_ctx_new(const char *cert, const char *key, char *err,
 	    size_t errlen);

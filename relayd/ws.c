@@ -24,11 +24,6 @@
 /* What one queued message costs beyond its payload (wslay's event_msg and
  * malloc overhead), so a flood of tiny frames is capped too. */
 #define WS_MSG_OVERHEAD		64
-/* Bytes read from one client per loop turn: a sender's burst is read in
- * slices, so the receivers' writes get their turn in between and the send
- * queues drain instead of overflowing. */
-#define WS_READ_BUDGET		(256 * 1024)
-#define WS_RBUF_SIZE		(64 * 1024)
 /* After our close frame, how long the peer has to answer it. */
 #define WS_CLOSE_WAIT_S		2.0
 

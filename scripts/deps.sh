@@ -9,7 +9,7 @@ $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
 	build-essential pkg-config ca-certificates \
 	libev-dev libwslay-dev libmsgpack-dev libbsd-dev check \
-	libsodium-dev libssl-dev libinih-dev libjansson-dev libqrencode-dev libsystemd-dev \
+	libsodium-dev libssl-dev libinih-dev libjansson-dev libqrencode-dev zlib1g-dev libsystemd-dev \
 	coturn nftables iproute2 conntrack iperf3 curl openssl procps psmisc jq \
 	systemd man-db groff-base mandoc socat \
 	clang libclang-rt-14-dev

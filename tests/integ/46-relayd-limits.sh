@@ -8,12 +8,14 @@
 
 relayd_up r --open -o max_clients_per_ip=3
 U="ws://127.0.0.1:$PORT/v1/relay"
+W=""
 for i in 1 2 3; do
 	"$WS" -w 3 "$U/ip" >"$T/ip$i.out" 2>&1 &
+	W="$W $!"
 done
 sleep 0.5
 "$WS" -w 1 "$U/ip" >"$T/ip4.out" 2>&1 && fail "4th client from one address admitted"
-wait
+wait $W
 # (curl is a client from the same address too: ask once the others left)
 [ "$(metric relayd_refused_total)" -eq 1 ] || fail "per-address refusal not counted"
 grep -q "status 101" "$T/ip3.out" || fail "3rd client refused"
@@ -24,10 +26,12 @@ kill "$PID_r"
 relayd_up m --open -o max_clients=2
 U="ws://127.0.0.1:$PORT/v1/relay"
 "$WS" -w 2 "$U/m" >/dev/null 2>&1 &
+W=$!
 "$WS" -w 2 "$U/m" >/dev/null 2>&1 &
+W="$W $!"
 sleep 0.4
 "$WS" -w 1 "$U/m" >"$T/m3.out" 2>&1 && fail "client over max_clients admitted"
-wait
+wait $W
 [ "$(metric relayd_refused_total)" -eq 1 ] || fail "max_clients refusal not counted"
 ok "max_clients"
 kill "$PID_m"
@@ -39,13 +43,15 @@ start e "$T/e.log" sh -c 'ulimit -n 40 && exec "$@"' sh "$BIN/relayd" \
 wait_sock "$T/e.sock"
 PORT=$(sed -n 's/.*listening on .* port \([0-9]*\) .*/\1/p' "$T/e.log")
 i=0
+W=""
 while [ $i -lt 50 ]; do
 	"$WS" -w 2 "ws://127.0.0.1:$PORT/v1/relay/e$i" >/dev/null 2>&1 &
+	W="$W $!"
 	i=$((i + 1))
 done
 sleep 1
 cpu=$(ps -o pcpu= -p "$PID_e" | tr -d ' ' | cut -d. -f1)
-wait
+wait $W
 sleep 1
 n=$(grep -c "accept: Too many open files" "$T/e.log")
 [ "$n" -ge 1 ] || fail "descriptor exhaustion not reached or not logged"

@@ -21,6 +21,10 @@
 #     side's endpoint is WAN_sym:R (type prflx), NOT the symmetric side's
 #     server-reflexive candidate.
 #
+#  3. the relayed pair of 1. keeps trying direct in the background: when
+#     NAT e is turned into a full cone (a dnat rule added), S <-> E must
+#     upgrade to direct (peer.path, no peer.down) within 5 s.
+#
 # Lab and candidate exchange as in 10-punchd-eim-eim.sh: stund server and
 # relayd on the public segment, stund + punchd (UDP 7777) behind each NAT,
 # `meshctl punch <node id> <other's public>` on both sides at once, and the
@@ -91,4 +95,28 @@ pl_deliver F S "f-to-s-direct" && pl_ok "datagram F -> S" || pl_bad "F -> S not 
 grep '"text":"f-to-s-direct"' "$NL_TMP/listen-S" | grep -q '"path":"direct"' ||
 	pl_bad "S's peer.data should say path direct: $(grep f-to-s "$NL_TMP/listen-S")"
 
-pl_finish "sym vs port-restricted eim: relayed with data; sym vs full cone: direct (peer-reflexive)"
+echo "== 3. NAT e turns full cone: the relayed S <-> E pair upgrades to direct"
+# the relayed pair keeps trying direct in the background (repunch); once
+# NAT e forwards unsolicited UDP to E, S's PUNCH from its new random port
+# reaches E, which learns it as peer-reflexive: direct within one
+# punch_timeout + repunch (2.5 s), checked against 5 s; the switch is a
+# peer.path, never a peer.down
+nl_exec e nft -f - <<-EOF || nl_die "nft: full cone on e"
+	table ip natlab {
+		chain pre {
+			type nat hook prerouting priority dstnat;
+			iifname "wan" udp dport 1024-65535 dnat to $(nl_lan e)
+		}
+	}
+EOF
+t0=$(date +%s%N)
+nl_wait 5 pl_path_is S "$IE" direct && nl_wait 2 pl_path_is E "$IS" direct &&
+	pl_ok "S <-> E direct $(( ($(date +%s%N) - t0) / 1000000 )) ms after NAT e became a full cone; E reaches S at $(pl_peer E "$IS" .endpoint)" ||
+	pl_bad "no upgrade within 5 s: S sees $(pl_peer S "$IE" '.state+" "+(.path//"-")'), E sees $(pl_peer E "$IS" '.state+" "+(.path//"-")')"
+grep '"event":"peer.path"' "$NL_TMP/listen-E" | grep "\"id\":\"$IS\"" | grep -q '"path":"direct"' &&
+	pl_ok "E: peer.path to direct" || pl_bad "E: no peer.path to direct: $(grep '"event":"peer' "$NL_TMP/listen-E")"
+grep '"event":"peer.down"' "$NL_TMP/listen-E" "$NL_TMP/listen-S" | grep -q "$IS\|$IE" &&
+	pl_bad "the upgrade must not look like an outage: $(grep '"event":"peer.down"' "$NL_TMP/listen-E" "$NL_TMP/listen-S")"
+pl_deliver E S "e-to-s-upgraded" && pl_ok "datagram E -> S after the upgrade" || pl_bad "E -> S after the upgrade"
+
+pl_finish "sym vs port-restricted eim: relayed with data; sym vs full cone: direct (peer-reflexive); relayed pair upgrades when the NAT allows"

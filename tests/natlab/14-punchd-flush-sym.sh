@@ -19,10 +19,12 @@
 # notice that F's keep-alives stopped arriving, or both could meet on the
 # relay again.
 #
-# Status (2026-11-23): FAILS with punchd as of this writing: F stays
-# punching/down indefinitely (re-punching only the dead R and S's
-# server-reflexive candidate), S stays `direct`, F -> S sends are refused
-# with "unavailable" (docs/punchd-natlab.md, bug 1).
+# Status: failed with punchd as built at 13:05 UTC on 2026-11-23 (F stayed
+# punching/down for good, re-punching only the dead R and S's
+# server-reflexive candidate; S stayed `direct`; F -> S sends refused with
+# "unavailable": docs/punchd-natlab.md, bug 1). Passes since punchd takes
+# the source of an authenticated packet from an unknown address as a
+# peer-reflexive candidate and checks it (punchd/input.c input_new_source).
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BUILD:-build}

@@ -1,0 +1,133 @@
+/*
+ * The join handshake (`meshctl join`) and member announcements: payloads
+ * of packet types JOIN_HELLO, JOIN_WELCOME, JOIN_REFUSE and ANNOUNCE
+ * (proto/packet.h). docs/mesh.md has the prose.
+ *
+ *   joiner                                                  inviter
+ *   |-- JOIN_HELLO   txid, joiner pk, sig_joiner, name --------->|
+ *   |<- JOIN_WELCOME txid, mesh id, sealed secret, sig_inviter --|
+ *   |<- JOIN_REFUSE  txid, reason (expired, used up, no mesh) ---|
+ *
+ * The JOIN_* packets are ordinary packets (header, XChaCha20-Poly1305)
+ * under the join key, BLAKE2b-256(key = join secret, "atm-join-key"),
+ * instead of the mesh key: a valid HELLO proves that its sender holds the
+ * invite (the Poly1305 tag is a MAC under a key only the code gives).
+ * sig_joiner (Ed25519) binds the joiner's node id to its public key;
+ * sig_inviter covers txid, joiner id and key, mesh id and the sealed
+ * secret, and is checked against the inviter key in the code, so a
+ * joiner talks to the node that made the invite and nobody else.
+ * The mesh secret travels as crypto_box_seal to the joiner's X25519 key
+ * (converted from its Ed25519 key): only the joiner can open it, even if
+ * the invite code leaks later.
+ *
+ * txid = BLAKE2b-96(key = join secret, "atm-join-txid" || joiner id): the
+ * same joiner trying another path (local, public, relay) is the same use
+ * of the invite; another node with the same code is another use.
+ *
+ * ANNOUNCE (under the mesh key, between members): a member the sender
+ * knows, with its public key and up to JOIN_MAX_CANDS addresses where the
+ * sender reaches it, so that members of a mesh find each other.
+ *
+ *   ANNOUNCE: id (8) | pk (32) | n (1) | n x (family 1, port 2, addr 16)
+ *             | name length (1) | name
+ *
+ * Integers big-endian; receivers ignore trailing bytes.
+ */
+#ifndef PROTO_JOIN_H
+#define PROTO_JOIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define JOIN_TXID_LEN		12
+#define JOIN_ID_LEN		8
+#define JOIN_MESH_ID_LEN	16
+#define JOIN_PK_LEN		32	/* Ed25519 public key */
+#define JOIN_SK_LEN		64	/* Ed25519 secret key (libsodium) */
+#define JOIN_SIG_LEN		64
+#define JOIN_SECRET_LEN		32
+#define JOIN_SEALED_LEN		(JOIN_SECRET_LEN + 48)	/* crypto_box_SEALBYTES */
+#define JOIN_NAME_MAX		63
+#define JOIN_MAX_CANDS		8
+
+/* refusal reasons */
+#define JOIN_R_EXPIRED		1
+#define JOIN_R_USED		2
+#define JOIN_R_NOMESH		3
+
+struct join_hello {
+	uint8_t		txid[JOIN_TXID_LEN];
+	uint8_t		pk[JOIN_PK_LEN];
+	uint8_t		sig[JOIN_SIG_LEN];
+	char		name[JOIN_NAME_MAX + 1];	/* "" = none */
+};
+
+struct join_welcome {
+	uint8_t		txid[JOIN_TXID_LEN];
+	uint8_t		mesh_id[JOIN_MESH_ID_LEN];
+	uint8_t		sealed[JOIN_SEALED_LEN];
+	uint8_t		sig[JOIN_SIG_LEN];
+	char		mesh_name[JOIN_NAME_MAX + 1];
+};
+
+struct join_refuse {
+	uint8_t		txid[JOIN_TXID_LEN];
+	uint8_t		reason;
+};
+
+struct sockaddr_storage;
+
+struct join_announce {
+	uint8_t		id[JOIN_ID_LEN];
+	uint8_t		pk[JOIN_PK_LEN];	/* zero when unknown */
+	int		ncands;
+	struct sockaddr_storage *cands;	/* caller's array, JOIN_MAX_CANDS */
+	char		name[JOIN_NAME_MAX + 1];
+};
+
+/* Keys and names derived from the join secret. */
+void	join_key(uint8_t key[32], const uint8_t secret[JOIN_SECRET_LEN]);
+void	join_txid(uint8_t txid[JOIN_TXID_LEN],
+	    const uint8_t secret[JOIN_SECRET_LEN], const uint8_t id[JOIN_ID_LEN]);
+/* relay session both sides can name from the code: 32 hex digits + NUL */
+void	join_session(char out[33], const uint8_t secret[JOIN_SECRET_LEN]);
+
+/* sig over "atm-join-hello" || txid || id || pk with the joiner's sk */
+void	join_hello_sign(struct join_hello *h, const uint8_t id[JOIN_ID_LEN],
+	    const uint8_t sk[JOIN_SK_LEN]);
+int	join_hello_verify(const struct join_hello *h,
+	    const uint8_t id[JOIN_ID_LEN]);
+
+/* Inviter: seal the mesh secret to the joiner and sign. 0 or -1 (the
+ * joiner's key is not a valid Ed25519 point). */
+int	join_welcome_seal(struct join_welcome *w, const uint8_t *joiner_id,
+	    const uint8_t joiner_pk[JOIN_PK_LEN],
+	    const uint8_t mesh_secret[JOIN_SECRET_LEN],
+	    const uint8_t inviter_sk[JOIN_SK_LEN]);
+/* Joiner: check the signature against the code's inviter key, open the
+ * secret. 0, -1 bad signature, -2 cannot open. */
+int	join_welcome_open(const struct join_welcome *w,
+	    const uint8_t *joiner_id, const uint8_t joiner_pk[JOIN_PK_LEN],
+	    const uint8_t joiner_sk[JOIN_SK_LEN],
+	    const uint8_t inviter_pk[JOIN_PK_LEN],
+	    uint8_t mesh_secret[JOIN_SECRET_LEN]);
+
+/* Encoders return the length written or -1 (cap too small, bad field);
+ * decoders 0 or -1 (short, malformed). */
+int	join_hello_encode(uint8_t *buf, size_t cap, const struct join_hello *h);
+int	join_hello_decode(const uint8_t *buf, size_t len, struct join_hello *h);
+int	join_welcome_encode(uint8_t *buf, size_t cap,
+	    const struct join_welcome *w);
+int	join_welcome_decode(const uint8_t *buf, size_t len,
+	    struct join_welcome *w);
+int	join_refuse_encode(uint8_t *buf, size_t cap, const struct join_refuse *r);
+int	join_refuse_decode(const uint8_t *buf, size_t len, struct join_refuse *r);
+int	join_announce_encode(uint8_t *buf, size_t cap,
+	    const struct join_announce *a);
+/* a->cands must point to JOIN_MAX_CANDS entries */
+int	join_announce_decode(const uint8_t *buf, size_t len,
+	    struct join_announce *a);
+
+const char *join_reason_str(uint8_t reason);
+
+#endif

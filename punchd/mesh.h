@@ -1,0 +1,121 @@
+/*
+ * Mesh membership in punchd: the mesh (name, id, secret) and this node's
+ * Ed25519 key (mesh.c), the invites it minted (invites.c), a join under
+ * way (join.c), members and announcements (mesh.c). docs/mesh.md.
+ */
+#ifndef PUNCHD_MESH_H
+#define PUNCHD_MESH_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <ev.h>
+
+#include "proto/join.h"
+
+#define MESH_MAX_USES		64	/* uses per invite: each is kept */
+#define MESH_MAX_MEMBERS	256
+/* an expired invite is kept this long, to answer "expired" */
+#define MESH_INVITE_GRACE	86400
+
+struct punchd;
+struct peer;
+struct relay_client;
+struct join_attempt;
+
+struct mesh_invite {
+	LIST_ENTRY(mesh_invite)	 entry;
+	struct punchd		*pd;
+	uint8_t			 secret[JOIN_SECRET_LEN];
+	uint8_t			 key[32];
+	char			 tag[17];	/* shown: hash of the secret */
+	uint64_t		 expires;
+	int			 max_uses;
+	int			 nuses;
+	struct {
+		uint8_t		 id[JOIN_ID_LEN];
+		uint8_t		 pk[JOIN_PK_LEN];
+	}			 uses[MESH_MAX_USES];
+	struct relay_client	*relay;		/* join session, while live */
+	char			 relay_url[256];
+};
+
+struct mesh_member {
+	uint8_t		id[JOIN_ID_LEN];
+	uint8_t		pk[JOIN_PK_LEN];
+	char		name[JOIN_NAME_MAX + 1];
+};
+
+struct mesh {
+	int			 have;		/* init or join made one */
+	const char		*source;	/* "mesh", "config", "legacy" */
+	char			 name[JOIN_NAME_MAX + 1];
+	uint8_t			 id[JOIN_MESH_ID_LEN];
+	uint8_t			 secret[JOIN_SECRET_LEN];
+	int			 have_key;
+	uint8_t			 pk[JOIN_PK_LEN];
+	uint8_t			 sk[JOIN_SK_LEN];
+	char			 relay[256];	/* the inviter's, for joiners
+						   without relay_url */
+	LIST_HEAD(, mesh_invite) invites;
+	struct mesh_member	 members[MESH_MAX_MEMBERS];
+	int			 nmembers;
+	struct join_attempt	*join;
+};
+
+/* mesh.c */
+/* At start-up, before the key is derived: the managed mesh, if any, and
+ * the node key. 1 loaded (secret filled), 0 none, -1 error in err. */
+int	mesh_load(struct punchd *pd, uint8_t *secret, char *err, size_t errlen);
+void	mesh_start(struct punchd *pd);	/* after the socket: relay sessions */
+void	mesh_stop(struct punchd *pd);
+/* the node key exists (generated and saved when not): 0 or -1 */
+int	mesh_node_key(struct punchd *pd);
+/* switch to a new mesh: save it, new packet key, old peers dropped */
+int	mesh_adopt(struct punchd *pd, const char *name, const uint8_t *id,
+	    const uint8_t *secret);
+/* remember the mesh's relay (from the invite); used when none is set */
+void	mesh_set_relay(struct punchd *pd, const char *url);
+void	mesh_member_set(struct punchd *pd, const uint8_t *id,
+	    const uint8_t *pk, const char *name);
+const struct mesh_member *mesh_member_find(struct punchd *pd,
+	    const uint8_t *id);
+void	mesh_member_remove(struct punchd *pd, const uint8_t *id);
+/* a peer's path came up: announcements, a waiting join */
+void	mesh_peer_up(struct peer *p);
+void	mesh_announce_input(struct peer *p, const uint8_t *pl, size_t len);
+/* one packet under `key` (join key), to `to` or through `relay` */
+void	mesh_send_keyed(struct punchd *pd, uint8_t type, const uint8_t *key,
+	    const uint8_t *payload, size_t len, const struct sockaddr *to,
+	    struct relay_client *relay);
+
+/* invites.c */
+int	invites_load(struct punchd *pd);
+int	invites_save(struct punchd *pd);
+void	invites_start(struct punchd *pd);	/* relay sessions */
+void	invites_free_all(struct punchd *pd);
+/* a JOIN_HELLO, from UDP (inv NULL) or an invite's relay session */
+void	invites_input(struct punchd *pd, uint8_t *buf, size_t len,
+	    const struct sockaddr *from, struct mesh_invite *inv);
+
+/* join.c */
+void	join_input(struct punchd *pd, uint8_t *buf, size_t len,
+	    const struct sockaddr *from);
+void	join_peer_up(struct peer *p);
+void	join_cancel(struct punchd *pd, const char *why);
+
+struct ipc_conn;
+struct msgpack_object;
+/* control handlers */
+void	mesh_ctl_init(struct ipc_conn *, uint32_t, const struct msgpack_object *,
+	    void *);
+void	mesh_ctl_get(struct ipc_conn *, uint32_t, const struct msgpack_object *,
+	    void *);
+void	mesh_ctl_leave(struct ipc_conn *, uint32_t,
+	    const struct msgpack_object *, void *);
+void	invites_ctl_invite(struct ipc_conn *, uint32_t,
+	    const struct msgpack_object *, void *);
+void	join_ctl_join(struct ipc_conn *, uint32_t,
+	    const struct msgpack_object *, void *);
+
+#endif
