@@ -216,7 +216,7 @@ cmd_punch2(int ac, char **av)
 	uint32_t	 ida, idb;
 	int64_t		 timeout = ac > 6 ? atoi(av[6]) : 10000;
 	double		 t0, ea = -1, eb = -1;
-	char		 err[512], erra[512] = "", errb[512] = "";
+	char		 erra[512] = "", errb[512] = "";
 	char		 pa[32] = "-", pb[32] = "-";
 	int		 ra, rb;
 
@@ -234,9 +234,8 @@ cmd_punch2(int ac, char **av)
 	    sizeof(errb));
 	printf("%.3f %.3f %.3f %s %s\n", ea, eb, (now() - t0) * 1000, pa, pb);
 	if (ra != 0 || rb != 0) {
-		snprintf(err, sizeof(err), "A: %s; B: %s", ra ? erra : "ok",
-		    rb ? errb : "ok");
-		fprintf(stderr, "punch_ipc: punch2: %s\n", err);
+		fprintf(stderr, "punch_ipc: punch2: A: %s; B: %s\n",
+		    ra ? erra : "ok", rb ? errb : "ok");
 		return 1;
 	}
 	msgpack_sbuffer_destroy(&sa);

@@ -140,9 +140,9 @@ cmd_invite(int argc, char **argv)
 			qr_print(stdout, token);
 		printf("%sendpoints: local %s, public %s, relay %s\n",
 		    qr ? "\n" : "",
-		    invite_addr_str(&inv.ep_local, "udp", a[0], sizeof(a[0]))[0] ?
+		    invite_addr_str(&inv.ep_local, "udp://", a[0], sizeof(a[0]))[0] ?
 		    a[0] : "-",
-		    invite_addr_str(&inv.ep_public, "udp", a[1], sizeof(a[1]))[0] ?
+		    invite_addr_str(&inv.ep_public, "udp://", a[1], sizeof(a[1]))[0] ?
 		    a[1] : "-", inv.ep_relay[0] ? inv.ep_relay : "-");
 		if (png != NULL)
 			printf("QR code written to %s\n", png);

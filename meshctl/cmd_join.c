@@ -183,8 +183,8 @@ cmd_join(int argc, char **argv)
 		fprintf(stderr, "meshctl: join: %s\n", err);
 		return EXIT_FAIL;
 	}
-	invite_addr_str(&inv.ep_local, "udp", via[0], sizeof(via[0]));
-	invite_addr_str(&inv.ep_public, "udp", via[1], sizeof(via[1]));
+	invite_addr_str(&inv.ep_local, "udp://", via[0], sizeof(via[0]));
+	invite_addr_str(&inv.ep_public, "udp://", via[1], sizeof(via[1]));
 	strlcpy(via[2], inv.ep_relay, sizeof(via[2]));
 	sodium_bin2hex(inviter, sizeof(inviter), inv.inviter_id,
 	    sizeof(inv.inviter_id));

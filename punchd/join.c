@@ -435,7 +435,7 @@ join_ctl_join(struct ipc_conn *c, uint32_t msgid,
 	case JOIN_LOCAL:
 	case JOIN_PUBLIC:
 		invite_addr_str(j->path == JOIN_LOCAL ? &j->inv.ep_local :
-		    &j->inv.ep_public, "udp", j->via, sizeof(j->via));
+		    &j->inv.ep_public, "udp://", j->via, sizeof(j->via));
 		if (j->via[0] == '\0' || netaddr_parse(invite_addr_str(
 		    j->path == JOIN_LOCAL ? &j->inv.ep_local :
 		    &j->inv.ep_public, NULL, a, sizeof(a)), 0, &j->to) == -1) {

@@ -193,8 +193,8 @@ sleep "$RESTART_GAP"
 [ "$(state a)" = direct ] && [ "$(state b)" = direct ] || fail "a/b must stay direct without stund"
 start_stund stund2
 t0=$(now_ms)
-back=$(until_ms 10 sh -c "'$M' -S '$T/a' --json status 2>/dev/null | jq -e '.daemons[] | select(.daemon==\"punchd\") | .status.stund == true and .counters.stun_forwarded > $fwd0' >/dev/null") ||
-	fail "a did not reconnect to stund and rediscover its mapping"
+back=$(until_ms 10 sh -c "'$M' -S '$T/a' --json status 2>/dev/null | jq -e '.daemons[] | select(.daemon==\"punchd\") | .status.stund == true and .status.counters.stun_forwarded > $fwd0' >/dev/null") ||
+	{ pstatus a; fail "a did not reconnect to stund and rediscover its mapping (stun_forwarded was $fwd0)"; }
 [ "$(pstatus a | jq -r .public)" = "127.0.0.1:$PA" ] || fail "a's mapping after stund's restart"
 wait_for 10 sh -c "'$M' -S '$T/b' --json status | jq -e '.daemons[] | select(.daemon==\"punchd\") | .status.stund == true' >/dev/null" ||
 	fail "b did not reconnect to stund"
