@@ -83,6 +83,7 @@ RELAYD_SRCS := \
 	relayd/server.c \
 	relayd/http.c \
 	relayd/ws.c \
+	relayd/wsio.c \
 	relayd/session.c \
 	relayd/iplimit.c \
 	relayd/tls.c \
@@ -287,7 +288,7 @@ FUZZ_CFLAGS	:= $(FUZZ_OPT) -std=c11 -Wall -Wextra -Wno-unused-parameter \
 # files that hold per-request logic (server_answer, the HTTP parser, ws.c)
 FUZZ_LIB_SRCS	:= $(filter-out common/relay_client.c,$(COMMON_SRCS)) \
 	$(PROTO_SRCS) stund/server.c stund/stund_config.c \
-	relayd/http.c relayd/ws.c relayd/session.c
+	relayd/http.c relayd/ws.c relayd/wsio.c relayd/session.c
 FUZZ_SRCS	:= $(wildcard fuzz/fuzz_*.c)
 FUZZ_NAMES	:= $(patsubst fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ		?= $(FUZZ_NAMES)

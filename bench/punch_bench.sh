@@ -58,12 +58,12 @@ pl_world
 nl_nat a eim
 nl_nat b eim
 
-# lab RTT: punchd's own ping over the punched path, host to host across
-# both NATs (ping(8) is not installed here, and the NATs drop unsolicited
-# ICMP anyway); measured once the first pair of nodes is direct
+# lab RTT: punchd's own ping (median of 5) over the punched path, host to
+# host across both NATs (ping(8) is not installed here, and the NATs drop
+# unsolicited ICMP anyway); measured once the first pair of nodes is direct
 labrtt() {
 	pl_m A --json ping -c 5 "$IB" 2>/dev/null |
-	    jq -r '(.rtt_ms | add / length * 1000 | round) / 1000'
+	    jq -r '(.rtt_ms | sort | .[length / 2 | floor] * 1000 | round) / 1000'
 }
 rtt=
 
@@ -74,7 +74,7 @@ punch_runs() {	# INTERVAL_MS LABEL
 		"$PI" punch2 "$NL_TMP/A/punchd.sock" "$IB" "$PB" \
 		    "$NL_TMP/B/punchd.sock" "$IA" "$PA" 5000 >/dev/null
 		rtt=$(labrtt)
-		echo "lab RTT (meshctl ping over the punched path, avg of 5): ${rtt:-?} ms"
+		echo "lab RTT (meshctl ping over the punched path, median of 5): ${rtt:-?} ms"
 	fi
 	: >"$NL_TMP/t.$_iv"
 	: >"$NL_TMP/both.$_iv"

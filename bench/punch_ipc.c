@@ -233,15 +233,15 @@ cmd_punch2(int ac, char **av)
 	rb = wait_reply(b, idb, timeout + 2000, &eb, pb, sizeof(pb), errb,
 	    sizeof(errb));
 	printf("%.3f %.3f %.3f %s %s\n", ea, eb, (now() - t0) * 1000, pa, pb);
+	msgpack_sbuffer_destroy(&sa);
+	msgpack_sbuffer_destroy(&sb);
+	ipc_sync_close(a);
+	ipc_sync_close(b);
 	if (ra != 0 || rb != 0) {
 		fprintf(stderr, "punch_ipc: punch2: A: %s; B: %s\n",
 		    ra ? erra : "ok", rb ? errb : "ok");
 		return 1;
 	}
-	msgpack_sbuffer_destroy(&sa);
-	msgpack_sbuffer_destroy(&sb);
-	ipc_sync_close(a);
-	ipc_sync_close(b);
 	return 0;
 }
 
@@ -416,6 +416,7 @@ cmd_thru(int ac, char **av)
 	waitpid(pid, NULL, 0);
 	print_rate("punchd peer.send/peer.data", sent, count, t0, last, size);
 	ipc_sync_close(a);
+	msgpack_sbuffer_destroy(&sb);
 	free(payload);
 	return count > 0 ? 0 : 1;
 }

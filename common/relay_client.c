@@ -46,8 +46,11 @@
  * than the relay hop. These buffers turn that into one read or write per
  * 64/256 KiB. They exist only while a connection is open.
  */
-#define RC_RBUF		(64u << 10)
+#define RC_RBUF		((128u << 10) + 16)	/* a 64 KiB frame and more */
 #define RC_WBUF		(256u << 10)
+/* Frames sent in one loop turn are written together, before the loop waits
+ * again (c->flush), or as soon as this much is waiting. */
+#define RC_FLUSH_AT	(64u << 10)
 
 enum rc_phase {
 	RC_PH_NONE,
@@ -90,6 +93,7 @@ struct relay_client {
 	ev_io		 io;
 	ev_timer	 timer;		/* connect timeout, backoff delay */
 	ev_timer	 ping;		/* ping + liveness */
+	ev_prepare	 flush;		/* write what this loop turn sent */
 	wslay_event_context_ptr ws;
 
 	char		*hs;		/* request out, then answer in */
@@ -97,7 +101,9 @@ struct relay_client {
 	char		 accept[32];	/* expected Sec-WebSocket-Accept */
 	unsigned char	*rbuf;		/* read ahead, wslay takes from it */
 	size_t		 rlen, roff;
-	int		 rdrained;	/* last plain read was short */
+	size_t		 feed;		/* bytes wslay may take now */
+	uint64_t	 wsl_left;	/* of the frame wslay parses */
+	int		 wsl_frag;	/* wslay has a message open */
 	unsigned char	 masks[256];	/* arc4random output, 4 bytes a frame */
 	size_t		 maskoff;
 	unsigned char	*wbuf;		/* wslay's output, one send() */
@@ -121,6 +127,7 @@ static void	rc_fail(struct relay_client *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	rc_open_step(struct relay_client *, int);
 static int	rc_push(struct relay_client *);
+static void	rc_flush_cb(struct ev_loop *, ev_prepare *, int);
 static int	rc_ws_genmask_cb(wslay_event_context_ptr, uint8_t *, size_t, void *);
 
 /* --- small helpers ---------------------------------------------------------- */
@@ -400,6 +407,7 @@ rc_close(struct relay_client *c, uint16_t code)
 	ev_io_stop(c->loop, &c->io);
 	ev_timer_stop(c->loop, &c->timer);
 	ev_timer_stop(c->loop, &c->ping);
+	ev_prepare_stop(c->loop, &c->flush);
 	rc_probe_cancel(c);
 	if (c->ws != NULL)
 		wslay_event_context_free(c->ws);
@@ -420,7 +428,9 @@ rc_close(struct relay_client *c, uint16_t code)
 	free(c->wbuf);
 	c->rbuf = c->wbuf = NULL;
 	c->hslen = c->hsoff = c->rlen = c->roff = c->wlen = c->woff = 0;
-	c->ssl_want_write = c->io_error = c->drain_wanted = c->rdrained = 0;
+	c->ssl_want_write = c->io_error = c->drain_wanted = c->wsl_frag = 0;
+	c->feed = 0;
+	c->wsl_left = 0;
 	c->phase = RC_PH_NONE;
 }
 
@@ -582,48 +592,136 @@ rc_http_check(struct relay_client *c)
 	return 0;
 }
 
+/* wslay reads the frame bytes rc_input gave it (c->feed), no more. */
 static ssize_t
 rc_ws_recv_cb(wslay_event_context_ptr ws, uint8_t *buf, size_t len,
     int flags, void *arg)
 {
 	struct relay_client *c = arg;
-	ssize_t n;
 
 	(void)flags;
-	if (c->roff == c->rlen) {
-		c->roff = c->rlen = 0;
-		/*
-		 * A short read(2) emptied the socket: skip the read that would
-		 * only say EAGAIN; the level-triggered watcher comes back if
-		 * more arrived since. TLS records say nothing of the socket.
-		 */
-		if (c->rdrained) {
-			c->rdrained = 0;
-			wslay_event_set_error(ws, WSLAY_ERR_WOULDBLOCK);
-			return -1;
+	if (c->feed == 0) {
+		wslay_event_set_error(ws, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	if (len > c->feed)
+		len = c->feed;
+	memcpy(buf, c->rbuf + c->roff, len);
+	c->roff += len;
+	c->feed -= len;
+	c->wsl_left -= len;
+	return len;
+}
+
+/*
+ * Handle what c->rbuf holds. The common frame, a complete final binary
+ * frame within max_frame, goes to on_frame straight from the buffer; every
+ * other frame (control, text, fragments, anything malformed or too big)
+ * goes to wslay whole, so it keeps deciding about those as before, always
+ * at a frame boundary. 0; 1 when wslay stopped reading; or wslay's error.
+ */
+static int
+rc_parse(struct relay_client *c)
+{
+	unsigned char *p, l7;
+	uint64_t plen;
+	size_t hl, avail, i;
+	int r;
+
+	while (c->roff < c->rlen && !c->stop_pending) {
+		p = c->rbuf + c->roff;
+		avail = c->rlen - c->roff;
+		if (c->wsl_left > 0) {
+			c->feed = avail < c->wsl_left ? avail : c->wsl_left;
+			if ((r = wslay_event_recv(c->ws)) != 0)
+				return r;
+			if (c->feed > 0) {
+				c->feed = 0;
+				return 1;
+			}
+			continue;
 		}
-		n = rc_read(c, c->rbuf, RC_RBUF);
-		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-			wslay_event_set_error(ws, WSLAY_ERR_WOULDBLOCK);
-			return -1;
+		if (avail < 2)
+			break;
+		l7 = p[1] & 0x7f;
+		hl = 2 + (l7 == 126 ? 2 : l7 == 127 ? 8 : 0) +
+		    (p[1] & 0x80 ? 4 : 0);
+		if (avail < hl)
+			break;
+		if (l7 == 126)
+			plen = (uint64_t)p[2] << 8 | p[3];
+		else if (l7 == 127)
+			for (plen = 0, i = 2; i < 10; i++)
+				plen = plen << 8 | p[i];
+		else
+			plen = l7;
+		if (p[0] != (0x80 | WSLAY_BINARY_FRAME) || (p[1] & 0x80) ||
+		    c->wsl_frag || plen > c->cfg.max_frame ||
+		    plen > RC_RBUF - hl ||
+		    (l7 == 126 && plen < 126) || (l7 == 127 && plen < 65536) ||
+		    !wslay_event_get_read_enabled(c->ws)) {
+			/* wslay's, whole: a data frame without FIN opens a
+			 * message, a final continuation closes it */
+			if ((p[0] & 0x0f) < 0x08)
+				c->wsl_frag = !(p[0] & 0x80);
+			c->wsl_left = plen > UINT64_MAX - hl ? UINT64_MAX :
+			    plen + hl;
+			continue;
 		}
+		if (avail - hl < plen)
+			break;
+		c->roff += hl + plen;
+		c->last_rx = ev_now(c->loop);
+		if (c->cfg.on_frame != NULL)
+			c->cfg.on_frame(c->cfg.arg, p + hl, plen);
+	}
+	return 0;
+}
+
+/* Read what the socket has into c->rbuf and handle it; 0 or wslay's
+ * error. */
+static int
+rc_input(struct relay_client *c)
+{
+	ssize_t n;
+	size_t want;
+	int r, drained = 0;
+
+	for (;;) {
+		if (c->roff < c->rlen && (r = rc_parse(c)) != 0) {
+			if (r < 0)
+				return r;
+			c->roff = c->rlen = 0;	/* closing: not for wslay */
+			return 0;
+		}
+		if (c->roff == c->rlen)
+			c->roff = c->rlen = 0;
+		if (drained || c->stop_pending ||
+		    !wslay_event_get_read_enabled(c->ws))
+			return 0;
+		if (c->roff > 0 && RC_RBUF - c->rlen < RC_RBUF / 4) {
+			/* a partial frame at the end: to the front */
+			memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
+			c->rlen -= c->roff;
+			c->roff = 0;
+		}
+		want = RC_RBUF - c->rlen;
+		n = rc_read(c, c->rbuf + c->rlen, want);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return 0;
 		if (n <= 0) {
 			if (n == 0 && c->why[0] == '\0')
 				snprintf(c->why, sizeof(c->why),
 				    "connection closed by relay");
-			wslay_event_set_error(ws, WSLAY_ERR_CALLBACK_FAILURE);
-			return -1;
+			return WSLAY_ERR_CALLBACK_FAILURE;
 		}
-		c->rlen = n;
-		c->rdrained = c->ssl == NULL && (size_t)n < RC_RBUF;
+		c->rlen += n;
 		c->last_rx = ev_now(c->loop);
+		/* a short read emptied the socket: skip the read that would
+		 * only say EAGAIN; the level-triggered watcher comes back if
+		 * more arrived since. TLS records say nothing of the socket. */
+		drained = c->ssl == NULL && (size_t)n < want;
 	}
-	n = c->rlen - c->roff;
-	if ((size_t)n > len)
-		n = len;
-	memcpy(buf, c->rbuf + c->roff, n);
-	c->roff += n;
-	return n;
 }
 
 static ssize_t
@@ -985,7 +1083,7 @@ rc_open_step(struct relay_client *c, int readable)
 	c->ssl_want_write = 0;
 	c->busy++;
 	if (readable && !c->io_error)
-		r = wslay_event_recv(c->ws);
+		r = rc_input(c);
 	if (r == 0 && !c->io_error)
 		r = rc_push(c);
 	c->busy--;
@@ -1280,6 +1378,7 @@ relay_client_new(struct ev_loop *loop, const struct relay_client_cfg *cfg)
 	ev_init(&c->io, rc_io_cb);
 	ev_init(&c->timer, rc_timer_cb);
 	ev_init(&c->ping, rc_ping_cb);
+	ev_prepare_init(&c->flush, rc_flush_cb);
 	ev_init(&c->probe_io, rc_probe_io_cb);
 	ev_init(&c->probe_timer, rc_probe_timer_cb);
 	return c;
@@ -1335,6 +1434,30 @@ relay_client_free(struct relay_client *c)
 	free(c);
 }
 
+static void
+rc_send_now(struct relay_client *c)
+{
+	ev_prepare_stop(c->loop, &c->flush);
+	c->busy++;
+	if (rc_push(c) == -1)
+		c->io_error = 1;
+	c->busy--;
+	if (c->io_error || wslay_event_want_write(c->ws) || c->wlen > 0 ||
+	    c->ssl_want_write)
+		ev_feed_event(c->loop, &c->io, EV_WRITE);
+}
+
+static void
+rc_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct relay_client *c = container_of(w, struct relay_client, flush);
+
+	(void)revents;
+	ev_prepare_stop(loop, w);
+	if (c->phase == RC_PH_OPEN && !c->busy && !c->io_error)
+		rc_send_now(c);
+}
+
 int
 relay_client_send(struct relay_client *c, const void *data, size_t len)
 {
@@ -1368,14 +1491,16 @@ relay_client_send(struct relay_client *c, const void *data, size_t len)
 	}
 	if (c->busy)
 		return 0;	/* rc_open_step() sends after wslay returns */
-	/* send now rather than one loop turn later: latency */
-	c->busy++;
-	if (rc_push(c) == -1)
-		c->io_error = 1;
-	c->busy--;
-	if (c->io_error || wslay_event_want_write(c->ws) || c->wlen > 0 ||
-	    c->ssl_want_write)
-		ev_feed_event(c->loop, &c->io, EV_WRITE);
+	/*
+	 * Written before the loop waits again (rc_flush_cb): no later for
+	 * latency than writing now, and a burst of frames sent in one loop
+	 * turn takes one send(2) per RC_FLUSH_AT instead of one per frame.
+	 */
+	if (c->wlen - c->woff < RC_FLUSH_AT && !wslay_event_want_write(c->ws)) {
+		ev_prepare_start(c->loop, &c->flush);
+		return 0;
+	}
+	rc_send_now(c);
 	return 0;
 }
 

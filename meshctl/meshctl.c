@@ -27,12 +27,12 @@ static const struct {
 	{ "punch",	cmd_punch,	"punch a direct path to a peer at HOST:PORT" },
 	{ "ping",	cmd_ping,	"round trips to a peer over its path" },
 	{ "send",	cmd_send,	"send one datagram to a peer" },
+	{ "listen",	cmd_listen,	"print datagrams (and events) from peers" },
 	{ "init",	cmd_init,	"create a mesh and this node's key (punchd)" },
 	{ "mesh",	cmd_mesh,	"the mesh this node is in, its key, invites" },
 	{ "invite",	cmd_invite,	"invite code, URI and QR code to join the mesh" },
 	{ "join",	cmd_join,	"join a mesh with an invite code or URI" },
 	{ "leave",	cmd_leave,	"leave the mesh, forget its peers" },
-	{ "listen",	cmd_listen,	"print datagrams (and events) from peers" },
 	{ "relay-test",	cmd_relaytest,	"two clients through a relay: RTT and throughput" },
 };
 

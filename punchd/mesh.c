@@ -205,8 +205,8 @@ mesh_load(struct punchd *pd, uint8_t *secret, char *err, size_t errlen)
 	return 1;
 }
 
-static void
-mesh_use_relay(struct punchd *pd)
+void
+mesh_relay_default(struct punchd *pd)
 {
 	if (pd->relay_urls[0] == '\0' && pd->mesh.relay[0] != '\0')
 		strlcpy(pd->relay_urls, pd->mesh.relay, sizeof(pd->relay_urls));
@@ -217,13 +217,13 @@ mesh_set_relay(struct punchd *pd, const char *url)
 {
 	strlcpy(pd->mesh.relay, url, sizeof(pd->mesh.relay));
 	mesh_save(pd);
-	mesh_use_relay(pd);
+	mesh_relay_default(pd);
 }
 
 void
 mesh_start(struct punchd *pd)
 {
-	mesh_use_relay(pd);
+	mesh_relay_default(pd);
 	invites_start(pd);
 }
 

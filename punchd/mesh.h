@@ -76,6 +76,8 @@ int	mesh_adopt(struct punchd *pd, const char *name, const uint8_t *id,
 	    const uint8_t *secret);
 /* remember the mesh's relay (from the invite); used when none is set */
 void	mesh_set_relay(struct punchd *pd, const char *url);
+/* no relay_url configured: use the mesh's (start-up, SIGHUP) */
+void	mesh_relay_default(struct punchd *pd);
 void	mesh_member_set(struct punchd *pd, const uint8_t *id,
 	    const uint8_t *pk, const char *name);
 const struct mesh_member *mesh_member_find(struct punchd *pd,

@@ -88,6 +88,7 @@ reload(void *arg)
 	strlcpy(pd->relay_urls, getenv("ATMOSPHERE_RELAY_URL") != NULL ?
 	    getenv("ATMOSPHERE_RELAY_URL") : pd->cfg.relay_url,
 	    sizeof(pd->relay_urls));
+	mesh_relay_default(pd);
 	log_info("configuration reloaded");
 }
 

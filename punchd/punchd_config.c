@@ -1,7 +1,7 @@
 /*
- * punchd's [punchd] keys, and its identity: the mesh key (from
- * mesh_secret until `meshctl init` manages meshes), the node id and the
- * packet sequence high-water mark, kept under the state directory.
+ * punchd's [punchd] keys, and its identity: the mesh key (the mesh of
+ * meshctl init/join in mesh.c, unless mesh_secret overrides it), the node
+ * id and the packet sequence high-water mark, kept under the state directory.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -48,7 +48,8 @@ static const struct config_opt punchd_opts[] = {
 	    "offer loopback and link-local addresses as host candidates"),
 	O("mesh_secret", CONFIG_STR, mesh_secret, 0, 0,
 	    "32-byte mesh secret as 64 hex digits, or a file holding them "
-	    "(default: generated into the state directory)"),
+	    "(overrides the mesh of meshctl init/join; with neither: generated "
+	    "into the state directory)"),
 	O("node_id", CONFIG_STR, node_id, 0, 0,
 	    "16 hex digits (default: random, kept in the state directory)"),
 	O("state_dir", CONFIG_STR, state_dir, 0, 0,

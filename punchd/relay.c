@@ -172,8 +172,23 @@ relay_peer_start(struct peer *p)
 	char			 session[64];
 	size_t			 n = 0;
 
-	if (!relay_enabled(pd) || !p->bound || p->relay != NULL)
+	if (!relay_enabled(pd) || !p->bound)
 		return;
+	if (p->relay != NULL) {
+		/*
+		 * Still in the session, lingering after a switch to direct,
+		 * and the direct path is gone: the peer is likely still there
+		 * too, so no JOINED will come to start the rendezvous. Signal
+		 * now: candidates, and a packet that makes the relayed path up.
+		 */
+		if (ev_is_active(&p->linger_timer)) {
+			ev_timer_stop(pd->loop, &p->linger_timer);
+			if (relay_client_state(p->relay) ==
+			    RELAY_CLIENT_CONNECTED)
+				relay_signal(p);
+		}
+		return;
+	}
 	strlcpy(list, pd->relay_urls, sizeof(list));
 	for (s = list; (tok = strsep(&s, ", ")) != NULL && n < RELAY_MAX_URLS;)
 		if (*tok != '\0') {

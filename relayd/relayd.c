@@ -264,7 +264,7 @@ main(int argc, char *argv[])
 	session_table_free(rd.sessions);
 	iplimit_free(rd.ips);
 	tls_ctx_free(rd.tls);
-	free(rd.rbuf);
+	wsio_fini(&rd);
 	daemon_fini(&rd.dctx);
 	relayd_free_overrides(&rd);
 	explicit_bzero(&rd.conf, sizeof(rd.conf));

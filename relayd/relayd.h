@@ -20,6 +20,15 @@
 #define RELAYD_VERSION		"0.1.0"
 #define RELAYD_DEFAULT_PORT	8080
 
+/* Bytes read from one client per loop turn: a sender's burst is read in
+ * slices, so the receivers' writes get their turn in between and the send
+ * queues drain instead of overflowing. */
+#define WS_READ_BUDGET		(256 * 1024)
+/* One I/O buffer (a client's input or output), and how many free ones the
+ * process keeps for reuse. */
+#define WSIO_BUF		(256 * 1024)
+#define WSIO_POOL		16
+
 #define container_of(p, t, m)	((t *)((char *)(p) - offsetof(t, m)))
 
 typedef struct ssl_st SSL;
@@ -117,9 +126,16 @@ struct relayd_conn {
 	char			*buf;
 	uint32_t		 buflen, bufoff;
 	size_t			 rbudget;	/* bytes left this loop turn */
-	uint8_t			 hdr[14];	/* frame header held for its
-						   payload (ws_send_cb) */
-	uint8_t			 hdrlen;
+	/* wsio.c: input read ahead (a partial frame held between reads) and
+	 * framed output not yet written; both from rd's pool, given back
+	 * when empty, so an idle client holds neither */
+	uint8_t			*in, *out;
+	size_t			 inlen, inoff, outlen, outoff;
+	size_t			 feed;		/* bytes wslay may take now */
+	uint64_t		 wsl_left;	/* of the frame wslay parses */
+	uint8_t			 wsl_frag;	/* wslay has a message open */
+	uint8_t			 flushing;	/* on rd->flushq */
+	struct relayd_conn	*fnext;
 	wslay_event_context_ptr	 ws;
 	struct sockaddr_in6	 addr;		/* v4 as v4-mapped */
 	double			 since, last_rx, over_since;
@@ -149,9 +165,10 @@ struct relayd {
 	uint64_t		 next_id;
 	struct relayd_stats	 st;
 	struct ipc_server	*ipc;
-	uint8_t			*rbuf;		/* shared read slice (ws.c) */
-	size_t			 rlen, roff;
-	struct relayd_conn	*rowner;
+	uint8_t			*pool[WSIO_POOL];	/* free I/O buffers */
+	unsigned		 npool;
+	int			 batching;	/* in ws_read: flush at its end */
+	struct relayd_conn	*flushq;	/* output appended, not written */
 	int			 stopping;
 	ev_timer		 drain;
 };
@@ -190,11 +207,24 @@ void	ws_close(struct relayd_conn *c, uint16_t code, const char *msg,
 void	ws_leave(struct relayd_conn *c);
 void	ws_configure(struct relayd_conn *c);
 
-/* Bytes read from one client per loop turn: a sender's burst is read in
- * slices, so the receivers' writes get their turn in between and the send
- * queues drain instead of overflowing. */
-#define WS_READ_BUDGET		(256 * 1024)
-#define WS_RBUF_SIZE		(64 * 1024)
+void	ws_forward(struct relayd_conn *c, uint8_t opcode, const uint8_t *msg,
+	    size_t len);
+
+/* wsio.c: the upgraded connection's byte streams (docs/relayd.md,
+ * "Forwarding path") */
+ssize_t	wsio_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
+	    int flags, void *arg);
+ssize_t	wsio_send_cb(wslay_event_context_ptr ctx, const uint8_t *data,
+	    size_t len, int flags, void *arg);
+int	wsio_input(struct relayd_conn *c);
+int	wsio_append(struct relayd_conn *c, uint8_t opcode, const uint8_t *msg,
+	    size_t len);
+int	wsio_send(struct relayd_conn *c);
+void	wsio_flush_later(struct relayd_conn *c);
+void	wsio_flush_all(struct relayd *rd);
+int	wsio_want_write(const struct relayd_conn *c);
+void	wsio_release(struct relayd_conn *c);
+void	wsio_fini(struct relayd *rd);
 
 /* tls.c */
 SSL_CTX	*tls_ctx_new(const char *cert, const char *key, char *err,

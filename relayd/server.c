@@ -80,7 +80,7 @@ server_update_io(struct relayd_conn *c)
 
 	r = c->state != CLIENT_RESPOND || c->bufoff == c->buflen;
 	w = c->bufoff < c->buflen || c->ssl_want_write ||
-	    (c->ws != NULL && wslay_event_want_write(c->ws));
+	    (c->ws != NULL && wsio_want_write(c));
 	if (c->ws != NULL && !wslay_event_want_read(c->ws))
 		r = 0;
 	if (r && !ev_is_active(&c->rio))
@@ -120,8 +120,6 @@ server_drop(struct relayd_conn *c, enum relay_reason why)
 		wslay_event_context_free(c->ws);
 	free(c->buf);
 	iplimit_del(rd->ips, &c->addr.sin6_addr);
-	if (rd->rowner == c)
-		rd->rowner = NULL;
 	TAILQ_REMOVE(&rd->clients, c, entry);
 	rd->nclients--;
 	free(c);

@@ -27,138 +27,13 @@
 /* After our close frame, how long the peer has to answer it. */
 #define WS_CLOSE_WAIT_S		2.0
 
-/*
- * wslay asks for at most 4 KiB at a time (its frame buffer). Reading the
- * socket in 64 KiB slices into one buffer shared by all clients and handing
- * wslay its pieces from there takes one read(2) per 64 KiB instead of
- * sixteen. The buffer never holds data across clients: wslay keeps asking
- * until it hears WOULDBLOCK, so a slice is used up within one ws_read, and
- * what is left when wslay stops reading (closing) is dropped with it.
- */
-static ssize_t
-ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
-    void *arg)
-{
-	struct relayd_conn	*c = arg;
-	struct relayd		*rd = c->rd;
-	ssize_t			 n;
-
-	(void)flags;
-	if (rd->rowner == c && rd->roff < rd->rlen) {
-		n = (ssize_t)(len < rd->rlen - rd->roff ? len : rd->rlen -
-		    rd->roff);
-		memcpy(buf, rd->rbuf + rd->roff, (size_t)n);
-		rd->roff += (size_t)n;
-		return n;
-	}
-	if (c->rbudget == 0) {
-		/* this turn's share is read: let the others run */
-		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-		return -1;
-	}
-	rd->rowner = NULL;
-	n = server_io_read(c, rd->rbuf, WS_RBUF_SIZE < c->rbudget ?
-	    WS_RBUF_SIZE : c->rbudget);
-	if (n > 0) {
-		c->rbudget -= (size_t)n;
-		c->last_rx = ev_now(rd->loop);
-		rd->rowner = c;
-		rd->rlen = (size_t)n;
-		rd->roff = 0;
-		return ws_recv_cb(ctx, buf, len, flags, arg);
-	}
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-	else {
-		c->eof = 1;
-		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-	}
-	return -1;
-}
-
-/* Write the held frame header and `data` with one sendmsg(2). Returns the
- * bytes of `data` written, -1 with errno. */
-static ssize_t
-ws_send_hdr(struct relayd_conn *c, const uint8_t *data, size_t len)
-{
-	struct iovec	iov[2] = { { c->hdr, c->hdrlen }, { (void *)data, len } };
-	struct msghdr	mh;
-	ssize_t		n;
-
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = len > 0 ? 2 : 1;
-	if ((n = sendmsg(c->fd, &mh, MSG_NOSIGNAL)) == -1)
-		return -1;
-	if ((size_t)n < c->hdrlen) {
-		memmove(c->hdr, c->hdr + n, c->hdrlen - (size_t)n);
-		c->hdrlen -= (uint8_t)n;
-		errno = EAGAIN;
-		return -1;
-	}
-	n -= c->hdrlen;
-	c->hdrlen = 0;
-	if (n == 0 && len > 0) {
-		errno = EAGAIN;
-		return -1;
-	}
-	return n;
-}
-
-/*
- * wslay sends a frame's header and its payload in two calls (the first
- * flagged WSLAY_MSG_MORE). On plain TCP the header is held back and goes
- * out with the payload in one segment: half the syscalls, no 2-byte
- * packets under TCP_NODELAY.
- */
-static ssize_t
-ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
-    int flags, void *arg)
-{
-	struct relayd_conn	*c = arg;
-	ssize_t			 n;
-
-	if (c->ssl == NULL && (flags & WSLAY_MSG_MORE) && c->hdrlen == 0 &&
-	    len <= sizeof(c->hdr)) {
-		memcpy(c->hdr, data, len);
-		c->hdrlen = (uint8_t)len;
-		return (ssize_t)len;
-	}
-	if (c->hdrlen > 0)
-		n = ws_send_hdr(c, data, len);
-	else
-		n = server_io_write(c, data, len);
-	if (n >= 0)
-		return n;
-	if (errno == EAGAIN || errno == EINTR)
-		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-	else {
-		c->eof = 1;
-		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-	}
-	return -1;
-}
-
-/* After wslay_event_send: a header held for a payload that is not coming
- * (wslay has nothing more to write) goes out alone. */
-static int
-ws_send(struct relayd_conn *c)
-{
-	int r = wslay_event_send(c->ws);
-
-	if (r == 0 && c->hdrlen > 0 && !wslay_event_want_write(c->ws) &&
-	    ws_send_hdr(c, NULL, 0) == -1 && errno != EAGAIN) {
-		c->eof = 1;
-		return WSLAY_ERR_CALLBACK_FAILURE;
-	}
-	return r;
-}
-
+/* What waits for c: wslay's queue, and the frames in c->out. */
 static size_t
 ws_queued(const struct relayd_conn *c)
 {
 	return wslay_event_get_queued_msg_length(c->ws) +
-	    wslay_event_get_queued_msg_count(c->ws) * WS_MSG_OVERHEAD;
+	    wslay_event_get_queued_msg_count(c->ws) * WS_MSG_OVERHEAD +
+	    (c->outlen - c->outoff);
 }
 
 /* Queue one message towards c, within its send queue cap. 0 queued. */
@@ -182,13 +57,22 @@ ws_enqueue(struct relayd_conn *c, uint8_t opcode, const uint8_t *msg,
 			    "receiving too slowly", REASON_SLOW);
 		return -1;
 	}
-	if (wslay_event_queue_msg(c->ws, &m) != 0)
-		return -1;
-	/* write now rather than on the next loop turn: lower latency, and
-	 * the queue drains while the sender's burst is still being read.
-	 * A failure is left to c's own write callback (never drop c here). */
-	if (c->bufoff >= c->buflen && !c->eof &&
-	    ws_send(c) != 0) {
+	/* straight into c's output buffer (one copy) unless wslay has
+	 * something queued, which must go first */
+	if (wslay_event_want_write(c->ws) ||
+	    wsio_append(c, opcode, msg, len) == -1) {
+		if (wslay_event_queue_msg(c->ws, &m) != 0)
+			return -1;
+	}
+	/* inside ws_read, written at its end with whatever else the read
+	 * slice brings for c; else now rather than on the next loop turn
+	 * (latency). A failure is left to c's own write callback (never drop
+	 * c here). */
+	if (rd->batching) {
+		wsio_flush_later(c);
+		return 0;
+	}
+	if (!c->eof && wsio_send(c) != 0) {
 		c->eof = 1;
 		ev_feed_event(rd->loop, &c->wio, EV_WRITE);
 		return 0;
@@ -213,26 +97,28 @@ ws_announce(struct relayd_conn *to, uint8_t event, const struct session *s,
 	ws_enqueue(to, WSLAY_BINARY_FRAME, buf, sizeof(buf));
 }
 
-static void
-ws_forward(struct relayd_conn *c, const struct wslay_event_on_msg_recv_arg *a)
+/* A message from c to the others of its session. */
+void
+ws_forward(struct relayd_conn *c, uint8_t opcode, const uint8_t *msg,
+    size_t len)
 {
 	struct relayd		*rd = c->rd;
 	struct session		*s = c->member.sess;
 	struct session_member	*m;
 	struct relayd_conn	*p;
 
-	if (a->opcode == WSLAY_BINARY_FRAME &&
-	    relaymsg_kind(a->msg, a->msg_length) == RELAYMSG_KIND_CONTROL) {
+	if (opcode == WSLAY_BINARY_FRAME &&
+	    relaymsg_kind(msg, len) == RELAYMSG_KIND_CONTROL) {
 		/* only relayd speaks 0xF0: a client cannot forge joins */
 		rd->st.drops_forged++;
 		return;
 	}
 	rd->st.frames_in++;
-	rd->st.bytes_in += a->msg_length;
-	c->rx_bytes += a->msg_length;
+	rd->st.bytes_in += len;
+	c->rx_bytes += len;
 	if (s == NULL)
 		return;
-	s->rx_bytes += a->msg_length;
+	s->rx_bytes += len;
 	if (s->nmembers < 2) {
 		rd->st.drops_alone++;
 		return;
@@ -241,11 +127,11 @@ ws_forward(struct relayd_conn *c, const struct wslay_event_on_msg_recv_arg *a)
 		if (m == &c->member)
 			continue;
 		p = container_of(m, struct relayd_conn, member);
-		if (ws_enqueue(p, a->opcode, a->msg, a->msg_length) == 0) {
+		if (ws_enqueue(p, opcode, msg, len) == 0) {
 			rd->st.frames_out++;
-			rd->st.bytes_out += a->msg_length;
-			p->tx_bytes += a->msg_length;
-			s->tx_bytes += a->msg_length;
+			rd->st.bytes_out += len;
+			p->tx_bytes += len;
+			s->tx_bytes += len;
 		}
 	}
 }
@@ -260,7 +146,7 @@ ws_msg_cb(wslay_event_context_ptr ctx,
 	case WSLAY_BINARY_FRAME:
 	case WSLAY_TEXT_FRAME:
 		if (c->state == CLIENT_WS)
-			ws_forward(c, a);
+			ws_forward(c, a->opcode, a->msg, a->msg_length);
 		break;
 	case WSLAY_CONNECTION_CLOSE:
 		/* the client started the close (else this is its answer) */
@@ -275,7 +161,7 @@ ws_msg_cb(wslay_event_context_ptr ctx,
 }
 
 static const struct wslay_event_callbacks ws_callbacks = {
-	ws_recv_cb, ws_send_cb, NULL, NULL, NULL, NULL, ws_msg_cb
+	wsio_recv_cb, wsio_send_cb, NULL, NULL, NULL, NULL, ws_msg_cb
 };
 
 void
@@ -308,8 +194,6 @@ ws_start(struct relayd_conn *c, const char *session, const char *key)
 
 	if (http_ws_accept(key, accept, sizeof(accept)) == -1)
 		return 500;
-	if (rd->rbuf == NULL && (rd->rbuf = malloc(WS_RBUF_SIZE)) == NULL)
-		return 503;
 	c->member.id = (uint32_t)c->id;
 	r = session_join(rd->sessions, session, &c->member,
 	    (unsigned)rd->conf.max_session_clients,
@@ -358,6 +242,7 @@ ws_leave(struct relayd_conn *c)
 	struct session_member	*m;
 	uint32_t		 id = c->member.id;
 
+	wsio_release(c);
 	if (s == NULL)
 		return;
 	if (session_leave(c->rd->sessions, &c->member) == 0)
@@ -392,7 +277,7 @@ ws_after_io(struct relayd_conn *c, int r)
 		log_debug("client %llu: wslay error %d", (unsigned long long)c->id,
 		    r);
 	if (r != 0 || (!wslay_event_want_read(c->ws) &&
-	    !wslay_event_want_write(c->ws))) {
+	    !wsio_want_write(c))) {
 		server_drop(c, ws_reason(c));
 		return;
 	}
@@ -411,12 +296,10 @@ ws_read(struct relayd_conn *c)
 	int r;
 
 	c->rbudget = WS_READ_BUDGET;
-	r = wslay_event_recv(c->ws);
-	if (c->rd->rowner == c) {
-		/* wslay stopped reading (closing): nothing more is for it */
-		c->rd->rowner = NULL;
-		c->rd->rlen = c->rd->roff = 0;
-	}
+	c->rd->batching = 1;
+	r = wsio_input(c);
+	c->rd->batching = 0;
+	wsio_flush_all(c->rd);
 	if (r == 0 && c->rbudget == 0)
 		/* more may wait, in the socket or inside TLS (where libev
 		 * cannot see it): come back on the next loop turn */
@@ -438,8 +321,8 @@ ws_read(struct relayd_conn *c)
 		ws_arm_timer(c, WS_CLOSE_WAIT_S);
 	}
 	/* a frame wslay refused queues a close: get it out now */
-	if (r == 0 && c->bufoff >= c->buflen && wslay_event_want_write(c->ws))
-		r = ws_send(c);
+	if (r == 0 && wsio_want_write(c))
+		r = wsio_send(c);
 	ws_after_io(c, r);
 }
 
@@ -453,7 +336,7 @@ ws_write(struct relayd_conn *c)
 		server_drop(c, ws_reason(c));
 		return;
 	}
-	r = ws_send(c);
+	r = wsio_send(c);
 
 	if (r == 0 && c->over_since != 0 &&
 	    ws_queued(c) < (size_t)c->rd->conf.sendq_max / 2)
@@ -461,9 +344,10 @@ ws_write(struct relayd_conn *c)
 	if (c->ssl != NULL && r == 0 && c->ssl_want_write) {
 		/* an SSL_read wanted this write: read again now */
 		c->rbudget = WS_READ_BUDGET;
-		r = wslay_event_recv(c->ws);
-		c->rd->rowner = NULL;
-		c->rd->rlen = c->rd->roff = 0;
+		c->rd->batching = 1;
+		r = wsio_input(c);
+		c->rd->batching = 0;
+		wsio_flush_all(c->rd);
 	}
 	ws_after_io(c, r);
 }

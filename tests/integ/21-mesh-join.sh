@@ -35,7 +35,10 @@ code=$(jq -r .token "$T/i1.json")
 case $code in ATM-*) ;; *) fail "code: $code" ;; esac
 jq -r .uri "$T/i1.json" | grep -q '^atmosphere://join?token=ATM-' || fail "uri"
 grep -q "$(echo "$code" | cut -c5-20)" "$T/a.log" && fail "the code is in the log"
-grep -q "$(jq -r .uri "$T/i1.json" | cut -c30-60)" "$T/a/invites" && fail "?"
+secret=$(sed -n 2p "$T/a/invites" | cut -d' ' -f1)
+[ ${#secret} -eq 64 ] || fail "invites file: $(cat "$T/a/invites")"
+grep -q "$secret" "$T/a.log" && fail "the join secret is in the log"
+[ "$(stat -c %a "$T/a/invites")" = 600 ] || fail "invites file mode"
 ok "invite $(echo "$code" | cut -c1-16)... minted"
 
 echo "== b joins"
@@ -54,9 +57,13 @@ direct b "$ida" || fail "b does not see a direct"
 "$M" -S "$T/a" peers | grep -q "^bob " || fail "a does not name b bob"
 "$M" -S "$T/a" peers; "$M" -S "$T/b" peers
 "$M" -S "$T/b" ping -c 2 "$ida" >/dev/null || fail "ping over the new path"
+for f in a b; do
+	grep -q "$secret" "$T/$f.log" && fail "the join secret is in $f's log"
+	grep -q "$(echo "$code" | cut -c5-24)" "$T/$f.log" && fail "the code is in $f's log"
+done
 ok "b joined and both list each other"
 
-echo "== the used code again: same joiner is idempotent, another node is refused"
+echo "== the used code again, from another node: refused"
 "$M" -S "$T/c" join "$code" >"$T/j2.out" 2>"$T/j2.err" && fail "used code accepted"
 cat "$T/j2.out" "$T/j2.err"
 grep -q "already been used" "$T/j2.err" || fail "c's message"

@@ -7,8 +7,9 @@
 #   c -> d  relayed path: both punch a port nobody listens on and have no
 #           other candidate (no stund, relay_signal_host=no), so they meet
 #           in their relay session and stay there.
-# Traffic flows all the time: `meshctl send` loops a -> b and c -> d with
-# sequence numbers, `meshctl listen` on b and d records what arrives, and a
+# Traffic flows all the time, both ways: `meshctl send` loops a -> b,
+# b -> a, c -> d and d -> c with sequence numbers, `meshctl listen` on every
+# node records what arrives (restarted with its punchd), and a
 # `meshctl network --refresh` loop keeps STUN transactions going.
 # Then each daemon is killed with SIGKILL and restarted 1 s later (systemd's
 # RestartSec=1s), in turn:
@@ -18,8 +19,10 @@
 #           within 2 s of the restart (measured, printed, asserted);
 #   relayd  c and d reconnect with backoff and are relayed again; a -> b
 #           loses nothing and sees no event.
-# What was lost is printed per phase: datagrams refused (punchd down or no
-# path) and datagrams accepted but never delivered. Node ids, peer ids,
+# What was lost is printed per phase: datagrams refused (the sender's punchd
+# down, or no path) and datagrams accepted but never delivered (sent into
+# the gap towards a peer that is restarting). a <-> b loses nothing at all
+# outside a's own restart (asserted). Node ids, peer ids,
 # the mesh secret and the configuration files never change (asserted).
 . "$(dirname "$0")/lib.sh"
 need_bin punchd stund relayd meshctl
@@ -137,14 +140,14 @@ invariants >"$T/inv.before"
 
 # --- traffic ------------------------------------------------------------------
 
-# sender DIR PEER TAG: one datagram "TAG SEQ" every 40 ms; logs SEQ RC MS
+# sender DIR PEER TAG: one datagram "TAG SEQ" every 50 ms; logs SEQ RC MS
 sender() {
 	i=0
 	while [ ! -e "$T/stop" ]; do
 		i=$((i + 1))
 		"$M" -S "$T/$1" send "$2" "$3 $i" >/dev/null 2>&1
 		echo "$i $? $(now_ms)" >>"$T/sent.$3"
-		sleep 0.04
+		sleep 0.05
 	done
 }
 # stunloop: meshctl network --refresh every 200 ms; logs RC MS
@@ -155,19 +158,28 @@ stunloop() {
 		sleep 0.2
 	done
 }
-start lb "$T/recv.b" "$M" -S "$T/b" --json listen --events
-start ld "$T/recv.d" "$M" -S "$T/d" --json listen --events
-wait_for 5 grep -q listening "$T/recv.b" || fail "listen on b"
-wait_for 5 grep -q listening "$T/recv.d" || fail "listen on d"
+# listen_on NAME: (re)subscribe to NAME's datagrams and events, appending
+listen_on() {
+	n0=$(grep -c listening "$T/recv.$1" 2>/dev/null)
+	"$M" -S "$T/$1" --json listen --events >>"$T/recv.$1" 2>&1 &
+	PIDS="$PIDS $!"
+	wait_for 5 sh -c "[ \$(grep -c listening '$T/recv.$1') -gt ${n0:-0} ]" ||
+		fail "listen on $1"
+}
+for n in a b c d; do listen_on $n; done
 sender a bob direct & PIDS="$PIDS $!"
+sender b alice back & PIDS="$PIDS $!"
 sender c "$idd" relay & PIDS="$PIDS $!"
+sender d "$idc" relayback & PIDS="$PIDS $!"
 stunloop & PIDS="$PIDS $!"
 mark() { echo "$1 $(now_ms)" >>"$T/phases"; }
 mark steady
 sleep 2
 grep -q '"text":"direct 1"' "$T/recv.b" || fail "no direct traffic"
 grep -q '"text":"relay 1"' "$T/recv.d" || fail "no relayed traffic"
-ok "traffic flowing: $(grep -c peer.data "$T/recv.b") direct, $(grep -c peer.data "$T/recv.d") relayed datagrams"
+grep -q '"text":"back 1"' "$T/recv.a" || fail "no direct traffic b -> a"
+grep -q '"text":"relayback 1"' "$T/recv.c" || fail "no relayed traffic d -> c"
+ok "traffic flowing: $(grep -c peer.data "$T/recv.b") + $(grep -c peer.data "$T/recv.a") direct, $(grep -c peer.data "$T/recv.d") + $(grep -c peer.data "$T/recv.c") relayed datagrams"
 
 # until_ms SECONDS CMD...: run CMD every 20 ms until it succeeds; prints
 # the milliseconds since $t0, or fails the test
@@ -209,6 +221,8 @@ kill -9 "$PID_a"
 sleep "$RESTART_GAP"
 t0=$(now_ms)
 start_punchd a
+wait_for 5 answers a || fail "a does not answer after its restart"
+listen_on a
 up_a=$(until_ms 10 is_state a direct) || fail "a not direct within 10 s of its restart"
 grep -q "1 peer from $T/a/peers, punching again" "$T/a.log" || fail "a did not reload its peers"
 sleep 1
@@ -221,6 +235,8 @@ kill -9 "$PID_c"
 sleep "$RESTART_GAP"
 t0=$(now_ms)
 start_punchd c
+wait_for 5 answers c || fail "c does not answer after its restart"
+listen_on c
 up_c=$(until_ms 10 is_state c relayed) || fail "c not relayed within 10 s of its restart"
 wait_for 5 is_state d relayed || fail "d not relayed after c's restart"
 grep -q "1 peer from $T/c/peers, punching again" "$T/c.log" || fail "c did not reload its peers"
@@ -230,8 +246,8 @@ sleep 1
 
 echo "== kill -9 relayd"
 mark relayd
-ev_b=$(grep -c '"event":"peer\.' "$T/recv.b")
-ev_b=$((ev_b - $(grep -c '"event":"peer.data"' "$T/recv.b")))
+# path events b has seen so far (data lines keep arriving: one grep)
+ev_b=$(grep -Ec '"event":"peer\.(up|path|down)"' "$T/recv.b")
 kill -9 "$PID_relayd"
 t0=$(now_ms)
 lost_c=$(until_ms 5 sh -c "! [ \"\$('$M' -S '$T/c' --json peers | jq -r '.[0].state')\" = relayed ]") ||
@@ -249,12 +265,12 @@ sleep 0.5
 
 # --- what was lost ------------------------------------------------------------
 
-grep -o '"text":"direct [0-9]*"' "$T/recv.b" | tr -dc '0-9\n' >"$T/got.direct"
-grep -o '"text":"relay [0-9]*"' "$T/recv.d" | tr -dc '0-9\n' >"$T/got.relay"
+got() { grep -o "\"text\":\"$2 [0-9]*\"" "$T/recv.$1" | tr -dc '0-9\n' >"$T/got.$2"; }
+got b direct; got a back; got d relay; got c relayback
 # per phase and pair: sent, refused by meshctl (exit != 0), accepted but
 # not delivered, and the longest stretch without a delivered datagram
-report() { # TAG
-	awk -v tag="$1" '
+report() { # TAG LABEL
+	awk -v tag="$1" -v label="$2" '
 		FILENAME == ARGV[1] { ph[++np] = $1; at[np] = $2; next }
 		FILENAME == ARGV[2] { got[$1] = 1; next }
 		{
@@ -263,35 +279,41 @@ report() { # TAG
 			p = ph[k]; sent[p]++
 			if ($2 != 0) refused[p]++
 			else if (!($1 in got)) lost[p]++
+			# a gap belongs to the phase in which it ends
 			if ($2 == 0 && ($1 in got)) {
-				if (p in last && $3 - last[p] > gap[p]) gap[p] = $3 - last[p]
-				last[p] = $3
+				if (seen && $3 - last > gap[p]) gap[p] = $3 - last
+				last = $3; seen = 1
 			}
 		}
 		END {
 			for (k = 1; k < np; k++) {
 				p = ph[k]
-				printf "%-14s %-7s %5d %8d %6d %9d\n", p, tag, sent[p], refused[p], lost[p], gap[p]
-				if (tag == "direct" && p != "punchd-direct" && refused[p] + lost[p] > 0) bad = 1
+				printf "%-14s %-9s %5d %8d %6d %9d\n", p, label, sent[p], refused[p], lost[p], gap[p]
+				if ((tag == "direct" || tag == "back") && p != "punchd-direct" && refused[p] + lost[p] > 0) bad = 1
 			}
 			exit bad
 		}' "$T/phases" "$T/got.$1" "$T/sent.$1"
 }
-echo "== what was lost (loopback; send every 40 ms; gap = longest time without a delivered datagram, ms)"
-printf '%-14s %-7s %5s %8s %6s %9s\n' phase path sent refused lost gap_ms
-report direct >"$T/report.direct" || { cat "$T/report.direct"; fail "a -> b lost datagrams when punchd a was not the one restarting"; }
-report relay >"$T/report.relay"
-sort -s -k1,1 "$T/report.direct" "$T/report.relay" | awk '{ print }' >"$T/report"
-for ph in steady stund punchd-direct punchd-relay relayd; do grep "^$ph " "$T/report"; done
+echo "== what was lost (loopback; a send every 50 ms each way; gap_ms = longest time without a delivered datagram)"
+printf '%-14s %-9s %5s %8s %6s %9s\n' phase traffic sent refused lost gap_ms
+for tl in direct:a-\>b back:b-\>a relay:c-\>d relayback:d-\>c; do
+	report "${tl%%:*}" "${tl#*:}" >"$T/report.${tl%%:*}" ||
+		{ cat "$T/report.${tl%%:*}"; fail "a <-> b (${tl#*:}) lost datagrams when punchd a was not the one restarting"; }
+done
+for ph in steady stund punchd-direct punchd-relay relayd; do
+	for tag in direct back relay relayback; do grep "^$ph " "$T/report.$tag"; done
+done
 awk '{ s[$1]++; if ($1 != 0) f++ } END { printf "STUN refreshes: %d, %d failed (stund away)\n", NR, f + 0 }' "$T/stun.log"
 stun_fail=$(awk '$1 != 0' "$T/stun.log" | wc -l)
 [ "$stun_fail" -ge 1 ] || fail "some STUN refresh should have failed while stund was away"
 [ "$(awk '$1 == 0' "$T/stun.log" | tail -n 1 | wc -l)" = 1 ] || fail "STUN refreshes work again"
 
-echo "== events on b through every phase (a's restart only)"
-grep '"event":"peer\.[upd]' "$T/recv.b" | jq -c '[.event, .params.state, .params.reason // ""]' | sort | uniq -c
-ev_b2=$(grep -c '"event":"peer\.' "$T/recv.b")
-ev_b2=$((ev_b2 - $(grep -c '"event":"peer.data"' "$T/recv.b")))
+echo "== path events seen by b (a restarted) and d (c and relayd restarted)"
+for n in b d; do
+	grep -E '"event":"peer\.(up|path|down)"' "$T/recv.$n" |
+	    jq -r '"  \(.event) \(.params.state) \(.params.reason // "")"' | uniq -c | sed "s/^/$n: /"
+done
+ev_b2=$(grep -Ec '"event":"peer\.(up|path|down)"' "$T/recv.b")
 [ "$ev_b2" = "$ev_b" ] || fail "b saw events while relayd restarted (direct peers must be untouched)"
 
 echo "== never lost: node ids, peer ids, mesh secret, configuration"

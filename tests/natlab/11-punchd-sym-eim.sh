@@ -36,7 +36,6 @@ BIN=$TOP/$BUILD/bin
 . "$TOP/tests/natlab/lib.sh"
 . "$TOP/tests/natlab/punchd.inc"
 pl_need
-[ -x "$TOP/$BUILD/bench/punch_ipc" ] || nl_skip "bench/punch_ipc is not built ($TOP/$BUILD/bench/punch_ipc)"
 nl_require
 nl_init
 

@@ -323,3 +323,29 @@ nl_sweep_stale() {
 		ip netns del "$_ns" 2>/dev/null && echo "natlab: removed stale $_ns"
 	done
 }
+
+# A further host behind NAT NAT (added for the punchd tests; nothing above
+# changed): nl_nat_host NAT NAME makes namespace PFX-NAME on a LAN segment of
+# its own, 192.168.(100+N).0/24 with N the NAT's number (router .1, host .2;
+# one extra host per NAT), joined to the NAT by veth "lan2". The NAT routes
+# between its LANs without translation (its masquerade is for "wan" only),
+# so two hosts behind one NAT reach each other at their private addresses,
+# and their traffic to the public side shares the NAT's WAN address.
+# nl_lan NAME gives the new host's address.
+nl_nat_host() {
+	_xn=$1 _xh=$2
+	_xw=$(nl_wan "$_xn")
+	[ -n "$_xw" ] || nl_die "nl_nat_host: no NAT '$_xn'"
+	_xi=$(( ${_xw##*.} - 10 + 100 ))
+	_nl_addns "$_xh"
+	ip -n "$NL_PFX-$_xn" link add lan2 type veth peer name eth0 \
+	    netns "$NL_PFX-$_xh" || nl_die "veth lan2 $_xn"
+	_nl_q "$_xn" ip addr add "192.168.$_xi.1/24" dev lan2
+	_nl_q "$_xn" ip link set lan2 up
+	_nl_q "$_xh" ip addr add "192.168.$_xi.2/24" dev eth0
+	_nl_q "$_xh" ip link set eth0 up
+	_nl_q "$_xh" ip route add default via "192.168.$_xi.1"
+	_xv=$(echo "$_xh" | tr -c 'A-Za-z0-9_\n' _)
+	eval "NL_LAN_$_xv=192.168.$_xi.2"
+	nl_log "host $_xh behind nat $_xn: 192.168.$_xi.2"
+}

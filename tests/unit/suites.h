@@ -23,6 +23,8 @@
 	X(session)		\
 	X(relaymsg)		\
 	X(invite)		\
+	X(join)			\
+	X(state)		\
 	X(punch)		\
 	X(keepalive)
 
