@@ -42,7 +42,11 @@
 #include "common/log.h"
 #include "common/relay_client.h"
 
-#define WINDOW		(512u << 10)
+/* bytes the sender stays ahead of the receiver (-w KiB): below relayd's
+ * sendq_max (1 MiB, with 64 bytes per queued message counted), so no frame
+ * is ever dropped */
+#define WINDOW_DEFAULT	(512u << 10)
+static size_t WINDOW = WINDOW_DEFAULT;
 #define PING_LEN	64
 #define WARMUP		500
 
@@ -722,7 +726,7 @@ run_thru(struct bench *b, struct relayd_proc *r, uint64_t total)
 	    "writes (the target's\n"
 	    "  reference, >= 45%%); TCP/frame: one send(2) per frame, "
 	    "like relayd does\n", (unsigned long long)(total >> 20),
-	    WINDOW >> 10);
+	    (unsigned)(WINDOW >> 10));
 
 	printf("  %-8s %12s %14s %7s %15s %7s\n", "frame", "relayd MB/s",
 	    "TCP bulk MB/s", "ratio", "TCP/frame MB/s", "ratio");
@@ -815,8 +819,13 @@ main(int argc, char **argv)
 	unsigned rounds = 10000;
 	int ch, nclients = 10000, cpu_relayd = -1, cpu_mine = -1;
 
-	while ((ch = getopt(argc, argv, "b:c:n:p:r:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:c:n:p:r:s:w:")) != -1) {
 		switch (ch) {
+		case 'w':
+			WINDOW = strtoul(optarg, NULL, 10) << 10;
+			if (WINDOW < (128u << 10) || WINDOW > (960u << 10))
+				goto usage;
+			break;
 		case 'p':
 			if (sscanf(optarg, "%d,%d", &cpu_relayd, &cpu_mine) != 2)
 				goto usage;
@@ -830,7 +839,7 @@ main(int argc, char **argv)
 		usage:
 			fprintf(stderr, "usage: relay_bench [-r relayd] [-b MiB]"
 			    " [-c roundtrips] [-n clients] [-p relaydcpu,mycpu]"
-			    " [-s thru,lat,mem]\n");
+			    " [-s thru,lat,mem] [-w window KiB, 128-960]\n");
 			return 2;
 		}
 	}

@@ -1479,8 +1479,10 @@ relay_client_send(struct relay_client *c, const void *data, size_t len)
 		errno = ENOBUFS;
 		return -1;
 	}
+	/* no room: write some out first (not from inside wslay) */
 	if (wslay_event_want_write(c->ws) ||
-	    rc_frame_direct(c, data, len) == -1) {
+	    (rc_frame_direct(c, data, len) == -1 && (c->busy ||
+	    rc_flush(c) == -1 || rc_frame_direct(c, data, len) == -1))) {
 		m.opcode = WSLAY_BINARY_FRAME;
 		m.msg = data;
 		m.msg_length = len;

@@ -22,7 +22,7 @@ maxlen() {
 	case $1 in
 	stun|stun_server)	echo 1500 ;;	# one datagram on a 1500 MTU
 	packet)			echo 2048 ;;
-	ipc|ipc_server)		echo 16384 ;;
+	ipc|ipc_server)		echo 4096 ;;	# requests are a few hundred bytes
 	http)			echo 8193 ;;	# HTTP_MAX_REQUEST + mode byte
 	ws)			echo 8192 ;;
 	invite)			echo 4112 ;;	# INVITE_URI_MAX + slack

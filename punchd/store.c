@@ -113,6 +113,7 @@ fail:
 static uint8_t	store_hash[crypto_generichash_BYTES];
 static int	store_hashed;
 static ev_timer	store_poll;
+static struct log_ratelimit store_rl;	/* a read-only state directory */
 
 static void
 store_hash_of(const char *buf, size_t len, uint8_t *out)
@@ -164,8 +165,9 @@ store_write_if(struct punchd *pd, int force)
 	}
 	rc = store_atomic(pd->statedir, "peers", buf, len);
 	if (rc == -1)
-		log_warn("cannot save peers to %s/peers (kept in memory, "
-		    "retrying in %.0f s)", pd->statedir, STORE_RETRY);
+		log_warnx_rl(&store_rl, 60, "cannot save peers to %s/peers: "
+		    "%s (kept in memory, retrying)", pd->statedir,
+		    strerror(errno));
 	else {
 		memcpy(store_hash, h, sizeof(h));
 		store_hashed = 1;

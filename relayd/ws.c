@@ -61,8 +61,11 @@ ws_enqueue(struct relayd_conn *c, uint8_t opcode, const uint8_t *msg,
 	 * something queued, which must go first */
 	if (wslay_event_want_write(c->ws) ||
 	    wsio_append(c, opcode, msg, len) == -1) {
-		if (wslay_event_queue_msg(c->ws, &m) != 0)
-			return -1;
+		/* the buffer is full: write some of it out first */
+		if (wslay_event_want_write(c->ws) || c->eof ||
+		    wsio_send(c) != 0 || wsio_append(c, opcode, msg, len) == -1)
+			if (wslay_event_queue_msg(c->ws, &m) != 0)
+				return -1;
 	}
 	/* inside ws_read, written at its end with whatever else the read
 	 * slice brings for c; else now rather than on the next loop turn

@@ -20,14 +20,14 @@
 #  2. the same 6 s later, when both have left the relay session they used
 #     for the rendezvous (punchd leaves it 5 s after going direct).
 #
-# Status (2026-11-23, 13:30 UTC): round 2 passes; round 1 FAILS: a direct
-# path that dies within the 5 s in which the pair still lingers in its relay
-# session never becomes relayed: re-punching finds the relay client still
-# there (relay_peer_start returns), no SIGNAL / KEEPALIVE goes through the
-# session (those are sent on WELCOME/JOINED only), so no authenticated packet
-# ever arrives through the relay; the peers stay punching/down ("no path",
-# sends refused) until a direct path works again (docs/punchd-natlab.md,
-# bug 2).
+# Status: round 1 failed with punchd up to commit b30446e (a direct path
+# that died within the 5 s in which the pair still lingered in its relay
+# session never became relayed: re-punching found the relay client still
+# there, relay_peer_start returned, and no SIGNAL / KEEPALIVE went through
+# the session, since those were sent on WELCOME/JOINED only; the peers
+# stayed punching/down, sends refused, until a direct path worked again:
+# docs/punchd-natlab.md, bug 2). Passes since e7db4e7 (relay.c signals at
+# once when the path dies while lingering).
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BUILD:-build}
