@@ -54,6 +54,7 @@ COMMON_SRCS := \
 PROTO_SRCS := \
 	proto/methods.c \
 	proto/packet.c \
+	proto/e2e.c \
 	proto/invite.c \
 	proto/join.c \
 	proto/token.c \
@@ -109,6 +110,7 @@ PUNCHD_SRCS := \
 	punchd/mesh.c \
 	punchd/invites.c \
 	punchd/join.c \
+	punchd/e2e.c \
 	$(PUNCHD_LOGIC)
 
 MESHCTL_SRCS := \

@@ -41,10 +41,13 @@
 #define RC_STABLE	10.0	/* s up before a drop no longer counts as flapping */
 #define RC_WHY_MAX	160
 /*
- * wslay reads 4 KiB at a time and writes each frame header, and a masked
- * payload in 4 KiB pieces, with a call each: one syscall per call costs more
- * than the relay hop. These buffers turn that into one read or write per
- * 64/256 KiB. They exist only while a connection is open.
+ * wslay reads 4 KiB at a time, copies each message into a malloc'd buffer,
+ * and writes each frame header, and a masked payload in 4 KiB pieces, with a
+ * call each: one syscall per call costs more than the relay hop. These
+ * buffers turn that into one read or write per up to 128/256 KiB; complete
+ * binary frames are parsed here and handed to on_frame from the read buffer
+ * (rc_parse), everything else goes to wslay. They exist only while a
+ * connection is open.
  */
 #define RC_RBUF		((128u << 10) + 16)	/* a 64 KiB frame and more */
 #define RC_WBUF		(256u << 10)

@@ -215,6 +215,8 @@ packet_type_str(uint8_t type)
 		[PACKET_JOIN_WELCOME] = "JOIN_WELCOME",
 		[PACKET_JOIN_REFUSE] = "JOIN_REFUSE",
 		[PACKET_ANNOUNCE] = "ANNOUNCE",
+		[PACKET_E2E_INIT] = "E2E_INIT",
+		[PACKET_E2E_RESP] = "E2E_RESP",
 	};
 
 	if (type == 0 || type > PACKET_TYPE_MAX)

@@ -74,8 +74,8 @@
 #define PACKET_KDF_CONTEXT	"atmpunch"
 #define PACKET_MESH_SECRET_LEN	32
 
-/* types; 0 is never valid, 9..12 membership, 13..127 are kept for
- * later control types (issue 7's handshake goes there), 128..255 for
+/* types; 0 is never valid, 9..12 membership, 13..14 the end-to-end
+ * handshake, 15..127 are kept for later control types, 128..255 for
  * experiments */
 #define PACKET_PUNCH		1
 #define PACKET_PUNCH_ACK	2
@@ -91,11 +91,16 @@
 #define PACKET_JOIN_WELCOME	10
 #define PACKET_JOIN_REFUSE	11
 #define PACKET_ANNOUNCE		12
-#define PACKET_TYPE_MAX		12	/* highest type this build accepts */
+/* end-to-end session handshake (proto/e2e.h), under the mesh key; DATA,
+ * PING and PONG then travel under the session key (flag SESSION) */
+#define PACKET_E2E_INIT		13
+#define PACKET_E2E_RESP		14
+#define PACKET_TYPE_MAX		14	/* highest type this build accepts */
 
 /* flags: senders set undefined bits to zero, receivers ignore them */
-#define PACKET_F_SESSION	0x01	/* key is a per-session key (issue 7),
-					   not one derived from the mesh secret */
+#define PACKET_F_SESSION	0x01	/* key is a per-session key (proto/e2e.h),
+					   key id = its id, seq = its own
+					   counter; not the mesh secret's */
 
 /* results: 0 or one of these (negative) */
 #define PACKET_OK		 0

@@ -60,7 +60,7 @@ control_pack_peer(msgpack_packer *pk, struct peer *p, int full)
 	const struct punch_pair	*pp;
 	struct sockaddr_storage	 ss;
 
-	msgpack_pack_map(pk, full ? 22 : 12);
+	msgpack_pack_map(pk, full ? 25 : 15);
 	mpack_kv_str(pk, "id", p->bound ? p->idstr : NULL);
 	mpack_kv_str(pk, "name", p->name[0] ? p->name : NULL);
 	mpack_kv_str(pk, "state", peer_state_str(p->state));
@@ -81,6 +81,10 @@ control_pack_peer(msgpack_packer *pk, struct peer *p, int full)
 		msgpack_pack_nil(pk);
 	mpack_kv_double(pk, "since_s", now - p->since);
 	mpack_kv_bool(pk, "controlling", p->punch.controlling == 1);
+	mpack_kv_str(pk, "e2e", e2e_mode(p));
+	mpack_kv_uint(pk, "key_epoch", p->e2e_inited ? p->e2e.epoch : 0);
+	mpack_kv_int(pk, "key_id", p->e2e_inited && p->e2e.cur.valid ?
+	    p->e2e.cur.id : 0);
 	if (!full)
 		return;
 	mpack_kv_str(pk, "punch", punch_state_str(p->punch.state));
@@ -150,7 +154,7 @@ control_status(struct ipc_conn *c, uint32_t msgid,
 	mpack_kv_int(pk, "peers", pd->npeers);
 	mpack_kv_int(pk, "peers_direct", direct);
 	mpack_key(pk, "counters");
-	msgpack_pack_map(pk, 14);
+	msgpack_pack_map(pk, 17);
 	mpack_kv_uint(pk, "rx_datagrams", pd->ctr.rx_datagrams);
 	mpack_kv_uint(pk, "relay_rx", pd->ctr.relay_rx);
 	mpack_kv_uint(pk, "tx_datagrams", pd->ctr.tx_datagrams);
@@ -164,6 +168,9 @@ control_status(struct ipc_conn *c, uint32_t msgid,
 	mpack_kv_uint(pk, "drop_unknown", pd->ctr.drop_unknown);
 	mpack_kv_uint(pk, "drop_self", pd->ctr.drop_self);
 	mpack_kv_uint(pk, "peers_full", pd->ctr.peers_full);
+	mpack_kv_uint(pk, "drop_downgrade", pd->ctr.drop_downgrade);
+	mpack_kv_uint(pk, "drop_nokey", pd->ctr.drop_nokey);
+	mpack_kv_uint(pk, "e2e_queue_drops", pd->ctr.e2e_queue_drops);
 	mpack_kv_uint(pk, "ipc_requests", ipc_server_stats(pd->ipc)->requests);
 	ipc_reply_finish(c);
 }

@@ -163,6 +163,15 @@ input_check(struct punchd *pd, uint8_t *buf, size_t len,
 		return NULL;
 	}
 	p = peer_find_id(pd, h->sender);
+	/* per-session key: its own key id, sequence and replay window */
+	if (h->flags & PACKET_F_SESSION) {
+		if (p == NULL) {
+			pd->ctr.drop_unknown++;
+			return NULL;
+		}
+		return e2e_input_decrypt(p, buf, len, h, pl, plen) == 0 ?
+		    p : NULL;
+	}
 	if (p != NULL && packet_replay_check(&p->replay, h->seq) != 0) {
 		pd->ctr.drop_replay++;
 		return NULL;
@@ -189,6 +198,8 @@ input_check(struct punchd *pd, uint8_t *buf, size_t len,
 		log_info("new peer %s punching from %s", p->idstr,
 		    netaddr_str(from, a, sizeof(a)));
 	}
+	if (!e2e_mesh_ok(p, h->type))
+		return NULL;	/* DATA must come under the session key */
 	if (packet_replay_check_and_update(&p->replay, h->seq) != 0) {
 		pd->ctr.drop_replay++;
 		return NULL;
@@ -245,6 +256,10 @@ peer_input(struct punchd *pd, uint8_t *buf, size_t len,
 	case PACKET_ANNOUNCE:
 		mesh_announce_input(p, pl, plen);
 		break;
+	case PACKET_E2E_INIT:
+	case PACKET_E2E_RESP:
+		e2e_input_handshake(p, h.type, pl, plen, from);
+		break;
 	}
 }
 
@@ -267,17 +282,24 @@ peer_input_relay(struct peer *p, uint8_t *buf, size_t len)
 		pd->ctr.drop_malformed++;
 		return;
 	}
-	if (packet_replay_check(&p->replay, h.seq) != 0) {
-		pd->ctr.drop_replay++;
-		return;
-	}
-	if (packet_decode(buf, len, pd->key, &h, &pl, &plen) != 0) {
-		pd->ctr.drop_auth++;
-		return;
-	}
-	if (packet_replay_check_and_update(&p->replay, h.seq) != 0) {
-		pd->ctr.drop_replay++;
-		return;
+	if (h.flags & PACKET_F_SESSION) {
+		if (e2e_input_decrypt(p, buf, len, &h, &pl, &plen) != 0)
+			return;
+	} else {
+		if (packet_replay_check(&p->replay, h.seq) != 0) {
+			pd->ctr.drop_replay++;
+			return;
+		}
+		if (packet_decode(buf, len, pd->key, &h, &pl, &plen) != 0) {
+			pd->ctr.drop_auth++;
+			return;
+		}
+		if (!e2e_mesh_ok(p, h.type))
+			return;
+		if (packet_replay_check_and_update(&p->replay, h.seq) != 0) {
+			pd->ctr.drop_replay++;
+			return;
+		}
 	}
 	pd->ctr.relay_rx++;
 	p->last_seen = ev_now(pd->loop);
@@ -302,6 +324,10 @@ peer_input_relay(struct peer *p, uint8_t *buf, size_t len)
 		break;
 	case PACKET_ANNOUNCE:
 		mesh_announce_input(p, pl, plen);
+		break;
+	case PACKET_E2E_INIT:
+	case PACKET_E2E_RESP:
+		e2e_input_handshake(p, h.type, pl, plen, NULL);
 		break;
 	}
 }

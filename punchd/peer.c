@@ -95,7 +95,11 @@ peer_send_pkt(struct peer *p, uint8_t type, const uint8_t *payload,
 	uint8_t			 buf[PACKET_OVERHEAD + PUNCHD_MTU];
 	struct packet_hdr	 h;
 	ssize_t			 n;
+	uint64_t		 seq;
 
+	/* DATA, PING, PONG under the session key when there is one */
+	if (e2e_send(p, type, payload, len, to, &seq))
+		return seq;
 	memset(&h, 0, sizeof(h));
 	h.version = PACKET_VERSION;
 	h.type = type;
@@ -186,6 +190,7 @@ peer_free(struct peer *p)
 	ev_timer_stop(pd->loop, &p->ka_timer);
 	ev_timer_stop(pd->loop, &p->retry_timer);
 	ev_timer_stop(pd->loop, &p->linger_timer);
+	e2e_peer_free(p);
 	TAILQ_REMOVE(&pd->peers, p, entry);
 	pd->npeers--;
 	free(p);
@@ -320,6 +325,7 @@ peer_up(struct peer *p)
 	store_changed(pd);
 	waiter_punch_done(p, NULL, NULL);
 	mesh_peer_up(p);
+	e2e_peer_up(p);
 }
 
 void

@@ -211,6 +211,7 @@ main(int argc, char *argv[])
 	stunlink_init(pd);
 	store_init(pd);
 	mesh_start(pd);
+	e2e_pd_start(pd);
 	daemon_init(&dctx, pd->loop, NULL, reload, pd);
 	log_info("ready: node %s, UDP port %d, IPC %s", pd->node_idstr,
 	    pd->cfg.port, pd->sockpath);
@@ -221,6 +222,7 @@ main(int argc, char *argv[])
 
 	daemon_stopping(&dctx);
 	store_fini(pd);
+	e2e_pd_stop(pd);
 	mesh_stop(pd);
 	control_fini(pd);
 	peer_free_all(pd);

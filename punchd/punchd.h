@@ -14,6 +14,7 @@
 
 #include "common/netaddr.h"
 #include "proto/packet.h"
+#include "proto/e2e.h"
 #include "keepalive.h"
 #include "mesh.h"
 #include "path.h"
@@ -29,6 +30,9 @@
 #define PUNCHD_MTU		1196
 #define PUNCHD_MAX_PEERS	4096
 #define PUNCHD_NAME_LEN		64
+/* DATA held while the first session key is negotiated */
+#define PUNCHD_E2E_QUEUE	64
+struct e2e_queued;
 
 struct ipc_server;
 struct ipc_peer;
@@ -55,6 +59,10 @@ struct punchd_config {
 	char	relay_url[1024];	/* ws[s]://HOST:PORT, comma-separated */
 	char	relay_token[512];
 	int	relay_signal_host;	/* offer host addresses through it */
+	int	e2e;			/* per-session keys (default yes) */
+	int	rekey_interval_ms;
+	int	rekey_packets;
+	int	rekey_grace_ms;
 };
 
 enum peer_state {
@@ -110,6 +118,12 @@ struct peer {
 	uint64_t		 rx_packets, tx_packets, rx_data, tx_data;
 	uint64_t		 rx_bytes, tx_bytes;
 	LIST_HEAD(, peer_waiter) waiters;
+	/* end-to-end session keys (e2e.c) */
+	struct e2e_peer		 e2e;
+	int			 e2e_inited;
+	int			 e2e_logged;	/* mesh-key fallback said */
+	int			 e2e_nq;	/* DATA waiting for a key */
+	struct e2e_queued	*e2e_q[PUNCHD_E2E_QUEUE];
 };
 
 struct punchd_counters {
@@ -123,6 +137,10 @@ struct punchd_counters {
 	uint64_t	drop_self;
 	uint64_t	peers_full;
 	uint64_t	relay_rx;	/* authenticated packets via relays */
+	uint64_t	drop_downgrade;	/* DATA under the mesh key from a peer
+					   that must use a session key */
+	uint64_t	drop_nokey;	/* session key id unknown or retired */
+	uint64_t	e2e_queue_drops; /* DATA dropped waiting for a key */
 };
 
 struct punchd {
@@ -151,6 +169,8 @@ struct punchd {
 	int			 npeers;
 	struct punchd_counters	 ctr;
 	struct mesh		 mesh;
+	ev_timer		 e2e_timer;
+	int			 e2e_logged;	/* "no node key" said */
 };
 
 /* punchd_config.c */
@@ -223,6 +243,27 @@ void	peer_down(struct peer *p, const char *reason);
 const struct sockaddr *peer_dest(const struct peer *p);
 const char *peer_label(const struct peer *p);
 int	peer_is_up(const struct peer *p);
+
+/* e2e.c: end-to-end session keys (docs/punchd.md) */
+void	e2e_pd_start(struct punchd *pd);
+void	e2e_pd_stop(struct punchd *pd);
+void	e2e_peer_free(struct peer *p);
+void	e2e_peer_up(struct peer *p);
+/* a session key is required with p (both have node keys, e2e on) */
+int	e2e_required(struct peer *p);
+/* 1 when p's packet of this type was sent, queued or dropped here; 0 to
+ * send it under the mesh key */
+int	e2e_send(struct peer *p, uint8_t type, const uint8_t *payload,
+	    size_t len, const struct sockaddr *to, uint64_t *seq);
+/* E2E_INIT / E2E_RESP from p (mesh key checked); from NULL = relay */
+void	e2e_input_handshake(struct peer *p, uint8_t type, const uint8_t *pl,
+	    size_t len, const struct sockaddr *from);
+/* a packet with flag SESSION: 0 or a PACKET_ERR_* (counted) */
+int	e2e_input_decrypt(struct peer *p, uint8_t *buf, size_t len,
+	    struct packet_hdr *h, const uint8_t **pl, size_t *plen);
+/* may a packet of this type come under the mesh key? */
+int	e2e_mesh_ok(struct peer *p, uint8_t type);
+const char *e2e_mode(struct peer *p);
 
 /* control.c */
 int	control_init(struct punchd *pd, const char *path);

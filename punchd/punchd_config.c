@@ -67,6 +67,15 @@ static const struct config_opt punchd_opts[] = {
 	    "offer host addresses to peers through the relay (default yes)"),
 	O("stun_refresh", CONFIG_MS, stun_refresh_ms, 0, 86400000,
 	    "rediscover this socket's public mapping (default 5m, 0 = off)"),
+	O("e2e", CONFIG_BOOL, e2e, 0, 1,
+	    "per-session end-to-end keys with peers that have node keys "
+	    "(default yes; every node of a mesh must agree)"),
+	O("rekey_interval", CONFIG_MS, rekey_interval_ms, 100, 86400000,
+	    "new session key with each peer this often (default 2m)"),
+	O("rekey_packets", CONFIG_INT, rekey_packets, 16, 2147483647,
+	    "new session key after sending this many packets (default 2^30)"),
+	O("rekey_grace", CONFIG_MS, rekey_grace_ms, 10, 3600000,
+	    "keep accepting the previous session key this long (default 10s)"),
 };
 
 static const char *const punchd_sections[] = { "punchd", NULL };
@@ -90,6 +99,10 @@ punchd_config_defaults(struct punchd_config *c)
 	c->repunch_ms = 30000;
 	c->stun_refresh_ms = 300000;
 	c->relay_signal_host = 1;
+	c->e2e = 1;
+	c->rekey_interval_ms = 120000;
+	c->rekey_packets = 1 << 30;
+	c->rekey_grace_ms = 10000;
 }
 
 int

@@ -249,12 +249,16 @@ peer_relay_up(struct peer *p)
 	ev_timer_start(pd->loop, &p->ka_timer);
 	log_info("peer %s up: relayed via %s", peer_label(p),
 	    relay_peer_url(p) != NULL ? relay_peer_url(p) : "?");
-	control_peer_event(pd, p, p->was_up ? "peer.path" : "peer.up", NULL,
-	    NULL);
+	/* after a peer.down the peer is up again, as on the direct path;
+	 * without one, only its path changed */
+	control_peer_event(pd, p, p->was_up && !p->down_notified ?
+	    "peer.path" : "peer.up", NULL, NULL);
 	p->was_up = 1;
 	p->down_notified = 0;
+	store_changed(pd);	/* a relay-only peer must survive a restart */
 	waiter_punch_done(p, NULL, NULL);
 	mesh_peer_up(p);
+	e2e_peer_up(p);
 	/* keep trying direct: the punch attempt runs on, then repunch */
 }
 

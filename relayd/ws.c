@@ -2,10 +2,13 @@
  * Upgraded connections: wslay's server-side event API per client, session
  * forwarding, join/leave announcements, back-pressure, ping/idle timers.
  *
- * Forwarding only queues (wslay_event_queue_msg) and arms the receiver's
- * write watcher; it never writes or frees another client from inside the
- * sender's callbacks. That keeps every drop on the dropped client's own
- * stack, so the session member lists are never changed while walked.
+ * Forwarding appends the frame to the receiver's output (wsio.c), which
+ * is written at the end of the sender's read slice; a failed write only
+ * marks the receiver and leaves the drop to its own write callback. No
+ * client is freed from inside another's callbacks: every drop happens on
+ * the dropped client's own stack, so the session member lists are never
+ * changed while walked. The byte streams, and which frames wslay sees, are
+ * wsio.c's.
  */
 #include <errno.h>
 #include <stdio.h>

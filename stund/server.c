@@ -20,7 +20,12 @@
 /* RFC 5780 clients pad requests to probe fragmentation (turnutils_stunclient
  * sends 1532 bytes): read up to this much; larger datagrams are dropped */
 #define SERVER_INLEN	4096
-#define SERVER_OUTLEN	128	/* our answers are at most ~92 bytes */
+/* The largest answer: 20 header + 3 x 24 (XOR-MAPPED, RESPONSE-ORIGIN,
+ * OTHER-ADDRESS, IPv6) + 4 + 64 (SOFTWARE, at most 63 bytes) + 8
+ * FINGERPRINT = 168; a 420 is at most 20 + 28 + 40 + 8 = 96. It was 128,
+ * and a SOFTWARE over 60 bytes (IPv4, RFC 5780) or 24 bytes (IPv6, RFC
+ * 5780) made every answer overflow and the server silently mute. */
+#define SERVER_OUTLEN	192
 #define RL_BUCKETS	4096	/* rate-limit table, hashed by source IP */
 
 /* socket index: bit 0 = alternate port, bit 1 = alternate IP */

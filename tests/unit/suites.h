@@ -26,7 +26,8 @@
 	X(join)			\
 	X(state)		\
 	X(punch)		\
-	X(keepalive)
+	X(keepalive)		\
+	X(e2e)
 
 #define UNIT_DECLARE(name) Suite *name##_suite(void) __attribute__((weak));
 UNIT_SUITES(UNIT_DECLARE)

@@ -1,0 +1,351 @@
+/*
+ * End-to-end session keys in punchd: proto/e2e.c does the handshake and the
+ * key schedule; this file decides when a peer needs a session key, sends
+ * and retries the handshake, holds DATA until the first key exists and
+ * runs the rekey timer. docs/punchd.md, "End-to-end encryption".
+ *
+ * Policy: with e2e on, a node key of our own and the peer's node key known
+ * (from the join, an ANNOUNCE or the peer's signed INIT), DATA, PING and
+ * PONG to that peer only ever travel under a session key, and DATA under
+ * the mesh key from it is dropped (drop_downgrade). Without a node key on
+ * either side (mesh_secret-only setups) everything stays under the mesh
+ * key, said once per peer at info level.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "common/log.h"
+#include "punchd.h"
+
+struct e2e_queued {
+	size_t		len;
+	uint8_t		data[];
+};
+
+static void
+e2e_params(const struct punchd *pd, struct e2e_params *par)
+{
+	e2e_params_default(par);
+	par->rekey_interval = pd->cfg.rekey_interval_ms / 1000.0;
+	par->rekey_packets = (uint64_t)pd->cfg.rekey_packets;
+	par->grace = pd->cfg.rekey_grace_ms / 1000.0;
+	par->retx = par->rekey_interval / 2;
+	if (par->retx > 1)
+		par->retx = 1;
+	if (par->retx < 0.05)
+		par->retx = 0.05;
+}
+
+/* Set up p's e2e state once we can, and pick up its node key. */
+static struct e2e_peer *
+e2e_sync(struct peer *p)
+{
+	struct punchd			*pd = p->pd;
+	const struct mesh_member	*mm;
+	struct e2e_params		 par;
+
+	if (!pd->cfg.e2e || !pd->mesh.have_key || !p->bound)
+		return NULL;
+	mm = mesh_member_find(pd, p->id);
+	if (!p->e2e_inited) {
+		e2e_params(pd, &par);
+		if (e2e_peer_init(&p->e2e, &par, pd->node_id, pd->mesh.pk,
+		    pd->mesh.sk, p->id, mm != NULL ? mm->pk : NULL) != 0)
+			return NULL;
+		p->e2e_inited = 1;
+	} else if (mm != NULL && (!p->e2e.have_peer_pk ||
+	    (p->e2e.learned_pk && memcmp(mm->pk, p->e2e.peer_pk,
+	    E2E_PK_LEN) != 0)))
+		e2e_set_peer_pk(&p->e2e, mm->pk);
+	return &p->e2e;
+}
+
+int
+e2e_required(struct peer *p)
+{
+	struct e2e_peer *e = e2e_sync(p);
+
+	return e != NULL && e->have_peer_pk;
+}
+
+const char *
+e2e_mode(struct peer *p)
+{
+	if (p->e2e_inited && e2e_ready(&p->e2e))
+		return "session";
+	return e2e_required(p) ? "handshake" : "mesh-key";
+}
+
+static void
+e2e_fallback_note(struct peer *p)
+{
+	struct punchd *pd = p->pd;
+
+	if (!pd->cfg.e2e || p->e2e_logged)
+		return;
+	p->e2e_logged = 1;
+	if (!pd->mesh.have_key)
+		log_info("peer %s: this node has no node key (mesh_secret "
+		    "only): traffic under the mesh key, no per-session keys",
+		    peer_label(p));
+	else
+		log_info("peer %s: its node key is unknown (mesh_secret "
+		    "only?): traffic under the mesh key, no per-session keys",
+		    peer_label(p));
+}
+
+static void
+e2e_send_init(struct peer *p, const struct sockaddr *to)
+{
+	uint8_t	msg[E2E_MSG_LEN];
+	int	r;
+
+	if ((r = e2e_start(&p->e2e, ev_now(p->pd->loop), msg)) < 0)
+		return;
+	if (p->e2e.pend_tries == 1)
+		log_debug("peer %s: session handshake, key id %u",
+		    peer_label(p), p->e2e.pend_id);
+	peer_send_pkt(p, PACKET_E2E_INIT, msg, r, to);
+}
+
+static void
+e2e_queue_flush(struct peer *p)
+{
+	int	i;
+
+	for (i = 0; i < p->e2e_nq; i++) {
+		if (peer_is_up(p))
+			peer_send_pkt(p, PACKET_DATA, p->e2e_q[i]->data,
+			    p->e2e_q[i]->len, peer_dest(p));
+		else
+			p->pd->ctr.e2e_queue_drops++;
+		free(p->e2e_q[i]);
+		p->e2e_q[i] = NULL;
+	}
+	p->e2e_nq = 0;
+}
+
+static void
+e2e_queue_clear(struct peer *p)
+{
+	int	i;
+
+	for (i = 0; i < p->e2e_nq; i++) {
+		sodium_memzero(p->e2e_q[i]->data, p->e2e_q[i]->len);
+		free(p->e2e_q[i]);
+		p->e2e_q[i] = NULL;
+	}
+	p->e2e_nq = 0;
+}
+
+int
+e2e_send(struct peer *p, uint8_t type, const uint8_t *payload, size_t len,
+    const struct sockaddr *to, uint64_t *seq)
+{
+	struct punchd		*pd = p->pd;
+	uint8_t			 buf[PACKET_OVERHEAD + PUNCHD_MTU];
+	struct packet_hdr	 h;
+	struct e2e_queued	*q;
+	ssize_t			 n;
+
+	if (type != PACKET_DATA && type != PACKET_PING && type != PACKET_PONG)
+		return 0;
+	if (!e2e_required(p)) {
+		if (type == PACKET_DATA)
+			e2e_fallback_note(p);
+		return 0;
+	}
+	*seq = 0;
+	if (!e2e_ready(&p->e2e)) {
+		/* PING/PONG wait for nothing: mesh key until there is one */
+		if (type != PACKET_DATA)
+			return 0;
+		if (p->e2e_nq >= PUNCHD_E2E_QUEUE ||
+		    (q = malloc(sizeof(*q) + len)) == NULL) {
+			pd->ctr.e2e_queue_drops++;
+			return 1;
+		}
+		q->len = len;
+		if (len > 0)
+			memcpy(q->data, payload, len);
+		p->e2e_q[p->e2e_nq++] = q;
+		if (!p->e2e.pending)
+			e2e_send_init(p, to);
+		return 1;
+	}
+	memset(&h, 0, sizeof(h));
+	h.type = type;
+	memcpy(h.sender, pd->node_id, PACKET_NODEID_LEN);
+	if ((n = e2e_encrypt(&p->e2e, buf, sizeof(buf), &h, payload,
+	    len)) == -1) {
+		log_warnx("%s: cannot encode %s", __func__,
+		    packet_type_str(type));
+		return 1;
+	}
+	*seq = h.seq;
+	if ((to != NULL ? sock_send(pd, buf, n, to) :
+	    relay_peer_send(p, buf, n)) == 0) {
+		p->tx_packets++;
+		p->tx_bytes += n;
+	}
+	/* the packet limit: start the rekey now, not at the next tick */
+	if (p->e2e.cur.tx_seq >= p->e2e.par.rekey_packets && !p->e2e.pending)
+		e2e_send_init(p, to);
+	return 1;
+}
+
+void
+e2e_input_handshake(struct peer *p, uint8_t type, const uint8_t *pl,
+    size_t len, const struct sockaddr *from)
+{
+	struct punchd	*pd = p->pd;
+	struct e2e_peer	*e;
+	uint8_t		 out[E2E_MSG_LEN], otype = 0;
+	int		 r;
+
+	if ((e = e2e_sync(p)) == NULL) {
+		/* e2e off or no node key here: nothing to answer with
+		 * (the peer keeps trying; docs: every node must agree) */
+		e2e_fallback_note(p);
+		pd->ctr.drop_unknown++;
+		return;
+	}
+	r = e2e_input(e, type, pl, len, ev_now(pd->loop), 1, out, &otype);
+	if (r < 0) {
+		if (r == PACKET_ERR_PAYLOAD)
+			pd->ctr.drop_malformed++;
+		else if (r == E2E_ERR_SIG)
+			pd->ctr.drop_auth++;
+		log_debug("peer %s: %s refused (%d)", peer_label(p),
+		    packet_type_str(type), r);
+		return;
+	}
+	if (r & E2E_OUT_REPLY)
+		peer_send_pkt(p, otype, out, E2E_MSG_LEN, from);
+	if (r & E2E_OUT_NEWKEY) {
+		log_debug("peer %s: session key id %u, epoch %llu",
+		    peer_label(p), e->cur.id, (unsigned long long)e->epoch);
+		if (e->epoch == 1)
+			log_info("peer %s: end-to-end session established",
+			    peer_label(p));
+		e2e_queue_flush(p);
+	}
+}
+
+int
+e2e_input_decrypt(struct peer *p, uint8_t *buf, size_t len,
+    struct packet_hdr *h, const uint8_t **pl, size_t *plen)
+{
+	struct punchd	*pd = p->pd;
+	int		 r;
+
+	if (!p->e2e_inited) {
+		pd->ctr.drop_nokey++;
+		return E2E_ERR_NOKEY;
+	}
+	r = e2e_decrypt(&p->e2e, buf, len, ev_now(pd->loop), h, pl, plen);
+	switch (r) {
+	case 0:
+		break;
+	case E2E_ERR_NOKEY:
+		pd->ctr.drop_nokey++;
+		break;
+	case PACKET_ERR_AUTH:
+		pd->ctr.drop_auth++;
+		break;
+	case PACKET_ERR_REPLAY:
+	case PACKET_ERR_OLD:
+		pd->ctr.drop_replay++;
+		break;
+	default:
+		pd->ctr.drop_malformed++;
+		break;
+	}
+	if (r == 0 && h->type != PACKET_DATA && h->type != PACKET_PING &&
+	    h->type != PACKET_PONG) {
+		pd->ctr.drop_malformed++;	/* only these use it */
+		return PACKET_ERR_TYPE;
+	}
+	return r;
+}
+
+int
+e2e_mesh_ok(struct peer *p, uint8_t type)
+{
+	if (type != PACKET_DATA || !e2e_required(p))
+		return 1;
+	p->pd->ctr.drop_downgrade++;
+	return 0;
+}
+
+void
+e2e_peer_up(struct peer *p)
+{
+	if (!e2e_required(p)) {
+		e2e_fallback_note(p);
+		return;
+	}
+	if (!e2e_ready(&p->e2e) && !p->e2e.pending)
+		e2e_send_init(p, peer_dest(p));
+}
+
+void
+e2e_peer_free(struct peer *p)
+{
+	e2e_queue_clear(p);
+	if (p->e2e_inited)
+		e2e_peer_wipe(&p->e2e);
+	p->e2e_inited = 0;
+}
+
+static void
+e2e_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct punchd	*pd = w->data;
+	struct peer	*p;
+	int		 t;
+
+	(void)loop;
+	(void)revents;
+	TAILQ_FOREACH(p, &pd->peers, entry) {
+		if (!p->e2e_inited)
+			continue;
+		e2e_sync(p);
+		t = e2e_tick(&p->e2e, ev_now(pd->loop));
+		if (t != 0 && peer_is_up(p) && (t & E2E_TICK_RETX ||
+		    e2e_required(p)))
+			e2e_send_init(p, peer_dest(p));
+	}
+}
+
+void
+e2e_pd_start(struct punchd *pd)
+{
+	struct e2e_params	par;
+	double			period;
+
+	if (!pd->cfg.e2e) {
+		log_info("e2e = no: DATA travels under the mesh key only");
+		return;
+	}
+	if (!pd->mesh.have_key)
+		log_info("no node key (mesh_secret only): DATA travels under "
+		    "the mesh key until this node joins or creates a mesh");
+	e2e_params(pd, &par);
+	period = par.retx;
+	if (par.rekey_interval / 4 < period)
+		period = par.rekey_interval / 4;
+	if (period < 0.05)
+		period = 0.05;
+	ev_timer_init(&pd->e2e_timer, e2e_timer_cb, period, period);
+	pd->e2e_timer.data = pd;
+	ev_timer_start(pd->loop, &pd->e2e_timer);
+}
+
+void
+e2e_pd_stop(struct punchd *pd)
+{
+	ev_timer_stop(pd->loop, &pd->e2e_timer);
+}

@@ -1,0 +1,144 @@
+#!/bin/sh
+# punchd is silent to strangers, and a handshake flood neither grows its
+# memory nor starves a real peer. tests/tools/udpflood is the stranger;
+# every datagram that comes back to its sockets is counted (must be 0).
+#   1. random bytes, STUN-looking bytes, punch packets under a wrong key,
+#      and replays of genuine packets captured from another mesh's node:
+#      no reply, drop counters rise;
+#   2. flood: FLOOD (200k) well-formed PUNCH packets under a wrong key from
+#      256 source ports, as fast as loopback takes them: VmRSS before/after
+#      (bound RSS_BOUND_KB), CPU used, b's pings to a answered throughout;
+#   3. replays of packets captured from a node of the SAME mesh (a sniffer
+#      on one of b's paths replaying them to a). Known gap, reported: the
+#      mesh key authenticates them and they were never seen by a, so a
+#      accepts them and answers. Fails only with STRICT_REPLAY=1.
+. "$(dirname "$0")/lib.sh"
+need_bin punchd meshctl udpflood
+UF="$TOOLS/udpflood"
+M="$BIN/meshctl"
+FLOOD=${FLOOD:-200000}
+RSS_BOUND_KB=${RSS_BOUND_KB:-4096}
+
+PA=$(free_port)
+PB=$(free_port); [ "$PB" = "$PA" ] && PB=$((PA + 1))
+PC=$(free_port); [ "$PC" = "$PA" ] || [ "$PC" = "$PB" ] && PC=$((PB + 1))
+mkdir -p "$T/a" "$T/b" "$T/c" "$T/cap" "$T/cap2"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/secret"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/other"
+FAST="-o punchd.punch_interval=50ms -o punchd.punch_timeout=3s -o punchd.stun_refresh=0"
+run() { # NAME PORT SECRET
+	RUNTIME_DIRECTORY=$T/$1 STATE_DIRECTORY=$T/$1 start "$1" "$T/$1.log" \
+		"$BIN/punchd" -f /dev/null -p "$2" -o punchd.mesh_secret="$3" $FAST
+}
+run a "$PA" "$T/secret"
+run b "$PB" "$T/secret"
+run c "$PC" "$T/other"
+for d in a b c; do
+	wait_sock "$T/$d/punchd.sock"
+	wait_for 5 "$M" -S "$T/$d" peers || fail "$d does not answer"
+done
+ctr() { # NODE: the counters
+	"$M" -S "$T/$1" --json status | jq -c '.daemons[] | select(.daemon=="punchd") | .status.counters'
+}
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+replies() { sed -n 's/.*replies \([0-9]*\) .*/\1/p' "$1"; }
+
+"$M" -S "$T/a" punch bob "127.0.0.1:$PB" >/dev/null 2>&1 &
+"$M" -S "$T/b" punch alice "127.0.0.1:$PA" >"$T/pb.out" 2>&1 || fail "punch: $(cat "$T/pb.out")"
+wait
+ok "a and b direct"
+
+echo "== capture genuine packets of another mesh (node c punching a sniffer)"
+X=$(free_port)
+start cap "$T/cap.out" "$UF" -L 127.0.0.1:$X -w 2 -o "$T/cap"
+wait_for 3 grep -q listening "$T/cap.out" || fail "sniffer"
+"$M" -S "$T/c" punch -w 1000 zed "127.0.0.1:$X" >/dev/null 2>&1
+wait "$PID_cap"
+ncap=$(ls "$T/cap" | wc -l)
+cat "$T/cap.out"
+[ "$ncap" -ge 3 ] || fail "captured only $ncap packets of c"
+
+echo "== strangers: random, STUN-looking, wrong key, another mesh's replays"
+c0=$(ctr a)
+echo "a before: $c0"
+"$UF" -m random -z 92 -n 500 -S 8 -w 0.2 127.0.0.1:$PA >"$T/s1.out"
+"$UF" -m random -z 1 -n 50 -w 0.2 127.0.0.1:$PA >"$T/s1b.out"
+printf '\000\001\000\000\041\022\244\102abcdefghijkl' >"$T/stun"
+printf '\001\001\000\014\041\022\244\102abcdefghijkl\000\040\000\010\000\001\241\322\136\022\246\103' >"$T/stunresp"
+"$UF" -m file -f "$T/stun" -f "$T/stunresp" -n 100 -S 4 -w 0.2 127.0.0.1:$PA >"$T/s2.out"
+"$UF" -m punch -n 500 -S 8 -w 0.2 127.0.0.1:$PA >"$T/s3.out"
+# the header byte of ours, every type, truncated and oversized
+for ty in 001 002 003 004 005 006 007 010 011 012 013 014 377; do
+	printf "\\141\\$ty\\000\\000ABCDEFGH\\000\\000\\000\\000\\000\\000\\000\\001" >"$T/h$ty"
+done
+"$UF" -m file $(for f in "$T"/h[0-9]*; do printf -- '-f %s ' "$f"; done) -n 130 -w 0.2 127.0.0.1:$PA >"$T/s4.out"
+"$UF" -m file $(for f in "$T"/cap/*; do printf -- '-f %s ' "$f"; done) -n "$ncap" -w 0.2 127.0.0.1:$PA >"$T/s5.out"
+"$UF" -m file $(for f in "$T"/cap/*; do printf -- '-f %s ' "$f"; done) -n "$ncap" -w 0.5 127.0.0.1:$PB >"$T/s6.out"
+c1=$(ctr a)
+echo "a after:  $c1"
+for s in s1 s1b s2 s3 s4 s5 s6; do
+	printf '%-4s %s\n' "$s" "$(cat "$T/$s.out")"
+	[ "$(replies "$T/$s.out")" = 0 ] || fail "$s: the stranger got $(replies "$T/$s.out") datagrams back"
+done
+d() { echo $(( $(echo "$c1" | jq ".$1") - $(echo "$c0" | jq ".$1") )); }
+echo "drops: auth +$(d drop_auth) malformed +$(d drop_malformed) other +$(d drop_other) stun_dropped +$(d stun_dropped) stun_forwarded +$(d stun_forwarded)"
+[ "$(d drop_auth)" -ge $((500 + ncap)) ] || fail "drop_auth should count wrong-key and replayed packets"
+[ "$(d drop_other)" -ge 500 ] || fail "drop_other should count the random bytes"
+[ "$(d drop_malformed)" -ge 1 ] || fail "drop_malformed"
+[ "$(( $(d stun_dropped) + $(d stun_forwarded) ))" -ge 100 ] || fail "STUN-looking datagrams not counted"
+[ "$("$M" -S "$T/a" --json peers | jq length)" = 1 ] || fail "a stranger became a peer"
+ok "$((500 + 50 + 100 + 500 + 130 + 2 * ncap)) stranger datagrams, 0 replies, all counted"
+
+echo "== handshake flood: $FLOOD wrong-key PUNCHes from 256 ports"
+"$M" -S "$T/b" --json ping -c 4 alice >"$T/ping0.json" || fail "ping before the flood"
+rss0=$(rss "$PID_a"); cpu0=$(cpu_ticks "$PID_a"); c0=$(ctr a)
+"$UF" -m punch -n "$FLOOD" -S 256 -w 0.5 127.0.0.1:$PA >"$T/flood.out" &
+FL=$!
+n=0
+: >"$T/pings"
+while kill -0 $FL 2>/dev/null; do
+	"$M" -S "$T/b" --json ping -c 1 alice >"$T/p.json" 2>&1 ||
+	    echo "lost: $(cat "$T/p.json")" >>"$T/pings"
+	jq -c .rtt_ms "$T/p.json" >>"$T/pings" 2>/dev/null
+	n=$((n + 1))
+	sleep 0.05
+done
+wait $FL
+rss1=$(rss "$PID_a"); cpu1=$(cpu_ticks "$PID_a"); c1=$(ctr a)
+"$M" -S "$T/b" --json ping -c 4 alice >"$T/ping1.json" || fail "ping after the flood"
+cat "$T/flood.out"
+hz=$(getconf CLK_TCK)
+echo "punchd a: VmRSS ${rss0} kB -> ${rss1} kB, CPU $(( (cpu1 - cpu0) * 1000 / hz )) ms for the flood"
+echo "drop_auth +$(d drop_auth), rx_datagrams +$(d rx_datagrams)"
+echo "pings during the flood ($n): $(tr '\n' ' ' <"$T/pings")"
+echo "ping before: $(jq -c .rtt_ms "$T/ping0.json") after: $(jq -c .rtt_ms "$T/ping1.json")"
+[ "$(replies "$T/flood.out")" = 0 ] || fail "the flood got $(replies "$T/flood.out") replies"
+[ $((rss1 - rss0)) -le "$RSS_BOUND_KB" ] || fail "VmRSS grew by $((rss1 - rss0)) kB (bound $RSS_BOUND_KB)"
+[ "$n" -ge 1 ] || fail "no ping ran during the flood"
+lost=$(grep -c '^lost' "$T/pings")
+[ "$lost" -le $((n / 2)) ] || fail "$lost of $n pings lost during the flood"
+[ "$("$M" -S "$T/a" --json peers | jq -r '.[0].state')" = direct ] || fail "bob not direct after the flood"
+[ "$("$M" -S "$T/a" --json peers | jq length)" = 1 ] || fail "the flood created peers"
+ok "flood: 0 replies, RSS +$((rss1 - rss0)) kB, $((n - lost))/$n pings answered during it"
+
+echo "== replays of the same mesh's packets (b punching a sniffer, replayed to a)"
+Y=$(free_port)
+start cap2 "$T/cap2.out" "$UF" -L 127.0.0.1:$Y -w 1.5 -o "$T/cap2"
+wait_for 3 grep -q listening "$T/cap2.out" || fail "sniffer 2"
+"$M" -S "$T/b" punch -w 700 ghost "127.0.0.1:$Y" >/dev/null 2>&1
+wait "$PID_cap2"
+ncap2=$(ls "$T/cap2" | wc -l)
+c0=$(ctr a)
+"$UF" -m file $(for f in "$T"/cap2/*; do printf -- '-f %s ' "$f"; done) -n "$ncap2" -w 1 127.0.0.1:$PA >"$T/s7.out"
+c1=$(ctr a)
+cat "$T/s7.out"
+echo "a: drop_replay +$(d drop_replay) drop_auth +$(d drop_auth) tx +$(d tx_datagrams)"
+r=$(replies "$T/s7.out")
+if [ "$r" != 0 ]; then
+	echo "GAP: $ncap2 replayed PUNCH packets of mesh member b, sent by a stranger, got $r datagrams back from a"
+	[ -n "${STRICT_REPLAY:-}" ] && fail "same-mesh replay answered"
+else
+	ok "same-mesh replays not answered"
+fi
+echo PASS
