@@ -725,7 +725,7 @@ run_thru(struct bench *b, struct relayd_proc *r, uint64_t total)
 	    "  MB/s = 10^6 bytes/s; TCP bulk: frames batched into large "
 	    "writes (the target's\n"
 	    "  reference, >= 45%%); TCP/frame: one send(2) per frame, "
-	    "like relayd does\n", (unsigned long long)(total >> 20),
+	    "(a per-frame yardstick)\n", (unsigned long long)(total >> 20),
 	    (unsigned)(WINDOW >> 10));
 
 	printf("  %-8s %12s %14s %7s %15s %7s\n", "frame", "relayd MB/s",

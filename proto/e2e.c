@@ -34,7 +34,7 @@ e2e_peer_init(struct e2e_peer *e, const struct e2e_params *par,
 	memcpy(e->self_id, self_id, PACKET_NODEID_LEN);
 	memcpy(e->peer_id, peer_id, PACKET_NODEID_LEN);
 	memcpy(e->self_pk, self_pk, E2E_PK_LEN);
-	memcpy(e->self_sk, self_sk, E2E_SK_LEN);
+	e->self_sk = self_sk;
 	if (peer_pk != NULL)
 		e2e_set_peer_pk(e, peer_pk);
 	return 0;
@@ -77,7 +77,7 @@ e2e_ready(const struct e2e_peer *e)
 /* what sig_i / sig_r cover */
 static size_t
 sig_msg(uint8_t *m, const char *lbl, const uint8_t *a, const uint8_t *b,
-    uint8_t id, const uint8_t *k1, const uint8_t *k2)
+    uint8_t id, const uint8_t *k1, const uint8_t *k2, const uint8_t *ts)
 {
 	size_t	n = strlen(lbl);
 
@@ -90,7 +90,29 @@ sig_msg(uint8_t *m, const char *lbl, const uint8_t *a, const uint8_t *b,
 	memcpy(m + n, k1, 32);
 	n += 32;
 	memcpy(m + n, k2, 32);
-	return n + 32;
+	n += 32;
+	memcpy(m + n, ts, 8);
+	return n + 8;
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	int	i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t
+get64(const uint8_t *p)
+{
+	uint64_t	v = 0;
+	int		i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
 }
 
 /*
@@ -167,6 +189,7 @@ int
 e2e_start(struct e2e_peer *e, double now, uint8_t *out)
 {
 	uint8_t	m[128];
+	uint64_t ts;
 	size_t	n;
 
 	if (!e->have_peer_pk)
@@ -180,9 +203,14 @@ e2e_start(struct e2e_peer *e, double now, uint8_t *out)
 		e->init_msg[1] = 0;
 		memcpy(e->init_msg + 2, e->eph_pk, 32);
 		memcpy(e->init_msg + 34, e->self_pk, 32);
+		ts = now > 0 ? (uint64_t)(now * 1e6) : 0;
+		if (ts <= e->init_ts_sent)
+			ts = e->init_ts_sent + 1;
+		e->init_ts_sent = ts;
+		put64(e->init_msg + 66, ts);
 		n = sig_msg(m, LBL_INIT, e->self_id, e->peer_id, e->pend_id,
-		    e->eph_pk, e->self_pk);
-		crypto_sign_detached(e->init_msg + 66, NULL, m, n, e->self_sk);
+		    e->eph_pk, e->self_pk, e->init_msg + 66);
+		crypto_sign_detached(e->init_msg + 74, NULL, m, n, e->self_sk);
 	}
 	e->pend_sent = now;
 	e->pend_tries++;
@@ -207,8 +235,9 @@ input_init(struct e2e_peer *e, const uint8_t *pl, double now,
 			return E2E_ERR_SIG;
 	} else if (!allow_learn)
 		return E2E_ERR_NOPK;
-	n = sig_msg(m, LBL_INIT, e->peer_id, e->self_id, id, e_i, pk_i);
-	if (crypto_sign_verify_detached(pl + 66, m, n, pk_i) != 0)
+	n = sig_msg(m, LBL_INIT, e->peer_id, e->self_id, id, e_i, pk_i,
+	    pl + 66);
+	if (crypto_sign_verify_detached(pl + 74, m, n, pk_i) != 0)
 		return E2E_ERR_SIG;
 	if (!e->have_peer_pk) {
 		memcpy(e->peer_pk, pk_i, E2E_PK_LEN);
@@ -217,10 +246,14 @@ input_init(struct e2e_peer *e, const uint8_t *pl, double now,
 	}
 	/* the same INIT again (our RESP was lost): the same RESP */
 	if (e->have_resp && e->resp_msg[0] == id &&
-	    !memcmp(e->resp_msg + 2, e_i, 32)) {
+	    !memcmp(e->resp_msg + 2, e_i, 32) &&
+	    !memcmp(e->resp_msg + 66, pl + 66, 8)) {
 		memcpy(out, e->resp_msg, E2E_MSG_LEN);
 		return E2E_OUT_REPLY;
 	}
+	/* an old INIT, sent again by someone holding the mesh key */
+	if (get64(pl + 66) <= e->init_ts_seen)
+		return E2E_ERR_STATE;
 	/* both started at once: the smaller node id's INIT wins */
 	if (e->pending) {
 		if (memcmp(e->self_id, e->peer_id, PACKET_NODEID_LEN) < 0)
@@ -235,12 +268,15 @@ input_init(struct e2e_peer *e, const uint8_t *pl, double now,
 	install(e, id, tx, rx, now);
 	sodium_memzero(tx, sizeof(tx));
 	sodium_memzero(rx, sizeof(rx));
+	e->init_ts_seen = get64(pl + 66);
 	e->resp_msg[0] = id;
 	e->resp_msg[1] = 0;
 	memcpy(e->resp_msg + 2, e_i, 32);
 	memcpy(e->resp_msg + 34, e_r, 32);
-	n = sig_msg(m, LBL_RESP, e->self_id, e->peer_id, id, e_i, e_r);
-	crypto_sign_detached(e->resp_msg + 66, NULL, m, n, e->self_sk);
+	memcpy(e->resp_msg + 66, pl + 66, 8);
+	n = sig_msg(m, LBL_RESP, e->self_id, e->peer_id, id, e_i, e_r,
+	    pl + 66);
+	crypto_sign_detached(e->resp_msg + 74, NULL, m, n, e->self_sk);
 	e->have_resp = 1;
 	memcpy(out, e->resp_msg, E2E_MSG_LEN);
 	return E2E_OUT_REPLY | E2E_OUT_NEWKEY;
@@ -259,8 +295,11 @@ input_resp(struct e2e_peer *e, const uint8_t *pl, double now)
 		return E2E_ERR_STATE;
 	if (!e->have_peer_pk)
 		return E2E_ERR_NOPK;
-	n = sig_msg(m, LBL_RESP, e->peer_id, e->self_id, pl[0], e_i, e_r);
-	if (crypto_sign_verify_detached(pl + 66, m, n, e->peer_pk) != 0)
+	if (memcmp(pl + 66, e->init_msg + 66, 8) != 0)
+		return E2E_ERR_STATE;
+	n = sig_msg(m, LBL_RESP, e->peer_id, e->self_id, pl[0], e_i, e_r,
+	    pl + 66);
+	if (crypto_sign_verify_detached(pl + 74, m, n, e->peer_pk) != 0)
 		return E2E_ERR_SIG;
 	r = derive(e->eph_sk, e_r, e_i, e_r, e->self_id, e->peer_id, pl[0],
 	    tx, rx);

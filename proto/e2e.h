@@ -13,12 +13,19 @@
  *   |<- E2E_RESP (mesh key) key id, e_i, e_r, sig_r ---------------|
  *   |== DATA, PING, PONG: flags SESSION, key id, per-key seq ======|
  *
- *   INIT: key id (1) | zero (1) | e_i (32) | pk_i (32) | sig_i (64) = 130
- *   RESP: key id (1) | zero (1) | e_i (32) | e_r (32)  | sig_r (64) = 130
+ *   INIT: key id (1) | zero (1) | e_i (32) | pk_i (32) | ts (8) | sig_i (64)
+ *   RESP: key id (1) | zero (1) | e_i (32) | e_r (32)  | ts (8) | sig_r (64)
+ *   (138 bytes each; ts = the initiator's clock in microseconds, strictly
+ *   increasing per sender, echoed in RESP)
  *   sig_i = Ed25519(sk_i, "atm-e2e-init-v1" || id_i || id_r || key id
- *                         || e_i || pk_i)
+ *                         || e_i || pk_i || ts)
  *   sig_r = Ed25519(sk_r, "atm-e2e-resp-v1" || id_r || id_i || key id
- *                         || e_i || e_r)
+ *                         || e_i || e_r || ts)
+ *
+ * A responder accepts an INIT only if its ts is above the last one it
+ * accepted from that peer (a resend of the INIT it answered gets the same
+ * RESP again): an old INIT re-sent by someone holding the mesh key cannot
+ * make it switch to keys nobody else has.
  *   okm   = BLAKE2b-512(key = X25519(e, E),
  *                       "atm-e2e-keys-v1" || e_i || e_r || id_i || id_r
  *                       || key id)
@@ -39,7 +46,7 @@
 #define E2E_PK_LEN		32	/* X25519 and Ed25519 public keys */
 #define E2E_SK_LEN		64	/* Ed25519 secret key (libsodium) */
 #define E2E_SIG_LEN		64
-#define E2E_MSG_LEN		130	/* INIT and RESP payloads */
+#define E2E_MSG_LEN		138	/* INIT and RESP payloads */
 /* a key is never used past this many packets, whatever the config says */
 #define E2E_SEQ_LIMIT		(UINT64_C(1) << 60)
 
@@ -80,7 +87,8 @@ struct e2e_peer {
 	uint8_t			self_id[PACKET_NODEID_LEN];
 	uint8_t			peer_id[PACKET_NODEID_LEN];
 	uint8_t			self_pk[E2E_PK_LEN];
-	uint8_t			self_sk[E2E_SK_LEN];
+	const uint8_t		*self_sk;	/* the caller's, not copied:
+						   must outlive this */
 	int			have_peer_pk;
 	int			learned_pk;	/* from an INIT, not known */
 	uint8_t			peer_pk[E2E_PK_LEN];
@@ -97,6 +105,8 @@ struct e2e_peer {
 	int			have_resp;
 	uint8_t			resp_msg[E2E_MSG_LEN];
 	uint8_t			last_id;
+	uint64_t		init_ts_sent;	/* last INIT's ts */
+	uint64_t		init_ts_seen;	/* last accepted from the peer */
 	/* counters */
 	uint64_t		epoch;		/* keys established */
 	uint64_t		handshakes_failed;

@@ -48,7 +48,7 @@
  *
  * Sizes on the wire (UDP payload; add 28 for IPv4+UDP, 48 for IPv6+UDP):
  *   KEEPALIVE 36, KEEPALIVE_ACK 40, PING/PONG >= 48,
- *   PUNCH/PUNCH_ACK/PUNCH_CONFIRM 92, DATA 36 + data.
+ *   PUNCH/PUNCH_ACK/PUNCH_CONFIRM 92, DATA 36 + data, E2E_INIT/RESP 174.
  *
  * Bump PACKET_VERSION when the header or the nonce construction changes.
  */

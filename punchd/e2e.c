@@ -251,6 +251,12 @@ e2e_input_decrypt(struct peer *p, uint8_t *buf, size_t len,
 		break;
 	case E2E_ERR_NOKEY:
 		pd->ctr.drop_nokey++;
+		/* we lost our keys (restart) but the peer still has its
+		 * session: start a new one instead of waiting for its
+		 * rekey timer (one INIT outstanding at most) */
+		if (!e2e_ready(&p->e2e) && !p->e2e.pending &&
+		    e2e_required(p) && peer_is_up(p))
+			e2e_send_init(p, peer_dest(p));
 		break;
 	case PACKET_ERR_AUTH:
 		pd->ctr.drop_auth++;

@@ -5,11 +5,13 @@
 # report e2e "session" and a key epoch that keeps advancing; every datagram
 # whose send was accepted arrives exactly once (meshctl send waits for
 # punchd, so at most one is in flight per direction when we stop, and we
-# wait before counting); no authentication or unknown-key drops. Then two
-# nodes with only a mesh_secret (no node keys) fall back to the mesh key,
-# say so once at info level, and still exchange data.
+# wait before counting); no authentication or unknown-key drops. A second
+# joined pair that can only meet on a relayd (the invite's local endpoint is
+# a dead port, no host candidates signalled) does the same through the
+# relay. Then two nodes with only a mesh_secret (no node keys) fall back to
+# the mesh key, say so once at info level, and still exchange data.
 . "$(dirname "$0")/lib.sh"
-need_bin punchd meshctl
+need_bin punchd meshctl relayd
 
 M="$BIN/meshctl"
 N=${E2E_COUNT:-300}
@@ -99,6 +101,40 @@ ok "nothing lost, nothing duplicated across $((eb2 - eb1)) rekeys"
 echo "== ping runs under the session key too"
 "$M" -S "$T/a" ping -c 3 "$idb" >/dev/null || fail "ping"
 ok "ping"
+
+echo "== through a relay: a joined pair with no direct path"
+RP=$(free_port); PE=$(free_port); PF=$(free_port); DEAD=$(free_port)
+mkdir -p "$T/r"
+RUNTIME_DIRECTORY=$T/r start relayd "$T/relayd.log" "$BIN/relayd" -v --open \
+	-l 127.0.0.1 -p "$RP"
+wait_for 5 sh -c "ss -Hlnt 'sport = :$RP' | grep -q ." || fail "relayd not listening"
+RELAY="-o punchd.relay_url=ws://127.0.0.1:$RP -o punchd.relay_signal_host=no
+	-o punchd.host_loopback=no -o punchd.bind=127.0.0.1 -o punchd.repunch=60s"
+run e "$PE" $REKEY $RELAY; run f "$PF" $REKEY $RELAY
+ide=$(cat "$T/e/node.id"); idf=$(cat "$T/f/node.id")
+"$M" -S "$T/e" init e2e-relay >/dev/null || fail "init e"
+code=$("$M" -S "$T/e" --json invite --local "127.0.0.1:$DEAD" --public - | jq -r .token)
+"$M" -S "$T/f" join "$code" >"$T/join2.out" 2>&1 || { cat "$T/join2.out"; fail "join via the relay"; }
+wait_for 5 session e "$idf" || { "$M" -S "$T/e" --json peers; fail "e has no session with f"; }
+[ "$(peer e "$idf" path)" = relay ] || fail "e-f should be relayed, is $(peer e "$idf" path)"
+"$M" -S "$T/f" listen >"$T/rx.f" 2>"$T/listen.f" &
+lf=$!
+wait_for 5 grep -q listening "$T/listen.f" || fail "listen f"
+r1=$(peer e "$idf" key_epoch)
+sender e "$idf" "$T/tx.e"
+sleep 1
+r2=$(peer e "$idf" key_epoch)
+kill -INT $lf 2>/dev/null; wait $lf 2>/dev/null
+sent=$(wc -l <"$T/tx.e")
+got=$(sed -n 's/.*: seq-\([0-9]*\)$/\1/p' "$T/rx.f" | sort -n | uniq | wc -l)
+echo "e -> f via the relay: sent $sent, received $got, epochs $r1 -> $r2," \
+	"relay_rx $(counter f relay_rx), drop_auth $(counter f drop_auth)"
+[ "$sent" -ge $((N * 9 / 10)) ] || fail "only $sent sends accepted"
+[ "$got" -eq "$sent" ] || fail "$((sent - got)) lost through the relay while rekeying"
+[ "$r2" -ge $((r1 + 3)) ] || fail "no rekeying through the relay: $r1 -> $r2"
+[ "$(peer e "$idf" path)" = relay ] || fail "the pair left the relay"
+[ "$(counter f drop_auth)" = 0 ] || fail "f: authentication failures"
+ok "relayed: nothing lost across $((r2 - r1)) rekeys"
 
 echo "== mesh_secret only: no node keys, mesh-key fallback, said once"
 PC=$(free_port); PD=$(free_port); [ "$PD" = "$PC" ] && PD=$((PC + 1))

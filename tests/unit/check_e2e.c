@@ -6,7 +6,8 @@
  * accepted once; a captured packet does not open with the mesh key nor
  * with anything public; rekeying keeps the previous key for the grace
  * period only, then wipes it; packet-count and timer rekeys; crossing
- * INITs resolve to one session.
+ * INITs resolve to one session; an old INIT replayed under the mesh key
+ * does not change the keys.
  */
 #include <string.h>
 
@@ -437,15 +438,16 @@ START_TEST(test_forged_handshake)
 		memcpy(m + 23, A.id, 8);
 		m[31] = bad[0];
 		memcpy(m + 32, bad + 2, 32);
-		/* 15 + 8 + 8 + 1 + 32 + 32 = 96 bytes: sign the real shape */
+		/* 15 + 8 + 8 + 1 + 32 + 32 + 8 = 104 bytes: the real shape */
 		{
-			uint8_t mm[96];
+			uint8_t mm[104];
 
 			memcpy(mm, m, 64);
 			memcpy(mm + 64, bad + 34, 32);
+			memcpy(mm + 96, bad + 66, 8);
 			crypto_sign_detached(sig, NULL, mm, sizeof(mm), M.sk);
 		}
-		memcpy(bad + 66, sig, sizeof(sig));
+		memcpy(bad + 74, sig, sizeof(sig));
 		ck_assert_int_eq(e2e_input(&A.e, PACKET_E2E_RESP, bad,
 		    sizeof(bad), 100, 0, NULL, &t), E2E_ERR_SIG);
 		ck_assert(A.e.pending);
@@ -457,7 +459,47 @@ START_TEST(test_forged_handshake)
 	    100, 0, NULL, &t), E2E_ERR_STATE);
 	ck_assert_uint_eq(A.e.epoch, 1);
 	ck_assert(memcmp(A.e.cur.tx, B.e.cur.rx, PACKET_KEY_LEN) == 0);
+	/* the INIT's timestamp is signed */
+	memcpy(bad, init, sizeof(bad));
+	bad[73] ^= 1;
+	ck_assert_int_eq(e2e_input(&B.e, PACKET_E2E_INIT, bad, sizeof(bad),
+	    100, 1, resp, &t), E2E_ERR_SIG);
 	e2e_peer_wipe(&M.e);
+}
+END_TEST
+
+/*
+ * Someone holding the mesh key wraps an old, genuinely signed INIT in a
+ * fresh mesh-key packet: the responder must not switch to keys nobody else
+ * has.
+ */
+START_TEST(test_old_init_replayed)
+{
+	uint8_t	i1[E2E_MSG_LEN], i2[E2E_MSG_LEN], r[E2E_MSG_LEN], t;
+	uint8_t	tx[PACKET_KEY_LEN], p[128];
+	size_t	n;
+
+	ck_assert_int_eq(e2e_start(&A.e, 100, i1), E2E_MSG_LEN);
+	ck_assert_int_gt(e2e_input(&B.e, PACKET_E2E_INIT, i1, sizeof(i1), 100,
+	    0, r, &t), 0);
+	ck_assert_int_gt(e2e_input(&A.e, PACKET_E2E_RESP, r, sizeof(r), 100,
+	    0, NULL, &t), 0);
+	ck_assert_int_eq(e2e_start(&A.e, 110, i2), E2E_MSG_LEN);
+	ck_assert_int_gt(e2e_input(&B.e, PACKET_E2E_INIT, i2, sizeof(i2), 110,
+	    0, r, &t), 0);
+	ck_assert_int_gt(e2e_input(&A.e, PACKET_E2E_RESP, r, sizeof(r), 110,
+	    0, NULL, &t), 0);
+	memcpy(tx, B.e.cur.tx, sizeof(tx));
+	ck_assert_int_eq(e2e_input(&B.e, PACKET_E2E_INIT, i1, sizeof(i1), 111,
+	    0, r, &t), E2E_ERR_STATE);
+	ck_assert(memcmp(tx, B.e.cur.tx, sizeof(tx)) == 0);
+	ck_assert_uint_eq(B.e.epoch, 2);
+	n = seal(&B, p, sizeof(p), "still fine");
+	ck_assert_int_eq(open_copy(&A, p, n, 111, "still fine"), 0);
+	/* the current INIT again is a resend: the same RESP, same keys */
+	ck_assert_int_eq(e2e_input(&B.e, PACKET_E2E_INIT, i2, sizeof(i2), 111,
+	    0, r, &t), E2E_OUT_REPLY);
+	ck_assert(memcmp(tx, B.e.cur.tx, sizeof(tx)) == 0);
 }
 END_TEST
 
@@ -525,6 +567,7 @@ e2e_suite(void)
 	tcase_add_test(tc, test_rekey_grace);
 	tcase_add_test(tc, test_rekey_packets_and_limit);
 	tcase_add_test(tc, test_forged_handshake);
+	tcase_add_test(tc, test_old_init_replayed);
 	tcase_add_test(tc, test_resend_and_crossing);
 	suite_add_tcase(s, tc);
 	return s;
