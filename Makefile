@@ -215,7 +215,7 @@ bench: all $(BENCHES)
 # @SBINDIR@ replaced, sysusers/tmpfiles, man pages, and the example config;
 # atmosphere.conf itself only when absent (an operator's file is never
 # replaced). Into the live system (no DESTDIR, as root) it also creates the
-# user and directories and reloads systemd; see docs/operations.md.
+# user and directories and reloads systemd; see README.md (operations).
 UNITS		:= stund.service punchd.service relayd.service atmosphere.target
 MAN1		:= meshctl.1
 MAN5		:= atmosphere.conf.5

@@ -1,5 +1,5 @@
 #!/bin/sh
-# meshctl join benchmark (docs/mesh.md): time from `meshctl join` to the
+# meshctl join benchmark (README.md (mesh)): time from `meshctl join` to the
 # inviter being "connected" (its path direct), per path, in the NAT lab.
 # Prints figures beside the target; asserts nothing about time.
 #

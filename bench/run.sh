@@ -58,7 +58,7 @@ punch_section() {
 section punch punch_section
 
 # --- mesh: meshctl join to connected per path (local, public, relay) in the
-# NAT lab (docs/mesh.md). Needs root for the lab's namespaces: without them
+# NAT lab (README.md (mesh)). Needs root for the lab's namespaces: without them
 # it says why and counts as skipped, not failed.
 mesh_section() {
 	sh bench/mesh_join_bench.sh

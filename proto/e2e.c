@@ -1,6 +1,6 @@
 /*
  * End-to-end session keys: see e2e.h for the handshake and key schedule,
- * docs/punchd.md for the reasoning.
+ * README.md (punchd) for the reasoning.
  */
 #include <string.h>
 

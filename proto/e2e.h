@@ -3,7 +3,7 @@
  * exchange signed with both Ed25519 node keys, per-session XChaCha20-Poly1305
  * keys with their own sequence counters and replay windows, rekeying on a
  * timer and a packet count, and a grace period for the previous key.
- * docs/punchd.md ("End-to-end encryption") has the prose, docs/packet-format.md
+ * README.md (punchd) ("End-to-end encryption") has the prose, docs/packet-format.md
  * the wire format. No I/O, no clock, no allocation: the caller passes `now`
  * and sends what it is told to send (punchd/e2e.c), so the unit tests can run
  * two sides against each other in memory (tests/unit/check_e2e.c).

@@ -1,7 +1,7 @@
 /*
  * The join handshake (`meshctl join`) and member announcements: payloads
  * of packet types JOIN_HELLO, JOIN_WELCOME, JOIN_REFUSE and ANNOUNCE
- * (proto/packet.h). docs/mesh.md has the prose.
+ * (proto/packet.h). README.md (mesh) has the prose.
  *
  *   joiner                                                  inviter
  *   |-- JOIN_HELLO   txid, joiner pk, sig_joiner, name --------->|

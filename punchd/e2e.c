@@ -2,7 +2,7 @@
  * End-to-end session keys in punchd: proto/e2e.c does the handshake and the
  * key schedule; this file decides when a peer needs a session key, sends
  * and retries the handshake, holds DATA until the first key exists and
- * runs the rekey timer. docs/punchd.md, "End-to-end encryption".
+ * runs the rekey timer. README.md (punchd), "End-to-end encryption".
  *
  * Policy: with e2e on, a node key of our own and the peer's node key known
  * (from the join, an ANNOUNCE or the peer's signed INIT), DATA, PING and

@@ -1,7 +1,7 @@
 /*
  * Mesh membership in punchd: the mesh (name, id, secret) and this node's
  * Ed25519 key (mesh.c), the invites it minted (invites.c), a join under
- * way (join.c), members and announcements (mesh.c). docs/mesh.md.
+ * way (join.c), members and announcements (mesh.c). README.md (mesh).
  */
 #ifndef PUNCHD_MESH_H
 #define PUNCHD_MESH_H

@@ -244,7 +244,7 @@ const struct sockaddr *peer_dest(const struct peer *p);
 const char *peer_label(const struct peer *p);
 int	peer_is_up(const struct peer *p);
 
-/* e2e.c: end-to-end session keys (docs/punchd.md) */
+/* e2e.c: end-to-end session keys (README.md (punchd)) */
 void	e2e_pd_start(struct punchd *pd);
 void	e2e_pd_stop(struct punchd *pd);
 void	e2e_peer_free(struct peer *p);

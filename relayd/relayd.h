@@ -210,7 +210,7 @@ void	ws_configure(struct relayd_conn *c);
 void	ws_forward(struct relayd_conn *c, uint8_t opcode, const uint8_t *msg,
 	    size_t len);
 
-/* wsio.c: the upgraded connection's byte streams (docs/relayd.md,
+/* wsio.c: the upgraded connection's byte streams (README.md (relayd),
  * "Forwarding path") */
 ssize_t	wsio_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 	    int flags, void *arg);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# End-to-end session keys (docs/punchd.md): two punchd nodes joined as a
+# End-to-end session keys (README.md (punchd)): two punchd nodes joined as a
 # mesh (init, invite, join: both have node keys) rekey every 300 ms while
 # datagrams flow both ways with sequence numbers. Asserted: both sides
 # report e2e "session" and a key epoch that keeps advancing; every datagram

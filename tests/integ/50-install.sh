@@ -10,17 +10,17 @@
 #   4. systemd-analyze verify (--root) on the installed units: no diagnostic
 #      at all, the man: links of Documentation= included
 #   5. systemd-analyze security --offline: every service's exposure at most
-#      $MAX_EXPOSURE (the scores are in docs/operations.md)
+#      $MAX_EXPOSURE (the scores are in README.md (operations))
 #   6. every man page renders without a warning (man-db/groff, and mandoc
 #      -T lint when it is installed); every long option of each built
 #      program's --help and every meshctl command is in its page
 . "$(dirname "$0")/lib.sh"
 
-# exposure scores measured for docs/operations.md: 1.6 stund, 1.6 punchd,
+# exposure scores measured for README.md (operations): 1.6 stund, 1.6 punchd,
 # 1.5 relayd; a unit losing a hardening line fails here
 MAX_EXPOSURE=${MAX_EXPOSURE:-2.0}
 # what systemd-analyze security may still mark exposed, and why (details in
-# docs/operations.md): network daemons need the network and sockets
+# README.md (operations)): network daemons need the network and sockets
 # (PrivateNetwork, IPAddressDeny, RestrictAddressFamilies); SO_PEERCRED needs
 # the real uids and /proc/PID/status of clients (PrivateUsers, ProtectProc);
 # sockets are shared with the group (UMask 0007); ProtectClock allows reading
@@ -245,7 +245,7 @@ for d in $DAEMONS; do
 	fi
 	# One lost line costs only 0.1 or 0.2, under any sane limit: so every
 	# exposed item must also be one of the accepted ones, each with its
-	# reason in docs/operations.md.
+	# reason in README.md (operations).
 	allowed=$EXPOSED
 	[ "$d" = relayd ] || allowed="$allowed RestrictAddressFamilies=~AF_NETLINK"
 	for item in $(awk '$1 == "✗" { print $2 }' "$T/security-$d.txt"); do

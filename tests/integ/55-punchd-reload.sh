@@ -5,7 +5,7 @@
 # key, missing file) is refused with a log line naming the file, the line
 # and the key, and the running configuration keeps serving. Printed, not
 # asserted: whether a peer already up is re-timed by a new
-# keepalive_interval (docs/punchd.md says it is not).
+# keepalive_interval (README.md (punchd) says it is not).
 . "$(dirname "$0")/lib.sh"
 need_bin punchd meshctl
 

@@ -3,7 +3,7 @@
 # address-and-port-dependent mapping) and an endpoint-independent NAT on
 # the other.
 #
-# What punchd is designed to do (docs/punchd.md "Candidates"): it learns
+# What punchd is designed to do (README.md (punchd) "Candidates"): it learns
 # peer-reflexive candidates from the source of an authenticated PUNCH (ICE),
 # and does no port prediction. So:
 #
