@@ -56,6 +56,8 @@ sock_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
+#define SOCK_RCVBUF	(4 * 1024 * 1024)
+
 static int
 sock_open_one(struct punchd *pd, const struct sockaddr *sa, int *fdp,
     ev_io *io)
@@ -75,6 +77,16 @@ sock_open_one(struct punchd *pd, const struct sockaddr *sa, int *fdp,
 		close(fd);
 		return -1;
 	}
+	/*
+	 * The default receive buffer (~208 KiB) overflows under a burst of
+	 * peer.send traffic: the NAT lab bench lost up to 67% of a 50,000
+	 * datagram burst there. Ask for 4 MiB; the kernel caps it at
+	 * net.core.rmem_max unless we may force it (root). Best effort.
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &(int){ SOCK_RCVBUF },
+	    sizeof(int)) == -1)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ SOCK_RCVBUF },
+		    sizeof(int));
 	*fdp = fd;
 	ev_io_init(io, sock_read_cb, fd, EV_READ);
 	io->data = pd;
