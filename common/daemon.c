@@ -10,8 +10,6 @@
 
 #include "log.h"
 
-#define container_of(p, t, m)	((t *)((char *)(p) - offsetof(t, m)))
-
 static void
 daemon_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {

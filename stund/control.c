@@ -122,14 +122,12 @@ control_discover_fail(struct stund *sd, uint64_t conn, uint32_t msgid,
 }
 
 void
-control_discover_reply(struct stund *sd, uint64_t conn, uint32_t msgid,
-    int family)
+control_discover_reply(struct stund *sd, uint64_t conn, uint32_t msgid)
 {
 	struct discover	*d = sd->disc;
 	struct ipc_conn	*c;
 	msgpack_packer	*pk;
 
-	(void)family;
 	if ((c = ipc_server_conn(sd->ipc, conn)) == NULL)
 		return;		/* the client left meanwhile */
 	if (!d->have) {
@@ -186,8 +184,9 @@ control_discover(struct ipc_conn *c, uint32_t msgid,
 		return;
 	}
 	if (!sock) {
-		discover_request(sd, refresh, family == 6 ? AF_INET6 :
-		    family == 4 ? AF_INET : AF_UNSPEC, ipc_conn_id(c), msgid);
+		/* stund's own discovery asks servers of every family (an IPv6
+		 * answer is "public6"); family narrows only a passed socket's */
+		discover_request(sd, refresh, ipc_conn_id(c), msgid);
 		return;
 	}
 	if ((fd = ipc_conn_take_fd(c)) == -1) {

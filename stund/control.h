@@ -9,8 +9,7 @@ struct stund;
 int	control_init(struct stund *sd, const char *path);
 void	control_fini(struct stund *sd);
 /* Deferred replies for stun.discover and nat.get. */
-void	control_discover_reply(struct stund *sd, uint64_t conn, uint32_t msgid,
-	    int family);
+void	control_discover_reply(struct stund *sd, uint64_t conn, uint32_t msgid);
 void	control_discover_fail(struct stund *sd, uint64_t conn, uint32_t msgid,
 	    const char *why);
 void	control_nat_reply(struct stund *sd, uint64_t conn, uint32_t msgid);

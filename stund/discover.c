@@ -312,7 +312,7 @@ discover_own_done(struct discover_run *r, void *arg)
 	}
 	while ((w = TAILQ_FIRST(&d->waiters)) != NULL) {
 		TAILQ_REMOVE(&d->waiters, w, entry);
-		control_discover_reply(sd, w->conn, w->msgid, w->family);
+		control_discover_reply(sd, w->conn, w->msgid);
 		free(w);
 	}
 	if (changed && d->changed != NULL)
@@ -391,14 +391,13 @@ discover_fresh(const struct stund *sd)
 }
 
 void
-discover_request(struct stund *sd, int refresh, int family, uint64_t conn,
-    uint32_t msgid)
+discover_request(struct stund *sd, int refresh, uint64_t conn, uint32_t msgid)
 {
 	struct discover		*d = sd->disc;
 	struct discover_waiter	*w;
 
 	if (!refresh && discover_fresh(sd)) {
-		control_discover_reply(sd, conn, msgid, family);
+		control_discover_reply(sd, conn, msgid);
 		return;
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
@@ -407,7 +406,6 @@ discover_request(struct stund *sd, int refresh, int family, uint64_t conn,
 	}
 	w->conn = conn;
 	w->msgid = msgid;
-	w->family = family;
 	TAILQ_INSERT_TAIL(&d->waiters, w, entry);
 	discover_start_own(sd);
 }

@@ -58,7 +58,6 @@ struct discover_waiter {
 	TAILQ_ENTRY(discover_waiter) entry;
 	uint64_t		 conn;
 	uint32_t		 msgid;
-	int			 family;
 };
 
 /* stund's own, cached discovery */
@@ -81,8 +80,8 @@ void	discover_fini(struct stund *sd);
 /* Kick a discovery now unless one runs; when it ends, waiters get replies. */
 void	discover_now(struct stund *sd);
 /* Answer (conn, msgid) from cache or after the next discovery. */
-void	discover_request(struct stund *sd, int refresh, int family,
-	    uint64_t conn, uint32_t msgid);
+void	discover_request(struct stund *sd, int refresh, uint64_t conn,
+	    uint32_t msgid);
 /* Cached result fresh enough to serve? */
 int	discover_fresh(const struct stund *sd);
 
