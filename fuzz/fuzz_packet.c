@@ -45,7 +45,6 @@ payloads(uint8_t type, const uint8_t *p, size_t n)
 	struct packet_ping	 pi;
 	struct sockaddr_storage	 ss;
 	uint8_t			 buf[PACKET_PUNCH_LEN];
-	uint32_t		 lo;
 
 	switch (type) {
 	case PACKET_PUNCH:
@@ -54,13 +53,10 @@ payloads(uint8_t type, const uint8_t *p, size_t n)
 		if (packet_punch_decode(p, n, &pu) != 0)
 			break;
 		(void)packet_punch_get_addr(&pu, &ss);
-		/* what decoded encodes back to the same 56 bytes */
+		/* what decoded encodes back to the same 64 bytes */
 		if (packet_punch_encode(buf, sizeof(buf), &pu) !=
 		    PACKET_PUNCH_LEN || memcmp(buf, p, PACKET_PUNCH_LEN) != 0)
 			abort();
-		break;
-	case PACKET_KEEPALIVE_ACK:
-		(void)packet_ka_ack_decode(p, n, &lo);
 		break;
 	case PACKET_PING:
 	case PACKET_PONG:

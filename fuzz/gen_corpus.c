@@ -212,8 +212,6 @@ gen_packet(void)
 		case PACKET_PUNCH: case PACKET_PUNCH_ACK:
 		case PACKET_PUNCH_CONFIRM:
 			n = packet_punch_encode(pl, sizeof(pl), &pu); break;
-		case PACKET_KEEPALIVE_ACK:
-			n = packet_ka_ack_encode(pl, sizeof(pl), 42); break;
 		case PACKET_PING: case PACKET_PONG:
 			n = packet_ping_encode(pl, sizeof(pl), &pi); break;
 		case PACKET_DATA:

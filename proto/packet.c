@@ -287,6 +287,7 @@ packet_punch_encode(uint8_t *buf, size_t cap, const struct packet_punch *p)
 	buf[37] = p->family;
 	put16(buf + 38, p->port);
 	memcpy(buf + 40, p->addr, 16);
+	memcpy(buf + 56, p->dest, PACKET_NODEID_LEN);
 	return PACKET_PUNCH_LEN;
 }
 
@@ -306,24 +307,7 @@ packet_punch_decode(const uint8_t *buf, size_t len, struct packet_punch *p)
 	p->family = buf[37];
 	p->port = get16(buf + 38);
 	memcpy(p->addr, buf + 40, 16);
-	return 0;
-}
-
-int
-packet_ka_ack_encode(uint8_t *buf, size_t cap, uint64_t ka_seq)
-{
-	if (cap < PACKET_KA_ACK_LEN)
-		return -1;
-	put32(buf, (uint32_t)ka_seq);
-	return PACKET_KA_ACK_LEN;
-}
-
-int
-packet_ka_ack_decode(const uint8_t *buf, size_t len, uint32_t *seq_lo)
-{
-	if (len < PACKET_KA_ACK_LEN)
-		return PACKET_ERR_PAYLOAD;
-	*seq_lo = get32(buf);
+	memcpy(p->dest, buf + 56, PACKET_NODEID_LEN);
 	return 0;
 }
 

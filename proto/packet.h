@@ -101,6 +101,8 @@
 #define PACKET_F_SESSION	0x01	/* key is a per-session key (proto/e2e.h),
 					   key id = its id, seq = its own
 					   counter; not the mesh secret's */
+#define PACKET_F_KA_MISSED	0x02	/* KEEPALIVE: the sender's previous
+					   one went unanswered */
 
 /* results: 0 or one of these (negative) */
 #define PACKET_OK		 0
@@ -200,7 +202,7 @@ int	packet_replay_check(const struct packet_replay *w, uint64_t seq);
 int	packet_replay_check_and_update(struct packet_replay *w, uint64_t seq);
 
 /*
- * PUNCH, PUNCH_ACK, PUNCH_CONFIRM payload, 56 bytes:
+ * PUNCH, PUNCH_ACK, PUNCH_CONFIRM payload, 64 bytes:
  *
  *    0                   1                   2                   3
  *    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -227,6 +229,10 @@ int	packet_replay_check_and_update(struct packet_replay *w, uint64_t seq);
  *   +           address (128 bits; IPv4 in the first 4 bytes)       +
  *   |                                                               |
  *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |                                                               |
+ *   +          receiver's node id (64 bits; 0 = not known yet)      +
+ *   |                                                               |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *
  * One transaction per candidate pair: PUNCH (new seq each resend, same
  * txid), PUNCH_ACK and PUNCH_CONFIRM echo txid and swap candidate ids. RTT =
@@ -234,10 +240,15 @@ int	packet_replay_check_and_update(struct packet_replay *w, uint64_t seq);
  * sender saw or used: in PUNCH the destination it sent to, in PUNCH_ACK and
  * PUNCH_CONFIRM the source address the answered packet came from, so each
  * side learns its peer-reflexive mapping. family 0 = no address, 1 = IPv4,
- * 2 = IPv6 (as in STUN). Receivers ignore trailing bytes (later fields).
+ * 2 = IPv6 (as in STUN). The receiver's node id binds the packet to the
+ * node it was meant for, so that a packet captured on one member's path
+ * and replayed to another member is dropped there (the mesh key alone
+ * would authenticate it); it is 0 only while punching a peer known by
+ * name and address, before its first answer tells its id. Receivers
+ * ignore trailing bytes (later fields).
  */
 #define PACKET_TXID_LEN		12
-#define PACKET_PUNCH_LEN	56
+#define PACKET_PUNCH_LEN	64
 #define PACKET_PF_NOMINATE	0x01	/* controlling side: use this pair */
 #define PACKET_PF_CONTROLLING	0x02	/* sender is the controlling side */
 #define PACKET_AF_NONE		0
@@ -255,16 +266,16 @@ struct packet_punch {
 	uint8_t		family;
 	uint16_t	port;
 	uint8_t		addr[16];
+	uint8_t		dest[PACKET_NODEID_LEN];	/* receiver, or 0s */
 };
 
 /*
- * KEEPALIVE: empty payload (36 bytes on UDP, 64 with IPv4+UDP headers).
- * KEEPALIVE_ACK: the low 32 bits of the answered KEEPALIVE's sequence
- * number (40 bytes): enough to tell apart the few that can be outstanding.
+ * KEEPALIVE and KEEPALIVE_ACK: empty payloads (36 bytes on UDP, 64 with
+ * IPv4+UDP headers). An ACK answers the sender's one outstanding KEEPALIVE
+ * (punchd/keepalive.h); receivers ignore any payload.
  * PING and PONG: id (32) + timestamp (64) = 12 bytes, then optional padding
  * (PMTU probes); PONG echoes both and must never be longer than its PING.
  */
-#define PACKET_KA_ACK_LEN	4
 #define PACKET_PING_LEN		12
 
 struct packet_ping {
@@ -278,8 +289,6 @@ int	packet_punch_encode(uint8_t *buf, size_t cap,
 	    const struct packet_punch *p);
 int	packet_punch_decode(const uint8_t *buf, size_t len,
 	    struct packet_punch *p);
-int	packet_ka_ack_encode(uint8_t *buf, size_t cap, uint64_t ka_seq);
-int	packet_ka_ack_decode(const uint8_t *buf, size_t len, uint32_t *seq_lo);
 int	packet_ping_encode(uint8_t *buf, size_t cap,
 	    const struct packet_ping *p);
 int	packet_ping_decode(const uint8_t *buf, size_t len,

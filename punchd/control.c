@@ -60,7 +60,7 @@ control_pack_peer(msgpack_packer *pk, struct peer *p, int full)
 	const struct punch_pair	*pp;
 	struct sockaddr_storage	 ss;
 
-	msgpack_pack_map(pk, full ? 25 : 15);
+	msgpack_pack_map(pk, full ? 27 : 15);
 	mpack_kv_str(pk, "id", p->bound ? p->idstr : NULL);
 	mpack_kv_str(pk, "name", p->name[0] ? p->name : NULL);
 	mpack_kv_str(pk, "state", peer_state_str(p->state));
@@ -92,6 +92,8 @@ control_pack_peer(msgpack_packer *pk, struct peer *p, int full)
 	mpack_kv_int(pk, "keepalive_failures", p->ka.failures);
 	mpack_kv_uint(pk, "keepalives_sent", p->ka.sent);
 	mpack_kv_uint(pk, "keepalives_acked", p->ka.acked);
+	mpack_kv_uint(pk, "keepalives_received", p->ka.received);
+	mpack_kv_bool(pk, "keepalive_lead", p->ka.lead);
 	mpack_kv_uint(pk, "rx_packets", p->rx_packets);
 	mpack_kv_uint(pk, "tx_packets", p->tx_packets);
 	mpack_kv_uint(pk, "rx_data", p->rx_data);
@@ -154,7 +156,7 @@ control_status(struct ipc_conn *c, uint32_t msgid,
 	mpack_kv_int(pk, "peers", pd->npeers);
 	mpack_kv_int(pk, "peers_direct", direct);
 	mpack_key(pk, "counters");
-	msgpack_pack_map(pk, 17);
+	msgpack_pack_map(pk, 18);
 	mpack_kv_uint(pk, "rx_datagrams", pd->ctr.rx_datagrams);
 	mpack_kv_uint(pk, "relay_rx", pd->ctr.relay_rx);
 	mpack_kv_uint(pk, "tx_datagrams", pd->ctr.tx_datagrams);
@@ -167,6 +169,7 @@ control_status(struct ipc_conn *c, uint32_t msgid,
 	mpack_kv_uint(pk, "drop_replay", pd->ctr.drop_replay);
 	mpack_kv_uint(pk, "drop_unknown", pd->ctr.drop_unknown);
 	mpack_kv_uint(pk, "drop_self", pd->ctr.drop_self);
+	mpack_kv_uint(pk, "drop_misdirected", pd->ctr.drop_misdirected);
 	mpack_kv_uint(pk, "peers_full", pd->ctr.peers_full);
 	mpack_kv_uint(pk, "drop_downgrade", pd->ctr.drop_downgrade);
 	mpack_kv_uint(pk, "drop_nokey", pd->ctr.drop_nokey);

@@ -67,32 +67,26 @@ input_punch(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
 		peer_up(p);
 }
 
+/* answered with an empty ACK: 64 bytes each way with IPv4 and UDP */
 static void
 input_keepalive(struct peer *p, const struct packet_hdr *h,
     const struct sockaddr *from)
 {
-	uint8_t	buf[PACKET_KA_ACK_LEN];
-	int	n;
-
-	if ((n = packet_ka_ack_encode(buf, sizeof(buf), h->seq)) > 0)
-		peer_send_pkt(p, PACKET_KEEPALIVE_ACK, buf, n, from);
+	keepalive_heard(&p->ka, ev_time(), (h->flags & PACKET_F_KA_MISSED) != 0);
+	peer_send_pkt(p, PACKET_KEEPALIVE_ACK, NULL, 0, from);
 }
 
 static void
-input_keepalive_ack(struct peer *p, const uint8_t *pl, size_t len)
+input_keepalive_ack(struct peer *p)
 {
 	struct punchd	*pd = p->pd;
-	uint32_t	 lo;
 	double		 rtt;
 	int		 f;
 
-	if (packet_ka_ack_decode(pl, len, &lo) != 0) {
-		pd->ctr.drop_malformed++;
+	if ((f = keepalive_ack(&p->ka, ev_time(), &rtt)) == -1)
 		return;
-	}
-	if ((f = keepalive_ack(&p->ka, lo, ev_time(), &rtt)) == -1)
-		return;
-	path_rtt(&p->path, rtt);
+	if (f & KA_RTT)
+		path_rtt(&p->path, rtt);
 	if (p->state == PEER_DEGRADED) {
 		log_info("peer %s: keep-alives answered again", peer_label(p));
 		peer_set_state(p, PEER_DIRECT);
@@ -144,6 +138,45 @@ input_new_source(struct peer *p, const struct sockaddr *from)
 		peer_start_punch(p);	/* the current path stays meanwhile */
 }
 
+/*
+ * Is an authenticated punch-family packet meant for us? The mesh key
+ * authenticates it for every member, so a packet captured on one member's
+ * path and replayed to another would pass; the receiver's node id in it
+ * binds it to one node. Without an id (a peer punched by name and address
+ * before its first answer), a PUNCH must name an address of ours as its
+ * destination, or come from a candidate of a peer we are punching by name.
+ * ACK and CONFIRM without an id only ever match our own transactions.
+ */
+static int
+input_for_us(struct punchd *pd, const struct packet_hdr *h,
+    const uint8_t *pl, size_t plen, const struct sockaddr *from)
+{
+	static const uint8_t	 zero[PACKET_NODEID_LEN];
+	struct packet_punch	 pp;
+	struct sockaddr_storage	 to;
+	struct peer		*p;
+
+	if (h->type < PACKET_PUNCH || h->type > PACKET_PUNCH_CONFIRM ||
+	    packet_punch_decode(pl, plen, &pp) != 0)
+		return 1;	/* the type's own checks come later */
+	if (memcmp(pp.dest, zero, sizeof(zero)) != 0)
+		return !memcmp(pp.dest, pd->node_id, PACKET_NODEID_LEN);
+	if (h->type != PACKET_PUNCH)
+		return 1;
+	TAILQ_FOREACH(p, &pd->peers, entry)
+		if (!p->bound && punch_find(&p->punch, from) != -1)
+			return 1;
+	if (packet_punch_get_addr(&pp, &to) == -1)
+		return 0;
+	if ((pd->has_public4 && netaddr_equal((struct sockaddr *)&to,
+	    (struct sockaddr *)&pd->public4)) || (pd->has_public6 &&
+	    netaddr_equal((struct sockaddr *)&to,
+	    (struct sockaddr *)&pd->public6)))
+		return 1;
+	return netaddr_port((struct sockaddr *)&to) == pd->cfg.port &&
+	    netaddr_is_local((struct sockaddr *)&to);
+}
+
 /* Header, peer, replay, authenticator: the cheap checks first. */
 static struct peer *
 input_check(struct punchd *pd, uint8_t *buf, size_t len,
@@ -181,6 +214,10 @@ input_check(struct punchd *pd, uint8_t *buf, size_t len,
 			pd->ctr.drop_auth++;
 		else
 			pd->ctr.drop_malformed++;
+		return NULL;
+	}
+	if (!input_for_us(pd, h, *pl, *plen, from)) {
+		pd->ctr.drop_misdirected++;
 		return NULL;
 	}
 	if (p == NULL && (h->type == PACKET_PUNCH ||
@@ -243,7 +280,7 @@ peer_input(struct punchd *pd, uint8_t *buf, size_t len,
 		input_keepalive(p, &h, from);
 		break;
 	case PACKET_KEEPALIVE_ACK:
-		input_keepalive_ack(p, pl, plen);
+		input_keepalive_ack(p);
 		break;
 	case PACKET_PING:
 	case PACKET_PONG:
@@ -312,7 +349,7 @@ peer_input_relay(struct peer *p, uint8_t *buf, size_t len)
 		break;
 	case PACKET_KEEPALIVE_ACK:
 		if (p->state == PEER_RELAYED)
-			input_keepalive_ack(p, pl, plen);
+			input_keepalive_ack(p);
 		break;
 	case PACKET_PING:
 	case PACKET_PONG:

@@ -1,25 +1,37 @@
 /*
- * Keep-alive on a peer's chosen path: one KEEPALIVE per interval, answered
- * by KEEPALIVE_ACK (the low 32 bits of its sequence number). Each side runs
- * its own, so both NAT bindings see traffic both ways. An interval that
- * ends with the KEEPALIVE unanswered is one failure; failures are counted
- * while consecutive: a warning at warn_after, the path dead at dead_after.
- * No I/O, no globals: the caller sends and keeps the timer.
+ * Keep-alive on a peer's chosen path: one exchange per interval for the
+ * pair, not one per side. The side with the smaller node id leads: it
+ * sends a KEEPALIVE every interval and the other answers with an empty
+ * KEEPALIVE_ACK. The other side stays quiet while it hears the leader,
+ * and sends its own KEEPALIVEs (and counts failures) as soon as it has not
+ * heard one for KA_QUIET intervals, or the leader says its last one went
+ * unanswered (PACKET_F_KA_MISSED): so both ends still detect a dead or
+ * one-way path, each on its own, and the NAT bindings see traffic both
+ * ways every interval. README.md (punchd), "Keep-alive and health".
+ *
+ * An interval that ends with our KEEPALIVE unanswered is one failure;
+ * failures count while consecutive: a warning at warn_after, the path
+ * dead at dead_after. No I/O, no globals: the caller sends and keeps the
+ * timer.
  */
 #ifndef PUNCHD_KEEPALIVE_H
 #define PUNCHD_KEEPALIVE_H
 
 #include <stdint.h>
 
+/* the follower speaks up after this many intervals without a KEEPALIVE */
+#define KA_QUIET	1.5
+
 struct keepalive {
 	double		interval;	/* s */
 	int		warn_after;
 	int		dead_after;
-	int		outstanding;	/* one KEEPALIVE waiting for its ACK */
-	uint32_t	out_seq;	/* its sequence number, low 32 bits */
+	int		lead;		/* we send every interval */
+	int		outstanding;	/* our KEEPALIVE waits for its ACK */
 	double		out_sent;
+	double		heard;		/* last KEEPALIVE from the peer */
 	int		failures;	/* consecutive */
-	uint64_t	sent, acked, missed;
+	uint64_t	sent, acked, missed, received;
 };
 
 /* keepalive_tick() flags */
@@ -27,19 +39,25 @@ struct keepalive {
 #define KA_MISSED	0x02	/* the previous one went unanswered */
 #define KA_WARN		0x04	/* failures just reached warn_after */
 #define KA_DEAD		0x08	/* failures reached dead_after: stop */
-/* keepalive_ack() flag */
+/* keepalive_ack() flags */
 #define KA_RECOVERED	0x10	/* answered after at least warn_after failures */
+#define KA_RTT		0x20	/* *rtt is a sample */
 
 void	keepalive_init(struct keepalive *k, double interval, int warn_after,
-	    int dead_after);
+	    int dead_after, int lead);
 /* Call once per interval (first call right after the path comes up). */
 int	keepalive_tick(struct keepalive *k, double now);
-void	keepalive_sent(struct keepalive *k, uint64_t seq, double now);
-/* A KEEPALIVE_ACK: -1 when it answers nothing outstanding (a late one),
- * else flags; *rtt in seconds. Only ACKs reset the count: DATA or the
- * peer's own KEEPALIVEs prove one direction only, and a one-way path must
- * be declared dead. */
-int	keepalive_ack(struct keepalive *k, uint32_t seq_lo, double now,
-	    double *rtt);
+void	keepalive_sent(struct keepalive *k, double now);
+/* The peer's KEEPALIVE; `missed`: it carried PACKET_F_KA_MISSED. */
+void	keepalive_heard(struct keepalive *k, double now, int missed);
+/*
+ * A KEEPALIVE_ACK: -1 when nothing is outstanding (a late or stray one),
+ * else flags. The ACK is empty: it answers the one outstanding KEEPALIVE,
+ * and gives an RTT sample (KA_RTT) only when no earlier one is missing, so
+ * a late answer to an earlier KEEPALIVE cannot shorten the RTT. Only ACKs
+ * reset the failure count: the peer's KEEPALIVEs or DATA prove one
+ * direction only, and a one-way path must be declared dead.
+ */
+int	keepalive_ack(struct keepalive *k, double now, double *rtt);
 
 #endif

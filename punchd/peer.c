@@ -91,6 +91,14 @@ uint64_t
 peer_send_pkt(struct peer *p, uint8_t type, const uint8_t *payload,
     size_t len, const struct sockaddr *to)
 {
+	return peer_send_pkt_flags(p, type, 0, payload, len, to);
+}
+
+/* flags: header flags for packets under the mesh key (PACKET_F_KA_MISSED) */
+uint64_t
+peer_send_pkt_flags(struct peer *p, uint8_t type, uint8_t flags,
+    const uint8_t *payload, size_t len, const struct sockaddr *to)
+{
 	struct punchd		*pd = p->pd;
 	uint8_t			 buf[PACKET_OVERHEAD + PUNCHD_MTU];
 	struct packet_hdr	 h;
@@ -103,6 +111,7 @@ peer_send_pkt(struct peer *p, uint8_t type, const uint8_t *payload,
 	memset(&h, 0, sizeof(h));
 	h.version = PACKET_VERSION;
 	h.type = type;
+	h.flags = flags;
 	memcpy(h.sender, pd->node_id, PACKET_NODEID_LEN);
 	h.seq = pd->seq++;
 	if ((n = packet_encode(buf, sizeof(buf), &h, payload, len,
@@ -123,11 +132,16 @@ static void
 peer_punch_send(void *arg, uint8_t type, const struct packet_punch *pp,
     const struct sockaddr *to)
 {
-	struct peer	*p = arg;
-	uint8_t		 buf[PACKET_PUNCH_LEN];
-	int		 n;
+	struct peer		*p = arg;
+	struct packet_punch	 out = *pp;
+	uint8_t			 buf[PACKET_PUNCH_LEN];
+	int			 n;
 
-	if ((n = packet_punch_encode(buf, sizeof(buf), pp)) == -1)
+	if (p->bound)
+		memcpy(out.dest, p->id, PACKET_NODEID_LEN);
+	else
+		memset(out.dest, 0, PACKET_NODEID_LEN);
+	if ((n = packet_punch_encode(buf, sizeof(buf), &out)) == -1)
 		return;
 	peer_send_pkt(p, type, buf, n, to);
 }
@@ -158,7 +172,7 @@ peer_create(struct punchd *pd, const char *name)
 	pp.max_sends = pd->cfg.max_retries;
 	punch_init(&p->punch, &pp, peer_punch_send, peer_rand, p);
 	keepalive_init(&p->ka, pd->cfg.keepalive_interval_ms / 1000.0,
-	    pd->cfg.warn_after, pd->cfg.dead_after);
+	    pd->cfg.warn_after, pd->cfg.dead_after, 0);
 	path_init(&p->path);
 	packet_replay_reset(&p->replay);
 	ev_init(&p->punch_timer, peer_punch_timer_cb);
@@ -300,11 +314,7 @@ peer_up(struct peer *p)
 		ev_timer_set(&p->linger_timer, PEER_RELAY_LINGER, 0);
 		ev_timer_start(pd->loop, &p->linger_timer);
 	}
-	keepalive_init(&p->ka, pd->cfg.keepalive_interval_ms / 1000.0,
-	    pd->cfg.warn_after, pd->cfg.dead_after);
-	ev_timer_stop(pd->loop, &p->ka_timer);
-	ev_timer_set(&p->ka_timer, p->ka.interval, p->ka.interval);
-	ev_timer_start(pd->loop, &p->ka_timer);
+	peer_ka_start(p);
 	netaddr_str((struct sockaddr *)&p->endpoint, a, sizeof(a));
 	if (relayed) {
 		log_info("peer %s: upgraded from the relay to direct via %s",
@@ -413,7 +423,6 @@ peer_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct peer	*p = container_of(w, struct peer, ka_timer);
 	int		 f;
-	uint64_t	 seq;
 
 	(void)revents;
 	f = keepalive_tick(&p->ka, ev_now(loop));
@@ -437,10 +446,39 @@ peer_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	if ((f & KA_SEND) && (p->has_endpoint || p->state == PEER_RELAYED)) {
-		seq = peer_send_pkt(p, PACKET_KEEPALIVE, NULL, 0,
+		peer_send_pkt_flags(p, PACKET_KEEPALIVE,
+		    p->ka.failures > 0 ? PACKET_F_KA_MISSED : 0, NULL, 0,
 		    peer_dest(p));
-		keepalive_sent(&p->ka, seq, ev_time());
+		keepalive_sent(&p->ka, ev_time());
 	}
+}
+
+/*
+ * (Re)start keep-alives on the path that just came up, with the running
+ * configuration's timing. The smaller node id leads (keepalive.h).
+ */
+void
+peer_ka_start(struct peer *p)
+{
+	struct punchd *pd = p->pd;
+
+	keepalive_init(&p->ka, pd->cfg.keepalive_interval_ms / 1000.0,
+	    pd->cfg.warn_after, pd->cfg.dead_after,
+	    memcmp(pd->node_id, p->id, PACKET_NODEID_LEN) < 0);
+	ev_timer_stop(pd->loop, &p->ka_timer);
+	ev_timer_set(&p->ka_timer, p->ka.interval, p->ka.interval);
+	ev_timer_start(pd->loop, &p->ka_timer);
+}
+
+/* A reload changed the keep-alive timing: apply it to the paths that are up. */
+void
+peer_ka_retime(struct punchd *pd)
+{
+	struct peer *p;
+
+	TAILQ_FOREACH(p, &pd->peers, entry)
+		if (ev_is_active(&p->ka_timer))
+			peer_ka_start(p);
 }
 
 /* where the current path goes: the endpoint, or NULL for the relay */

@@ -135,6 +135,7 @@ struct punchd_counters {
 	uint64_t	drop_replay;
 	uint64_t	drop_unknown;	/* authenticated, peer unknown, not PUNCH */
 	uint64_t	drop_self;
+	uint64_t	drop_misdirected; /* punch packet for another node */
 	uint64_t	peers_full;
 	uint64_t	relay_rx;	/* authenticated packets via relays */
 	uint64_t	drop_downgrade;	/* DATA under the mesh key from a peer
@@ -236,6 +237,10 @@ struct peer *peer_find_id(struct punchd *pd, const uint8_t *id);
 void	peer_bind(struct peer *p, const uint8_t *id);
 uint64_t peer_send_pkt(struct peer *p, uint8_t type, const uint8_t *payload,
 	    size_t len, const struct sockaddr *to);
+uint64_t peer_send_pkt_flags(struct peer *p, uint8_t type, uint8_t flags,
+	    const uint8_t *payload, size_t len, const struct sockaddr *to);
+void	peer_ka_start(struct peer *p);
+void	peer_ka_retime(struct punchd *pd);
 void	peer_set_state(struct peer *p, enum peer_state s);
 void	peer_start_punch(struct peer *p);
 void	peer_up(struct peer *p);

@@ -242,11 +242,7 @@ peer_relay_up(struct peer *p)
 		return;
 	peer_set_state(p, PEER_RELAYED);
 	p->upgrade_tries = 0;
-	keepalive_init(&p->ka, pd->cfg.keepalive_interval_ms / 1000.0,
-	    pd->cfg.warn_after, pd->cfg.dead_after);
-	ev_timer_stop(pd->loop, &p->ka_timer);
-	ev_timer_set(&p->ka_timer, p->ka.interval, p->ka.interval);
-	ev_timer_start(pd->loop, &p->ka_timer);
+	peer_ka_start(p);
 	log_info("peer %s up: relayed via %s", peer_label(p),
 	    relay_peer_url(p) != NULL ? relay_peer_url(p) : "?");
 	/* after a peer.down the peer is up again, as on the direct path;

@@ -73,12 +73,18 @@ grep -q '"text":"hello-b-from-a".*"path":"direct"\|"path":"direct".*"text":"hell
 	pl_ok "B received it on the direct path" ||
 	pl_bad "B's peer.data: $(grep hello-b "$NL_TMP/listen-B")"
 
-echo "== keep-alives (300 ms) answered"
-k0=$(pl_ka_acked A "$IB")
+echo "== keep-alives (300 ms) answered, one exchange per interval for the pair"
+k0=$(pl_ka_seen A "$IB") j0=$(pl_ka_seen B "$IA")
+sa0=$(pl_get A "$IB" .keepalives_sent) sb0=$(pl_get B "$IA" .keepalives_sent)
 sleep 1.2
-k1=$(pl_ka_acked A "$IB")
-[ "$k1" -ge $((k0 + 2)) ] && pl_ok "A: keep-alives acked $k0 -> $k1 in 1.2 s" ||
-	pl_bad "A: keep-alives acked $k0 -> $k1 in 1.2 s"
+k1=$(pl_ka_seen A "$IB") j1=$(pl_ka_seen B "$IA")
+sa1=$(pl_get A "$IB" .keepalives_sent) sb1=$(pl_get B "$IA" .keepalives_sent)
+echo "   leader: A $(pl_get A "$IB" .keepalive_lead), B $(pl_get B "$IA" .keepalive_lead); KEEPALIVEs sent in 1.2 s: A $((sa1 - sa0)), B $((sb1 - sb0))"
+[ "$k1" -ge $((k0 + 2)) ] && [ "$j1" -ge $((j0 + 2)) ] &&
+	pl_ok "keep-alives seen: A $k0 -> $k1, B $j0 -> $j1 in 1.2 s" ||
+	pl_bad "keep-alives seen: A $k0 -> $k1, B $j0 -> $j1 in 1.2 s"
+[ "$(pl_get A "$IB" .keepalive_lead)" != "$(pl_get B "$IA" .keepalive_lead)" ] &&
+	pl_ok "exactly one side leads" || pl_bad "both or neither lead"
 grep -q '"event":"peer.down"' "$NL_TMP/listen-A" "$NL_TMP/listen-B" &&
 	pl_bad "a peer.down was sent: $(grep '"event":"peer' "$NL_TMP/listen-A" "$NL_TMP/listen-B")"
 

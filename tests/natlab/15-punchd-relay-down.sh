@@ -46,7 +46,7 @@ nl_wait 3 pl_path_is C "$ID" relay && nl_wait 3 pl_path_is D "$IC" relay ||
 pl_ok "A <-> B direct, C <-> D relayed"
 
 echo "== relayd stops"
-ka0=$(pl_ka_acked A "$IB") kb0=$(pl_ka_acked B "$IA")
+ka0=$(pl_ka_seen A "$IB") kb0=$(pl_ka_seen B "$IA")
 na0=$(grep -c '"event":"peer\.\(down\|path\)"' "$NL_TMP/listen-A")
 nb0=$(grep -c '"event":"peer\.\(down\|path\)"' "$NL_TMP/listen-B")
 pl_stop_relay
@@ -55,7 +55,7 @@ nl_wait 5 grep -q '"event":"peer.down"' "$NL_TMP/listen-C" &&
 	pl_ok "C: relayed path lost: $(grep '"event":"peer.down"' "$NL_TMP/listen-C" | head -n 1 | jq -r .params.reason)" ||
 	pl_bad "C did not notice that the relay is gone"
 while [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 2500 ]; do sleep 0.1; done
-ka1=$(pl_ka_acked A "$IB") kb1=$(pl_ka_acked B "$IA")
+ka1=$(pl_ka_seen A "$IB") kb1=$(pl_ka_seen B "$IA")
 pl_path_is A "$IB" direct && pl_path_is B "$IA" direct &&
 	pl_ok "A <-> B still direct 2.5 s after relayd stopped" ||
 	pl_bad "A <-> B: $(pl_peer A "$IB" .state) / $(pl_peer B "$IA" .state)"

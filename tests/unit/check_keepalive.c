@@ -15,13 +15,13 @@ START_TEST(test_answered)
 	double			rtt = -1;
 	int			i, f;
 
-	keepalive_init(&k, 25, 3, 5);
+	keepalive_init(&k, 25, 3, 5, 1);
 	for (i = 0; i < 100; i++) {
 		f = keepalive_tick(&k, i * 25.0);
 		ck_assert_int_eq(f, KA_SEND);
-		keepalive_sent(&k, 1000 + i, i * 25.0);
-		ck_assert_int_eq(keepalive_ack(&k, 1000 + i, i * 25.0 + 0.02,
-		    &rtt), 0);
+		keepalive_sent(&k, i * 25.0);
+		ck_assert_int_eq(keepalive_ack(&k, i * 25.0 + 0.02, &rtt),
+		    KA_RTT);
 		ck_assert(fabs(rtt - 0.02) < 1e-9);
 	}
 	ck_assert_int_eq(k.failures, 0);
@@ -35,10 +35,10 @@ START_TEST(test_warn_then_dead)
 	struct keepalive	k;
 	int			i, f, warned = 0;
 
-	keepalive_init(&k, 1, 3, 5);
+	keepalive_init(&k, 1, 3, 5, 1);
 	/* first tick: nothing outstanding yet */
 	ck_assert_int_eq(keepalive_tick(&k, 0), KA_SEND);
-	keepalive_sent(&k, 1, 0);
+	keepalive_sent(&k, 0);
 	for (i = 1; i <= 5; i++) {
 		f = keepalive_tick(&k, i);
 		ck_assert(f & KA_MISSED);
@@ -50,7 +50,7 @@ START_TEST(test_warn_then_dead)
 		if (i < 5) {
 			ck_assert(f & KA_SEND);
 			ck_assert(!(f & KA_DEAD));
-			keepalive_sent(&k, 1 + i, i);
+			keepalive_sent(&k, i);
 		} else {
 			/* dead: nothing more is sent */
 			ck_assert(f & KA_DEAD);
@@ -65,46 +65,36 @@ END_TEST
 START_TEST(test_recover_resets)
 {
 	struct keepalive	k;
-	double			rtt;
+	double			rtt = -1;
 	int			i;
 
-	keepalive_init(&k, 1, 3, 5);
+	keepalive_init(&k, 1, 3, 5, 1);
 	keepalive_tick(&k, 0);
-	keepalive_sent(&k, 10, 0);
+	keepalive_sent(&k, 0);
 	for (i = 1; i <= 4; i++) {
 		keepalive_tick(&k, i);
-		keepalive_sent(&k, 10 + i, i);
+		keepalive_sent(&k, i);
 	}
 	ck_assert_int_eq(k.failures, 4);
-	/* an answer to an older KEEPALIVE counts for nothing */
-	ck_assert_int_eq(keepalive_ack(&k, 12, 4.1, &rtt), -1);
-	ck_assert_int_eq(k.failures, 4);
-	/* the outstanding one's answer: back to zero, and it says so */
-	ck_assert_int_eq(keepalive_ack(&k, 14, 4.1, &rtt), KA_RECOVERED);
+	/* an answer after misses: back to zero and says so, but no RTT:
+	 * it may answer an earlier KEEPALIVE */
+	ck_assert_int_eq(keepalive_ack(&k, 4.1, &rtt), KA_RECOVERED);
+	ck_assert(rtt == -1);
 	ck_assert_int_eq(k.failures, 0);
 	/* a duplicate answer is late */
-	ck_assert_int_eq(keepalive_ack(&k, 14, 4.2, &rtt), -1);
+	ck_assert_int_eq(keepalive_ack(&k, 4.2, &rtt), -1);
 	/* failures must be consecutive: one miss, then fine */
 	ck_assert_int_eq(keepalive_tick(&k, 5), KA_SEND);
-	keepalive_sent(&k, 20, 5);
+	keepalive_sent(&k, 5);
 	ck_assert(keepalive_tick(&k, 6) & KA_MISSED);
-	keepalive_sent(&k, 21, 6);
-	ck_assert_int_eq(keepalive_ack(&k, 21, 6.01, &rtt), 0);
+	keepalive_sent(&k, 6);
+	ck_assert_int_eq(keepalive_ack(&k, 6.01, &rtt), 0);
 	ck_assert_int_eq(k.failures, 0);
-}
-END_TEST
-
-START_TEST(test_low_bits)
-{
-	struct keepalive	k;
-	double			rtt;
-
-	/* the ACK carries the low 32 bits of a 64-bit sequence number */
-	keepalive_init(&k, 1, 3, 5);
-	keepalive_tick(&k, 0);
-	keepalive_sent(&k, (0x6543ULL << 32) | 0x1234, 0);
-	ck_assert_int_eq(keepalive_ack(&k, 0x1235, 0.1, &rtt), -1);
-	ck_assert_int_eq(keepalive_ack(&k, 0x1234, 0.1, &rtt), 0);
+	/* and the next clean one is a sample again */
+	keepalive_tick(&k, 7);
+	keepalive_sent(&k, 7);
+	ck_assert_int_eq(keepalive_ack(&k, 7.03, &rtt), KA_RTT);
+	ck_assert(fabs(rtt - 0.03) < 1e-9);
 }
 END_TEST
 
@@ -112,10 +102,74 @@ START_TEST(test_dead_after_one)
 {
 	struct keepalive	k;
 
-	keepalive_init(&k, 1, 1, 1);
+	keepalive_init(&k, 1, 1, 1, 1);
 	keepalive_tick(&k, 0);
-	keepalive_sent(&k, 1, 0);
+	keepalive_sent(&k, 0);
 	ck_assert_int_eq(keepalive_tick(&k, 1), KA_MISSED | KA_WARN | KA_DEAD);
+}
+END_TEST
+
+/* The follower is quiet while it hears the leader, and speaks up after
+ * KA_QUIET intervals of silence. */
+START_TEST(test_follower_quiet)
+{
+	struct keepalive	k;
+	double			rtt;
+	int			i;
+
+	keepalive_init(&k, 1, 3, 5, 0);
+	/* nothing heard yet: the first tick sends */
+	ck_assert_int_eq(keepalive_tick(&k, 0), KA_SEND);
+	keepalive_sent(&k, 0);
+	ck_assert_int_eq(keepalive_ack(&k, 0.01, &rtt), KA_RTT);
+	/* the leader's KEEPALIVE every second, our ticks half-way between:
+	 * 100 intervals, not one KEEPALIVE from us */
+	for (i = 0; i < 100; i++) {
+		keepalive_heard(&k, i + 0.02, 0);
+		ck_assert_int_eq(keepalive_tick(&k, i + 0.5), 0);
+	}
+	ck_assert_uint_eq(k.sent, 1);
+	ck_assert_uint_eq(k.received, 100);
+	/* ticks just before and after the leader's, with timer jitter */
+	keepalive_heard(&k, 100.0, 0);
+	ck_assert_int_eq(keepalive_tick(&k, 101.2), 0);
+	/* the leader goes silent: after 1.5 intervals we send and count */
+	ck_assert_int_eq(keepalive_tick(&k, 101.6), KA_SEND);
+	keepalive_sent(&k, 101.6);
+	ck_assert_int_eq(keepalive_tick(&k, 102.6), KA_MISSED | KA_SEND);
+	keepalive_sent(&k, 102.6);
+	ck_assert_int_eq(k.failures, 1);
+	/* even if the leader is heard again, we probe until answered */
+	keepalive_heard(&k, 103.0, 0);
+	ck_assert_int_eq(keepalive_tick(&k, 103.6), KA_MISSED | KA_SEND);
+	keepalive_sent(&k, 103.6);
+	ck_assert_int_eq(keepalive_ack(&k, 103.61, &rtt), 0);
+	keepalive_heard(&k, 104.0, 0);
+	ck_assert_int_eq(keepalive_tick(&k, 104.6), 0);
+}
+END_TEST
+
+/* A leader whose KEEPALIVEs go unanswered says so, and the follower then
+ * probes for itself: a path broken from the follower to the leader is
+ * seen dead on both sides. */
+START_TEST(test_follower_told)
+{
+	struct keepalive	k;
+	int			i, f = 0;
+
+	keepalive_init(&k, 1, 3, 5, 0);
+	keepalive_heard(&k, 0, 0);
+	ck_assert_int_eq(keepalive_tick(&k, 0.5), 0);
+	for (i = 1; i <= 8 && !(f & KA_DEAD); i++) {
+		keepalive_heard(&k, i, 1);	/* PACKET_F_KA_MISSED */
+		f = keepalive_tick(&k, i + 0.5);
+		if (f & KA_SEND)
+			keepalive_sent(&k, i + 0.5);
+	}
+	ck_assert(f & KA_DEAD);
+	ck_assert_int_eq(k.failures, 5);
+	/* first send at 1.5 (silence since 0), dead five ticks later */
+	ck_assert_int_eq(i - 1, 6);
 }
 END_TEST
 
@@ -163,7 +217,8 @@ keepalive_suite(void)
 	tcase_add_test(tc, test_answered);
 	tcase_add_test(tc, test_warn_then_dead);
 	tcase_add_test(tc, test_recover_resets);
-	tcase_add_test(tc, test_low_bits);
+	tcase_add_test(tc, test_follower_quiet);
+	tcase_add_test(tc, test_follower_told);
 	tcase_add_test(tc, test_dead_after_one);
 	tcase_add_test(tc, test_path_stats);
 	suite_add_tcase(s, tc);
