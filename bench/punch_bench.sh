@@ -10,7 +10,8 @@
 #     both NATs' conntrack tables flushed, so every run punches fresh holes.
 #     Target: median <= 1.5 x punch_interval + 2 RTT. The 20 ms WAN-delay
 #     variant needs netem (checked; skipped with a message when missing).
-#  2. keep-alive bytes on the wire per peer per interval: nft counters on
+#  2. keep-alive bytes on the wire per peer per interval (one exchange per
+#     interval for the pair, led by the smaller node id): nft counters on
 #     NAT a's forward hook over the punched path's UDP 7777 <-> 7777 flow,
 #     KA_SECS seconds at keepalive_interval 500 ms, nothing else running
 #     on that flow. Target <= 64.
@@ -154,20 +155,21 @@ nl_exec a nft -f - <<-EOF
 		}
 	}
 EOF
-ka0=$(pl_get A "$IB" .keepalives_sent)
+ka0=$(pl_get A "$IB" .keepalives_sent) kb0=$(pl_get B "$IA" .keepalives_sent)
 sleep "$KA_SECS"
-ka1=$(pl_get A "$IB" .keepalives_sent)
+ka1=$(pl_get A "$IB" .keepalives_sent) kb1=$(pl_get B "$IA" .keepalives_sent)
+lead=$(pl_get A "$IB" 'if .keepalive_lead then "A" else "B" end')
 ctr=$(nl_exec a nft list table ip kabench | sed -n 's/.*counter packets \([0-9]*\) bytes \([0-9]*\).*/\1 \2/p')
 nl_exec a nft delete table ip kabench
-echo "$ctr" | awk -v secs="$KA_SECS" -v sent=$((ka1 - ka0)) '
+echo "$ctr" | awk -v secs="$KA_SECS" -v sa=$((ka1 - ka0)) -v sb=$((kb1 - kb0)) -v lead="$lead" '
 	NR == 1 { po = $1; bo = $2 } NR == 2 { pi = $1; bi = $2 }
 	END {
 		iv = secs / 0.5
 		printf "out of NAT a (A -> B): %d packets, %d bytes; into NAT a (B -> A): %d packets, %d bytes\n", po, bo, pi, bi
-		printf "A sent %d KEEPALIVEs in %d intervals\n", sent, iv
-		printf "per peer per interval, one node sends %.1f bytes (IP + UDP + packet) in %.2f packets: its own KEEPALIVE and the ACK of the KEEPALIVE the peer sent\n", bo / iv, po / iv
-		if (po > 0) printf "mean datagram %.1f bytes on the wire (IP); one KEEPALIVE alone: 64 bytes (20 IP + 8 UDP + 36), its ACK 68\n", bo / po
-		printf "both directions together: %.1f bytes per peer per interval; target <= 64 per peer per interval\n", (bo + bi) / iv
+		printf "%s leads; KEEPALIVEs sent in %d intervals: A %d, B %d\n", lead, iv, sa, sb
+		printf "per peer per interval: A sends %.1f bytes in %.2f packets, B sends %.1f bytes in %.2f packets (IP + UDP + packet)\n", bo / iv, po / iv, bi / iv, pi / iv
+		if (po + pi > 0) printf "mean datagram %.1f bytes on the wire (IP); a KEEPALIVE and its empty ACK are 64 bytes each (20 IP + 8 UDP + 36)\n", (bo + bi) / (po + pi)
+		printf "per node per peer per interval: %.1f bytes (both directions %.1f for the pair); target <= 64\n", (bo + bi) / 2 / iv, (bo + bi) / iv
 	}'
 nodes_down
 

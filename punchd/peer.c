@@ -205,6 +205,7 @@ peer_free(struct peer *p)
 	ev_timer_stop(pd->loop, &p->retry_timer);
 	ev_timer_stop(pd->loop, &p->linger_timer);
 	e2e_peer_free(p);
+	punch_free(&p->punch);
 	TAILQ_REMOVE(&pd->peers, p, entry);
 	pd->npeers--;
 	free(p);

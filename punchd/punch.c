@@ -2,6 +2,7 @@
  * Hole punching state machine for one peer (see punch.h). Pure logic:
  * the caller owns sockets, keys and timers.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/netaddr.h"
@@ -66,6 +67,14 @@ punch_init(struct punch *p, const struct punch_params *params,
 	p->arg = arg;
 }
 
+void
+punch_free(struct punch *p)
+{
+	free(p->pairs);
+	p->pairs = NULL;
+	p->npairs = p->cap = 0;
+}
+
 static void
 punch_pair_reprio(struct punch *p, struct punch_pair *pp)
 {
@@ -116,8 +125,8 @@ int
 punch_add_remote(struct punch *p, enum punch_cand_type type,
     const struct sockaddr *addr)
 {
-	struct punch_pair	*pp;
-	int			 i;
+	struct punch_pair	*pp, *np;
+	int			 i, n;
 
 	if ((i = punch_find(p, addr)) != -1) {
 		if (type < p->pairs[i].remote.type) {
@@ -128,7 +137,16 @@ punch_add_remote(struct punch *p, enum punch_cand_type type,
 	}
 	if (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)
 		return -1;
-	if (p->npairs < PUNCH_MAX_CANDS)
+	if (p->npairs == p->cap && p->cap < PUNCH_MAX_CANDS) {
+		n = p->cap + PUNCH_GROW;
+		if (n > PUNCH_MAX_CANDS)
+			n = PUNCH_MAX_CANDS;
+		if ((np = reallocarray(p->pairs, n, sizeof(*np))) == NULL)
+			return -1;
+		p->pairs = np;
+		p->cap = n;
+	}
+	if (p->npairs < p->cap)
 		i = p->npairs++;
 	else if ((i = punch_victim(p)) == -1)
 		return -1;

@@ -39,6 +39,7 @@ enum punch_cand_type {
 /* Enough for every address of a host plus what the NATs add; more
  * candidates only slow the checks down. */
 #define PUNCH_MAX_CANDS		16
+#define PUNCH_GROW		4
 
 enum punch_pair_state {
 	PAIR_WAITING,		/* not sent yet */
@@ -101,8 +102,9 @@ struct punch {
 	int			 selected;	/* pair index or -1 */
 	int			 nominating;	/* pair index or -1 */
 	uint32_t		 local_prio;	/* our socket's host priority */
-	struct punch_pair	 pairs[PUNCH_MAX_CANDS];
-	int			 npairs;
+	struct punch_pair	*pairs;		/* grown by PUNCH_GROW, at most
+						   PUNCH_MAX_CANDS */
+	int			 npairs, cap;
 	uint32_t		 next_id;
 	punch_send_fn		*send;
 	punch_rand_fn		*rand;
@@ -120,6 +122,8 @@ const char *punch_cand_type_str(enum punch_cand_type type);
 
 void	punch_init(struct punch *p, const struct punch_params *params,
 	    punch_send_fn *send, punch_rand_fn *rnd, void *arg);
+/* Frees the pairs (a few per peer, so that 1,000 peers stay small). */
+void	punch_free(struct punch *p);
 /* Add a remote candidate (duplicates of an address are ignored; a known
  * address keeps its better type). When the table is full the lowest
  * unproven pair not in use is replaced. Returns the pair index, or -1 when

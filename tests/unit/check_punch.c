@@ -131,6 +131,7 @@ START_TEST(test_pair_order)
 	    (struct sockaddr *)&a[0]), 0);
 	n = punch_order(&p, idx);
 	ck_assert(idx[0] == 0 || idx[1] == 0);
+	punch_free(&p);
 }
 END_TEST
 
@@ -159,6 +160,7 @@ START_TEST(test_limits)
 	ck_assert_ptr_null(punch_selected(&p));
 	/* every PUNCH of the attempt used the pair's one transaction id */
 	ck_assert_mem_eq(r.out[0].p.txid, r.out[4].p.txid, PACKET_TXID_LEN);
+	punch_free(&p);
 }
 END_TEST
 
@@ -296,6 +298,8 @@ START_TEST(test_handshake_one_side_knows)
 	ck_assert_int_eq(punch_selected(&b.p)->remote.type, CAND_PRFLX);
 	/* it took at most a couple of rounds on a lossless network */
 	ck_assert_int_lt(net.count, 20);
+	punch_free(&a.p);
+	punch_free(&b.p);
 }
 END_TEST
 
@@ -320,6 +324,8 @@ START_TEST(test_nomination_agrees)
 	punch_start(&b.p, 0);
 	net_run(&net, 0, 5);
 	assert_agree(&a, &b);
+	punch_free(&a.p);
+	punch_free(&b.p);
 }
 END_TEST
 
@@ -341,6 +347,8 @@ START_TEST(test_lossy)
 	punch_start(&b.p, 0);
 	net_run(&net, 0, 9);
 	assert_agree(&a, &b);
+	punch_free(&a.p);
+	punch_free(&b.p);
 }
 END_TEST
 
@@ -368,6 +376,8 @@ START_TEST(test_restart_rejoins)
 		punch_start(&a.p, 10);	/* A controlled: it re-punches too */
 	net_run(&net, 10, 15);
 	assert_agree(&a, &b);
+	punch_free(&a.p);
+	punch_free(&b.p);
 }
 END_TEST
 
@@ -400,6 +410,7 @@ START_TEST(test_stale_ack_ignored)
 	ck_assert_int_eq(r.out[0].type, PACKET_PUNCH_CONFIRM);
 	ck_assert_int_eq(r.out[1].type, PACKET_PUNCH);
 	ck_assert(r.out[1].p.pflags & PACKET_PF_NOMINATE);
+	punch_free(&p);
 }
 END_TEST
 
@@ -443,6 +454,7 @@ START_TEST(test_full_table)
 	ck_assert_int_eq(p.pairs[3].remote.type, CAND_HOST);
 	/* the nominated pair is kept too */
 	ck_assert_int_eq(p.nominating, 5);
+	punch_free(&p);
 }
 END_TEST
 
