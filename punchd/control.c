@@ -156,7 +156,7 @@ control_status(struct ipc_conn *c, uint32_t msgid,
 	mpack_kv_int(pk, "peers", pd->npeers);
 	mpack_kv_int(pk, "peers_direct", direct);
 	mpack_key(pk, "counters");
-	msgpack_pack_map(pk, 18);
+	msgpack_pack_map(pk, 19);
 	mpack_kv_uint(pk, "rx_datagrams", pd->ctr.rx_datagrams);
 	mpack_kv_uint(pk, "relay_rx", pd->ctr.relay_rx);
 	mpack_kv_uint(pk, "tx_datagrams", pd->ctr.tx_datagrams);
@@ -170,6 +170,7 @@ control_status(struct ipc_conn *c, uint32_t msgid,
 	mpack_kv_uint(pk, "drop_unknown", pd->ctr.drop_unknown);
 	mpack_kv_uint(pk, "drop_self", pd->ctr.drop_self);
 	mpack_kv_uint(pk, "drop_misdirected", pd->ctr.drop_misdirected);
+	mpack_kv_uint(pk, "drop_unproven", pd->ctr.drop_unproven);
 	mpack_kv_uint(pk, "peers_full", pd->ctr.peers_full);
 	mpack_kv_uint(pk, "drop_downgrade", pd->ctr.drop_downgrade);
 	mpack_kv_uint(pk, "drop_nokey", pd->ctr.drop_nokey);

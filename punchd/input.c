@@ -67,11 +67,37 @@ input_punch(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
 		peer_up(p);
 }
 
+/*
+ * Answer only on a proven path: the relay, the current endpoint, or a
+ * candidate pair whose check succeeded both ways. A packet from any other
+ * address may be a member's packet replayed by whoever captured it (the
+ * mesh key authenticates it for every member); input_new_source() checks
+ * such an address with PUNCHes, which name their receiver, before the
+ * path moves there.
+ */
+static int
+input_proven(const struct peer *p, const struct sockaddr *from)
+{
+	int i;
+
+	if (from == NULL)
+		return 1;
+	if (p->has_endpoint &&
+	    netaddr_equal(from, (const struct sockaddr *)&p->endpoint))
+		return 1;
+	return (i = punch_find(&p->punch, from)) != -1 &&
+	    p->punch.pairs[i].state == PAIR_SUCCEEDED;
+}
+
 /* answered with an empty ACK: 64 bytes each way with IPv4 and UDP */
 static void
 input_keepalive(struct peer *p, const struct packet_hdr *h,
     const struct sockaddr *from)
 {
+	if (!input_proven(p, from)) {
+		p->pd->ctr.drop_unproven++;
+		return;
+	}
 	keepalive_heard(&p->ka, ev_time(), (h->flags & PACKET_F_KA_MISSED) != 0);
 	peer_send_pkt(p, PACKET_KEEPALIVE_ACK, NULL, 0, from);
 }
@@ -106,6 +132,10 @@ input_ping(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
 		return;
 	}
 	if (type == PACKET_PING) {
+		if (!input_proven(p, from)) {
+			p->pd->ctr.drop_unproven++;
+			return;
+		}
 		/* PONG echoes the PING exactly, padding included */
 		peer_send_pkt(p, PACKET_PONG, pl, len, from);
 		return;

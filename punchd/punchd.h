@@ -136,6 +136,8 @@ struct punchd_counters {
 	uint64_t	drop_unknown;	/* authenticated, peer unknown, not PUNCH */
 	uint64_t	drop_self;
 	uint64_t	drop_misdirected; /* punch packet for another node */
+	uint64_t	drop_unproven;	/* KEEPALIVE/PING from an address not
+					   (yet) checked: not answered */
 	uint64_t	peers_full;
 	uint64_t	relay_rx;	/* authenticated packets via relays */
 	uint64_t	drop_downgrade;	/* DATA under the mesh key from a peer

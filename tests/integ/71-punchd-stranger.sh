@@ -151,4 +151,30 @@ replay_to_a() { # LABEL PEER: b punches PEER at a sniffer, replayed to a
 replay_to_a "by name" ghost
 replay_to_a "by node id" 0123456789abcdef
 [ "$("$M" -S "$T/a" --json peers | jq length)" = 1 ] || fail "a replay made a peer"
+
+echo "== KEEPALIVEs and PINGs of member b, never seen by a, from a stranger's address"
+# b's sequence numbers of the PUNCHes it sent to the last sniffer were never
+# seen by a (dropped above before the replay window): KEEPALIVE and PING
+# packets with those numbers, under the mesh key, are exactly what a replay
+# of b's packets sent elsewhere is to a. a answers only on a proven path,
+# and checks the new address with PUNCHes that name b (unanswerable here).
+bid=$("$M" -S "$T/b" --json status | jq -r '.daemons[] | select(.daemon=="punchd") | .status.node_id')
+seq0=$(for f in "$T"/cap2/*; do od -An -tx1 -j12 -N8 "$f" | tr -d ' \n'; echo; done | sort | head -n 1)
+nrep=$(ls "$T/cap2" | wc -l)
+c0=$(ctr a)
+"$UF" -v -m member -k "$T/secret" -s "$bid" -q "0x$seq0" -n "$nrep" -r 200 -w 1 127.0.0.1:$PA >"$T/s8.out"
+c1=$(ctr a)
+echo "member: $(tail -n 1 "$T/s8.out")"
+echo "member: a: drop_unproven +$(d drop_unproven) drop_replay +$(d drop_replay) tx +$(d tx_datagrams)"
+# no KEEPALIVE_ACK (36 B) or PONG (48 B): only the check of the new address,
+# PUNCHes of 100 B (36 + 64) naming b, at most max_retries (50) of them
+other=$(grep '^reply ' "$T/s8.out" | grep -vc '^reply 100 ')
+r=$(replies "$T/s8.out")
+echo "member: $r replies, all PUNCH-sized: $([ "$other" = 0 ] && echo yes || echo no)"
+[ "$other" = 0 ] || fail "KEEPALIVE/PING of b from a stranger's address answered: $(grep '^reply ' "$T/s8.out" | grep -v '^reply 100 ' | head -n 3)"
+[ "$r" -le 50 ] || fail "$r PUNCHes to the stranger's address, more than max_retries"
+[ "$(d drop_unproven)" -ge "$nrep" ] || fail "drop_unproven +$(d drop_unproven), want >= $nrep"
+"$M" -S "$T/b" --json ping -c 2 alice >"$T/ping2.json" || fail "b's pings to a after the forged ones"
+[ "$("$M" -S "$T/a" --json peers | jq -r '.[0].state')" = direct ] || fail "bob not direct after the forged packets"
+ok "member packets from a stranger's address: not answered (the address is only checked, $r PUNCHes naming b), counted, path unchanged"
 echo PASS

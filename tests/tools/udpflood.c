@@ -11,10 +11,19 @@
  *                 random  random bytes (-z SIZE, default 92)
  *                 stun    20-byte STUN Binding requests, fresh transaction ids
  *                 punch   well-formed punch packets (proto/packet.h): PUNCH,
- *                         56-byte payload, random sender ids and sequence
+ *                         64-byte payload, random sender ids and sequence
  *                         numbers, authenticated with a random key (so a
  *                         receiver must run the AEAD to reject them)
+ *                 member  KEEPALIVE and PING packets (alternately) as
+ *                         a member would send them: under the mesh key
+ *                         of -k, sender id -s, fresh sequence numbers.
+ *                         To the receiver these are what a replay of a
+ *                         member's packets it never saw looks like.
  *                 file    the files given with -f, in order, cycled
+ *   -k FILE     member mode: the mesh secret (64 hex digits) in FILE
+ *   -s HEX      member mode: the sender's node id (16 hex digits)
+ *   -q SEQ      member mode: sequence numbers SEQ, SEQ+1, ... (a replay
+ *               carries the member's real ones); default: an hour ahead
  *   -f FILE     payload for -m file (repeatable, up to 4096)
  *   -n COUNT    datagrams to send (default 1)
  *   -S SOCKS    spread them over this many source sockets/ports (default 1)
@@ -74,8 +83,8 @@ now(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: udpflood [-m random|stun|punch|file] [-f FILE] "
-	    "[-n N] [-S SOCKS] [-b IP[:PORT]] [-r RATE] [-w S] [-z SIZE] [-v] "
+	fprintf(stderr, "usage: udpflood [-m random|stun|punch|member|file] [-f FILE] "
+	    "[-n N] [-S SOCKS] [-b IP[:PORT]] [-r RATE] [-w S] [-z SIZE] [-k FILE -s HEX [-q SEQ]] [-v] "
 	    "HOST:PORT\n       udpflood -L IP:PORT [-w S] [-o DIR] [-v]\n");
 	exit(1);
 }
@@ -170,6 +179,60 @@ build_punch(void)
 	npkt = NPKT;
 }
 
+static int
+unhex(const char *hex, uint8_t *out, size_t len)
+{
+	size_t	i;
+	int	n;
+
+	for (i = 0; i < len; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &n) != 1)
+			return -1;
+		out[i] = (uint8_t)n;
+	}
+	return 0;
+}
+
+static int
+build_member(const char *secretfile, const char *sender, uint64_t seq0)
+{
+	uint8_t			secret[PACKET_MESH_SECRET_LEN];
+	uint8_t			key[PACKET_KEY_LEN], pl[PACKET_PING_LEN];
+	struct packet_hdr	h;
+	struct packet_ping	pg;
+	char			hex[2 * PACKET_MESH_SECRET_LEN + 2];
+	FILE			*f;
+	int			i;
+
+	if (secretfile == NULL || sender == NULL ||
+	    (f = fopen(secretfile, "r")) == NULL)
+		return -1;
+	if (fgets(hex, sizeof(hex), f) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	memset(&h, 0, sizeof(h));
+	if (unhex(hex, secret, sizeof(secret)) == -1 ||
+	    unhex(sender, h.sender, sizeof(h.sender)) == -1 ||
+	    packet_key_derive(key, secret, 0) == -1)
+		return -1;
+	h.version = PACKET_VERSION;
+	for (i = 0; i < NPKT; i++) {
+		h.type = i % 2 ? PACKET_PING : PACKET_KEEPALIVE;
+		h.seq = (seq0 != 0 ? seq0 :
+		    (uint64_t)(time(NULL) + 3600) << 32) + i;
+		pg.id = i;
+		pg.ts = 1;
+		packet_ping_encode(pl, sizeof(pl), &pg);
+		pkt[i] = malloc(PACKET_PING_LEN + PACKET_OVERHEAD);
+		pktlen[i] = packet_encode(pkt[i], PACKET_PING_LEN +
+		    PACKET_OVERHEAD, &h, pl, i % 2 ? sizeof(pl) : 0, key);
+	}
+	npkt = NPKT;
+	return 0;
+}
+
 static void
 build_stun(void)
 {
@@ -254,6 +317,8 @@ main(int argc, char *argv[])
 	struct iovec		 iov[BATCH];
 	const char		*mode = "random", *bindaddr = "127.0.0.1";
 	const char		*listen = NULL, *dir = NULL;
+	const char		*secretfile = NULL, *sender = NULL;
+	uint64_t		 seq0 = 0;
 	const char		*files[MAXFILES];
 	double			 rate = 0, wait = 0.5, t0, el;
 	uint64_t		 count = 1, sent = 0;
@@ -262,7 +327,7 @@ main(int argc, char *argv[])
 
 	if (sodium_init() < 0)
 		return 1;
-	while ((c = getopt(argc, argv, "m:f:n:S:b:r:w:z:L:o:v")) != -1) {
+	while ((c = getopt(argc, argv, "m:f:n:S:b:r:w:z:L:o:vk:s:q:")) != -1) {
 		switch (c) {
 		case 'm': mode = optarg; break;
 		case 'f':
@@ -278,6 +343,9 @@ main(int argc, char *argv[])
 		case 'L': listen = optarg; break;
 		case 'o': dir = optarg; break;
 		case 'v': verbose = 1; break;
+		case 'k': secretfile = optarg; break;
+		case 's': sender = optarg; break;
+		case 'q': seq0 = strtoull(optarg, NULL, 0); break;
 		default: usage();
 		}
 	}
@@ -302,6 +370,13 @@ main(int argc, char *argv[])
 		build_punch();
 	else if (!strcmp(mode, "stun"))
 		build_stun();
+	else if (!strcmp(mode, "member")) {
+		if (build_member(secretfile, sender, seq0) == -1) {
+			fprintf(stderr, "member mode: -k SECRETFILE (64 hex "
+			    "digits) and -s SENDER (16 hex digits)\n");
+			return 1;
+		}
+	}
 	else if (!strcmp(mode, "random"))
 		build_random(size);
 	else if (!strcmp(mode, "file")) {
