@@ -274,6 +274,59 @@ input_check(struct punchd *pd, uint8_t *buf, size_t len,
 	return p;
 }
 
+/*
+ * One authenticated packet of peer p, from `from` over UDP, or through its
+ * relay session when `from` is NULL. Punch packets never travel through a
+ * relay (a relay is no candidate pair to check); a KEEPALIVE_ACK through
+ * it counts only while the relay is the path.
+ */
+static void
+input_dispatch(struct peer *p, const struct packet_hdr *h, const uint8_t *pl,
+    size_t plen, size_t len, const struct sockaddr *from)
+{
+	struct punchd *pd = p->pd;
+
+	p->last_seen = ev_now(pd->loop);
+	p->rx_packets++;
+	p->rx_bytes += len;
+	if (from == NULL) {
+		pd->ctr.relay_rx++;
+		peer_relay_up(p);
+	} else if (h->type != PACKET_PUNCH && h->type != PACKET_PUNCH_ACK &&
+	    h->type != PACKET_PUNCH_CONFIRM)
+		input_new_source(p, from);
+	switch (h->type) {
+	case PACKET_PUNCH:
+	case PACKET_PUNCH_ACK:
+	case PACKET_PUNCH_CONFIRM:
+		if (from != NULL)
+			input_punch(p, h->type, pl, plen, from);
+		break;
+	case PACKET_KEEPALIVE:
+		input_keepalive(p, h, from);
+		break;
+	case PACKET_KEEPALIVE_ACK:
+		if (from != NULL || p->state == PEER_RELAYED)
+			input_keepalive_ack(p);
+		break;
+	case PACKET_PING:
+	case PACKET_PONG:
+		input_ping(p, h->type, pl, plen, from);
+		break;
+	case PACKET_DATA:
+		p->rx_data++;
+		control_peer_data(pd, p, pl, plen);
+		break;
+	case PACKET_ANNOUNCE:
+		mesh_announce_input(p, pl, plen);
+		break;
+	case PACKET_E2E_INIT:
+	case PACKET_E2E_RESP:
+		e2e_input_handshake(p, h->type, pl, plen, from);
+		break;
+	}
+}
+
 void
 peer_input(struct punchd *pd, uint8_t *buf, size_t len,
     const struct sockaddr *from)
@@ -294,47 +347,13 @@ peer_input(struct punchd *pd, uint8_t *buf, size_t len,
 	}
 	if ((p = input_check(pd, buf, len, from, &h, &pl, &plen)) == NULL)
 		return;
-	p->last_seen = ev_now(pd->loop);
-	p->rx_packets++;
-	p->rx_bytes += len;
-	if (h.type != PACKET_PUNCH && h.type != PACKET_PUNCH_ACK &&
-	    h.type != PACKET_PUNCH_CONFIRM)
-		input_new_source(p, from);
-	switch (h.type) {
-	case PACKET_PUNCH:
-	case PACKET_PUNCH_ACK:
-	case PACKET_PUNCH_CONFIRM:
-		input_punch(p, h.type, pl, plen, from);
-		break;
-	case PACKET_KEEPALIVE:
-		input_keepalive(p, &h, from);
-		break;
-	case PACKET_KEEPALIVE_ACK:
-		input_keepalive_ack(p);
-		break;
-	case PACKET_PING:
-	case PACKET_PONG:
-		input_ping(p, h.type, pl, plen, from);
-		break;
-	case PACKET_DATA:
-		p->rx_data++;
-		control_peer_data(pd, p, pl, plen);
-		break;
-	case PACKET_ANNOUNCE:
-		mesh_announce_input(p, pl, plen);
-		break;
-	case PACKET_E2E_INIT:
-	case PACKET_E2E_RESP:
-		e2e_input_handshake(p, h.type, pl, plen, from);
-		break;
-	}
+	input_dispatch(p, &h, pl, plen, len, from);
 }
 
 /*
  * Through the relay: only the peer this session belongs to, only after the
  * same checks as on UDP. Its first authenticated packet makes the relayed
- * path up; answers go back through the relay. Punch packets never travel
- * there (a relay is no candidate pair to check).
+ * path up; answers go back through the relay.
  */
 void
 peer_input_relay(struct peer *p, uint8_t *buf, size_t len)
@@ -368,33 +387,5 @@ peer_input_relay(struct peer *p, uint8_t *buf, size_t len)
 			return;
 		}
 	}
-	pd->ctr.relay_rx++;
-	p->last_seen = ev_now(pd->loop);
-	p->rx_packets++;
-	p->rx_bytes += len;
-	peer_relay_up(p);
-	switch (h.type) {
-	case PACKET_KEEPALIVE:
-		input_keepalive(p, &h, NULL);
-		break;
-	case PACKET_KEEPALIVE_ACK:
-		if (p->state == PEER_RELAYED)
-			input_keepalive_ack(p);
-		break;
-	case PACKET_PING:
-	case PACKET_PONG:
-		input_ping(p, h.type, pl, plen, NULL);
-		break;
-	case PACKET_DATA:
-		p->rx_data++;
-		control_peer_data(pd, p, pl, plen);
-		break;
-	case PACKET_ANNOUNCE:
-		mesh_announce_input(p, pl, plen);
-		break;
-	case PACKET_E2E_INIT:
-	case PACKET_E2E_RESP:
-		e2e_input_handshake(p, h.type, pl, plen, NULL);
-		break;
-	}
+	input_dispatch(p, &h, pl, plen, len, NULL);
 }
