@@ -56,6 +56,7 @@ PROTO_SRCS := \
 	proto/packet.c \
 	proto/e2e.c \
 	proto/invite.c \
+	proto/invite_uri.c \
 	proto/join.c \
 	proto/token.c \
 	proto/relaymsg.c \
