@@ -49,7 +49,10 @@ COMMON_SRCS := \
 	common/ipc_server.c \
 	common/ipc_client.c \
 	common/mpack.c \
-	common/state.c
+	common/state.c \
+	common/promtext.c \
+	common/promtext_fmt.c \
+	common/promfile.c
 
 PROTO_SRCS := \
 	proto/methods.c \
@@ -118,6 +121,7 @@ MESHCTL_SRCS := \
 	meshctl/meshctl.c \
 	meshctl/util.c \
 	meshctl/cmd_status.c \
+	meshctl/cmd_metrics.c \
 	meshctl/cmd_network.c \
 	meshctl/cmd_relaytest.c \
 	meshctl/cmd_peers.c \

@@ -66,6 +66,8 @@ name(const char *fmt, ...)					\
 	va_end(ap);						\
 }
 
+LOG_FN(log_error, LOG_LVL_ERR, 1)
+LOG_FN(log_errorx, LOG_LVL_ERR, 0)
 LOG_FN(log_warn, LOG_LVL_WARNING, 1)
 LOG_FN(log_warnx, LOG_LVL_WARNING, 0)
 LOG_FN(log_notice, LOG_LVL_NOTICE, 0)

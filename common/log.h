@@ -3,6 +3,13 @@
  * journald keeps the level when a daemon runs under systemd. OpenBSD-style
  * names: log_warn appends strerror(errno), log_warnx does not; fatal/fatalx
  * exit and are meant for start-up, out-of-memory and broken invariants only.
+ *
+ * Which level: log_error[x] (<3>) when something the daemon was asked to do
+ * or needs did not happen and will not until someone acts (a configuration
+ * refused, a socket that cannot be bound, a state file thrown away);
+ * log_warn[x] (<4>) when it may sort itself out (a server that does not
+ * answer, a peer that went quiet); log_notice (<5>) for a normal but
+ * significant event worth an operator's eye (a key that needs a restart).
  */
 #ifndef COMMON_LOG_H
 #define COMMON_LOG_H
@@ -23,6 +30,8 @@ int	log_getlevel(void);
 /* -v raises verbosity, -q lowers it: a helper for getopt loops. */
 void	log_verbose(int delta);
 
+void	log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_errorx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +26,13 @@ state_path(char *buf, size_t len, const char *dir, const char *name,
 int
 state_write(const char *dir, const char *name, const void *data, size_t len)
 {
+	return state_write_mode(dir, name, data, len, 0600);
+}
+
+int
+state_write_mode(const char *dir, const char *name, const void *data,
+    size_t len, mode_t mode)
+{
 	char		 path[512], tmp[520];
 	const char	*p = data;
 	ssize_t		 n;
@@ -33,11 +41,11 @@ state_write(const char *dir, const char *name, const void *data, size_t len)
 	if (state_path(path, sizeof(path), dir, name, "") == -1 ||
 	    state_path(tmp, sizeof(tmp), dir, name, ".tmp") == -1)
 		return -1;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600))
-	    == -1)
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    mode & 0600)) == -1)
 		return -1;
-	/* an existing temp file keeps its mode: make sure */
-	if (fchmod(fd, 0600) == -1)
+	/* an existing temp file keeps its mode, and umask applied: set it */
+	if (fchmod(fd, mode) == -1)
 		goto fail;
 	while (len > 0) {
 		if ((n = write(fd, p, len)) == -1) {

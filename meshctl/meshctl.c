@@ -22,6 +22,7 @@ static const struct {
 	const char	*help;
 } commands[] = {
 	{ "status",	cmd_status,	"every daemon: up or down, pid, uptime, counters" },
+	{ "metrics",	cmd_metrics,	"every daemon's counters in Prometheus text format" },
 	{ "network",	cmd_network,	"public endpoint, NAT type, STUN servers (stund)" },
 	{ "peers",	cmd_peers,	"punchd's peers: state, path, RTT, loss" },
 	{ "punch",	cmd_punch,	"punch a direct path to a peer at HOST:PORT" },

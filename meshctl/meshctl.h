@@ -45,6 +45,7 @@ int	meshctl_strip_common(int argc, char **argv);
 const char *meshctl_duration(double s, char *buf, size_t len);
 
 int	cmd_status(int argc, char **argv);
+int	cmd_metrics(int argc, char **argv);
 int	cmd_network(int argc, char **argv);
 /* punchd's commands (cmd_peers.c has the shared helpers) */
 int	cmd_peers(int argc, char **argv);

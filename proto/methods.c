@@ -82,7 +82,8 @@ const struct proto_method proto_methods[] = {
 	  "{peer: name or node id}",
 	  "{...peer.list fields, punch, attempts, keepalive_failures, "
 	  "keepalives_sent, keepalives_acked, keepalives_received, "
-	  "keepalive_lead, rx_packets, tx_packets, rx_data, "
+	  "keepalive_lead, keepalive_interval_ms, rx_packets, tx_packets, "
+	  "rx_data, "
 	  "tx_data, candidates: [{address, type, priority, check, sent, "
 	  "selected}]}",
 	  "not_found" },

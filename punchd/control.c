@@ -60,7 +60,7 @@ control_pack_peer(msgpack_packer *pk, struct peer *p, int full)
 	const struct punch_pair	*pp;
 	struct sockaddr_storage	 ss;
 
-	msgpack_pack_map(pk, full ? 27 : 15);
+	msgpack_pack_map(pk, full ? 28 : 15);
 	mpack_kv_str(pk, "id", p->bound ? p->idstr : NULL);
 	mpack_kv_str(pk, "name", p->name[0] ? p->name : NULL);
 	mpack_kv_str(pk, "state", peer_state_str(p->state));
@@ -94,6 +94,8 @@ control_pack_peer(msgpack_packer *pk, struct peer *p, int full)
 	mpack_kv_uint(pk, "keepalives_acked", p->ka.acked);
 	mpack_kv_uint(pk, "keepalives_received", p->ka.received);
 	mpack_kv_bool(pk, "keepalive_lead", p->ka.lead);
+	mpack_kv_int(pk, "keepalive_interval_ms",
+	    (int)(p->ka.interval * 1000 + 0.5));
 	mpack_kv_uint(pk, "rx_packets", p->rx_packets);
 	mpack_kv_uint(pk, "tx_packets", p->tx_packets);
 	mpack_kv_uint(pk, "rx_data", p->rx_data);
@@ -117,21 +119,18 @@ control_pack_peer(msgpack_packer *pk, struct peer *p, int full)
 	}
 }
 
-static void
-control_status(struct ipc_conn *c, uint32_t msgid,
-    const msgpack_object *params, void *arg)
+/* status.get's result (pd as void *: also the metrics file's source) */
+void
+control_pack_status(msgpack_packer *pk, void *arg)
 {
 	struct punchd		*pd = arg;
 	struct peer		*p;
 	struct sockaddr_storage	 host[PUNCH_MAX_CANDS];
-	msgpack_packer		*pk;
 	int			 i, n, direct = 0;
 
-	(void)params;
 	TAILQ_FOREACH(p, &pd->peers, entry)
 		direct += peer_is_up(p);
 	n = sock_host_addrs(pd, host, PUNCH_MAX_CANDS);
-	pk = ipc_reply_start(c, msgid);
 	msgpack_pack_map(pk, 14);
 	mpack_kv_str(pk, "daemon", "punchd");
 	mpack_kv_str(pk, "version", PUNCHD_VERSION);
@@ -176,6 +175,14 @@ control_status(struct ipc_conn *c, uint32_t msgid,
 	mpack_kv_uint(pk, "drop_nokey", pd->ctr.drop_nokey);
 	mpack_kv_uint(pk, "e2e_queue_drops", pd->ctr.e2e_queue_drops);
 	mpack_kv_uint(pk, "ipc_requests", ipc_server_stats(pd->ipc)->requests);
+}
+
+static void
+control_status(struct ipc_conn *c, uint32_t msgid,
+    const msgpack_object *params, void *arg)
+{
+	(void)params;
+	control_pack_status(ipc_reply_start(c, msgid), arg);
 	ipc_reply_finish(c);
 }
 
@@ -197,19 +204,24 @@ control_peer_param(struct punchd *pd, struct ipc_conn *c, uint32_t msgid,
 	return p;
 }
 
+/* peer.list's result (pd as void *: also the metrics file's source) */
+void
+control_pack_peers(msgpack_packer *pk, void *arg)
+{
+	struct punchd	*pd = arg;
+	struct peer	*p;
+
+	msgpack_pack_array(pk, pd->npeers);
+	TAILQ_FOREACH(p, &pd->peers, entry)
+		control_pack_peer(pk, p, 0);
+}
+
 static void
 control_list(struct ipc_conn *c, uint32_t msgid, const msgpack_object *params,
     void *arg)
 {
-	struct punchd	*pd = arg;
-	struct peer	*p;
-	msgpack_packer	*pk;
-
 	(void)params;
-	pk = ipc_reply_start(c, msgid);
-	msgpack_pack_array(pk, pd->npeers);
-	TAILQ_FOREACH(p, &pd->peers, entry)
-		control_pack_peer(pk, p, 0);
+	control_pack_peers(ipc_reply_start(c, msgid), arg);
 	ipc_reply_finish(c);
 }
 

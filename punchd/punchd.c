@@ -61,8 +61,9 @@ load_config(struct punchd_config *cfg, char *err, size_t errlen)
 }
 
 /*
- * SIGHUP: timers and limits apply to the next punch and keep-alive round;
- * the socket, identity and IPC path need a restart.
+ * SIGHUP: timers and limits apply to the next punch and keep-alive round
+ * (paths already up are re-timed), relays to the next session; the keys
+ * punchd_config_keep() names need a restart and keep their running value.
  */
 static void
 reload(void *arg)
@@ -70,25 +71,27 @@ reload(void *arg)
 	struct punchd		*pd = arg;
 	struct punchd_config	 cfg;
 	char			 err[512];
+	int			 ka;
 
 	if (load_config(&cfg, err, sizeof(err)) == -1) {
-		log_warnx("reload refused, keeping the running configuration: "
+		log_errorx("reload refused, keeping the running configuration: "
 		    "%s", err);
 		return;
 	}
-	if (cfg.port != pd->cfg.port || strcmp(cfg.bind, pd->cfg.bind) ||
-	    strcmp(cfg.mesh_secret, pd->cfg.mesh_secret) ||
-	    strcmp(cfg.node_id, pd->cfg.node_id))
-		log_warnx("reload: port, bind, mesh_secret and node_id change "
-		    "only on restart");
-	cfg.port = pd->cfg.port;
-	strlcpy(cfg.bind, pd->cfg.bind, sizeof(cfg.bind));
+	punchd_config_keep(&cfg, &pd->cfg, pd->cfgpath);
+	ka = cfg.keepalive_interval_ms != pd->cfg.keepalive_interval_ms ||
+	    cfg.warn_after != pd->cfg.warn_after ||
+	    cfg.dead_after != pd->cfg.dead_after;
 	pd->cfg = cfg;
+	if (ka)
+		peer_ka_retime(pd);
 	/* relay sessions opened from now on use the new list */
 	strlcpy(pd->relay_urls, getenv("ATMOSPHERE_RELAY_URL") != NULL ?
 	    getenv("ATMOSPHERE_RELAY_URL") : pd->cfg.relay_url,
 	    sizeof(pd->relay_urls));
 	mesh_relay_default(pd);
+	promfile_set(&pd->metrics, pd->cfg.metrics_file,
+	    pd->cfg.metrics_interval_ms);
 	log_info("configuration reloaded");
 }
 
@@ -185,7 +188,7 @@ main(int argc, char *argv[])
 		fatalx("configuration path too long");
 	check = parse_args(argc, argv);
 	if (load_config(&pd->cfg, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
+		log_errorx("%s", err);
 		exit(2);
 	}
 	if (check) {
@@ -193,7 +196,7 @@ main(int argc, char *argv[])
 		exit(0);
 	}
 	if (punchd_config_identity(pd, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
+		log_errorx("%s", err);
 		exit(1);
 	}
 	socket_path(pd);
@@ -212,6 +215,10 @@ main(int argc, char *argv[])
 	store_init(pd);
 	mesh_start(pd);
 	e2e_pd_start(pd);
+	promfile_init(&pd->metrics, pd->loop, "punchd", control_pack_status,
+	    control_pack_peers, pd);
+	promfile_set(&pd->metrics, pd->cfg.metrics_file,
+	    pd->cfg.metrics_interval_ms);
 	daemon_init(&dctx, pd->loop, NULL, reload, pd);
 	log_info("ready: node %s, UDP port %d, IPC %s", pd->node_idstr,
 	    pd->cfg.port, pd->sockpath);
@@ -221,6 +228,7 @@ main(int argc, char *argv[])
 	ev_run(pd->loop, 0);
 
 	daemon_stopping(&dctx);
+	promfile_fini(&pd->metrics);
 	store_fini(pd);
 	e2e_pd_stop(pd);
 	mesh_stop(pd);

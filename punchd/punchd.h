@@ -13,6 +13,7 @@
 #include <ev.h>
 
 #include "common/netaddr.h"
+#include "common/promfile.h"
 #include "proto/packet.h"
 #include "proto/e2e.h"
 #include "keepalive.h"
@@ -38,6 +39,7 @@ struct ipc_server;
 struct ipc_peer;
 struct ipc_conn;
 struct relay_client;
+struct msgpack_packer;
 
 struct punchd_config {
 	int	port;
@@ -63,6 +65,8 @@ struct punchd_config {
 	int	rekey_interval_ms;
 	int	rekey_packets;
 	int	rekey_grace_ms;
+	char	metrics_file[256];	/* Prometheus text, "" = off */
+	int	metrics_interval_ms;
 };
 
 enum peer_state {
@@ -172,6 +176,7 @@ struct punchd {
 	int			 npeers;
 	struct punchd_counters	 ctr;
 	struct mesh		 mesh;
+	struct promfile		 metrics;	/* punchd.metrics_file */
 	ev_timer		 e2e_timer;
 	int			 e2e_logged;	/* "no node key" said */
 };
@@ -184,6 +189,10 @@ int	punchd_config_override(struct punchd_config *c, const char *arg,
 	    char *err, size_t errlen);
 int	punchd_config_check(const struct punchd_config *c, char *err,
 	    size_t errlen);
+/* SIGHUP: keys that need a restart get their running value back in next,
+ * with a notice naming the key and file; returns how many */
+int	punchd_config_keep(struct punchd_config *next,
+	    const struct punchd_config *running, const char *file);
 void	punchd_config_usage(void);
 /* mesh key, node id, sequence start: from config and the state directory */
 int	punchd_config_identity(struct punchd *pd, char *err, size_t errlen);
@@ -279,6 +288,9 @@ void	control_peer_event(struct punchd *pd, struct peer *p, const char *event,
 	    const char *reason, const struct sockaddr_storage *previous);
 void	control_peer_data(struct punchd *pd, struct peer *p, const uint8_t *data,
 	    size_t len);
+/* status.get and peer.list results, arg a struct punchd (promfile_pack_fn) */
+void	control_pack_status(struct msgpack_packer *pk, void *arg);
+void	control_pack_peers(struct msgpack_packer *pk, void *arg);
 
 /* waiter.c */
 /* every waiter of the peer fails with code (peer removed, shutdown) */

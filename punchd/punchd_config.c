@@ -76,6 +76,22 @@ static const struct config_opt punchd_opts[] = {
 	    "new session key after sending this many packets (default 2^30)"),
 	O("rekey_grace", CONFIG_MS, rekey_grace_ms, 10, 3600000,
 	    "keep accepting the previous session key this long (default 10s)"),
+	O("metrics_file", CONFIG_STR, metrics_file, 0, 0,
+	    "write status.get and peer.list as Prometheus text to this file "
+	    "(node_exporter's textfile collector; empty = off)"),
+	O("metrics_interval", CONFIG_MS, metrics_interval_ms, 100, 3600000,
+	    "rewrite metrics_file this often (default 15s)"),
+};
+
+/*
+ * Keys read once at start-up: the socket, the identity, the IPC paths,
+ * the timers armed once and whether e2e runs at all. A reload keeps their
+ * running values (punchd_config_keep) and says so; everything else applies
+ * to the next punch, keep-alive round, relay session or metrics write.
+ */
+static const char *const punchd_restart_keys[] = {
+	"port", "bind", "socket", "state_dir", "stund_socket", "mesh_secret",
+	"node_id", "stun_refresh", "e2e",
 };
 
 static const char *const punchd_sections[] = { "punchd", NULL };
@@ -103,6 +119,7 @@ punchd_config_defaults(struct punchd_config *c)
 	c->rekey_interval_ms = 120000;
 	c->rekey_packets = 1 << 30;
 	c->rekey_grace_ms = 10000;
+	c->metrics_interval_ms = 15000;
 }
 
 int
@@ -160,7 +177,51 @@ punchd_config_check(const struct punchd_config *c, char *err, size_t errlen)
 		    "dead_after (%d)", c->warn_after, c->dead_after);
 		return -1;
 	}
+	if (c->metrics_file[0] != '\0' && c->metrics_file[0] != '/') {
+		snprintf(err, errlen, "punchd.metrics_file: '%s' is not an "
+		    "absolute path", c->metrics_file);
+		return -1;
+	}
 	return 0;
+}
+
+static const struct config_opt *
+punchd_config_opt(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < punchd_table.nopts; i++)
+		if (!strcmp(punchd_table.opts[i].key, key))
+			return &punchd_table.opts[i];
+	return NULL;
+}
+
+int
+punchd_config_keep(struct punchd_config *next,
+    const struct punchd_config *running, const char *file)
+{
+	const struct config_opt	*o;
+	char			*n;
+	const char		*r;
+	size_t			 i;
+	int			 changed, kept = 0;
+
+	for (i = 0; i < sizeof(punchd_restart_keys) /
+	    sizeof(punchd_restart_keys[0]); i++) {
+		if ((o = punchd_config_opt(punchd_restart_keys[i])) == NULL)
+			continue;
+		n = (char *)next + o->offset;
+		r = (const char *)running + o->offset;
+		changed = o->type == CONFIG_STR ? strcmp(n, r) != 0 :
+		    memcmp(n, r, sizeof(int)) != 0;
+		if (!changed)
+			continue;
+		log_notice("punchd.%s changed in %s: takes effect at restart, "
+		    "the running value is kept", o->key, file);
+		memcpy(n, r, o->type == CONFIG_STR ? o->size : sizeof(int));
+		kept++;
+	}
+	return kept;
 }
 
 /* Read a small file whole; -1 and errno when it cannot. */

@@ -538,11 +538,11 @@ store_init(struct punchd *pd)
 	if (store_load(pd, f, 0, why, sizeof(why)) == -1) {
 		fclose(f);
 		if (store_move_aside(pd, path, aside, sizeof(aside)) != NULL)
-			log_warnx("error: corrupt peers file %s: %s; moved "
+			log_errorx("corrupt peers file %s: %s; moved "
 			    "aside to %s, starting without saved peers",
 			    path, why, aside);
 		else
-			log_warnx("error: corrupt peers file %s: %s; could "
+			log_errorx("corrupt peers file %s: %s; could "
 			    "not move it aside (%s), starting without saved "
 			    "peers", path, why, strerror(errno));
 		return;

@@ -20,3 +20,17 @@ $SUDO apt-get install -y -q --no-install-recommends \
 # node (for the WebSocket interop test with the npm "ws" package): the image may carry its own
 # node; install Debian's only when there is none.
 command -v node >/dev/null 2>&1 || $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+# promtool, for `promtool check metrics` in tests/integ/58-metrics.sh: only
+# the binary, taken out of Debian's prometheus package (19 MB). Installing
+# the package would pull ~100 MB and start a Prometheus server from its init
+# script. Without it the test still checks the text with its own strict reader.
+if ! command -v promtool >/dev/null 2>&1; then
+	d=$(mktemp -d)
+	if (cd "$d" && apt-get download -q prometheus >/dev/null 2>&1 &&
+	    dpkg-deb --fsys-tarfile prometheus_*.deb | tar -x ./usr/bin/promtool); then
+		$SUDO install -m 0755 "$d/usr/bin/promtool" /usr/local/bin/promtool
+	else
+		echo "deps.sh: promtool not installed (58-metrics uses its own reader)"
+	fi
+	rm -rf "$d"
+fi

@@ -308,18 +308,15 @@ control_servers(struct ipc_conn *c, uint32_t msgid,
 	ipc_reply_finish(c);
 }
 
-static void
-control_status(struct ipc_conn *c, uint32_t msgid,
-    const msgpack_object *params, void *arg)
+/* status.get's result (sd as void *: also the metrics file's source) */
+void
+control_pack_status(msgpack_packer *pk, void *arg)
 {
 	struct stund			*sd = arg;
 	const struct server_stats	*ss = server_stats(sd);
 	const struct nat_result		*n = natbehav_result(sd);
 	const struct probe_stats	*ps = &sd->probes.st;
-	msgpack_packer			*pk;
 
-	(void)params;
-	pk = ipc_reply_start(c, msgid);
 	msgpack_pack_map(pk, 9);
 	mpack_kv_str(pk, "daemon", "stund");
 	mpack_kv_str(pk, "version", STUND_VERSION);
@@ -359,6 +356,14 @@ control_status(struct ipc_conn *c, uint32_t msgid,
 	mpack_kv_uint(pk, "ipc_clients", ipc_server_nclients(sd->ipc));
 	/* connections SO_PEERCRED turned away (not root, our uid, atmosphere) */
 	mpack_kv_uint(pk, "ipc_refused", ipc_server_stats(sd->ipc)->refused);
+}
+
+static void
+control_status(struct ipc_conn *c, uint32_t msgid,
+    const msgpack_object *params, void *arg)
+{
+	(void)params;
+	control_pack_status(ipc_reply_start(c, msgid), arg);
 	ipc_reply_finish(c);
 }
 

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 struct stund;
+struct msgpack_packer;
 
 int	control_init(struct stund *sd, const char *path);
 void	control_fini(struct stund *sd);
@@ -15,5 +16,7 @@ void	control_discover_fail(struct stund *sd, uint64_t conn, uint32_t msgid,
 void	control_nat_reply(struct stund *sd, uint64_t conn, uint32_t msgid);
 /* nat.changed to subscribers; previous public endpoint when known */
 void	control_nat_changed(struct stund *sd, const char *previous);
+/* status.get's result, arg a struct stund (a promfile_pack_fn) */
+void	control_pack_status(struct msgpack_packer *pk, void *arg);
 
 #endif

@@ -26,7 +26,7 @@ probe_socket(int family)
 
 	if ((fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1) {
-		log_warn("%s: socket", __func__);
+		log_error("%s: socket", __func__);
 		return -1;
 	}
 	memset(&ss, 0, sizeof(ss));
@@ -38,7 +38,7 @@ probe_socket(int family)
 	}
 	if (bind(fd, (struct sockaddr *)&ss, netaddr_len((struct sockaddr *)&ss))
 	    == -1) {
-		log_warn("%s: bind", __func__);
+		log_error("%s: bind", __func__);
 		close(fd);
 		return -1;
 	}
@@ -146,7 +146,7 @@ probe_start(struct probe *p, struct probe_engine *e, int fd,
 		stun_add_change_request(&w, change);
 	stun_add_fingerprint(&w);
 	if ((n = stun_finish(&w)) < 0) {
-		log_warnx("%s: cannot build request: %s", __func__,
+		log_errorx("%s: cannot build request: %s", __func__,
 		    stun_strerror(n));
 		return -1;
 	}

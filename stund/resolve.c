@@ -56,7 +56,7 @@ resolve_start(struct resolve *r)
 		return -1;
 	r->busy = 1;
 	if (pthread_create(&r->thread, NULL, resolve_main, r) != 0) {
-		log_warnx("%s: cannot start resolver thread", __func__);
+		log_errorx("%s: cannot start resolver thread", __func__);
 		r->busy = 0;
 		return -1;
 	}

@@ -266,7 +266,7 @@ server_open(struct server *srv, int idx, const struct sockaddr_storage *addr)
 	ss->addr = *addr;
 	if ((ss->fd = socket(addr->ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1) {
-		log_warn("%s: socket", __func__);
+		log_error("%s: socket", __func__);
 		return -1;
 	}
 	setsockopt(ss->fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
@@ -274,7 +274,7 @@ server_open(struct server *srv, int idx, const struct sockaddr_storage *addr)
 		setsockopt(ss->fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
 	if (bind(ss->fd, (const struct sockaddr *)addr,
 	    netaddr_len((const struct sockaddr *)addr)) == -1) {
-		log_warn("STUN server: bind %s",
+		log_error("STUN server: bind %s",
 		    netaddr_str((const struct sockaddr *)addr, a, sizeof(a)));
 		close(ss->fd);
 		ss->fd = -1;
@@ -299,7 +299,7 @@ server_init(struct stund *sd)
 	for (i = 0; i < 4; i++)
 		srv->socks[i].fd = -1;
 	if (netaddr_parse(sd->cfg.listen, 3478, &p) == -1) {
-		log_warnx("STUN server: bad listen address %s", sd->cfg.listen);
+		log_errorx("STUN server: bad listen address %s", sd->cfg.listen);
 		goto fail;
 	}
 	addrs[SOCK_PP] = p;

@@ -79,10 +79,11 @@ reload(void *arg)
 	int			 server_changed;
 
 	if (load_config(&cfg, err, sizeof(err)) == -1) {
-		log_warnx("reload refused, keeping the running configuration: "
+		log_errorx("reload refused, keeping the running configuration: "
 		    "%s", err);
 		return;
 	}
+	stund_config_keep(&cfg, &old, sd->cfgpath);
 	server_changed = cfg.server != old.server ||
 	    strcmp(cfg.listen, old.listen) || strcmp(cfg.alt_ip, old.alt_ip) ||
 	    cfg.alt_port != old.alt_port || cfg.rate_limit != old.rate_limit;
@@ -90,24 +91,26 @@ reload(void *arg)
 	if (server_changed) {
 		server_fini(sd);
 		if (sd->cfg.server && server_init(sd) == -1) {
-			log_warnx("reload: new STUN server settings failed, "
+			log_errorx("reload: new STUN server settings failed, "
 			    "restoring the previous ones");
 			sd->cfg = old;
 			if (old.server && server_init(sd) == -1)
-				log_warnx("reload: previous STUN server could "
+				log_errorx("reload: previous STUN server could "
 				    "not be restored either");
 			return;
 		}
 	}
 	if (strcmp(cfg.servers, old.servers) != 0) {
 		if (stund_config_servers(sd, err, sizeof(err)) == -1) {
-			log_warnx("reload: %s", err);
+			log_errorx("reload: %s", err);
 			return;
 		}
 		sd->disc->resolved_at = 0;
 		discover_now(sd);
 	}
 	sd->probes.rto = sd->cfg.rto_ms / 1000.0;
+	promfile_set(&sd->metrics, sd->cfg.metrics_file,
+	    sd->cfg.metrics_interval_ms);
 	log_info("configuration reloaded");
 }
 
@@ -211,11 +214,11 @@ main(int argc, char *argv[])
 		fatalx("configuration path too long");
 	check = parse_args(argc, argv);
 	if (load_config(&sd->cfg, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
+		log_errorx("%s", err);
 		exit(2);
 	}
 	if (stund_config_servers(sd, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
+		log_errorx("%s", err);
 		exit(2);
 	}
 	if (check) {
@@ -242,6 +245,10 @@ main(int argc, char *argv[])
 		exit(1);
 	if (control_init(sd, sd->sockpath) == -1)
 		exit(1);
+	promfile_init(&sd->metrics, sd->loop, "stund", control_pack_status,
+	    NULL, sd);
+	promfile_set(&sd->metrics, sd->cfg.metrics_file,
+	    sd->cfg.metrics_interval_ms);
 	daemon_init(&dctx, sd->loop, NULL, reload, sd);
 	log_info("ready: IPC %s, %d STUN server%s, server mode %s",
 	    sd->sockpath, sd->nservers, sd->nservers == 1 ? "" : "s",
@@ -254,6 +261,7 @@ main(int argc, char *argv[])
 	ev_run(sd->loop, 0);
 
 	daemon_stopping(&dctx);
+	promfile_fini(&sd->metrics);
 	control_fini(sd);
 	server_fini(sd);
 	natbehav_fini(sd);

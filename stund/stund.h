@@ -13,6 +13,7 @@
 #include <ev.h>
 
 #include "common/netaddr.h"
+#include "common/promfile.h"
 #include "probe.h"
 
 #define STUND_VERSION		"0.1.0"
@@ -40,6 +41,8 @@ struct stund_config {
 	char	software[64];		/* SOFTWARE in server responses, "" none */
 	int	rate_limit;		/* server: requests/s per source IP, 0 off */
 	char	socket[256];		/* IPC socket path, "" = default */
+	char	metrics_file[256];	/* Prometheus text, "" = off */
+	int	metrics_interval_ms;
 };
 
 /* One configured STUN server and what it last said. */
@@ -76,6 +79,7 @@ struct stund {
 	struct stund_srv	 servers[STUND_MAX_SERVERS];
 	int			 nservers;
 	struct stund_counters	 ctr;
+	struct promfile		 metrics;	/* stund.metrics_file */
 	double			 started;
 	int			 nat_wanted;	/* run natbehav after discovery */
 };
@@ -88,6 +92,10 @@ int	stund_config_override(struct stund_config *c, const char *arg,
 	    char *err, size_t errlen);
 int	stund_config_check(const struct stund_config *c, char *err,
 	    size_t errlen);
+/* SIGHUP: keys that need a restart get their running value back in next,
+ * with a notice naming the key and file; returns how many */
+int	stund_config_keep(struct stund_config *next,
+	    const struct stund_config *running, const char *file);
 /* Parse the servers list into sd->servers (names only, resolution later). */
 int	stund_config_servers(struct stund *sd, char *err, size_t errlen);
 void	stund_config_usage(void);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/config.h"
+#include "common/log.h"
 #include "common/netaddr.h"
 #include "stund.h"
 
@@ -41,6 +42,11 @@ static const struct config_opt stund_opts[] = {
 	    "server mode: requests per second per source IP (0 = unlimited)"),
 	O("socket", CONFIG_STR, socket, 0, 0,
 	    "IPC socket path (default $RUNTIME_DIRECTORY/stund.sock)"),
+	O("metrics_file", CONFIG_STR, metrics_file, 0, 0,
+	    "write status.get as Prometheus text to this file "
+	    "(node_exporter's textfile collector; empty = off)"),
+	O("metrics_interval", CONFIG_MS, metrics_interval_ms, 100, 3600000,
+	    "rewrite metrics_file this often (default 15s)"),
 };
 
 static const char *const stund_sections[] = { "stund", NULL };
@@ -66,6 +72,7 @@ stund_config_defaults(struct stund_config *c)
 	strlcpy(c->listen, "0.0.0.0:3478", sizeof(c->listen));
 	strlcpy(c->software, "atmosphere", sizeof(c->software));
 	c->rate_limit = 0;
+	c->metrics_interval_ms = 15000;
 }
 
 int
@@ -122,6 +129,11 @@ stund_config_check(const struct stund_config *c, char *err, size_t errlen)
 			}
 		}
 	}
+	if (c->metrics_file[0] != '\0' && c->metrics_file[0] != '/') {
+		snprintf(err, errlen, "stund.metrics_file: '%s' is not an "
+		    "absolute path", c->metrics_file);
+		return -1;
+	}
 	if (strcmp(c->servers, "none") != 0) {
 		char list[sizeof(c->servers)], *p, *tok;
 
@@ -138,6 +150,22 @@ stund_config_check(const struct stund_config *c, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+/*
+ * The IPC socket is bound once; everything else in [stund] applies on
+ * SIGHUP (stund.c's reload restarts the STUN server when its keys change).
+ */
+int
+stund_config_keep(struct stund_config *next, const struct stund_config *running,
+    const char *file)
+{
+	if (strcmp(next->socket, running->socket) == 0)
+		return 0;
+	log_notice("stund.socket changed in %s: takes effect at restart, the "
+	    "running value is kept", file);
+	strlcpy(next->socket, running->socket, sizeof(next->socket));
+	return 1;
 }
 
 int

@@ -368,6 +368,7 @@ START_TEST(test_restart_rejoins)
 	net_run(&net, 0, 5);
 	assert_agree(&a, &b);
 	/* B restarts: a fresh state machine punches the still-settled A */
+	punch_free(&b.p);
 	node_init(&b, &net, "10.0.0.2:7777", !_i);
 	b.ctr = 1000;
 	punch_add_remote(&b.p, CAND_SRFLX, (struct sockaddr *)&a.self);

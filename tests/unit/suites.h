@@ -27,7 +27,8 @@
 	X(state)		\
 	X(punch)		\
 	X(keepalive)		\
-	X(e2e)
+	X(e2e)			\
+	X(promtext)
 
 #define UNIT_DECLARE(name) Suite *name##_suite(void) __attribute__((weak));
 UNIT_SUITES(UNIT_DECLARE)
