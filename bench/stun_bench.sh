@@ -156,7 +156,7 @@ if [ -x "$STUND" ]; then
 	while [ "$SP" = "$CP" ] || [ "$SP" = "$RP" ]; do SP=$((SP + 2)); done
 	mkdir -p "$T/stund"
 	RUNTIME_DIRECTORY="$T/stund" $PIN_S "$STUND" -q \
-	    -o stund.server=yes -o stund.servers=none \
+	    -o stund.server=yes -o stund.servers=none -o stund.rate_limit=0 \
 	    -o "stund.listen=127.0.0.1:$SP" \
 	    -o stund.alt_ip=127.0.0.2 -o "stund.alt_port=$((SP + 1))" \
 	    >"$T/stund.log" 2>&1 &

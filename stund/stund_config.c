@@ -39,7 +39,7 @@ static const struct config_opt stund_opts[] = {
 	O("software", CONFIG_STR, software, 0, 0,
 	    "SOFTWARE attribute in server responses (empty = none)"),
 	O("rate_limit", CONFIG_INT, rate_limit, 0, 1000000,
-	    "server mode: requests per second per source IP (0 = unlimited)"),
+	    "server mode: answers per second per source IP, IPv6 per /64 (0 = unlimited; default 200)"),
 	O("socket", CONFIG_STR, socket, 0, 0,
 	    "IPC socket path (default $RUNTIME_DIRECTORY/stund.sock)"),
 	O("metrics_file", CONFIG_STR, metrics_file, 0, 0,
@@ -71,7 +71,7 @@ stund_config_defaults(struct stund_config *c)
 	c->server = 0;
 	strlcpy(c->listen, "0.0.0.0:3478", sizeof(c->listen));
 	strlcpy(c->software, "atmosphere", sizeof(c->software));
-	c->rate_limit = 0;
+	c->rate_limit = 200;
 	c->metrics_interval_ms = 15000;
 }
 
