@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -12,13 +14,28 @@
 #include "common/paths.h"
 #include "meshctl.h"
 
+/*
+ * -S, else the daemons' own default (paths_socket). Not root and with no
+ * RUNTIME_DIRECTORY, that default is the user's own directory, for daemons
+ * the user runs; when the daemon's socket is not there, the system's
+ * daemons (the systemd units) are asked in /run/atmosphere, which members
+ * of the group atmosphere may enter.
+ */
 void
 meshctl_socket(const char *daemon, char *buf, size_t len)
 {
+	struct stat	 st;
+	char		 sys[300];
+	const char	*rd = getenv("RUNTIME_DIRECTORY");
+
+	snprintf(sys, sizeof(sys), "/run/atmosphere/%s.sock", daemon);
 	if (meshctl.sockdir[0] != '\0')
 		snprintf(buf, len, "%s/%s.sock", meshctl.sockdir, daemon);
 	else if (paths_socket(daemon, buf, len) == -1)
-		snprintf(buf, len, "/run/atmosphere/%s.sock", daemon);
+		snprintf(buf, len, "%s", sys);
+	else if (geteuid() != 0 && (rd == NULL || *rd == '\0') &&
+	    stat(buf, &st) == -1 && errno == ENOENT && stat(sys, &st) == 0)
+		snprintf(buf, len, "%s", sys);
 }
 
 struct ipc_sync *

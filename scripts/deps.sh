@@ -12,11 +12,15 @@ $SUDO apt-get install -y -q --no-install-recommends \
 	libsodium-dev libssl-dev libinih-dev libjansson-dev libqrencode-dev zlib1g-dev libsystemd-dev \
 	coturn nftables iproute2 conntrack iperf3 curl openssl procps psmisc jq \
 	systemd man-db groff-base mandoc socat valgrind \
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev \
+	debootstrap systemd-container
 # clang + libclang-rt-14-dev: make fuzz. On Debian 12 -fsanitize=fuzzer links
 # libclang_rt.fuzzer-x86_64.a from libclang-rt-14-dev (libfuzzer-14-dev only
 # carries a standalone libFuzzer.a, which the build does not use).
 # valgrind: tests/integ/80-valgrind.sh (skipped without it).
+# debootstrap + systemd-container (systemd-nspawn): tests/integ/57-systemd-boot.sh
+# boots the installed units under a real systemd in a Debian container (the
+# root file system is downloaded once and cached in /var/cache/atmosphere-test).
 # node (for the WebSocket interop test with the npm "ws" package): the image may carry its own
 # node; install Debian's only when there is none.
 command -v node >/dev/null 2>&1 || $SUDO apt-get install -y -q --no-install-recommends nodejs npm
