@@ -45,9 +45,19 @@ COMMON_SRCS := \
 	common/daemon.c \
 	common/netaddr.c \
 	common/relay_client.c \
+	common/relay_client_conn.c \
+	common/relay_client_http.c \
+	common/relay_client_io.c \
+	common/relay_client_ws.c \
+	common/relay_client_frame.c \
 	common/ipc.c \
 	common/ipc_server.c \
+	common/ipc_server_conn.c \
+	common/ipc_server_input.c \
+	common/ipc_server_notify.c \
 	common/ipc_client.c \
+	common/ipc_client_peer.c \
+	common/ipc_client_call.c \
 	common/mpack.c \
 	common/state.c \
 	common/promtext.c \
@@ -296,7 +306,7 @@ FUZZ_CFLAGS	:= $(FUZZ_OPT) -std=c11 -Wall -Wextra -Wno-unused-parameter \
 	-D_GNU_SOURCE -pthread -I. $(PKG_CFLAGS) $(FUZZ_SAN)
 # what the harnesses link: the codecs and parsers, plus the stund and relayd
 # files that hold per-request logic (server_answer, the HTTP parser, ws.c)
-FUZZ_LIB_SRCS	:= $(filter-out common/relay_client.c,$(COMMON_SRCS)) \
+FUZZ_LIB_SRCS	:= $(filter-out common/relay_client%.c,$(COMMON_SRCS)) \
 	$(PROTO_SRCS) stund/server.c stund/stund_config.c \
 	relayd/http.c relayd/ws.c relayd/wsio.c relayd/session.c
 FUZZ_SRCS	:= $(wildcard fuzz/fuzz_*.c)

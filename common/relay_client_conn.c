@@ -1,0 +1,344 @@
+/*
+ * Relay client: the connection's life (see relay_client.c). rc_connect()
+ * resolves and starts a non-blocking TCP connect; rc_io_cb() drives the
+ * steps after it; rc_fail() closes and picks the next relay and the delay;
+ * while on a fallback relay, a TCP probe brings it back to the first one.
+ */
+#include "relay_client_priv.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ev.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <wslay/wslay.h>
+
+#include "log.h"
+
+#define RC_STABLE	10.0	/* s up before a drop no longer counts as flapping */
+
+static int	rc_connect_next(struct relay_client *);
+
+/* --- teardown and retry ------------------------------------------------------ */
+
+static double
+rc_backoff(struct relay_client *c)
+{
+	double d = c->cfg.backoff_min;
+	unsigned i;
+
+	for (i = 0; i < c->attempt && d < c->cfg.backoff_max; i++)
+		d *= 2;
+	if (d > c->cfg.backoff_max)
+		d = c->cfg.backoff_max;
+	if (c->attempt < 64)
+		c->attempt++;
+	/* +-25%: peers that lost the same relay do not come back in step */
+	return d * (0.75 + arc4random_uniform(1001) / 2000.0);
+}
+
+static void
+rc_probe_cancel(struct relay_client *c)
+{
+	ev_timer_stop(c->loop, &c->probe_timer);
+	ev_io_stop(c->loop, &c->probe_io);
+	if (c->probe_fd != -1)
+		close(c->probe_fd);
+	c->probe_fd = -1;
+}
+
+/* Close the connection; with a status code, say goodbye first. */
+void
+rc_close(struct relay_client *c, uint16_t code)
+{
+	if (c->ws != NULL && code != 0 && c->phase == RC_PH_OPEN) {
+		wslay_event_queue_close(c->ws, code, NULL, 0);
+		rc_push(c);	/* best effort, non-blocking */
+	}
+	if (c->ssl != NULL && code != 0) {
+		ERR_clear_error();
+		SSL_shutdown(c->ssl);
+	}
+	ev_io_stop(c->loop, &c->io);
+	ev_timer_stop(c->loop, &c->timer);
+	ev_timer_stop(c->loop, &c->ping);
+	ev_prepare_stop(c->loop, &c->flush);
+	rc_probe_cancel(c);
+	if (c->ws != NULL)
+		wslay_event_context_free(c->ws);
+	c->ws = NULL;
+	if (c->ssl != NULL)
+		SSL_free(c->ssl);
+	c->ssl = NULL;
+	ERR_clear_error();
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	if (c->ai_res != NULL)
+		freeaddrinfo(c->ai_res);
+	c->ai_res = c->ai_cur = NULL;
+	free(c->hs);
+	c->hs = NULL;
+	free(c->rbuf);
+	free(c->wbuf);
+	c->rbuf = c->wbuf = NULL;
+	c->hslen = c->hsoff = c->rlen = c->roff = c->wlen = c->woff = 0;
+	c->ssl_want_write = c->io_error = c->drain_wanted = c->wsl_frag = 0;
+	c->feed = 0;
+	c->wsl_left = 0;
+	c->phase = RC_PH_NONE;
+}
+
+/*
+ * Something failed: close, pick the next relay and when to try it. A failed
+ * attempt moves on to the next relay at once; after a whole round of
+ * failures, back to the first one after a backoff delay. A drop after a
+ * working connection retries the same relay first.
+ */
+void
+rc_fail(struct relay_client *c, const char *fmt, ...)
+{
+	struct rc_url *u = &c->urls[c->idx];
+	char msg[256];
+	va_list ap;
+	double delay;
+	int was_open = c->phase == RC_PH_OPEN;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("relay %s%s%s%s: %s", u->url, u->region ? " (" : "",
+	    u->region ? u->region : "", u->region ? ")" : "", msg);
+	rc_close(c, 0);
+
+	if (was_open) {
+		if (ev_now(c->loop) - c->connected_at >= RC_STABLE)
+			c->attempt = 0;
+		c->tried = 0;
+		delay = rc_backoff(c);
+	} else if (++c->tried < c->nurls) {
+		c->idx = (c->idx + 1) % c->nurls;
+		delay = 0;
+	} else {
+		c->tried = 0;
+		c->idx = 0;
+		delay = rc_backoff(c);
+	}
+	if (delay > 0)
+		log_info("relay: next attempt on %s in %.2fs",
+		    c->urls[c->idx].url, delay);
+	ev_timer_set(&c->timer, delay, 0);
+	ev_timer_start(c->loop, &c->timer);
+	rc_set_state(c, RELAY_CLIENT_BACKOFF);
+}
+
+/* --- event callbacks ---------------------------------------------------------- */
+
+void
+rc_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct relay_client *c = container_of(w, struct relay_client, io);
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	(void)loop;
+	switch (c->phase) {
+	case RC_PH_TCP:
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+			err = errno;
+		if (err != 0) {
+			/* e.g. ::1 refused, 127.0.0.1 listening */
+			snprintf(c->why, sizeof(c->why), "connect: %s",
+			    strerror(err));
+			if (rc_connect_next(c) == -1)
+				rc_fail(c, "%s", c->why);
+			return;
+		}
+		freeaddrinfo(c->ai_res);
+		c->ai_res = c->ai_cur = NULL;
+		if (c->urls[c->idx].tls) {
+			if (rc_tls_start(c) == -1)
+				rc_fail(c, "TLS setup: %s", rc_ssl_err());
+			return;
+		}
+		c->phase = RC_PH_HTTP_SEND;
+		if (rc_http_request(c) == -1) {
+			rc_fail(c, "cannot build the upgrade request");
+			return;
+		}
+		rc_http_send(c);
+		break;
+	case RC_PH_TLS:
+		rc_tls_step(c);
+		break;
+	case RC_PH_HTTP_SEND:
+		rc_http_send(c);
+		break;
+	case RC_PH_HTTP_RECV:
+		rc_http_recv(c);
+		break;
+	case RC_PH_OPEN:
+		rc_open_step(c, revents & EV_READ);
+		break;
+	case RC_PH_NONE:
+		ev_io_stop(c->loop, w);
+		break;
+	}
+}
+
+void
+rc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct relay_client *c = container_of(w, struct relay_client, timer);
+
+	(void)loop;
+	(void)revents;
+	if (c->state == RELAY_CLIENT_CONNECTING)
+		rc_fail(c, "no answer within %.1fs", c->cfg.connect_timeout);
+	else if (c->state == RELAY_CLIENT_BACKOFF)
+		rc_connect(c);
+}
+
+/*
+ * Start a non-blocking connect to the next address of c->ai_cur; 0 when
+ * one is under way, -1 when none is left (c->why says the last error).
+ */
+static int
+rc_connect_next(struct relay_client *c)
+{
+	struct addrinfo *ai;
+	int one = 1;
+
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	while ((ai = c->ai_cur) != NULL) {
+		c->ai_cur = ai->ai_next;
+		c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (c->fd == -1)
+			continue;
+		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+		    errno == EINPROGRESS) {
+			/* small frames are the point: latency over batching */
+			setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one));
+			rc_watch(c, EV_WRITE);
+			return 0;
+		}
+		snprintf(c->why, sizeof(c->why), "connect: %s",
+		    strerror(errno));
+		close(c->fd);
+		c->fd = -1;
+	}
+	return -1;
+}
+
+void
+rc_connect(struct relay_client *c)
+{
+	struct rc_url *u = &c->urls[c->idx];
+	struct addrinfo hints;
+	int r;
+
+	c->why[0] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	/* blocking: see the header */
+	if ((r = getaddrinfo(u->host, u->port, &hints, &c->ai_res)) != 0) {
+		c->ai_res = NULL;
+		rc_fail(c, "resolve %s: %s", u->host, gai_strerror(r));
+		return;
+	}
+	c->ai_cur = c->ai_res;
+	if (rc_connect_next(c) == -1) {
+		rc_fail(c, "%s", c->why[0] ? c->why : "no usable address");
+		return;
+	}
+	c->phase = RC_PH_TCP;
+	ev_timer_set(&c->timer, c->cfg.connect_timeout, 0);
+	ev_timer_start(c->loop, &c->timer);
+	rc_set_state(c, RELAY_CLIENT_CONNECTING);
+}
+
+/* --- coming back to the first relay --------------------------------------------- */
+
+static void
+rc_probe_done(struct relay_client *c, int ok)
+{
+	rc_probe_cancel(c);
+	if (!ok) {
+		ev_timer_set(&c->probe_timer, c->cfg.primary_retry, 0);
+		ev_timer_start(c->loop, &c->probe_timer);
+		return;
+	}
+	log_info("relay %s answers again, moving back to it",
+	    c->urls[0].url);
+	rc_close(c, 1001);	/* going away */
+	c->idx = 0;
+	c->tried = 0;
+	c->attempt = 0;
+	rc_connect(c);
+}
+
+void
+rc_probe_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct relay_client *c = container_of(w, struct relay_client, probe_io);
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	(void)loop;
+	(void)revents;
+	if (getsockopt(c->probe_fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	rc_probe_done(c, err == 0);
+}
+
+/* A TCP connect to the first relay: cheap, and joins no session. */
+void
+rc_probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct relay_client *c = container_of(w, struct relay_client,
+	    probe_timer);
+	struct addrinfo hints, *res;
+	struct rc_url *u = &c->urls[0];
+
+	(void)revents;
+	if (c->probe_fd != -1) {		/* timed out */
+		rc_probe_done(c, 0);
+		return;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (getaddrinfo(u->host, u->port, &hints, &res) != 0) {
+		rc_probe_done(c, 0);
+		return;
+	}
+	c->probe_fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (c->probe_fd == -1 || (connect(c->probe_fd, res->ai_addr,
+	    res->ai_addrlen) == -1 && errno != EINPROGRESS)) {
+		freeaddrinfo(res);
+		rc_probe_done(c, 0);
+		return;
+	}
+	freeaddrinfo(res);
+	ev_io_set(&c->probe_io, c->probe_fd, EV_WRITE);
+	ev_io_start(loop, &c->probe_io);
+	ev_timer_set(&c->probe_timer, c->cfg.connect_timeout, 0);
+	ev_timer_start(loop, &c->probe_timer);
+}
