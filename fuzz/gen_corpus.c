@@ -1,6 +1,8 @@
 /*
  * Writes the generated part of the seed corpora (fuzz/corpus/NAME/) with
- * the project's own encoders, so seeds are valid inputs of every parser.
+ * the project's own encoders, so seeds are valid inputs of every parser
+ * (e2e: handshake messages and session packets of the harness's fixed
+ * world, fuzz/e2e_fixture.h).
  * The RFC 5769 vectors come from tests/unit/check_stun.c (docs/fuzzing.md).
  *   gen_corpus DIR                  write DIR/NAME/...
  *   gen_corpus DIR HOST PORT        also send Binding requests to a running
@@ -21,6 +23,7 @@
 #include <msgpack.h>
 
 #include "common/mpack.h"
+#include "fuzz/e2e_fixture.h"
 #include "proto/invite.h"
 #include "proto/methods.h"
 #include "proto/packet.h"
@@ -619,6 +622,94 @@ gen_config(void)
 	    "timeout=2m\nbogus\n", 47);
 }
 
+/* ---- e2e (fuzz/e2e_fixture.h: the harness's own world) ------------------ */
+
+static void
+e2e_put(const char *file, uint8_t mode, uint8_t state, uint8_t t,
+    const void *p, size_t n)
+{
+	uint8_t	pre[3] = { mode, state, t };
+
+	put2("e2e", file, pre, 3, p, n);
+}
+
+/* mode 4: fields the harness signs: [4][flags][time][key id][key][ts] */
+static void
+e2e_signed(const char *file, uint8_t flags, uint8_t t, uint8_t id,
+    const uint8_t *key, const uint8_t *ts)
+{
+	uint8_t	b[4 + 32 + 8] = { 4, flags, t, id };
+
+	memcpy(b + 4, key, 32);
+	memcpy(b + 36, ts, 8);
+	put("e2e", file, b, sizeof(b));
+}
+
+static void
+gen_e2e(void)
+{
+	static struct fx f;
+	static const uint8_t zero32[32], one32[32] = { 1 };
+	uint8_t ts[8];
+	/* scripts: where they start, then (op, arg) steps (fuzz_e2e.c):
+	 * 0/1 start A/B, 2 deliver, 3 lose, 4 repeat, 5 late, 6 time
+	 * arg*50ms + ticks, 7/8 DATA from A/B, 9 corrupt, 10 restart,
+	 * 11 reflect */
+	static const uint8_t handshake[] = { 3, 0,
+	    0, 0, 2, 0, 2, 0, 2, 0, 2, 0, 7, 0, 2, 0, 8, 0, 2, 0 };
+	static const uint8_t lost_first[] = { 3, 1,
+	    3, 0, 8, 0, 6, 20, 2, 0, 2, 0, 8, 0, 2, 0, 2, 0,
+	    7, 0, 8, 0, 2, 0, 2, 0 };
+	static const uint8_t lost_rekey[] = { 3, 2,
+	    3, 0, 8, 0, 2, 0, 6, 20, 2, 0, 8, 0, 2, 0, 2, 0, 3, 0,
+	    6, 40, 8, 0, 2, 0, 2, 0, 2, 0, 7, 0, 8, 0, 2, 0, 2, 0 };
+	static const uint8_t crossing[] = { 3, 3,
+	    6, 200, 5, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 7, 0, 8, 0, 2, 0,
+	    2, 0 };
+	static const uint8_t restart[] = { 3, 3,
+	    10, 1, 7, 0, 2, 0, 6, 10, 1, 0, 2, 0, 2, 0, 2, 0, 2, 0, 8, 0,
+	    2, 0 };
+	static const uint8_t mangle[] = { 3, 3,
+	    7, 0, 4, 0, 9, 77, 2, 0, 2, 0, 8, 0, 11, 0, 6, 255, 6, 255,
+	    6, 255, 0, 0, 4, 0, 2, 0, 2, 0, 2, 0 };
+
+	fx_rng_install();
+	fx_build(&f);
+	e2e_put("init-fresh", 0, 0, 0, f.init0, E2E_MSG_LEN);
+	e2e_put("init-learn", 0, 1 | 8, 0, f.init0, E2E_MSG_LEN);
+	e2e_put("init-nolearn", 0, 1, 0, f.init0, E2E_MSG_LEN);
+	e2e_put("init-resend", 0, 2, 0, f.init0, E2E_MSG_LEN);
+	e2e_put("init-rekey", 0, 3, 100, f.init1, E2E_MSG_LEN);
+	e2e_put("init-stale", 0, 3, 100, f.init0, E2E_MSG_LEN);
+	e2e_put("init-crossing", 0, 4, 0, f.init0, E2E_MSG_LEN);
+	e2e_put("init-ignored", 0, 5, 0, f.init_b, E2E_MSG_LEN);
+	e2e_put("init-from-b", 0, 6, 0, f.init_b, E2E_MSG_LEN);
+	e2e_put("resp-first", 1, 0, 0, f.resp0, E2E_MSG_LEN);
+	e2e_put("resp-rekey", 1, 1, 100, f.resp1, E2E_MSG_LEN);
+	e2e_put("resp-b", 1, 2, 0, f.resp_b, E2E_MSG_LEN);
+	e2e_put("resp-stale", 1, 1, 100, f.resp0, E2E_MSG_LEN);
+	e2e_put("pkt-first-confirm", 2, 0, 0, f.pkt_a1.b, f.pkt_a1.len);
+	e2e_put("pkt-rekey-confirm", 2, 1, 100, f.pkt_a3.b, f.pkt_a3.len);
+	e2e_put("pkt-old-key-grace", 2, 2, 101, f.pkt_b1r.b, f.pkt_b1r.len);
+	e2e_put("pkt-old-key-late", 2, 2, 200, f.pkt_b1r.b, f.pkt_b1r.len);
+	e2e_put("pkt-replayed", 2, 3, 0, f.pkt_a1.b, f.pkt_a1.len);
+	e2e_put("pkt-reflected", 2, 3, 0, f.pkt_b1.b, f.pkt_b1.len);
+	put("e2e", "script-handshake", handshake, sizeof(handshake));
+	put("e2e", "script-lost-resp-first", lost_first, sizeof(lost_first));
+	put("e2e", "script-lost-resp-rekey", lost_rekey, sizeof(lost_rekey));
+	put("e2e", "script-crossing", crossing, sizeof(crossing));
+	put("e2e", "script-restart", restart, sizeof(restart));
+	put("e2e", "script-mangle", mangle, sizeof(mangle));
+	e2e_signed("signed-init", 0, 0, f.init0[0], f.init0 + 2, f.init0 + 66);
+	memcpy(ts, f.init1 + 66, 8);
+	ts[7]++;
+	e2e_signed("signed-init-rekey", 2, 100, 3, f.init1 + 2, ts);
+	e2e_signed("signed-init-low-order", 0, 0, 1, zero32, f.init0 + 66);
+	e2e_signed("signed-resp", 1, 0, 0, f.resp0 + 34, f.resp0 + 66);
+	e2e_signed("signed-resp-low-order", 1, 0, 0, one32, f.resp0 + 66);
+	e2e_signed("signed-resp-other-ts", 1 | 8, 0, 0, f.resp0 + 34, ts);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -640,5 +731,6 @@ main(int argc, char **argv)
 	gen_relaymsg();
 	gen_token();
 	gen_config();
+	gen_e2e();	/* last: it replaces libsodium's random source */
 	return 0;
 }

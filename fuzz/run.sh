@@ -27,6 +27,7 @@ maxlen() {
 	ws)			echo 8192 ;;
 	invite)			echo 4112 ;;	# INVITE_URI_MAX + slack
 	config)			echo 4096 ;;
+	e2e)			echo 2048 ;;	# scripts: 1024 steps
 	*)			echo 4096 ;;
 	esac
 }

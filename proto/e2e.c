@@ -74,6 +74,12 @@ e2e_ready(const struct e2e_peer *e)
 	return e->cur.valid && e->cur.tx_seq < E2E_SEQ_LIMIT;
 }
 
+int
+e2e_busy(const struct e2e_peer *e)
+{
+	return e->pending || e->next.valid || e->confirm;
+}
+
 /* what sig_i / sig_r cover */
 static size_t
 sig_msg(uint8_t *m, const char *lbl, const uint8_t *a, const uint8_t *b,
@@ -149,39 +155,102 @@ derive(const uint8_t *eph_sk, const uint8_t *their_eph, const uint8_t *e_i,
 	return 0;
 }
 
-/* The new key becomes current; the current one is kept for the grace
- * period (unless its id is the new one's: it cannot be told apart). */
 static void
-install(struct e2e_peer *e, uint8_t id, const uint8_t *tx, const uint8_t *rx,
+key_set(struct e2e_key *k, uint8_t id, const uint8_t *tx, const uint8_t *rx,
     double now)
+{
+	key_wipe(k);
+	k->valid = 1;
+	k->id = id;
+	memcpy(k->tx, tx, PACKET_KEY_LEN);
+	memcpy(k->rx, rx, PACKET_KEY_LEN);
+	k->tx_seq = 1;
+	packet_replay_reset(&k->replay);
+	k->created = now;
+}
+
+/* the current key becomes previous, open for the grace period */
+static void
+retire(struct e2e_peer *e, double now)
 {
 	if (e->prev.valid)
 		key_wipe(&e->prev);
-	if (e->cur.valid && e->cur.id != id) {
+	if (e->cur.valid) {
 		e->prev = e->cur;
 		e->prev.expires = now + e->par.grace;
 	}
 	key_wipe(&e->cur);
-	e->cur.valid = 1;
-	e->cur.id = id;
-	memcpy(e->cur.tx, tx, PACKET_KEY_LEN);
-	memcpy(e->cur.rx, rx, PACKET_KEY_LEN);
-	e->cur.tx_seq = 1;
-	packet_replay_reset(&e->cur.replay);
-	e->cur.created = now;
+}
+
+/* Initiator, RESP accepted: the new key is current at once (unless its id
+ * is the current one's: that cannot be told apart and is dropped). */
+static void
+install(struct e2e_peer *e, uint8_t id, const uint8_t *tx, const uint8_t *rx,
+    double now)
+{
+	if (e->cur.valid && e->cur.id == id)
+		key_wipe(&e->cur);
+	retire(e, now);
+	key_wipe(&e->next);
+	key_set(&e->cur, id, tx, rx, now);
 	e->last_id = id;
+	e->epoch++;
+	e->confirm = 1;
+	e->confirm_sent = now;
+	e->confirm_tries = 1;
+}
+
+/*
+ * Responder, INIT answered: the new key opens packets (next) but is not
+ * sent with yet. A key of ours with the same id cannot be told apart from
+ * it: the peer lost its state (restart), so it is of no use to it either.
+ * Given up when the initiator could not have confirmed it by then: all
+ * its INIT resends, then all its confirmations.
+ */
+static void
+accept_next(struct e2e_peer *e, uint8_t id, const uint8_t *tx,
+    const uint8_t *rx, double now)
+{
+	if (e->cur.valid && e->cur.id == id)
+		key_wipe(&e->cur);
+	if (e->prev.valid && e->prev.id == id)
+		key_wipe(&e->prev);
+	key_set(&e->next, id, tx, rx, now);
+	e->next.expires = now + (2 * e->par.max_tries + 1) * e->par.retx;
+	e->last_id = id;
+}
+
+/* Responder: the initiator used the next key, it becomes current */
+static void
+promote(struct e2e_peer *e, double now)
+{
+	retire(e, now);
+	e->cur = e->next;
+	e->cur.created = now;
+	e->cur.expires = 0;
+	sodium_memzero(&e->next, sizeof(e->next));
+	e->confirm = 0;
 	e->epoch++;
 }
 
+static int
+key_has(const struct e2e_key *k, uint8_t id)
+{
+	return k->valid && k->id == id;
+}
+
+/* The smaller node id picks odd key ids, the larger even ones, none in
+ * use (e2e.h). */
 static uint8_t
 next_id(const struct e2e_peer *e)
 {
+	int	odd = memcmp(e->self_id, e->peer_id, PACKET_NODEID_LEN) < 0;
 	uint8_t	id = e->last_id;
 
 	do {
 		id++;
-	} while (id == 0 || (e->cur.valid && id == e->cur.id) ||
-	    (e->prev.valid && id == e->prev.id));
+	} while (id == 0 || (id & 1) != odd || key_has(&e->cur, id) ||
+	    key_has(&e->prev, id) || key_has(&e->next, id));
 	return id;
 }
 
@@ -194,6 +263,8 @@ e2e_start(struct e2e_peer *e, double now, uint8_t *out)
 
 	if (!e->have_peer_pk)
 		return E2E_ERR_NOPK;
+	if (!e->pending && (e->next.valid || e->confirm))
+		return E2E_ERR_STATE;
 	if (!e->pending) {
 		crypto_box_keypair(e->eph_pk, e->eph_sk);
 		e->pend_id = next_id(e);
@@ -254,10 +325,13 @@ input_init(struct e2e_peer *e, const uint8_t *pl, double now,
 	/* an old INIT, sent again by someone holding the mesh key */
 	if (get64(pl + 66) <= e->init_ts_seen)
 		return E2E_ERR_STATE;
-	/* both started at once: the smaller node id's INIT wins */
+	/* both started at once: the smaller node id's INIT wins, and the
+	 * loser drops its own, so a copy of it arriving later is stale */
 	if (e->pending) {
-		if (memcmp(e->self_id, e->peer_id, PACKET_NODEID_LEN) < 0)
+		if (memcmp(e->self_id, e->peer_id, PACKET_NODEID_LEN) < 0) {
+			e->init_ts_seen = get64(pl + 66);
 			return 0;
+		}
 		pending_wipe(e);
 	}
 	crypto_box_keypair(e_r, s_r);
@@ -265,7 +339,7 @@ input_init(struct e2e_peer *e, const uint8_t *pl, double now,
 	sodium_memzero(s_r, sizeof(s_r));
 	if (r != 0)
 		return r;
-	install(e, id, tx, rx, now);
+	accept_next(e, id, tx, rx, now);
 	sodium_memzero(tx, sizeof(tx));
 	sodium_memzero(rx, sizeof(rx));
 	e->init_ts_seen = get64(pl + 66);
@@ -279,7 +353,7 @@ input_init(struct e2e_peer *e, const uint8_t *pl, double now,
 	crypto_sign_detached(e->resp_msg + 74, NULL, m, n, e->self_sk);
 	e->have_resp = 1;
 	memcpy(out, e->resp_msg, E2E_MSG_LEN);
-	return E2E_OUT_REPLY | E2E_OUT_NEWKEY;
+	return E2E_OUT_REPLY;
 }
 
 static int
@@ -311,7 +385,7 @@ input_resp(struct e2e_peer *e, const uint8_t *pl, double now)
 	sodium_memzero(rx, sizeof(rx));
 	/* a RESP we sent for an older INIT is of no use any more */
 	e->have_resp = 0;
-	return E2E_OUT_NEWKEY;
+	return E2E_OUT_NEWKEY | E2E_OUT_CONFIRM;
 }
 
 int
@@ -361,10 +435,12 @@ e2e_decrypt(struct e2e_peer *e, uint8_t *buf, size_t len, double now,
 		return r;
 	if (!(h->flags & PACKET_F_SESSION))
 		return E2E_ERR_NOKEY;
-	if (e->cur.valid && h->key_id == e->cur.id)
+	if (key_has(&e->cur, h->key_id))
 		k = &e->cur;
-	else if (e->prev.valid && h->key_id == e->prev.id &&
-	    now < e->prev.expires)
+	else if (key_has(&e->next, h->key_id))
+		k = &e->next;
+	else if (key_has(&e->prev, h->key_id) &&
+	    (now < e->prev.expires || e->confirm))
 		k = &e->prev;
 	if (k == NULL) {
 		e->rx_nokey++;
@@ -383,6 +459,15 @@ e2e_decrypt(struct e2e_peer *e, uint8_t *buf, size_t len, double now,
 		e->rx_replay++;
 		return r;
 	}
+	if (k == &e->next)
+		promote(e, now);
+	else if (k == &e->cur && e->confirm) {
+		/* the responder switched: its packets under the previous
+		 * key are in flight for the grace period at most */
+		e->confirm = 0;
+		if (e->prev.valid && e->prev.expires < now + e->par.grace)
+			e->prev.expires = now + e->par.grace;
+	}
 	return 0;
 }
 
@@ -391,8 +476,22 @@ e2e_tick(struct e2e_peer *e, double now)
 {
 	int	need = 0;
 
-	if (e->prev.valid && now >= e->prev.expires)
+	if (e->prev.valid && now >= e->prev.expires && !e->confirm)
 		key_wipe(&e->prev);
+	if (e->next.valid && now >= e->next.expires) {
+		key_wipe(&e->next);	/* the initiator never used it */
+		e->handshakes_failed++;
+	}
+	if (e->confirm && now - e->confirm_sent >= e->par.retx) {
+		if (e->confirm_tries >= e->par.max_tries) {
+			e->confirm = 0;	/* the responder never answered */
+			e->handshakes_failed++;
+		} else {
+			e->confirm_sent = now;
+			e->confirm_tries++;
+			need |= E2E_TICK_CONFIRM;
+		}
+	}
 	if (e->pending) {
 		if (now - e->pend_sent >= e->par.retx) {
 			if (e->pend_tries >= e->par.max_tries) {
@@ -403,8 +502,8 @@ e2e_tick(struct e2e_peer *e, double now)
 		}
 		return need;
 	}
-	if (!e->have_peer_pk)
-		return 0;
+	if (!e->have_peer_pk || e->next.valid || e->confirm)
+		return need;
 	if (!e->cur.valid || now - e->cur.created >= e->par.rekey_interval ||
 	    e->cur.tx_seq >= e->par.rekey_packets ||
 	    e->cur.tx_seq >= E2E_SEQ_LIMIT)

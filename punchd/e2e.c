@@ -10,6 +10,11 @@
  * the mesh key from it is dropped (drop_downgrade). Without a node key on
  * either side (mesh_secret-only setups) everything stays under the mesh
  * key, said once per peer at info level.
+ *
+ * Key confirmation (proto/e2e.h): as initiator, a PING under the new key
+ * as soon as the RESP is in, again on the timer until the responder is
+ * heard under it; as responder, the new key is used once a packet opens
+ * with it (e2e_input_decrypt sees the epoch advance).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +25,7 @@
 #include "punchd.h"
 
 struct e2e_queued {
+	STAILQ_ENTRY(e2e_queued) entry;
 	size_t		len;
 	uint8_t		data[];
 };
@@ -110,32 +116,54 @@ e2e_send_init(struct peer *p, const struct sockaddr *to)
 	peer_send_pkt(p, PACKET_E2E_INIT, msg, r, to);
 }
 
+/*
+ * Key confirmation: a PING under the new key. The responder switches on
+ * it and its PONG comes back under the new key, which ends our wait. Id 0
+ * is never one of peer_ping's (they count from 1): no waiter takes it.
+ */
+static void
+e2e_send_confirm(struct peer *p, const struct sockaddr *to)
+{
+	struct packet_ping	pg;
+	uint8_t			buf[PACKET_PING_LEN];
+	int			n;
+
+	pg.id = 0;
+	pg.ts = (uint64_t)(ev_time() * 1e6);
+	if ((n = packet_ping_encode(buf, sizeof(buf), &pg)) > 0)
+		peer_send_pkt(p, PACKET_PING, buf, (size_t)n, to);
+}
+
+/* in order; the list is taken off the peer first, so a send that queues
+ * again (no key after all) starts a new one */
 static void
 e2e_queue_flush(struct peer *p)
 {
-	int	i;
+	struct e2e_queue	 q = STAILQ_HEAD_INITIALIZER(q);
+	struct e2e_queued	*e;
 
-	for (i = 0; i < p->e2e_nq; i++) {
+	STAILQ_CONCAT(&q, &p->e2e_q);
+	p->e2e_nq = 0;
+	while ((e = STAILQ_FIRST(&q)) != NULL) {
+		STAILQ_REMOVE_HEAD(&q, entry);
 		if (peer_is_up(p))
-			peer_send_pkt(p, PACKET_DATA, p->e2e_q[i]->data,
-			    p->e2e_q[i]->len, peer_dest(p));
+			peer_send_pkt(p, PACKET_DATA, e->data, e->len,
+			    peer_dest(p));
 		else
 			p->pd->ctr.e2e_queue_drops++;
-		free(p->e2e_q[i]);
-		p->e2e_q[i] = NULL;
+		free(e);
 	}
-	p->e2e_nq = 0;
 }
 
 static void
 e2e_queue_clear(struct peer *p)
 {
-	int	i;
+	struct e2e_queued *e;
 
-	for (i = 0; i < p->e2e_nq; i++) {
-		sodium_memzero(p->e2e_q[i]->data, p->e2e_q[i]->len);
-		free(p->e2e_q[i]);
-		p->e2e_q[i] = NULL;
+	while ((e = STAILQ_FIRST(&p->e2e_q)) != NULL) {
+		STAILQ_REMOVE_HEAD(&p->e2e_q, entry);
+		sodium_memzero(e->data, e->len);
+		free(e);
 	}
 	p->e2e_nq = 0;
 }
@@ -170,8 +198,9 @@ e2e_send(struct peer *p, uint8_t type, const uint8_t *payload, size_t len,
 		q->len = len;
 		if (len > 0)
 			memcpy(q->data, payload, len);
-		p->e2e_q[p->e2e_nq++] = q;
-		if (!p->e2e.pending)
+		STAILQ_INSERT_TAIL(&p->e2e_q, q, entry);
+		p->e2e_nq++;
+		if (!e2e_busy(&p->e2e))
 			e2e_send_init(p, to);
 		return 1;
 	}
@@ -191,9 +220,24 @@ e2e_send(struct peer *p, uint8_t type, const uint8_t *payload, size_t len,
 		p->tx_bytes += n;
 	}
 	/* the packet limit: start the rekey now, not at the next tick */
-	if (p->e2e.cur.tx_seq >= p->e2e.par.rekey_packets && !p->e2e.pending)
+	if (p->e2e.cur.tx_seq >= p->e2e.par.rekey_packets &&
+	    !e2e_busy(&p->e2e))
 		e2e_send_init(p, to);
 	return 1;
+}
+
+/* A new key is in use: say so, send what waited for it. */
+static void
+e2e_newkey(struct peer *p)
+{
+	struct e2e_peer *e = &p->e2e;
+
+	log_debug("peer %s: session key id %u, epoch %llu", peer_label(p),
+	    e->cur.id, (unsigned long long)e->epoch);
+	if (e->epoch == 1)
+		log_info("peer %s: end-to-end session established",
+		    peer_label(p));
+	e2e_queue_flush(p);
 }
 
 void
@@ -224,14 +268,10 @@ e2e_input_handshake(struct peer *p, uint8_t type, const uint8_t *pl,
 	}
 	if (r & E2E_OUT_REPLY)
 		peer_send_pkt(p, otype, out, E2E_MSG_LEN, from);
-	if (r & E2E_OUT_NEWKEY) {
-		log_debug("peer %s: session key id %u, epoch %llu",
-		    peer_label(p), e->cur.id, (unsigned long long)e->epoch);
-		if (e->epoch == 1)
-			log_info("peer %s: end-to-end session established",
-			    peer_label(p));
-		e2e_queue_flush(p);
-	}
+	if (r & E2E_OUT_CONFIRM)
+		e2e_send_confirm(p, from);
+	if (r & E2E_OUT_NEWKEY)
+		e2e_newkey(p);
 }
 
 int
@@ -239,6 +279,7 @@ e2e_input_decrypt(struct peer *p, uint8_t *buf, size_t len,
     struct packet_hdr *h, const uint8_t **pl, size_t *plen)
 {
 	struct punchd	*pd = p->pd;
+	uint64_t	 epoch = p->e2e.epoch;
 	int		 r;
 
 	if (!p->e2e_inited) {
@@ -248,13 +289,15 @@ e2e_input_decrypt(struct peer *p, uint8_t *buf, size_t len,
 	r = e2e_decrypt(&p->e2e, buf, len, ev_now(pd->loop), h, pl, plen);
 	switch (r) {
 	case 0:
+		if (p->e2e.epoch != epoch)
+			e2e_newkey(p);	/* the initiator confirmed it */
 		break;
 	case E2E_ERR_NOKEY:
 		pd->ctr.drop_nokey++;
 		/* we lost our keys (restart) but the peer still has its
 		 * session: start a new one instead of waiting for its
 		 * rekey timer (one INIT outstanding at most) */
-		if (!e2e_ready(&p->e2e) && !p->e2e.pending &&
+		if (!e2e_ready(&p->e2e) && !e2e_busy(&p->e2e) &&
 		    e2e_required(p) && peer_is_up(p))
 			e2e_send_init(p, peer_dest(p));
 		break;
@@ -293,7 +336,7 @@ e2e_peer_up(struct peer *p)
 		e2e_fallback_note(p);
 		return;
 	}
-	if (!e2e_ready(&p->e2e) && !p->e2e.pending)
+	if (!e2e_ready(&p->e2e) && !e2e_busy(&p->e2e))
 		e2e_send_init(p, peer_dest(p));
 }
 
@@ -320,7 +363,11 @@ e2e_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			continue;
 		e2e_sync(p);
 		t = e2e_tick(&p->e2e, ev_now(pd->loop));
-		if (t != 0 && peer_is_up(p) && (t & E2E_TICK_RETX ||
+		if (!peer_is_up(p))
+			continue;
+		if (t & E2E_TICK_CONFIRM)
+			e2e_send_confirm(p, peer_dest(p));
+		if (t & E2E_TICK_RETX || (t & E2E_TICK_REKEY &&
 		    e2e_required(p)))
 			e2e_send_init(p, peer_dest(p));
 	}

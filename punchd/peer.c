@@ -180,6 +180,7 @@ peer_create(struct punchd *pd, const char *name)
 	ev_init(&p->retry_timer, peer_retry_timer_cb);
 	ev_init(&p->linger_timer, peer_linger_timer_cb);
 	LIST_INIT(&p->waiters);
+	STAILQ_INIT(&p->e2e_q);
 	p->state = PEER_NEW;
 	p->since = ev_now(pd->loop);
 	if (name != NULL && strlen(name) == 2 * PACKET_NODEID_LEN &&

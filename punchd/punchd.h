@@ -34,6 +34,7 @@
 /* DATA held while the first session key is negotiated */
 #define PUNCHD_E2E_QUEUE	64
 struct e2e_queued;
+STAILQ_HEAD(e2e_queue, e2e_queued);
 
 struct ipc_server;
 struct ipc_peer;
@@ -126,8 +127,8 @@ struct peer {
 	struct e2e_peer		 e2e;
 	int			 e2e_inited;
 	int			 e2e_logged;	/* mesh-key fallback said */
-	int			 e2e_nq;	/* DATA waiting for a key */
-	struct e2e_queued	*e2e_q[PUNCHD_E2E_QUEUE];
+	int			 e2e_nq;	/* DATA waiting for a key, */
+	struct e2e_queue	 e2e_q;		/* at most PUNCHD_E2E_QUEUE */
 };
 
 struct punchd_counters {
