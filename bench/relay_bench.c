@@ -12,12 +12,18 @@
  *   memory      relayd's RSS before and after N idle clients that completed
  *               the upgrade (raw sockets, pairs sharing a session).
  *
- * Both ends of a session run in this process on one libev loop; relayd is
- * started here from -r with a temporary config (open mode, the per-address
- * limit raised for the memory run). Figures are printed, not judged.
+ * Both ends of a session run in this process on one libev loop, so a relay
+ * run keeps two processes busy (this one and relayd), the TCP reference
+ * one; relayd is started here from -r with a temporary config (open mode,
+ * no byte limit, the per-address connection limit raised for the memory
+ * run). Figures are printed, not judged.
  *
- *   relay_bench -r build/bin/relayd [-b MiB] [-c roundtrips] [-n clients]
- *               [-p relayd_cpu,client_cpu] [-s thru,lat,mem]
+ *   relay_bench -r build/bin/relayd [-Rv] [-b MiB] [-c roundtrips]
+ *               [-n clients] [-p relayd_cpu,client_cpu] [-s thru,lat,mem]
+ *               [-w window KiB]
+ *   -v prints every round, -R runs only the relay side of the throughput
+ *   (to profile it), -b sets the bytes per run (default 1024 MiB; the TCP
+ *   per-frame yardstick sends at most 256 MiB).
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -47,6 +53,8 @@
  * is ever dropped */
 #define WINDOW_DEFAULT	(512u << 10)
 static size_t WINDOW = WINDOW_DEFAULT;
+/* -p: relayd's CPU, where the forwarder goes too */
+static int CPU_RELAYD = -1;
 #define PING_LEN	64
 #define WARMUP		500
 
@@ -70,6 +78,7 @@ struct bench_end {
 struct bench {
 	struct ev_loop	*loop;
 	int		 relay;		/* 1: relay clients, 0: raw TCP */
+	pid_t		 fwd;		/* TCP through the forwarder */
 	int		 per_frame;	/* TCP: one send(2) per frame */
 	struct bench_end re[2];
 	struct tcp_end	 te[2];
@@ -176,8 +185,42 @@ tcp_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
+static void	pin(pid_t, int);
+
+/*
+ * The forwarder: a process that only moves bytes from its first accepted
+ * connection to its second, read(2) then write(2), 256 KiB at a time, no
+ * framing, no masking. A -> forwarder -> B is the ceiling of any relay on
+ * this machine: two TCP hops and two processes like the relayd runs, and
+ * nothing else.
+ */
+static pid_t
+fwd_start(int l)
+{
+	unsigned char *buf;
+	ssize_t n, w, off;
+	pid_t pid;
+	int a, c, one = 1;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	pin(0, CPU_RELAYD);
+	if ((a = accept(l, NULL, NULL)) == -1 ||
+	    (c = accept(l, NULL, NULL)) == -1 ||
+	    (buf = malloc(256 << 10)) == NULL)
+		_exit(1);
+	setsockopt(a, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	while ((n = read(a, buf, 256 << 10)) > 0)
+		for (off = 0; off < n; off += w)
+			if ((w = write(c, buf + off, n - off)) <= 0)
+				_exit(1);
+	_exit(0);
+}
+
+/* A -> B over one TCP connection, or through the forwarder (fwd). */
 static int
-tcp_setup(struct bench *b)
+tcp_setup(struct bench *b, int fwd)
 {
 	struct sockaddr_in sin;
 	socklen_t len = sizeof(sin);
@@ -186,13 +229,17 @@ tcp_setup(struct bench *b)
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	b->fwd = -1;
 	if ((l = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
 	    bind(l, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(l, 1) == -1 ||
+	    listen(l, 2) == -1 ||
 	    getsockname(l, (struct sockaddr *)&sin, &len) == -1 ||
+	    (fwd && (b->fwd = fwd_start(l)) == -1) ||
 	    (fds[0] = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
 	    connect(fds[0], (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    (fds[1] = accept(l, NULL, NULL)) == -1) {
+	    (fwd ? (fds[1] = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    connect(fds[1], (struct sockaddr *)&sin, sizeof(sin)) == -1 :
+	    (fds[1] = accept(l, NULL, NULL)) == -1)) {
 		perror("relay_bench: TCP setup");
 		return -1;
 	}
@@ -230,6 +277,9 @@ tcp_teardown(struct bench *b)
 		free(b->te[i].wbuf);
 	}
 	memset(b->te, 0, sizeof(b->te));
+	if (b->fwd > 0)
+		waitpid(b->fwd, NULL, 0);
+	b->fwd = -1;
 }
 
 /* --- relay clients ------------------------------------------------------------ */
@@ -521,6 +571,24 @@ pin(pid_t pid, int cpu)
 		perror("relay_bench: sched_setaffinity");
 }
 
+/* 1 when `relayd --help-config` lists key */
+static int
+relayd_has_key(const char *bin, const char *key)
+{
+	char	cmd[512], line[512];
+	FILE	*p;
+	int	found = 0;
+
+	snprintf(cmd, sizeof(cmd), "'%s' --help-config 2>/dev/null", bin);
+	if (strchr(bin, '\'') != NULL || (p = popen(cmd, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), p) != NULL)
+		if (strstr(line, key) != NULL)
+			found = 1;
+	pclose(p);
+	return found;
+}
+
 static int
 relayd_start(struct relayd_proc *r, const char *bin, int nclients,
     int cpu)
@@ -540,6 +608,12 @@ relayd_start(struct relayd_proc *r, const char *bin, int nclients,
 	fprintf(f, "[relayd]\nlisten = 127.0.0.1\nport = %d\nopen = yes\n"
 	    "socket = %s/relayd.sock\nmax_clients_per_ip = %d\n",
 	    r->port, r->dir, nclients + 64);
+	/* both clients are 127.0.0.1: one address group, which the default
+	 * max_bytes_per_ip (100 Mbit/s) would hold far below what the relay
+	 * path can do; the bench measures the path, so no byte limit (older
+	 * relayd builds, measured for comparison, have no such key) */
+	if (relayd_has_key(bin, "max_bytes_per_ip"))
+		fprintf(f, "max_bytes_per_ip = 0\n");
 	fclose(f);
 	if ((r->pid = fork()) == -1)
 		return -1;
@@ -707,13 +781,63 @@ median3(double *v)
 	return v[1];
 }
 
+/* -v: every round's figures; -R: the relay runs only (for profiling) */
+static int VERBOSE, RELAY_ONLY;
+/* the per-frame yardstick sends at a few hundred MB/s: it gets at most
+ * this much, its rate does not depend on the total */
+#define PER_FRAME_MAX	((uint64_t)256 << 20)
+
+/* One relay run: MB/s, and CPU seconds of relayd and of this process. */
+static double
+thru_relay(struct bench *b, struct relayd_proc *r, const char *sess,
+    size_t size, uint64_t total, double *cr, double *cc)
+{
+	double v = -1, c0, d0;
+
+	b->failed = 0;
+	b->relay = 1;
+	*cr = *cc = 0;
+	if (relay_setup(b, r->url, sess) == 0) {
+		c0 = cpu_self();
+		d0 = cpu_pid(r->pid);
+		v = bench_thru(b, size, total);
+		*cc = cpu_self() - c0;
+		*cr = cpu_pid(r->pid) - d0;
+	}
+	relay_teardown(b);
+	b->relay = 0;
+	return v;
+}
+
+/* One TCP run, direct or through the forwarder (fwd): MB/s, and CPU
+ * seconds of this process and of the forwarder. */
+static double
+thru_tcp(struct bench *b, int fwd, size_t size, uint64_t total, double *cc,
+    double *cf)
+{
+	double v = -1, c0 = cpu_self();
+
+	b->failed = 0;
+	*cf = 0;
+	if (tcp_setup(b, fwd) == 0) {
+		v = bench_thru(b, size, total);
+		if (b->fwd > 0)
+			*cf = cpu_pid(b->fwd);
+	}
+	*cc = cpu_self() - c0;
+	tcp_teardown(b);
+	return v;
+}
+
 static void
 run_thru(struct bench *b, struct relayd_proc *r, uint64_t total)
 {
 	static const size_t sizes[] = { 1024, 65536 };
-	double rv[3], tv[3], pv[3], rm, tm, pm;
-	double t0, c0, d0, wall[2] = { 0, 0 }, cpu_r[2] = { 0, 0 },
-	    cpu_c[2] = { 0, 0 };
+	double rv[3], tv[3], pv[3], fv[3], rm, tm, pm, fm, t0, gb, x;
+	double wall[2] = { 0, 0 }, cpu_r[2] = { 0, 0 }, cpu_c[2] = { 0, 0 };
+	double w, cr, cc, ct, cfc, cf;
+	uint64_t pf = total < PER_FRAME_MAX ? total : PER_FRAME_MAX;
+	const char *name;
 	char sess[32];
 	size_t s;
 	int round;
@@ -725,53 +849,68 @@ run_thru(struct bench *b, struct relayd_proc *r, uint64_t total)
 	    "  MB/s = 10^6 bytes/s; TCP bulk: frames batched into large "
 	    "writes (the target's\n"
 	    "  reference, >= 45%%); TCP/frame: one send(2) per frame, "
-	    "(a per-frame yardstick)\n", (unsigned long long)(total >> 20),
-	    (unsigned)(WINDOW >> 10));
+	    "(a per-frame yardstick);\n"
+	    "  via fwd: TCP bulk through a process that only read(2)s and "
+	    "write(2)s: the\n"
+	    "  ceiling of any relay here (two hops, two processes)\n",
+	    (unsigned long long)(total >> 20), (unsigned)(WINDOW >> 10));
 
-	printf("  %-8s %12s %14s %7s %15s %7s\n", "frame", "relayd MB/s",
-	    "TCP bulk MB/s", "ratio", "TCP/frame MB/s", "ratio");
+	printf("  %-6s %11s %13s %6s %14s %11s %6s\n", "frame",
+	    "relayd MB/s", "TCP bulk MB/s", "ratio", "TCP/frame MB/s",
+	    "fwd MB/s", "ratio");
 	for (s = 0; s < 2; s++) {
+		name = sizes[s] == 1024 ? "1 KiB" : "64 KiB";
+		gb = (double)(total - total % sizes[s]) / 1e9;
 		for (round = 0; round < 3; round++) {
-			b->failed = 0;
-			b->relay = 1;
 			snprintf(sess, sizeof(sess), "thru-%zu-%d", s, round);
-			rv[round] = -1;
-			if (relay_setup(b, r->url, sess) == 0) {
-				t0 = now_s();
-				c0 = cpu_self();
-				d0 = cpu_pid(r->pid);
-				rv[round] = bench_thru(b, sizes[s], total);
-				wall[s] += now_s() - t0;
-				cpu_c[s] += cpu_self() - c0;
-				cpu_r[s] += cpu_pid(r->pid) - d0;
+			t0 = now_s();
+			rv[round] = thru_relay(b, r, sess, sizes[s], total, &cr,
+			    &cc);
+			w = now_s() - t0;
+			wall[s] += w;
+			cpu_c[s] += cc;
+			cpu_r[s] += cr;
+			tv[round] = pv[round] = fv[round] = -1;
+			ct = cfc = cf = 0;
+			if (!RELAY_ONLY) {
+				tv[round] = thru_tcp(b, 0, sizes[s], total, &ct,
+				    &x);
+				b->per_frame = 1;
+				pv[round] = thru_tcp(b, 0, sizes[s], pf, &x,
+				    &x);
+				b->per_frame = 0;
+				fv[round] = thru_tcp(b, 1, sizes[s], total,
+				    &cfc, &cf);
 			}
-			relay_teardown(b);
-			b->failed = 0;
-			b->relay = 0;
-			tv[round] = tcp_setup(b) == 0 ?
-			    bench_thru(b, sizes[s], total) : -1;
-			tcp_teardown(b);
-			b->failed = 0;
-			b->per_frame = 1;
-			pv[round] = tcp_setup(b) == 0 ?
-			    bench_thru(b, sizes[s], total) : -1;
-			tcp_teardown(b);
-			b->per_frame = 0;
+			/* CPU seconds per GB carried: what each process
+			 * costs, whatever else the machine runs */
+			if (VERBOSE)
+				printf("  %-6s round %d: MB/s relayd %.1f, TCP "
+				    "bulk %.1f (%.1f%%), TCP/frame %.1f, fwd "
+				    "%.1f\n         busy relayd %.0f%%, clients "
+				    "%.0f%%; CPU s/GB: relayd %.3f, clients "
+				    "%.3f; TCP bulk %.3f; fwd %.3f + ends "
+				    "%.3f\n", name, round + 1, rv[round],
+				    tv[round], tv[round] > 0 ?
+				    100 * rv[round] / tv[round] : 0, pv[round],
+				    fv[round], w > 0 ? 100 * cr / w : 0,
+				    w > 0 ? 100 * cc / w : 0, cr / gb, cc / gb,
+				    ct / gb, cf / gb, cfc / gb);
 		}
 		rm = median3(rv);
 		tm = median3(tv);
 		pm = median3(pv);
-		printf("  %-8s %12.1f %14.1f %6.1f%% %15.1f %6.1f%%\n",
-		    sizes[s] == 1024 ? "1 KiB" : "64 KiB", rm, tm,
-		    rm > 0 && tm > 0 ? 100 * rm / tm : 0, pm,
-		    rm > 0 && pm > 0 ? 100 * rm / pm : 0);
+		fm = median3(fv);
+		printf("  %-6s %11.1f %13.1f %5.1f%% %14.1f %11.1f %5.1f%%\n",
+		    name, rm, tm, rm > 0 && tm > 0 ? 100 * rm / tm : 0, pm, fm,
+		    fm > 0 && tm > 0 ? 100 * fm / tm : 0);
 		fflush(stdout);
 	}
 	/* which side is the bottleneck: near 100% is saturated */
 	for (s = 0; s < 2; s++)
 		if (wall[s] > 0)
-			printf("  %-8s CPU busy during the relay runs: relayd %.0f%%,"
-			    " both clients %.0f%%\n", s == 0 ? "1 KiB" :
+			printf("  %-6s CPU busy during the relay runs: relayd "
+			    "%.0f%%, both clients %.0f%%\n", s == 0 ? "1 KiB" :
 			    "64 KiB", 100 * cpu_r[s] / wall[s],
 			    100 * cpu_c[s] / wall[s]);
 }
@@ -791,7 +930,7 @@ run_lat(struct bench *b, struct relayd_proc *r, unsigned n)
 	relay_teardown(b);
 	b->failed = 0;
 	b->relay = 0;
-	tok = tcp_setup(b) == 0 && bench_lat(b, n, &t50, &t99) == 0;
+	tok = tcp_setup(b, 0) == 0 && bench_lat(b, n, &t50, &t99) == 0;
 	tcp_teardown(b);
 	if (!rok || !tok) {
 		printf("  FAILED (%s)\n", !rok ? "relay" : "TCP");
@@ -815,12 +954,14 @@ main(int argc, char **argv)
 	struct rlimit rl;
 	const char *bin = NULL, *sections = "thru,lat,mem";
 	char defbin[256];
-	uint64_t mib = 128;
+	uint64_t mib = 1024;
 	unsigned rounds = 10000;
 	int ch, nclients = 10000, cpu_relayd = -1, cpu_mine = -1;
 
-	while ((ch = getopt(argc, argv, "b:c:n:p:r:s:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:c:n:p:r:Rs:vw:")) != -1) {
 		switch (ch) {
+		case 'R': RELAY_ONLY = 1; break;
+		case 'v': VERBOSE = 1; break;
 		case 'w':
 			WINDOW = strtoul(optarg, NULL, 10) << 10;
 			if (WINDOW < (128u << 10) || WINDOW > (960u << 10))
@@ -829,6 +970,7 @@ main(int argc, char **argv)
 		case 'p':
 			if (sscanf(optarg, "%d,%d", &cpu_relayd, &cpu_mine) != 2)
 				goto usage;
+			CPU_RELAYD = cpu_relayd;
 			break;
 		case 'b': mib = strtoull(optarg, NULL, 10); break;
 		case 'c': rounds = strtoul(optarg, NULL, 10); break;
@@ -837,9 +979,10 @@ main(int argc, char **argv)
 		case 's': sections = optarg; break;
 		default:
 		usage:
-			fprintf(stderr, "usage: relay_bench [-r relayd] [-b MiB]"
-			    " [-c roundtrips] [-n clients] [-p relaydcpu,mycpu]"
-			    " [-s thru,lat,mem] [-w window KiB, 128-960]\n");
+			fprintf(stderr, "usage: relay_bench [-Rv] [-r relayd] "
+			    "[-b MiB] [-c roundtrips] [-n clients]\n"
+			    "                   [-p relaydcpu,mycpu] "
+			    "[-s thru,lat,mem] [-w window KiB, 128-960]\n");
 			return 2;
 		}
 	}

@@ -13,6 +13,8 @@
 #include <ev.h>
 #include <wslay/wslay.h>
 
+#include "common/wsmask.h"
+
 /*
  * Handle what c->rbuf holds. The common frame, a complete final binary
  * frame within max_frame, goes to on_frame straight from the buffer; every
@@ -125,8 +127,9 @@ rc_input(struct relay_client *c)
 }
 
 /*
- * A binary frame straight into c->wbuf, masked 8 bytes at a time (wslay
- * masks byte by byte, the largest cost of a big frame). Only when wslay has
+ * A binary frame straight into c->wbuf, masked 64 bytes a step
+ * (common/wsmask.h; wslay masks byte by byte, the largest cost of a big
+ * frame). Only when wslay has
  * nothing queued or half-sent, so the byte stream stays in order. -1: no
  * room, let wslay queue it.
  *
@@ -137,7 +140,6 @@ int
 rc_frame_direct(struct relay_client *c, const unsigned char *data, size_t len)
 {
 	unsigned char *p, key[4];
-	uint64_t k8, w;
 	size_t hl = len < 126 ? 2 : len < 65536 ? 4 : 10, i;
 
 	if (c->woff > 0 && c->wlen + hl + 4 + len > RC_WBUF) {
@@ -163,15 +165,7 @@ rc_frame_direct(struct relay_client *c, const unsigned char *data, size_t len)
 	rc_ws_genmask_cb(c->ws, key, 4, c);
 	memcpy(p, key, 4);
 	p += 4;
-	memcpy(&k8, key, 4);
-	memcpy((unsigned char *)&k8 + 4, key, 4);
-	for (i = 0; i + 8 <= len; i += 8) {
-		memcpy(&w, data + i, 8);
-		w ^= k8;
-		memcpy(p + i, &w, 8);
-	}
-	for (; i < len; i++)
-		p[i] = data[i] ^ key[i & 3];
+	wsmask_copy(p, data, len, key);
 	c->wlen += hl + 4 + len;
 	return 0;
 }

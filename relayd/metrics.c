@@ -26,8 +26,11 @@ metrics_health(struct relayd *rd, size_t *len)
 {
 	json_t	*o;
 	char	*s;
+	double	 paused_s;
+	unsigned paused = iplimit_paused(rd->ips, &paused_s);
 
-	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:b}",
+	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, "
+	    "s:b}",
 	    "status", rd->stopping ? "stopping" : "ok",
 	    "version", RELAYD_VERSION,
 	    "uptime_s", (json_int_t)daemon_uptime(&rd->dctx),
@@ -36,6 +39,7 @@ metrics_health(struct relayd *rd, size_t *len)
 	    "connections", (json_int_t)rd->nclients,
 	    "bytes_relayed", (json_int_t)rd->st.bytes_out,
 	    "frames_relayed", (json_int_t)rd->st.frames_out,
+	    "ratelimited_groups", (json_int_t)paused,
 	    "tls", rd->tls != NULL,
 	    "open", rd->conf.open);
 	if (o == NULL)
@@ -65,6 +69,8 @@ metrics_prometheus(struct relayd *rd, size_t *len)
 	char	*s = NULL;
 	FILE	*f;
 	int	 i;
+	double	 paused_s;
+	unsigned paused = iplimit_paused(rd->ips, &paused_s);
 
 	if ((f = open_memstream(&s, len)) == NULL)
 		return NULL;
@@ -95,6 +101,21 @@ metrics_prometheus(struct relayd *rd, size_t *len)
 	    "Payload bytes received from clients.", (double)st->bytes_in);
 	metric(f, "relayd_bytes_relayed_total", "counter",
 	    "Payload bytes queued to other clients.", (double)st->bytes_out);
+	metric(f, "relayd_refused_address_total", "counter",
+	    "Connections closed at accept: their address group had "
+	    "max_clients_per_ip.", (double)st->refused_addr);
+	metric(f, "relayd_address_groups", "gauge",
+	    "Address groups (ipv4_prefix, ipv6_prefix) with connections, or "
+	    "refilling.", (double)iplimit_groups(rd->ips));
+	metric(f, "relayd_ratelimited_groups", "gauge",
+	    "Address groups over max_bytes_per_ip now (reads paused).",
+	    paused);
+	metric(f, "relayd_ratelimited_total", "counter",
+	    "Times an address group's reads were paused for max_bytes_per_ip.",
+	    (double)st->ratelimited);
+	metric(f, "relayd_ratelimited_seconds_total", "counter",
+	    "Seconds address groups spent paused, summed over groups.",
+	    paused_s);
 	fprintf(f, "# HELP relayd_drops_total Messages not forwarded.\n"
 	    "# TYPE relayd_drops_total counter\n"
 	    "relayd_drops_total{reason=\"queue_full\"} %llu\n"

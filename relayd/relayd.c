@@ -96,6 +96,7 @@ relayd_reload(void *arg)
 	TAILQ_FOREACH(c, &rd->clients, entry)
 		if (c->ws != NULL)
 			ws_configure(c);
+	iplimit_reconf(rd);
 	log_info("configuration reloaded");
 }
 
@@ -245,7 +246,7 @@ main(int argc, char *argv[])
 	daemon_init(&rd.dctx, rd.loop, relayd_stop, relayd_reload, &rd);
 	TAILQ_INIT(&rd.clients);
 	if ((rd.sessions = session_table_new()) == NULL ||
-	    (rd.ips = iplimit_new()) == NULL)
+	    (rd.ips = iplimit_new(&rd)) == NULL)
 		fatal("out of memory");
 	if (listener_open(&rd) == -1)
 		fatalx("cannot listen");

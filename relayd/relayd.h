@@ -34,6 +34,7 @@
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
 struct ipc_server;
+struct ipgroup;
 struct iplimit;
 struct sockaddr;
 
@@ -50,7 +51,10 @@ struct relayd_conf {
 	int	max_session_clients;
 	int	max_sessions;
 	int	max_clients;
-	int	max_clients_per_ip;
+	int	max_clients_per_ip;	/* per address group (iplimit.c) */
+	int	max_bytes_per_ip;	/* bytes/s read from one group; 0 = off */
+	int	burst_bytes_per_ip;	/* what a group may read at once */
+	int	ipv4_prefix, ipv6_prefix;	/* address group sizes */
 	int	sendq_max;		/* bytes queued towards one client */
 	int	slow_grace_ms;		/* over sendq_max this long: dropped */
 	int	handshake_timeout_ms;
@@ -99,6 +103,9 @@ struct relayd_stats {
 	uint64_t	drops_alone;		/* nobody else in the session */
 	uint64_t	auth_fail[AUTH_MAX];
 	uint64_t	disc[REASON_MAX];
+	uint64_t	refused_addr;		/* of those: max_clients_per_ip */
+	uint64_t	ratelimited;		/* a group's reads paused */
+	double		ratelimited_s;		/* ended pauses, summed */
 };
 
 enum relay_state {
@@ -119,6 +126,7 @@ struct relayd_conn {
 	uint8_t			 reason;	/* set when closing */
 	uint8_t			 eof;
 	uint8_t			 ssl_want_write;
+	uint8_t			 throttled;	/* on grp's blocked list */
 	ev_io			 rio, wio;
 	ev_timer		 timer;
 	SSL			*ssl;
@@ -138,6 +146,8 @@ struct relayd_conn {
 	struct relayd_conn	*fnext;
 	wslay_event_context_ptr	 ws;
 	struct sockaddr_in6	 addr;		/* v4 as v4-mapped */
+	struct ipgroup		*grp;		/* iplimit.c: its address group */
+	TAILQ_ENTRY(relayd_conn) blocked;	/* reads paused by the group */
 	double			 since, last_rx, over_since;
 	uint64_t		 rx_bytes, tx_bytes, drops;
 };
@@ -207,8 +217,17 @@ void	ws_close(struct relayd_conn *c, uint16_t code, const char *msg,
 void	ws_leave(struct relayd_conn *c);
 void	ws_configure(struct relayd_conn *c);
 
-void	ws_forward(struct relayd_conn *c, uint8_t opcode, const uint8_t *msg,
-	    size_t len);
+/* A message to relay: a plain payload, or one still masked (RFC 6455
+ * 5.3) in a writable buffer, inplace == data, which each receiver's copy
+ * unmasks on the way (one pass for both) */
+struct ws_msg {
+	const uint8_t	*data;
+	uint8_t		*inplace;	/* non-NULL while masked with key */
+	size_t		 len;
+	uint8_t		 opcode;
+	uint8_t		 key[4];
+};
+void	ws_forward(struct relayd_conn *c, struct ws_msg *m);
 
 /* wsio.c: the upgraded connection's byte streams (README.md (relayd),
  * "Forwarding path") */
@@ -217,8 +236,7 @@ ssize_t	wsio_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 ssize_t	wsio_send_cb(wslay_event_context_ptr ctx, const uint8_t *data,
 	    size_t len, int flags, void *arg);
 int	wsio_input(struct relayd_conn *c);
-int	wsio_append(struct relayd_conn *c, uint8_t opcode, const uint8_t *msg,
-	    size_t len);
+int	wsio_append(struct relayd_conn *c, const struct ws_msg *m);
 int	wsio_send(struct relayd_conn *c);
 void	wsio_flush_later(struct relayd_conn *c);
 void	wsio_flush_all(struct relayd *rd);
@@ -248,13 +266,28 @@ void	control_fini(struct relayd *rd);
 /* session.kick: close every client of a session; -1 if not found */
 int	control_kick(struct relayd *rd, const char *session);
 
-/* iplimit.c: clients per source address */
-struct iplimit *iplimit_new(void);
+/* iplimit.c: per address group (IPv4 /32, IPv6 /64 by default): the
+ * connections, and a token bucket of the bytes read from them */
+struct tbucket {
+	double	tokens;		/* bytes that may be read now */
+	double	stamp;		/* last refill */
+};
+void	tbucket_refill(struct tbucket *b, double now, double rate,
+	    double burst);
+void	iplimit_group_key(const struct in6_addr *a, int v4prefix,
+	    int v6prefix, struct in6_addr *key);
+struct iplimit *iplimit_new(struct relayd *rd);
 void	iplimit_free(struct iplimit *l);
-/* 0 and counted, or -1 when addr already has max */
-int	iplimit_add(struct iplimit *l, const struct in6_addr *addr,
-	    unsigned max);
-void	iplimit_del(struct iplimit *l, const struct in6_addr *addr);
+/* c joins its address's group (c->grp): 0, or -1 when the group has
+ * max_clients_per_ip already (or no memory) */
+int	iplimit_add(struct iplimit *l, struct relayd_conn *c);
+void	iplimit_del(struct iplimit *l, struct relayd_conn *c);
 unsigned iplimit_count(struct iplimit *l, const struct in6_addr *addr);
+/* bytes c may read now, at most want; 0 pauses c until the bucket refills */
+size_t	iplimit_allow(struct relayd_conn *c, size_t want);
+void	iplimit_spend(struct relayd_conn *c, size_t n);
+void	iplimit_reconf(struct relayd *rd);
+size_t	iplimit_groups(struct iplimit *l);
+unsigned iplimit_paused(const struct iplimit *l, double *seconds);
 
 #endif

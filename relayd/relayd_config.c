@@ -40,7 +40,17 @@ static const struct config_opt relayd_opts[] = {
 	O("max_clients", CONFIG_INT, max_clients, 1, 10000000,
 	    "connections at once (default 100000)"),
 	O("max_clients_per_ip", CONFIG_INT, max_clients_per_ip, 1, 10000000,
-	    "connections per source address (default 256)"),
+	    "connections per address group (default 256)"),
+	O("max_bytes_per_ip", CONFIG_INT, max_bytes_per_ip, 0, 2000000000,
+	    "bytes per second read from one address group, 0 = no limit "
+	    "(default 12500000, 100 Mbit/s)"),
+	O("burst_bytes_per_ip", CONFIG_INT, burst_bytes_per_ip, 16384,
+	    2000000000, "bytes one address group may send at once above "
+	    "that rate (default 4194304)"),
+	O("ipv4_prefix", CONFIG_INT, ipv4_prefix, 16, 32,
+	    "IPv4 address group: addresses sharing this prefix (default 32)"),
+	O("ipv6_prefix", CONFIG_INT, ipv6_prefix, 32, 128,
+	    "IPv6 address group: addresses sharing this prefix (default 64)"),
 	O("sendq_max", CONFIG_INT, sendq_max, 1024, 1024 * 1024 * 1024,
 	    "bytes queued towards one client before frames drop "
 	    "(default 1048576)"),
@@ -77,6 +87,19 @@ relayd_conf_defaults(struct relayd_conf *c)
 	c->max_clients = 100000;
 	/* a NAT may put a whole office behind one address */
 	c->max_clients_per_ip = 256;
+	/*
+	 * 100 Mbit/s per address group: far above what a node's relayed
+	 * peers need (calls, sync, a shell), and a tenth of a 1 Gbit/s
+	 * relay's link, so one address cannot take the relay for itself.
+	 * The burst, a third of a second of it, lets a short transfer go
+	 * at full speed.
+	 */
+	c->max_bytes_per_ip = 12500000;
+	c->burst_bytes_per_ip = 4 * 1024 * 1024;
+	/* one IPv4 address; one IPv6 /64, what a single site or host gets
+	 * (RFC 6177): its 2^64 addresses are one client's */
+	c->ipv4_prefix = 32;
+	c->ipv6_prefix = 64;
 	/* ~16 full-size packets: a burst, not a backlog */
 	c->sendq_max = 1024 * 1024;
 	c->slow_grace_ms = 5000;

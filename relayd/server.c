@@ -56,12 +56,21 @@ server_addr_str(const struct relayd_conn *c, char *buf, size_t len)
 	return buf;
 }
 
+/* Every byte read from a client goes through here: its address group's
+ * byte rate (iplimit.c) may allow fewer, or none (EAGAIN, c paused). */
 ssize_t
 server_io_read(struct relayd_conn *c, void *buf, size_t len)
 {
-	if (c->ssl != NULL)
-		return tls_read(c, buf, len);
-	return read(c->fd, buf, len);
+	ssize_t	n;
+
+	if ((len = iplimit_allow(c, len)) == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	n = c->ssl != NULL ? tls_read(c, buf, len) : read(c->fd, buf, len);
+	if (n > 0)
+		iplimit_spend(c, (size_t)n);
+	return n;
 }
 
 ssize_t
@@ -81,7 +90,7 @@ server_update_io(struct relayd_conn *c)
 	r = c->state != CLIENT_RESPOND || c->bufoff == c->buflen;
 	w = c->bufoff < c->buflen || c->ssl_want_write ||
 	    (c->ws != NULL && wsio_want_write(c));
-	if (c->ws != NULL && !wslay_event_want_read(c->ws))
+	if ((c->ws != NULL && !wslay_event_want_read(c->ws)) || c->throttled)
 		r = 0;
 	if (r && !ev_is_active(&c->rio))
 		ev_io_start(loop, &c->rio);
@@ -119,7 +128,7 @@ server_drop(struct relayd_conn *c, enum relay_reason why)
 	if (c->ws != NULL)
 		wslay_event_context_free(c->ws);
 	free(c->buf);
-	iplimit_del(rd->ips, &c->addr.sin6_addr);
+	iplimit_del(rd->ips, c);
 	TAILQ_REMOVE(&rd->clients, c, entry);
 	rd->nclients--;
 	free(c);
@@ -415,23 +424,24 @@ server_accept(struct relayd *rd, int fd, const struct sockaddr *sa)
 		a6.sin6_port = s4->sin_port;
 	} else
 		memcpy(&a6, sa, sizeof(a6));
-	if (rd->nclients >= (unsigned)rd->conf.max_clients ||
-	    iplimit_add(rd->ips, &a6.sin6_addr,
-	    (unsigned)rd->conf.max_clients_per_ip) == -1) {
-		rd->st.refused_limit++;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
 		return;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		iplimit_del(rd->ips, &a6.sin6_addr);
+	c->rd = rd;
+	c->addr = a6;
+	if (rd->nclients >= (unsigned)rd->conf.max_clients ||
+	    iplimit_add(rd->ips, c) == -1) {
+		rd->st.refused_limit++;
+		if (rd->nclients < (unsigned)rd->conf.max_clients)
+			rd->st.refused_addr++;
 		close(fd);
+		free(c);
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->rd = rd;
 	c->fd = fd;
 	c->id = ++rd->next_id;
-	c->addr = a6;
 	c->since = c->last_rx = ev_now(rd->loop);
 	c->state = rd->tls != NULL ? CLIENT_TLS : CLIENT_HTTP;
 	TAILQ_INSERT_TAIL(&rd->clients, c, entry);

@@ -20,6 +20,7 @@
 #include <wslay/wslay.h>
 
 #include "common/log.h"
+#include "common/wsmask.h"
 #include "proto/relaymsg.h"
 #include "relayd/http.h"
 #include "relayd/relayd.h"
@@ -39,18 +40,29 @@ ws_queued(const struct relayd_conn *c)
 	    (c->outlen - c->outoff);
 }
 
+/* A masked message unmasked in place, once: for wslay's queue, which
+ * takes plain payloads. */
+static void
+ws_msg_plain(struct ws_msg *m)
+{
+	if (m->inplace == NULL)
+		return;
+	wsmask_copy(m->inplace, m->inplace, m->len, m->key);
+	m->inplace = NULL;
+}
+
 /* Queue one message towards c, within its send queue cap. 0 queued. */
 static int
-ws_enqueue(struct relayd_conn *c, uint8_t opcode, const uint8_t *msg,
-    size_t len)
+ws_enqueue(struct relayd_conn *c, struct ws_msg *msg)
 {
 	struct relayd			*rd = c->rd;
-	struct wslay_event_msg		 m = { opcode, msg, len };
+	struct wslay_event_msg		 m;
 	double				 now = ev_now(rd->loop);
 
 	if (c->state != CLIENT_WS)
 		return -1;
-	if (ws_queued(c) + len + WS_MSG_OVERHEAD > (size_t)rd->conf.sendq_max) {
+	if (ws_queued(c) + msg->len + WS_MSG_OVERHEAD >
+	    (size_t)rd->conf.sendq_max) {
 		c->drops++;
 		rd->st.drops_queue++;
 		if (c->over_since == 0)
@@ -62,13 +74,17 @@ ws_enqueue(struct relayd_conn *c, uint8_t opcode, const uint8_t *msg,
 	}
 	/* straight into c's output buffer (one copy) unless wslay has
 	 * something queued, which must go first */
-	if (wslay_event_want_write(c->ws) ||
-	    wsio_append(c, opcode, msg, len) == -1) {
+	if (wslay_event_want_write(c->ws) || wsio_append(c, msg) == -1) {
 		/* the buffer is full: write some of it out first */
 		if (wslay_event_want_write(c->ws) || c->eof ||
-		    wsio_send(c) != 0 || wsio_append(c, opcode, msg, len) == -1)
+		    wsio_send(c) != 0 || wsio_append(c, msg) == -1) {
+			ws_msg_plain(msg);
+			m.opcode = msg->opcode;
+			m.msg = msg->data;
+			m.msg_length = msg->len;
 			if (wslay_event_queue_msg(c->ws, &m) != 0)
 				return -1;
+		}
 	}
 	/* inside ws_read, written at its end with whatever else the read
 	 * slice brings for c; else now rather than on the next loop turn
@@ -93,6 +109,8 @@ ws_announce(struct relayd_conn *to, uint8_t event, const struct session *s,
 {
 	struct relaymsg_control	 ctl;
 	uint8_t			 buf[RELAYMSG_CONTROL_LEN];
+	struct ws_msg		 m = { buf, NULL, sizeof(buf),
+				    WSLAY_BINARY_FRAME, { 0 } };
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.event = event;
@@ -100,31 +118,34 @@ ws_announce(struct relayd_conn *to, uint8_t event, const struct session *s,
 	ctl.count = (uint16_t)(s->nmembers > 0xffff ? 0xffff : s->nmembers);
 	ctl.max = (uint16_t)to->rd->conf.max_session_clients;
 	relaymsg_control_write(buf, sizeof(buf), &ctl);
-	ws_enqueue(to, WSLAY_BINARY_FRAME, buf, sizeof(buf));
+	ws_enqueue(to, &m);
 }
 
 /* A message from c to the others of its session. */
 void
-ws_forward(struct relayd_conn *c, uint8_t opcode, const uint8_t *msg,
-    size_t len)
+ws_forward(struct relayd_conn *c, struct ws_msg *msg)
 {
 	struct relayd		*rd = c->rd;
 	struct session		*s = c->member.sess;
 	struct session_member	*m;
 	struct relayd_conn	*p;
+	uint8_t			 first;
 
-	if (opcode == WSLAY_BINARY_FRAME &&
-	    relaymsg_kind(msg, len) == RELAYMSG_KIND_CONTROL) {
+	/* the first byte says what it is; only it is unmasked to look */
+	first = msg->len == 0 ? 0 : msg->inplace != NULL ?
+	    msg->inplace[0] ^ msg->key[0] : msg->data[0];
+	if (msg->opcode == WSLAY_BINARY_FRAME &&
+	    relaymsg_kind(&first, msg->len > 0) == RELAYMSG_KIND_CONTROL) {
 		/* only relayd speaks 0xF0: a client cannot forge joins */
 		rd->st.drops_forged++;
 		return;
 	}
 	rd->st.frames_in++;
-	rd->st.bytes_in += len;
-	c->rx_bytes += len;
+	rd->st.bytes_in += msg->len;
+	c->rx_bytes += msg->len;
 	if (s == NULL)
 		return;
-	s->rx_bytes += len;
+	s->rx_bytes += msg->len;
 	if (s->nmembers < 2) {
 		rd->st.drops_alone++;
 		return;
@@ -133,11 +154,11 @@ ws_forward(struct relayd_conn *c, uint8_t opcode, const uint8_t *msg,
 		if (m == &c->member)
 			continue;
 		p = container_of(m, struct relayd_conn, member);
-		if (ws_enqueue(p, opcode, msg, len) == 0) {
+		if (ws_enqueue(p, msg) == 0) {
 			rd->st.frames_out++;
-			rd->st.bytes_out += len;
-			p->tx_bytes += len;
-			s->tx_bytes += len;
+			rd->st.bytes_out += msg->len;
+			p->tx_bytes += msg->len;
+			s->tx_bytes += msg->len;
 		}
 	}
 }
@@ -146,13 +167,15 @@ static void
 ws_msg_cb(wslay_event_context_ptr ctx,
     const struct wslay_event_on_msg_recv_arg *a, void *arg)
 {
-	struct relayd_conn *c = arg;
+	struct relayd_conn	*c = arg;
+	struct ws_msg		 m = { a->msg, NULL, a->msg_length, a->opcode,
+				    { 0 } };
 
 	switch (a->opcode) {
 	case WSLAY_BINARY_FRAME:
 	case WSLAY_TEXT_FRAME:
 		if (c->state == CLIENT_WS)
-			ws_forward(c, a->opcode, a->msg, a->msg_length);
+			ws_forward(c, &m);
 		break;
 	case WSLAY_CONNECTION_CLOSE:
 		/* the client started the close (else this is its answer) */

@@ -3,20 +3,22 @@
  *
  * Input: read(2) in slices of up to 256 KiB into a per-client buffer. The
  * common frame, a complete, masked, final binary frame within max_frame, is
- * handled here: unmasked in place 8 bytes at a time and handed to
- * ws_forward() straight from the buffer. Every other frame (text, control,
- * fragments, anything malformed or too big) goes to wslay whole, fed from
- * the same buffer through wsio_recv_cb, so wslay keeps deciding about
- * pings, closes, UTF-8, limits and errors exactly as before, and sees each
- * such frame at a frame boundary. While wslay holds an unfinished
- * fragmented message, every frame goes to it.
+ * handled here: handed to ws_forward() straight from the buffer, still
+ * masked, and unmasked while it is copied into each receiver's output
+ * (common/wsmask.h, 64 bytes a step): one pass over the payload in user
+ * space. Every other frame (text, control, fragments, anything malformed or
+ * too big) goes to wslay whole, fed from the same buffer through
+ * wsio_recv_cb, so wslay keeps deciding about pings, closes, UTF-8, limits
+ * and errors exactly as before, and sees each such frame at a frame
+ * boundary. While wslay holds an unfinished fragmented message, every frame
+ * goes to it.
  *
  * Output: frames are appended to a per-client buffer (header and payload
- * together: the payload's one copy) and written with one send(2) per
- * batch: ws_read() collects what one read slice produced for every
- * receiver and writes it at its end (wsio_flush_all). wslay's own output
- * (pongs, closes, pings, messages queued while the buffer was full) is
- * appended by wsio_send_cb behind what is already there, and frames are
+ * together: the payload's one copy, which unmasks it) and written with one
+ * send(2) per batch: ws_read() collects what one read slice produced for
+ * every receiver and writes it at its end (wsio_flush_all). wslay's own
+ * output (pongs, closes, pings, messages queued while the buffer was full)
+ * is appended by wsio_send_cb behind what is already there, and frames are
  * appended directly only while wslay has nothing queued, so the stream
  * stays in order.
  *
@@ -30,6 +32,7 @@
 
 #include <wslay/wslay.h>
 
+#include "common/wsmask.h"
 #include "relayd/relayd.h"
 
 static uint8_t *
@@ -120,19 +123,19 @@ wsio_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
 	return (ssize_t)len;
 }
 
-/* One unmasked server frame into c->out: 0, or -1 when it does not fit. */
+/* One unmasked server frame into c->out, the payload unmasked on the way
+ * if it still is masked: 0, or -1 when it does not fit. */
 int
-wsio_append(struct relayd_conn *c, uint8_t opcode, const uint8_t *msg,
-    size_t len)
+wsio_append(struct relayd_conn *c, const struct ws_msg *m)
 {
 	uint8_t	*p;
-	size_t	 hl = len < 126 ? 2 : len < 65536 ? 4 : 10;
+	size_t	 len = m->len, hl = len < 126 ? 2 : len < 65536 ? 4 : 10;
 	int	 i;
 
 	if (wsio_room(c, hl + len) == -1)
 		return -1;
 	p = c->out + c->outlen;
-	*p++ = 0x80 | opcode;
+	*p++ = 0x80 | m->opcode;
 	if (len < 126)
 		*p++ = (uint8_t)len;
 	else if (len < 65536) {
@@ -144,8 +147,10 @@ wsio_append(struct relayd_conn *c, uint8_t opcode, const uint8_t *msg,
 		for (i = 7; i >= 0; i--)
 			*p++ = (uint8_t)((uint64_t)len >> (8 * i));
 	}
-	if (len > 0)
-		memcpy(p, msg, len);
+	if (m->inplace != NULL)
+		wsmask_copy(p, m->inplace, len, m->key);
+	else if (len > 0)
+		memcpy(p, m->data, len);
 	c->outlen += hl + len;
 	return 0;
 }
@@ -242,24 +247,6 @@ wsio_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 	return (ssize_t)len;
 }
 
-/* RFC 6455 5.3, in place, 8 bytes at a time. */
-static void
-wsio_unmask(uint8_t *p, size_t len, const uint8_t key[4])
-{
-	uint64_t	k8, w;
-	size_t		i;
-
-	memcpy(&k8, key, 4);
-	memcpy((uint8_t *)&k8 + 4, key, 4);
-	for (i = 0; i + 8 <= len; i += 8) {
-		memcpy(&w, p + i, 8);
-		w ^= k8;
-		memcpy(p + i, &w, 8);
-	}
-	for (; i < len; i++)
-		p[i] ^= key[i & 3];
-}
-
 /* The first bytes of a frame: header length and payload length, or 0 when
  * the header is not all there. */
 static size_t
@@ -290,6 +277,7 @@ static int
 wsio_parse(struct relayd_conn *c)
 {
 	struct relayd	*rd = c->rd;
+	struct ws_msg	 m;
 	uint8_t		*p, l7;
 	uint64_t	 plen;
 	size_t		 hl, avail;
@@ -330,9 +318,13 @@ wsio_parse(struct relayd_conn *c)
 		}
 		if (avail - hl < plen)
 			break;
-		wsio_unmask(p + hl, (size_t)plen, p + hl - 4);
+		/* still masked: each receiver's copy unmasks it */
+		m.data = m.inplace = p + hl;
+		m.len = (size_t)plen;
+		m.opcode = WSLAY_BINARY_FRAME;
+		memcpy(m.key, p + hl - 4, 4);
 		c->inoff += hl + (size_t)plen;
-		ws_forward(c, WSLAY_BINARY_FRAME, p + hl, (size_t)plen);
+		ws_forward(c, &m);
 	}
 	return 0;
 }

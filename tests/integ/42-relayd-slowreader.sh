@@ -11,7 +11,10 @@
 # RSS shows what relayd holds, not what ASan holds back
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4"
 export ASAN_OPTIONS
-relayd_up r --open -o sendq_max=262144 -o slow_grace=3s
+# no byte limit: the sender is meant to outrun the slow reader (both are
+# 127.0.0.1, one address group, which max_bytes_per_ip would hold to
+# 100 Mbit/s and stretch the 200 MiB over slow_grace)
+relayd_up r --open -o sendq_max=262144 -o slow_grace=3s -o max_bytes_per_ip=0
 U="ws://127.0.0.1:$PORT/v1/relay"
 
 "$WS" -R -w 30 "$U/slow" >"$T/slow.out" 2>&1 &

@@ -18,6 +18,8 @@ sleep 0.5
 wait $W
 # (curl is a client from the same address too: ask once the others left)
 [ "$(metric relayd_refused_total)" -eq 1 ] || fail "per-address refusal not counted"
+[ "$(metric relayd_refused_address_total)" -eq 1 ] ||
+    fail "per-address refusal not counted as such"
 grep -q "status 101" "$T/ip3.out" || fail "3rd client refused"
 "$WS" -w 0.3 "$U/ip" | grep -q "status 101" || fail "slot not given back"
 ok "max_clients_per_ip"
@@ -33,6 +35,8 @@ sleep 0.4
 "$WS" -w 1 "$U/m" >"$T/m3.out" 2>&1 && fail "client over max_clients admitted"
 wait $W
 [ "$(metric relayd_refused_total)" -eq 1 ] || fail "max_clients refusal not counted"
+[ "$(metric relayd_refused_address_total)" -eq 0 ] ||
+    fail "max_clients refusal counted as per address"
 ok "max_clients"
 kill "$PID_m"
 

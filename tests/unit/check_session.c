@@ -1,7 +1,7 @@
 /*
  * relayd/session.c: the session table. Join/leave, per-session and total
  * limits, isolation between sessions, freeing on the last leave, growth
- * past many sessions, and relayd/iplimit.c's per-address counts.
+ * past many sessions. (relayd/iplimit.c: check_iplimit.c.)
  */
 #include <stdio.h>
 #include <string.h>
@@ -107,31 +107,6 @@ START_TEST(test_many)
 }
 END_TEST
 
-START_TEST(test_iplimit)
-{
-	struct iplimit	*l = iplimit_new();
-	struct in6_addr	 a, b;
-
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
-	a.s6_addr[15] = 1;
-	b.s6_addr[15] = 2;
-	ck_assert_int_eq(iplimit_add(l, &a, 2), 0);
-	ck_assert_int_eq(iplimit_add(l, &a, 2), 0);
-	ck_assert_int_eq(iplimit_add(l, &a, 2), -1);
-	ck_assert_int_eq(iplimit_add(l, &b, 2), 0);
-	ck_assert_uint_eq(iplimit_count(l, &a), 2);
-	iplimit_del(l, &a);
-	ck_assert_int_eq(iplimit_add(l, &a, 2), 0);
-	iplimit_del(l, &a);
-	iplimit_del(l, &a);
-	ck_assert_uint_eq(iplimit_count(l, &a), 0);
-	iplimit_del(l, &a);	/* not there: no effect */
-	ck_assert_uint_eq(iplimit_count(l, &b), 1);
-	iplimit_free(l);
-}
-END_TEST
-
 Suite *
 session_suite(void)
 {
@@ -141,7 +116,6 @@ session_suite(void)
 	tcase_add_test(tc, test_join_leave);
 	tcase_add_test(tc, test_isolation_and_limits);
 	tcase_add_test(tc, test_many);
-	tcase_add_test(tc, test_iplimit);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -21,6 +21,8 @@
 	X(wsframe)		\
 	X(token)		\
 	X(session)		\
+	X(iplimit)		\
+	X(wsmask)		\
 	X(relaymsg)		\
 	X(invite)		\
 	X(join)			\
