@@ -293,13 +293,22 @@ mpack_json_base64(const void *data, size_t n)
 	return j;
 }
 
-/* A non-string map key as text: its JSON form ("1", "true", "null"...). */
+/*
+ * A non-string map key as text: its JSON form ("1", "true", "null"...).
+ * A map or array key becomes "(map)" or "(array)": written out, it would be
+ * escaped again at every level of nesting, doubling the text per level (a
+ * 63-byte message made 512 MB; fuzz/crashes-fixed/ipc-mpack-to-json-*).
+ */
 static char *
 mpack_json_key(const msgpack_object *k)
 {
 	json_t	*j;
 	char	*s;
 
+	if (k->type == MSGPACK_OBJECT_MAP)
+		return strdup("(map)");
+	if (k->type == MSGPACK_OBJECT_ARRAY)
+		return strdup("(array)");
 	if ((j = mpack_to_json(k)) == NULL)
 		return NULL;
 	if (json_is_string(j))

@@ -40,7 +40,8 @@ void	mpack_kv_bin(msgpack_packer *pk, const char *k, const void *v, size_t n);
 /* packs the key only; the caller packs the value next */
 void	mpack_key(msgpack_packer *pk, const char *k);
 
-/* msgpack -> jansson (bin becomes base64 text); NULL on allocation failure */
+/* msgpack -> jansson (bin becomes base64 text, a map or array used as a map
+ * key the string "(map)" or "(array)"); NULL on allocation failure */
 struct json_t *mpack_to_json(const msgpack_object *o);
 
 #endif

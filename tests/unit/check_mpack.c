@@ -169,7 +169,7 @@ START_TEST(test_json_odd)
 	ck_assert_str_eq(json_string_value(json_object_get(j, "5")), "five");
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "true")), 1);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "null")), 2);
-	ck_assert_int_eq(json_integer_value(json_object_get(j, "[3]")), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "(array)")), 3);
 	ck_assert_str_eq(json_string_value(json_object_get(j, "bad")),
 	    "a\xef\xbf\xbd\xef\xbf\xbdz");
 	ck_assert_int_eq(json_integer_value(json_object_get(
@@ -177,6 +177,42 @@ START_TEST(test_json_odd)
 	/* and the whole thing serializes */
 	s = json_dumps(j, JSON_COMPACT);
 	ck_assert_ptr_nonnull(s);
+	free(s);
+	json_decref(j);
+	msgpack_unpacked_destroy(&u);
+	msgpack_sbuffer_destroy(&sb);
+}
+END_TEST
+
+/* Map keys that are maps, 30 levels deep: written out they would double
+ * per level (fuzz/crashes-fixed/ipc-mpack-to-json-nested-keys). */
+START_TEST(test_json_nested_keys)
+{
+	msgpack_sbuffer		 sb;
+	msgpack_packer		 pk;
+	msgpack_unpacked	 u;
+	json_t			*j;
+	size_t			 off = 0;
+	char			*s;
+	int			 i;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	for (i = 0; i < 30; i++)
+		msgpack_pack_map(&pk, 1);	/* a map whose key is... */
+	mpack_pack_str(&pk, "k\"\\");	/* ...innermost: {"k\"\\": 1} */
+	msgpack_pack_int(&pk, 1);
+	for (i = 1; i < 30; i++)
+		msgpack_pack_int(&pk, i);	/* each level's value */
+	msgpack_unpacked_init(&u);
+	ck_assert_int_eq(msgpack_unpack_next(&u, sb.data, sb.size, &off),
+	    MSGPACK_UNPACK_SUCCESS);
+	j = mpack_to_json(&u.data);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "(map)")), 29);
+	s = json_dumps(j, JSON_COMPACT);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, "{\"(map)\":29}");
 	free(s);
 	json_decref(j);
 	msgpack_unpacked_destroy(&u);
@@ -193,6 +229,7 @@ mpack_suite(void)
 	tcase_add_test(tc, test_getters);
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_json_odd);
+	tcase_add_test(tc, test_json_nested_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }
