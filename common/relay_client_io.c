@@ -33,6 +33,33 @@ rc_ssl_err(void)
 	return buf;
 }
 
+/*
+ * The outcome of an SSL_read/SSL_write that returned r <= 0: -1 with errno
+ * EAGAIN (wants I/O, perhaps the other direction first), 0 at a clean TLS
+ * close when reading, else -1 with EIO and the reason in c->why.
+ */
+static ssize_t
+rc_ssl_fail(struct relay_client *c, int r, const char *what)
+{
+	switch (SSL_get_error(c->ssl, r)) {
+	case SSL_ERROR_WANT_WRITE:
+		c->ssl_want_write = 1;
+		/* FALLTHROUGH */
+	case SSL_ERROR_WANT_READ:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		if (strcmp(what, "read") == 0)
+			return 0;
+		/* FALLTHROUGH */
+	default:
+		snprintf(c->why, sizeof(c->why), "TLS %s: %s", what,
+		    rc_ssl_err());
+		errno = EIO;
+		return -1;
+	}
+}
+
 ssize_t
 rc_read(struct relay_client *c, void *buf, size_t len)
 {
@@ -49,20 +76,7 @@ rc_read(struct relay_client *c, void *buf, size_t len)
 	ERR_clear_error();
 	if ((r = SSL_read(c->ssl, buf, len)) > 0)
 		return r;
-	switch (SSL_get_error(c->ssl, r)) {
-	case SSL_ERROR_WANT_WRITE:
-		c->ssl_want_write = 1;
-		/* FALLTHROUGH */
-	case SSL_ERROR_WANT_READ:
-		errno = EAGAIN;
-		return -1;
-	case SSL_ERROR_ZERO_RETURN:
-		return 0;
-	default:
-		snprintf(c->why, sizeof(c->why), "TLS read: %s", rc_ssl_err());
-		errno = EIO;
-		return -1;
-	}
+	return rc_ssl_fail(c, r, "read");
 }
 
 ssize_t
@@ -81,18 +95,7 @@ rc_write(struct relay_client *c, const void *buf, size_t len)
 	ERR_clear_error();
 	if ((r = SSL_write(c->ssl, buf, len)) > 0)
 		return r;
-	switch (SSL_get_error(c->ssl, r)) {
-	case SSL_ERROR_WANT_WRITE:
-		c->ssl_want_write = 1;
-		/* FALLTHROUGH */
-	case SSL_ERROR_WANT_READ:
-		errno = EAGAIN;
-		return -1;
-	default:
-		snprintf(c->why, sizeof(c->why), "TLS write: %s", rc_ssl_err());
-		errno = EIO;
-		return -1;
-	}
+	return rc_ssl_fail(c, r, "write");
 }
 
 void
