@@ -51,6 +51,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto/wire.h"
+
 #define MAX_SOCKS	64
 #define BATCH		64	/* sendmmsg/recvmmsg batch */
 #define RX_BUF		1500	/* a Binding response is < 100 bytes */
@@ -81,31 +83,12 @@ now_ns(void)
 }
 
 static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
 build_req(uint8_t req[20], const struct lsock *s, uint64_t seq)
 {
 	req[0] = 0x00; req[1] = 0x01;		/* Binding request */
 	req[2] = 0; req[3] = 0;			/* no attributes */
-	put32(req + 4, MAGIC);
-	put32(req + 8, run_tag);
+	wire_put32(req + 4, MAGIC);
+	wire_put32(req + 8, run_tag);
 	req[12] = s->idx >> 8; req[13] = s->idx;
 	for (int i = 0; i < 6; i++)
 		req[14 + i] = seq >> (40 - 8 * i);
@@ -121,9 +104,9 @@ addr_matches(const uint8_t *v, uint16_t vlen, int xor, const uint8_t *tid,
 
 	if (vlen < 4)
 		return 0;
-	put32(key, MAGIC);
+	wire_put32(key, MAGIC);
 	memcpy(key + 4, tid, 12);
-	port = get16(v + 2) ^ (xor ? MAGIC >> 16 : 0);
+	port = wire_get16(v + 2) ^ (xor ? MAGIC >> 16 : 0);
 	if (v[1] == 0x01 && vlen == 8 && local->ss_family == AF_INET) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)local;
 		uint8_t a[4];
@@ -152,17 +135,17 @@ valid_resp(const uint8_t *b, size_t len, const struct lsock *s)
 	size_t off;
 	int mapped = 0;
 
-	if (len < 20 || get16(b) != 0x0101 || get32(b + 4) != MAGIC ||
-	    (size_t)get16(b + 2) + 20 != len || (len & 3) != 0)
+	if (len < 20 || wire_get16(b) != 0x0101 || wire_get32(b + 4) != MAGIC ||
+	    (size_t)wire_get16(b + 2) + 20 != len || (len & 3) != 0)
 		return 0;
-	if (get32(b + 8) != run_tag || get16(b + 12) != s->idx)
+	if (wire_get32(b + 8) != run_tag || wire_get16(b + 12) != s->idx)
 		return 0;
 	for (int i = 0; i < 6; i++)
 		seq = seq << 8 | b[14 + i];
 	if (seq >= s->seq)
 		return 0;
 	for (off = 20; off + 4 <= len; ) {
-		uint16_t type = get16(b + off), alen = get16(b + off + 2);
+		uint16_t type = wire_get16(b + off), alen = wire_get16(b + off + 2);
 
 		if (off + 4 + alen > len)
 			return 0;
@@ -299,14 +282,14 @@ serve(const struct sockaddr_storage *ss, socklen_t sl)
 			uint32_t a = ntohl(from[i].sin_addr.s_addr) ^ MAGIC;
 			uint16_t port = ntohs(from[i].sin_port) ^ (MAGIC >> 16);
 
-			if (m[i].msg_len < 20 || get16(in[i]) != 0x0001 ||
-			    get32(in[i] + 4) != MAGIC)
+			if (m[i].msg_len < 20 || wire_get16(in[i]) != 0x0001 ||
+			    wire_get32(in[i] + 4) != MAGIC)
 				continue;
 			memcpy(p, in[i], 20);
 			p[0] = 0x01; p[1] = 0x01; p[2] = 0; p[3] = 12;
 			p[20] = 0x00; p[21] = 0x20; p[22] = 0; p[23] = 8;
 			p[24] = 0; p[25] = 0x01; p[26] = port >> 8; p[27] = port;
-			put32(p + 28, a);
+			wire_put32(p + 28, a);
 			ov[k].iov_base = p;
 			ov[k].iov_len = 32;
 			o[k].msg_hdr.msg_iov = &ov[k];

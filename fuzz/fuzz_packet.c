@@ -16,6 +16,7 @@
 
 #include <sys/socket.h>
 
+#include "proto/wire.h"
 #include "proto/packet.h"
 
 static const uint8_t key[PACKET_KEY_LEN] = {
@@ -26,17 +27,6 @@ static const uint8_t key[PACKET_KEY_LEN] = {
 };
 
 static uint8_t	pkt[PACKET_MAX_LEN + 64];
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	uint64_t	v = 0;
-	int		i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 static void
 payloads(uint8_t type, const uint8_t *p, size_t n)
@@ -104,7 +94,7 @@ roundtrip(const uint8_t *data, size_t size)
 	h.flags = data[1];
 	h.key_id = data[2];
 	memcpy(h.sender, data + 3, PACKET_NODEID_LEN);
-	h.seq = get64(data + 11);
+	h.seq = wire_get64(data + 11);
 	flip = data[19];
 	data += 20;
 	size -= 20;
@@ -145,7 +135,7 @@ replay(const uint8_t *data, size_t size)
 	if (size < 8)
 		return;
 	packet_replay_reset(&w);
-	seq = get64(data);
+	seq = wire_get64(data);
 	data += 8;
 	size -= 8;
 	for (;;) {

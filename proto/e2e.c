@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "proto/wire.h"
 #include "proto/e2e.h"
 
 #define LBL_INIT	"atm-e2e-init-v1"
@@ -99,26 +100,6 @@ sig_msg(uint8_t *m, const char *lbl, const uint8_t *a, const uint8_t *b,
 	n += 32;
 	memcpy(m + n, ts, 8);
 	return n + 8;
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	int	i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	uint64_t	v = 0;
-	int		i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
 }
 
 /*
@@ -278,7 +259,7 @@ e2e_start(struct e2e_peer *e, double now, uint8_t *out)
 		if (ts <= e->init_ts_sent)
 			ts = e->init_ts_sent + 1;
 		e->init_ts_sent = ts;
-		put64(e->init_msg + 66, ts);
+		wire_put64(e->init_msg + 66, ts);
 		n = sig_msg(m, LBL_INIT, e->self_id, e->peer_id, e->pend_id,
 		    e->eph_pk, e->self_pk, e->init_msg + 66);
 		crypto_sign_detached(e->init_msg + 74, NULL, m, n, e->self_sk);
@@ -323,13 +304,13 @@ input_init(struct e2e_peer *e, const uint8_t *pl, double now,
 		return E2E_OUT_REPLY;
 	}
 	/* an old INIT, sent again by someone holding the mesh key */
-	if (get64(pl + 66) <= e->init_ts_seen)
+	if (wire_get64(pl + 66) <= e->init_ts_seen)
 		return E2E_ERR_STATE;
 	/* both started at once: the smaller node id's INIT wins, and the
 	 * loser drops its own, so a copy of it arriving later is stale */
 	if (e->pending) {
 		if (memcmp(e->self_id, e->peer_id, PACKET_NODEID_LEN) < 0) {
-			e->init_ts_seen = get64(pl + 66);
+			e->init_ts_seen = wire_get64(pl + 66);
 			return 0;
 		}
 		pending_wipe(e);
@@ -342,7 +323,7 @@ input_init(struct e2e_peer *e, const uint8_t *pl, double now,
 	accept_next(e, id, tx, rx, now);
 	sodium_memzero(tx, sizeof(tx));
 	sodium_memzero(rx, sizeof(rx));
-	e->init_ts_seen = get64(pl + 66);
+	e->init_ts_seen = wire_get64(pl + 66);
 	e->resp_msg[0] = id;
 	e->resp_msg[1] = 0;
 	memcpy(e->resp_msg + 2, e_i, 32);

@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "proto/wire.h"
 #include "proto/invite.h"
 #include "proto/invite_priv.h"
 
@@ -330,39 +331,6 @@ invite_invalid_field(const struct invite *inv)
 /* --- blob ---------------------------------------------------------------------- */
 
 static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		p[i] = v;
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void
 checksum(const uint8_t *blob, size_t len, uint8_t out[INVITE_CKSUM_LEN])
 {
 	uint8_t h[crypto_generichash_BYTES_MIN];
@@ -386,7 +354,7 @@ tlv_put_addr(uint8_t *p, uint8_t tag, const struct invite_addr *a)
 	uint8_t v[19];
 
 	v[0] = a->family;
-	put16(v + 1, a->port);
+	wire_put16(v + 1, a->port);
 	memcpy(v + 3, a->addr, addr_len(a));
 	return tlv_put(p, tag, v, 3 + addr_len(a));
 }
@@ -408,9 +376,9 @@ blob_write(const struct invite *inv, uint8_t *b)
 	n += INVITE_PK_LEN;
 	memcpy(b + n, inv->secret, INVITE_SECRET_LEN);
 	n += INVITE_SECRET_LEN;
-	put64(b + n, inv->expires);
+	wire_put64(b + n, inv->expires);
 	n += 8;
-	put16(b + n, inv->max_uses);
+	wire_put16(b + n, inv->max_uses);
 	n += 2;
 	n += tlv_put(b + n, TAG_MESH_NAME, inv->mesh_name,
 	    strlen(inv->mesh_name));
@@ -432,7 +400,7 @@ blob_write(const struct invite *inv, uint8_t *b)
 	if (inv->nat_type[0])
 		n += tlv_put(b + n, TAG_NAT_TYPE, inv->nat_type,
 		    strlen(inv->nat_type));
-	put16(b + 1, n + INVITE_CKSUM_LEN);
+	wire_put16(b + 1, n + INVITE_CKSUM_LEN);
 	checksum(b, n, b + n);
 	return n + INVITE_CKSUM_LEN;
 }
@@ -464,7 +432,7 @@ tlv_addr(const uint8_t *v, size_t len, int need_port, struct invite_addr *a)
 	if ((a->family != INVITE_AF_INET && a->family != INVITE_AF_INET6) ||
 	    len != 3 + addr_len(a))
 		return -1;
-	a->port = get16(v + 1);
+	a->port = wire_get16(v + 1);
 	if (need_port && a->port == 0)
 		return -1;
 	memcpy(a->addr, v + 3, addr_len(a));
@@ -500,9 +468,9 @@ blob_read(const uint8_t *b, size_t n, struct invite *inv, const char **what)
 	off += INVITE_PK_LEN;
 	memcpy(inv->secret, b + off, INVITE_SECRET_LEN);
 	off += INVITE_SECRET_LEN;
-	inv->expires = get64(b + off);
+	inv->expires = wire_get64(b + off);
 	off += 8;
-	inv->max_uses = get16(b + off);
+	inv->max_uses = wire_get16(b + off);
 	off += 2;
 	*what = "expires";
 	if (inv->expires == 0)
@@ -634,7 +602,7 @@ decode_blob(const char *code, uint8_t *blob, size_t *np, char *err,
 	if (n < 3)
 		return invite_fail(err, errlen, INVITE_ERR_TRUNCATED,
 		    "invite code is truncated: copy the whole code");
-	declared = get16(blob + 1);
+	declared = wire_get16(blob + 1);
 	if (n >= INVITE_CKSUM_LEN + 3 && trailing == 0) {
 		checksum(blob, n - INVITE_CKSUM_LEN, ck);
 		if (sodium_memcmp(ck, blob + n - INVITE_CKSUM_LEN,

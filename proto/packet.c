@@ -10,49 +10,8 @@
 
 #include <sodium.h>
 
+#include "proto/wire.h"
 #include "proto/packet.h"
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, v >> 32);
-	put32(p + 4, (uint32_t)v);
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
 
 int
 packet_key_derive(uint8_t key[PACKET_KEY_LEN],
@@ -93,7 +52,7 @@ hdr_write(uint8_t *p, const struct packet_hdr *h)
 	p[2] = h->flags;
 	p[3] = h->key_id;
 	memcpy(p + 4, h->sender, PACKET_NODEID_LEN);
-	put64(p + 12, h->seq);
+	wire_put64(p + 12, h->seq);
 }
 
 int
@@ -114,7 +73,7 @@ packet_peek(const uint8_t *buf, size_t len, struct packet_hdr *out)
 	out->flags = buf[2];
 	out->key_id = buf[3];
 	memcpy(out->sender, buf + 4, PACKET_NODEID_LEN);
-	out->seq = get64(buf + 12);
+	out->seq = wire_get64(buf + 12);
 	return 0;
 }
 
@@ -279,13 +238,13 @@ packet_punch_encode(uint8_t *buf, size_t cap, const struct packet_punch *p)
 	if (cap < PACKET_PUNCH_LEN)
 		return -1;
 	memcpy(buf, p->txid, PACKET_TXID_LEN);
-	put32(buf + 12, p->local_cand);
-	put32(buf + 16, p->remote_cand);
-	put64(buf + 20, p->ts);
-	put64(buf + 28, p->echo);
+	wire_put32(buf + 12, p->local_cand);
+	wire_put32(buf + 16, p->remote_cand);
+	wire_put64(buf + 20, p->ts);
+	wire_put64(buf + 28, p->echo);
 	buf[36] = p->pflags;
 	buf[37] = p->family;
-	put16(buf + 38, p->port);
+	wire_put16(buf + 38, p->port);
 	memcpy(buf + 40, p->addr, 16);
 	memcpy(buf + 56, p->dest, PACKET_NODEID_LEN);
 	return PACKET_PUNCH_LEN;
@@ -299,13 +258,13 @@ packet_punch_decode(const uint8_t *buf, size_t len, struct packet_punch *p)
 	if (buf[37] > PACKET_AF_INET6)
 		return PACKET_ERR_PAYLOAD;
 	memcpy(p->txid, buf, PACKET_TXID_LEN);
-	p->local_cand = get32(buf + 12);
-	p->remote_cand = get32(buf + 16);
-	p->ts = get64(buf + 20);
-	p->echo = get64(buf + 28);
+	p->local_cand = wire_get32(buf + 12);
+	p->remote_cand = wire_get32(buf + 16);
+	p->ts = wire_get64(buf + 20);
+	p->echo = wire_get64(buf + 28);
 	p->pflags = buf[36];
 	p->family = buf[37];
-	p->port = get16(buf + 38);
+	p->port = wire_get16(buf + 38);
 	memcpy(p->addr, buf + 40, 16);
 	memcpy(p->dest, buf + 56, PACKET_NODEID_LEN);
 	return 0;
@@ -316,8 +275,8 @@ packet_ping_encode(uint8_t *buf, size_t cap, const struct packet_ping *p)
 {
 	if (cap < PACKET_PING_LEN)
 		return -1;
-	put32(buf, p->id);
-	put64(buf + 4, p->ts);
+	wire_put32(buf, p->id);
+	wire_put64(buf + 4, p->ts);
 	return PACKET_PING_LEN;
 }
 
@@ -326,8 +285,8 @@ packet_ping_decode(const uint8_t *buf, size_t len, struct packet_ping *p)
 {
 	if (len < PACKET_PING_LEN)
 		return PACKET_ERR_PAYLOAD;
-	p->id = get32(buf);
-	p->ts = get64(buf + 4);
+	p->id = wire_get32(buf);
+	p->ts = wire_get64(buf + 4);
 	return 0;
 }
 
