@@ -13,6 +13,7 @@
 #include <ev.h>
 #include <wslay/wslay.h>
 
+#include "common/wsframe.h"
 #include "common/wsmask.h"
 
 /*
@@ -25,9 +26,9 @@
 static int
 rc_parse(struct relay_client *c)
 {
-	unsigned char *p, l7;
+	unsigned char *p;
 	uint64_t plen;
-	size_t hl, avail, i;
+	size_t hl, avail;
 	int r;
 
 	while (c->roff < c->rlen && !c->stop_pending) {
@@ -43,31 +44,14 @@ rc_parse(struct relay_client *c)
 			}
 			continue;
 		}
-		if (avail < 2)
+		if ((hl = wsframe_header(p, avail, &plen)) == 0)
 			break;
-		l7 = p[1] & 0x7f;
-		hl = 2 + (l7 == 126 ? 2 : l7 == 127 ? 8 : 0) +
-		    (p[1] & 0x80 ? 4 : 0);
-		if (avail < hl)
-			break;
-		if (l7 == 126)
-			plen = (uint64_t)p[2] << 8 | p[3];
-		else if (l7 == 127)
-			for (plen = 0, i = 2; i < 10; i++)
-				plen = plen << 8 | p[i];
-		else
-			plen = l7;
 		if (p[0] != (0x80 | WSLAY_BINARY_FRAME) || (p[1] & 0x80) ||
 		    c->wsl_frag || plen > c->cfg.max_frame ||
-		    plen > RC_RBUF - hl ||
-		    (l7 == 126 && plen < 126) || (l7 == 127 && plen < 65536) ||
+		    plen > RC_RBUF - hl || !wsframe_len_minimal(p, plen) ||
 		    !wslay_event_get_read_enabled(c->ws)) {
-			/* wslay's, whole: a data frame without FIN opens a
-			 * message, a final continuation closes it */
-			if ((p[0] & 0x0f) < 0x08)
-				c->wsl_frag = !(p[0] & 0x80);
-			c->wsl_left = plen > UINT64_MAX - hl ? UINT64_MAX :
-			    plen + hl;
+			c->wsl_left = wsframe_to_wslay(p, hl, plen,
+			    &c->wsl_frag);
 			continue;
 		}
 		if (avail - hl < plen)

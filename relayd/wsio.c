@@ -32,6 +32,7 @@
 
 #include <wslay/wslay.h>
 
+#include "common/wsframe.h"
 #include "common/wsmask.h"
 #include "relayd/relayd.h"
 
@@ -247,30 +248,6 @@ wsio_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 	return (ssize_t)len;
 }
 
-/* The first bytes of a frame: header length and payload length, or 0 when
- * the header is not all there. */
-static size_t
-wsio_header(const uint8_t *p, size_t avail, uint64_t *plen)
-{
-	size_t	hl = 2, i;
-	uint8_t	l7;
-
-	if (avail < 2)
-		return 0;
-	l7 = p[1] & 0x7f;
-	hl += (l7 == 126 ? 2 : l7 == 127 ? 8 : 0) + (p[1] & 0x80 ? 4 : 0);
-	if (avail < hl)
-		return 0;
-	if (l7 == 126)
-		*plen = (uint64_t)p[2] << 8 | p[3];
-	else if (l7 == 127)
-		for (*plen = 0, i = 2; i < 10; i++)
-			*plen = *plen << 8 | p[i];
-	else
-		*plen = l7;
-	return hl;
-}
-
 /* Handle what c->in holds. 0; 1 when wslay stopped reading (the rest is
  * dropped); or wslay's error. */
 static int
@@ -278,10 +255,10 @@ wsio_parse(struct relayd_conn *c)
 {
 	struct relayd	*rd = c->rd;
 	struct ws_msg	 m;
-	uint8_t		*p, l7;
+	uint8_t		*p;
 	uint64_t	 plen;
 	size_t		 hl, avail;
-	int		 r;
+	int		 r, frag;
 
 	while (c->inoff < c->inlen) {
 		p = c->in + c->inoff;
@@ -298,22 +275,17 @@ wsio_parse(struct relayd_conn *c)
 			}
 			continue;
 		}
-		if ((hl = wsio_header(p, avail, &plen)) == 0)
+		if ((hl = wsframe_header(p, avail, &plen)) == 0)
 			break;
-		l7 = p[1] & 0x7f;
 		if (p[0] != (0x80 | WSLAY_BINARY_FRAME) || !(p[1] & 0x80) ||
 		    c->wsl_frag || c->state != CLIENT_WS ||
 		    plen > (uint64_t)rd->conf.max_frame ||
-		    plen > WSIO_BUF - hl ||
-		    (l7 == 126 && plen < 126) || (l7 == 127 && plen < 65536) ||
+		    plen > WSIO_BUF - hl || !wsframe_len_minimal(p, plen) ||
 		    !wslay_event_get_read_enabled(c->ws) ||
 		    wslay_event_get_close_sent(c->ws)) {
-			/* wslay's, whole: a data frame without FIN opens a
-			 * message, a final continuation closes it */
-			if ((p[0] & 0x0f) < 0x08)
-				c->wsl_frag = !(p[0] & 0x80);
-			c->wsl_left = plen > UINT64_MAX - hl ? UINT64_MAX :
-			    plen + hl;
+			frag = c->wsl_frag;
+			c->wsl_left = wsframe_to_wslay(p, hl, plen, &frag);
+			c->wsl_frag = (uint8_t)frag;
 			continue;
 		}
 		if (avail - hl < plen)
