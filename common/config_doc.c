@@ -146,28 +146,48 @@ config_print_keys(const struct config_table *t)
 	free(d);
 }
 
+/* one line of mdoc text: a leading dot or quote escaped, \ written \e */
+static void
+config_doc_mdoc_line(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n > 0 && (s[0] == '.' || s[0] == '\''))
+		fputs("\\&", stdout);
+	for (i = 0; i < n; i++)
+		if (s[i] == '\\')
+			fputs("\\e", stdout);
+		else
+			putchar(s[i]);
+	putchar('\n');
+}
+
 /*
- * One sentence per line (mdoc's rule), a line starting with a dot or a
- * quote escaped with \&, a backslash written \e.
+ * mdoc's rule: a new sentence on a new line. Long sentences are broken
+ * between words under 80 columns, as mandoc's lint prefers.
  */
 static void
 config_doc_mdoc_text(const char *s)
 {
-	int bol = 1;
+	const char	*line = s, *brk = NULL, *p;
 
-	for (; *s != '\0'; s++) {
-		if (bol && (*s == '.' || *s == '\''))
-			fputs("\\&", stdout);
-		bol = 0;
-		if (*s == '\\')
-			fputs("\\e", stdout);
-		else if (*s == ' ' && s[-1] == '.' && s[1] != '\0') {
-			putchar('\n');
-			bol = 1;
+	for (p = s;; p++) {
+		if (*p != ' ' && *p != '\0')
+			continue;
+		if (p - line > 79 && brk != NULL) {
+			config_doc_mdoc_line(line, brk - line);
+			line = brk + 1;
+		}
+		if (*p == '\0')
+			break;
+		if (p > line && p[-1] == '.') {		/* end of a sentence */
+			config_doc_mdoc_line(line, p - line);
+			line = p + 1;
+			brk = NULL;
 		} else
-			putchar(*s);
+			brk = p;
 	}
-	putchar('\n');
+	config_doc_mdoc_line(line, p - line);
 }
 
 void

@@ -40,8 +40,9 @@ static const struct config_opt stund_opts[] = {
 	    "set.", .arg = "ip:port"),
 	O("alt_ip", CONFIG_STR, alt_ip, 0, 0,
 	    "Server mode: the RFC 5780 alternate address (OTHER-ADDRESS, "
-	    "CHANGE-REQUEST), of the same family as listen and different "
-	    "from it.", .arg = "ip", .dflt = "no RFC 5780"),
+	    "CHANGE-REQUEST); needs a specific listen address of the same "
+	    "family, and differs from it.", .arg = "ip",
+	    .dflt = "no RFC 5780"),
 	O("alt_port", CONFIG_INT, alt_port, 0, 65535,
 	    "Server mode: the RFC 5780 alternate port, 0 = the primary port "
 	    "+ 1.", .arg = "port"),
