@@ -143,10 +143,10 @@ startup_help_config(struct startup *st, const char *how)
 	if (how != NULL)
 		config_print_mdoc(st->prog->table);
 	else {
-		printf("%s reads [%s] of %s; -o %s.KEY=VALUE sets a key.\n"
-		    "Durations: 250ms, 3s, 5m, 1h (bare: seconds); booleans: "
-		    "yes/no, on/off, true/false, 1/0.\n\n", n, n, st->cfgpath,
-		    n);
+		printf("%s reads [%s] of %s;\n-o %s.KEY=VALUE sets one key "
+		    "on the command line.\nDurations: 250ms, 3s, 5m, 1h (bare: "
+		    "seconds). Booleans: yes/no, on/off,\ntrue/false, 1/0.\n\n",
+		    n, n, st->cfgpath, n);
 		config_print_keys(st->prog->table);
 	}
 	startup_fini(st);
