@@ -21,7 +21,7 @@ enum config_type {
 };
 
 /* config_opt.flags */
-#define CONFIG_RESTART	0x1	/* read at start-up: SIGHUP keeps the running value */
+#define CONFIG_RESTART	0x1	/* read at start-up: SIGHUP keeps it */
 
 struct config_opt {
 	const char	*section;
@@ -31,8 +31,8 @@ struct config_opt {
 	size_t		 size;		/* CONFIG_STR: buffer size */
 	long		 min, max;	/* CONFIG_INT, CONFIG_MS */
 	const char	*help;		/* for people: one or more sentences */
-	const char	*arg;		/* the value's name ("ip:port"); NULL: the type's */
-	const char	*dflt;		/* what the default value means, shown after it */
+	const char	*arg;		/* the value's name; NULL: the type's */
+	const char	*dflt;		/* what the default means, after it */
 	unsigned	 flags;
 };
 
@@ -43,7 +43,7 @@ struct config_table {
 	const char		*const *sections;
 	size_t			 size;		/* of the config struct */
 	void			(*defaults)(void *cfg);
-	/* checks across keys and derived values, after the overrides; may be NULL */
+	/* checks across keys, derived values; after the overrides; or NULL */
 	int			(*finish)(void *cfg, char *err, size_t errlen);
 };
 

@@ -210,8 +210,8 @@ config_print_mdoc(const struct config_table *t)
 			o = &t->opts[i];
 			if (strcmp(o->section, *sec) != 0)
 				continue;
-			printf(".It Ic %s Ns = Ns Ar %s\n", o->key,
-			    o->arg != NULL ? o->arg : config_doc_types[o->type]);
+			printf(".It Ic %s Ns = Ns Ar %s\n", o->key, o->arg !=
+			    NULL ? o->arg : config_doc_types[o->type]);
 			config_doc_text(o, d, text, sizeof(text));
 			config_doc_mdoc_text(text);
 		}

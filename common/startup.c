@@ -217,8 +217,8 @@ startup_args(struct startup *st, const struct startup_prog *p, int argc,
 		case 'f':
 			if (strlcpy(st->cfgpath, optarg, sizeof(st->cfgpath)) >=
 			    sizeof(st->cfgpath))
-				startup_exit(st, STARTUP_EXIT_CONFIG, "-f: path "
-				    "too long");
+				startup_exit(st, STARTUP_EXIT_CONFIG,
+				    "-f: path too long");
 			st->optional = 0;
 			break;
 		case 'h':

@@ -22,8 +22,8 @@
 
 /* exit statuses, the same for every daemon (systemd units prevent a
  * restart on 2: a restart cannot fix a file or a command line) */
-#define STARTUP_EXIT_OK		0	/* clean shutdown; -n, -h, --help-config */
-#define STARTUP_EXIT_FAIL	1	/* start-up: socket, port, state, certificate */
+#define STARTUP_EXIT_OK		0	/* clean exit; -n, -h, --help-config */
+#define STARTUP_EXIT_FAIL	1	/* socket, port, state, certificate */
 #define STARTUP_EXIT_CONFIG	2	/* usage or configuration error */
 
 struct config_table;
@@ -31,17 +31,17 @@ struct config_table;
 struct startup_flag {
 	const char	*name;		/* long option, "port" */
 	int		 letter;	/* short option, 'p', or 0 */
-	const char	*arg;		/* its argument in the usage, "PORT"; NULL: none */
-	const char	*key;		/* the key it sets; NULL: the argument goes to *out */
-	const char	*value;		/* the value of a flag without argument, "yes" */
+	const char	*arg;		/* its argument, "PORT"; NULL: none */
+	const char	*key;		/* the key it sets; NULL: *out = arg */
+	const char	*value;		/* the value when no argument: "yes" */
 	const char	**out;
 	const char	*help;		/* '\n' continues on an indented line */
 };
 
 struct startup_prog {
-	const char		 *name;		/* "stund": log, [section], socket */
-	const char		 *synopsis;	/* usage lines after the common one */
-	const char		 *about;	/* what the daemon is, for --help */
+	const char		 *name;		/* log, [section], socket */
+	const char		 *synopsis;	/* usage lines after the first */
+	const char		 *about;	/* what it is, for --help */
 	const char		 *example;	/* of -o, "stund.timeout=2s" */
 	const struct config_table *table;
 	const struct startup_flag *flags;
@@ -51,7 +51,7 @@ struct startup_prog {
 struct startup {
 	const struct startup_prog *prog;
 	char		 cfgpath[1024];
-	int		 optional;	/* no -f: a missing file means defaults */
+	int		 optional;	/* no -f: the file may be absent */
 	char		**overrides;	/* -o and the flags that set keys */
 	int		 noverrides;
 	int		 check;		/* -n */

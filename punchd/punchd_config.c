@@ -25,7 +25,8 @@
 #define O(k, t, f, mn, mx, h, ...) \
 	{ .section = "punchd", .key = k, .type = t, \
 	  .offset = offsetof(struct punchd_config, f), \
-	  .size = sizeof(((struct punchd_config *)0)->f), .min = mn, .max = mx, \
+	  .size = sizeof(((struct punchd_config *)0)->f), \
+	  .min = mn, .max = mx, \
 	  .help = h, __VA_ARGS__ }
 /*
  * CONFIG_RESTART: keys read once at start-up (the socket, the identity, the
@@ -60,13 +61,15 @@ static const struct config_opt punchd_opts[] = {
 	    "Retry a peer whose punch failed this often; while relayed, try "
 	    "direct again."),
 	O("host_loopback", CONFIG_BOOL, host_loopback, 0, 1,
-	    "Offer loopback and link-local addresses as host candidates."),
+	    "Offer loopback and link-local addresses as host candidates "
+	    "(tests on one host)."),
 	O("mesh_secret", CONFIG_STR, mesh_secret, 0, 0,
 	    "32-byte mesh secret as 64 hex digits, or a file holding them, "
 	    "the same on every node; overrides the mesh of meshctl init or "
 	    "join.", .arg = "hex|path", .dflt = "the mesh of meshctl init or "
 	    "join, else generated into $STATE_DIRECTORY/mesh.secret", RESTART),
-	O("node_id", CONFIG_STR, node_id, 0, 0, "16 hex digits.",
+	O("node_id", CONFIG_STR, node_id, 0, 0,
+	    "This node's id, 16 hex digits.",
 	    .arg = "hex", .dflt = "random, kept in $STATE_DIRECTORY/node.id",
 	    RESTART),
 	O("state_dir", CONFIG_STR, state_dir, 0, 0,

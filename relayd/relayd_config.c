@@ -53,22 +53,30 @@ static const struct config_opt relayd_opts[] = {
 	O("max_clients", CONFIG_INT, max_clients, 1, 10000000,
 	    "Connections at once."),
 	O("max_clients_per_ip", CONFIG_INT, max_clients_per_ip, 1, 10000000,
-	    "Connections per address group (see ipv4_prefix, ipv6_prefix)."),
+	    "Connections per address group (see ipv4_prefix, ipv6_prefix); "
+	    "one more is closed at accept and counted in relayd_refused_total "
+	    "and relayd_refused_address_total."),
 	O("max_bytes_per_ip", CONFIG_INT, max_bytes_per_ip, 0, 2000000000,
 	    "Bytes per second read from one address group, all its "
-	    "connections together; over it relayd stops reading the group "
+	    "connections together (WebSocket frames, HTTP requests, after "
+	    "TLS); over it relayd stops reading the group "
 	    "until its allowance refills (TCP slows the senders, nothing is "
 	    "dropped); 0 = no limit.", .arg = "bytes",
 	    .dflt = "100 Mbit/s"),
 	O("burst_bytes_per_ip", CONFIG_INT, burst_bytes_per_ip, 16384,
 	    2000000000, "What one address group may send at once above "
-	    "max_bytes_per_ip (the token bucket's size).", .arg = "bytes"),
+	    "max_bytes_per_ip (the token bucket's size). A group whose last "
+	    "connection closes is remembered until its allowance would be "
+	    "full again, so reconnecting does not refill it.",
+	    .arg = "bytes"),
 	O("ipv4_prefix", CONFIG_INT, ipv4_prefix, 16, 32,
 	    "IPv4 addresses sharing this prefix are one address group for the "
 	    "per-address limits.", .arg = "bits"),
 	O("ipv6_prefix", CONFIG_INT, ipv6_prefix, 32, 128,
 	    "IPv6 addresses sharing this prefix are one address group: a host "
-	    "or site gets a whole /64.", .arg = "bits"),
+	    "or site gets a whole /64, so counting its addresses one by one "
+	    "would multiply every per-address limit by 2^64.",
+	    .arg = "bits"),
 	O("sendq_max", CONFIG_INT, sendq_max, 1024, 1024 * 1024 * 1024,
 	    "Bytes queued towards one client before its frames are dropped.",
 	    .arg = "bytes"),

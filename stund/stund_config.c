@@ -36,8 +36,8 @@ static const struct config_opt stund_opts[] = {
 	O("server", CONFIG_BOOL, server, 0, 1,
 	    "Answer STUN Binding requests (server mode)."),
 	O("listen", CONFIG_STR, listen, 0, 0,
-	    "Server mode: the primary address, a specific IP when alt_ip is "
-	    "set.", .arg = "ip:port"),
+	    "Server mode: the primary address, numeric; a specific IP when "
+	    "alt_ip is set.", .arg = "ip:port"),
 	O("alt_ip", CONFIG_STR, alt_ip, 0, 0,
 	    "Server mode: the RFC 5780 alternate address (OTHER-ADDRESS, "
 	    "CHANGE-REQUEST); needs a specific listen address of the same "
@@ -176,8 +176,8 @@ stund_config_check(const struct stund_config *c, char *err, size_t errlen)
 			/* here, not only in stund_config_servers: a reload
 			 * with too many is refused like any bad value */
 			if (++n > STUND_MAX_SERVERS) {
-				snprintf(err, errlen, "stund.servers: more than "
-				    "%d servers", STUND_MAX_SERVERS);
+				snprintf(err, errlen, "stund.servers: more "
+				    "than %d servers", STUND_MAX_SERVERS);
 				return -1;
 			}
 			if (netaddr_split(tok, 3478, host, sizeof(host),

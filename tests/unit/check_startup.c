@@ -111,8 +111,8 @@ START_TEST(test_flags)
 {
 	struct startup	 st;
 	struct scfg	 c;
-	char		*argv[] = { "demo", "-f", spath, "-o", "demo.interval=2s",
-	    "-p", "99", "--enable", "--token", "tok", "-s", "/run/x.sock",
+	char		*argv[] = { "demo", "-f", spath, "-o",
+	    "demo.interval=2s", "-p", "99", "--enable", "--token", "tok", "-s", "/run/x.sock",
 	    "-n", "-q", NULL };
 
 	swrite("[demo]\nport = 5\ninterval = 50ms\n[other]\nkey = 1\n");
