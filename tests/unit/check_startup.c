@@ -154,26 +154,31 @@ START_TEST(test_no_file)
 }
 END_TEST
 
-/* exit statuses: 2 for usage and configuration errors, 0 for help */
-START_TEST(test_bad_option)
+/* command lines that end in a usage or configuration error: exit 2 */
+static const char *const bad_usage[][6] = {
+	{ "demo", "--nope" },
+	{ "demo", "-v", "extra" },
+	{ "demo", "--help-config=html" },
+	{ "demo", "-f", "/nonexistent/x.conf" },	/* given: must exist */
+	{ "demo", "-o", "demo.port=x" },
+	{ "demo", "-o", "demo.nokey=1" },
+	{ "demo", "-o", "noequals" },
+};
+
+START_TEST(test_exit_config)
 {
 	struct startup	 st;
-	char		*argv[] = { "demo", "--nope", NULL };
+	struct scfg	 c;
+	char		*argv[6] = { NULL };
+	int		 argc;
 
+	for (argc = 0; bad_usage[_i][argc] != NULL; argc++)
+		argv[argc] = (char *)bad_usage[_i][argc];
 	ck_assert_ptr_nonnull(freopen("/dev/null", "w", stderr));
-	sargs(&st, 2, argv);
-	ck_abort_msg("returned instead of exiting");
-}
-END_TEST
-
-START_TEST(test_stray_argument)
-{
-	struct startup	 st;
-	char		*argv[] = { "demo", "-v", "extra", NULL };
-
-	ck_assert_ptr_nonnull(freopen("/dev/null", "w", stderr));
-	sargs(&st, 3, argv);
-	ck_abort_msg("returned instead of exiting");
+	setenv("ATMOSPHERE_CONFIG", "/nonexistent/atmosphere.conf", 1);
+	sargs(&st, argc, argv);
+	startup_config(&st, &c);
+	ck_abort_msg("case %d returned instead of exiting", _i);
 }
 END_TEST
 
@@ -184,44 +189,6 @@ START_TEST(test_help)
 
 	ck_assert_ptr_nonnull(freopen("/dev/null", "w", stdout));
 	sargs(&st, 2, argv);
-	ck_abort_msg("returned instead of exiting");
-}
-END_TEST
-
-START_TEST(test_help_config_bad)
-{
-	struct startup	 st;
-	char		*argv[] = { "demo", "--help-config=html", NULL };
-
-	ck_assert_ptr_nonnull(freopen("/dev/null", "w", stderr));
-	sargs(&st, 2, argv);
-	ck_abort_msg("returned instead of exiting");
-}
-END_TEST
-
-START_TEST(test_missing_given_file)
-{
-	struct startup	 st;
-	struct scfg	 c;
-	char		*argv[] = { "demo", "-f", "/nonexistent/x.conf", NULL };
-
-	ck_assert_ptr_nonnull(freopen("/dev/null", "w", stderr));
-	sargs(&st, 3, argv);
-	startup_config(&st, &c);
-	ck_abort_msg("returned instead of exiting");
-}
-END_TEST
-
-START_TEST(test_bad_override)
-{
-	struct startup	 st;
-	struct scfg	 c;
-	char		*argv[] = { "demo", "-f", spath, "-o", "demo.port=x",
-	    NULL };
-
-	ck_assert_ptr_nonnull(freopen("/dev/null", "w", stderr));
-	sargs(&st, 5, argv);
-	startup_config(&st, &c);
 	ck_abort_msg("returned instead of exiting");
 }
 END_TEST
@@ -294,12 +261,9 @@ startup_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_flags);
 	tcase_add_test(tc, test_no_file);
-	tcase_add_exit_test(tc, test_bad_option, STARTUP_EXIT_CONFIG);
-	tcase_add_exit_test(tc, test_stray_argument, STARTUP_EXIT_CONFIG);
+	tcase_add_loop_exit_test(tc, test_exit_config, STARTUP_EXIT_CONFIG, 0,
+	    sizeof(bad_usage) / sizeof(bad_usage[0]));
 	tcase_add_exit_test(tc, test_help, STARTUP_EXIT_OK);
-	tcase_add_exit_test(tc, test_help_config_bad, STARTUP_EXIT_CONFIG);
-	tcase_add_exit_test(tc, test_missing_given_file, STARTUP_EXIT_CONFIG);
-	tcase_add_exit_test(tc, test_bad_override, STARTUP_EXIT_CONFIG);
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_socket);
 	suite_add_tcase(s, tc);
