@@ -41,6 +41,8 @@ endif
 COMMON_SRCS := \
 	common/log.c \
 	common/config.c \
+	common/config_doc.c \
+	common/startup.c \
 	common/paths.c \
 	common/daemon.c \
 	common/netaddr.c \

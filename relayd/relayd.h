@@ -158,10 +158,6 @@ struct relayd {
 	struct ev_loop		*loop;
 	struct daemon_ctx	 dctx;
 	struct relayd_conf	 conf;
-	const char		*conf_path;
-	char			**overrides;	/* -o arguments, reapplied on HUP */
-	int			 noverrides;
-	int			 conf_optional;
 	int			 lfd;
 	int			 port;		/* bound port */
 	ev_io			 lio;
@@ -185,12 +181,8 @@ struct relayd {
 
 /* relayd_config.c */
 void	relayd_conf_defaults(struct relayd_conf *c);
-int	relayd_conf_load(struct relayd_conf *c, const char *path, int optional,
-	    char **overrides, int noverrides, char *err, size_t errlen);
-int	relayd_conf_set(struct relayd_conf *c, const char *arg, char *err,
-	    size_t errlen);
-int	relayd_conf_finish(struct relayd_conf *c, char *err, size_t errlen);
-void	relayd_conf_print_keys(void);
+/* the [relayd] keys: startup.c loads and reloads through it */
+extern const struct config_table relayd_conf_table;
 
 /* listener.c: the listening socket, accept, graceful stop */
 int	listener_open(struct relayd *rd);

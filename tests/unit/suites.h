@@ -10,6 +10,7 @@
 
 #define UNIT_SUITES(X)		\
 	X(config)		\
+	X(startup)		\
 	X(methods)		\
 	X(mpack)		\
 	X(ipc)			\
