@@ -253,8 +253,10 @@ pkt_j(uint8_t type, uint8_t flags, const uint8_t *sender, uint64_t seq,
 	memcpy(h.sender, sender, 8);
 	if ((n = packet_encode(buf, sizeof(buf), &h, pl, len, key)) < 0)
 		abort();
-	return json_pack("{s:i s:o s:I s:o s:o}", "type", type, "sender",
-	    hexj(sender, 8), "seq", (json_int_t)seq, "payload", hexj(pl, len),
+	/* seq as a decimal string: JSON readers hold 53 bits */
+	return json_pack("{s:i s:o s:o s:o s:o}", "type", type, "sender",
+	    hexj(sender, 8), "seq", json_sprintf("%llu",
+	    (unsigned long long)seq), "payload", hexj(pl, len),
 	    "packet", hexj(buf, (size_t)n));
 }
 
@@ -410,7 +412,7 @@ srv_hex_out(const char *tag, const uint8_t *b, size_t n)
 	if (s == NULL)
 		abort();
 	sodium_bin2hex(s, 2 * n + 1, b, n);
-	printf("%s %s\n", tag, s);
+	printf("%s%s%s\n", tag, *tag ? " " : "", s);
 	free(s);
 }
 
