@@ -104,6 +104,7 @@ RELAYD_SRCS := \
 	relayd/session.c \
 	relayd/iplimit.c \
 	relayd/tls.c \
+	relayd/web.c \
 	relayd/metrics.c
 
 # punchd state machines without I/O or globals: the unit tests link them

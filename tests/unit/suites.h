@@ -31,6 +31,7 @@
 	X(punch)		\
 	X(keepalive)		\
 	X(e2e)			\
+	X(web)			\
 	X(promtext)
 
 #define UNIT_DECLARE(name) Suite *name##_suite(void) __attribute__((weak));
