@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The bundled page is ~200 KiB (libsodium inside); 4 MiB leaves room
+/* The join page's bundle is ~820 KiB (libsodium inside); 4 MiB leaves room
  * and still bounds what one request can make relayd read. */
 #define WEB_MAX_FILE		(4 * 1024 * 1024)
 #define WEB_PATH_MAX		256	/* decoded path, bytes */
