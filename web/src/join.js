@@ -57,17 +57,25 @@ function getName(buf, off) {
 }
 
 // HELLO: txid (12) | pk (32) | sig (64) | name length (1) | name
-export function helloEncode(txid, id, pk, sk, name = '') {
+// [| flags (1)]: a byte after the name, which join_hello_decode (C) ignores
+// today ("receivers ignore trailing bytes"); HELLO_F_RELAY_ONLY says the
+// joiner has no UDP (docs/browser-member.md, "The C side").
+export const HELLO_F_RELAY_ONLY = 0x01;
+
+export function helloEncode(txid, id, pk, sk, name = '', flags = null) {
 	const sig = S.crypto_sign_detached(concat(utf8('atm-join-hello'), txid,
 	    id, pk), sk);
-	return concat(txid, pk, sig, putName(name));
+	const b = concat(txid, pk, sig, putName(name));
+	return flags === null ? b : concat(b, Uint8Array.of(flags));
 }
 
 export function helloDecode(b) {
 	if (b.length < 108)
 		throw new Error('short HELLO');
+	const name = getName(b, 108);
+	const at = 108 + (b.length > 108 ? 1 + b[108] : 0);
 	return { txid: b.slice(0, 12), pk: b.slice(12, 44), sig: b.slice(44, 108),
-	    name: getName(b, 108) };
+	    name, flags: at < b.length ? b[at] : 0 };
 }
 
 export function helloVerify(h, id) {

@@ -10,8 +10,8 @@ import { hex, concat, equal } from './bytes.js';
 import { T, encode, decode, keyDerive, seqStart } from './packet.js';
 import { inviteParse, InviteError } from './invite.js';
 import { joinKey, joinTxid, joinSession, pairSession, helloEncode,
-    welcomeDecode, welcomeOpen, refuseDecode, reasonStr, announceDecode }
-    from './join.js';
+    welcomeDecode, welcomeOpen, refuseDecode, reasonStr, announceDecode,
+    HELLO_F_RELAY_ONLY } from './join.js';
 import { identityNew, identityLoad, identitySave, identityForget }
     from './identity.js';
 import { Transport, sessionUrl, kind } from './relay.js';
@@ -178,7 +178,8 @@ export class Member {
 				return;
 			tr.send(encode({ type: T.JOIN_HELLO, flags: 0, keyId: 0,
 			    sender: this.me.id, seq: this.nextSeq() },
-			    helloEncode(txid, this.me.id, this.me.pk, this.me.sk, name), key));
+			    helloEncode(txid, this.me.id, this.me.pk, this.me.sk, name,
+			    HELLO_F_RELAY_ONLY), key));
 		};
 		const frame = (b) => {
 			if (done || kind(b) !== 'data')

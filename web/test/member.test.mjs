@@ -80,7 +80,10 @@ test('a JS member joins and talks to a C peer', { skip }, async () => {
 		const res = await m.join(code, { name: 'web', token: 'v1.1.x' });
 		assert.equal(res.mesh, 'Home Mesh');
 		assert.equal(res.inviter, V.serve.inviter_id);
-		assert.ok(log.includes('got 9 ' + log.find((l) => l.startsWith('got 9 ')).slice(6)));
+		// C's join_hello_decode took our HELLO with the relay-only byte
+		// after the name (web, then 0x01)
+		const hello = log.find((l) => l.startsWith('got 9 '));
+		assert.ok(hello.endsWith('03' + '776562' + '01'), hello);
 		assert.match(paths[0].result, /not available in a browser/);
 		assert.match(br.sessions[0].url, /^wss:\/\/relay\.example\.org:8080\/v1\/relay\/[0-9a-f]{32}\?token=v1\.1\.x$/);
 		assert.equal(hex(m.me.mesh.secret), V.serve.mesh_secret);
