@@ -10,7 +10,7 @@ const paths = new Map();
 
 function message(el, kind, text) {
 	el.className = text ? `msg ${kind}` : 'msg';
-	el.textContent = text || '';
+	el.textContent = text ? text[0].toUpperCase() + text.slice(1) : '';
 }
 
 function cell(tr, text, cls) {

@@ -8,7 +8,7 @@
 import { S, sodiumReady } from './sodium.js';
 import { hex, concat, equal } from './bytes.js';
 import { T, encode, decode, keyDerive, seqStart } from './packet.js';
-import { inviteParse, InviteError } from './invite.js';
+import { inviteParse, InviteError, addrStr } from './invite.js';
 import { joinKey, joinTxid, joinSession, pairSession, helloEncode,
     welcomeDecode, welcomeOpen, refuseDecode, reasonStr, announceDecode,
     HELLO_F_RELAY_ONLY } from './join.js';
@@ -136,7 +136,7 @@ export class Member {
 		if (equal(inv.inviter_id, this.me.id))
 			throw new JoinError('self', 'this invite was made by this node');
 		for (const path of ['local', 'public'])
-			this.emit('path', { path, via: (inv['ep_' + path] && 'udp') || null,
+			this.emit('path', { path, via: addrStr(inv['ep_' + path], 'udp://') || null,
 			    result: 'not available in a browser (no UDP)' });
 		if (!inv.ep_relay) {
 			this.emit('path', { path: 'relay', via: null, result: 'none in the invite' });
