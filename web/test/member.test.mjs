@@ -185,3 +185,29 @@ test('refused, expired and wrong codes say so', { skip }, async () => {
 	    { timeout: 0.3 }), /cannot reach the relay|no answer/);
 	m.stop();
 });
+
+test('garbage in the invite session: ignored, then a clear timeout', { skip }, async () => {
+	const V = loadVectors();
+	const code = V.invites.find((x) => x.what === 'full code').input;
+	const j = V.join;
+	let seed = 5;
+	const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
+	const frames = [[], [0xf0], [0xf0, 1, 1, 0], [0xf1, 0x80], [0xff, 1],
+	    Array(35).fill(0x61), Array(40).fill(0x61),
+	    [...unhex(j.welcome.packet)],	/* sealed to another joiner */
+	    [...unhex(j.refuse.packet)]];	/* another joiner's txid */
+	for (let i = 0; i < 300; i++)
+		frames.push(Array.from({ length: rnd() }, (_, k) => k === 0 ? 0x61 : rnd()));
+	const m = await new Member({ storage: new MemStorage(), now: () => 1767225600 + 10,
+	    openSession: (url, h) => {
+		setTimeout(() => {
+			h.onopen();
+			for (const f of frames)
+				h.onframe(Uint8Array.from(f));
+		}, 0);
+		return { connected: true, send: () => true, close() {} };
+	} }).init();
+	await assert.rejects(m.join(code, { timeout: 0.5 }), /no answer from wss:\/\/relay.example.org:8080/);
+	assert.ok(m.drops >= 300, String(m.drops));
+	assert.equal(m.me.mesh, null);
+});

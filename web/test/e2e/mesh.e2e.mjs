@@ -238,6 +238,18 @@ test('a browser joins a mesh of two C nodes through relayd', { skip, timeout: 24
 		t.diagnostic(`back after the page reload in ${Date.now() - t2} ms`);
 		await exchange('after the reload');
 		await shot('mesh-reloaded.png');
+
+		// the same code from another identity: the inviter refuses it
+		await page.eval(() => document.getElementById('leave').click());
+		await page.eval((c) => {
+			document.getElementById('code').value = c;
+			document.getElementById('join-btn').click();
+		}, inv2.token);
+		assert.match(await page.waitFor(() => {
+			const m = document.getElementById('join-msg');
+			return m.classList.contains('error') && m.textContent;
+		}, 20000), /This invite has already been used: ask for a new one/);
+		await shot('mesh-used-code.png');
 		assert.deepEqual(page.console.filter((l) => /^(error|exception)/.test(l)), []);
 	} finally {
 		if (browser)
