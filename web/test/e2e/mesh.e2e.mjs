@@ -13,14 +13,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { createServer } from 'node:http';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync }
-    from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { resolve, dirname, join, extname } from 'node:path';
+import { resolve, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Browser, CHROMIUM } from './cdp.mjs';
+import { serveDist } from './static.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const top = resolve(here, '..', '..', '..');
@@ -133,19 +132,7 @@ test('a browser joins a mesh of two C nodes through relayd', { skip, timeout: 24
 		const idA = JSON.parse(meshctl(A, '--json', 'mesh')).node_id;
 		const idB = JSON.parse(meshctl(B, '--json', 'mesh')).node_id;
 
-		srv = createServer((req, res) => {
-			const p = new URL(req.url, 'http://x').pathname;
-			const f = resolve(dist, '.' + (p.endsWith('/') ? p + 'index.html' : p));
-			if (!f.startsWith(dist) || !existsSync(f)) {
-				res.writeHead(404);
-				res.end();
-				return;
-			}
-			res.writeHead(200, { 'Content-Type': { '.js': 'text/javascript',
-			    '.css': 'text/css', '.svg': 'image/svg+xml' }[extname(f)] || 'text/html' });
-			res.end(readFileSync(f));
-		});
-		await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+		srv = await serveDist(dist);
 		browser = await Browser.launch();
 		const page = await browser.newPage();
 		await page.viewport(390, 844);

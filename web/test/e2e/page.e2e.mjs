@@ -7,12 +7,12 @@
 // (node >= 22 needs no flag). Skips without chromium, WebSocket or dist/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve, dirname, extname } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Browser, CHROMIUM } from './cdp.mjs';
 import { a11yCheck } from './a11y.mjs';
+import { serveDist } from './static.mjs';
 import { haveTool, loadVectors } from '../helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,37 +22,13 @@ const skip = !existsSync(CHROMIUM) ? `no ${CHROMIUM} (apt-get install chromium)`
     typeof WebSocket === 'undefined' ? 'no WebSocket in node (node >= 22, or --experimental-websocket)' :
     !existsSync(resolve(dist, 'app.js')) ? 'no web/dist (cd web && npm run build)' : false;
 
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript',
-    '.css': 'text/css', '.svg': 'image/svg+xml' };
-
-// web/dist, and a /health that answers what the test says
-function serve(state) {
-	const srv = createServer((req, res) => {
-		const path = new URL(req.url, 'http://x').pathname;
-		if (path === '/health') {
-			res.writeHead(200, { 'Content-Type': 'application/json' });
-			res.end(state.health);
-			return;
-		}
-		const f = resolve(dist, '.' + (path.endsWith('/') ? path + 'index.html' : path));
-		if (!f.startsWith(dist) || !existsSync(f)) {
-			res.writeHead(404);
-			res.end('not found');
-			return;
-		}
-		res.writeHead(200, { 'Content-Type': TYPES[extname(f)] || 'application/octet-stream' });
-		res.end(readFileSync(f));
-	});
-	return new Promise((r) => srv.listen(0, '127.0.0.1', () => r(srv)));
-}
-
 test('the pages load in headless Chromium', { skip, timeout: 120000 }, async () => {
 	mkdirSync(out, { recursive: true });
 	const state = { health: JSON.stringify({ status: 'ok', version: '0.9.0',
 	    uptime_s: 93784, sessions: 3, clients: 5, connections: 6,
 	    bytes_relayed: 123456789, frames_relayed: 4567, ratelimited_groups: 0,
 	    tls: false, open: false, limits: { max_clients: 10000, max_per_session: 2 } }) };
-	const srv = await serve(state);
+	const srv = await serveDist(dist, { '/health': () => state.health });
 	const base = `http://127.0.0.1:${srv.address().port}`;
 	const b = await Browser.launch();
 	try {
