@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "relayd/web.h"
 
 /* What the page is made of; anything else (backups, sources, keys) is
@@ -60,18 +62,6 @@ web_type(const char *name)
 }
 
 static int
-web_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 web_allowed(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -86,8 +76,9 @@ web_allowed(int c)
 static int
 web_path(const char *target, char *out, size_t cap, const char **why)
 {
-	size_t	i, o = 0;
-	int	hi, lo, c;
+	size_t	i, o = 0, n;
+	uint8_t	x;
+	int	c;
 
 	if (target[0] != '/') {
 		*why = "target is not an absolute path";
@@ -97,12 +88,13 @@ web_path(const char *target, char *out, size_t cap, const char **why)
 	    i++) {
 		c = (unsigned char)target[i];
 		if (c == '%') {
-			if ((hi = web_hex(target[i + 1])) < 0 ||
-			    (lo = web_hex(target[i + 2])) < 0) {
+			/* exactly two hex digits (a NUL stops the decoder) */
+			if (sodium_hex2bin(&x, 1, target + i + 1, 2, NULL, &n,
+			    NULL) != 0 || n != 1) {
 				*why = "bad %-escape";
 				return 400;
 			}
-			c = hi << 4 | lo;
+			c = x;
 			i += 2;
 		}
 		if (!web_allowed(c)) {
