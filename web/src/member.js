@@ -6,9 +6,10 @@
 // I/O is injected (openSession, storage, now) so that node's tests run
 // the same code against the C peer of tests/tools/vectors.
 import { S, sodiumReady } from './sodium.js';
-import { hex, concat, equal } from './bytes.js';
+import { hex, equal } from './bytes.js';
 import { T, encode, decode, keyDerive, seqStart } from './packet.js';
-import { inviteParse, InviteError, addrStr } from './invite.js';
+import { inviteParse } from './invite_uri.js';
+import { addrStr } from './invite_addr.js';
 import { joinKey, joinTxid, joinSession, pairSession, helloEncode,
     welcomeDecode, welcomeOpen, refuseDecode, reasonStr, announceDecode,
     HELLO_F_RELAY_ONLY } from './join.js';
@@ -293,4 +294,3 @@ export class Member {
 	}
 }
 
-export { InviteError, concat };

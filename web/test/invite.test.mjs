@@ -3,8 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sodiumReady } from '../src/sodium.js';
-import { inviteParse, addrStr, addrParse, InviteError, b32encode, b32decode }
-    from '../src/invite.js';
+import { InviteError, b32encode, b32decode } from '../src/invite.js';
+import { inviteParse } from '../src/invite_uri.js';
+import { addrStr, addrParse } from '../src/invite_addr.js';
 import { hex } from '../src/bytes.js';
 import { haveTool, loadVectors } from './helpers.mjs';
 
