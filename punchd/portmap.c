@@ -160,6 +160,16 @@ portmap_failed(struct portmap_drv *d, const char *why)
 		    pm->port, pm->lease, pm->pcp.d.gw);
 		return;
 	}
+	/* in auto, NAT-PMP is asked only after a version-0 answer: without
+	 * one, the port both share gave PCP no server, so none for NAT-PMP */
+	if (d->proto == PORTMAP_P_PCP && pm->mode == PORTMAP_AUTO &&
+	    !pm->pcp.v0_answer && !pm->on[PORTMAP_P_NATPMP]) {
+		portmap_drv_init(&pm->natpmp.d, PORTMAP_P_NATPMP, pm->loop,
+		    &pm->drv_cb, pm->port, pm->lease, pm->pcp.d.gw);
+		portmap_drv_fail(&pm->natpmp.d, "not asked: it shares port "
+		    "5351 with PCP, which failed (%s)", why);
+		return;
+	}
 	if (!portmap_alive(pm) && pm->winner == -1) {
 		log_info("portmap: no port mapping; asking the gateway again "
 		    "in %.0f s", PORTMAP_AGAIN);
@@ -204,8 +214,7 @@ portmap_begin(struct portmap *pm)
 			    pm->port, pm->lease, gw);
 		}
 	}
-	if (pm->mode == PORTMAP_NATPMP || (pm->mode == PORTMAP_AUTO &&
-	    !have_gw)) {
+	if (pm->mode == PORTMAP_NATPMP) {
 		if (!have_gw) {
 			portmap_no_gateway(pm, PORTMAP_P_NATPMP);
 		} else {

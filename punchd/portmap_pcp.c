@@ -113,7 +113,8 @@ pcp_answer(struct portmap_pcp *c, const struct pcp_response *r, double now)
 		    c->d.port, r->lifetime);
 		c->d.cb->mapped(&c->d);
 	} else
-		log_debug("portmap: pcp: renewed for %u s", r->lifetime);
+		log_debug("portmap: pcp: renewed for %u s (epoch %u)",
+		    r->lifetime, r->epoch);
 }
 
 static void

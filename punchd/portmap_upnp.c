@@ -59,8 +59,12 @@ upnp_discover(struct portmap_upnp_ctx *x)
 	struct UPNPDev	*devs;
 	int		 err = 0, r;
 
-	devs = upnpDiscover(PORTMAP_SSDP_MS, NULL, NULL, UPNP_LOCAL_PORT_ANY,
-	    0, 2, &err);
+	/* upnpDiscover() would wait PORTMAP_SSDP_MS for each of four search
+	 * targets in turn (8 s with no gateway); an IGD:2 answers a search
+	 * for IGD:1 too, so one target is enough. */
+	devs = upnpDiscoverDevice("urn:schemas-upnp-org:device:"
+	    "InternetGatewayDevice:1", PORTMAP_SSDP_MS, NULL, NULL,
+	    UPNP_LOCAL_PORT_ANY, 0, 2, &err);
 	if (devs == NULL) {
 		snprintf(x->err, sizeof(x->err), "no UPnP device answered "
 		    "SSDP discovery in %d ms", PORTMAP_SSDP_MS);
