@@ -61,12 +61,8 @@ natpmp_arm(struct portmap_natpmp *c, double after)
 static void
 natpmp_lost(struct portmap_natpmp *c, const char *why, double again)
 {
-	c->d.have = 0;
-	c->d.state = PORTMAP_S_TRYING;
 	c->deadline = 0;
-	snprintf(c->d.reason, sizeof(c->d.reason), "%s", why);
-	log_warnx("portmap: natpmp: mapping lost: %s", why);
-	c->d.cb->lost(&c->d, why);
+	portmap_drv_lost(&c->d, why);
 	natpmp_arm(c, again);
 }
 
@@ -153,21 +149,7 @@ natpmp_mapped(struct portmap_natpmp *c, const natpmpresp_t *r, double now)
 	c->expires = now + life;
 	c->step = 0;
 	natpmp_arm(c, c->d.renew_at - now);
-	if (had && old.s_addr != c->ext_addr.s_addr) {
-		snprintf(why, sizeof(why), "external address changed from %s",
-		    inet_ntoa(old));
-		c->d.have = 0;
-		log_warnx("portmap: natpmp: %s", why);
-		c->d.cb->lost(&c->d, why);
-		c->d.have = 1;
-		c->d.state = PORTMAP_S_MAPPED;
-	}
-	if (g == 1) {
-		log_info("portmap: natpmp: mapped %s:%u -> port %u for %u s",
-		    inet_ntoa(c->ext_addr), pub, c->d.port, life);
-		c->d.cb->mapped(&c->d);
-	} else
-		log_debug("portmap: natpmp: renewed for %u s", life);
+	portmap_drv_granted(&c->d, g, had, old, NULL);
 }
 
 /* One answer from libnatpmp, already checked for length. */

@@ -34,16 +34,6 @@ pcp_arm(struct portmap_pcp *c, double after)
 	ev_timer_start(c->d.loop, &c->timer);
 }
 
-static void
-pcp_lost(struct portmap_pcp *c, const char *why)
-{
-	c->d.have = 0;
-	c->d.state = PORTMAP_S_TRYING;
-	snprintf(c->d.reason, sizeof(c->d.reason), "%s", why);
-	log_warnx("portmap: pcp: mapping lost: %s", why);
-	c->d.cb->lost(&c->d, why);
-}
-
 /* The server answered with an error result (or a version we cannot use). */
 static void
 pcp_refused(struct portmap_pcp *c, const struct pcp_response *r)
@@ -62,7 +52,7 @@ pcp_refused(struct portmap_pcp *c, const struct pcp_response *r)
 	    "(result %u)", inet_ntoa(c->d.gw), pcp_result_name(r->result),
 	    r->result);
 	if (c->d.have) {
-		pcp_lost(c, why);
+		portmap_drv_lost(&c->d, why);
 		pcp_arm(c, PORTMAP_REMAP);
 	} else
 		portmap_drv_fail(&c->d, "%s", why);
@@ -86,7 +76,7 @@ pcp_answer(struct portmap_pcp *c, const struct pcp_response *r, double now)
 	if (g == -1) {
 		c->d.have = had;
 		if (had) {
-			pcp_lost(c, why);
+			portmap_drv_lost(&c->d, why);
 			pcp_arm(c, PORTMAP_REMAP);
 		} else
 			portmap_drv_fail(&c->d, "%s", why);
@@ -94,27 +84,8 @@ pcp_answer(struct portmap_pcp *c, const struct pcp_response *r, double now)
 	}
 	c->expires = now + r->lifetime;
 	pcp_arm(c, c->d.renew_at - now);
-	if (had && reset) {
-		pcp_lost(c, "gateway rebooted (PCP epoch went back), "
-		    "mapped again");
-		c->d.have = 1;
-		c->d.state = PORTMAP_S_MAPPED;
-		g = 1;
-	} else if (had && old.s_addr != r->map.external.s_addr) {
-		snprintf(why, sizeof(why), "external address changed from "
-		    "%s", inet_ntoa(old));
-		pcp_lost(c, why);
-		c->d.have = 1;
-		c->d.state = PORTMAP_S_MAPPED;
-	}
-	if (g == 1) {
-		log_info("portmap: pcp: mapped %s:%u -> port %u for %u s",
-		    inet_ntoa(r->map.external), r->map.external_port,
-		    c->d.port, r->lifetime);
-		c->d.cb->mapped(&c->d);
-	} else
-		log_debug("portmap: pcp: renewed for %u s (epoch %u)",
-		    r->lifetime, r->epoch);
+	portmap_drv_granted(&c->d, g, had, old, had && reset ?
+	    "gateway rebooted (PCP epoch went back), mapped again" : NULL);
 }
 
 static void
@@ -232,7 +203,7 @@ pcp_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		pcp_arm(c, d);
 		return;
 	}
-	pcp_lost(c, "lease ran out: gateway did not answer renewals");
+	portmap_drv_lost(&c->d, "lease ran out: gateway did not answer renewals");
 	pcp_arm(c, PORTMAP_REMAP);
 }
 

@@ -147,6 +147,9 @@ void	portmap_drv_init(struct portmap_drv *d, enum portmap_proto p,
 	    uint16_t port, uint32_t lease, struct in_addr gw);
 void	portmap_drv_fail(struct portmap_drv *d, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+void	portmap_drv_lost(struct portmap_drv *d, const char *why);
+void	portmap_drv_granted(struct portmap_drv *d, int g, int had,
+	    struct in_addr old, const char *reset);
 int	portmap_drv_grant(struct portmap_drv *d, struct in_addr ext,
 	    uint16_t ext_port, uint32_t lease, double now, char *why,
 	    size_t whylen);

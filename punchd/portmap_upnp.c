@@ -190,15 +190,6 @@ upnp_arm(struct portmap_upnp *c, double after)
 }
 
 static void
-upnp_lost(struct portmap_upnp *c, const char *why)
-{
-	c->d.have = 0;
-	c->d.state = PORTMAP_S_TRYING;
-	log_warnx("portmap: upnp: mapping lost: %s", why);
-	c->d.cb->lost(&c->d, why);
-}
-
-static void
 upnp_result(struct portmap_upnp *c, double now)
 {
 	struct portmap_upnp_ctx	*x = c->ctx;
@@ -220,7 +211,7 @@ upnp_result(struct portmap_upnp *c, double now)
 			    "in %.0f s", x->err, d);
 			upnp_arm(c, d);
 		} else {
-			upnp_lost(c, "lease ran out: gateway did not renew");
+			portmap_drv_lost(&c->d, "lease ran out: gateway did not renew");
 			upnp_arm(c, PORTMAP_REMAP);
 		}
 		return;
@@ -241,7 +232,7 @@ upnp_result(struct portmap_upnp *c, double now)
 	if (g == -1) {
 		c->d.have = had;
 		if (had) {
-			upnp_lost(c, why);
+			portmap_drv_lost(&c->d, why);
 			upnp_arm(c, PORTMAP_REMAP);
 		} else
 			portmap_drv_fail(&c->d, "%s (external address '%s')",
@@ -249,19 +240,7 @@ upnp_result(struct portmap_upnp *c, double now)
 		return;
 	}
 	upnp_arm(c, c->d.renew_at - now);
-	if (had && old.s_addr != ext.s_addr) {
-		snprintf(why, sizeof(why), "external address changed from %s",
-		    inet_ntoa(old));
-		upnp_lost(c, why);
-		c->d.have = 1;
-		c->d.state = PORTMAP_S_MAPPED;
-	}
-	if (g == 1) {
-		log_info("portmap: upnp: mapped %s:%u -> %s:%u for %u s",
-		    x->ext_ip, x->got_port, x->lanaddr, c->d.port, lease);
-		c->d.cb->mapped(&c->d);
-	} else
-		log_debug("portmap: upnp: renewed for %u s", lease);
+	portmap_drv_granted(&c->d, g, had, old, NULL);
 }
 
 /* Resources go once nothing runs; called on the loop only. */

@@ -171,6 +171,18 @@ portmap_drv_fail(struct portmap_drv *d, const char *fmt, ...)
 	d->cb->failed(d, d->reason);
 }
 
+/* The mapping held is gone or wrong: log it once and report it. */
+void
+portmap_drv_lost(struct portmap_drv *d, const char *why)
+{
+	d->have = 0;
+	d->state = PORTMAP_S_TRYING;
+	snprintf(d->reason, sizeof(d->reason), "%s", why);
+	log_warnx("portmap: %s: mapping lost: %s", portmap_proto_name(d->proto),
+	    why);
+	d->cb->lost(d, why);
+}
+
 /*
  * A gateway granted ext:ext_port for `lease` s. Returns 1 when this is new
  * or different from the mapping held (report it), 0 for a plain renewal,
@@ -210,4 +222,38 @@ portmap_drv_grant(struct portmap_drv *d, struct in_addr ext,
 	d->granted = now;
 	d->renew_at = now + portmap_renew_delay(lease);
 	return changed;
+}
+
+/*
+ * Report what a grant (g from portmap_drv_grant, not -1) means: with a
+ * mapping held before (`had`), a gateway reboot (`reset` says how it was
+ * seen) or another external address than `old` is first reported lost;
+ * then a new or changed mapping is reported, a plain renewal only logged.
+ */
+void
+portmap_drv_granted(struct portmap_drv *d, int g, int had,
+    struct in_addr old, const char *reset)
+{
+	char	why[PORTMAP_REASON_LEN];
+
+	if (had && (reset != NULL ||
+	    old.s_addr != d->m.ext.sin_addr.s_addr)) {
+		if (reset != NULL)
+			snprintf(why, sizeof(why), "%s", reset);
+		else
+			snprintf(why, sizeof(why), "external address changed "
+			    "from %s", inet_ntoa(old));
+		portmap_drv_lost(d, why);
+		d->have = 1;
+		d->state = PORTMAP_S_MAPPED;
+		g = 1;
+	}
+	if (g == 1) {
+		log_info("portmap: %s: mapped %s:%u -> port %u for %u s",
+		    portmap_proto_name(d->proto), inet_ntoa(d->m.ext.sin_addr),
+		    ntohs(d->m.ext.sin_port), d->port, d->m.lease);
+		d->cb->mapped(d);
+	} else
+		log_debug("portmap: %s: renewed for %u s",
+		    portmap_proto_name(d->proto), d->m.lease);
 }

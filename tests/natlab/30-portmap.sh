@@ -198,10 +198,11 @@ grep -q "^mapped pcp $EXT:7777" "$NL_TMP/pmc-auto" &&
 mu_stop
 
 echo "== short: a gateway that grants 4 s, then reboots"
-mu_start short "enable_upnp=no
+SHORT="enable_upnp=no
 enable_natpmp=yes
 min_lifetime=2
 max_lifetime=4"
+mu_start short "$SHORT"
 pmc_bg short -m pcp -w 30
 if nl_wait 5 grep -q '^mapped' "$NL_TMP/pmc-short"; then
 	grep -q "^mapped pcp $EXT:7777 lease 4$" "$NL_TMP/pmc-short" &&
@@ -221,10 +222,7 @@ if nl_wait 5 grep -q '^mapped' "$NL_TMP/pmc-short"; then
 		nl_exec a nft flush chain inet filter "$ch"
 	done
 	dnat_there 7777 && bad "short: rule survived the restart"
-	mu_start short2 "enable_upnp=no
-enable_natpmp=yes
-min_lifetime=2
-max_lifetime=4"
+	mu_start short2 "$SHORT"
 	if nl_wait 6 grep -q '^lost pcp .*rebooted' "$NL_TMP/pmc-short" &&
 	    nl_wait 3 dnat_there 7777; then
 		ok "short: reboot noticed: $(grep "^lost" "$NL_TMP/pmc-short" | head -n 1)"
