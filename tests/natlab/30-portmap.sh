@@ -257,6 +257,11 @@ grep -q '^failed natpmp .*unreachable' "$NL_TMP/pmc-none2" &&
 	ok "none: -m natpmp: $(grep '^failed' "$NL_TMP/pmc-none2")" ||
 	bad "none: -m natpmp: $(cat "$NL_TMP/pmc-none2")"
 
+# under SAN=1 builds: any sanitizer report from portmapc fails the test
+if grep -l 'Sanitizer\|runtime error' "$NL_TMP"/pmc-* >/dev/null 2>&1; then
+	bad "sanitizer report: $(grep -h -A5 'Sanitizer\|runtime error' "$NL_TMP"/pmc-* | head -n 20)"
+fi
+
 if [ "$FAILS" -ne 0 ]; then
 	for f in "$NL_TMP"/mu-*.log; do
 		echo "--- $f"; tail -n 15 "$f"
