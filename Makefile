@@ -137,7 +137,8 @@ PUNCHD_PORTMAP := \
 	punchd/portmap_pcp_wire.c \
 	punchd/portmap_pcp.c \
 	punchd/portmap_natpmp.c \
-	punchd/portmap_upnp.c
+	punchd/portmap_upnp.c \
+	punchd/portmap_announce.c
 PUNCHD_SRCS += $(PUNCHD_PORTMAP)
 
 MESHCTL_SRCS := \

@@ -191,6 +191,27 @@ portmap_no_gateway(struct portmap *pm, int p)
 	portmap_drv_fail(d, "no IPv4 default route: no gateway to ask");
 }
 
+static void	portmap_again_cb(struct ev_loop *, ev_timer *, int);
+
+/* The gateway announced a restart or a new address. */
+static void
+portmap_heard(struct portmap_announce *a)
+{
+	struct portmap *pm = container_of(a, struct portmap, ann);
+
+	if (pm->winner == PORTMAP_P_PCP)
+		portmap_pcp_renew_now(&pm->pcp);
+	else if (pm->winner == PORTMAP_P_NATPMP)
+		portmap_natpmp_renew_now(&pm->natpmp);
+	else if (pm->winner == -1 && !portmap_alive(pm)) {
+		/* everything had failed: a gateway that just started may
+		 * answer now */
+		ev_timer_stop(pm->loop, &pm->again);
+		ev_timer_set(&pm->again, 0, 0);
+		ev_timer_start(pm->loop, &pm->again);
+	}
+}
+
 static void
 portmap_begin(struct portmap *pm)
 {
@@ -200,6 +221,9 @@ portmap_begin(struct portmap *pm)
 	pm->winner = -1;
 	if (gw.s_addr == 0 && portmap_default_gateway(&gw) == -1)
 		have_gw = 0;
+	if (have_gw && pm->mode != PORTMAP_UPNP)
+		portmap_announce_start(&pm->ann, pm->loop, gw, pm->ann_port,
+		    portmap_heard);
 	if (pm->mode == PORTMAP_AUTO || pm->mode == PORTMAP_UPNP) {
 		pm->on[PORTMAP_P_UPNP] = 1;
 		portmap_upnp_start(&pm->upnp, pm->loop, &pm->drv_cb, pm->port,
@@ -235,6 +259,7 @@ portmap_again_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	for (p = 0; p < PORTMAP_NPROTO; p++)
 		portmap_stop_one(pm, p, 0);
+	portmap_announce_stop(&pm->ann);
 	portmap_begin(pm);
 }
 
@@ -246,6 +271,7 @@ portmap_init(struct portmap *pm)
 	pm->winner = -1;
 	pm->mode = PORTMAP_NO;
 	pm->pcp.fd = -1;
+	pm->ann.fd = -1;
 }
 
 void
@@ -299,6 +325,7 @@ portmap_stop(struct portmap *pm)
 	/* the winner deletes its mapping; the others never kept one */
 	for (p = 0; p < PORTMAP_NPROTO; p++)
 		portmap_stop_one(pm, p, 1);
+	portmap_announce_stop(&pm->ann);
 	pm->winner = -1;
 	pm->running = 0;
 }

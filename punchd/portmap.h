@@ -76,6 +76,8 @@ struct portmap {
 	struct portmap_pcp	 pcp;
 	struct portmap_natpmp	 natpmp;
 	struct portmap_upnp	 upnp;
+	struct portmap_announce	 ann;
+	uint16_t		 ann_port;	/* tests: not 5350 */
 	ev_timer		 again;		/* all failed: try again later */
 };
 

@@ -307,6 +307,14 @@ portmap_natpmp_start(struct portmap_natpmp *c, struct ev_loop *loop,
 	return 0;
 }
 
+/* The gateway announced a change: renew at once (if not asking already). */
+void
+portmap_natpmp_renew_now(struct portmap_natpmp *c)
+{
+	if (c->open && c->d.have && c->deadline == 0)
+		natpmp_round(c);
+}
+
 /* Delete: lifetime 0 and external port 0 (RFC 6886 3.4), sent once. */
 void
 portmap_natpmp_stop(struct portmap_natpmp *c, int del)

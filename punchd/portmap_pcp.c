@@ -246,6 +246,14 @@ portmap_pcp_start(struct portmap_pcp *c, struct ev_loop *loop,
 	return 0;
 }
 
+/* The gateway announced a change: renew at once (if not asking already). */
+void
+portmap_pcp_renew_now(struct portmap_pcp *c)
+{
+	if (c->fd != -1 && c->d.have && c->tries == 0)
+		pcp_request(c);
+}
+
 /* Delete (lifetime 0, section 15) is sent once and not waited for. */
 void
 portmap_pcp_stop(struct portmap_pcp *c, int del)

@@ -131,6 +131,20 @@ struct portmap_upnp {
 	ev_timer		timer;
 };
 
+/* Gateway announcements on UDP 5350 (portmap_announce.c). */
+struct portmap_announce {
+	struct ev_loop	*loop;
+	int		 fd;
+	struct in_addr	 gw;
+	double		 last;
+	ev_io		 io;
+	void		(*heard)(struct portmap_announce *a);
+};
+int	portmap_announce_start(struct portmap_announce *a,
+	    struct ev_loop *loop, struct in_addr gw, uint16_t port,
+	    void (*heard)(struct portmap_announce *));
+void	portmap_announce_stop(struct portmap_announce *a);
+
 /* portmap_util.c */
 const char *portmap_proto_name(enum portmap_proto p);
 const char *portmap_pstate_name(enum portmap_pstate s);
@@ -186,10 +200,12 @@ int	portmap_pcp_start(struct portmap_pcp *c, struct ev_loop *loop,
 	    const struct portmap_drv_cb *cb, uint16_t port, uint32_t lease,
 	    struct in_addr gw);
 void	portmap_pcp_stop(struct portmap_pcp *c, int del);
+void	portmap_pcp_renew_now(struct portmap_pcp *c);
 int	portmap_natpmp_start(struct portmap_natpmp *c, struct ev_loop *loop,
 	    const struct portmap_drv_cb *cb, uint16_t port, uint32_t lease,
 	    struct in_addr gw);
 void	portmap_natpmp_stop(struct portmap_natpmp *c, int del);
+void	portmap_natpmp_renew_now(struct portmap_natpmp *c);
 int	portmap_upnp_start(struct portmap_upnp *c, struct ev_loop *loop,
 	    const struct portmap_drv_cb *cb, uint16_t port, uint32_t lease);
 void	portmap_upnp_cancel(struct portmap_upnp *c,

@@ -19,6 +19,9 @@
 #            4 s and renewed every 2 s, still there after its first lease;
 #            then miniupnpd restarts (a gateway reboot: new epoch, rules
 #            gone) and the client notices and maps again
+#   announce a restarted miniupnpd announces itself (PCP ANNOUNCE, NAT-PMP
+#            address) to 224.0.0.1:5350: a client holding an hour's lease
+#            renews at once, sees the new epoch and maps again
 #   none     no miniupnpd: auto fails fast naming every protocol
 # For every mapping: the DNAT rule is in the NAT's ruleset, a datagram
 # from "out" to the mapped address:port reaches a socket bound to the port
@@ -238,6 +241,31 @@ else
 	bad "short: no mapping: $(cat "$NL_TMP/pmc-short")"
 fi
 mu_stop
+
+echo "== announce: a gateway restart is announced; an hour's lease is renewed at once"
+for proto in pcp natpmp; do
+	ACONF="enable_upnp=no
+enable_natpmp=yes"
+	mu_start "ann-$proto" "$ACONF"
+	pmc_bg "ann-$proto" -m "$proto" -w 30
+	if ! nl_wait 5 grep -q '^mapped' "$NL_TMP/pmc-ann-$proto"; then
+		bad "announce $proto: no mapping: $(cat "$NL_TMP/pmc-ann-$proto")"
+		kill "$PMC_PID"; mu_stop; continue
+	fi
+	# the epoch rule tolerates 2 s: let this gateway's epoch grow first
+	sleep 4
+	mu_stop
+	mu_start "ann2-$proto" "$ACONF"
+	if nl_wait 3 grep -q "^lost $proto .*rebooted" "$NL_TMP/pmc-ann-$proto" &&
+	    nl_wait 2 dnat_there 7777; then
+		ok "announce $proto: $(grep -o 'announced.*' "$NL_TMP/pmc-ann-$proto" | head -n 1); $(grep "^lost" "$NL_TMP/pmc-ann-$proto" | head -n 1); mapped again"
+	else
+		bad "announce $proto: restart not seen within 3 s: $(grep -v 'renewed for' "$NL_TMP/pmc-ann-$proto" | tail -n 6)"
+	fi
+	kill "$PMC_PID"
+	nl_wait 5 sh -c "! kill -0 $PMC_PID 2>/dev/null"
+	mu_stop
+done
 
 echo "== none: a gateway with no port mapping at all"
 t0=$(date +%s.%N)

@@ -740,6 +740,90 @@ START_TEST(test_unreachable_fails_fast)
 }
 END_TEST
 
+/* --- the whole layer: announcements ------------------------------------------ */
+
+static void
+core_mapped(void *arg, const struct portmap_mapping *m)
+{
+	struct fake *f = arg;
+
+	f->nmapped++;
+	f->m = *m;
+	fake_event(f);
+}
+
+static void
+core_lost(void *arg, enum portmap_proto p, const char *why)
+{
+	struct fake *f = arg;
+
+	(void)p;
+	f->nlost++;
+	snprintf(f->why, sizeof(f->why), "%s", why);
+	fake_event(f);
+}
+
+static void
+core_failed(void *arg, enum portmap_proto p, const char *why)
+{
+	core_lost(arg, p, why);
+	((struct fake *)arg)->nlost--;
+	((struct fake *)arg)->nfailed++;
+}
+
+/*
+ * A PCP ANNOUNCE from the gateway makes the holder renew at once (the
+ * answer's epoch then shows the reboot); one from another address is
+ * ignored.
+ */
+START_TEST(test_announce_renews)
+{
+	static const struct portmap_cb cb = {
+		core_mapped, core_lost, core_failed
+	};
+	struct fake		f;
+	struct portmap		pm;
+	struct sockaddr_in	to;
+	uint8_t			b[24];
+	int			other;
+
+	fake_init(&f, PCP_REBOOT, 1);
+	portmap_init(&pm);
+	portmap_set_gateway(&pm, f.addr);
+	pm.ann_port = (uint16_t)(20000 + getpid() % 20000);
+	ck_assert_int_eq(portmap_start(&pm, f.loop, 7777, PORTMAP_PCP, &cb,
+	    &f), 0);
+	fake_run(&f, 3, 1);
+	ck_assert_int_eq(f.nmapped, 1);
+	ck_assert_int_eq(f.nreq, 1);
+
+	memset(b, 0, sizeof(b));
+	b[0] = 2;
+	b[1] = 0x80;			/* ANNOUNCE response */
+	wire_put32(b + 8, 3);
+	memset(&to, 0, sizeof(to));
+	to.sin_family = AF_INET;
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	to.sin_port = htons(pm.ann_port);
+	other = socket(AF_INET, SOCK_DGRAM, 0);
+	ck_assert_int_eq(sendto(other, b, sizeof(b), 0,
+	    (struct sockaddr *)&to, sizeof(to)), (ssize_t)sizeof(b));
+	close(other);
+	fake_run(&f, 0.5, 99);
+	ck_assert_int_eq(f.nreq, 1);	/* a stranger's: no renewal */
+
+	ck_assert_int_eq(sendto(f.fd, b, sizeof(b), 0,
+	    (struct sockaddr *)&to, sizeof(to)), (ssize_t)sizeof(b));
+	fake_run(&f, 1, 3);
+	ck_assert_int_eq(f.nreq, 2);
+	ck_assert_int_eq(f.nlost, 1);
+	ck_assert_ptr_nonnull(strstr(f.why, "rebooted"));
+	ck_assert_int_eq(f.nmapped, 2);
+	portmap_stop(&pm);
+	fake_free(&f);
+}
+END_TEST
+
 Suite *
 portmap_suite(void)
 {
@@ -766,6 +850,7 @@ portmap_suite(void)
 	tcase_add_test(tg, test_natpmp_hostile);
 	tcase_add_test(tg, test_natpmp_other_port_and_reboot);
 	tcase_add_test(tg, test_unreachable_fails_fast);
+	tcase_add_test(tg, test_announce_renews);
 	suite_add_tcase(s, tg);
 	return s;
 }
