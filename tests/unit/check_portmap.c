@@ -7,8 +7,12 @@
  * listens on 127.X.Y.Z:5351 with X.Y.Z from the pid, so parallel runs do
  * not meet.
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -824,6 +828,58 @@ START_TEST(test_announce_renews)
 }
 END_TEST
 
+/*
+ * Auto mode against a NAT-PMP-only gateway: PCP gets a version-0 answer,
+ * NAT-PMP is asked next and maps. Auto also starts UPnP, whose SSDP search
+ * is multicast: the test runs in a network namespace of its own (check
+ * forks each test) with only loopback, so nothing leaves it; without the
+ * privilege for one it is skipped.
+ */
+START_TEST(test_auto_falls_back_to_natpmp)
+{
+	static const struct portmap_cb cb = {
+		core_mapped, core_lost, core_failed
+	};
+	struct fake		f;
+	struct portmap		pm;
+	struct portmap_status	st;
+	struct ifreq		ifr;
+	int			s;
+
+	if (unshare(CLONE_NEWNET) == -1) {
+		fprintf(stderr, "test_auto_falls_back_to_natpmp: skipped "
+		    "(no network namespace: %s)\n", strerror(errno));
+		return;
+	}
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	strlcpy(ifr.ifr_name, "lo", sizeof(ifr.ifr_name));
+	ck_assert_int_eq(ioctl(s, SIOCGIFFLAGS, &ifr), 0);
+	ifr.ifr_flags |= IFF_UP;
+	ck_assert_int_eq(ioctl(s, SIOCSIFFLAGS, &ifr), 0);
+	close(s);
+
+	fake_init(&f, PCP_V0, 1);
+	portmap_init(&pm);
+	portmap_set_gateway(&pm, f.addr);
+	pm.ann_port = (uint16_t)(20000 + getpid() % 20000);
+	ck_assert_int_eq(portmap_start(&pm, f.loop, 7777, PORTMAP_AUTO, &cb,
+	    &f), 0);
+	fake_run(&f, 5, 2);		/* pcp failed, natpmp mapped */
+	ck_assert_int_eq(f.nmapped, 1);
+	ck_assert_int_eq(f.m.proto, PORTMAP_P_NATPMP);
+	portmap_status(&pm, &st);
+	ck_assert_int_eq(st.mapped, 1);
+	ck_assert_int_eq(st.proto[PORTMAP_P_PCP].state, PORTMAP_S_FAILED);
+	ck_assert_ptr_nonnull(strstr(st.proto[PORTMAP_P_PCP].reason,
+	    "version 0"));
+	ck_assert_int_eq(st.proto[PORTMAP_P_NATPMP].state, PORTMAP_S_MAPPED);
+	ck_assert(st.renew_in > 1700 && st.renew_in <= 1800);
+	portmap_stop(&pm);
+	fake_free(&f);
+}
+END_TEST
+
 Suite *
 portmap_suite(void)
 {
@@ -851,6 +907,7 @@ portmap_suite(void)
 	tcase_add_test(tg, test_natpmp_other_port_and_reboot);
 	tcase_add_test(tg, test_unreachable_fails_fast);
 	tcase_add_test(tg, test_announce_renews);
+	tcase_add_test(tg, test_auto_falls_back_to_natpmp);
 	suite_add_tcase(s, tg);
 	return s;
 }
