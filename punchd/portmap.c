@@ -338,7 +338,8 @@ portmap_status(const struct portmap *pm, struct portmap_status *st)
 
 	memset(st, 0, sizeof(*st));
 	st->mode = pm->mode;
-	st->gateway = pm->pcp.d.gw.s_addr ? pm->pcp.d.gw : pm->natpmp.d.gw;
+	st->gateway = pm->pcp.d.gw.s_addr ? pm->pcp.d.gw :
+	    pm->natpmp.d.gw.s_addr ? pm->natpmp.d.gw : pm->upnp.d.gw;
 	for (p = 0; p < PORTMAP_NPROTO; p++) {
 		d = portmap_drv((struct portmap *)pm, p);
 		st->proto[p].state = d->state;

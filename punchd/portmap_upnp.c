@@ -267,12 +267,36 @@ upnp_other(struct portmap_upnp *c, uint16_t port)
 	    port != ntohs(c->keep.sin_port);
 }
 
-/* A cancelled client's job ended: delete what it made, then go. */
+/* The IGD's address, from its control URL, for the status (loop only). */
+static void
+upnp_note_gateway(struct portmap_upnp *c)
+{
+	char	host[64];
+
+	if (c->ctx->have_igd && c->ctx->urls.controlURL != NULL &&
+	    sscanf(c->ctx->urls.controlURL, "http://%63[^:/]", host) == 1)
+		inet_pton(AF_INET, host, &c->d.gw);
+}
+
+/*
+ * A cancelled client's job ended: note whether the gateway offers UPnP
+ * (for the status), delete what it made, then go.
+ */
 static void
 upnp_cancel_next(struct portmap_upnp *c)
 {
 	struct portmap_upnp_ctx *x = c->ctx;
 
+	if (x->job != UPNP_JOB_DELETE) {
+		upnp_note_gateway(c);
+		if (x->ok || x->have_igd)
+			c->d.state = PORTMAP_S_OFFERED;
+		else if (x->err[0] != '\0') {
+			c->d.state = PORTMAP_S_FAILED;
+			snprintf(c->d.reason, sizeof(c->d.reason), "%s",
+			    x->err);
+		}
+	}
 	if (x->job != UPNP_JOB_DELETE && x->ok &&
 	    upnp_other(c, x->got_port)) {
 		x->ext_port = x->got_port;
@@ -320,10 +344,12 @@ upnp_done_cb(struct ev_loop *loop, ev_async *w, int revents)
 		return;
 	pthread_join(c->th, NULL);
 	c->busy = 0;
-	if (c->cancelled)
+	if (c->cancelled) {
 		upnp_cancel_next(c);
-	else
-		upnp_result(c, ev_now(loop));
+		return;
+	}
+	upnp_note_gateway(c);
+	upnp_result(c, ev_now(loop));
 }
 
 static void

@@ -15,6 +15,9 @@
 #            once (port 5351 unreachable) and NAT-PMP reported with it
 #   natpmp   enable_natpmp (NAT-PMP and PCP on 5351), enable_upnp=no:
 #            -m natpmp, then -m pcp, then auto (PCP must win)
+#   both     all three enabled: auto keeps the first mapping, the other
+#            protocol's answer neither adds a second nor deletes the first,
+#            and the status shows it offered
 #   short    max_lifetime 4 s: a PCP mapping asked for an hour is granted
 #            4 s and renewed every 2 s, still there after its first lease;
 #            then miniupnpd restarts (a gateway reboot: new epoch, rules
@@ -198,6 +201,30 @@ grep -q "^mapped pcp $EXT:7777" "$NL_TMP/pmc-auto" &&
 	! grep -q '^mapped upnp' "$NL_TMP/pmc-auto" &&
 	ok "auto: PCP won ($(grep '^status upnp' "$NL_TMP/pmc-auto"))" ||
 	bad "auto: $(cat "$NL_TMP/pmc-auto")"
+mu_stop
+
+echo "== both: a gateway with UPnP, NAT-PMP and PCP; auto keeps one mapping"
+mu_start both "enable_upnp=yes
+enable_natpmp=yes
+min_lifetime=2"
+pmc_bg both -m auto -w 4
+if nl_wait 5 grep -q '^mapped' "$NL_TMP/pmc-both"; then
+	w=$(grep '^mapped' "$NL_TMP/pmc-both" | head -n 1)
+	sleep 2		# the losing protocol's answer is in by now
+	[ "$(grep -c '^mapped' "$NL_TMP/pmc-both")" -eq 1 ] && dnat_there 7777 &&
+		reaches both 7777 &&
+		ok "both: $w; the loser left it alone (DNAT there, datagram through)" ||
+		bad "both: $(cat "$NL_TMP/pmc-both")"
+	nl_wait 6 sh -c "! kill -0 $PMC_PID 2>/dev/null"
+	grep -q '^status upnp offered' "$NL_TMP/pmc-both" ||
+	    grep -q '^status pcp offered' "$NL_TMP/pmc-both" &&
+		ok "both: status says the other protocol is offered too: $(grep '^status' "$NL_TMP/pmc-both" | tr '\n' ';')" ||
+		bad "both: status: $(grep '^status' "$NL_TMP/pmc-both")"
+	nl_wait 3 sh -c "! ip netns exec $(nl_ns a) nft list chain inet filter prerouting_miniupnpd | grep -q 'dport 7777 '" &&
+		ok "both: DNAT gone after exit" || bad "both: DNAT still there after exit"
+else
+	bad "both: no mapping: $(cat "$NL_TMP/pmc-both")"
+fi
 mu_stop
 
 echo "== short: a gateway that grants 4 s, then reboots"
