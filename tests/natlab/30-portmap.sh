@@ -25,7 +25,8 @@
 #   announce a restarted miniupnpd announces itself (PCP ANNOUNCE, NAT-PMP
 #            address) to 224.0.0.1:5350: a client holding an hour's lease
 #            renews at once, sees the new epoch and maps again
-#   none     no miniupnpd: auto fails fast naming every protocol
+#   none     no miniupnpd: auto fails fast naming every protocol; and
+#            with no default route on the host
 # For every mapping: the DNAT rule is in the NAT's ruleset, a datagram
 # from "out" to the mapped address:port reaches a socket bound to the port
 # on a-host, renewals happen (a 6 s lease, renewed at 3 s), and the rule is
@@ -311,6 +312,15 @@ nl_exec a-host "$PMC" -m natpmp -t 20 >"$NL_TMP/pmc-none2" 2>&1
 grep -q '^failed natpmp .*unreachable' "$NL_TMP/pmc-none2" &&
 	ok "none: -m natpmp: $(grep '^failed' "$NL_TMP/pmc-none2")" ||
 	bad "none: -m natpmp: $(cat "$NL_TMP/pmc-none2")"
+
+nl_exec a-host ip route del default
+nl_exec a-host "$PMC" -m auto -t 20 >"$NL_TMP/pmc-noroute" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] && grep -q '^failed pcp no IPv4 default route' "$NL_TMP/pmc-noroute" &&
+	grep -q '^failed natpmp .*no IPv4 default route' "$NL_TMP/pmc-noroute" &&
+	grep -q '^failed upnp ' "$NL_TMP/pmc-noroute" &&
+	ok "no default route: $(grep '^failed pcp' "$NL_TMP/pmc-noroute")" ||
+	bad "no default route: rc $rc: $(cat "$NL_TMP/pmc-noroute")"
 
 # under SAN=1 builds: any sanitizer report from portmapc fails the test
 if grep -l 'Sanitizer\|runtime error' "$NL_TMP"/pmc-* >/dev/null 2>&1; then
