@@ -21,8 +21,9 @@ SAN	?= 0
 PKGS		:= msgpack libbsd-overlay libsodium openssl inih jansson libqrencode libsystemd zlib
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS)) -lev -lwslay -lm
-# port mapping (punchd/portmap*.c): UPnP IGD and NAT-PMP clients
-PKG_LIBS	+= -lminiupnpc -lnatpmp
+# port mapping (punchd/portmap*.c): UPnP IGD and NAT-PMP clients, linked
+# only where the layer is (punchd, unit tests, portmapc; see PUNCHD_PORTMAP)
+PORTMAP_LIBS	:= -lminiupnpc -lnatpmp
 CHECK_CFLAGS	:= $(shell pkg-config --cflags check)
 CHECK_LIBS	:= $(shell pkg-config --libs check)
 
@@ -140,6 +141,8 @@ PUNCHD_PORTMAP := \
 	punchd/portmap_upnp.c \
 	punchd/portmap_announce.c
 PUNCHD_SRCS += $(PUNCHD_PORTMAP)
+$(BUILD)/bin/punchd $(BUILD)/tests/unit_tests $(BUILD)/tests/tools/portmapc: \
+    LDLIBS += $(PORTMAP_LIBS)
 
 MESHCTL_SRCS := \
 	meshctl/meshctl.c \
