@@ -31,7 +31,8 @@
 	X(punch)		\
 	X(keepalive)		\
 	X(e2e)			\
-	X(promtext)
+	X(promtext)		\
+	X(portmap)
 
 #define UNIT_DECLARE(name) Suite *name##_suite(void) __attribute__((weak));
 UNIT_SUITES(UNIT_DECLARE)
