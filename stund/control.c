@@ -111,25 +111,39 @@ pack_discovery(msgpack_packer *pk, struct stund *sd,
 	pack_servers(pk, sd, r);
 }
 
-void
-control_discover_fail(struct stund *sd, uint64_t conn, uint32_t msgid,
-    const char *why)
-{
-	struct ipc_conn *c;
+/* A request answered later: the client may leave meanwhile, so it is
+ * found again by its id. */
+struct pending {
+	uint64_t	 conn;
+	uint32_t	 msgid;
+};
 
-	if ((c = ipc_server_conn(sd->ipc, conn)) != NULL)
-		ipc_reply_error(c, msgid, IPC_ERR_UNAVAILABLE, "%s", why);
+static struct pending *
+control_pending(struct ipc_conn *c, uint32_t msgid)
+{
+	struct pending *q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	q->conn = ipc_conn_id(c);
+	q->msgid = msgid;
+	return q;
 }
 
-void
-control_discover_reply(struct stund *sd, uint64_t conn, uint32_t msgid)
+/* discover_request's completion: the cached result or why there is none */
+static void
+control_discover_done(struct stund *sd, int status, void *arg)
 {
+	struct pending	*q = arg;
 	struct discover	*d = sd->disc;
 	struct ipc_conn	*c;
 	msgpack_packer	*pk;
+	uint32_t	 msgid = q->msgid;
 
-	if ((c = ipc_server_conn(sd->ipc, conn)) == NULL)
-		return;		/* the client left meanwhile */
+	c = status == 0 ? ipc_server_conn(sd->ipc, q->conn) : NULL;
+	free(q);
+	if (c == NULL)
+		return;		/* the client left meanwhile, or shutdown */
 	if (!d->have) {
 		ipc_reply_error(c, msgid, IPC_ERR_UNAVAILABLE, "%s",
 		    d->run.error[0] ? d->run.error : "no answer yet");
@@ -186,7 +200,14 @@ control_discover(struct ipc_conn *c, uint32_t msgid,
 	if (!sock) {
 		/* stund's own discovery asks servers of every family (an IPv6
 		 * answer is "public6"); family narrows only a passed socket's */
-		discover_request(sd, refresh, ipc_conn_id(c), msgid);
+		struct pending *q = control_pending(c, msgid);
+
+		if (q == NULL || discover_request(sd, refresh,
+		    control_discover_done, q) == -1) {
+			free(q);
+			ipc_reply_error(c, msgid, IPC_ERR_UNAVAILABLE,
+			    "out of memory");
+		}
 		return;
 	}
 	if ((fd = ipc_conn_take_fd(c)) == -1) {
@@ -265,12 +286,17 @@ pack_nat(msgpack_packer *pk, struct stund *sd)
 	pack_servers(pk, sd, &sd->disc->run);
 }
 
-void
-control_nat_reply(struct stund *sd, uint64_t conn, uint32_t msgid)
+/* natbehav_request's completion */
+static void
+control_nat_done(struct stund *sd, int status, void *arg)
 {
+	struct pending	*q = arg;
 	struct ipc_conn	*c;
+	uint32_t	 msgid = q->msgid;
 
-	if ((c = ipc_server_conn(sd->ipc, conn)) == NULL)
+	c = status == 0 ? ipc_server_conn(sd->ipc, q->conn) : NULL;
+	free(q);
+	if (c == NULL)
 		return;
 	if (!natbehav_result(sd)->valid) {
 		ipc_reply_error(c, msgid, IPC_ERR_UNAVAILABLE, "%s",
@@ -287,6 +313,7 @@ control_nat_get(struct ipc_conn *c, uint32_t msgid,
     const msgpack_object *params, void *arg)
 {
 	struct stund	*sd = arg;
+	struct pending	*q;
 	int		 refresh = 0;
 
 	if (mpack_get_bool(params, "refresh", &refresh) == -1) {
@@ -294,7 +321,11 @@ control_nat_get(struct ipc_conn *c, uint32_t msgid,
 		    "expected {refresh?: bool}");
 		return;
 	}
-	natbehav_request(sd, refresh, ipc_conn_id(c), msgid);
+	if ((q = control_pending(c, msgid)) == NULL ||
+	    natbehav_request(sd, refresh, control_nat_done, q) == -1) {
+		free(q);
+		ipc_reply_error(c, msgid, IPC_ERR_UNAVAILABLE, "out of memory");
+	}
 }
 
 static void
@@ -367,7 +398,8 @@ control_status(struct ipc_conn *c, uint32_t msgid,
 	ipc_reply_finish(c);
 }
 
-void
+/* sd->changed: nat.changed to subscribers */
+static void
 control_nat_changed(struct stund *sd, const char *previous)
 {
 	const struct nat_result	*n = natbehav_result(sd);
@@ -401,7 +433,10 @@ control_init(struct stund *sd, const char *path)
 {
 	sd->ipc = ipc_server_new(sd->loop, "stund", path, control_methods,
 	    sizeof(control_methods) / sizeof(control_methods[0]), sd);
-	return sd->ipc == NULL ? -1 : 0;
+	if (sd->ipc == NULL)
+		return -1;
+	sd->changed = control_nat_changed;
+	return 0;
 }
 
 void
@@ -415,6 +450,7 @@ control_fini(struct stund *sd)
 		close(x->fd);
 		free(x);
 	}
+	sd->changed = NULL;
 	if (sd->ipc != NULL)
 		ipc_server_free(sd->ipc);
 	sd->ipc = NULL;

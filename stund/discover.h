@@ -54,10 +54,14 @@ struct discover_run {
 	int			 running;
 };
 
+/* A request's completion: status 0 when the cached result (good or, with
+ * run.error, failed) is ready to read, -1 when stund shuts down first. */
+typedef void discover_wait_cb(struct stund *sd, int status, void *arg);
+
 struct discover_waiter {
 	TAILQ_ENTRY(discover_waiter) entry;
-	uint64_t		 conn;
-	uint32_t		 msgid;
+	discover_wait_cb	*cb;
+	void			*arg;
 };
 
 /* stund's own, cached discovery */
@@ -72,16 +76,16 @@ struct discover {
 	struct sockaddr_storage	 public, local;
 	TAILQ_HEAD(, discover_waiter) waiters;
 	ev_timer		 refresh;
-	void			(*changed)(struct stund *, const char *prev);
 };
 
 int	discover_init(struct stund *sd);
 void	discover_fini(struct stund *sd);
-/* Kick a discovery now unless one runs; when it ends, waiters get replies. */
+/* Kick a discovery now unless one runs; when it ends, waiters are called. */
 void	discover_now(struct stund *sd);
-/* Answer (conn, msgid) from cache or after the next discovery. */
-void	discover_request(struct stund *sd, int refresh, uint64_t conn,
-	    uint32_t msgid);
+/* cb(sd, 0, arg) now from a fresh cache (unless refresh), else after the
+ * next discovery; -1 (no memory) and cb is never called. */
+int	discover_request(struct stund *sd, int refresh, discover_wait_cb *cb,
+	    void *arg);
 /* Cached result fresh enough to serve? */
 int	discover_fresh(const struct stund *sd);
 
