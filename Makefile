@@ -87,8 +87,8 @@ STUND_SRCS := \
 	stund/natbehav_classify.c \
 	stund/server.c
 
-# stund files the unit tests link (no IPC, no main)
-STUND_LOGIC_SRCS := stund/natbehav_classify.c stund/server.c
+# stund files the unit tests link: all but main and the IPC dispatch
+STUND_LOGIC_SRCS := $(filter-out stund/stund.c stund/control.c,$(STUND_SRCS))
 
 RELAYD_SRCS := \
 	relayd/relayd.c \

@@ -28,7 +28,7 @@
 
 struct addrinfo;
 
-#define container_of(p, t, m)	((t *)((char *)(p) - offsetof(t, m)))
+#include "common/util.h"
 
 #define RC_HS_MAX	8192	/* a 101 answer is a few hundred bytes */
 #define RC_WHY_MAX	160

@@ -29,7 +29,7 @@
 #define WSIO_BUF		(256 * 1024)
 #define WSIO_POOL		16
 
-#define container_of(p, t, m)	((t *)((char *)(p) - offsetof(t, m)))
+#include "common/util.h"
 
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;

@@ -10,7 +10,7 @@
 #include "common/netaddr.h"
 #include "resolve.h"
 
-#define container_of(p, t, m)	((t *)((char *)(p) - offsetof(t, m)))
+#include "common/util.h"
 
 /* Re-resolve names this often: STUN servers move behind anycast names. */
 #define DISCOVER_RESOLVE_EVERY	600.0
