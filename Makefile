@@ -45,6 +45,7 @@ COMMON_SRCS := \
 	common/daemon.c \
 	common/netaddr.c \
 	common/relay_client.c \
+	common/relay_client_step.c \
 	common/relay_client_conn.c \
 	common/relay_client_http.c \
 	common/relay_client_io.c \
@@ -95,7 +96,8 @@ RELAYD_SRCS := \
 	relayd/control.c \
 	relayd/relayd_config.c \
 	relayd/listener.c \
-	relayd/server.c \
+	relayd/conn.c \
+	relayd/connio.c \
 	relayd/http.c \
 	relayd/ws.c \
 	relayd/wsio.c \

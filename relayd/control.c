@@ -41,7 +41,7 @@ control_counters(msgpack_packer *p, const struct relayd_stats *st)
 	for (i = 0; i < REASON_MAX; i++) {
 		char k[48];
 
-		snprintf(k, sizeof(k), "disconnect_%s", server_reason_str(i));
+		snprintf(k, sizeof(k), "disconnect_%s", metrics_reason_str(i));
 		mpack_kv_uint(p, k, st->disc[i]);
 	}
 }
@@ -87,7 +87,6 @@ control_list_one(struct session *s, void *arg)
 	struct control_list	*l = arg;
 	struct session_member	*m;
 	struct relayd_conn	*c;
-	char			 a[80];
 
 	msgpack_pack_map(l->p, 4);
 	mpack_kv_str(l->p, "session", s->id);
@@ -97,7 +96,7 @@ control_list_one(struct session *s, void *arg)
 		c = container_of(m, struct relayd_conn, member);
 		msgpack_pack_map(l->p, 5);
 		mpack_kv_uint(l->p, "id", m->id);
-		mpack_kv_str(l->p, "address", server_addr_str(c, a, sizeof(a)));
+		mpack_kv_str(l->p, "address", c->addr_str);
 		mpack_kv_double(l->p, "since_s", ev_now(l->rd->loop) - c->since);
 		mpack_kv_uint(l->p, "rx_bytes", c->rx_bytes);
 		mpack_kv_uint(l->p, "tx_bytes", c->tx_bytes);

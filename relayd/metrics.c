@@ -15,6 +15,17 @@ static const char *const metrics_auth[AUTH_MAX] = {
 	"missing", "malformed", "bad_mac", "expired"
 };
 
+static const char *const metrics_reasons[REASON_MAX] = {
+	"client_close", "eof", "protocol", "too_big", "idle", "slow",
+	"kicked", "shutdown", "handshake_timeout", "http", "tls", "error",
+};
+
+const char *
+metrics_reason_str(enum relay_reason r)
+{
+	return r < REASON_MAX ? metrics_reasons[r] : "unknown";
+}
+
 const char *
 metrics_auth_str(enum relay_auth_fail a)
 {
@@ -133,7 +144,7 @@ metrics_prometheus(struct relayd *rd, size_t *len)
 	    "# TYPE relayd_disconnects_total counter\n");
 	for (i = 0; i < REASON_MAX; i++)
 		fprintf(f, "relayd_disconnects_total{reason=\"%s\"} %llu\n",
-		    server_reason_str(i), (unsigned long long)st->disc[i]);
+		    metrics_reason_str(i), (unsigned long long)st->disc[i]);
 	if (fclose(f) != 0) {
 		free(s);
 		return NULL;
