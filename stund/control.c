@@ -14,6 +14,8 @@
 #include "common/log.h"
 #include "common/mpack.h"
 #include "common/netaddr.h"
+#include "common/promtext.h"
+#include "counters.h"
 #include "discover.h"
 #include "natbehav.h"
 #include "probe.h"
@@ -339,6 +341,23 @@ control_servers(struct ipc_conn *c, uint32_t msgid,
 	ipc_reply_finish(c);
 }
 
+#define CONTROL_ONE(key, value, help)	+ 1
+enum { CONTROL_NCOUNTERS = 0 STUND_COUNTERS(CONTROL_ONE) };
+#undef CONTROL_ONE
+
+#define CONTROL_HELP(key, value, help)	{ "counters." #key, help },
+static const struct promtext_help control_help[] = {
+	STUND_COUNTERS(CONTROL_HELP)
+};
+#undef CONTROL_HELP
+
+const struct promtext_help *
+control_counters_help(size_t *n)
+{
+	*n = CONTROL_NCOUNTERS;
+	return control_help;
+}
+
 /* status.get's result (sd as void *: also the metrics file's source) */
 void
 control_pack_status(msgpack_packer *pk, void *arg)
@@ -369,24 +388,10 @@ control_pack_status(msgpack_packer *pk, void *arg)
 		    server_alternate(sd) : NULL);
 	}
 	mpack_key(pk, "counters");
-	msgpack_pack_map(pk, 16);
-	mpack_kv_uint(pk, "discoveries", sd->ctr.discoveries);
-	mpack_kv_uint(pk, "discovery_failures", sd->ctr.discovery_failures);
-	mpack_kv_uint(pk, "nat_tests", sd->ctr.nat_tests);
-	mpack_kv_uint(pk, "stun_sent", ps->sent);
-	mpack_kv_uint(pk, "stun_answered", ps->answered);
-	mpack_kv_uint(pk, "stun_timeouts", ps->timeouts);
-	mpack_kv_uint(pk, "stun_malformed", ps->malformed);
-	mpack_kv_uint(pk, "stun_unmatched", ps->unmatched);
-	mpack_kv_uint(pk, "server_requests", ss ? ss->requests : 0);
-	mpack_kv_uint(pk, "server_responses", ss ? ss->responses : 0);
-	mpack_kv_uint(pk, "server_malformed", ss ? ss->malformed : 0);
-	mpack_kv_uint(pk, "server_ignored", ss ? ss->ignored : 0);
-	mpack_kv_uint(pk, "server_rate_limited", ss ? ss->rate_limited : 0);
-	mpack_kv_uint(pk, "server_unknown_attr", ss ? ss->unknown_attr : 0);
-	mpack_kv_uint(pk, "ipc_clients", ipc_server_nclients(sd->ipc));
-	/* connections SO_PEERCRED turned away (not root, our uid, atmosphere) */
-	mpack_kv_uint(pk, "ipc_refused", ipc_server_stats(sd->ipc)->refused);
+	msgpack_pack_map(pk, CONTROL_NCOUNTERS);
+#define CONTROL_PACK(key, value, help)	mpack_kv_uint(pk, #key, (value));
+	STUND_COUNTERS(CONTROL_PACK)
+#undef CONTROL_PACK
 }
 
 static void
