@@ -12,26 +12,27 @@
 #include "relayd/http.h"
 #include "relayd/relayd.h"
 
+/* status.get's counters: metrics.c's table, "drops" (every reason of
+ * relayd_drops_total), one auth_fail_ and one disconnect_ per reason. */
 static void
 control_counters(msgpack_packer *p, const struct relayd_stats *st)
 {
-	int i;
+	const struct metrics_counter	*m, *end = metrics_counters +
+					    metrics_ncounters;
+	uint64_t			 drops = 0;
+	uint32_t			 n = 1 + AUTH_MAX + REASON_MAX;
+	int				 i;
 
-	msgpack_pack_map(p, 13 + AUTH_MAX + REASON_MAX);
-	mpack_kv_uint(p, "accepted", st->accepted);
-	mpack_kv_uint(p, "upgrades", st->upgrades);
-	mpack_kv_uint(p, "http_requests", st->http_requests);
-	mpack_kv_uint(p, "http_errors", st->http_errors);
-	mpack_kv_uint(p, "refused_limit", st->refused_limit);
-	mpack_kv_uint(p, "frames_in", st->frames_in);
-	mpack_kv_uint(p, "frames_out", st->frames_out);
-	mpack_kv_uint(p, "bytes_in", st->bytes_in);
-	mpack_kv_uint(p, "bytes_out", st->bytes_out);
-	mpack_kv_uint(p, "drops_queue", st->drops_queue);
-	mpack_kv_uint(p, "drops_forged", st->drops_forged);
-	mpack_kv_uint(p, "drops_no_peer", st->drops_alone);
-	mpack_kv_uint(p, "drops", st->drops_queue + st->drops_forged +
-	    st->drops_alone);
+	for (m = metrics_counters; m < end; m++)
+		n += m->key != NULL;
+	msgpack_pack_map(p, n);
+	for (m = metrics_counters; m < end; m++) {
+		if (m->key != NULL)
+			mpack_kv_uint(p, m->key, metrics_value(st, m));
+		if (strcmp(m->family, "relayd_drops_total") == 0)
+			drops += metrics_value(st, m);
+	}
+	mpack_kv_uint(p, "drops", drops);
 	for (i = 0; i < AUTH_MAX; i++) {
 		char k[48];
 
@@ -118,7 +119,7 @@ control_session_list(struct ipc_conn *c, uint32_t msgid,
 	ipc_reply_finish(c);
 }
 
-int
+static int
 control_kick(struct relayd *rd, const char *id)
 {
 	struct session		*s;

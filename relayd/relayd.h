@@ -233,7 +233,6 @@ struct ws_msg {
 	uint8_t		 opcode;
 	uint8_t		 key[4];
 };
-void	ws_forward(struct relayd_conn *c, struct ws_msg *m);
 
 /* connio.c: a connection's transport: reads (rate-limited per address
  * group), writes (plain or TLS), which watchers run */
@@ -269,7 +268,18 @@ ssize_t	tls_read(struct relayd_conn *c, void *buf, size_t len);
 ssize_t	tls_write(struct relayd_conn *c, const void *buf, size_t len);
 void	tls_client_free(struct relayd_conn *c);
 
-/* metrics.c */
+/* metrics.c: the counters, defined once (see the table there) */
+struct metrics_counter {
+	size_t		 off;		/* a uint64_t in struct relayd_stats */
+	const char	*key;		/* status.get counters key, NULL none */
+	const char	*family;	/* Prometheus family */
+	const char	*reason;	/* its reason label, NULL none */
+	const char	*help;
+};
+extern const struct metrics_counter metrics_counters[];
+extern const size_t metrics_ncounters;
+uint64_t metrics_value(const struct relayd_stats *st,
+	    const struct metrics_counter *m);
 char	*metrics_health(struct relayd *rd, size_t *len);
 char	*metrics_prometheus(struct relayd *rd, size_t *len);
 const char *metrics_auth_str(enum relay_auth_fail a);
@@ -278,8 +288,6 @@ const char *metrics_reason_str(enum relay_reason r);
 /* control.c */
 int	control_init(struct relayd *rd, const char *path);
 void	control_fini(struct relayd *rd);
-/* session.kick: close every client of a session; -1 if not found */
-int	control_kick(struct relayd *rd, const char *session);
 
 /* iplimit.c: per address group (IPv4 /32, IPv6 /64 by default): the
  * connections, and a token bucket of the bytes read from them */

@@ -121,8 +121,9 @@ ws_announce(struct relayd_conn *to, uint8_t event, const struct session *s,
 	ws_enqueue(to, &m);
 }
 
-/* A message from c to the others of its session. */
-void
+/* A message from c to the others of its session (wsio_input's forward
+ * callback too). */
+static void
 ws_forward(struct relayd_conn *c, struct ws_msg *msg)
 {
 	struct relayd		*rd = c->rd;

@@ -380,7 +380,8 @@ discover_now(struct stund *sd)
 	discover_start_own(sd);
 }
 
-int
+/* Cached result fresh enough to serve? */
+static int
 discover_fresh(const struct stund *sd)
 {
 	const struct discover *d = sd->disc;

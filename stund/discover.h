@@ -86,8 +86,6 @@ void	discover_now(struct stund *sd);
  * next discovery; -1 (no memory) and cb is never called. */
 int	discover_request(struct stund *sd, int refresh, discover_wait_cb *cb,
 	    void *arg);
-/* Cached result fresh enough to serve? */
-int	discover_fresh(const struct stund *sd);
 
 /* Run a discovery through fd (not owned: the caller closes it). */
 int	discover_run_start(struct discover_run *r, struct stund *sd, int fd,
