@@ -279,17 +279,29 @@ discover_start_own(struct stund *sd)
 	    sd->cfg.timeout_ms / 1000.0, discover_own_done, sd);
 }
 
-/* Call the waiters of this run; those a callback adds wait for the next. */
-static void
-discover_wake(struct discover *d, int status)
+int
+discover_wait(struct discover_waiters *l, discover_wait_cb *cb, void *arg)
 {
-	TAILQ_HEAD(, discover_waiter)	 now = TAILQ_HEAD_INITIALIZER(now);
-	struct discover_waiter		*w;
+	struct discover_waiter *w;
 
-	TAILQ_CONCAT(&now, &d->waiters, entry);
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->cb = cb;
+	w->arg = arg;
+	TAILQ_INSERT_TAIL(l, w, entry);
+	return 0;
+}
+
+void
+discover_wake(struct stund *sd, struct discover_waiters *l, int status)
+{
+	struct discover_waiters	 now = TAILQ_HEAD_INITIALIZER(now);
+	struct discover_waiter	*w;
+
+	TAILQ_CONCAT(&now, l, entry);
 	while ((w = TAILQ_FIRST(&now)) != NULL) {
 		TAILQ_REMOVE(&now, w, entry);
-		w->cb(d->sd, status, w->arg);
+		w->cb(sd, status, w->arg);
 		free(w);
 	}
 }
@@ -322,7 +334,7 @@ discover_own_done(struct discover_run *r, void *arg)
 		sd->ctr.discovery_failures++;
 		log_warnx("discovery failed: %s", r->error);
 	}
-	discover_wake(d, 0);
+	discover_wake(sd, &d->waiters, 0);
 	if (changed && sd->changed != NULL)
 		sd->changed(sd, prev[0] ? prev : NULL);
 }
@@ -368,7 +380,7 @@ discover_fini(struct stund *sd)
 		return;
 	discover_run_cancel(&d->run);
 	ev_timer_stop(sd->loop, &d->refresh);
-	discover_wake(d, -1);
+	discover_wake(sd, &d->waiters, -1);
 	resolve_free(d->resolver);
 	free(d);
 	sd->disc = NULL;
@@ -394,18 +406,12 @@ int
 discover_request(struct stund *sd, int refresh, discover_wait_cb *cb,
     void *arg)
 {
-	struct discover		*d = sd->disc;
-	struct discover_waiter	*w;
-
 	if (!refresh && discover_fresh(sd)) {
 		cb(sd, 0, arg);
 		return 0;
 	}
-	if ((w = calloc(1, sizeof(*w))) == NULL)
+	if (discover_wait(&sd->disc->waiters, cb, arg) == -1)
 		return -1;
-	w->cb = cb;
-	w->arg = arg;
-	TAILQ_INSERT_TAIL(&d->waiters, w, entry);
 	discover_start_own(sd);
 	return 0;
 }

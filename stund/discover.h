@@ -54,8 +54,11 @@ struct discover_run {
 	int			 running;
 };
 
-/* A request's completion: status 0 when the cached result (good or, with
- * run.error, failed) is ready to read, -1 when stund shuts down first. */
+/*
+ * A request's completion: status 0 when the result is ready to read (the
+ * discovery's cache, good or with run.error; natbehav_result()), -1 when
+ * stund shuts down first. natbehav.c keeps its requests the same way.
+ */
 typedef void discover_wait_cb(struct stund *sd, int status, void *arg);
 
 struct discover_waiter {
@@ -63,6 +66,14 @@ struct discover_waiter {
 	discover_wait_cb	*cb;
 	void			*arg;
 };
+TAILQ_HEAD(discover_waiters, discover_waiter);
+
+/* Queue (cb, arg) on l: 0, or -1 (no memory). */
+int	discover_wait(struct discover_waiters *l, discover_wait_cb *cb,
+	    void *arg);
+/* Call and free the waiters on l; those a callback adds stay for later. */
+void	discover_wake(struct stund *sd, struct discover_waiters *l,
+	    int status);
 
 /* stund's own, cached discovery */
 struct discover {
@@ -74,7 +85,7 @@ struct discover {
 	int			 have;		/* a successful result is cached */
 	double			 when;		/* ev_now when it finished */
 	struct sockaddr_storage	 public, local;
-	TAILQ_HEAD(, discover_waiter) waiters;
+	struct discover_waiters	 waiters;
 	ev_timer		 refresh;
 };
 

@@ -24,12 +24,6 @@ enum natbehav_step {
 	NB_MAP3,
 };
 
-struct natbehav_waiter {
-	TAILQ_ENTRY(natbehav_waiter) entry;
-	natbehav_wait_cb	*cb;
-	void			*arg;
-};
-
 struct natbehav {
 	struct stund		*sd;
 	enum natbehav_step	 step;
@@ -41,25 +35,10 @@ struct natbehav {
 	int			 resolving;	/* waiting for a discovery */
 	struct sockaddr_storage	 primary, alt, m1, m2;
 	struct nat_result	 cur, last;
-	TAILQ_HEAD(, natbehav_waiter) waiters;
+	struct discover_waiters	 waiters;
 };
 
 static void	natbehav_next(struct natbehav *nb, enum natbehav_step step);
-
-/* Call the waiters of this run; those a callback adds wait for the next. */
-static void
-natbehav_wake(struct natbehav *nb, int status)
-{
-	TAILQ_HEAD(, natbehav_waiter)	 now = TAILQ_HEAD_INITIALIZER(now);
-	struct natbehav_waiter		*w;
-
-	TAILQ_CONCAT(&now, &nb->waiters, entry);
-	while ((w = TAILQ_FIRST(&now)) != NULL) {
-		TAILQ_REMOVE(&now, w, entry);
-		w->cb(nb->sd, status, w->arg);
-		free(w);
-	}
-}
 
 static void
 natbehav_io_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -108,7 +87,7 @@ natbehav_finish(struct natbehav *nb)
 		nb->last = nb->cur;
 	else
 		strlcpy(nb->last.error, nb->cur.error, sizeof(nb->last.error));
-	natbehav_wake(nb, 0);
+	discover_wake(sd, &nb->waiters, 0);
 	if (changed && sd->changed != NULL)
 		sd->changed(sd, NULL);
 }
@@ -350,27 +329,23 @@ natbehav_fini(struct stund *sd)
 		ev_io_stop(sd->loop, &nb->io);
 		close(nb->fd);
 	}
-	natbehav_wake(nb, -1);
+	discover_wake(sd, &nb->waiters, -1);
 	free(nb);
 	sd->nat = NULL;
 }
 
 int
-natbehav_request(struct stund *sd, int refresh, natbehav_wait_cb *cb,
-    void *arg)
+natbehav_request(struct stund *sd, int refresh,
+    void (*cb)(struct stund *, int, void *), void *arg)
 {
-	struct natbehav		*nb = sd->nat;
-	struct natbehav_waiter	*w;
+	struct natbehav *nb = sd->nat;
 
 	if (!refresh && nb->last.valid && nb->step == NB_IDLE) {
 		cb(sd, 0, arg);
 		return 0;
 	}
-	if ((w = calloc(1, sizeof(*w))) == NULL)
+	if (discover_wait(&nb->waiters, cb, arg) == -1)
 		return -1;
-	w->cb = cb;
-	w->arg = arg;
-	TAILQ_INSERT_TAIL(&nb->waiters, w, entry);
 	/* a refresh of the behaviour refreshes the endpoint it reports too */
 	if (refresh && sd->nservers > 0)
 		discover_now(sd);

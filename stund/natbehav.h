@@ -56,13 +56,12 @@ int	natbehav_init(struct stund *sd);
 void	natbehav_fini(struct stund *sd);
 /* Start a run unless one is going. */
 void	natbehav_start(struct stund *sd);
-/* A request's completion: status 0 when natbehav_result() is ready to
- * read (valid, or not with its error), -1 when stund shuts down first. */
-typedef void natbehav_wait_cb(struct stund *sd, int status, void *arg);
 /* cb(sd, 0, arg) now from the last result (unless refresh or a run is
- * going), else after the next run; -1 (no memory) and cb is never called. */
-int	natbehav_request(struct stund *sd, int refresh, natbehav_wait_cb *cb,
-	    void *arg);
+ * going), else after the next run (natbehav_result() then valid, or not
+ * with its error); cb(sd, -1, arg) when stund stops first. -1 (no memory)
+ * and cb is never called. cb is a discover_wait_cb (discover.h). */
+int	natbehav_request(struct stund *sd, int refresh,
+	    void (*cb)(struct stund *, int, void *), void *arg);
 const struct nat_result *natbehav_result(const struct stund *sd);
 int	natbehav_running(const struct stund *sd);
 

@@ -207,6 +207,7 @@ main(int argc, char *argv[])
 	struct stund		*sd = &stund;
 	struct daemon_ctx	 dctx;
 	char			 err[512], dir[256];
+	const struct promtext_help *help;
 	size_t			 n;
 	int			 check;
 
@@ -248,7 +249,8 @@ main(int argc, char *argv[])
 		exit(1);
 	promfile_init(&sd->metrics, sd->loop, "stund", control_pack_status,
 	    NULL, sd);
-	promfile_help(&sd->metrics, control_counters_help(&n), n);
+	help = control_counters_help(&n);
+	promfile_help(&sd->metrics, help, n);
 	promfile_set(&sd->metrics, sd->cfg.metrics_file,
 	    sd->cfg.metrics_interval_ms);
 	daemon_init(&dctx, sd->loop, NULL, reload, sd);

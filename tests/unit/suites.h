@@ -16,6 +16,7 @@
 	X(stun)			\
 	X(netaddr)		\
 	X(natbehav)		\
+	X(metrics)		\
 	X(discover)		\
 	X(packet)		\
 	X(http)			\
