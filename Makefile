@@ -60,6 +60,7 @@ COMMON_SRCS := \
 	common/ipc_client_peer.c \
 	common/ipc_client_call.c \
 	common/mpack.c \
+	common/mpack_map.c \
 	common/state.c \
 	common/promtext.c \
 	common/promtext_fmt.c \

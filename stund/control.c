@@ -13,6 +13,7 @@
 #include "common/ipc.h"
 #include "common/log.h"
 #include "common/mpack.h"
+#include "common/mpack_map.h"
 #include "common/netaddr.h"
 #include "common/promtext.h"
 #include "counters.h"
@@ -44,12 +45,14 @@ pack_addr(msgpack_packer *pk, const char *key,
 }
 
 static void
-pack_servers(msgpack_packer *pk, struct stund *sd,
+pack_servers(msgpack_packer *out, struct stund *sd,
     const struct discover_run *r)
 {
-	int i, j;
+	struct mpack_map	 m;
+	msgpack_packer		*pk;
+	int			 i, j;
 
-	msgpack_pack_array(pk, sd->nservers);
+	msgpack_pack_array(out, sd->nservers);
 	for (i = 0; i < sd->nservers; i++) {
 		const struct stund_srv			*s = &sd->servers[i];
 		const struct discover_srv_result	*res = NULL;
@@ -57,7 +60,7 @@ pack_servers(msgpack_packer *pk, struct stund *sd,
 		for (j = 0; r != NULL && j < r->nprobes; j++)
 			if (r->res[j].srv == i)
 				res = &r->res[j];
-		msgpack_pack_map(pk, 6);
+		pk = mpack_map_begin(&m, out);
 		mpack_kv_str(pk, "server", s->name);
 		if (s->resolved == 1)
 			pack_addr(pk, "address", &s->addr);
@@ -79,14 +82,17 @@ pack_servers(msgpack_packer *pk, struct stund *sd,
 			mpack_kv_str(pk, "mapped", NULL);
 			mpack_kv_str(pk, "other_address", NULL);
 		}
+		mpack_map_end(&m);
 	}
 }
 
 static void
-pack_discovery(msgpack_packer *pk, struct stund *sd,
+pack_discovery(msgpack_packer *out, struct stund *sd,
     const struct discover_run *r, const struct sockaddr_storage *pub,
     const struct sockaddr_storage *local, double age)
 {
+	struct mpack_map	 m;
+	msgpack_packer		*pk;
 	struct sockaddr_storage	 v6;
 	int			 i, have6 = 0;
 
@@ -97,7 +103,7 @@ pack_discovery(msgpack_packer *pk, struct stund *sd,
 			have6 = 1;
 			break;
 		}
-	msgpack_pack_map(pk, 7);
+	pk = mpack_map_begin(&m, out);
 	pack_addr(pk, "public", pub);
 	if (have6)
 		pack_addr(pk, "public6", &v6);
@@ -111,6 +117,7 @@ pack_discovery(msgpack_packer *pk, struct stund *sd,
 	mpack_kv_double(pk, "age_s", age);
 	mpack_key(pk, "servers");
 	pack_servers(pk, sd, r);
+	mpack_map_end(&m);
 }
 
 /* A request answered later: the client may leave meanwhile, so it is
@@ -258,11 +265,12 @@ control_input(struct ipc_conn *c, uint32_t msgid,
 }
 
 static void
-pack_nat(msgpack_packer *pk, struct stund *sd)
+pack_nat(msgpack_packer *out, struct stund *sd)
 {
 	const struct nat_result	*n = natbehav_result(sd);
+	struct mpack_map	 m;
+	msgpack_packer		*pk = mpack_map_begin(&m, out);
 
-	msgpack_pack_map(pk, 13);
 	mpack_key(pk, "behind_nat");
 	if (n->behind_nat == -1)
 		msgpack_pack_nil(pk);
@@ -286,6 +294,7 @@ pack_nat(msgpack_packer *pk, struct stund *sd)
 	mpack_kv_str(pk, "error", n->error[0] ? n->error : NULL);
 	mpack_key(pk, "servers");
 	pack_servers(pk, sd, &sd->disc->run);
+	mpack_map_end(&m);
 }
 
 /* natbehav_request's completion */
@@ -360,14 +369,16 @@ control_counters_help(size_t *n)
 
 /* status.get's result (sd as void *: also the metrics file's source) */
 void
-control_pack_status(msgpack_packer *pk, void *arg)
+control_pack_status(msgpack_packer *out, void *arg)
 {
 	struct stund			*sd = arg;
 	const struct server_stats	*ss = server_stats(sd);
 	const struct nat_result		*n = natbehav_result(sd);
 	const struct probe_stats	*ps = &sd->probes.st;
+	struct mpack_map		 m, srv;
+	msgpack_packer			*pk = mpack_map_begin(&m, out);
+	msgpack_packer			*spk;
 
-	msgpack_pack_map(pk, 9);
 	mpack_kv_str(pk, "daemon", "stund");
 	mpack_kv_str(pk, "version", STUND_VERSION);
 	mpack_kv_int(pk, "pid", getpid());
@@ -382,16 +393,18 @@ control_pack_status(msgpack_packer *pk, void *arg)
 	if (ss == NULL)
 		msgpack_pack_nil(pk);
 	else {
-		msgpack_pack_map(pk, 2);
-		mpack_kv_str(pk, "primary", server_primary(sd));
-		mpack_kv_str(pk, "alternate", server_alternate(sd)[0] ?
+		spk = mpack_map_begin(&srv, pk);
+		mpack_kv_str(spk, "primary", server_primary(sd));
+		mpack_kv_str(spk, "alternate", server_alternate(sd)[0] ?
 		    server_alternate(sd) : NULL);
+		mpack_map_end(&srv);
 	}
 	mpack_key(pk, "counters");
 	msgpack_pack_map(pk, CONTROL_NCOUNTERS);
 #define CONTROL_PACK(key, value, help)	mpack_kv_uint(pk, #key, (value));
 	STUND_COUNTERS(CONTROL_PACK)
 #undef CONTROL_PACK
+	mpack_map_end(&m);
 }
 
 static void
@@ -408,10 +421,10 @@ static void
 control_nat_changed(struct stund *sd, const char *previous)
 {
 	const struct nat_result	*n = natbehav_result(sd);
+	struct mpack_map	 m;
 	msgpack_packer		*pk;
 
-	pk = ipc_notify_start(sd->ipc, "nat.changed");
-	msgpack_pack_map(pk, 5);
+	pk = mpack_map_begin(&m, ipc_notify_start(sd->ipc, "nat.changed"));
 	if (sd->disc->have)
 		pack_addr(pk, "public", &sd->disc->public);
 	else if (n->valid)
@@ -422,6 +435,7 @@ control_nat_changed(struct stund *sd, const char *previous)
 	mpack_kv_str(pk, "mapping", natbehav_term(n->mapping));
 	mpack_kv_str(pk, "filtering", natbehav_term(n->filtering));
 	mpack_kv_str(pk, "classic", n->valid ? n->classic : "unknown");
+	mpack_map_end(&m);
 	ipc_notify_finish(sd->ipc);
 }
 

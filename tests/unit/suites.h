@@ -12,6 +12,7 @@
 	X(config)		\
 	X(methods)		\
 	X(mpack)		\
+	X(mpack_map)		\
 	X(ipc)			\
 	X(stun)			\
 	X(netaddr)		\
