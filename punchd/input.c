@@ -2,7 +2,9 @@
  * Our packets arriving on the socket: header check, peer lookup, replay
  * window, authentication, then one function per packet type. Anything
  * that fails a check is dropped silently and counted: a stranger, another
- * mesh or a replayer never gets a single byte back.
+ * mesh or a replayer never gets a single byte back. What is not for the
+ * peer layer goes up through pd->hooks (pong, announce, join_hello,
+ * join_reply) and DATA to the event hook (peer.data).
  */
 #include <string.h>
 
@@ -60,6 +62,7 @@ input_punch(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
 	if (type == PACKET_PUNCH && p->state != PEER_DIRECT &&
 	    p->state != PEER_DEGRADED && p->punch.state != PUNCH_RUNNING) {
 		punch_add_remote(&p->punch, CAND_PRFLX, from);
+		peer_changed(pd);
 		peer_start_punch(p);
 	}
 	ev = punch_input(&p->punch, type, &pp, from, ev_time());
@@ -99,15 +102,14 @@ input_keepalive(struct peer *p, const struct packet_hdr *h,
 		return;
 	}
 	keepalive_heard(&p->ka, ev_time(), (h->flags & PACKET_F_KA_MISSED) != 0);
-	peer_send_pkt(p, PACKET_KEEPALIVE_ACK, NULL, 0, from);
+	tx_send(p, PACKET_KEEPALIVE_ACK, 0, NULL, 0, from);
 }
 
 static void
 input_keepalive_ack(struct peer *p)
 {
-	struct punchd	*pd = p->pd;
-	double		 rtt;
-	int		 f;
+	double	rtt;
+	int	f;
 
 	if ((f = keepalive_ack(&p->ka, ev_time(), &rtt)) == -1)
 		return;
@@ -116,7 +118,7 @@ input_keepalive_ack(struct peer *p)
 	if (p->state == PEER_DEGRADED) {
 		log_info("peer %s: keep-alives answered again", peer_label(p));
 		peer_set_state(p, PEER_DIRECT);
-		control_peer_event(pd, p, "peer.path", NULL, NULL);
+		peer_event(p, "peer.path", NULL, NULL);
 	}
 }
 
@@ -137,14 +139,15 @@ input_ping(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
 			return;
 		}
 		/* PONG echoes the PING exactly, padding included */
-		peer_send_pkt(p, PACKET_PONG, pl, len, from);
+		e2e_session_send(p, PACKET_PONG, pl, len, from);
 		return;
 	}
 	rtt = ev_time() - pg.ts / 1e6;
 	if (rtt < 0 || rtt > 3600)
 		return;
 	path_rtt(&p->path, rtt);
-	waiter_pong(p, pg.id, rtt);
+	if (p->pd->hooks.pong != NULL)
+		p->pd->hooks.pong(p, pg.id, rtt);
 }
 
 /*
@@ -164,6 +167,7 @@ input_new_source(struct peer *p, const struct sockaddr *from)
 		return;
 	log_info("peer %s: packets from a new address %s, checking it",
 	    peer_label(p), netaddr_str(from, a, sizeof(a)));
+	peer_changed(p->pd);
 	if (p->punch.state != PUNCH_RUNNING)
 		peer_start_punch(p);	/* the current path stays meanwhile */
 }
@@ -232,7 +236,7 @@ input_check(struct punchd *pd, uint8_t *buf, size_t len,
 			pd->ctr.drop_unknown++;
 			return NULL;
 		}
-		return e2e_input_decrypt(p, buf, len, h, pl, plen) == 0 ?
+		return e2e_session_decrypt(p, buf, len, h, pl, plen) == 0 ?
 		    p : NULL;
 	}
 	if (p != NULL && packet_replay_check(&p->replay, h->seq) != 0) {
@@ -265,7 +269,7 @@ input_check(struct punchd *pd, uint8_t *buf, size_t len,
 		log_info("new peer %s punching from %s", p->idstr,
 		    netaddr_str(from, a, sizeof(a)));
 	}
-	if (!e2e_mesh_ok(p, h->type))
+	if (!e2e_session_mesh_ok(p, h->type))
 		return NULL;	/* DATA must come under the session key */
 	if (packet_replay_check_and_update(&p->replay, h->seq) != 0) {
 		pd->ctr.drop_replay++;
@@ -315,20 +319,22 @@ input_dispatch(struct peer *p, const struct packet_hdr *h, const uint8_t *pl,
 		break;
 	case PACKET_DATA:
 		p->rx_data++;
-		control_peer_data(pd, p, pl, plen);
+		if (pd->events.data != NULL)
+			pd->events.data(pd, p, pl, plen);
 		break;
 	case PACKET_ANNOUNCE:
-		mesh_announce_input(p, pl, plen);
+		if (pd->hooks.announce != NULL)
+			pd->hooks.announce(p, pl, plen);
 		break;
 	case PACKET_E2E_INIT:
 	case PACKET_E2E_RESP:
-		e2e_input_handshake(p, h->type, pl, plen, from);
+		e2e_session_handshake(p, h->type, pl, plen, from);
 		break;
 	}
 }
 
-void
-peer_input(struct punchd *pd, uint8_t *buf, size_t len,
+static void
+input_packet(struct punchd *pd, uint8_t *buf, size_t len,
     const struct sockaddr *from)
 {
 	struct packet_hdr	 h;
@@ -339,10 +345,11 @@ peer_input(struct punchd *pd, uint8_t *buf, size_t len,
 	/* the join handshake runs under an invite's key, not the mesh's */
 	if (packet_peek(buf, len, &h) == 0 && h.type >= PACKET_JOIN_HELLO &&
 	    h.type <= PACKET_JOIN_REFUSE) {
-		if (h.type == PACKET_JOIN_HELLO)
-			invites_input(pd, buf, len, from, NULL);
-		else
-			join_input(pd, buf, len, from);
+		if (h.type == PACKET_JOIN_HELLO) {
+			if (pd->hooks.join_hello != NULL)
+				pd->hooks.join_hello(pd, buf, len, from);
+		} else if (pd->hooks.join_reply != NULL)
+			pd->hooks.join_reply(pd, buf, len, from);
 		return;
 	}
 	if ((p = input_check(pd, buf, len, from, &h, &pl, &plen)) == NULL)
@@ -355,8 +362,8 @@ peer_input(struct punchd *pd, uint8_t *buf, size_t len,
  * same checks as on UDP. Its first authenticated packet makes the relayed
  * path up; answers go back through the relay.
  */
-void
-peer_input_relay(struct peer *p, uint8_t *buf, size_t len)
+static void
+input_relay(struct peer *p, uint8_t *buf, size_t len)
 {
 	struct punchd		*pd = p->pd;
 	struct packet_hdr	 h;
@@ -369,7 +376,7 @@ peer_input_relay(struct peer *p, uint8_t *buf, size_t len)
 		return;
 	}
 	if (h.flags & PACKET_F_SESSION) {
-		if (e2e_input_decrypt(p, buf, len, &h, &pl, &plen) != 0)
+		if (e2e_session_decrypt(p, buf, len, &h, &pl, &plen) != 0)
 			return;
 	} else {
 		if (packet_replay_check(&p->replay, h.seq) != 0) {
@@ -380,7 +387,7 @@ peer_input_relay(struct peer *p, uint8_t *buf, size_t len)
 			pd->ctr.drop_auth++;
 			return;
 		}
-		if (!e2e_mesh_ok(p, h.type))
+		if (!e2e_session_mesh_ok(p, h.type))
 			return;
 		if (packet_replay_check_and_update(&p->replay, h.seq) != 0) {
 			pd->ctr.drop_replay++;
@@ -388,4 +395,11 @@ peer_input_relay(struct peer *p, uint8_t *buf, size_t len)
 		}
 	}
 	input_dispatch(p, &h, pl, plen, len, NULL);
+}
+
+void
+input_init(struct punchd *pd)
+{
+	pd->hooks.packet_rx = input_packet;
+	pd->hooks.relay_rx = input_relay;
 }

@@ -9,7 +9,12 @@
  *                                          punch failed: down, retried)
  *
  * Every change of state or endpoint is a peer.up / peer.path / peer.down
- * notification. "relayed" is reserved for the relay fallback (not done).
+ * event (pd->events). "relayed": no direct path, but an authenticated
+ * packet of the peer came through its relay session (relay.c); punching
+ * goes on in the background and moves the peer to direct when it can.
+ * What happens above (pending requests, announcements, the join, the
+ * peers file) hangs on pd->hooks: peer_up, punch_failed, peer_freeing,
+ * peers_changed.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -19,14 +24,15 @@
 #include <sodium.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "punchd.h"
-
-#define container_of(p, t, m)	((t *)((char *)(p) - offsetof(t, m)))
 
 static void peer_punch_timer_cb(struct ev_loop *, ev_timer *, int);
 static void peer_ka_timer_cb(struct ev_loop *, ev_timer *, int);
 static void peer_retry_timer_cb(struct ev_loop *, ev_timer *, int);
 static void peer_linger_timer_cb(struct ev_loop *, ev_timer *, int);
+static void peer_relay_lost(struct peer *, const char *);
+static void peer_ka_start(struct peer *);
 
 /* s the relay session is kept after a direct path took over */
 #define PEER_RELAY_LINGER	5.0
@@ -40,17 +46,30 @@ peer_state_str(enum peer_state s)
 	return (unsigned)s < 6 ? names[s] : "?";
 }
 
+/* the path a peer's traffic takes now: "direct", "relay", or NULL */
 const char *
-peer_label(const struct peer *p)
+peer_path(const struct peer *p)
 {
-	return p->name[0] != '\0' ? p->name : p->idstr;
+	if (p->state == PEER_RELAYED)
+		return "relay";
+	return peer_is_up(p) ? "direct" : NULL;
 }
 
-int
-peer_is_up(const struct peer *p)
+void
+peer_changed(struct punchd *pd)
 {
-	return p->state == PEER_DIRECT || p->state == PEER_DEGRADED ||
-	    p->state == PEER_RELAYED;
+	if (pd->hooks.peers_changed != NULL)
+		pd->hooks.peers_changed(pd);
+}
+
+void
+peer_event(struct peer *p, const char *event, const char *reason,
+    const struct sockaddr_storage *previous)
+{
+	struct punchd *pd = p->pd;
+
+	if (pd->events.peer != NULL)
+		pd->events.peer(pd, p, event, reason, previous);
 }
 
 struct peer *
@@ -85,47 +104,7 @@ peer_bind(struct peer *p, const uint8_t *id)
 	/* the larger node id controls nomination */
 	p->punch.controlling = memcmp(p->pd->node_id, id,
 	    PACKET_NODEID_LEN) > 0;
-}
-
-uint64_t
-peer_send_pkt(struct peer *p, uint8_t type, const uint8_t *payload,
-    size_t len, const struct sockaddr *to)
-{
-	return peer_send_pkt_flags(p, type, 0, payload, len, to);
-}
-
-/* flags: header flags for packets under the mesh key (PACKET_F_KA_MISSED) */
-uint64_t
-peer_send_pkt_flags(struct peer *p, uint8_t type, uint8_t flags,
-    const uint8_t *payload, size_t len, const struct sockaddr *to)
-{
-	struct punchd		*pd = p->pd;
-	uint8_t			 buf[PACKET_OVERHEAD + PUNCHD_MTU];
-	struct packet_hdr	 h;
-	ssize_t			 n;
-	uint64_t		 seq;
-
-	/* DATA, PING, PONG under the session key when there is one */
-	if (e2e_send(p, type, payload, len, to, &seq))
-		return seq;
-	memset(&h, 0, sizeof(h));
-	h.version = PACKET_VERSION;
-	h.type = type;
-	h.flags = flags;
-	memcpy(h.sender, pd->node_id, PACKET_NODEID_LEN);
-	h.seq = pd->seq++;
-	if ((n = packet_encode(buf, sizeof(buf), &h, payload, len,
-	    pd->key)) == -1) {
-		log_warnx("%s: cannot encode %s", __func__,
-		    packet_type_str(type));
-		return h.seq;
-	}
-	if ((to != NULL ? sock_send(pd, buf, n, to) :
-	    relay_peer_send(p, buf, n)) == 0) {
-		p->tx_packets++;
-		p->tx_bytes += n;
-	}
-	return h.seq;
+	peer_changed(p->pd);
 }
 
 static void
@@ -143,7 +122,7 @@ peer_punch_send(void *arg, uint8_t type, const struct packet_punch *pp,
 		memset(out.dest, 0, PACKET_NODEID_LEN);
 	if ((n = packet_punch_encode(buf, sizeof(buf), &out)) == -1)
 		return;
-	peer_send_pkt(p, type, buf, n, to);
+	tx_send(p, type, 0, buf, n, to);
 }
 
 static void
@@ -179,7 +158,7 @@ peer_create(struct punchd *pd, const char *name)
 	ev_init(&p->ka_timer, peer_ka_timer_cb);
 	ev_init(&p->retry_timer, peer_retry_timer_cb);
 	ev_init(&p->linger_timer, peer_linger_timer_cb);
-	LIST_INIT(&p->waiters);
+	LIST_INIT(&p->pending);
 	STAILQ_INIT(&p->e2e_q);
 	p->state = PEER_NEW;
 	p->since = ev_now(pd->loop);
@@ -191,6 +170,7 @@ peer_create(struct punchd *pd, const char *name)
 		strlcpy(p->name, name, sizeof(p->name));
 	TAILQ_INSERT_TAIL(&pd->peers, p, entry);
 	pd->npeers++;
+	peer_changed(pd);
 	return p;
 }
 
@@ -199,17 +179,19 @@ peer_free(struct peer *p)
 {
 	struct punchd *pd = p->pd;
 
-	waiter_fail_all(p, "not_found", "peer removed");
-	relay_peer_stop(p);
+	if (pd->hooks.peer_freeing != NULL)
+		pd->hooks.peer_freeing(p);
+	relay_stop(p);
 	ev_timer_stop(pd->loop, &p->punch_timer);
 	ev_timer_stop(pd->loop, &p->ka_timer);
 	ev_timer_stop(pd->loop, &p->retry_timer);
 	ev_timer_stop(pd->loop, &p->linger_timer);
-	e2e_peer_free(p);
+	e2e_session_peer_free(p);
 	punch_free(&p->punch);
 	TAILQ_REMOVE(&pd->peers, p, entry);
 	pd->npeers--;
 	free(p);
+	peer_changed(pd);
 }
 
 void
@@ -266,7 +248,7 @@ peer_start_punch(struct peer *p)
 	punch_start(&p->punch, ev_time());
 	/* rendezvous: meet the peer on the relay, swap candidates */
 	if (p->state != PEER_DIRECT && p->state != PEER_DEGRADED)
-		relay_peer_start(p);
+		relay_start(p);
 	ev_timer_stop(pd->loop, &p->punch_timer);
 	ev_timer_set(&p->punch_timer, 0, 0);
 	ev_timer_start(pd->loop, &p->punch_timer);
@@ -283,6 +265,7 @@ peer_punch(struct peer *p, const struct sockaddr_storage *cands, int n)
 		    (const struct sockaddr *)&cands[i]) == -1)
 			log_warnx("peer %s: candidate list full",
 			    peer_label(p));
+	peer_changed(p->pd);
 	if (p->punch.state == PUNCH_RUNNING)
 		return;		/* the new pairs join the running attempt */
 	if (p->state == PEER_DIRECT && n == 0)
@@ -321,26 +304,26 @@ peer_up(struct peer *p)
 	if (relayed) {
 		log_info("peer %s: upgraded from the relay to direct via %s",
 		    peer_label(p), a);
-		control_peer_event(pd, p, "peer.path", NULL, NULL);
+		peer_event(p, "peer.path", NULL, NULL);
 	} else if (!had) {
 		log_info("peer %s up: direct via %s (%s), %.1f ms",
 		    peer_label(p), a, punch_cand_type_str(pp->remote.type),
 		    pp->rtt * 1000);
-		control_peer_event(pd, p, "peer.up", NULL, NULL);
+		peer_event(p, "peer.up", NULL, NULL);
 	} else if (!netaddr_equal((struct sockaddr *)&prev,
 	    (struct sockaddr *)&p->endpoint)) {
 		log_info("peer %s: path now %s", peer_label(p), a);
-		control_peer_event(pd, p, "peer.path", NULL, &prev);
+		peer_event(p, "peer.path", NULL, &prev);
 	}
 	p->was_up = 1;
 	p->down_notified = 0;
-	store_changed(pd);
-	waiter_punch_done(p, NULL, NULL);
-	mesh_peer_up(p);
-	e2e_peer_up(p);
+	peer_changed(pd);
+	if (pd->hooks.peer_up != NULL)
+		pd->hooks.peer_up(p);
+	e2e_session_peer_up(p);
 }
 
-void
+static void
 peer_down(struct peer *p, const char *reason)
 {
 	struct punchd *pd = p->pd;
@@ -351,7 +334,7 @@ peer_down(struct peer *p, const char *reason)
 	if (!p->down_notified) {
 		p->down_notified = 1;
 		log_info("peer %s down: %s", peer_label(p), reason);
-		control_peer_event(pd, p, "peer.down", reason, NULL);
+		peer_event(p, "peer.down", reason, NULL);
 	}
 }
 
@@ -383,10 +366,10 @@ peer_punch_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	if (peer_is_up(p))
 		return;
-	/* with a relay session open the waiters wait for it, up to their
-	 * own deadline; without, nothing else can come */
-	if (p->relay == NULL)
-		waiter_punch_done(p, "timeout", "no candidate pair answered");
+	/* with a relay session open pending punches wait for it, up to
+	 * their own deadline; without, nothing else can come */
+	if (p->relay == NULL && p->pd->hooks.punch_failed != NULL)
+		p->pd->hooks.punch_failed(p);
 	peer_down(p, "punch timeout");
 	if (p->punch.npairs > 0) {
 		ev_timer_set(&p->retry_timer, p->pd->cfg.repunch_ms / 1000.0,
@@ -417,7 +400,7 @@ peer_linger_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	if (p->state == PEER_DIRECT || p->state == PEER_DEGRADED)
-		relay_peer_stop(p);
+		relay_stop(p);
 }
 
 static void
@@ -434,7 +417,7 @@ peer_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		log_warnx("peer %s: %d keep-alives unanswered", peer_label(p),
 		    p->ka.failures);
 		peer_set_state(p, PEER_DEGRADED);
-		control_peer_event(p->pd, p, "peer.path", NULL, NULL);
+		peer_event(p, "peer.path", NULL, NULL);
 	}
 	if ((f & KA_DEAD) && p->state == PEER_RELAYED) {
 		peer_relay_lost(p, "keep-alive timeout on the relay");
@@ -448,7 +431,7 @@ peer_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	if ((f & KA_SEND) && (p->has_endpoint || p->state == PEER_RELAYED)) {
-		peer_send_pkt_flags(p, PACKET_KEEPALIVE,
+		tx_send(p, PACKET_KEEPALIVE,
 		    p->ka.failures > 0 ? PACKET_F_KA_MISSED : 0, NULL, 0,
 		    peer_dest(p));
 		keepalive_sent(&p->ka, ev_time());
@@ -459,7 +442,7 @@ peer_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
  * (Re)start keep-alives on the path that just came up, with the running
  * configuration's timing. The smaller node id leads (keepalive.h).
  */
-void
+static void
 peer_ka_start(struct peer *p)
 {
 	struct punchd *pd = p->pd;
@@ -483,14 +466,6 @@ peer_ka_retime(struct punchd *pd)
 			peer_ka_start(p);
 }
 
-/* where the current path goes: the endpoint, or NULL for the relay */
-const struct sockaddr *
-peer_dest(const struct peer *p)
-{
-	return p->state == PEER_RELAYED ? NULL :
-	    (const struct sockaddr *)&p->endpoint;
-}
-
 int
 peer_send_data(struct peer *p, const void *data, size_t len)
 {
@@ -498,7 +473,7 @@ peer_send_data(struct peer *p, const void *data, size_t len)
 		return -2;
 	if (!peer_is_up(p))
 		return -1;
-	peer_send_pkt(p, PACKET_DATA, data, len, peer_dest(p));
+	e2e_session_send(p, PACKET_DATA, data, len, peer_dest(p));
 	p->tx_data++;
 	return 0;
 }
@@ -516,7 +491,67 @@ peer_ping(struct peer *p, uint32_t *id)
 	pg.ts = (uint64_t)(ev_time() * 1e6);
 	if ((n = packet_ping_encode(buf, sizeof(buf), &pg)) == -1)
 		return -1;
-	peer_send_pkt(p, PACKET_PING, buf, n, peer_dest(p));
+	e2e_session_send(p, PACKET_PING, buf, n, peer_dest(p));
 	*id = pg.id;
 	return 0;
+}
+
+/* An authenticated packet of this peer came through the relay. */
+void
+peer_relay_up(struct peer *p)
+{
+	struct punchd *pd = p->pd;
+
+	if (p->state == PEER_RELAYED || p->state == PEER_DIRECT ||
+	    p->state == PEER_DEGRADED)
+		return;
+	peer_set_state(p, PEER_RELAYED);
+	p->upgrade_tries = 0;
+	peer_ka_start(p);
+	log_info("peer %s up: relayed via %s", peer_label(p),
+	    relay_url(p) != NULL ? relay_url(p) : "?");
+	/* after a peer.down the peer is up again, as on the direct path;
+	 * without one, only its path changed */
+	peer_event(p, p->was_up && !p->down_notified ? "peer.path" :
+	    "peer.up", NULL, NULL);
+	p->was_up = 1;
+	p->down_notified = 0;
+	peer_changed(pd);	/* a relay-only peer must survive a restart */
+	if (pd->hooks.peer_up != NULL)
+		pd->hooks.peer_up(p);
+	e2e_session_peer_up(p);
+	/* keep trying direct: the punch attempt runs on, then repunch */
+}
+
+/* The relayed path is gone (relay down, peer left, keep-alives lost). */
+static void
+peer_relay_lost(struct peer *p, const char *reason)
+{
+	if (p->state != PEER_RELAYED)
+		return;
+	peer_down(p, reason);
+	if (p->punch.state != PUNCH_RUNNING)
+		peer_start_punch(p);
+}
+
+/* both of us are in the relay session: one authenticated packet, so that
+ * the peer can tell it is us (and its relayed path comes up) */
+static void
+peer_relay_met(struct peer *p)
+{
+	tx_send(p, PACKET_KEEPALIVE, 0, NULL, 0, NULL);
+}
+
+static void
+peer_relay_cands(struct peer *p, const struct sockaddr_storage *cands, int n)
+{
+	peer_punch(p, cands, n);
+}
+
+void
+peer_init(struct punchd *pd)
+{
+	pd->hooks.relay_cands = peer_relay_cands;
+	pd->hooks.relay_met = peer_relay_met;
+	pd->hooks.relay_lost = peer_relay_lost;
 }
