@@ -79,7 +79,7 @@ inviter_new(struct punchd *pd, const uint8_t *secret, uint64_t expires,
 	return inv;
 }
 
-int
+static int
 inviter_save(struct punchd *pd)
 {
 	struct mesh_invite	*inv;

@@ -35,7 +35,6 @@ struct inviter_res {
 };
 
 int	inviter_load(struct punchd *pd);
-int	inviter_save(struct punchd *pd);
 void	inviter_start(struct punchd *pd);	/* relay sessions */
 void	inviter_free_all(struct punchd *pd);
 void	inviter_reset(struct punchd *pd);	/* a new mesh: none left */

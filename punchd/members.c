@@ -16,7 +16,7 @@
 #include "common/state.h"
 #include "punchd.h"
 
-void
+static void
 members_save(struct punchd *pd)
 {
 	struct mesh	*m = &pd->mesh;

@@ -281,7 +281,6 @@ int	sock_host_addrs(struct punchd *pd, struct sockaddr_storage *out,
 	    int max);
 
 /* relay.c: p's pair session on the relay (rendezvous and fallback) */
-int	relay_enabled(const struct punchd *pd);
 void	relay_start(struct peer *p);
 void	relay_stop(struct peer *p);	/* never from relay callbacks */
 int	relay_send(struct peer *p, const void *buf, size_t len);
@@ -306,7 +305,6 @@ void	tx_send_keyed(struct punchd *pd, uint8_t type, const uint8_t *key,
 
 /* members.c: the members we heard of, with their node keys */
 void	members_load(struct punchd *pd);
-void	members_save(struct punchd *pd);
 const struct mesh_member *members_find(struct punchd *pd, const uint8_t *id);
 void	members_set(struct punchd *pd, const uint8_t *id, const uint8_t *pk,
 	    const char *name);

@@ -81,7 +81,7 @@ relay_frame_packet(const void *data, size_t len, uint8_t *buf, size_t cap)
 	return len;
 }
 
-int
+static int
 relay_enabled(const struct punchd *pd)
 {
 	return pd->relay_urls[0] != '\0';
