@@ -114,7 +114,7 @@ e2e_send_init(struct peer *p, const struct sockaddr *to)
 	uint8_t	msg[E2E_MSG_LEN];
 	int	r;
 
-	if ((r = e2e_start(&p->e2e, ev_now(p->pd->loop), msg)) < 0)
+	if ((r = e2e_start(&p->e2e, punchd_now(p->pd), msg)) < 0)
 		return;
 	if (p->e2e.pend_tries == 1)
 		log_debug("peer %s: session handshake, key id %u",
@@ -136,7 +136,7 @@ e2e_send_confirm(struct peer *p, const struct sockaddr *to)
 	int			n;
 
 	pg.id = 0;
-	pg.ts = (uint64_t)(ev_time() * 1e6);
+	pg.ts = (uint64_t)(punchd_time(p->pd) * 1e6);
 	if ((n = packet_ping_encode(buf, sizeof(buf), &pg)) > 0)
 		e2e_session_send(p, PACKET_PING, buf, (size_t)n, to);
 }
@@ -272,7 +272,7 @@ e2e_session_handshake(struct peer *p, uint8_t type, const uint8_t *pl,
 		pd->ctr.drop_unknown++;
 		return;
 	}
-	r = e2e_input(e, type, pl, len, ev_now(pd->loop), 1, out, &otype);
+	r = e2e_input(e, type, pl, len, punchd_now(pd), 1, out, &otype);
 	if (r < 0) {
 		if (r == PACKET_ERR_PAYLOAD)
 			pd->ctr.drop_malformed++;
@@ -302,7 +302,7 @@ e2e_session_decrypt(struct peer *p, uint8_t *buf, size_t len,
 		pd->ctr.drop_nokey++;
 		return E2E_ERR_NOKEY;
 	}
-	r = e2e_decrypt(&p->e2e, buf, len, ev_now(pd->loop), h, pl, plen);
+	r = e2e_decrypt(&p->e2e, buf, len, punchd_now(pd), h, pl, plen);
 	switch (r) {
 	case 0:
 		if (p->e2e.epoch != epoch)
@@ -389,7 +389,7 @@ e2e_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			continue;
 		n++;
 		e2e_sync(p);
-		t = e2e_tick(&p->e2e, ev_now(pd->loop));
+		t = e2e_tick(&p->e2e, punchd_now(pd));
 		if (!peer_is_up(p))
 			continue;
 		if (t & E2E_TICK_CONFIRM)

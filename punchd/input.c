@@ -65,7 +65,7 @@ input_punch(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
 		peer_changed(pd);
 		peer_start_punch(p);
 	}
-	ev = punch_input(&p->punch, type, &pp, from, ev_time());
+	ev = punch_input(&p->punch, type, &pp, from, punchd_time(p->pd));
 	if (ev == PUNCH_EV_SELECTED)
 		peer_up(p);
 }
@@ -101,7 +101,7 @@ input_keepalive(struct peer *p, const struct packet_hdr *h,
 		p->pd->ctr.drop_unproven++;
 		return;
 	}
-	keepalive_heard(&p->ka, ev_time(), (h->flags & PACKET_F_KA_MISSED) != 0);
+	keepalive_heard(&p->ka, punchd_time(p->pd), (h->flags & PACKET_F_KA_MISSED) != 0);
 	tx_send(p, PACKET_KEEPALIVE_ACK, 0, NULL, 0, from);
 }
 
@@ -111,7 +111,7 @@ input_keepalive_ack(struct peer *p)
 	double	rtt;
 	int	f;
 
-	if ((f = keepalive_ack(&p->ka, ev_time(), &rtt)) == -1)
+	if ((f = keepalive_ack(&p->ka, punchd_time(p->pd), &rtt)) == -1)
 		return;
 	if (f & KA_RTT)
 		path_rtt(&p->path, rtt);
@@ -142,7 +142,7 @@ input_ping(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
 		e2e_session_send(p, PACKET_PONG, pl, len, from);
 		return;
 	}
-	rtt = ev_time() - pg.ts / 1e6;
+	rtt = punchd_time(p->pd) - pg.ts / 1e6;
 	if (rtt < 0 || rtt > 3600)
 		return;
 	path_rtt(&p->path, rtt);
@@ -290,7 +290,7 @@ input_dispatch(struct peer *p, const struct packet_hdr *h, const uint8_t *pl,
 {
 	struct punchd *pd = p->pd;
 
-	p->last_seen = ev_now(pd->loop);
+	p->last_seen = punchd_now(pd);
 	p->rx_packets++;
 	p->rx_bytes += len;
 	if (from == NULL) {

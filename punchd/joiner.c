@@ -94,7 +94,7 @@ joiner_done(struct joiner *j)
 	res.path = joiner_paths[j->path];
 	res.via = j->via;
 	res.welcome_ms = (j->welcomed - j->started) * 1000;
-	res.elapsed_ms = (ev_time() - j->started) * 1000;
+	res.elapsed_ms = (punchd_time(j->pd) - j->started) * 1000;
 	j->done(j->arg, &res, NULL);
 	joiner_free(j);
 }
@@ -157,7 +157,7 @@ joiner_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	snprintf(msg, sizeof(msg), "no answer from %s within %.0f ms",
-	    j->via, (ev_time() - j->started) * 1000);
+	    j->via, (punchd_time(j->pd) - j->started) * 1000);
 	joiner_fail(j, RESULT_TIMEOUT, msg);
 }
 
@@ -215,7 +215,7 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 		pd->ctr.drop_auth++;
 		return;
 	}
-	j->welcomed = ev_time();
+	j->welcomed = punchd_time(j->pd);
 	r = mesh_adopt(pd, w.mesh_name[0] ? w.mesh_name : j->inv.mesh_name,
 	    w.mesh_id, secret);
 	sodium_memzero(secret, sizeof(secret));
@@ -356,7 +356,7 @@ joiner_start(struct punchd *pd, const struct joiner_req *req,
 		goto fail;
 	}
 	j->pd = pd;
-	j->started = ev_time();
+	j->started = punchd_time(pd);
 	j->connect_s = req->connect_ms / 1000.0;
 	join_key(j->key, j->inv.secret);
 	join_txid(j->txid, j->inv.secret, pd->node_id);

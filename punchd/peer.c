@@ -161,7 +161,7 @@ peer_create(struct punchd *pd, const char *name)
 	LIST_INIT(&p->pending);
 	STAILQ_INIT(&p->e2e_q);
 	p->state = PEER_NEW;
-	p->since = ev_now(pd->loop);
+	p->since = punchd_now(pd);
 	if (name != NULL && strlen(name) == 2 * PACKET_NODEID_LEN &&
 	    sodium_hex2bin(id, sizeof(id), name, strlen(name), NULL, NULL,
 	    NULL) == 0)
@@ -209,7 +209,7 @@ peer_set_state(struct peer *p, enum peer_state s)
 	log_debug("peer %s: %s -> %s", peer_label(p), peer_state_str(p->state),
 	    peer_state_str(s));
 	p->state = s;
-	p->since = ev_now(p->pd->loop);
+	p->since = punchd_now(p->pd);
 }
 
 /* Private, loopback and link-local addresses are host candidates; the
@@ -245,7 +245,7 @@ peer_start_punch(struct peer *p)
 		peer_set_state(p, PEER_PUNCHING);
 	}
 	p->attempts++;
-	punch_start(&p->punch, ev_time());
+	punch_start(&p->punch, punchd_time(pd));
 	/* rendezvous: meet the peer on the relay, swap candidates */
 	if (p->state != PEER_DIRECT && p->state != PEER_DEGRADED)
 		relay_start(p);
@@ -345,9 +345,9 @@ peer_punch_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	double		 next;
 
 	(void)revents;
-	next = punch_tick(&p->punch, ev_time());
+	next = punch_tick(&p->punch, punchd_time(p->pd));
 	if (next > 0) {
-		ev_timer_set(w, next - ev_time(), 0);
+		ev_timer_set(w, next - punchd_time(p->pd), 0);
 		ev_timer_start(loop, w);
 		return;
 	}
@@ -410,7 +410,7 @@ peer_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	int		 f;
 
 	(void)revents;
-	f = keepalive_tick(&p->ka, ev_now(loop));
+	f = keepalive_tick(&p->ka, punchd_now(p->pd));
 	if (f & KA_MISSED)
 		path_lost(&p->path);
 	if (f & KA_WARN) {
@@ -434,7 +434,7 @@ peer_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		tx_send(p, PACKET_KEEPALIVE,
 		    p->ka.failures > 0 ? PACKET_F_KA_MISSED : 0, NULL, 0,
 		    peer_dest(p));
-		keepalive_sent(&p->ka, ev_time());
+		keepalive_sent(&p->ka, punchd_time(p->pd));
 	}
 }
 
@@ -488,7 +488,7 @@ peer_ping(struct peer *p, uint32_t *id)
 	if (!peer_is_up(p))
 		return -1;
 	pg.id = ++p->ping_id;
-	pg.ts = (uint64_t)(ev_time() * 1e6);
+	pg.ts = (uint64_t)(punchd_time(p->pd) * 1e6);
 	if ((n = packet_ping_encode(buf, sizeof(buf), &pg)) == -1)
 		return -1;
 	e2e_session_send(p, PACKET_PING, buf, n, peer_dest(p));

@@ -45,7 +45,7 @@ pending_end(struct pending *w, enum result_code code, const char *msg)
 		result_set(&err, code, "%s", msg);
 		w->done(w->arg, w->peer, NULL, &err);
 	} else {
-		w->res.elapsed = ev_now(pd->loop) - w->started;
+		w->res.elapsed = punchd_now(pd) - w->started;
 		w->done(w->arg, w->peer, &w->res, NULL);
 	}
 	free(w);
@@ -113,7 +113,7 @@ pending_new(struct peer *p, enum pending_kind kind, double timeout,
 	w->peer = p;
 	w->done = done;
 	w->arg = arg;
-	w->started = ev_now(pd->loop);
+	w->started = punchd_now(pd);
 	ev_timer_init(&w->timer, cb, timeout, 0);
 	ev_timer_start(pd->loop, &w->timer);
 	LIST_INSERT_HEAD(&p->pending, w, entry);

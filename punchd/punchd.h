@@ -161,6 +161,8 @@ struct punchd_hooks {
 		    const struct sockaddr *);
 	void	(*packet_rx)(struct punchd *, uint8_t *, size_t,
 		    const struct sockaddr *);
+	/* the unit tests' fake clock; NULL = libev's (punchd_time/now) */
+	double	(*clock)(const struct punchd *);
 	/* sock.c: a fake socket for the unit tests; NULL = sendto() */
 	int	(*sock_tx)(struct punchd *, const void *, size_t,
 		    const struct sockaddr *);
@@ -248,6 +250,20 @@ int	punchd_config_keep(struct punchd_config *next,
 void	punchd_config_usage(void);
 /* mesh key, node id, sequence start: from config and the state directory */
 int	punchd_config_identity(struct punchd *pd, char *err, size_t errlen);
+
+/* The time (s): now, and as of this loop iteration (timers' base). */
+static inline double
+punchd_time(const struct punchd *pd)
+{
+	return pd->hooks.clock != NULL ? pd->hooks.clock(pd) : ev_time();
+}
+
+static inline double
+punchd_now(const struct punchd *pd)
+{
+	return pd->hooks.clock != NULL ? pd->hooks.clock(pd) :
+	    ev_now(pd->loop);
+}
 
 /* A peer's path is up (direct, degraded or relayed). */
 static inline int

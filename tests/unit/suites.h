@@ -30,6 +30,8 @@
 	X(punch)		\
 	X(keepalive)		\
 	X(e2e)			\
+	X(mesh)			\
+	X(fallback)		\
 	X(promtext)
 
 #define UNIT_DECLARE(name) Suite *name##_suite(void) __attribute__((weak));
