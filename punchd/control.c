@@ -21,7 +21,7 @@
 #include "node.h"
 #include "punchd.h"
 
-/* ---- status.get ------------------------------------------------------------ */
+/* ---- status.get ---------------------------------------------------------- */
 
 /*
  * The counters, once: the field, its status.get key (Prometheus:
@@ -131,7 +131,7 @@ control_status(struct ipc_conn *c, uint32_t msgid,
 	ipc_reply_finish(c);
 }
 
-/* ---- peer.list, peer.get --------------------------------------------------- */
+/* ---- peer.list, peer.get ------------------------------------------------- */
 
 static void
 control_pack_pairs(msgpack_packer *pk, struct peer *p)
@@ -292,7 +292,7 @@ control_send(struct ipc_conn *c, uint32_t msgid, const msgpack_object *params,
 	ipc_reply_finish(c);
 }
 
-/* ---- events ---------------------------------------------------------------- */
+/* ---- events -------------------------------------------------------------- */
 
 static void
 control_event_peer(struct punchd *pd, struct peer *p, const char *event,
@@ -332,7 +332,7 @@ control_event_data(struct punchd *pd, struct peer *p, const uint8_t *data,
 	ipc_notify_finish(pd->ipc);
 }
 
-/* ---- the table --------------------------------------------------------------- */
+/* ---- the table ----------------------------------------------------------- */
 
 static const struct ipc_method control_methods[] = {
 	{ "status.get",		control_status },

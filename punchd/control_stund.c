@@ -87,7 +87,8 @@ control_stund_discover(struct punchd *pd, int family)
 	control_map_end(&m);
 	/* ipc_peer_call passes its own duplicate of fd */
 	if (ipc_peer_call(pd->stund, "stun.discover", sb.data, sb.size, fd,
-	    10000, family == AF_INET ? control_stund_reply4_cb : control_stund_reply6_cb,
+	    10000, family == AF_INET ? control_stund_reply4_cb :
+	    control_stund_reply6_cb,
 	    pd) == 0)
 		pd->stun_busy = 1;
 	msgpack_sbuffer_destroy(&sb);
@@ -120,7 +121,8 @@ control_stund_state_cb(void *arg, int connected)
 }
 
 static void
-control_stund_event_cb(void *arg, const char *event, const msgpack_object *params)
+control_stund_event_cb(void *arg, const char *event,
+    const msgpack_object *params)
 {
 	(void)arg;
 	(void)event;

@@ -33,10 +33,10 @@ struct e2e_queued {
 	uint8_t		data[];
 };
 
-static void e2e_timer_start(struct punchd *pd);
+static void e2e_session_timer_start(struct punchd *pd);
 
 static void
-e2e_params(const struct punchd *pd, struct e2e_params *par)
+e2e_session_params(const struct punchd *pd, struct e2e_params *par)
 {
 	e2e_params_default(par);
 	par->rekey_interval = pd->cfg.rekey_interval_ms / 1000.0;
@@ -51,7 +51,7 @@ e2e_params(const struct punchd *pd, struct e2e_params *par)
 
 /* Set up p's e2e state once we can, and pick up its node key. */
 static struct e2e_peer *
-e2e_sync(struct peer *p)
+e2e_session_sync(struct peer *p)
 {
 	struct punchd			*pd = p->pd;
 	const struct mesh_member	*mm;
@@ -61,12 +61,12 @@ e2e_sync(struct peer *p)
 		return NULL;
 	mm = members_find(pd, p->id);
 	if (!p->e2e_inited) {
-		e2e_params(pd, &par);
+		e2e_session_params(pd, &par);
 		if (e2e_peer_init(&p->e2e, &par, pd->node_id, pd->mesh.pk,
 		    pd->mesh.sk, p->id, mm != NULL ? mm->pk : NULL) != 0)
 			return NULL;
 		p->e2e_inited = 1;
-		e2e_timer_start(pd);
+		e2e_session_timer_start(pd);
 	} else if (mm != NULL && (!p->e2e.have_peer_pk ||
 	    (p->e2e.learned_pk && memcmp(mm->pk, p->e2e.peer_pk,
 	    E2E_PK_LEN) != 0)))
@@ -75,9 +75,9 @@ e2e_sync(struct peer *p)
 }
 
 static int
-e2e_required(struct peer *p)
+e2e_session_required(struct peer *p)
 {
-	struct e2e_peer *e = e2e_sync(p);
+	struct e2e_peer *e = e2e_session_sync(p);
 
 	return e != NULL && e->have_peer_pk;
 }
@@ -87,11 +87,11 @@ e2e_session_mode(struct peer *p)
 {
 	if (p->e2e_inited && e2e_ready(&p->e2e))
 		return "session";
-	return e2e_required(p) ? "handshake" : "mesh-key";
+	return e2e_session_required(p) ? "handshake" : "mesh-key";
 }
 
 static void
-e2e_fallback_note(struct peer *p)
+e2e_session_fallback_note(struct peer *p)
 {
 	struct punchd *pd = p->pd;
 
@@ -109,7 +109,7 @@ e2e_fallback_note(struct peer *p)
 }
 
 static void
-e2e_send_init(struct peer *p, const struct sockaddr *to)
+e2e_session_send_init(struct peer *p, const struct sockaddr *to)
 {
 	uint8_t	msg[E2E_MSG_LEN];
 	int	r;
@@ -129,7 +129,7 @@ e2e_send_init(struct peer *p, const struct sockaddr *to)
  * it.
  */
 static void
-e2e_send_confirm(struct peer *p, const struct sockaddr *to)
+e2e_session_send_confirm(struct peer *p, const struct sockaddr *to)
 {
 	struct packet_ping	pg;
 	uint8_t			buf[PACKET_PING_LEN];
@@ -144,7 +144,7 @@ e2e_send_confirm(struct peer *p, const struct sockaddr *to)
 /* in order; the list is taken off the peer first, so a send that queues
  * again (no key after all) starts a new one */
 static void
-e2e_queue_flush(struct peer *p)
+e2e_session_queue_flush(struct peer *p)
 {
 	struct e2e_queue	 q = STAILQ_HEAD_INITIALIZER(q);
 	struct e2e_queued	*e;
@@ -163,7 +163,7 @@ e2e_queue_flush(struct peer *p)
 }
 
 static void
-e2e_queue_clear(struct peer *p)
+e2e_session_queue_clear(struct peer *p)
 {
 	struct e2e_queued *e;
 
@@ -178,7 +178,7 @@ e2e_queue_clear(struct peer *p)
 /* 1 when p's packet of this type was sent, queued or dropped here; 0 to
  * send it under the mesh key */
 static int
-e2e_seal_send(struct peer *p, uint8_t type, const uint8_t *payload,
+e2e_session_seal_send(struct peer *p, uint8_t type, const uint8_t *payload,
     size_t len, const struct sockaddr *to, uint64_t *seq)
 {
 	struct punchd		*pd = p->pd;
@@ -189,9 +189,9 @@ e2e_seal_send(struct peer *p, uint8_t type, const uint8_t *payload,
 
 	if (type != PACKET_DATA && type != PACKET_PING && type != PACKET_PONG)
 		return 0;
-	if (!e2e_required(p)) {
+	if (!e2e_session_required(p)) {
 		if (type == PACKET_DATA)
-			e2e_fallback_note(p);
+			e2e_session_fallback_note(p);
 		return 0;
 	}
 	*seq = 0;
@@ -210,7 +210,7 @@ e2e_seal_send(struct peer *p, uint8_t type, const uint8_t *payload,
 		STAILQ_INSERT_TAIL(&p->e2e_q, q, entry);
 		p->e2e_nq++;
 		if (!e2e_busy(&p->e2e))
-			e2e_send_init(p, to);
+			e2e_session_send_init(p, to);
 		return 1;
 	}
 	memset(&h, 0, sizeof(h));
@@ -227,7 +227,7 @@ e2e_seal_send(struct peer *p, uint8_t type, const uint8_t *payload,
 	/* the packet limit: start the rekey now, not at the next tick */
 	if (p->e2e.cur.tx_seq >= p->e2e.par.rekey_packets &&
 	    !e2e_busy(&p->e2e))
-		e2e_send_init(p, to);
+		e2e_session_send_init(p, to);
 	return 1;
 }
 
@@ -237,14 +237,14 @@ e2e_session_send(struct peer *p, uint8_t type, const uint8_t *payload,
 {
 	uint64_t seq;
 
-	if (e2e_seal_send(p, type, payload, len, to, &seq))
+	if (e2e_session_seal_send(p, type, payload, len, to, &seq))
 		return seq;
 	return tx_send(p, type, 0, payload, len, to);
 }
 
 /* A new key is in use: say so, send what waited for it. */
 static void
-e2e_newkey(struct peer *p)
+e2e_session_newkey(struct peer *p)
 {
 	struct e2e_peer *e = &p->e2e;
 
@@ -253,7 +253,7 @@ e2e_newkey(struct peer *p)
 	if (e->epoch == 1)
 		log_info("peer %s: end-to-end session established",
 		    peer_label(p));
-	e2e_queue_flush(p);
+	e2e_session_queue_flush(p);
 }
 
 void
@@ -265,10 +265,10 @@ e2e_session_handshake(struct peer *p, uint8_t type, const uint8_t *pl,
 	uint8_t		 out[E2E_MSG_LEN], otype = 0;
 	int		 r;
 
-	if ((e = e2e_sync(p)) == NULL) {
+	if ((e = e2e_session_sync(p)) == NULL) {
 		/* e2e off or no node key here: nothing to answer with
 		 * (the peer keeps trying; docs: every node must agree) */
-		e2e_fallback_note(p);
+		e2e_session_fallback_note(p);
 		pd->ctr.drop_unknown++;
 		return;
 	}
@@ -285,9 +285,9 @@ e2e_session_handshake(struct peer *p, uint8_t type, const uint8_t *pl,
 	if (r & E2E_OUT_REPLY)
 		tx_send(p, otype, 0, out, E2E_MSG_LEN, from);
 	if (r & E2E_OUT_CONFIRM)
-		e2e_send_confirm(p, from);
+		e2e_session_send_confirm(p, from);
 	if (r & E2E_OUT_NEWKEY)
-		e2e_newkey(p);
+		e2e_session_newkey(p);
 }
 
 int
@@ -306,7 +306,7 @@ e2e_session_decrypt(struct peer *p, uint8_t *buf, size_t len,
 	switch (r) {
 	case 0:
 		if (p->e2e.epoch != epoch)
-			e2e_newkey(p);	/* the initiator confirmed it */
+			e2e_session_newkey(p);	/* the initiator confirmed it */
 		break;
 	case E2E_ERR_NOKEY:
 		pd->ctr.drop_nokey++;
@@ -314,8 +314,8 @@ e2e_session_decrypt(struct peer *p, uint8_t *buf, size_t len,
 		 * session: start a new one instead of waiting for its
 		 * rekey timer (one INIT outstanding at most) */
 		if (!e2e_ready(&p->e2e) && !e2e_busy(&p->e2e) &&
-		    e2e_required(p) && peer_is_up(p))
-			e2e_send_init(p, peer_dest(p));
+		    e2e_session_required(p) && peer_is_up(p))
+			e2e_session_send_init(p, peer_dest(p));
 		break;
 	case PACKET_ERR_AUTH:
 		pd->ctr.drop_auth++;
@@ -339,7 +339,7 @@ e2e_session_decrypt(struct peer *p, uint8_t *buf, size_t len,
 int
 e2e_session_mesh_ok(struct peer *p, uint8_t type)
 {
-	if (type != PACKET_DATA || !e2e_required(p))
+	if (type != PACKET_DATA || !e2e_session_required(p))
 		return 1;
 	p->pd->ctr.drop_downgrade++;
 	return 0;
@@ -348,18 +348,18 @@ e2e_session_mesh_ok(struct peer *p, uint8_t type)
 void
 e2e_session_peer_up(struct peer *p)
 {
-	if (!e2e_required(p)) {
-		e2e_fallback_note(p);
+	if (!e2e_session_required(p)) {
+		e2e_session_fallback_note(p);
 		return;
 	}
 	if (!e2e_ready(&p->e2e) && !e2e_busy(&p->e2e))
-		e2e_send_init(p, peer_dest(p));
+		e2e_session_send_init(p, peer_dest(p));
 }
 
 void
 e2e_session_peer_free(struct peer *p)
 {
-	e2e_queue_clear(p);
+	e2e_session_queue_clear(p);
 	if (p->e2e_inited)
 		e2e_peer_wipe(&p->e2e);
 	p->e2e_inited = 0;
@@ -377,7 +377,7 @@ e2e_session_count(struct punchd *pd)
 }
 
 static void
-e2e_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+e2e_session_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct punchd	*pd = w->data;
 	struct peer	*p;
@@ -388,15 +388,15 @@ e2e_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		if (!p->e2e_inited)
 			continue;
 		n++;
-		e2e_sync(p);
+		e2e_session_sync(p);
 		t = e2e_tick(&p->e2e, punchd_now(pd));
 		if (!peer_is_up(p))
 			continue;
 		if (t & E2E_TICK_CONFIRM)
-			e2e_send_confirm(p, peer_dest(p));
+			e2e_session_send_confirm(p, peer_dest(p));
 		if (t & E2E_TICK_RETX || (t & E2E_TICK_REKEY &&
-		    e2e_required(p)))
-			e2e_send_init(p, peer_dest(p));
+		    e2e_session_required(p)))
+			e2e_session_send_init(p, peer_dest(p));
 	}
 	if (n == 0)
 		ev_timer_stop(loop, w);	/* quiet until the next session */
@@ -405,14 +405,14 @@ e2e_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* The period: retransmits and rekeys each come within a quarter of their
  * own interval, and never more often than every 50 ms. */
 static void
-e2e_timer_start(struct punchd *pd)
+e2e_session_timer_start(struct punchd *pd)
 {
 	struct e2e_params	par;
 	double			period;
 
 	if (ev_is_active(&pd->e2e_timer) || pd->loop == NULL)
 		return;
-	e2e_params(pd, &par);
+	e2e_session_params(pd, &par);
 	period = par.retx;
 	if (par.rekey_interval / 4 < period)
 		period = par.rekey_interval / 4;
@@ -425,7 +425,7 @@ e2e_timer_start(struct punchd *pd)
 void
 e2e_session_start(struct punchd *pd)
 {
-	ev_init(&pd->e2e_timer, e2e_timer_cb);
+	ev_init(&pd->e2e_timer, e2e_session_timer_cb);
 	pd->e2e_timer.data = pd;
 	if (!pd->cfg.e2e) {
 		log_info("e2e = no: DATA travels under the mesh key only");
@@ -435,7 +435,7 @@ e2e_session_start(struct punchd *pd)
 		log_info("no node key (mesh_secret only): DATA travels under "
 		    "the mesh key until this node joins or creates a mesh");
 	if (e2e_session_count(pd) > 0)
-		e2e_timer_start(pd);
+		e2e_session_timer_start(pd);
 }
 
 void

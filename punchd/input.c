@@ -101,7 +101,8 @@ input_keepalive(struct peer *p, const struct packet_hdr *h,
 		p->pd->ctr.drop_unproven++;
 		return;
 	}
-	keepalive_heard(&p->ka, punchd_time(p->pd), (h->flags & PACKET_F_KA_MISSED) != 0);
+	keepalive_heard(&p->ka, punchd_time(p->pd),
+	    (h->flags & PACKET_F_KA_MISSED) != 0);
 	tx_send(p, PACKET_KEEPALIVE_ACK, 0, NULL, 0, from);
 }
 

@@ -178,7 +178,7 @@ inviter_live(const struct mesh_invite *inv)
 	    inv->nuses < inv->max_uses;
 }
 
-/* ---- the invite's relay session -------------------------------------------- */
+/* ---- the invite's relay session ------------------------------------------ */
 
 static void inviter_input_from(struct punchd *, uint8_t *, size_t,
     const struct sockaddr *, struct mesh_invite *);
@@ -240,7 +240,7 @@ inviter_prune(struct punchd *pd)
 		inviter_save(pd);
 }
 
-/* ---- JOIN_HELLO ------------------------------------------------------------ */
+/* ---- JOIN_HELLO ---------------------------------------------------------- */
 
 static void
 inviter_refuse(struct mesh_invite *inv, const struct join_hello *h,
@@ -408,7 +408,7 @@ inviter_reset(struct punchd *pd)
 	inviter_save(pd);
 }
 
-/* ---- mesh.invite ------------------------------------------------------------ */
+/* ---- mesh.invite --------------------------------------------------------- */
 
 static void
 inviter_addr(const struct sockaddr_storage *ss, struct invite_addr *a)

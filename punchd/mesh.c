@@ -193,7 +193,7 @@ mesh_adopt(struct punchd *pd, const char *name, const uint8_t *id,
 	return 0;
 }
 
-/* ---- announcements --------------------------------------------------------- */
+/* ---- announcements ------------------------------------------------------- */
 
 static void
 mesh_announce(struct peer *to, struct peer *about)

@@ -1,6 +1,7 @@
 /*
- * Relay sessions for rendezvous and fallback: one relay client (common/relay_client.h)
- * per wanted peer, in a session only that pair can name,
+ * Relay sessions for rendezvous and fallback: one relay client
+ * (common/relay_client.h) per wanted peer, in a session only that pair
+ * can name,
  *
  *     session = hex(BLAKE2b-128(key: mesh key, "atm-relay" || lo id || hi id))
  *

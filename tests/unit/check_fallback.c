@@ -20,7 +20,8 @@
 #include "fakenode.h"
 #include "suites.h"
 
-#define SECRET	"6d0c0ffee6d0c0ffee6d0c0ffee6d0c0ffee6d0c0ffee6d0c0ffee6d0c0ffee0"
+#define SECRET	\
+	"6d0c0ffee6d0c0ffee6d0c0ffee6d0c0ffee6d0c0ffee6d0c0ffee6d0c0ffee0"
 
 struct punch_seen {
 	int		called;
