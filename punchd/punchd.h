@@ -131,24 +131,15 @@ struct peer {
 	struct e2e_queue	 e2e_q;		/* at most PUNCHD_E2E_QUEUE */
 };
 
+/* What each counts, its status.get key and its Prometheus name: the one
+ * table in control.c (control_counters), which packs them. */
 struct punchd_counters {
 	uint64_t	rx_datagrams, tx_datagrams, tx_errors;
 	uint64_t	stun_forwarded, stun_dropped;
-	uint64_t	drop_other;	/* neither STUN nor ours */
-	uint64_t	drop_malformed;	/* ours but bad header/payload */
-	uint64_t	drop_auth;	/* wrong key: tampered or other mesh */
-	uint64_t	drop_replay;
-	uint64_t	drop_unknown;	/* authenticated, peer unknown, not PUNCH */
-	uint64_t	drop_self;
-	uint64_t	drop_misdirected; /* punch packet for another node */
-	uint64_t	drop_unproven;	/* KEEPALIVE/PING from an address not
-					   (yet) checked: not answered */
-	uint64_t	peers_full;
-	uint64_t	relay_rx;	/* authenticated packets via relays */
-	uint64_t	drop_downgrade;	/* DATA under the mesh key from a peer
-					   that must use a session key */
-	uint64_t	drop_nokey;	/* session key id unknown or retired */
-	uint64_t	e2e_queue_drops; /* DATA dropped waiting for a key */
+	uint64_t	drop_other, drop_malformed, drop_auth, drop_replay;
+	uint64_t	drop_unknown, drop_self, drop_misdirected;
+	uint64_t	drop_unproven, peers_full, relay_rx;
+	uint64_t	drop_downgrade, drop_nokey, e2e_queue_drops;
 };
 
 /*

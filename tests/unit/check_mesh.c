@@ -284,6 +284,57 @@ START_TEST(test_join_hostile)
 }
 END_TEST
 
+static int
+store_idle(void *arg)
+{
+	return !ev_is_active(&((struct fake_node *)arg)->pd.store_timer);
+}
+
+/*
+ * Quiet when idle: a node without peers runs no timer of its own; a
+ * session starts the e2e timer, and it stops again with the last session,
+ * as the peers file's timer stops once the change is written. Without the
+ * harness's own tick, the loop then ends by itself: no watcher is left.
+ */
+START_TEST(test_quiet_when_idle)
+{
+	struct fake_node	*a, *b, *n[2];
+	struct inviter_res	 inv;
+	struct join_seen	 js;
+	struct result		 err;
+	double			 t0;
+
+	a = fakenode_new(17141, NULL);
+	ck_assert(!ev_is_active(&a->pd.e2e_timer));
+	ck_assert(!ev_is_active(&a->pd.store_timer));
+
+	b = fakenode_new(17142, NULL);
+	ck_assert_int_eq(node_mesh_create(&a->pd, "lab", 0, &err), 0);
+	mint(a, &inv);
+	memset(&js, 0, sizeof(js));
+	join(b, inv.token, &js);
+	ck_assert(fakenet_run(join_over, &js, 5));
+	n[0] = a;
+	n[1] = b;
+	ck_assert(fakenet_run(sessions_up, n, 3));
+	ck_assert(ev_is_active(&a->pd.e2e_timer));
+
+	/* b goes; a removes it: back to nothing to do */
+	node_stop(&b->pd);
+	node_peer_remove(peer_find_id(&a->pd, b->pd.node_id));
+	ck_assert(ev_is_active(&a->pd.store_timer));
+	ev_invoke(fake_loop, &a->pd.e2e_timer, EV_TIMER);
+	ck_assert(!ev_is_active(&a->pd.e2e_timer));
+	ck_assert(fakenet_run(store_idle, a, 3));
+	ck_assert_int_eq(e2e_session_count(&a->pd), 0);
+	ev_timer_stop(fake_loop, &fake_tick);
+	t0 = ev_time();
+	ev_run(fake_loop, 0);	/* returns once nothing is active */
+	ck_assert_double_lt(ev_time() - t0, 1.0);
+	fakenet_free();
+}
+END_TEST
+
 Suite *
 mesh_suite(void)
 {
@@ -295,6 +346,7 @@ mesh_suite(void)
 	tcase_add_test(tc, test_invite_used);
 	tcase_add_test(tc, test_join_errors);
 	tcase_add_test(tc, test_join_hostile);
+	tcase_add_test(tc, test_quiet_when_idle);
 	suite_add_tcase(s, tc);
 	return s;
 }
