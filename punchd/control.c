@@ -54,6 +54,10 @@ static const struct control_counter {
 	{ CTR(e2e_queue_drops),	"DATA dropped while waiting for a key" },
 };
 #undef CTR
+/* a counter added to the struct and not here would never be seen */
+_Static_assert(sizeof(control_counters) / sizeof(control_counters[0]) ==
+    sizeof(struct punchd_counters) / sizeof(uint64_t),
+    "every field of struct punchd_counters has a row in control_counters");
 
 static void
 control_pack_counters(msgpack_packer *out, struct punchd *pd)
