@@ -117,6 +117,7 @@ PUNCHD_CORE := \
 	punchd/keepalive.c \
 	punchd/path.c \
 	punchd/peer.c \
+	punchd/link.c \
 	punchd/input.c \
 	punchd/mesh.c \
 	punchd/store.c \

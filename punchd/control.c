@@ -278,7 +278,7 @@ control_send(struct ipc_conn *c, uint32_t msgid, const msgpack_object *params,
 		    "expected {peer, data: bin}");
 		return;
 	}
-	if ((r = peer_send_data(p, data, len)) == -2) {
+	if ((r = link_send_data(p, data, len)) == -2) {
 		ipc_reply_error(c, msgid, "too_big", "%zu bytes is over the "
 		    "path MTU of %d bytes", len, PUNCHD_MTU);
 		return;

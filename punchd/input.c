@@ -63,11 +63,11 @@ input_punch(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
 	    p->state != PEER_DEGRADED && p->punch.state != PUNCH_RUNNING) {
 		punch_add_remote(&p->punch, CAND_PRFLX, from);
 		peer_changed(pd);
-		peer_start_punch(p);
+		link_start_punch(p);
 	}
 	ev = punch_input(&p->punch, type, &pp, from, punchd_time(p->pd));
 	if (ev == PUNCH_EV_SELECTED)
-		peer_up(p);
+		link_up(p);
 }
 
 /*
@@ -170,7 +170,7 @@ input_new_source(struct peer *p, const struct sockaddr *from)
 	    peer_label(p), netaddr_str(from, a, sizeof(a)));
 	peer_changed(p->pd);
 	if (p->punch.state != PUNCH_RUNNING)
-		peer_start_punch(p);	/* the current path stays meanwhile */
+		link_start_punch(p);	/* the current path stays meanwhile */
 }
 
 /*
@@ -296,7 +296,7 @@ input_dispatch(struct peer *p, const struct packet_hdr *h, const uint8_t *pl,
 	p->rx_bytes += len;
 	if (from == NULL) {
 		pd->ctr.relay_rx++;
-		peer_relay_up(p);
+		link_relay_up(p);
 	} else if (h->type != PACKET_PUNCH && h->type != PACKET_PUNCH_ACK &&
 	    h->type != PACKET_PUNCH_CONFIRM)
 		input_new_source(p, from);

@@ -303,7 +303,7 @@ inviter_new_member(struct punchd *pd, const uint8_t *id,
 	memset(&ss, 0, sizeof(ss));
 	if (from != NULL)
 		memcpy(&ss, from, netaddr_len(from));
-	peer_punch(p, &ss, from != NULL);
+	link_punch(p, &ss, from != NULL);
 	store_changed(pd);
 }
 

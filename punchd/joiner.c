@@ -255,7 +255,7 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 	ev_timer_stop(pd->loop, &j->deadline);
 	ev_timer_set(&j->deadline, j->connect_s, 0);
 	ev_timer_start(pd->loop, &j->deadline);
-	peer_punch(p, cands, n);
+	link_punch(p, cands, n);
 	store_changed(pd);
 }
 

@@ -274,5 +274,5 @@ mesh_announce_input(struct peer *from, const uint8_t *pl, size_t len)
 		store_changed(pd);
 	} else if (peer_is_up(q))
 		return;
-	peer_punch(q, cands, a.ncands);
+	link_punch(q, cands, a.ncands);
 }

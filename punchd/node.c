@@ -40,7 +40,7 @@ node_init(struct punchd *pd)
 	LIST_INIT(&pd->mesh.invites);
 	pd->fd4 = pd->fd6 = -1;
 	input_init(pd);
-	peer_init(pd);
+	link_init(pd);
 	pd->hooks.peer_up = node_peer_up;
 	pd->hooks.punch_failed = pending_punch_failed;
 	pd->hooks.peer_freeing = node_peer_freeing;
@@ -79,7 +79,7 @@ void
 node_reload(struct punchd *pd, int ka_changed)
 {
 	if (ka_changed)
-		peer_ka_retime(pd);
+		link_ka_retime(pd);
 	mesh_relay_default(pd);
 }
 

@@ -163,7 +163,7 @@ pending_punch(struct punchd *pd, const struct pending_punch_req *req,
 			return result_set(err, RESULT_UNAVAILABLE,
 			    "peer table full");
 	}
-	peer_punch(p, req->cands, req->ncands);
+	link_punch(p, req->cands, req->ncands);
 	if (pending_new(p, PENDING_PUNCH, req->timeout, pending_punch_timer_cb,
 	    done, arg, err) == NULL)
 		return -1;
@@ -182,7 +182,7 @@ pending_ping_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	uint32_t	 id;
 
 	(void)revents;
-	if (w->res.sent < w->count && peer_ping(w->peer, &id) == 0) {
+	if (w->res.sent < w->count && link_ping(w->peer, &id) == 0) {
 		if (w->res.sent == 0)
 			w->first_id = id;
 		w->res.sent++;

@@ -11,7 +11,8 @@
  *   joiner.c inviter.c         the join handshake, both sides
  *   mesh.c store.c             mesh identity and announcements; peers file
  *   input.c                    packets in: checks, one handler per type
- *   peer.c                     peers: punch, keep-alive, relay fallback
+ *   link.c                     a peer's path: punch, keep-alive, relay
+ *   peer.c                     the peer table, states, events
  *   e2e_session.c members.c    session keys; the members' node keys
  *   tx.c                       packets out under the mesh key
  *   relay.c sock.c             relay sessions; the UDP socket
@@ -164,8 +165,8 @@ struct punchd_hooks {
 		    int);
 	void	(*relay_met)(struct peer *);
 	void	(*relay_lost)(struct peer *, const char *);
-	/* peer.c: a path came up, an attempt failed, p is being freed,
-	 * something the peers file holds changed */
+	/* link.c: a path came up, an attempt failed; peer.c: p is being
+	 * freed, something the peers file holds changed */
 	void	(*peer_up)(struct peer *);
 	void	(*punch_failed)(struct peer *);
 	void	(*peer_freeing)(struct peer *);
@@ -339,28 +340,30 @@ const char *e2e_session_mode(struct peer *p);
 /* peers with session state: the rekey timer runs while there are any */
 int	e2e_session_count(struct punchd *pd);
 
-/* peer.c */
-void	peer_init(struct punchd *pd);	/* relay hooks */
+/* peer.c: the table */
 struct peer *peer_find(struct punchd *pd, const char *name);
 struct peer *peer_find_id(struct punchd *pd, const uint8_t *id);
 struct peer *peer_create(struct punchd *pd, const char *name);
 void	peer_free(struct peer *p);
 void	peer_free_all(struct punchd *pd);
 void	peer_bind(struct peer *p, const uint8_t *id);
+void	peer_set_state(struct peer *p, enum peer_state s);
 void	peer_changed(struct punchd *pd);
 void	peer_event(struct peer *p, const char *event, const char *reason,
 	    const struct sockaddr_storage *previous);
-void	peer_punch(struct peer *p, const struct sockaddr_storage *cands,
-	    int ncands);
-void	peer_start_punch(struct peer *p);
-void	peer_set_state(struct peer *p, enum peer_state s);
-void	peer_up(struct peer *p);
-void	peer_relay_up(struct peer *p);
-void	peer_ka_retime(struct punchd *pd);
-int	peer_send_data(struct peer *p, const void *data, size_t len);
-int	peer_ping(struct peer *p, uint32_t *id);
 const char *peer_state_str(enum peer_state s);
 const char *peer_path(const struct peer *p);	/* "direct", "relay", NULL */
+
+/* link.c: a peer's path: punching, keep-alive, relay fallback, data */
+void	link_init(struct punchd *pd);	/* relay hooks */
+void	link_punch(struct peer *p, const struct sockaddr_storage *cands,
+	    int ncands);
+void	link_start_punch(struct peer *p);
+void	link_up(struct peer *p);	/* a pair was selected */
+void	link_relay_up(struct peer *p);	/* a packet came through the relay */
+void	link_ka_retime(struct punchd *pd);
+int	link_send_data(struct peer *p, const void *data, size_t len);
+int	link_ping(struct peer *p, uint32_t *id);
 
 /* input.c */
 void	input_init(struct punchd *pd);	/* socket and relay hooks */

@@ -358,7 +358,7 @@ store_load(struct punchd *pd, FILE *f, int apply, char *why, size_t wlen)
 		if (e.name != NULL && strcmp(e.name, "-") != 0)
 			strlcpy(p->name, e.name, sizeof(p->name));
 		if (e.n > 0)
-			peer_punch(p, e.cands, e.n);
+			link_punch(p, e.cands, e.n);
 	}
 	if (ferror(f)) {
 		snprintf(reason, sizeof(reason), "read error: %s",

@@ -136,7 +136,7 @@ START_TEST(test_invite_join_e2e)
 	pb = peer_find_id(&b->pd, a->pd.node_id);
 
 	/* DATA travels under it, and arrives */
-	ck_assert_int_eq(peer_send_data(pb, "hello", 5), 0);
+	ck_assert_int_eq(link_send_data(pb, "hello", 5), 0);
 	ck_assert(fakenet_run(got_data, a, 2));
 	ck_assert_uint_eq(a->datalen, 5);
 	ck_assert_mem_eq(a->data, "hello", 5);
@@ -151,7 +151,7 @@ START_TEST(test_invite_join_e2e)
 	fakenet_run(NULL, NULL, 0.3);
 	ck_assert_uint_gt(pa->e2e.epoch + pb->e2e.epoch, 2 * epoch);
 	a->ndata = 0;
-	ck_assert_int_eq(peer_send_data(pb, "again", 5), 0);
+	ck_assert_int_eq(link_send_data(pb, "again", 5), 0);
 	ck_assert(fakenet_run(got_data, a, 2));
 	ck_assert_mem_eq(a->data, "again", 5);
 	fakenet_free();
