@@ -15,9 +15,13 @@
  *   peer.c                     the peer table, states, events
  *   e2e_session.c members.c    session keys; the members' node keys
  *   tx.c                       packets out under the mesh key
- *   relay.c sock.c             relay sessions; the UDP socket
+ *   relay.c                    relay sessions (rendezvous, fallback)
+ *   punch.c keepalive.c path.c the per-peer state machines, no I/O
+ *   sock.c                     the UDP socket
  *
- * Everything below control links into the unit tests.
+ * punchd.c (main) and punchd_config.c sit beside control, on top.
+ * Everything below control links into the unit tests; scripts/layers.py
+ * shows the picture.
  */
 #ifndef PUNCHD_PUNCHD_H
 #define PUNCHD_PUNCHD_H
