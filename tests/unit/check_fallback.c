@@ -116,6 +116,30 @@ in_state(void *arg)
 	return w->p->state == w->state;
 }
 
+static int
+store_written(void *arg)
+{
+	return !ev_is_active(&((struct fake_node *)arg)->pd.store_timer);
+}
+
+/* n's peers file has a line for m's node id */
+static int
+peers_file_has(struct fake_node *n, struct fake_node *m)
+{
+	char	path[128], line[512];
+	FILE	*f;
+	int	found = 0;
+
+	snprintf(path, sizeof(path), "%s/peers", n->dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (!strncmp(line, m->pd.node_idstr, strlen(m->pd.node_idstr)))
+			found = 1;
+	fclose(f);
+	return found;
+}
+
 START_TEST(test_relay_fallback)
 {
 	struct fake_node	*a, *b;
@@ -157,6 +181,9 @@ START_TEST(test_relay_fallback)
 	ck_assert_int_eq(pa_seen.err.code, RESULT_OK);
 	ck_assert_int_eq(pa_seen.state, PEER_RELAYED);
 	ck_assert_uint_eq(a->pd.ctr.relay_rx, 1);
+	/* a relay-only peer survives a restart: it is in the peers file */
+	ck_assert(fakenet_run(store_written, a, 3));
+	ck_assert_msg(peers_file_has(a, b), "b not in a's peers file");
 
 	/* the same packet again, and one under another key: dropped */
 	a->pd.hooks.relay_rx(p, copy, n);
