@@ -30,7 +30,9 @@
 	X(punch)		\
 	X(keepalive)		\
 	X(e2e)			\
-	X(promtext)
+	X(promtext)		\
+	X(proxyv2)		\
+	X(rendezvous)
 
 #define UNIT_DECLARE(name) Suite *name##_suite(void) __attribute__((weak));
 UNIT_SUITES(UNIT_DECLARE)
