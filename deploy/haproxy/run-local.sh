@@ -43,7 +43,10 @@ command -v curl >/dev/null || { echo "run-local: curl is not installed" >&2; exi
 T=$(mktemp -d /tmp/relay-haproxy.XXXXXX)
 PIDS=
 cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	# a test may have killed a relayd already: only what is still ours
+	for p in $PIDS; do
+		grep -qs "$T" "/proc/$p/cmdline" && kill "$p" 2>/dev/null
+	done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
 	rm -rf "$T"
 }
