@@ -370,6 +370,22 @@ sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		relay_client_send(b->re[0].rc, "S", 1);
 }
 
+/* both clients in the session: A says 'S' (from cb, every 50 ms) until B
+ * has heard it, for 10 s from t0 at most */
+static int
+bench_sync(struct bench *b, void (*cb)(struct ev_loop *, ev_timer *, int),
+    double t0)
+{
+	b->mode = M_SYNC;
+	b->synced = 0;
+	ev_timer_init(&b->timer, cb, 0.02, 0.05);
+	ev_timer_start(b->loop, &b->timer);
+	while (!b->synced && !b->failed && now_s() - t0 < 10)
+		ev_run(b->loop, EVRUN_ONCE);
+	ev_timer_stop(b->loop, &b->timer);
+	return b->synced ? 0 : -1;
+}
+
 static int
 relay_setup(struct bench *b, const char *url, const char *session)
 {
@@ -394,15 +410,7 @@ relay_setup(struct bench *b, const char *url, const char *session)
 			return -1;
 		relay_client_start(b->re[i].rc);
 	}
-	/* both in the session: A says 'S' until B has heard it */
-	b->mode = M_SYNC;
-	b->synced = 0;
-	ev_timer_init(&b->timer, sync_cb, 0.02, 0.05);
-	ev_timer_start(b->loop, &b->timer);
-	while (!b->synced && !b->failed && now_s() - t0 < 10)
-		ev_run(b->loop, EVRUN_ONCE);
-	ev_timer_stop(b->loop, &b->timer);
-	return b->synced ? 0 : -1;
+	return bench_sync(b, sync_cb, t0);
 }
 
 static void
@@ -659,14 +667,7 @@ plain_setup(struct bench *b, int port, const char *session)
 			return -1;
 		}
 	}
-	b->mode = M_SYNC;
-	b->synced = 0;
-	ev_timer_init(&b->timer, plain_sync_cb, 0.02, 0.05);
-	ev_timer_start(b->loop, &b->timer);
-	while (!b->synced && !b->failed && now_s() - t0 < 10)
-		ev_run(b->loop, EVRUN_ONCE);
-	ev_timer_stop(b->loop, &b->timer);
-	return b->synced ? 0 : -1;
+	return bench_sync(b, plain_sync_cb, t0);
 }
 
 /* --- the measurements ------------------------------------------------------------ */

@@ -88,50 +88,57 @@ assert_prefixes_more(const uint8_t *buf, size_t len)
 		    "prefix of %zu bytes: not MORE (%s)", i, why ? why : "");
 }
 
+/* ss holds ip (either family, as inet_pton reads it) and port */
+static void
+assert_addr(const struct sockaddr_storage *ss, const char *ip, unsigned port)
+{
+	const struct sockaddr_in	*s4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6	*s6 = (const struct sockaddr_in6 *)ss;
+	char				 a[INET6_ADDRSTRLEN];
+	int				 v6 = strchr(ip, ':') != NULL;
+
+	ck_assert_int_eq(ss->ss_family, v6 ? AF_INET6 : AF_INET);
+	ck_assert_str_eq(v6 ? inet_ntop(AF_INET6, &s6->sin6_addr, a,
+	    sizeof(a)) : inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a)), ip);
+	ck_assert_uint_eq(ntohs(v6 ? s6->sin6_port : s4->sin_port), port);
+}
+
+/* buf holds a PROXY header of n bytes, then extra bytes of the request:
+ * parsed whole, with these addresses; every prefix needs more */
+static void
+assert_proxied(const uint8_t *buf, size_t n, size_t extra, const char *src,
+    unsigned sport, const char *dst, unsigned dport)
+{
+	struct proxyv2_hdr h;
+
+	ck_assert_int_eq(parse(buf, n + extra, &h, NULL), PROXYV2_OK);
+	ck_assert_uint_eq(h.len, n);
+	ck_assert_int_eq(h.local, 0);
+	assert_addr(&h.src, src, sport);
+	assert_addr(&h.dst, dst, dport);
+	assert_prefixes_more(buf, n);
+}
+
 START_TEST(t_v4)
 {
-	uint8_t			 buf[64];
-	struct proxyv2_hdr	 h;
-	struct sockaddr_in	*s = (struct sockaddr_in *)&h.src;
-	struct sockaddr_in	*d = (struct sockaddr_in *)&h.dst;
-	char			 a[INET_ADDRSTRLEN];
-	size_t			 n = mk(buf, 0x21, 0x11, v4body, 12);
+	uint8_t	buf[64];
+	size_t	n = mk(buf, 0x21, 0x11, v4body, 12);
 
+	ck_assert_uint_eq(n, 28);
 	/* the HTTP request that follows is not part of the header */
 	memcpy(buf + n, "GET / HTTP/1.1\r\n", 16);
-	ck_assert_int_eq(parse(buf, n + 16, &h, NULL), PROXYV2_OK);
-	ck_assert_uint_eq(h.len, 28);
-	ck_assert_int_eq(h.local, 0);
-	ck_assert_int_eq(s->sin_family, AF_INET);
-	ck_assert_str_eq(inet_ntop(AF_INET, &s->sin_addr, a, sizeof(a)),
-	    "192.0.2.10");
-	ck_assert_uint_eq(ntohs(s->sin_port), 51000);
-	ck_assert_str_eq(inet_ntop(AF_INET, &d->sin_addr, a, sizeof(a)),
-	    "198.51.100.1");
-	ck_assert_uint_eq(ntohs(d->sin_port), 8080);
-	assert_prefixes_more(buf, n);
+	assert_proxied(buf, n, 16, "192.0.2.10", 51000, "198.51.100.1", 8080);
 }
 END_TEST
 
 START_TEST(t_v6)
 {
-	uint8_t			 buf[64];
-	struct proxyv2_hdr	 h;
-	struct sockaddr_in6	*s = (struct sockaddr_in6 *)&h.src;
-	struct sockaddr_in6	*d = (struct sockaddr_in6 *)&h.dst;
-	char			 a[INET6_ADDRSTRLEN];
-	size_t			 n = mk_v6(buf);
+	uint8_t	buf[64];
+	size_t	n = mk_v6(buf);
 
-	ck_assert_int_eq(parse(buf, n, &h, NULL), PROXYV2_OK);
-	ck_assert_uint_eq(h.len, 52);
-	ck_assert_int_eq(s->sin6_family, AF_INET6);
-	ck_assert_str_eq(inet_ntop(AF_INET6, &s->sin6_addr, a, sizeof(a)),
-	    "2001:db8::1");
-	ck_assert_uint_eq(ntohs(s->sin6_port), 4660);
-	ck_assert_str_eq(inet_ntop(AF_INET6, &d->sin6_addr, a, sizeof(a)),
-	    "2001:db8:ffff::2");
-	ck_assert_uint_eq(ntohs(d->sin6_port), 8080);
-	assert_prefixes_more(buf, n);
+	ck_assert_uint_eq(n, 52);
+	assert_proxied(buf, n, 0, "2001:db8::1", 4660, "2001:db8:ffff::2",
+	    8080);
 }
 END_TEST
 
@@ -193,10 +200,9 @@ START_TEST(t_tlvs)
 	memcpy(body + b, "\x02\x00\x05relay", 8); b += 8;
 	memcpy(body + b, "\x04\x00\x00", 3); b += 3;
 	n = mk(buf, 0x21, 0x11, body, b);
-	ck_assert_int_eq(parse(buf, n, &h, NULL), PROXYV2_OK);
-	ck_assert_uint_eq(h.len, n);
+	assert_proxied(buf, n, 0, "192.0.2.10", 51000, "198.51.100.1", 8080);
+	proxyv2_parse(buf, n, &h, NULL);
 	ck_assert_int_eq(h.has_crc, 0);
-	assert_prefixes_more(buf, n);
 	/* last TLV says 9 bytes of value where 8 remain */
 	body[12 + 11 + 2] = 9;
 	n = mk(buf, 0x21, 0x11, body, 12 + 11 + 8);
