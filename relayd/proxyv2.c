@@ -18,7 +18,7 @@
  *   TLV: type (1 byte), length (2 bytes), value.
  *
  * cmd 0 is LOCAL (the proxy's own connection, e.g. a health check: the
- * addresses are ignored), 1 is PROXY. fam/proto: 0x00 UNSPEC, 0x11 TCP4,
+ * whole block after the length is skipped, family included), 1 is PROXY. fam/proto: 0x00 UNSPEC, 0x11 TCP4,
  * 0x21 TCP6, 0x31 UNIX stream; the datagram kinds (0x12, 0x22, 0x32) make
  * no sense before a TCP stream and everything else is invalid by the spec.
  */
@@ -87,7 +87,10 @@ proxyv2_check_start(const uint8_t *p, size_t len, const char **why)
 		*why = "PROXY v2: unknown command";
 		return PROXYV2_BAD;
 	}
-	if (len > 13 && proxyv2_addrlen(p[13], why) < 0)
+	/* LOCAL: "discard the protocol block including the family (which
+	 * is ignored)" (2.2), so only PROXY needs a family we know */
+	if (len > 13 && (p[12] & 0x0f) == PP2_CMD_PROXY &&
+	    proxyv2_addrlen(p[13], why) < 0)
 		return PROXYV2_BAD;
 	return PROXYV2_OK;
 }
@@ -181,6 +184,14 @@ proxyv2_parse(const void *buf, size_t len, struct proxyv2_hdr *h,
 		*why = "PROXY v2 header longer than 2048 bytes";
 		return PROXYV2_BAD;
 	}
+	h->local = (p[12] & 0x0f) == PP2_CMD_LOCAL;
+	h->src.ss_family = h->dst.ss_family = AF_UNSPEC;
+	if (h->local) {
+		if (len < total)
+			return PROXYV2_MORE;
+		h->len = total;
+		return PROXYV2_OK;
+	}
 	alen = proxyv2_addrlen(p[13], why);
 	if ((size_t)alen > body) {
 		*why = "PROXY v2: length shorter than the addresses";
@@ -191,10 +202,7 @@ proxyv2_parse(const void *buf, size_t len, struct proxyv2_hdr *h,
 	if (proxyv2_tlvs(p, total, PROXYV2_HDRLEN + alen, h, why) != PROXYV2_OK)
 		return PROXYV2_BAD;
 	h->len = total;
-	h->local = (p[12] & 0x0f) == PP2_CMD_LOCAL;
-	h->src.ss_family = h->dst.ss_family = AF_UNSPEC;
-	if (!h->local)
-		proxyv2_addrs(p + PROXYV2_HDRLEN, p[13], h);
+	proxyv2_addrs(p + PROXYV2_HDRLEN, p[13], h);
 	return PROXYV2_OK;
 }
 

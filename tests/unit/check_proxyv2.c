@@ -159,7 +159,18 @@ START_TEST(t_local)
 	n = mk(buf, 0x20, 0x11, v4body, 12);
 	ck_assert_int_eq(parse(buf, n, &h, NULL), PROXYV2_OK);
 	ck_assert_int_eq(h.local, 1);
+	ck_assert_uint_eq(h.len, 28);
 	ck_assert_int_eq(h.src.ss_family, AF_UNSPEC);
+	/* LOCAL discards the block, family included (spec 2.2): even an
+	 * unknown family, a short body or bytes that are no TLVs */
+	n = mk(buf, 0x20, 0x41, (const uint8_t *)"\x09\xff\xff", 3);
+	ck_assert_int_eq(parse(buf, n, &h, NULL), PROXYV2_OK);
+	ck_assert_int_eq(h.local, 1);
+	ck_assert_uint_eq(h.len, 19);
+	assert_prefixes_more(buf, n);
+	/* but not past the length cap */
+	buf[14] = 0xff;
+	assert_bad(buf, 16, "longer than");
 	/* PROXY with UNSPEC: valid, but no client address to take */
 	n = mk(buf, 0x21, 0x00, NULL, 0);
 	ck_assert_int_eq(parse(buf, n, &h, NULL), PROXYV2_OK);
