@@ -1225,8 +1225,12 @@ node_start(struct node_relay *n, const char *script, int cpu)
 	if (pipe(pfd) == -1 || (n->pid = fork()) == -1)
 		return -1;
 	if (n->pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
 		pin(0, cpu);
 		dup2(pfd[1], 1);
+		if (null != -1)
+			dup2(null, 2);	/* no "cannot find module" trace */
 		close(pfd[0]);
 		unsetenv("RELAY_SECRET");	/* open, like relay_bench's relayd */
 		execlp("node", "node", script, "0", (char *)NULL);
