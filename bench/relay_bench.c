@@ -1569,10 +1569,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	pin_describe(cpu_relayd, cpu_mine);
-	if (strcmp(node, "none") != 0 && (strstr(sections, "thru") || strstr(sections, "lat")) &&
-	    access(node, R_OK) == 0 && node_start(&nr, node, cpu_relayd) == -1) {
-		printf("npm ws relay (%s) did not start: no reference (cd "
-		    "tests/interop && npm ci)\n", node);
+	if (strcmp(node, "none") != 0 && (strstr(sections, "thru") ||
+	    strstr(sections, "lat")) && (access(node, R_OK) == -1 ||
+	    node_start(&nr, node, cpu_relayd) == -1)) {
+		printf("npm ws relay (node %s) did not start: no reference "
+		    "(node, and cd tests/interop && npm ci)\n", node);
 		node_stop(&nr);
 	}
 	{
