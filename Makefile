@@ -94,6 +94,8 @@ RELAYD_SRCS := \
 	relayd/relayd.c \
 	relayd/control.c \
 	relayd/relayd_config.c \
+	relayd/keys.c \
+	relayd/tokencli.c \
 	relayd/listener.c \
 	relayd/server.c \
 	relayd/http.c \

@@ -12,7 +12,8 @@
 #include "relayd/relayd.h"
 
 static const char *const metrics_auth[AUTH_MAX] = {
-	"missing", "malformed", "bad_mac", "expired"
+	"missing", "malformed", "bad_mac", "expired", "unknown_key",
+	"wrong_prefix"
 };
 
 const char *

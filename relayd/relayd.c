@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/resource.h>
 
 #include <openssl/ssl.h>
@@ -31,6 +30,9 @@ usage(FILE *f)
 	    "              [-o section.key=value] [-s socket]\n"
 	    "              [--tls-cert file --tls-key file]\n"
 	    "       relayd [-f config] --issue-token SESSION [--ttl duration]\n"
+	    "              [--key-id N]\n"
+	    "       relayd [-f config] --issue-access [--prefix P] [--ttl duration]\n"
+	    "              [--key-id N]\n"
 	    "  -f, --config FILE     INI file (default $ATMOSPHERE_CONFIG or\n"
 	    "                        /etc/atmosphere/atmosphere.conf)\n"
 	    "  -l, --listen ADDR     listen address (default: all)\n"
@@ -43,7 +45,10 @@ usage(FILE *f)
 	    "  -n                    check the configuration and exit\n"
 	    "  -v, -q                more, less logging\n"
 	    "      --issue-token S   print a token for session S and exit\n"
-	    "      --ttl DURATION    token lifetime (default 24h; 90s, 1h...)\n"
+	    "      --issue-access    print an access token (any session, or\n"
+	    "                        with --prefix P the names starting P)\n"
+	    "      --ttl DURATION    token lifetime (default 24h, access 30d)\n"
+	    "      --key-id N        issue with key N (default: highest id)\n"
 	    "      --help-config     list the [relayd] configuration keys\n",
 	    RELAYD_DEFAULT_PORT);
 }
@@ -116,27 +121,6 @@ relayd_nofile(void)
 		    (unsigned long long)rl.rlim_cur);
 }
 
-static int
-relayd_issue(const struct relayd_conf *conf, const char *session,
-    const char *ttl)
-{
-	char	tok[TOKEN_MAXLEN];
-	long	ms = 24 * 3600 * 1000L;
-
-	if (!http_session_valid(session))
-		fatalx("session id must be [A-Za-z0-9._-]{1,128}");
-	if (ttl != NULL && (config_parse_ms(ttl, &ms) == -1 || ms < 1000))
-		fatalx("--ttl: '%s' is not a duration of 1s or more", ttl);
-	if (conf->secretlen == 0)
-		fatalx("no relay secret configured");
-	if (token_issue(conf->secret, conf->secretlen, session,
-	    (uint64_t)time(NULL) + (uint64_t)(ms / 1000), tok,
-	    sizeof(tok)) == -1)
-		fatalx("cannot issue a token");
-	printf("%s\n", tok);
-	return 0;
-}
-
 static void
 relayd_free_overrides(struct relayd *rd)
 {
@@ -171,11 +155,14 @@ main(int argc, char *argv[])
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "issue-token", required_argument, NULL, 'I' },
 		{ "ttl", required_argument, NULL, 'T' },
+		{ "issue-access", no_argument, NULL, 'A' },
+		{ "prefix", required_argument, NULL, 'P' },
+		{ "key-id", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct relayd	 rd;
 	char		 cfgpath[PATH_MAX], sock[PATH_MAX], err[512];
-	const char	*issue = NULL, *ttl = NULL;
+	struct tokencli	 issue = { 0 };
 	int		 ch, checkonly = 0;
 
 	log_init("relayd", LOG_LVL_INFO);
@@ -201,8 +188,11 @@ main(int argc, char *argv[])
 		case 'n': checkonly = 1; break;
 		case 'v': log_verbose(1); break;
 		case 'q': log_verbose(-1); break;
-		case 'I': issue = optarg; break;
-		case 'T': ttl = optarg; break;
+		case 'I': issue.session = optarg; break;
+		case 'T': issue.ttl = optarg; break;
+		case 'A': issue.access = 1; break;
+		case 'P': issue.prefix = optarg; break;
+		case 'k': issue.kid = optarg; break;
 		case 'h': usage(stdout); relayd_free_overrides(&rd); return 0;
 		case 'H': relayd_conf_print_keys(); relayd_free_overrides(&rd);
 			return 0;
@@ -225,9 +215,9 @@ main(int argc, char *argv[])
 	if (relayd_conf_load(&rd.conf, rd.conf_path, rd.conf_optional,
 	    rd.overrides, rd.noverrides, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (issue != NULL) {
+	if (tokencli_wanted(&issue)) {
 		relayd_free_overrides(&rd);
-		return relayd_issue(&rd.conf, issue, ttl);
+		return tokencli_issue(&rd.conf, &issue);
 	}
 	if (rd.conf.tls_cert[0] != '\0' && (rd.tls = tls_ctx_new(
 	    rd.conf.tls_cert, rd.conf.tls_key, err, sizeof(err))) == NULL)

@@ -4,12 +4,10 @@
  * together). A failed load leaves the caller's struct untouched, so SIGHUP
  * with a broken file keeps the running configuration.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/config.h"
-#include "proto/token.h"
 #include "relayd/relayd.h"
 
 #define O(k, t, f, lo, hi, h) \
@@ -26,6 +24,12 @@ static const struct config_opt relayd_opts[] = {
 	    "relay secret for session tokens (>= 16 bytes)"),
 	O("secret_file", CONFIG_STR, secret_file, 0, 0,
 	    "file whose first line is the secret (instead of secret)"),
+	O("secrets", CONFIG_STR, secrets, 0, 0,
+	    "more token keys, ID:FILE[,ID:FILE...]: a key id (0-65535) and a "
+	    "file whose first line is that key's secret (>= 16 bytes); "
+	    "secret/secret_file is key id 0. Access tokens name their key, "
+	    "so keys rotate: add one, reload, issue with it, remove the old "
+	    "one (docs/relay-tokens.md)"),
 	O("tls_cert", CONFIG_STR, tls_cert, 0, 0,
 	    "PEM certificate chain: serve wss:// (with tls_key)"),
 	O("tls_key", CONFIG_STR, tls_key, 0, 0, "PEM private key"),
@@ -117,49 +121,13 @@ relayd_conf_set(struct relayd_conf *c, const char *arg, char *err,
 	return config_set_arg(&relayd_table, c, arg, err, errlen);
 }
 
-static int
-relayd_conf_secret_file(struct relayd_conf *c, char *err, size_t errlen)
-{
-	FILE	*f;
-	char	 line[sizeof(c->secret) + 2];
-
-	if ((f = fopen(c->secret_file, "r")) == NULL) {
-		snprintf(err, errlen, "secret_file %s: %s", c->secret_file,
-		    strerror(errno));
-		return -1;
-	}
-	if (fgets(line, sizeof(line), f) == NULL)
-		line[0] = '\0';
-	fclose(f);
-	line[strcspn(line, "\r\n")] = '\0';
-	if (strlen(line) >= sizeof(c->secret)) {
-		snprintf(err, errlen, "secret_file %s: secret longer than %zu "
-		    "bytes", c->secret_file, sizeof(c->secret) - 1);
-		return -1;
-	}
-	strlcpy(c->secret, line, sizeof(c->secret));
-	explicit_bzero(line, sizeof(line));
-	return 0;
-}
-
 /* Checks across keys, and derived values. */
 int
 relayd_conf_finish(struct relayd_conf *c, char *err, size_t errlen)
 {
-	if (c->secret_file[0] != '\0' && c->secret[0] != '\0') {
-		snprintf(err, errlen, "set secret or secret_file, not both");
+	if (keys_load(c, err, errlen) == -1)
 		return -1;
-	}
-	if (c->secret_file[0] != '\0' &&
-	    relayd_conf_secret_file(c, err, errlen) == -1)
-		return -1;
-	c->secretlen = strlen(c->secret);
-	if (c->secretlen > 0 && c->secretlen < TOKEN_SECRET_MIN) {
-		snprintf(err, errlen, "secret shorter than %d bytes",
-		    TOKEN_SECRET_MIN);
-		return -1;
-	}
-	if (!c->open && c->secretlen == 0) {
+	if (!c->open && c->keys.n == 0) {
 		snprintf(err, errlen, "no relay secret: set [relayd] secret or "
 		    "secret_file (e.g. openssl rand -hex 32), or open=yes");
 		return -1;
