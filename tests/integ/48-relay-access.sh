@@ -105,12 +105,10 @@ refused 403 malformed "$S1" "v2.1.2.a.xyz"
 sleep 2.1
 refused 403 expired "$S1" "$SHORT"
 grep -q "token expired" "$T/ref.out" || fail "body: $(cat "$T/ref.out")"
-[ "$(metric 'relayd_auth_failures_total{reason="wrong_prefix"}')" -eq 2 ] ||
-    fail "wrong_prefix count"
-[ "$(metric 'relayd_auth_failures_total{reason="unknown_key"}')" -eq 1 ] ||
-    fail "unknown_key count"
-[ "$(metric 'relayd_auth_failures_total{reason="expired"}')" -eq 1 ] ||
-    fail "expired count"
+for rc in missing:1 wrong_prefix:2 bad_mac:1 unknown_key:1 malformed:1 expired:1; do
+	[ "$(metric "relayd_auth_failures_total{reason=\"${rc%:*}\"}")" -eq "${rc#*:}" ] ||
+	    fail "${rc%:*} count: $(metric "relayd_auth_failures_total{reason=\"${rc%:*}\"}")"
+done
 for t in "$ANY0" "$ANY1" "$PFX" "$SHORT" "$FOREIGN" "$(cat "$T/key0")" \
     "$(cat "$T/key1")"; do
 	grep -qF "$t" "$T/r.log" && fail "a token or secret in the log"

@@ -396,20 +396,25 @@ START_TEST(test_v1_v2_confusion)
 	access_issue(0, NULL, NOW + 60, v2);
 	m1 = strrchr(v1, '.') + 1;
 	m2 = strrchr(v2, '.') + 1;
-	/* relabelled: the other parser refuses the shape */
-	snprintf(t, sizeof(t), "v2.%s", v1 + 3);
-	ck_assert_int_eq(token_verify(&kr, "s1", t, NOW, NULL),
-	    TOKEN_MALFORMED);
-	snprintf(t, sizeof(t), "v1.%s", v2 + 3);
-	ck_assert_int_eq(token_verify(&kr, "s1", t, NOW, NULL),
-	    TOKEN_MALFORMED);
+	/* relabelled, or another version tag: the parser refuses the shape */
+	{
+		const char *relabel[][2] = { { "v2.", v1 + 3 },
+		    { "v1.", v2 + 3 }, { "v3.", v2 + 3 }, { "V2.", v2 + 3 } };
+		size_t i;
+
+		for (i = 0; i < sizeof(relabel) / sizeof(relabel[0]); i++) {
+			snprintf(t, sizeof(t), "%s%s", relabel[i][0],
+			    relabel[i][1]);
+			ck_assert_int_eq(token_verify(&kr, "s1", t, NOW, NULL),
+			    TOKEN_MALFORMED);
+		}
+	}
 	/* a v1 MAC in a v2 frame, a v2 MAC in a v1 frame: bad MAC */
 	snprintf(t, sizeof(t), "v2.0.%llu.a.%s", NOW + 60, m1);
 	ck_assert_int_eq(token_verify(&kr, "s1", t, NOW, NULL), TOKEN_BAD_MAC);
 	snprintf(t, sizeof(t), "v1.%llu.%s", NOW + 60, m2);
 	ck_assert_int_eq(token_verify(&kr, "s1", t, NOW, NULL), TOKEN_BAD_MAC);
-	/* the session name that would spell v2's fields in v1's MAC input
-	 * (newlines cannot be in a name, and the contexts differ anyway) */
+	/* nor for a session named like the v2 token's key id field */
 	ck_assert_int_eq(token_verify(&kr, "0", v2, NOW, NULL), TOKEN_OK);
 	snprintf(t, sizeof(t), "v1.%llu.%s", NOW + 60, m2);
 	ck_assert_int_eq(token_verify(&kr, "0", t, NOW, NULL), TOKEN_BAD_MAC);
@@ -417,13 +422,6 @@ START_TEST(test_v1_v2_confusion)
 	ck_assert_int_eq(token_check(secret, SL, "s1", v2, NOW),
 	    TOKEN_MALFORMED);
 	ck_assert_int_eq(token_check(secret, SL, "s1", v1, NOW), TOKEN_OK);
-	/* other version tags */
-	snprintf(t, sizeof(t), "v3.%s", v2 + 3);
-	ck_assert_int_eq(token_verify(&kr, "s1", t, NOW, NULL),
-	    TOKEN_MALFORMED);
-	snprintf(t, sizeof(t), "V2.%s", v2 + 3);
-	ck_assert_int_eq(token_verify(&kr, "s1", t, NOW, NULL),
-	    TOKEN_MALFORMED);
 }
 END_TEST
 
