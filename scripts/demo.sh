@@ -192,10 +192,10 @@ printf '[relayd]\nsecret_file = %s\n' "$R/relay.key" >"$R/atmosphere.conf"
 chmod 0600 "$R/access.token"
 run relayd "$NS_R" "$R" "$BIN/relayd" -f "$R/atmosphere.conf" -l "$IP_R" \
 	-p "$RELAY_PORT" -s "$R/relayd.sock"
-run stun "$NS_R" "$R" "$BIN/stund" -f /dev/null -s "$R/stun.sock" --server \
+run stund "$NS_R" "$R" "$BIN/stund" -f /dev/null -s "$R/stund.sock" --server \
 	--listen "$IP_R:$STUN_PORT" --servers none
 wait_sock "$R/relayd.sock"
-wait_sock "$R/stun.sock"
+wait_sock "$R/stund.sock"
 RELAY_PORT=$(sed -n 's/.*listening on .* port \([0-9]*\) .*/\1/p' "$R/relayd.log" | head -n 1)
 [ -n "$RELAY_PORT" ] || fail "relayd did not say its port"
 RELAY_URL=ws://$IP_R:$RELAY_PORT
@@ -273,5 +273,6 @@ else
 fi
 echo
 echo "Running: relayd, a STUN server, and stund + punchd for each node."
-echo "Try:  $M -S $DIR/a status     Logs: $DIR/*/*.log"
+echo "Try:  $M -S $DIR/a network    (also: peers, status; -S $DIR/relay status)"
+echo "Logs: $DIR/*/*.log"
 echo "Stop: sh $TOP/scripts/demo.sh stop --dir $DIR"
