@@ -42,17 +42,20 @@
  * written, and each number has one spelling, so one grant has one token.
  *
  * Domain separation: the MAC input of v1 starts "atmosphere-relay-v1\n",
- * of v2 "atmosphere-relay-access-v2\n". They differ at byte 17 and no field
- * may hold a newline, so no v1 input equals a v2 input under any key: a v1
- * MAC is never a valid v2 MAC, nor the reverse. The version tag also picks
+ * of v2 "atmosphere-relay-access-v2\n". They differ at the 18th byte ('v'
+ * against 'a'), so no v1 input equals a v2 input whatever the fields hold:
+ * under any key a v1 MAC is never a valid v2 MAC, nor the reverse. Within
+ * a kind the fields split one way only (v1: EXPIRY is digits after the
+ * last newline; v2: no field can hold a newline). The version tag also picks
  * the parser, and a v1 token does not have a v2 token's fields (nor the
  * reverse), so each is refused as malformed by the other's rules.
  *
  * Order of checks (token_verify): shape (MALFORMED), key id known
  * (UNKNOWN_KEY: the id is not trusted, it only picks the key to try), MAC
- * compared in constant time (libsodium crypto_auth_hmacsha256_verify /
- * sodium_memcmp; BAD_MAC). Only a token whose MAC holds is read further:
- * expiry (EXPIRED), then the scope (WRONG_PREFIX).
+ * compared in constant time (libsodium sodium_memcmp; BAD_MAC). Only a
+ * token whose MAC holds is read further: expiry (EXPIRED), then the scope
+ * (WRONG_PREFIX). The MAC field must be the canonical base64url of its
+ * bytes (it is re-encoded and compared), so one grant has one spelling.
  *
  * Tokens use only [A-Za-z0-9._-]: they go into a URL query string
  * (?token=...) without escaping, or into "Authorization: Bearer ...".
