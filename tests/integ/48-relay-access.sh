@@ -101,11 +101,12 @@ grep -q "token wrong_prefix" "$T/ref.out" || fail "body: $(cat "$T/ref.out")"
 TAMPER=$(echo "$ANY1" | sed 's/\.a\./.ptenant-a./')
 refused 403 bad_mac "tenant-a.x" "$TAMPER"
 refused 403 unknown_key "$S1" "$FOREIGN"
+refused 403 bad_mac "s2" "$SESS"	# a v1 token for another session
 refused 403 malformed "$S1" "v2.1.2.a.xyz"
 sleep 2.1
 refused 403 expired "$S1" "$SHORT"
 grep -q "token expired" "$T/ref.out" || fail "body: $(cat "$T/ref.out")"
-for rc in missing:1 wrong_prefix:2 bad_mac:1 unknown_key:1 malformed:1 expired:1; do
+for rc in missing:1 wrong_prefix:2 bad_mac:2 unknown_key:1 malformed:1 expired:1; do
 	[ "$(metric "relayd_auth_failures_total{reason=\"${rc%:*}\"}")" -eq "${rc#*:}" ] ||
 	    fail "${rc%:*} count: $(metric "relayd_auth_failures_total{reason=\"${rc%:*}\"}")"
 done
@@ -113,7 +114,7 @@ for t in "$ANY0" "$ANY1" "$PFX" "$SHORT" "$FOREIGN" "$(cat "$T/key0")" \
     "$(cat "$T/key1")"; do
 	grep -qF "$t" "$T/r.log" && fail "a token or secret in the log"
 done
-ok "refusals: 401 missing, 403 wrong_prefix/bad_mac/unknown_key/malformed/expired, header and body, counted"
+ok "refusals: 401 missing, 403 wrong_prefix/bad_mac (v2 and v1)/unknown_key/malformed/expired, header and body, counted"
 
 echo "== rotation: key 2 added, key 0 removed"
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/key2"
