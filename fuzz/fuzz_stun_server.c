@@ -76,16 +76,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (n == 0)
 		return 0;
-	/* an answer only ever goes to a well-formed Binding request */
-	if (stun_decode(data, size, &req) != STUN_OK ||
-	    req.method != STUN_METHOD_BINDING || req.cls != STUN_CLASS_REQUEST)
+	/* an answer only ever goes to a well-formed Binding request, RFC
+	 * 8489 or RFC 3489 (no cookie: answered in kind, no FINGERPRINT) */
+	if (stun_decode(data, size, &req) != STUN_OK &&
+	    stun_decode_classic(data, size, &req) != STUN_OK)
 		abort();
-	if (stun_decode(out, (size_t)n, &ans) != STUN_OK)
+	if (req.method != STUN_METHOD_BINDING || req.cls != STUN_CLASS_REQUEST)
+		abort();
+	if (req.has & STUN_HAS_CLASSIC) {
+		if (stun_decode_classic(out, (size_t)n, &ans) != STUN_OK ||
+		    memcmp(ans.cookie, req.cookie, 4) != 0 ||
+		    (ans.has & (STUN_HAS_FINGERPRINT | STUN_HAS_XOR_MAPPED)))
+			abort();
+	} else if (stun_decode(out, (size_t)n, &ans) != STUN_OK ||
+	    !(ans.has & STUN_HAS_FINGERPRINT))
 		abort();
 	if (memcmp(ans.tid, req.tid, STUN_TID_LEN) != 0 ||
 	    ans.method != STUN_METHOD_BINDING)
-		abort();
-	if (!(ans.has & STUN_HAS_FINGERPRINT))
 		abort();
 	/* amplification: 420 answers list at most STUN_MAX_UNKNOWN + 1 types;
 	 * success answers are addresses + SOFTWARE + FINGERPRINT */

@@ -327,16 +327,18 @@ stun_decode_attr(const uint8_t *buf, size_t off, uint16_t type,
 	 * skipped. Comprehension-required ones are not an error of the
 	 * message: a server answers 420 listing them, a client discards the
 	 * response (RFC 8489 7.3.1, 7.3.3). Both decisions are the caller's.
-	 * Past STUN_MAX_UNKNOWN no correct 420 can be built, so the message
-	 * is refused instead.
+	 * Past STUN_MAX_UNKNOWN the first ones are kept and the overflow is
+	 * flagged: RFC 8489 14.13 lets a 420 list some of them, and an answer
+	 * tells a client more than silence would.
 	 */
 	if (type < 0x8000) {
 		for (i = 0; i < m->n_unknown_required; i++)
 			if (m->unknown_required[i] == type)
 				return STUN_OK;
 		if (m->n_unknown_required == STUN_MAX_UNKNOWN)
-			return STUN_ERR_TOO_MANY;
-		m->unknown_required[m->n_unknown_required++] = type;
+			m->has |= STUN_HAS_UNKNOWN_OVERFLOW;
+		else
+			m->unknown_required[m->n_unknown_required++] = type;
 	}
 	return STUN_OK;
 }
@@ -367,20 +369,20 @@ stun_decode_attr(const uint8_t *buf, size_t off, uint16_t type,
  *   sent. No conforming sender produces such a message, so the stricter
  *   rule costs nothing.
  */
-int
-stun_decode(const uint8_t *buf, size_t len, struct stun_msg *m)
+static int	stun_decode_attrs(const uint8_t *, size_t, struct stun_msg *);
+
+static int
+stun_decode_header(const uint8_t *buf, size_t len, struct stun_msg *m,
+    int classic)
 {
-	const uint8_t	*v;
-	size_t		 off, alen;
-	uint16_t	 type;
-	int		 sealed = 0, r;
+	uint16_t	type;
 
 	memset(m, 0, sizeof(*m));
 	if (buf == NULL || len < STUN_HDR_LEN)
 		return STUN_ERR_SHORT;
 	if (buf[0] & 0xC0)
 		return STUN_ERR_NOT_STUN;
-	if (stun_get32(buf + 4) != STUN_MAGIC)
+	if ((stun_get32(buf + 4) != STUN_MAGIC) != classic)
 		return STUN_ERR_COOKIE;
 	m->length = stun_get16(buf + 2);
 	if (m->length % 4 != 0 || (size_t)m->length != len - STUN_HDR_LEN)
@@ -388,7 +390,47 @@ stun_decode(const uint8_t *buf, size_t len, struct stun_msg *m)
 	type = stun_get16(buf);
 	m->method = stun_type_method(type);
 	m->cls = stun_type_class(type);
+	memcpy(m->cookie, buf + 4, sizeof(m->cookie));
 	memcpy(m->tid, buf + 8, STUN_TID_LEN);
+	if (classic)
+		m->has |= STUN_HAS_CLASSIC;
+	return STUN_OK;
+}
+
+int
+stun_decode(const uint8_t *buf, size_t len, struct stun_msg *m)
+{
+	int r;
+
+	if ((r = stun_decode_header(buf, len, m, 0)) != STUN_OK)
+		return r;
+	return stun_decode_attrs(buf, len, m);
+}
+
+/*
+ * RFC 3489 messages carry the attributes RFC 8489 kept under the same
+ * numbers and formats (MAPPED-ADDRESS, CHANGE-REQUEST, USERNAME,
+ * MESSAGE-INTEGRITY, ERROR-CODE, UNKNOWN-ATTRIBUTES); RESPONSE-ADDRESS is
+ * not understood and lands in unknown_required, so a server answers 420
+ * instead of sending anywhere the request names (RFC 8489 section 11).
+ */
+int
+stun_decode_classic(const uint8_t *buf, size_t len, struct stun_msg *m)
+{
+	int r;
+
+	if ((r = stun_decode_header(buf, len, m, 1)) != STUN_OK)
+		return r;
+	return stun_decode_attrs(buf, len, m);
+}
+
+static int
+stun_decode_attrs(const uint8_t *buf, size_t len, struct stun_msg *m)
+{
+	const uint8_t	*v;
+	size_t		 off, alen;
+	uint16_t	 type;
+	int		 sealed = 0, r;
 
 	for (off = STUN_HDR_LEN; off < len; off += 4 + STUN_PAD4(alen)) {
 		if (m->has & STUN_HAS_FINGERPRINT)
@@ -453,8 +495,6 @@ stun_strerror(int err)
 	case STUN_ERR_AFTER_INTEGRITY:
 		return "an attribute other than FINGERPRINT follows "
 		    "MESSAGE-INTEGRITY";
-	case STUN_ERR_TOO_MANY:
-		return "too many unknown comprehension-required attributes";
 	case STUN_ERR_NOSPACE:
 		return "buffer too small for the STUN message";
 	}
@@ -582,6 +622,16 @@ stun_init(struct stun_writer *w, uint8_t *buf, size_t cap, uint16_t method,
 	stun_put32(buf + 4, STUN_MAGIC);
 	memcpy(buf + 8, tid, STUN_TID_LEN);
 	w->len = STUN_HDR_LEN;
+}
+
+void
+stun_init_classic(struct stun_writer *w, uint8_t *buf, size_t cap,
+    uint16_t method, uint8_t cls, const uint8_t cookie[4],
+    const uint8_t tid[STUN_TID_LEN])
+{
+	stun_init(w, buf, cap, method, cls, tid);
+	if (w->err == 0)
+		memcpy(buf + 4, cookie, 4);
 }
 
 void

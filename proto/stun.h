@@ -42,6 +42,8 @@
 #define STUN_ATTR_MAPPED_ADDRESS	0x0001
 #define STUN_ATTR_RESPONSE_ADDRESS	0x0002	/* RFC 3489, obsolete */
 #define STUN_ATTR_CHANGE_REQUEST	0x0003	/* RFC 5780 */
+#define STUN_ATTR_SOURCE_ADDRESS	0x0004	/* RFC 3489, answers only */
+#define STUN_ATTR_CHANGED_ADDRESS	0x0005	/* RFC 3489, answers only */
 #define STUN_ATTR_USERNAME		0x0006
 #define STUN_ATTR_MESSAGE_INTEGRITY	0x0008
 #define STUN_ATTR_ERROR_CODE		0x0009
@@ -80,7 +82,6 @@
 #define STUN_ERR_ATTR_BAD	-6	/* attribute value malformed */
 #define STUN_ERR_FINGERPRINT	-7	/* FINGERPRINT present and wrong, or not last */
 #define STUN_ERR_AFTER_INTEGRITY -8	/* attribute after MESSAGE-INTEGRITY other than FINGERPRINT */
-#define STUN_ERR_TOO_MANY	-9	/* more unknown attributes than we track */
 #define STUN_ERR_NOSPACE	-10	/* encoder: buffer too small */
 
 /* which attributes were present (struct stun_msg.has) */
@@ -100,6 +101,10 @@
 #define STUN_HAS_REALM		(1u << 13)
 #define STUN_HAS_NONCE		(1u << 14)
 #define STUN_HAS_INTEGRITY_SHA256 (1u << 15)
+/* more unknown comprehension-required attributes than unknown_required holds */
+#define STUN_HAS_UNKNOWN_OVERFLOW (1u << 16)
+/* an RFC 3489 message: no magic cookie (stun_decode_classic) */
+#define STUN_HAS_CLASSIC	(1u << 17)
 
 #define STUN_MAX_UNKNOWN	16
 
@@ -107,6 +112,8 @@ struct stun_msg {
 	uint16_t	method;
 	uint8_t		cls;
 	uint8_t		tid[STUN_TID_LEN];
+	uint8_t		cookie[4];	/* as received: the first 32 bits of an
+					   RFC 3489 transaction id */
 	uint16_t	length;		/* from the header: bytes after it */
 	uint32_t	has;
 
@@ -154,7 +161,8 @@ int	stun_is_stun(const uint8_t *buf, size_t len);
  * - A repeated attribute is validated, but the first occurrence is kept.
  * - Unknown comprehension-required attributes are not an error: they are
  *   listed in unknown_required (a server answers 420, a client drops the
- *   answer). More than STUN_MAX_UNKNOWN of them: STUN_ERR_TOO_MANY.
+ *   answer). Past STUN_MAX_UNKNOWN of them the first ones are kept and
+ *   STUN_HAS_UNKNOWN_OVERFLOW is set: a 420 can still list those.
  *   UNKNOWN-ATTRIBUTES longer than STUN_MAX_UNKNOWN keeps the first ones.
  * - Anything after MESSAGE-INTEGRITY other than MESSAGE-INTEGRITY-SHA256
  *   and FINGERPRINT is refused (STUN_ERR_AFTER_INTEGRITY) where RFC 8489
@@ -162,6 +170,16 @@ int	stun_is_stun(const uint8_t *buf, size_t len);
  *   here (that needs a key): call stun_check_integrity().
  */
 int	stun_decode(const uint8_t *buf, size_t len, struct stun_msg *m);
+/*
+ * The same for an RFC 3489 ("classic") message, which has no magic cookie:
+ * the 32 bits where the cookie would be are part of its transaction id and
+ * land in m->cookie. Sets STUN_HAS_CLASSIC. Only a server uses this, to
+ * answer old clients as RFC 8489 section 11 asks; a client never accepts
+ * an answer without the cookie. A message that has the cookie is refused
+ * here (STUN_ERR_COOKIE): it is not classic.
+ */
+int	stun_decode_classic(const uint8_t *buf, size_t len,
+	    struct stun_msg *m);
 const char *stun_strerror(int err);
 
 /*
@@ -202,6 +220,12 @@ struct stun_writer {
 
 void	stun_init(struct stun_writer *w, uint8_t *buf, size_t cap,
 	    uint16_t method, uint8_t cls, const uint8_t tid[STUN_TID_LEN]);
+/* An answer to an RFC 3489 request: `cookie` (the request's m->cookie)
+ * stands where the magic cookie would, so the old client sees its own
+ * 128-bit transaction id. */
+void	stun_init_classic(struct stun_writer *w, uint8_t *buf, size_t cap,
+	    uint16_t method, uint8_t cls, const uint8_t cookie[4],
+	    const uint8_t tid[STUN_TID_LEN]);
 void	stun_add_raw(struct stun_writer *w, uint16_t type, const void *val,
 	    size_t len);			/* pads to 4 with zeros */
 /* An IPv4-mapped IPv6 address (::ffff:a.b.c.d, from a dual-stack socket)

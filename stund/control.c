@@ -338,7 +338,7 @@ control_pack_status(msgpack_packer *pk, void *arg)
 		    server_alternate(sd) : NULL);
 	}
 	mpack_key(pk, "counters");
-	msgpack_pack_map(pk, 16);
+	msgpack_pack_map(pk, 17);
 	mpack_kv_uint(pk, "discoveries", sd->ctr.discoveries);
 	mpack_kv_uint(pk, "discovery_failures", sd->ctr.discovery_failures);
 	mpack_kv_uint(pk, "nat_tests", sd->ctr.nat_tests);
@@ -353,6 +353,7 @@ control_pack_status(msgpack_packer *pk, void *arg)
 	mpack_kv_uint(pk, "server_ignored", ss ? ss->ignored : 0);
 	mpack_kv_uint(pk, "server_rate_limited", ss ? ss->rate_limited : 0);
 	mpack_kv_uint(pk, "server_unknown_attr", ss ? ss->unknown_attr : 0);
+	mpack_kv_uint(pk, "server_classic", ss ? ss->classic : 0);
 	mpack_kv_uint(pk, "ipc_clients", ipc_server_nclients(sd->ipc));
 	/* connections SO_PEERCRED turned away (not root, our uid, atmosphere) */
 	mpack_kv_uint(pk, "ipc_refused", ipc_server_stats(sd->ipc)->refused);

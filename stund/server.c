@@ -66,6 +66,52 @@ struct server {
 	struct mmsghdr		 msg_in[SERVER_BATCH], msg_out[SERVER_BATCH];
 };
 
+/* 420 listing what the request needed and we do not understand */
+static int
+server_answer_420(struct stun_writer *w, const struct stun_msg *m,
+    const uint16_t *unknown, size_t nunknown, struct server_stats *st)
+{
+	stun_add_error(w, 420, "Unknown Attribute");
+	stun_add_unknown(w, unknown, nunknown);
+	if (!(m->has & STUN_HAS_CLASSIC))
+		stun_add_fingerprint(w);
+	st->unknown_attr++;
+	return stun_finish(w);
+}
+
+/*
+ * An RFC 3489 client gets what it knows (RFC 8489 section 11): its own
+ * 128-bit transaction id back, MAPPED-ADDRESS instead of XOR-MAPPED-ADDRESS,
+ * and with RFC 5780 the old names of RESPONSE-ORIGIN and OTHER-ADDRESS
+ * (SOURCE-ADDRESS, CHANGED-ADDRESS, same format), which its NAT type tests
+ * read. No FINGERPRINT or SOFTWARE: RFC 3489 has neither.
+ */
+static void
+server_answer_success(struct stun_writer *w, const struct stun_msg *m,
+    const struct sockaddr *from, const struct sockaddr *local,
+    const struct sockaddr *other, const char *software, int rfc5780)
+{
+	int classic = (m->has & STUN_HAS_CLASSIC) != 0;
+
+	if (classic)
+		stun_add_addr(w, STUN_ATTR_MAPPED_ADDRESS, from);
+	else
+		stun_add_xor_addr(w, STUN_ATTR_XOR_MAPPED_ADDRESS, from);
+	if (rfc5780) {
+		/* RESPONSE-ORIGIN is the socket actually sending: the caller
+		 * passes the changed one when CHANGE-REQUEST is honoured */
+		stun_add_addr(w, classic ? STUN_ATTR_SOURCE_ADDRESS :
+		    STUN_ATTR_RESPONSE_ORIGIN, local);
+		stun_add_addr(w, classic ? STUN_ATTR_CHANGED_ADDRESS :
+		    STUN_ATTR_OTHER_ADDRESS, other);
+	}
+	if (classic)
+		return;
+	if (software != NULL && *software != '\0')
+		stun_add_software(w, software);
+	stun_add_fingerprint(w);
+}
+
 int
 server_answer(const uint8_t *req, size_t reqlen, const struct sockaddr *from,
     const struct sockaddr *local, const struct sockaddr *other,
@@ -76,11 +122,16 @@ server_answer(const uint8_t *req, size_t reqlen, const struct sockaddr *from,
 	struct stun_writer	w;
 	uint16_t		unknown[STUN_MAX_UNKNOWN + 1];
 	size_t			nunknown;
-	int			n;
+	uint8_t			cls;
+	int			n, r;
 
 	*change = 0;
 	*port = 0;
-	if (stun_decode(req, reqlen, &m) != STUN_OK) {
+	r = stun_decode(req, reqlen, &m);
+	if (r == STUN_ERR_COOKIE && (r = stun_decode_classic(req, reqlen,
+	    &m)) == STUN_OK)
+		st->classic++;
+	if (r != STUN_OK) {
 		st->malformed++;
 		return 0;
 	}
@@ -95,33 +146,24 @@ server_answer(const uint8_t *req, size_t reqlen, const struct sockaddr *from,
 	if (!rfc5780 && (m.has & STUN_HAS_CHANGE_REQUEST) &&
 	    m.change_request != 0)
 		unknown[nunknown++] = STUN_ATTR_CHANGE_REQUEST;
+	cls = nunknown > 0 ? STUN_CLASS_ERROR : STUN_CLASS_SUCCESS;
+	if (m.has & STUN_HAS_CLASSIC)
+		stun_init_classic(&w, out, outcap, STUN_METHOD_BINDING, cls,
+		    m.cookie, m.tid);
+	else
+		stun_init(&w, out, outcap, STUN_METHOD_BINDING, cls, m.tid);
 	if (nunknown > 0) {
-		stun_init(&w, out, outcap, STUN_METHOD_BINDING,
-		    STUN_CLASS_ERROR, m.tid);
-		stun_add_error(&w, 420, "Unknown Attribute");
-		stun_add_unknown(&w, unknown, nunknown);
-		stun_add_fingerprint(&w);
-		st->unknown_attr++;
-		n = stun_finish(&w);
+		n = server_answer_420(&w, &m, unknown, nunknown, st);
 		return n < 0 ? 0 : n;
 	}
-	stun_init(&w, out, outcap, STUN_METHOD_BINDING, STUN_CLASS_SUCCESS,
-	    m.tid);
-	stun_add_xor_addr(&w, STUN_ATTR_XOR_MAPPED_ADDRESS, from);
+	server_answer_success(&w, &m, from, local, other, software, rfc5780);
 	if (rfc5780) {
-		/* RESPONSE-ORIGIN is the socket actually sending: the caller
-		 * passes the changed one when CHANGE-REQUEST is honoured */
-		stun_add_addr(&w, STUN_ATTR_RESPONSE_ORIGIN, local);
-		stun_add_addr(&w, STUN_ATTR_OTHER_ADDRESS, other);
 		if (m.has & STUN_HAS_CHANGE_REQUEST)
 			*change = m.change_request &
 			    (STUN_CHANGE_IP | STUN_CHANGE_PORT);
 		if (m.has & STUN_HAS_RESPONSE_PORT)
 			*port = m.response_port;
 	}
-	if (software != NULL && *software != '\0')
-		stun_add_software(&w, software);
-	stun_add_fingerprint(&w);
 	n = stun_finish(&w);
 	return n < 0 ? 0 : n;
 }

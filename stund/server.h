@@ -6,6 +6,10 @@
  * the other IP and/or port) and RESPONSE-PORT (to the requester's own IP
  * only: never to a third party).
  *
+ * RFC 3489 clients (no magic cookie) get MAPPED-ADDRESS, and with RFC 5780
+ * SOURCE-ADDRESS and CHANGED-ADDRESS, as RFC 8489 section 11 asks; their
+ * RESPONSE-ADDRESS is answered with 420, never followed.
+ *
  * Amplification: a response is at most ~80 bytes for IPv4 (PADDING in a
  * request is not echoed), so an attacker gains at most 80/20 on the smallest
  * request; malformed requests, indications and unknown methods get nothing;
@@ -28,6 +32,7 @@ struct server_stats {
 	uint64_t	ignored;	/* not a Binding request */
 	uint64_t	rate_limited;
 	uint64_t	unknown_attr;	/* answered 420 */
+	uint64_t	classic;	/* RFC 3489 requests (no cookie) */
 	uint64_t	send_errors;
 };
 
