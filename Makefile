@@ -21,6 +21,9 @@ SAN	?= 0
 PKGS		:= msgpack libbsd-overlay libsodium openssl inih jansson libqrencode libsystemd zlib
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS)) -lev -lwslay -lm
+# port mapping (punchd/portmap*.c): UPnP IGD and NAT-PMP clients, linked
+# only where the layer is (punchd, unit tests, portmapc; see PUNCHD_PORTMAP)
+PORTMAP_LIBS	:= -lminiupnpc -lnatpmp
 CHECK_CFLAGS	:= $(shell pkg-config --cflags check)
 CHECK_LIBS	:= $(shell pkg-config --libs check)
 
@@ -41,6 +44,8 @@ endif
 COMMON_SRCS := \
 	common/log.c \
 	common/config.c \
+	common/config_doc.c \
+	common/startup.c \
 	common/paths.c \
 	common/daemon.c \
 	common/netaddr.c \
@@ -129,6 +134,20 @@ PUNCHD_SRCS := \
 	punchd/e2e.c \
 	$(PUNCHD_LOGIC)
 
+# the port-mapping layer (UPnP IGD, NAT-PMP, PCP): no punchd.h, no IPC;
+# the unit tests and tests/tools/portmapc link it directly
+PUNCHD_PORTMAP := \
+	punchd/portmap.c \
+	punchd/portmap_util.c \
+	punchd/portmap_pcp_wire.c \
+	punchd/portmap_pcp.c \
+	punchd/portmap_natpmp.c \
+	punchd/portmap_upnp.c \
+	punchd/portmap_announce.c
+PUNCHD_SRCS += $(PUNCHD_PORTMAP)
+$(BUILD)/bin/punchd $(BUILD)/tests/unit_tests $(BUILD)/tests/tools/portmapc: \
+    LDLIBS += $(PORTMAP_LIBS)
+
 MESHCTL_SRCS := \
 	meshctl/meshctl.c \
 	meshctl/util.c \
@@ -201,12 +220,18 @@ $(BUILD)/bin/meshctl: $(call obj,$(MESHCTL_SRCS)) $(LIBATMO)
 UNIT_LINK := $(call obj,$(STUND_LOGIC_SRCS) $(PUNCHD_LOGIC)) \
 	$(filter-out $(call obj,relayd/relayd.c relayd/control.c),\
 	$(call obj,$(RELAYD_SRCS)))
+UNIT_LINK += $(call obj,$(PUNCHD_PORTMAP))
 
 $(UNIT): $(call obj,$(UNIT_SRCS)) $(UNIT_LINK) $(LIBATMO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBATMO)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/tools/portmapc: $(BUILD)/obj/tests/tools/portmapc.o \
+    $(call obj,$(PUNCHD_PORTMAP)) $(LIBATMO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
+
 struct config_ctx {
 	const struct config_table *t;
 	void		*cfg;
@@ -66,6 +68,18 @@ config_in_table(const struct config_table *t, const char *section)
 	return 0;
 }
 
+const struct config_opt *
+config_find(const struct config_table *t, const char *section, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < t->nopts; i++)
+		if (!strcmp(t->opts[i].section, section) &&
+		    !strcmp(t->opts[i].key, key))
+			return &t->opts[i];
+	return NULL;
+}
+
 int
 config_set(const struct config_table *t, void *cfg, const char *section,
     const char *key, const char *value, char *err, size_t errlen)
@@ -74,16 +88,10 @@ config_set(const struct config_table *t, void *cfg, const char *section,
 	char			*p, *end;
 	long			 l;
 	int			 b;
-	size_t			 i;
 
 	if (section == NULL)
 		section = t->sections[0];
-	for (i = 0; i < t->nopts; i++) {
-		o = &t->opts[i];
-		if (!strcmp(o->section, section) && !strcmp(o->key, key))
-			break;
-	}
-	if (i == t->nopts) {
+	if ((o = config_find(t, section, key)) == NULL) {
 		snprintf(err, errlen, "unknown key '%s' in [%s]", key, section);
 		return -1;
 	}
@@ -205,14 +213,60 @@ config_load(const struct config_table *t, void *cfg, const char *path,
 	return -1;
 }
 
-void
-config_print_keys(const struct config_table *t)
+int
+config_read(const struct config_table *t, void *cfg, const char *path,
+    int optional, char *const *overrides, int noverrides, char *err,
+    size_t errlen)
 {
-	static const char *types[] = { "string", "integer", "yes/no",
-	    "duration" };
-	size_t i;
+	void	*n;
+	int	 i, r = -1;
 
-	for (i = 0; i < t->nopts; i++)
-		printf("  [%s] %-22s %-9s %s\n", t->opts[i].section,
-		    t->opts[i].key, types[t->opts[i].type], t->opts[i].help);
+	if ((n = calloc(1, t->size)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	t->defaults(n);
+	if (path != NULL && config_load(t, n, path, optional, err,
+	    errlen) == -1)
+		goto done;
+	for (i = 0; i < noverrides; i++)
+		if (config_set_arg(t, n, overrides[i], err, errlen) == -1)
+			goto done;
+	if (t->finish != NULL && t->finish(n, err, errlen) == -1)
+		goto done;
+	memcpy(cfg, n, t->size);
+	r = 0;
+done:
+	/* relayd's secret passes through here */
+	explicit_bzero(n, t->size);
+	free(n);
+	return r;
+}
+
+int
+config_keep(const struct config_table *t, void *next, const void *running,
+    const char *file)
+{
+	const struct config_opt	*o;
+	char			*n;
+	const char		*r;
+	size_t			 i, len;
+	int			 kept = 0;
+
+	for (i = 0; i < t->nopts; i++) {
+		o = &t->opts[i];
+		if (!(o->flags & CONFIG_RESTART))
+			continue;
+		n = (char *)next + o->offset;
+		r = (const char *)running + o->offset;
+		len = o->type == CONFIG_STR ? o->size : sizeof(int);
+		if (o->type == CONFIG_STR ? strcmp(n, r) == 0 :
+		    memcmp(n, r, len) == 0)
+			continue;
+		log_notice("%s.%s changed in %s: takes effect at restart, the "
+		    "running value is kept", o->section, o->key, file);
+		memcpy(n, r, len);
+		kept++;
+	}
+	return kept;
 }

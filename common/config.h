@@ -4,7 +4,9 @@
  * into its own config struct; config_load() fills that struct from the file,
  * config_set() applies one command-line override with the same checks.
  * Unknown keys in the daemon's own sections are errors (a typo must not be
- * silently ignored); other daemons' sections are skipped.
+ * silently ignored); other daemons' sections are skipped. The same table
+ * documents the keys: --help-config and atmosphere.conf(5) are printed from
+ * it (config_doc.c), defaults included.
  */
 #ifndef COMMON_CONFIG_H
 #define COMMON_CONFIG_H
@@ -18,6 +20,9 @@ enum config_type {
 	CONFIG_MS,		/* int milliseconds: "250ms", "2s", "1m", bare = seconds */
 };
 
+/* config_opt.flags */
+#define CONFIG_RESTART	0x1	/* read at start-up: SIGHUP keeps it */
+
 struct config_opt {
 	const char	*section;
 	const char	*key;
@@ -25,7 +30,10 @@ struct config_opt {
 	size_t		 offset;	/* offsetof() into the config struct */
 	size_t		 size;		/* CONFIG_STR: buffer size */
 	long		 min, max;	/* CONFIG_INT, CONFIG_MS */
-	const char	*help;
+	const char	*help;		/* for people: one or more sentences */
+	const char	*arg;		/* the value's name; NULL: the type's */
+	const char	*dflt;		/* what the default means, after it */
+	unsigned	 flags;
 };
 
 struct config_table {
@@ -33,6 +41,10 @@ struct config_table {
 	size_t			 nopts;
 	/* sections that belong to this program; others are ignored */
 	const char		*const *sections;
+	size_t			 size;		/* of the config struct */
+	void			(*defaults)(void *cfg);
+	/* checks across keys, derived values; after the overrides; or NULL */
+	int			(*finish)(void *cfg, char *err, size_t errlen);
 };
 
 /*
@@ -48,8 +60,30 @@ int	config_set(const struct config_table *t, void *cfg, const char *section,
 /* Apply "section.key=value" (the -o option of every daemon). */
 int	config_set_arg(const struct config_table *t, void *cfg, const char *arg,
 	    char *err, size_t errlen);
-/* Print the keys, their types and help to stdout (for --help-config). */
+/*
+ * Defaults, the file (see config_load), then each "section.key=value" of
+ * overrides, then t->finish: `cfg` is written only when all of them pass,
+ * so a refused SIGHUP leaves the running configuration as it was.
+ */
+int	config_read(const struct config_table *t, void *cfg, const char *path,
+	    int optional, char *const *overrides, int noverrides, char *err,
+	    size_t errlen);
+/*
+ * SIGHUP: each CONFIG_RESTART key that differs gets its running value back
+ * in next, with a notice naming the key and the file; returns how many.
+ */
+int	config_keep(const struct config_table *t, void *next,
+	    const void *running, const char *file);
+const struct config_opt *config_find(const struct config_table *t,
+	    const char *section, const char *key);
+
+/* config_doc.c: the keys with their help and defaults, for --help-config */
 void	config_print_keys(const struct config_table *t);
+/* the same as mdoc(7) for atmosphere.conf(5), one .Sh per section */
+void	config_print_mdoc(const struct config_table *t);
+/* a key's value in the file's syntax ("25s", "yes", "" for empty) */
+void	config_format(const struct config_opt *o, const void *cfg, char *buf,
+	    size_t len);
 
 /* Parsers shared with option handling. */
 int	config_parse_bool(const char *s, int *out);

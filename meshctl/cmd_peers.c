@@ -1,6 +1,6 @@
 /*
  * meshctl peers: punchd's peers with state, path, endpoint, RTT, loss and
- * last seen. Also the punchd call helper the other peer commands share.
+ * last seen.
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,45 +9,6 @@
 
 #include "common/mpack.h"
 #include "meshctl.h"
-
-int
-meshctl_punchd(const char *method, const msgpack_sbuffer *params,
-    int timeout_ms, struct ipc_sync **sp, struct ipc_msg *m)
-{
-	struct ipc_sync	*s;
-	char		 err[512];
-
-	*sp = NULL;
-	if ((s = meshctl_connect("punchd", err, sizeof(err))) == NULL) {
-		fprintf(stderr, "meshctl: punchd is not running (%s)\n", err);
-		return EXIT_DOWN;
-	}
-	memset(m, 0, sizeof(*m));
-	if (meshctl_call(s, method, params != NULL ? params->data : NULL,
-	    params != NULL ? params->size : 0, timeout_ms, m, err,
-	    sizeof(err)) == -1) {
-		fprintf(stderr, "meshctl: %s: %s\n", method, err);
-		ipc_sync_close(s);
-		return EXIT_FAIL;
-	}
-	if (m->error != NULL) {
-		fprintf(stderr, "meshctl: %s\n", meshctl_errstr(m, err,
-		    sizeof(err)));
-		ipc_sync_close(s);
-		return EXIT_FAIL;
-	}
-	*sp = s;
-	return EXIT_OK;
-}
-
-/* {peer: name} and friends: start a params map of n entries */
-void
-meshctl_params(msgpack_sbuffer *sb, msgpack_packer *pk, int n)
-{
-	msgpack_sbuffer_init(sb);
-	msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
-	msgpack_pack_map(pk, n);
-}
 
 static void
 peers_col(const msgpack_object *o, const char *k, char *buf, size_t len,

@@ -14,8 +14,6 @@
 
 #define MESHCTL_VERSION	"0.1.0"
 
-struct meshctl_opts meshctl = { 0, 5000, "" };
-
 static const struct {
 	const char	*name;
 	int		(*fn)(int, char **);

@@ -18,6 +18,7 @@
 
 struct json_t;
 
+/* util.c: the options, calling daemons, printing */
 struct meshctl_opts {
 	int		 json;
 	int		 timeout_ms;
@@ -43,11 +44,17 @@ void	meshctl_print_json(struct json_t *j);
 /* Accept --json anywhere in a command's arguments; returns new argc. */
 int	meshctl_strip_common(int argc, char **argv);
 const char *meshctl_duration(double s, char *buf, size_t len);
+/* Call punchd: EXIT_OK with the result in *m and the connection in *sp
+ * (close it), else prints why and returns EXIT_FAIL or EXIT_DOWN. */
+int	meshctl_punchd(const char *method, const msgpack_sbuffer *params,
+	    int timeout_ms, struct ipc_sync **sp, struct ipc_msg *m);
+/* start a params map of n entries in sb */
+void	meshctl_params(msgpack_sbuffer *sb, msgpack_packer *pk, int n);
 
 int	cmd_status(int argc, char **argv);
 int	cmd_metrics(int argc, char **argv);
 int	cmd_network(int argc, char **argv);
-/* punchd's commands (cmd_peers.c has the shared helpers) */
+/* punchd's commands */
 int	cmd_peers(int argc, char **argv);
 int	cmd_punch(int argc, char **argv);
 int	cmd_ping(int argc, char **argv);
@@ -59,12 +66,6 @@ int	cmd_mesh(int argc, char **argv);
 int	cmd_leave(int argc, char **argv);
 int	cmd_invite(int argc, char **argv);
 int	cmd_join(int argc, char **argv);
-/* Call punchd: EXIT_OK with the result in *m and the connection in *sp
- * (close it), else prints why and returns EXIT_FAIL or EXIT_DOWN. */
-int	meshctl_punchd(const char *method, const msgpack_sbuffer *params,
-	    int timeout_ms, struct ipc_sync **sp, struct ipc_msg *m);
-/* start a params map of n entries in sb */
-void	meshctl_params(msgpack_sbuffer *sb, msgpack_packer *pk, int n);
 /* from the relay client work; weak so meshctl links without it */
 int	cmd_relaytest(int argc, char **argv) __attribute__((weak));
 

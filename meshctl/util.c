@@ -1,5 +1,6 @@
 /*
- * What every meshctl command shares: finding and calling daemons, printing.
+ * What every meshctl command shares: the common options, finding and calling
+ * daemons (punchd for the peer and mesh commands), printing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +14,9 @@
 #include "common/mpack.h"
 #include "common/paths.h"
 #include "meshctl.h"
+
+/* -S, -t, --json: set by main() in meshctl.c, read by every command */
+struct meshctl_opts meshctl = { 0, 5000, "" };
 
 /*
  * -S, else the daemons' own default (paths_socket). Not root and with no
@@ -128,4 +132,44 @@ meshctl_duration(double s, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%ldd%02ldh", t / 86400, (t % 86400) / 3600);
 	return buf;
+}
+
+/* Call punchd, printing why it failed: the peer and mesh commands share it. */
+int
+meshctl_punchd(const char *method, const msgpack_sbuffer *params,
+    int timeout_ms, struct ipc_sync **sp, struct ipc_msg *m)
+{
+	struct ipc_sync	*s;
+	char		 err[512];
+
+	*sp = NULL;
+	if ((s = meshctl_connect("punchd", err, sizeof(err))) == NULL) {
+		fprintf(stderr, "meshctl: punchd is not running (%s)\n", err);
+		return EXIT_DOWN;
+	}
+	memset(m, 0, sizeof(*m));
+	if (meshctl_call(s, method, params != NULL ? params->data : NULL,
+	    params != NULL ? params->size : 0, timeout_ms, m, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "meshctl: %s: %s\n", method, err);
+		ipc_sync_close(s);
+		return EXIT_FAIL;
+	}
+	if (m->error != NULL) {
+		fprintf(stderr, "meshctl: %s\n", meshctl_errstr(m, err,
+		    sizeof(err)));
+		ipc_sync_close(s);
+		return EXIT_FAIL;
+	}
+	*sp = s;
+	return EXIT_OK;
+}
+
+/* {peer: name} and friends: start a params map of n entries */
+void
+meshctl_params(msgpack_sbuffer *sb, msgpack_packer *pk, int n)
+{
+	msgpack_sbuffer_init(sb);
+	msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_map(pk, n);
 }

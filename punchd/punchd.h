@@ -184,17 +184,10 @@ struct punchd {
 
 /* punchd_config.c */
 void	punchd_config_defaults(struct punchd_config *c);
-int	punchd_config_load(struct punchd_config *c, const char *path,
-	    int optional, char *err, size_t errlen);
-int	punchd_config_override(struct punchd_config *c, const char *arg,
-	    char *err, size_t errlen);
 int	punchd_config_check(const struct punchd_config *c, char *err,
 	    size_t errlen);
-/* SIGHUP: keys that need a restart get their running value back in next,
- * with a notice naming the key and file; returns how many */
-int	punchd_config_keep(struct punchd_config *next,
-	    const struct punchd_config *running, const char *file);
-void	punchd_config_usage(void);
+/* the [punchd] keys: startup.c loads and reloads through it */
+extern const struct config_table punchd_config_table;
 /* mesh key, node id, sequence start: from config and the state directory */
 int	punchd_config_identity(struct punchd *pd, char *err, size_t errlen);
 

@@ -21,84 +21,121 @@
 #include "common/state.h"
 #include "punchd.h"
 
-#define O(k, t, f, mn, mx, h) \
-	{ "punchd", k, t, offsetof(struct punchd_config, f), \
-	  sizeof(((struct punchd_config *)0)->f), mn, mx, h }
+/* O(key, type, field, min, max, help, ...): arg, dflt, flags may follow */
+#define O(k, t, f, mn, mx, h, ...) \
+	{ .section = "punchd", .key = k, .type = t, \
+	  .offset = offsetof(struct punchd_config, f), \
+	  .size = sizeof(((struct punchd_config *)0)->f), \
+	  .min = mn, .max = mx, \
+	  .help = h, __VA_ARGS__ }
+/*
+ * CONFIG_RESTART: keys read once at start-up (the socket, the identity, the
+ * IPC paths, the timers armed once and whether e2e runs at all). A reload
+ * keeps their running values and says so; everything else applies to the
+ * next punch, keep-alive round, relay session or metrics write.
+ */
+#define RESTART	.flags = CONFIG_RESTART
 
 static const struct config_opt punchd_opts[] = {
 	O("port", CONFIG_INT, port, 0, 65535,
-	    "UDP port of the node's socket (default 7777; 0 = any)"),
-	O("bind", CONFIG_STR, bind, 0, 0,
-	    "bind to this IP only (default: every IPv4 and IPv6 address)"),
+	    "UDP port of the node's socket, IPv4 and IPv6; 0 picks one.",
+	    .arg = "port", RESTART),
+	O("bind", CONFIG_STR, bind, 0, 0, "Bind to this IP only.",
+	    .arg = "ip", .dflt = "every IPv4 and IPv6 address", RESTART),
 	O("punch_interval", CONFIG_MS, punch_interval_ms, 10, 10000,
-	    "resend PUNCH on every pair this often (default 200ms)"),
+	    "Resend PUNCH on every candidate pair this often."),
 	O("punch_timeout", CONFIG_MS, punch_timeout_ms, 100, 600000,
-	    "give up one punch attempt after this long (default 10s)"),
+	    "Give up one punch attempt after this long."),
 	O("max_retries", CONFIG_INT, max_retries, 1, 10000,
-	    "PUNCHes per candidate pair per attempt (default 50)"),
+	    "PUNCHes per candidate pair per attempt."),
 	O("keepalive_interval", CONFIG_MS, keepalive_interval_ms, 10, 3600000,
-	    "KEEPALIVE on the chosen path this often (default 25s)"),
+	    "KEEPALIVE on the chosen path this often; paths already up are "
+	    "re-timed on reload."),
 	O("warn_after", CONFIG_INT, warn_after, 1, 1000,
-	    "unanswered keep-alives before a warning and state degraded (3)"),
+	    "Unanswered keep-alives before a warning and state degraded; at "
+	    "most dead_after."),
 	O("dead_after", CONFIG_INT, dead_after, 1, 1000,
-	    "unanswered keep-alives before the path is dead (default 5)"),
+	    "Unanswered keep-alives before the path is dead (peer.down, "
+	    "re-punch)."),
 	O("repunch", CONFIG_MS, repunch_ms, 100, 86400000,
-	    "retry a peer whose punch failed this often (default 30s)"),
+	    "Retry a peer whose punch failed this often; while relayed, try "
+	    "direct again."),
 	O("host_loopback", CONFIG_BOOL, host_loopback, 0, 1,
-	    "offer loopback and link-local addresses as host candidates"),
+	    "Offer loopback and link-local addresses as host candidates "
+	    "(tests on one host)."),
 	O("mesh_secret", CONFIG_STR, mesh_secret, 0, 0,
-	    "32-byte mesh secret as 64 hex digits, or a file holding them "
-	    "(overrides the mesh of meshctl init/join; with neither: generated "
-	    "into the state directory)"),
+	    "32-byte mesh secret as 64 hex digits, or a file holding them, "
+	    "the same on every node; overrides the mesh of meshctl init or "
+	    "join.", .arg = "hex|path", .dflt = "the mesh of meshctl init or "
+	    "join, else generated into $STATE_DIRECTORY/mesh.secret", RESTART),
 	O("node_id", CONFIG_STR, node_id, 0, 0,
-	    "16 hex digits (default: random, kept in the state directory)"),
+	    "This node's id, 16 hex digits.",
+	    .arg = "hex", .dflt = "random, kept in $STATE_DIRECTORY/node.id",
+	    RESTART),
 	O("state_dir", CONFIG_STR, state_dir, 0, 0,
-	    "state directory (default $STATE_DIRECTORY, /var/lib/atmosphere)"),
+	    "State directory: mesh, mesh.secret, node.id, seq, peers.",
+	    .arg = "path", .dflt = "$STATE_DIRECTORY, /var/lib/atmosphere as "
+	    "root", RESTART),
 	O("stund_socket", CONFIG_STR, stund_socket, 0, 0,
-	    "stund's IPC socket (default $RUNTIME_DIRECTORY/stund.sock)"),
-	O("socket", CONFIG_STR, socket, 0, 0,
-	    "IPC socket path (default $RUNTIME_DIRECTORY/punchd.sock)"),
+	    "stund's IPC socket.", .arg = "path",
+	    .dflt = "$RUNTIME_DIRECTORY/stund.sock", RESTART),
+	O("socket", CONFIG_STR, socket, 0, 0, "IPC socket.", .arg = "path",
+	    .dflt = "$RUNTIME_DIRECTORY/punchd.sock", RESTART),
 	O("relay_url", CONFIG_STR, relay_url, 0, 0,
-	    "relays for fallback and rendezvous, ws[s]://HOST:PORT, "
-	    "comma-separated (ATMOSPHERE_RELAY_URL overrides; empty = none)"),
+	    "Relays for fallback and rendezvous, comma-separated; "
+	    "ATMOSPHERE_RELAY_URL overrides it. Relay sessions opened after a "
+	    "reload use the new list.", .arg = "ws[s]://host:port,...",
+	    .dflt = "direct paths only"),
 	O("relay_token", CONFIG_STR, relay_token, 0, 0,
-	    "bearer token for the relays (relayd --issue-token), if needed"),
+	    "Bearer token for the relays (relayd --issue-token), if they "
+	    "need one.", .arg = "token"),
 	O("relay_signal_host", CONFIG_BOOL, relay_signal_host, 0, 1,
-	    "offer host addresses to peers through the relay (default yes)"),
+	    "Offer host addresses to peers through the relay."),
 	O("stun_refresh", CONFIG_MS, stun_refresh_ms, 0, 86400000,
-	    "rediscover this socket's public mapping (default 5m, 0 = off)"),
+	    "Rediscover this socket's public mapping, 0 = off.", RESTART),
 	O("e2e", CONFIG_BOOL, e2e, 0, 1,
-	    "per-session end-to-end keys with peers that have node keys "
-	    "(default yes; every node of a mesh must agree)"),
+	    "Per-session end-to-end keys with peers that have node keys; "
+	    "every node of a mesh must agree.", RESTART),
 	O("rekey_interval", CONFIG_MS, rekey_interval_ms, 100, 86400000,
-	    "new session key with each peer this often (default 2m)"),
+	    "New session key with each peer this often."),
 	O("rekey_packets", CONFIG_INT, rekey_packets, 16, 2147483647,
-	    "new session key after sending this many packets (default 2^30)"),
+	    "New session key after sending this many packets under one key.",
+	    .dflt = "2^30"),
 	O("rekey_grace", CONFIG_MS, rekey_grace_ms, 10, 3600000,
-	    "keep accepting the previous session key this long (default 10s)"),
+	    "Keep accepting the previous session key this long after a "
+	    "rekey."),
 	O("metrics_file", CONFIG_STR, metrics_file, 0, 0,
-	    "write status.get and peer.list as Prometheus text to this file "
-	    "(node_exporter's textfile collector; empty = off)"),
+	    "Write the status.get counters and per-peer figures (peer.list) "
+	    "here in Prometheus text format (node_exporter's textfile "
+	    "collector), an absolute path; mode 0644, replaced atomically, "
+	    "removed when punchd stops.", .arg = "path", .dflt = "off"),
 	O("metrics_interval", CONFIG_MS, metrics_interval_ms, 100, 3600000,
-	    "rewrite metrics_file this often (default 15s)"),
+	    "Rewrite metrics_file this often."),
 };
-
-/*
- * Keys read once at start-up: the socket, the identity, the IPC paths,
- * the timers armed once and whether e2e runs at all. A reload keeps their
- * running values (punchd_config_keep) and says so; everything else applies
- * to the next punch, keep-alive round, relay session or metrics write.
- */
-static const char *const punchd_restart_keys[] = {
-	"port", "bind", "socket", "state_dir", "stund_socket", "mesh_secret",
-	"node_id", "stun_refresh", "e2e",
-};
+#undef RESTART
+#undef O
 
 static const char *const punchd_sections[] = { "punchd", NULL };
 
-static const struct config_table punchd_table = {
-	punchd_opts, sizeof(punchd_opts) / sizeof(punchd_opts[0]),
-	punchd_sections
+static void
+punchd_config_defaults_cb(void *c)
+{
+	punchd_config_defaults(c);
+}
+
+static int
+punchd_config_check_cb(void *c, char *err, size_t errlen)
+{
+	return punchd_config_check(c, err, errlen);
+}
+
+const struct config_table punchd_config_table = {
+	.opts = punchd_opts,
+	.nopts = sizeof(punchd_opts) / sizeof(punchd_opts[0]),
+	.sections = punchd_sections,
+	.size = sizeof(struct punchd_config),
+	.defaults = punchd_config_defaults_cb,
+	.finish = punchd_config_check_cb,
 };
 
 void
@@ -120,26 +157,6 @@ punchd_config_defaults(struct punchd_config *c)
 	c->rekey_packets = 1 << 30;
 	c->rekey_grace_ms = 10000;
 	c->metrics_interval_ms = 15000;
-}
-
-int
-punchd_config_load(struct punchd_config *c, const char *path, int optional,
-    char *err, size_t errlen)
-{
-	return config_load(&punchd_table, c, path, optional, err, errlen);
-}
-
-int
-punchd_config_override(struct punchd_config *c, const char *arg, char *err,
-    size_t errlen)
-{
-	return config_set_arg(&punchd_table, c, arg, err, errlen);
-}
-
-void
-punchd_config_usage(void)
-{
-	config_print_keys(&punchd_table);
 }
 
 static int
@@ -183,45 +200,6 @@ punchd_config_check(const struct punchd_config *c, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
-}
-
-static const struct config_opt *
-punchd_config_opt(const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < punchd_table.nopts; i++)
-		if (!strcmp(punchd_table.opts[i].key, key))
-			return &punchd_table.opts[i];
-	return NULL;
-}
-
-int
-punchd_config_keep(struct punchd_config *next,
-    const struct punchd_config *running, const char *file)
-{
-	const struct config_opt	*o;
-	char			*n;
-	const char		*r;
-	size_t			 i;
-	int			 changed, kept = 0;
-
-	for (i = 0; i < sizeof(punchd_restart_keys) /
-	    sizeof(punchd_restart_keys[0]); i++) {
-		if ((o = punchd_config_opt(punchd_restart_keys[i])) == NULL)
-			continue;
-		n = (char *)next + o->offset;
-		r = (const char *)running + o->offset;
-		changed = o->type == CONFIG_STR ? strcmp(n, r) != 0 :
-		    memcmp(n, r, sizeof(int)) != 0;
-		if (!changed)
-			continue;
-		log_notice("punchd.%s changed in %s: takes effect at restart, "
-		    "the running value is kept", o->key, file);
-		memcpy(n, r, o->type == CONFIG_STR ? o->size : sizeof(int));
-		kept++;
-	}
-	return kept;
 }
 
 /* Read a small file whole; -1 and errno when it cannot. */

@@ -162,10 +162,6 @@ struct relayd {
 	struct ev_loop		*loop;
 	struct daemon_ctx	 dctx;
 	struct relayd_conf	 conf;
-	const char		*conf_path;
-	char			**overrides;	/* -o arguments, reapplied on HUP */
-	int			 noverrides;
-	int			 conf_optional;
 	int			 lfd;
 	int			 port;		/* bound port */
 	ev_io			 lio;
@@ -189,12 +185,8 @@ struct relayd {
 
 /* relayd_config.c */
 void	relayd_conf_defaults(struct relayd_conf *c);
-int	relayd_conf_load(struct relayd_conf *c, const char *path, int optional,
-	    char **overrides, int noverrides, char *err, size_t errlen);
-int	relayd_conf_set(struct relayd_conf *c, const char *arg, char *err,
-	    size_t errlen);
-int	relayd_conf_finish(struct relayd_conf *c, char *err, size_t errlen);
-void	relayd_conf_print_keys(void);
+/* the [relayd] keys: startup.c loads and reloads through it */
+extern const struct config_table relayd_conf_table;
 
 /* keys.c: the token secrets (secret, secret_file, secrets) into c->keys */
 int	keys_load(struct relayd_conf *c, char *err, size_t errlen);
@@ -202,7 +194,7 @@ int	keys_load(struct relayd_conf *c, char *err, size_t errlen);
 /* tokencli.c: relayd --issue-token / --issue-access */
 struct tokencli {
 	const char	*session;	/* --issue-token SESSION */
-	int		 access;	/* --issue-access */
+	const char	*access;	/* --issue-access: non-NULL */
 	const char	*prefix;	/* --prefix P */
 	const char	*ttl;		/* --ttl DURATION */
 	const char	*kid;		/* --key-id N */

@@ -1,8 +1,8 @@
 /*
  * relayd's [relayd] section: the key table, defaults, and the checks that
  * make a configuration usable (a token secret unless open, cert and key
- * together). A failed load leaves the caller's struct untouched, so SIGHUP
- * with a broken file keeps the running configuration.
+ * together). config_read() writes the caller's struct only when all pass,
+ * so SIGHUP with a broken file keeps the running configuration.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,72 +10,114 @@
 #include "common/config.h"
 #include "relayd/relayd.h"
 
-#define O(k, t, f, lo, hi, h) \
-	{ "relayd", k, t, offsetof(struct relayd_conf, f), \
-	  sizeof(((struct relayd_conf *)0)->f), lo, hi, h }
+/* O(key, type, field, min, max, help, ...): arg, dflt, flags may follow */
+#define O(k, t, f, lo, hi, h, ...) \
+	{ .section = "relayd", .key = k, .type = t, \
+	  .offset = offsetof(struct relayd_conf, f), \
+	  .size = sizeof(((struct relayd_conf *)0)->f), .min = lo, .max = hi, \
+	  .help = h, __VA_ARGS__ }
 
 static const struct config_opt relayd_opts[] = {
 	O("listen", CONFIG_STR, listen, 0, 0,
-	    "address to listen on (default: all, IPv6 and IPv4)"),
-	O("port", CONFIG_INT, port, 0, 65535, "TCP port (default 8080)"),
+	    "Listen address; empty or * = one dual-stack socket (IPv6 and "
+	    "IPv4).", .arg = "address", .dflt = "all",
+	    .flags = CONFIG_RESTART),
+	O("port", CONFIG_INT, port, 0, 65535, "TCP port, 0 picks one.",
+	    .arg = "port", .flags = CONFIG_RESTART),
 	O("open", CONFIG_BOOL, open, 0, 1,
-	    "allow sessions without a token (testing only; default no)"),
+	    "Allow sessions without a token (testing only)."),
 	O("secret", CONFIG_STR, secret, 0, 0,
-	    "relay secret for session tokens (>= 16 bytes)"),
+	    "Relay secret for tokens (key id 0; relayd --issue-token, "
+	    "--issue-access), 16 bytes or more; this, secret_file or secrets "
+	    "is required unless open."),
 	O("secret_file", CONFIG_STR, secret_file, 0, 0,
-	    "file whose first line is the secret (instead of secret)"),
+	    "File whose first line is the secret, instead of secret.",
+	    .arg = "path"),
 	O("secrets", CONFIG_STR, secrets, 0, 0,
-	    "more token keys, ID:FILE[,ID:FILE...]: a key id (0-65535) and a "
-	    "file whose first line is that key's secret (>= 16 bytes); "
-	    "secret/secret_file is key id 0. Access tokens name their key, "
-	    "so keys rotate: add one, reload, issue with it, remove the old "
-	    "one (docs/relay-tokens.md)"),
+	    "More token keys, ID:FILE[,ID:FILE...]: a key id (0-65535) and a "
+	    "file whose first line is that key's secret (16 bytes or more); "
+	    "secret or secret_file is key id 0, at most 8 keys in all. Access "
+	    "tokens (relayd --issue-access) name their key, so keys rotate: "
+	    "add one, reload, issue with it, remove the old one and reload "
+	    "(docs/relay-tokens.md).", .arg = "id:path,..."),
 	O("tls_cert", CONFIG_STR, tls_cert, 0, 0,
-	    "PEM certificate chain: serve wss:// (with tls_key)"),
-	O("tls_key", CONFIG_STR, tls_key, 0, 0, "PEM private key"),
-	O("socket", CONFIG_STR, socket, 0, 0,
-	    "IPC socket (default $RUNTIME_DIRECTORY/relayd.sock)"),
+	    "PEM certificate chain: serve wss:// (with tls_key, both or "
+	    "neither). A reload takes new files; turning TLS on or off needs a "
+	    "restart.", .arg = "path"),
+	O("tls_key", CONFIG_STR, tls_key, 0, 0,
+	    "PEM private key of tls_cert.", .arg = "path"),
+	O("socket", CONFIG_STR, socket, 0, 0, "IPC socket.", .arg = "path",
+	    .dflt = "$RUNTIME_DIRECTORY/relayd.sock", .flags = CONFIG_RESTART),
 	O("max_frame", CONFIG_INT, max_frame, 16, 16 * 1024 * 1024,
-	    "largest WebSocket message in bytes (default 131072)"),
+	    "Largest WebSocket message in bytes (UDP packets are at most "
+	    "65507; room for 64 KiB bench frames); also applies to connected "
+	    "clients on reload.", .arg = "bytes"),
 	O("max_session_clients", CONFIG_INT, max_session_clients, 1, 65535,
-	    "clients per session (default 8)"),
+	    "Clients per session (two in the common case)."),
 	O("max_sessions", CONFIG_INT, max_sessions, 1, 10000000,
-	    "sessions at once (default 100000)"),
+	    "Sessions at once."),
 	O("max_clients", CONFIG_INT, max_clients, 1, 10000000,
-	    "connections at once (default 100000)"),
+	    "Connections at once."),
 	O("max_clients_per_ip", CONFIG_INT, max_clients_per_ip, 1, 10000000,
-	    "connections per address group (default 256)"),
+	    "Connections per address group (see ipv4_prefix, ipv6_prefix); "
+	    "one more is closed at accept and counted in relayd_refused_total "
+	    "and relayd_refused_address_total."),
 	O("max_bytes_per_ip", CONFIG_INT, max_bytes_per_ip, 0, 2000000000,
-	    "bytes per second read from one address group, 0 = no limit "
-	    "(default 12500000, 100 Mbit/s)"),
+	    "Bytes per second read from one address group, all its "
+	    "connections together (WebSocket frames, HTTP requests, after "
+	    "TLS); over it relayd stops reading the group "
+	    "until its allowance refills (TCP slows the senders, nothing is "
+	    "dropped); 0 = no limit.", .arg = "bytes",
+	    .dflt = "100 Mbit/s"),
 	O("burst_bytes_per_ip", CONFIG_INT, burst_bytes_per_ip, 16384,
-	    2000000000, "bytes one address group may send at once above "
-	    "that rate (default 4194304)"),
+	    2000000000, "What one address group may send at once above "
+	    "max_bytes_per_ip (the token bucket's size). A group whose last "
+	    "connection closes is remembered until its allowance would be "
+	    "full again, so reconnecting does not refill it.",
+	    .arg = "bytes"),
 	O("ipv4_prefix", CONFIG_INT, ipv4_prefix, 16, 32,
-	    "IPv4 address group: addresses sharing this prefix (default 32)"),
+	    "IPv4 addresses sharing this prefix are one address group for the "
+	    "per-address limits.", .arg = "bits"),
 	O("ipv6_prefix", CONFIG_INT, ipv6_prefix, 32, 128,
-	    "IPv6 address group: addresses sharing this prefix (default 64)"),
+	    "IPv6 addresses sharing this prefix are one address group: a host "
+	    "or site gets a whole /64, so counting its addresses one by one "
+	    "would multiply every per-address limit by 2^64.",
+	    .arg = "bits"),
 	O("sendq_max", CONFIG_INT, sendq_max, 1024, 1024 * 1024 * 1024,
-	    "bytes queued towards one client before frames drop "
-	    "(default 1048576)"),
+	    "Bytes queued towards one client before its frames are dropped.",
+	    .arg = "bytes"),
 	O("slow_grace", CONFIG_MS, slow_grace_ms, 0, 3600000,
-	    "a client over sendq_max this long is disconnected (default 5s)"),
+	    "A client over sendq_max this long is disconnected."),
 	O("handshake_timeout", CONFIG_MS, handshake_timeout_ms, 100, 600000,
-	    "time for TLS + the whole HTTP request (default 5s)"),
+	    "Time for TLS and the whole HTTP request (slowloris)."),
 	O("idle_timeout", CONFIG_MS, idle_timeout_ms, 1000, 86400000,
-	    "silence before a client is dropped (default 60s)"),
+	    "Silence (no frame, no pong) before a client is dropped."),
 	O("ping_interval", CONFIG_MS, ping_interval_ms, 100, 86400000,
-	    "ping a silent client after this long (default 20s)"),
+	    "Ping a silent client after this long; shorter than "
+	    "idle_timeout."),
 	O("drain", CONFIG_MS, drain_ms, 0, 600000,
-	    "on SIGTERM, wait this long for close handshakes (default 3s)"),
+	    "On SIGTERM, wait this long for the close handshakes (a second "
+	    "signal ends the wait)."),
 };
 #undef O
 
 static const char *const relayd_sections[] = { "relayd", NULL };
 
-static const struct config_table relayd_table = {
-	relayd_opts, sizeof(relayd_opts) / sizeof(relayd_opts[0]),
-	relayd_sections
+static void
+relayd_conf_defaults_cb(void *c)
+{
+	relayd_conf_defaults(c);
+}
+
+static int	relayd_conf_finish(void *, char *, size_t);
+
+const struct config_table relayd_conf_table = {
+	.opts = relayd_opts,
+	.nopts = sizeof(relayd_opts) / sizeof(relayd_opts[0]),
+	.sections = relayd_sections,
+	.size = sizeof(struct relayd_conf),
+	.defaults = relayd_conf_defaults_cb,
+	.finish = relayd_conf_finish,
 };
 
 void
@@ -114,17 +156,12 @@ relayd_conf_defaults(struct relayd_conf *c)
 	c->drain_ms = 3000;
 }
 
-int
-relayd_conf_set(struct relayd_conf *c, const char *arg, char *err,
-    size_t errlen)
-{
-	return config_set_arg(&relayd_table, c, arg, err, errlen);
-}
-
 /* Checks across keys, and derived values. */
-int
-relayd_conf_finish(struct relayd_conf *c, char *err, size_t errlen)
+static int
+relayd_conf_finish(void *arg, char *err, size_t errlen)
 {
+	struct relayd_conf *c = arg;
+
 	if (keys_load(c, err, errlen) == -1)
 		return -1;
 	if (!c->open && c->keys.n == 0) {
@@ -142,38 +179,4 @@ relayd_conf_finish(struct relayd_conf *c, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
-}
-
-/*
- * Defaults, then the file, then the -o overrides, then the checks; `c` is
- * written only when all of them pass.
- */
-int
-relayd_conf_load(struct relayd_conf *c, const char *path, int optional,
-    char **overrides, int noverrides, char *err, size_t errlen)
-{
-	struct relayd_conf	n;
-	int			i;
-
-	relayd_conf_defaults(&n);
-	if (path != NULL && config_load(&relayd_table, &n, path, optional,
-	    err, errlen) == -1)
-		goto fail;
-	for (i = 0; i < noverrides; i++)
-		if (relayd_conf_set(&n, overrides[i], err, errlen) == -1)
-			goto fail;
-	if (relayd_conf_finish(&n, err, errlen) == -1)
-		goto fail;
-	*c = n;
-	explicit_bzero(&n, sizeof(n));
-	return 0;
-fail:
-	explicit_bzero(&n, sizeof(n));
-	return -1;
-}
-
-void
-relayd_conf_print_keys(void)
-{
-	config_print_keys(&relayd_table);
 }

@@ -55,7 +55,8 @@ tokencli_ttl(const char *s, uint64_t *secs)
 int
 tokencli_wanted(const struct tokencli *t)
 {
-	return t->session != NULL || t->access;
+	return t->session != NULL || t->access != NULL || t->prefix != NULL ||
+	    t->ttl != NULL || t->kid != NULL;
 }
 
 static const struct token_key *
@@ -93,9 +94,14 @@ tokencli_issue(const struct relayd_conf *c, const struct tokencli *t)
 	uint64_t		 ttl;
 	int			 rv;
 
-	if (t->session != NULL && t->access) {
+	if (t->session != NULL && t->access != NULL) {
 		fprintf(stderr, "relayd: --issue-token or --issue-access, "
 		    "not both\n");
+		return 2;
+	}
+	if (t->session == NULL && t->access == NULL) {
+		fprintf(stderr, "relayd: --prefix, --ttl and --key-id go with "
+		    "--issue-token or --issue-access\n");
 		return 2;
 	}
 	if (t->session != NULL && t->prefix != NULL) {
@@ -113,7 +119,7 @@ tokencli_issue(const struct relayd_conf *c, const struct tokencli *t)
 		    TOKEN_PREFIX_MAX);
 		return 2;
 	}
-	ttl = t->access ? TOKENCLI_ACCESS_TTL : TOKENCLI_SESSION_TTL;
+	ttl = t->access != NULL ? TOKENCLI_ACCESS_TTL : TOKENCLI_SESSION_TTL;
 	if (t->ttl != NULL && tokencli_ttl(t->ttl, &ttl) == -1) {
 		fprintf(stderr, "relayd: --ttl: '%s' is not a duration from 1s "
 		    "to 3650d (90s, 15m, 12h, 30d)\n", t->ttl);
@@ -122,7 +128,7 @@ tokencli_issue(const struct relayd_conf *c, const struct tokencli *t)
 	if ((k = tokencli_key(c, t->kid)) == NULL)
 		return 1;
 	ttl += (uint64_t)time(NULL);
-	if (t->access)
+	if (t->access != NULL)
 		rv = token_access_issue(k->secret, k->len, k->id, t->prefix,
 		    ttl, tok, sizeof(tok));
 	else

@@ -92,13 +92,10 @@ int	stund_config_override(struct stund_config *c, const char *arg,
 	    char *err, size_t errlen);
 int	stund_config_check(const struct stund_config *c, char *err,
 	    size_t errlen);
-/* SIGHUP: keys that need a restart get their running value back in next,
- * with a notice naming the key and file; returns how many */
-int	stund_config_keep(struct stund_config *next,
-	    const struct stund_config *running, const char *file);
 /* Parse the servers list into sd->servers (names only, resolution later). */
 int	stund_config_servers(struct stund *sd, char *err, size_t errlen);
-void	stund_config_usage(void);
+/* the [stund] keys: startup.c loads and reloads through it */
+extern const struct config_table stund_config_table;
 
 
 #endif

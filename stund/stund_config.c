@@ -4,64 +4,97 @@
 #include <string.h>
 
 #include "common/config.h"
-#include "common/log.h"
 #include "common/netaddr.h"
 #include "stund.h"
 
-#define O(k, t, f, mn, mx, h) \
-	{ "stund", k, t, offsetof(struct stund_config, f), \
-	  sizeof(((struct stund_config *)0)->f), mn, mx, h }
+/* O(key, type, field, min, max, help, ...): arg, dflt, flags may follow */
+#define O(k, t, f, mn, mx, h, ...) \
+	{ .section = "stund", .key = k, .type = t, \
+	  .offset = offsetof(struct stund_config, f), \
+	  .size = sizeof(((struct stund_config *)0)->f), .min = mn, .max = mx, \
+	  .help = h, __VA_ARGS__ }
 
 static const struct config_opt stund_opts[] = {
 	O("servers", CONFIG_STR, servers, 0, 0,
-	    "STUN servers queried in parallel, comma-separated HOST:PORT; "
-	    "empty or none for server-only"),
+	    "STUN servers queried in parallel, comma-separated (at most 8, "
+	    "port 3478 when omitted); none or empty for a server-only stund.",
+	    .arg = "host:port,..."),
 	O("timeout", CONFIG_MS, timeout_ms, 100, 60000,
-	    "overall bound of one discovery (default 3s)"),
+	    "Overall bound of one discovery."),
 	O("rto", CONFIG_MS, rto_ms, 50, 10000,
-	    "initial retransmission timeout, doubled each time (RFC 8489, 500ms)"),
+	    "Initial STUN retransmission timeout, doubled each time "
+	    "(RFC 8489)."),
 	O("cache_ttl", CONFIG_MS, cache_ttl_ms, 0, 86400000,
-	    "serve the public endpoint from cache this long (default 60s)"),
+	    "Answer stun.discover with the public endpoint from the cache "
+	    "this long."),
 	O("refresh", CONFIG_MS, refresh_ms, 0, 86400000,
-	    "rediscover periodically (default 5m, 0 = off)"),
+	    "Rediscover periodically, 0 = off."),
 	O("nat_refresh", CONFIG_MS, nat_refresh_ms, 0, 86400000,
-	    "rerun NAT behaviour discovery periodically (default 30m, 0 = off)"),
+	    "Rerun NAT behaviour discovery (RFC 5780) periodically, 0 = off."),
 	O("nat_timeout", CONFIG_MS, nat_timeout_ms, 100, 60000,
-	    "wait for a filtering test answer that may never come (default 1500ms)"),
+	    "Wait this long for a filtering test answer that may never come."),
 	O("server", CONFIG_BOOL, server, 0, 1,
-	    "answer STUN Binding requests (server mode)"),
+	    "Answer STUN Binding requests (server mode)."),
 	O("listen", CONFIG_STR, listen, 0, 0,
-	    "server mode: primary IP:PORT (default 0.0.0.0:3478)"),
+	    "Server mode: the primary address, numeric; a specific IP when "
+	    "alt_ip is set.", .arg = "ip:port"),
 	O("alt_ip", CONFIG_STR, alt_ip, 0, 0,
-	    "server mode: alternate IP for RFC 5780 (OTHER-ADDRESS, CHANGE-REQUEST)"),
+	    "Server mode: the RFC 5780 alternate address (OTHER-ADDRESS, "
+	    "CHANGE-REQUEST); needs a specific listen address of the same "
+	    "family, and differs from it.", .arg = "ip",
+	    .dflt = "no RFC 5780"),
 	O("alt_port", CONFIG_INT, alt_port, 0, 65535,
-	    "server mode: alternate port for RFC 5780 (0 = primary port + 1)"),
+	    "Server mode: the RFC 5780 alternate port, 0 = the primary port "
+	    "+ 1.", .arg = "port"),
 	O("software", CONFIG_STR, software, 0, 0,
-	    "SOFTWARE attribute in server responses (empty = none)"),
+	    "SOFTWARE attribute in server responses, empty = none."),
 	O("rate_limit", CONFIG_INT, rate_limit, 0, 1000000,
-	    "server mode: answers per second per source IP, IPv6 per /64 (0 = unlimited; default 200)"),
-	O("socket", CONFIG_STR, socket, 0, 0,
-	    "IPC socket path (default $RUNTIME_DIRECTORY/stund.sock)"),
+	    "Server mode: answers per second per source address (IPv6: per "
+	    "/64), 0 = unlimited."),
+	O("socket", CONFIG_STR, socket, 0, 0, "IPC socket.", .arg = "path",
+	    .dflt = "$RUNTIME_DIRECTORY/stund.sock", .flags = CONFIG_RESTART),
 	O("metrics_file", CONFIG_STR, metrics_file, 0, 0,
-	    "write status.get as Prometheus text to this file "
-	    "(node_exporter's textfile collector; empty = off)"),
+	    "Write the status.get counters here in Prometheus text format "
+	    "(node_exporter's textfile collector), an absolute path; mode "
+	    "0644, replaced atomically, removed when stund stops.",
+	    .arg = "path", .dflt = "off"),
 	O("metrics_interval", CONFIG_MS, metrics_interval_ms, 100, 3600000,
-	    "rewrite metrics_file this often (default 15s)"),
+	    "Rewrite metrics_file this often."),
 };
+#undef O
 
 static const char *const stund_sections[] = { "stund", NULL };
 
-static const struct config_table stund_table = {
-	stund_opts, sizeof(stund_opts) / sizeof(stund_opts[0]), stund_sections
+static void
+stund_config_defaults_cb(void *c)
+{
+	stund_config_defaults(c);
+}
+
+static int
+stund_config_check_cb(void *c, char *err, size_t errlen)
+{
+	return stund_config_check(c, err, errlen);
+}
+
+const struct config_table stund_config_table = {
+	.opts = stund_opts,
+	.nopts = sizeof(stund_opts) / sizeof(stund_opts[0]),
+	.sections = stund_sections,
+	.size = sizeof(struct stund_config),
+	.defaults = stund_config_defaults_cb,
+	.finish = stund_config_check_cb,
 };
 
 void
 stund_config_defaults(struct stund_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	/* the seeds' default servers */
-	strlcpy(c->servers, "stun.l.google.com:19302, stun.cloudflare.com:3478",
-	    sizeof(c->servers));
+	/* the seeds' default servers, and one that answers RFC 5780
+	 * (OTHER-ADDRESS, CHANGE-REQUEST: stuntman's public server), without
+	 * which filtering cannot be measured */
+	strlcpy(c->servers, "stun.l.google.com:19302, stun.cloudflare.com:3478, "
+	    "stun.stunprotocol.org:3478", sizeof(c->servers));
 	c->timeout_ms = 3000;
 	c->rto_ms = 500;
 	c->cache_ttl_ms = 60000;
@@ -79,14 +112,14 @@ int
 stund_config_load(struct stund_config *c, const char *path, int optional,
     char *err, size_t errlen)
 {
-	return config_load(&stund_table, c, path, optional, err, errlen);
+	return config_load(&stund_config_table, c, path, optional, err, errlen);
 }
 
 int
 stund_config_override(struct stund_config *c, const char *arg, char *err,
     size_t errlen)
 {
-	return config_set_arg(&stund_table, c, arg, err, errlen);
+	return config_set_arg(&stund_config_table, c, arg, err, errlen);
 }
 
 int
@@ -135,12 +168,20 @@ stund_config_check(const struct stund_config *c, char *err, size_t errlen)
 		return -1;
 	}
 	if (strcmp(c->servers, "none") != 0) {
-		char list[sizeof(c->servers)], *p, *tok;
+		char	list[sizeof(c->servers)], *p, *tok;
+		int	n = 0;
 
 		strlcpy(list, c->servers, sizeof(list));
 		for (p = list; (tok = strsep(&p, ", ")) != NULL;) {
 			if (*tok == '\0')
 				continue;
+			/* here, not only in stund_config_servers: a reload
+			 * with too many is refused like any bad value */
+			if (++n > STUND_MAX_SERVERS) {
+				snprintf(err, errlen, "stund.servers: more "
+				    "than %d servers", STUND_MAX_SERVERS);
+				return -1;
+			}
 			if (netaddr_split(tok, 3478, host, sizeof(host),
 			    &port) == -1) {
 				snprintf(err, errlen, "stund.servers: '%s' is "
@@ -150,22 +191,6 @@ stund_config_check(const struct stund_config *c, char *err, size_t errlen)
 		}
 	}
 	return 0;
-}
-
-/*
- * The IPC socket is bound once; everything else in [stund] applies on
- * SIGHUP (stund.c's reload restarts the STUN server when its keys change).
- */
-int
-stund_config_keep(struct stund_config *next, const struct stund_config *running,
-    const char *file)
-{
-	if (strcmp(next->socket, running->socket) == 0)
-		return 0;
-	log_notice("stund.socket changed in %s: takes effect at restart, the "
-	    "running value is kept", file);
-	strlcpy(next->socket, running->socket, sizeof(next->socket));
-	return 1;
 }
 
 int
@@ -191,10 +216,4 @@ stund_config_servers(struct stund *sd, char *err, size_t errlen)
 		sd->nservers++;
 	}
 	return 0;
-}
-
-void
-stund_config_usage(void)
-{
-	config_print_keys(&stund_table);
 }

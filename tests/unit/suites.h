@@ -10,6 +10,7 @@
 
 #define UNIT_SUITES(X)		\
 	X(config)		\
+	X(startup)		\
 	X(methods)		\
 	X(mpack)		\
 	X(ipc)			\
@@ -30,7 +31,8 @@
 	X(punch)		\
 	X(keepalive)		\
 	X(e2e)			\
-	X(promtext)
+	X(promtext)		\
+	X(portmap)
 
 #define UNIT_DECLARE(name) Suite *name##_suite(void) __attribute__((weak));
 UNIT_SUITES(UNIT_DECLARE)
