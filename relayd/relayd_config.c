@@ -165,8 +165,9 @@ relayd_conf_finish(void *arg, char *err, size_t errlen)
 	if (keys_load(c, err, errlen) == -1)
 		return -1;
 	if (!c->open && c->keys.n == 0) {
-		snprintf(err, errlen, "no relay secret: set [relayd] secret or "
-		    "secret_file (e.g. openssl rand -hex 32), or open=yes");
+		snprintf(err, errlen, "no relay secret: set [relayd] secret, "
+		    "secret_file or secrets (e.g. openssl rand -hex 32), or "
+		    "open=yes");
 		return -1;
 	}
 	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0')) {
