@@ -50,6 +50,7 @@ COMMON_SRCS := \
 	common/daemon.c \
 	common/netaddr.c \
 	common/relay_client.c \
+	common/relay_client_step.c \
 	common/relay_client_conn.c \
 	common/relay_client_http.c \
 	common/relay_client_io.c \
@@ -64,6 +65,7 @@ COMMON_SRCS := \
 	common/ipc_client_peer.c \
 	common/ipc_client_call.c \
 	common/mpack.c \
+	common/mpack_map.c \
 	common/state.c \
 	common/promtext.c \
 	common/promtext_fmt.c \
@@ -92,8 +94,8 @@ STUND_SRCS := \
 	stund/natbehav_classify.c \
 	stund/server.c
 
-# stund files the unit tests link (no IPC, no main)
-STUND_LOGIC_SRCS := stund/natbehav_classify.c stund/server.c
+# stund files the unit tests link: all but main and the IPC dispatch
+STUND_LOGIC_SRCS := $(filter-out stund/stund.c stund/control.c,$(STUND_SRCS))
 
 RELAYD_SRCS := \
 	relayd/relayd.c \
@@ -102,7 +104,8 @@ RELAYD_SRCS := \
 	relayd/keys.c \
 	relayd/tokencli.c \
 	relayd/listener.c \
-	relayd/server.c \
+	relayd/conn.c \
+	relayd/connio.c \
 	relayd/http.c \
 	relayd/ws.c \
 	relayd/wsio.c \

@@ -187,9 +187,12 @@ ipc_peer_down(struct ipc_peer *p, const char *why)
 	}
 }
 
+/* The peer, its first connect scheduled; its socket's watchers call
+ * read_cb and write_cb (ipc_client_call.c's traffic). */
 struct ipc_peer *
-ipc_peer_new(struct ev_loop *loop, const char *path, ipc_state_cb *state_cb,
-    ipc_event_cb *event_cb, void *arg)
+ipc_peer_create(struct ev_loop *loop, const char *path,
+    ipc_state_cb *state_cb, ipc_event_cb *event_cb, void *arg,
+    ipc_io_cb *read_cb, ipc_io_cb *write_cb)
 {
 	struct ipc_peer *p;
 
@@ -214,8 +217,8 @@ ipc_peer_new(struct ev_loop *loop, const char *path, ipc_state_cb *state_cb,
 	ipc_scan_init(&p->scan);
 	msgpack_sbuffer_init(&p->out);
 	TAILQ_INIT(&p->calls);
-	ev_io_init(&p->rd, ipc_peer_read_cb, -1, EV_READ);
-	ev_io_init(&p->wr, ipc_peer_write_cb, -1, EV_WRITE);
+	ev_io_init(&p->rd, read_cb, -1, EV_READ);
+	ev_io_init(&p->wr, write_cb, -1, EV_WRITE);
 	/* first attempt from the loop, so callbacks never run in here */
 	ev_timer_init(&p->retry, ipc_peer_retry_cb, 0., 0.);
 	ev_timer_start(loop, &p->retry);

@@ -160,7 +160,7 @@ main(int argc, char *argv[])
 	daemon_init(&rd.dctx, rd.loop, relayd_stop, relayd_reload, &rd);
 	TAILQ_INIT(&rd.clients);
 	if ((rd.sessions = session_table_new()) == NULL ||
-	    (rd.ips = iplimit_new(&rd)) == NULL)
+	    (rd.ips = iplimit_new(&rd, connio_update)) == NULL)
 		fatal("out of memory");
 	if (listener_open(&rd) == -1)
 		startup_exit(&startup, STARTUP_EXIT_FAIL, "cannot listen");

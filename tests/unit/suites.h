@@ -13,10 +13,13 @@
 	X(startup)		\
 	X(methods)		\
 	X(mpack)		\
+	X(mpack_map)		\
 	X(ipc)			\
 	X(stun)			\
 	X(netaddr)		\
 	X(natbehav)		\
+	X(metrics)		\
+	X(discover)		\
 	X(packet)		\
 	X(http)			\
 	X(wsframe)		\
