@@ -114,28 +114,36 @@ RELAYD_SRCS := \
 	relayd/tls.c \
 	relayd/metrics.c
 
-# punchd state machines without I/O or globals: the unit tests link them
-PUNCHD_LOGIC := \
+# punchd's core: everything below the IPC edge (control*.c) and main;
+# the unit tests link it whole
+PUNCHD_CORE := \
+	punchd/punchd_config.c \
+	punchd/sock.c \
+	punchd/relay.c \
+	punchd/tx.c \
+	punchd/members.c \
+	punchd/e2e_session.c \
 	punchd/punch.c \
 	punchd/keepalive.c \
-	punchd/path.c
+	punchd/path.c \
+	punchd/peer.c \
+	punchd/link.c \
+	punchd/input.c \
+	punchd/mesh.c \
+	punchd/store.c \
+	punchd/inviter.c \
+	punchd/joiner.c \
+	punchd/pending.c \
+	punchd/node.c
 
 PUNCHD_SRCS := \
 	punchd/punchd.c \
-	punchd/punchd_config.c \
 	punchd/control.c \
-	punchd/waiter.c \
-	punchd/peer.c \
-	punchd/input.c \
-	punchd/sock.c \
-	punchd/stunlink.c \
-	punchd/store.c \
-	punchd/relay.c \
-	punchd/mesh.c \
-	punchd/invites.c \
-	punchd/join.c \
-	punchd/e2e.c \
-	$(PUNCHD_LOGIC)
+	punchd/control_peer.c \
+	punchd/control_mesh.c \
+	punchd/control_stund.c \
+	punchd/control_pack.c \
+	$(PUNCHD_CORE)
 
 # the port-mapping layer (UPnP IGD, NAT-PMP, PCP): no punchd.h, no IPC;
 # the unit tests and tests/tools/portmapc link it directly
@@ -218,9 +226,8 @@ $(BUILD)/bin/meshctl: $(call obj,$(MESHCTL_SRCS)) $(LIBATMO)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests link the daemons' logic files directly: no main(), no IPC
-# dispatch (control.c, tested through the real daemons). punchd lists the
-# files its unit tests need in PUNCHD_LOGIC (state machines without I/O).
-UNIT_LINK := $(call obj,$(STUND_LOGIC_SRCS) $(PUNCHD_LOGIC)) \
+# dispatch (control*.c, tested through the real daemons).
+UNIT_LINK := $(call obj,$(STUND_LOGIC_SRCS) $(PUNCHD_CORE)) \
 	$(filter-out $(call obj,relayd/relayd.c relayd/control.c),\
 	$(call obj,$(RELAYD_SRCS)))
 UNIT_LINK += $(call obj,$(PUNCHD_PORTMAP))

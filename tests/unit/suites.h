@@ -34,6 +34,8 @@
 	X(punch)		\
 	X(keepalive)		\
 	X(e2e)			\
+	X(mesh)			\
+	X(fallback)		\
 	X(promtext)		\
 	X(portmap)
 
