@@ -102,6 +102,8 @@ RELAYD_SRCS := \
 	relayd/relayd.c \
 	relayd/control.c \
 	relayd/relayd_config.c \
+	relayd/keys.c \
+	relayd/tokencli.c \
 	relayd/listener.c \
 	relayd/conn.c \
 	relayd/connio.c \
