@@ -21,6 +21,9 @@ SAN	?= 0
 PKGS		:= msgpack libbsd-overlay libsodium openssl inih jansson libqrencode libsystemd zlib
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS)) -lev -lwslay -lm
+# port mapping (punchd/portmap*.c): UPnP IGD and NAT-PMP clients, linked
+# only where the layer is (punchd, unit tests, portmapc; see PUNCHD_PORTMAP)
+PORTMAP_LIBS	:= -lminiupnpc -lnatpmp
 CHECK_CFLAGS	:= $(shell pkg-config --cflags check)
 CHECK_LIBS	:= $(shell pkg-config --libs check)
 
@@ -46,7 +49,9 @@ COMMON_SRCS := \
 	common/paths.c \
 	common/daemon.c \
 	common/netaddr.c \
+	common/rendezvous.c \
 	common/relay_client.c \
+	common/relay_client_step.c \
 	common/relay_client_conn.c \
 	common/relay_client_http.c \
 	common/relay_client_io.c \
@@ -61,6 +66,7 @@ COMMON_SRCS := \
 	common/ipc_client_peer.c \
 	common/ipc_client_call.c \
 	common/mpack.c \
+	common/mpack_map.c \
 	common/state.c \
 	common/promtext.c \
 	common/promtext_fmt.c \
@@ -89,16 +95,20 @@ STUND_SRCS := \
 	stund/natbehav_classify.c \
 	stund/server.c
 
-# stund files the unit tests link (no IPC, no main)
-STUND_LOGIC_SRCS := stund/natbehav_classify.c stund/server.c
+# stund files the unit tests link: all but main and the IPC dispatch
+STUND_LOGIC_SRCS := $(filter-out stund/stund.c stund/control.c,$(STUND_SRCS))
 
 RELAYD_SRCS := \
 	relayd/relayd.c \
 	relayd/control.c \
 	relayd/relayd_config.c \
+	relayd/keys.c \
+	relayd/tokencli.c \
 	relayd/listener.c \
-	relayd/server.c \
+	relayd/conn.c \
+	relayd/connio.c \
 	relayd/http.c \
+	relayd/proxyv2.c \
 	relayd/ws.c \
 	relayd/wsio.c \
 	relayd/session.c \
@@ -107,28 +117,50 @@ RELAYD_SRCS := \
 	relayd/web.c \
 	relayd/metrics.c
 
-# punchd state machines without I/O or globals: the unit tests link them
-PUNCHD_LOGIC := \
+# punchd's core: everything below the IPC edge (control*.c) and main;
+# the unit tests link it whole
+PUNCHD_CORE := \
+	punchd/punchd_config.c \
+	punchd/sock.c \
+	punchd/relay.c \
+	punchd/tx.c \
+	punchd/members.c \
+	punchd/e2e_session.c \
 	punchd/punch.c \
 	punchd/keepalive.c \
-	punchd/path.c
+	punchd/path.c \
+	punchd/peer.c \
+	punchd/link.c \
+	punchd/input.c \
+	punchd/mesh.c \
+	punchd/store.c \
+	punchd/inviter.c \
+	punchd/joiner.c \
+	punchd/pending.c \
+	punchd/node.c
 
 PUNCHD_SRCS := \
 	punchd/punchd.c \
-	punchd/punchd_config.c \
 	punchd/control.c \
-	punchd/waiter.c \
-	punchd/peer.c \
-	punchd/input.c \
-	punchd/sock.c \
-	punchd/stunlink.c \
-	punchd/store.c \
-	punchd/relay.c \
-	punchd/mesh.c \
-	punchd/invites.c \
-	punchd/join.c \
-	punchd/e2e.c \
-	$(PUNCHD_LOGIC)
+	punchd/control_peer.c \
+	punchd/control_mesh.c \
+	punchd/control_stund.c \
+	punchd/control_pack.c \
+	$(PUNCHD_CORE)
+
+# the port-mapping layer (UPnP IGD, NAT-PMP, PCP): no punchd.h, no IPC;
+# the unit tests and tests/tools/portmapc link it directly
+PUNCHD_PORTMAP := \
+	punchd/portmap.c \
+	punchd/portmap_util.c \
+	punchd/portmap_pcp_wire.c \
+	punchd/portmap_pcp.c \
+	punchd/portmap_natpmp.c \
+	punchd/portmap_upnp.c \
+	punchd/portmap_announce.c
+PUNCHD_SRCS += $(PUNCHD_PORTMAP)
+$(BUILD)/bin/punchd $(BUILD)/tests/unit_tests $(BUILD)/tests/tools/portmapc: \
+    LDLIBS += $(PORTMAP_LIBS)
 
 MESHCTL_SRCS := \
 	meshctl/meshctl.c \
@@ -197,17 +229,22 @@ $(BUILD)/bin/meshctl: $(call obj,$(MESHCTL_SRCS)) $(LIBATMO)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests link the daemons' logic files directly: no main(), no IPC
-# dispatch (control.c, tested through the real daemons). punchd lists the
-# files its unit tests need in PUNCHD_LOGIC (state machines without I/O).
-UNIT_LINK := $(call obj,$(STUND_LOGIC_SRCS) $(PUNCHD_LOGIC)) \
+# dispatch (control*.c, tested through the real daemons).
+UNIT_LINK := $(call obj,$(STUND_LOGIC_SRCS) $(PUNCHD_CORE)) \
 	$(filter-out $(call obj,relayd/relayd.c relayd/control.c),\
 	$(call obj,$(RELAYD_SRCS)))
+UNIT_LINK += $(call obj,$(PUNCHD_PORTMAP))
 
 $(UNIT): $(call obj,$(UNIT_SRCS)) $(UNIT_LINK) $(LIBATMO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBATMO)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/tools/portmapc: $(BUILD)/obj/tests/tools/portmapc.o \
+    $(call obj,$(PUNCHD_PORTMAP)) $(LIBATMO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -311,7 +348,7 @@ FUZZ_CFLAGS	:= $(FUZZ_OPT) -std=c11 -Wall -Wextra -Wno-unused-parameter \
 # files that hold per-request logic (server_answer, the HTTP parser, ws.c)
 FUZZ_LIB_SRCS	:= $(filter-out common/relay_client%.c,$(COMMON_SRCS)) \
 	$(PROTO_SRCS) stund/server.c stund/stund_config.c \
-	relayd/http.c relayd/ws.c relayd/wsio.c relayd/session.c
+	relayd/http.c relayd/ws.c relayd/wsio.c relayd/session.c relayd/proxyv2.c
 FUZZ_SRCS	:= $(wildcard fuzz/fuzz_*.c)
 FUZZ_NAMES	:= $(patsubst fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ		?= $(FUZZ_NAMES)

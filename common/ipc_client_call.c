@@ -83,7 +83,7 @@ ipc_peer_flush(struct ipc_peer *p)
 	return 0;
 }
 
-void
+static void
 ipc_peer_write_cb(EV_P_ ev_io *w, int revents)
 {
 	struct ipc_peer	*p = IPC_CONTAINER(w, struct ipc_peer, wr);
@@ -151,7 +151,7 @@ ipc_peer_dispatch(struct ipc_peer *p, const msgpack_object *o)
 	return p->state == IPC_PEER_UP ? 0 : -1;
 }
 
-void
+static void
 ipc_peer_read_cb(EV_P_ ev_io *w, int revents)
 {
 	struct ipc_peer		*p = IPC_CONTAINER(w, struct ipc_peer, rd);
@@ -193,6 +193,14 @@ ipc_peer_read_cb(EV_P_ ev_io *w, int revents)
 		ipc_peer_down(p, "malformed msgpack");
 	else if (bad)
 		ipc_peer_down(p, why);
+}
+
+struct ipc_peer *
+ipc_peer_new(struct ev_loop *loop, const char *path, ipc_state_cb *state_cb,
+    ipc_event_cb *event_cb, void *arg)
+{
+	return ipc_peer_create(loop, path, state_cb, event_cb, arg,
+	    ipc_peer_read_cb, ipc_peer_write_cb);
 }
 
 /* Append one message to the output; msgid NULL: notification. */

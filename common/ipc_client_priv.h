@@ -3,10 +3,11 @@
  * outside common/ipc_client*.c.
  *
  *	ipc_client.c		the blocking client (ipc_sync_*)
- *	ipc_client_peer.c	the reconnecting client (ipc_peer_*): connect,
+ *	ipc_client_call.c	the reconnecting client's traffic (ipc_peer_*):
+ *				calls and notifications out, answers and events
+ *				in, call timeouts
+ *	ipc_client_peer.c	its connection, below the traffic: connect,
  *				reconnect with backoff, lifetime
- *	ipc_client_call.c	its traffic: calls and notifications out,
- *				answers and events in, call timeouts
  */
 #ifndef COMMON_IPC_CLIENT_PRIV_H
 #define COMMON_IPC_CLIENT_PRIV_H
@@ -56,6 +57,9 @@ struct ipc_peer {
 	ev_io			 rd;
 	ev_io			 wr;
 	ev_timer		 retry;
+	int			 wfd;		/* inotify on the socket's
+						   directory, -1 when none */
+	ev_io			 watch;
 	msgpack_unpacker	 unp;
 	struct ipc_scan		 scan;
 	msgpack_sbuffer		 out;
@@ -72,12 +76,11 @@ struct ipc_peer {
 int	ipc_sockaddr(const char *, struct sockaddr_un *);
 
 /* ipc_client_peer.c */
+typedef void ipc_io_cb(EV_P_ ev_io *, int);
+struct ipc_peer *ipc_peer_create(struct ev_loop *, const char *,
+	    ipc_state_cb *, ipc_event_cb *, void *, ipc_io_cb *, ipc_io_cb *);
 int	ipc_peer_leave(struct ipc_peer *);
 void	ipc_peer_up(struct ipc_peer *);
 void	ipc_peer_down(struct ipc_peer *, const char *);
-
-/* ipc_client_call.c */
-void	ipc_peer_write_cb(EV_P_ ev_io *, int);
-void	ipc_peer_read_cb(EV_P_ ev_io *, int);
 
 #endif

@@ -34,6 +34,13 @@ promfile_init(struct promfile *pf, struct ev_loop *loop, const char *daemon,
 	pf->timer.data = pf;
 }
 
+void
+promfile_help(struct promfile *pf, const struct promtext_help *help, size_t n)
+{
+	pf->help = help;
+	pf->nhelp = n;
+}
+
 /* Pack with fn, unpack, hand to the converter. */
 static int
 promfile_convert(struct promfile *pf, struct promtext *pt,
@@ -89,6 +96,8 @@ promfile_write(struct promfile *pf)
 	if (pf->path[0] == '\0')
 		return 0;
 	promtext_init(&pt);
+	pt.help = pf->help;
+	pt.nhelp = pf->nhelp;
 	if (promfile_convert(pf, &pt, pf->status, 0) == -1 ||
 	    (pf->peers != NULL &&
 	    promfile_convert(pf, &pt, pf->peers, 1) == -1))

@@ -23,6 +23,8 @@ struct promfile {
 	promfile_pack_fn	*status;
 	promfile_pack_fn	*peers;		/* NULL: none */
 	void			*arg;
+	const struct promtext_help *help;	/* counters' help texts */
+	size_t			 nhelp;
 	char			 path[256];	/* "" = off */
 	int			 failing;	/* last write failed (logged) */
 	unsigned long		 writes;	/* files written, for tests */
@@ -31,6 +33,10 @@ struct promfile {
 void	promfile_init(struct promfile *pf, struct ev_loop *loop,
 	    const char *daemon, promfile_pack_fn *status,
 	    promfile_pack_fn *peers, void *arg);
+/* The help texts of the daemon's counters (its counter table). */
+struct promtext_help;
+void	promfile_help(struct promfile *pf, const struct promtext_help *help,
+	    size_t n);
 /*
  * Write `path` now (on the next loop iteration) and every interval_ms;
  * "" turns it off. Called again on reload: a changed path removes the

@@ -202,6 +202,18 @@ pt_has_strings(const msgpack_object *o)
 	return 0;
 }
 
+/* The table's help for a leaf, or NULL. */
+static const char *
+pt_help(const struct promtext *pt, const char *dotted)
+{
+	size_t i;
+
+	for (i = 0; i < pt->nhelp; i++)
+		if (strcmp(pt->help[i].key, dotted) == 0)
+			return pt->help[i].help;
+	return NULL;
+}
+
 static void
 pt_walk(struct promtext *pt, const char *daemon, const char *prefix,
     const char *path, const char *dotted, const msgpack_object *o,
@@ -255,8 +267,12 @@ pt_walk(struct promtext *pt, const char *daemon, const char *prefix,
 		    in_counters, &type, &scale);
 		if (promtext_claim(pt, name) == -1)
 			continue;
-		snprintf(help, sizeof(help), "%s status.get %s%s", daemon,
-		    subdot, scale != 1 ? " (milliseconds there)" : "");
+		if (pt_help(pt, subdot) != NULL)
+			strlcpy(help, pt_help(pt, subdot), sizeof(help));
+		else
+			snprintf(help, sizeof(help), "%s status.get %s%s",
+			    daemon, subdot, scale != 1 ?
+			    " (milliseconds there)" : "");
 		promtext_header(pt, name, type, help);
 		promtext_printf(pt, "%s", name);
 		pt_sample_value(pt, &kv->val, scale);

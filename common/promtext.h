@@ -34,7 +34,17 @@
 
 #include <msgpack.h>
 
+/* The help text of a status.get leaf, by its dotted path ("counters.
+ * discoveries"): a daemon's counter table gives them; a leaf not named
+ * keeps the generic "DAEMON status.get PATH". */
+struct promtext_help {
+	const char	*key;
+	const char	*help;
+};
+
 struct promtext {
+	const struct promtext_help *help;	/* set after promtext_init */
+	size_t	 nhelp;
 	char	*buf;		/* NUL-terminated text so far */
 	size_t	 len, cap;
 	char	**names;	/* families emitted, for duplicates */

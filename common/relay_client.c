@@ -7,8 +7,8 @@
  * wslay, once open) wants. Any failure closes the socket and goes through
  * rc_fail(), the one place that picks the next relay and the delay.
  *
- * This file: the public API, state reports and sending. The steps live in
- * the other relay_client_*.c files, listed in relay_client_priv.h.
+ * This file: the public API and sending. The steps live in the other
+ * relay_client_*.c files, listed in relay_client_priv.h.
  */
 #include "relay_client_priv.h"
 
@@ -40,20 +40,6 @@ relay_client_state_str(enum relay_client_state s)
 	case RELAY_CLIENT_BACKOFF:	return "backoff";
 	}
 	return "?";
-}
-
-void
-rc_set_state(struct relay_client *c, enum relay_client_state s)
-{
-	const char *url = s == RELAY_CLIENT_IDLE ? NULL : c->urls[c->idx].url;
-
-	if (c->state == s && c->state_url == url)
-		return;
-	c->state = s;
-	c->state_url = url;
-	/* last thing the caller does: the callback may stop us */
-	if (c->cfg.on_state != NULL)
-		c->cfg.on_state(c->cfg.arg, s, url);
 }
 
 /* --- public ------------------------------------------------------------------ */
@@ -150,13 +136,7 @@ relay_client_start(struct relay_client *c)
 void
 relay_client_stop(struct relay_client *c)
 {
-	if (c->busy) {
-		c->stop_pending = 1;
-		return;
-	}
-	c->stop_pending = 0;
-	rc_close(c, 1000);
-	rc_set_state(c, RELAY_CLIENT_IDLE);
+	rc_stop(c);
 }
 
 void
@@ -221,7 +201,7 @@ relay_client_send(struct relay_client *c, const void *data, size_t len)
 		errno = EMSGSIZE;
 		return -1;
 	}
-	queued = relay_client_queued(c);
+	queued = rc_queued(c);
 	if (queued > 0 && queued + len > c->cfg.max_queue) {
 		c->drain_wanted = 1;
 		errno = ENOBUFS;
@@ -240,7 +220,7 @@ relay_client_send(struct relay_client *c, const void *data, size_t len)
 		}
 	}
 	if (c->busy)
-		return 0;	/* rc_open_step() sends after wslay returns */
+		return 0;	/* rc_ws_step() sends after wslay returns */
 	/*
 	 * Written before the loop waits again (rc_flush_cb): no later for
 	 * latency than writing now, and a burst of frames sent in one loop
@@ -275,9 +255,7 @@ relay_client_region(const struct relay_client *c)
 size_t
 relay_client_queued(const struct relay_client *c)
 {
-	if (c->ws == NULL)
-		return 0;
-	return wslay_event_get_queued_msg_length(c->ws) + c->wlen - c->woff;
+	return rc_queued(c);
 }
 
 double

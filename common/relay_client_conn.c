@@ -1,8 +1,9 @@
 /*
- * Relay client: the connection's life (see relay_client.c). rc_connect()
- * resolves and starts a non-blocking TCP connect; rc_io_cb() drives the
- * steps after it; rc_fail() closes and picks the next relay and the delay;
- * while on a fallback relay, a TCP probe brings it back to the first one.
+ * Relay client: which relay, and when (see relay_client.c). rc_connect()
+ * resolves and starts a non-blocking TCP connect (relay_client_step.c
+ * takes it from there); rc_fail() closes and picks the next relay and the
+ * delay; while on a fallback relay, a TCP probe brings it back to the
+ * first one. State changes go to the on_state callback.
  */
 #include "relay_client_priv.h"
 
@@ -27,7 +28,35 @@
 
 #define RC_STABLE	10.0	/* s up before a drop no longer counts as flapping */
 
-static int	rc_connect_next(struct relay_client *);
+
+/* --- state ---------------------------------------------------------------- */
+
+void
+rc_set_state(struct relay_client *c, enum relay_client_state s)
+{
+	const char *url = s == RELAY_CLIENT_IDLE ? NULL : c->urls[c->idx].url;
+
+	if (c->state == s && c->state_url == url)
+		return;
+	c->state = s;
+	c->state_url = url;
+	/* last thing the caller does: the callback may stop us */
+	if (c->cfg.on_state != NULL)
+		c->cfg.on_state(c->cfg.arg, s, url);
+}
+
+/* relay_client_stop(): at once, or once wslay has returned (c->busy). */
+void
+rc_stop(struct relay_client *c)
+{
+	if (c->busy) {
+		c->stop_pending = 1;
+		return;
+	}
+	c->stop_pending = 0;
+	rc_close(c, 1000);
+	rc_set_state(c, RELAY_CLIENT_IDLE);
+}
 
 /* --- teardown and retry ------------------------------------------------------ */
 
@@ -142,60 +171,6 @@ rc_fail(struct relay_client *c, const char *fmt, ...)
 	rc_set_state(c, RELAY_CLIENT_BACKOFF);
 }
 
-/* --- event callbacks ---------------------------------------------------------- */
-
-void
-rc_io_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct relay_client *c = container_of(w, struct relay_client, io);
-	int err = 0;
-	socklen_t len = sizeof(err);
-
-	(void)loop;
-	switch (c->phase) {
-	case RC_PH_TCP:
-		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-			err = errno;
-		if (err != 0) {
-			/* e.g. ::1 refused, 127.0.0.1 listening */
-			snprintf(c->why, sizeof(c->why), "connect: %s",
-			    strerror(err));
-			if (rc_connect_next(c) == -1)
-				rc_fail(c, "%s", c->why);
-			return;
-		}
-		freeaddrinfo(c->ai_res);
-		c->ai_res = c->ai_cur = NULL;
-		if (c->urls[c->idx].tls) {
-			if (rc_tls_start(c) == -1)
-				rc_fail(c, "TLS setup: %s", rc_ssl_err());
-			return;
-		}
-		c->phase = RC_PH_HTTP_SEND;
-		if (rc_http_request(c) == -1) {
-			rc_fail(c, "cannot build the upgrade request");
-			return;
-		}
-		rc_http_send(c);
-		break;
-	case RC_PH_TLS:
-		rc_tls_step(c);
-		break;
-	case RC_PH_HTTP_SEND:
-		rc_http_send(c);
-		break;
-	case RC_PH_HTTP_RECV:
-		rc_http_recv(c);
-		break;
-	case RC_PH_OPEN:
-		rc_open_step(c, revents & EV_READ);
-		break;
-	case RC_PH_NONE:
-		ev_io_stop(c->loop, w);
-		break;
-	}
-}
-
 void
 rc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -213,7 +188,7 @@ rc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
  * Start a non-blocking connect to the next address of c->ai_cur; 0 when
  * one is under way, -1 when none is left (c->why says the last error).
  */
-static int
+int
 rc_connect_next(struct relay_client *c)
 {
 	struct addrinfo *ai;

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <ev.h>
@@ -15,6 +16,29 @@
 
 #include "common/wsframe.h"
 #include "common/wsmask.h"
+
+/* wslay's genmask callback, and the mask of every frame built here */
+int
+rc_genmask_cb(wslay_event_context_ptr ws, uint8_t *buf, size_t len,
+    void *arg)
+{
+	struct relay_client *c = arg;
+
+	(void)ws;
+	/* RFC 6455 5.3: unpredictable; one arc4random call per 64 frames */
+	if (len > sizeof(c->masks)) {
+		arc4random_buf(buf, len);
+		return 0;
+	}
+	if (c->maskoff == 0 || c->maskoff + len > sizeof(c->masks)) {
+		arc4random_buf(c->masks, sizeof(c->masks));
+		c->maskoff = 0;
+	}
+	memcpy(buf, c->masks + c->maskoff, len);
+	explicit_bzero(c->masks + c->maskoff, len);
+	c->maskoff += len;
+	return 0;
+}
 
 /*
  * Handle what c->rbuf holds. The common frame, a complete final binary
@@ -146,7 +170,7 @@ rc_frame_direct(struct relay_client *c, const unsigned char *data, size_t len)
 		for (i = 8; i-- > 0;)
 			*p++ = (uint64_t)len >> (8 * i);
 	}
-	rc_ws_genmask_cb(c->ws, key, 4, c);
+	rc_genmask_cb(c->ws, key, 4, c);
 	memcpy(p, key, 4);
 	p += 4;
 	wsmask_copy(p, data, len, key);
@@ -173,6 +197,15 @@ rc_flush(struct relay_client *c)
 	if (c->woff == c->wlen)
 		c->woff = c->wlen = 0;
 	return 0;
+}
+
+/* Bytes not written yet: wslay's queue and the write buffer. */
+size_t
+rc_queued(const struct relay_client *c)
+{
+	if (c->ws == NULL)
+		return 0;
+	return wslay_event_get_queued_msg_length(c->ws) + c->wlen - c->woff;
 }
 
 /* Let wslay frame what is queued and write it; -1 on a dead socket. */

@@ -200,7 +200,8 @@ rc_has_token(const char *v, const char *token)
 	return 0;
 }
 
-/* Check the answer held in c->hs (NUL-terminated headers). */
+/* Check the answer held in c->hs (NUL-terminated headers); -1 with the
+ * reason in c->why. */
 static int
 rc_http_check(struct relay_client *c)
 {
@@ -210,23 +211,17 @@ rc_http_check(struct relay_client *c)
 	line = c->hs;
 	next = strstr(line, "\r\n");
 	*next = '\0';
-	if (sscanf(line, "HTTP/1.1 %d", &status) != 1) {
-		rc_fail(c, "not an HTTP/1.1 answer");
-		return -1;
-	}
-	if (status != 101) {
-		rc_fail(c, "upgrade refused: %.80s", line + 9);
-		return -1;
-	}
+	if (sscanf(line, "HTTP/1.1 %d", &status) != 1)
+		return rc_why(c, "not an HTTP/1.1 answer");
+	if (status != 101)
+		return rc_why(c, "upgrade refused: %.80s", line + 9);
 	for (line = next + 2; *line != '\0'; line = next + 2) {
 		if ((next = strstr(line, "\r\n")) == NULL)
 			break;
 		*next = '\0';
 		name = line;
-		if ((v = strchr(line, ':')) == NULL) {
-			rc_fail(c, "malformed header line");
-			return -1;
-		}
+		if ((v = strchr(line, ':')) == NULL)
+			return rc_why(c, "malformed header line");
 		*v++ = '\0';
 		v += strspn(v, " \t");
 		for (e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t');)
@@ -238,58 +233,56 @@ rc_http_check(struct relay_client *c)
 		else if (strcasecmp(name, "Sec-WebSocket-Accept") == 0)
 			accept = strcmp(v, c->accept) == 0;
 		else if (strcasecmp(name, "Sec-WebSocket-Extensions") == 0 ||
-		    strcasecmp(name, "Sec-WebSocket-Protocol") == 0) {
+		    strcasecmp(name, "Sec-WebSocket-Protocol") == 0)
 			/* RFC 6455 4.1: we asked for neither */
-			rc_fail(c, "unrequested %s in the answer", name);
-			return -1;
-		}
+			return rc_why(c, "unrequested %s in the answer", name);
 	}
-	if (!upgrade || !connection || !accept) {
-		rc_fail(c, "bad upgrade answer (%s)", !upgrade ? "Upgrade" :
-		    !connection ? "Connection" : "Sec-WebSocket-Accept");
-		return -1;
-	}
+	if (!upgrade || !connection || !accept)
+		return rc_why(c, "bad upgrade answer (%s)", !upgrade ?
+		    "Upgrade" : !connection ? "Connection" :
+		    "Sec-WebSocket-Accept");
 	return 0;
 }
 
-void
-rc_http_recv(struct relay_client *c)
+/*
+ * Read the answer; 1 when a good 101 is in, with the bytes after it (the
+ * relay's first frames, fewer than RC_HS_MAX) in rest; 0 waiting; -1 failed
+ * (c->why).
+ */
+int
+rc_http_recv(struct relay_client *c, char *rest, size_t *restlen)
 {
 	char *end;
 	ssize_t n;
 
 	for (;;) {
-		if (c->hslen >= RC_HS_MAX - 1) {
-			rc_fail(c, "upgrade answer too long");
-			return;
-		}
+		if (c->hslen >= RC_HS_MAX - 1)
+			return rc_why(c, "upgrade answer too long");
 		n = rc_read(c, c->hs + c->hslen, RC_HS_MAX - 1 - c->hslen);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			break;
-		if (n <= 0) {
-			rc_fail(c, "%s", n == 0 ? "closed during upgrade" :
-			    c->why);
-			return;
-		}
+		if (n == 0)
+			return rc_why(c, "closed during upgrade");
+		if (n < 0)
+			return -1;	/* rc_read said why */
 		c->hslen += n;
 		c->hs[c->hslen] = '\0';
 		if ((end = strstr(c->hs, "\r\n\r\n")) != NULL) {
 			size_t hdr = end + 4 - c->hs;
-			char rest[RC_HS_MAX];
-			size_t restlen = c->hslen - hdr;
 
-			memcpy(rest, c->hs + hdr, restlen);
+			*restlen = c->hslen - hdr;
+			memcpy(rest, c->hs + hdr, *restlen);
 			end[2] = '\0';	/* keep the last header's CRLF */
-			if (rc_http_check(c) == -1)
-				return;
-			rc_ws_open(c, rest, restlen);
-			return;
+			return rc_http_check(c) == -1 ? -1 : 1;
 		}
 	}
 	rc_watch(c, EV_READ | (c->ssl_want_write ? EV_WRITE : 0));
+	return 0;
 }
 
-void
+/* Write the request; 1 all sent (the answer is next), 0 waiting, -1 failed
+ * (c->why). */
+int
 rc_http_send(struct relay_client *c)
 {
 	ssize_t n;
@@ -298,15 +291,13 @@ rc_http_send(struct relay_client *c)
 		n = rc_write(c, c->hs + c->hsoff, c->hslen - c->hsoff);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
 			rc_watch(c, EV_WRITE | EV_READ);
-			return;
+			return 0;
 		}
-		if (n <= 0) {
-			rc_fail(c, "%s", c->why);
-			return;
-		}
+		if (n <= 0)
+			return -1;
 		c->hsoff += n;
 	}
 	c->phase = RC_PH_HTTP_RECV;
 	c->hslen = 0;
-	rc_http_recv(c);
+	return 1;
 }

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +20,18 @@
 #include <openssl/x509v3.h>
 
 /* --- raw I/O, plain or TLS: n > 0, 0 at EOF, -1 with errno ---------------- */
+
+/* The reason of a failure, for whoever acts on it (rc_fail); -1. */
+int
+rc_why(struct relay_client *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+	return -1;
+}
 
 const char *
 rc_ssl_err(void)
@@ -112,35 +125,35 @@ rc_watch(struct relay_client *c, int events)
 
 /* --- the TLS handshake ---------------------------------------------------- */
 
-void
+/* SNI and the certificate checks for the relay being tried; 0 or -1. */
+
+/* One step of the handshake: 1 done, 0 waiting for I/O, -1 failed (why in
+ * c->why). */
+int
 rc_tls_step(struct relay_client *c)
 {
 	long vr;
 	int r;
 
 	ERR_clear_error();
-	if ((r = SSL_connect(c->ssl)) == 1) {
-		c->phase = RC_PH_HTTP_SEND;
-		if (rc_http_request(c) == -1) {
-			rc_fail(c, "cannot build the upgrade request");
-			return;
-		}
-		rc_http_send(c);
-		return;
-	}
+	if ((r = SSL_connect(c->ssl)) == 1)
+		return 1;
 	switch (SSL_get_error(c->ssl, r)) {
 	case SSL_ERROR_WANT_READ:
 		rc_watch(c, EV_READ);
-		return;
+		return 0;
 	case SSL_ERROR_WANT_WRITE:
 		rc_watch(c, EV_WRITE);
-		return;
+		return 0;
 	}
 	if ((vr = SSL_get_verify_result(c->ssl)) != X509_V_OK)
-		rc_fail(c, "TLS certificate verify failed: %s",
+		snprintf(c->why, sizeof(c->why),
+		    "TLS certificate verify failed: %s",
 		    X509_verify_cert_error_string(vr));
 	else
-		rc_fail(c, "TLS handshake: %s", rc_ssl_err());
+		snprintf(c->why, sizeof(c->why), "TLS handshake: %s",
+		    rc_ssl_err());
+	return -1;
 }
 
 int
@@ -169,6 +182,5 @@ rc_tls_start(struct relay_client *c)
 			return -1;
 	}
 	c->phase = RC_PH_TLS;
-	rc_tls_step(c);
 	return 0;
 }

@@ -2,15 +2,21 @@
  * Relay client internals shared by its files (see relay_client.c for the
  * connection's steps). Not for use outside common/relay_client*.c.
  *
- *	relay_client.c		public API, state reports, sending
- *	relay_client_conn.c	connect, teardown, retry with backoff, probing
- *				back to the first relay
- *	relay_client_http.c	URL parsing, the HTTP upgrade request and check
- *	relay_client_io.c	raw plain/TLS I/O and the TLS handshake
+ * Top down; each calls only the files below it, and a lower one reports
+ * what happened by its return value (the reason in c->why), never by
+ * calling up:
+ *
+ *	relay_client.c		public API, sending
+ *	relay_client_step.c	the steps of a connection in order, pings
+ *	relay_client_conn.c	connect, state reports, teardown, retry with
+ *				backoff, probing back to the first relay
  *	relay_client_ws.c	wslay callbacks, opening the WebSocket, one
- *				pass of reading and writing, pings
+ *				pass of reading and writing
+ *	relay_client_http.c	URL parsing, the HTTP upgrade request, its
+ *				sending and the check of the answer
  *	relay_client_frame.c	read/write buffers: binary frames parsed and
- *				built without wslay, flushing
+ *				built without wslay, masks, flushing
+ *	relay_client_io.c	raw plain/TLS I/O and the TLS handshake
  */
 #ifndef COMMON_RELAY_CLIENT_PRIV_H
 #define COMMON_RELAY_CLIENT_PRIV_H
@@ -28,7 +34,7 @@
 
 struct addrinfo;
 
-#define container_of(p, t, m)	((t *)((char *)(p) - offsetof(t, m)))
+#include "common/util.h"
 
 #define RC_HS_MAX	8192	/* a 101 answer is a few hundred bytes */
 #define RC_WHY_MAX	160
@@ -113,44 +119,50 @@ struct relay_client {
 	char		 why[RC_WHY_MAX];	/* reason of the last I/O error */
 };
 
-/* relay_client.c */
-void	rc_set_state(struct relay_client *, enum relay_client_state);
+/* relay_client_step.c */
+void	rc_io_cb(struct ev_loop *, ev_io *, int);
+void	rc_ping_cb(struct ev_loop *, ev_timer *, int);
 
 /* relay_client_conn.c */
+void	rc_set_state(struct relay_client *, enum relay_client_state);
+void	rc_stop(struct relay_client *);
 void	rc_close(struct relay_client *, uint16_t);
 void	rc_fail(struct relay_client *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-void	rc_io_cb(struct ev_loop *, ev_io *, int);
 void	rc_timer_cb(struct ev_loop *, ev_timer *, int);
 void	rc_connect(struct relay_client *);
+int	rc_connect_next(struct relay_client *);
 void	rc_probe_io_cb(struct ev_loop *, ev_io *, int);
 void	rc_probe_timer_cb(struct ev_loop *, ev_timer *, int);
 
-/* relay_client_http.c */
+/* relay_client_ws.c */
+int	rc_ws_open(struct relay_client *, const char *, size_t);
+int	rc_ws_step(struct relay_client *, int);
+
+/* relay_client_http.c: the upgrade's steps return 1 done, 0 waiting, -1
+ * failed (c->why) */
 int	rc_url_parse(struct rc_url *, const char *, const char *,
 	    const char *, int);
 int	rc_http_request(struct relay_client *);
-void	rc_http_recv(struct relay_client *);
-void	rc_http_send(struct relay_client *);
-
-/* relay_client_io.c: n > 0, 0 at EOF, -1 with errno */
-const char *rc_ssl_err(void);
-ssize_t	rc_read(struct relay_client *, void *, size_t);
-ssize_t	rc_write(struct relay_client *, const void *, size_t);
-void	rc_watch(struct relay_client *, int);
-void	rc_tls_step(struct relay_client *);
-int	rc_tls_start(struct relay_client *);
-
-/* relay_client_ws.c */
-int	rc_ws_genmask_cb(wslay_event_context_ptr, uint8_t *, size_t, void *);
-void	rc_ping_cb(struct ev_loop *, ev_timer *, int);
-void	rc_ws_open(struct relay_client *, const char *, size_t);
-void	rc_open_step(struct relay_client *, int);
+int	rc_http_send(struct relay_client *);
+int	rc_http_recv(struct relay_client *, char *, size_t *);
 
 /* relay_client_frame.c */
+int	rc_genmask_cb(wslay_event_context_ptr, uint8_t *, size_t, void *);
 int	rc_input(struct relay_client *);
 int	rc_frame_direct(struct relay_client *, const unsigned char *, size_t);
 int	rc_flush(struct relay_client *);
 int	rc_push(struct relay_client *);
+size_t	rc_queued(const struct relay_client *);
+
+/* relay_client_io.c: n > 0, 0 at EOF, -1 with errno */
+int	rc_why(struct relay_client *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+const char *rc_ssl_err(void);
+ssize_t	rc_read(struct relay_client *, void *, size_t);
+ssize_t	rc_write(struct relay_client *, const void *, size_t);
+void	rc_watch(struct relay_client *, int);
+int	rc_tls_step(struct relay_client *);
+int	rc_tls_start(struct relay_client *);
 
 #endif

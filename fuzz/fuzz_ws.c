@@ -2,10 +2,10 @@
  * relayd's WebSocket frame path (relayd/ws.c) without a socket: two
  * clients are upgraded into one session with ws_start(), then client A's
  * byte stream (the input) reaches wslay through ws.c's own recv callback,
- * which calls server_io_read(). This file stands in for relayd/server.c:
- * server_io_read() serves the input in chunks, server_io_write() takes
- * what wslay sends (and can refuse it, so B's queue fills up), and
- * server_drop() frees a client as the real one does. Everything ws.c does
+ * which calls connio_read(). This file stands in for relayd/connio.c and
+ * relayd/conn.c: connio_read() serves the input in chunks, connio_write()
+ * takes what wslay sends (and can refuse it, so B's queue fills up), and
+ * drop() frees a client as conn_drop() does when ws.c says it is over. Everything ws.c does
  * with a frame runs: forwarding to B, forged CONTROL frames, pings,
  * close handshakes, max_frame, the send queue cap and slow-reader drop.
  *
@@ -31,7 +31,7 @@ static size_t		 inlen, chunk;
 static int		 b_blocked;
 
 ssize_t
-server_io_read(struct relayd_conn *c, void *buf, size_t len)
+connio_read(struct relayd_conn *c, void *buf, size_t len)
 {
 	size_t n;
 
@@ -53,7 +53,7 @@ server_io_read(struct relayd_conn *c, void *buf, size_t len)
 }
 
 ssize_t
-server_io_write(struct relayd_conn *c, const void *buf, size_t len)
+connio_write(struct relayd_conn *c, const void *buf, size_t len)
 {
 	(void)buf;
 	if (c == conns[1] && b_blocked) {
@@ -64,21 +64,19 @@ server_io_write(struct relayd_conn *c, const void *buf, size_t len)
 }
 
 void
-server_update_io(struct relayd_conn *c)
+connio_update(struct relayd_conn *c)
 {
 	(void)c;
 }
 
-const char *
-server_addr_str(const struct relayd_conn *c, char *buf, size_t len)
+int
+connio_want_write(const struct relayd_conn *c)
 {
-	snprintf(buf, len, "[2001:db8::%llu]:40000",
-	    (unsigned long long)c->id);
-	return buf;
+	return c->outoff < c->outlen || wslay_event_want_write(c->ws);
 }
 
-void
-server_drop(struct relayd_conn *c, enum relay_reason why)
+static void
+drop(struct relayd_conn *c, enum relay_reason why)
 {
 	int i;
 
@@ -118,17 +116,27 @@ conn_new(void)
 	c->rd = &rd;
 	c->fd = -1;
 	c->id = ++rd.next_id;
+	snprintf(c->addr_str, sizeof(c->addr_str), "[2001:db8::%llu]:40000",
+	    (unsigned long long)c->id);
 	c->state = CLIENT_HTTP;
 	ev_timer_init(&c->timer, timer_cb, 1.0, 0);
 	TAILQ_INSERT_TAIL(&rd.clients, c, entry);
 	rd.nclients++;
 	if (ws_start(c, "fuzz-session", WS_KEY) != 0)
 		abort();
-	/* server_write_cb: the 101 answer is out, the buffer goes */
+	/* conn_write_cb: the 101 answer is out, the buffer goes */
 	free(c->buf);
 	c->buf = NULL;
 	c->buflen = c->bufoff = 0;
 	return c;
+}
+
+/* ws_read, ws_write, ws_timer: -1 means over, and conn.c drops it */
+static void
+over(int r, struct relayd_conn *c)
+{
+	if (r == -1)
+		drop(c, (enum relay_reason)c->reason);
 }
 
 static void
@@ -168,24 +176,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	conns[0] = conn_new();
 	conns[1] = conn_new();
-	ws_write(conns[0]);
+	over(ws_write(conns[0]), conns[0]);
 	if (conns[1] != NULL)
-		ws_write(conns[1]);
+		over(ws_write(conns[1]), conns[1]);
 
 	/* as the loop would: A readable until its bytes run out, both
 	 * writable, the timers now and then */
 	for (rounds = 0; rounds < 100000 && conns[0] != NULL; rounds++) {
 		if (inlen == 0)
 			break;
-		ws_read(conns[0]);
+		over(ws_read(conns[0]), conns[0]);
 		if (conns[0] != NULL && wslay_event_want_write(conns[0]->ws))
-			ws_write(conns[0]);
+			over(ws_write(conns[0]), conns[0]);
 		if (conns[1] != NULL && wslay_event_want_write(conns[1]->ws))
-			ws_write(conns[1]);
+			over(ws_write(conns[1]), conns[1]);
 		if ((mode & 16) && (rounds % 4) == 3)
 			for (i = 0; i < 2; i++)
 				if (conns[i] != NULL)
-					ws_timer(conns[i]);
+					over(ws_timer(conns[i]), conns[i]);
 	}
 	if (conns[0] != NULL && (mode & 32))
 		ws_close(conns[0], WSLAY_CODE_GOING_AWAY, "shutdown",
@@ -194,10 +202,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * dropped as on shutdown */
 	for (i = 0; i < 2; i++)
 		if (conns[i] != NULL && conns[i]->state == CLIENT_CLOSING)
-			ws_timer(conns[i]);
+			over(ws_timer(conns[i]), conns[i]);
 	for (i = 0; i < 2; i++)
 		if (conns[i] != NULL)
-			server_drop(conns[i], REASON_SHUTDOWN);
+			drop(conns[i], REASON_SHUTDOWN);
 #ifdef FUZZ_WS_DEBUG
 	fprintf(stderr, "in %llu out %llu forged %llu queue %llu upgrades %llu "
 	    "protocol %llu too_big %llu client_close %llu slow %llu\n",

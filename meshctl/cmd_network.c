@@ -135,8 +135,11 @@ cmd_network(int argc, char **argv)
 	    sizeof(b1), "unknown"));
 	printf("  mapping:        %s\n", str_or(m.result, "mapping", b2,
 	    sizeof(b2), "unknown"));
-	printf("  filtering:      %s\n", str_or(m.result, "filtering", b3,
-	    sizeof(b3), "unknown"));
+	str_or(m.result, "filtering", b3, sizeof(b3), "unknown");
+	printf("  filtering:      %s\n", strcmp(b3, "unknown") != 0 ? b3 :
+	    "unknown: no STUN server answered the RFC 5780 tests "
+	    "(OTHER-ADDRESS);\n                  add one to stund.servers, e.g. "
+	    "stun.stunprotocol.org:3478");
 	str_or(m.result, "method", b2, sizeof(b2), "?");
 	printf("  measured:       %s%s%s\n", !strcmp(b2, "rfc5780") ?
 	    "RFC 5780 tests via " : "comparing ", str_or(m.result, "server",

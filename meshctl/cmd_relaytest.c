@@ -69,7 +69,7 @@ struct rt {
 	double		 thru_start, thru_last;
 };
 
-#define container_of(p, t, m)	((t *)((char *)(p) - offsetof(t, m)))
+#include "common/util.h"
 
 static void
 rt_finish(struct rt *rt, const char *err)

@@ -2,7 +2,9 @@
  * Our packets arriving on the socket: header check, peer lookup, replay
  * window, authentication, then one function per packet type. Anything
  * that fails a check is dropped silently and counted: a stranger, another
- * mesh or a replayer never gets a single byte back.
+ * mesh or a replayer never gets a single byte back. What is not for the
+ * peer layer goes up through pd->hooks (pong, announce, join_hello,
+ * join_reply) and DATA to the event hook (peer.data).
  */
 #include <string.h>
 
@@ -60,11 +62,12 @@ input_punch(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
 	if (type == PACKET_PUNCH && p->state != PEER_DIRECT &&
 	    p->state != PEER_DEGRADED && p->punch.state != PUNCH_RUNNING) {
 		punch_add_remote(&p->punch, CAND_PRFLX, from);
-		peer_start_punch(p);
+		peer_changed(pd);
+		link_start_punch(p);
 	}
-	ev = punch_input(&p->punch, type, &pp, from, ev_time());
+	ev = punch_input(&p->punch, type, &pp, from, punchd_time(p->pd));
 	if (ev == PUNCH_EV_SELECTED)
-		peer_up(p);
+		link_up(p);
 }
 
 /*
@@ -98,25 +101,25 @@ input_keepalive(struct peer *p, const struct packet_hdr *h,
 		p->pd->ctr.drop_unproven++;
 		return;
 	}
-	keepalive_heard(&p->ka, ev_time(), (h->flags & PACKET_F_KA_MISSED) != 0);
-	peer_send_pkt(p, PACKET_KEEPALIVE_ACK, NULL, 0, from);
+	keepalive_heard(&p->ka, punchd_time(p->pd),
+	    (h->flags & PACKET_F_KA_MISSED) != 0);
+	tx_send(p, PACKET_KEEPALIVE_ACK, 0, NULL, 0, from);
 }
 
 static void
 input_keepalive_ack(struct peer *p)
 {
-	struct punchd	*pd = p->pd;
-	double		 rtt;
-	int		 f;
+	double	rtt;
+	int	f;
 
-	if ((f = keepalive_ack(&p->ka, ev_time(), &rtt)) == -1)
+	if ((f = keepalive_ack(&p->ka, punchd_time(p->pd), &rtt)) == -1)
 		return;
 	if (f & KA_RTT)
 		path_rtt(&p->path, rtt);
 	if (p->state == PEER_DEGRADED) {
 		log_info("peer %s: keep-alives answered again", peer_label(p));
 		peer_set_state(p, PEER_DIRECT);
-		control_peer_event(pd, p, "peer.path", NULL, NULL);
+		peer_event(p, "peer.path", NULL, NULL);
 	}
 }
 
@@ -137,14 +140,15 @@ input_ping(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
 			return;
 		}
 		/* PONG echoes the PING exactly, padding included */
-		peer_send_pkt(p, PACKET_PONG, pl, len, from);
+		e2e_session_send(p, PACKET_PONG, pl, len, from);
 		return;
 	}
-	rtt = ev_time() - pg.ts / 1e6;
+	rtt = punchd_time(p->pd) - pg.ts / 1e6;
 	if (rtt < 0 || rtt > 3600)
 		return;
 	path_rtt(&p->path, rtt);
-	waiter_pong(p, pg.id, rtt);
+	if (p->pd->hooks.pong != NULL)
+		p->pd->hooks.pong(p, pg.id, rtt);
 }
 
 /*
@@ -164,8 +168,9 @@ input_new_source(struct peer *p, const struct sockaddr *from)
 		return;
 	log_info("peer %s: packets from a new address %s, checking it",
 	    peer_label(p), netaddr_str(from, a, sizeof(a)));
+	peer_changed(p->pd);
 	if (p->punch.state != PUNCH_RUNNING)
-		peer_start_punch(p);	/* the current path stays meanwhile */
+		link_start_punch(p);	/* the current path stays meanwhile */
 }
 
 /*
@@ -232,7 +237,7 @@ input_check(struct punchd *pd, uint8_t *buf, size_t len,
 			pd->ctr.drop_unknown++;
 			return NULL;
 		}
-		return e2e_input_decrypt(p, buf, len, h, pl, plen) == 0 ?
+		return e2e_session_decrypt(p, buf, len, h, pl, plen) == 0 ?
 		    p : NULL;
 	}
 	if (p != NULL && packet_replay_check(&p->replay, h->seq) != 0) {
@@ -265,7 +270,7 @@ input_check(struct punchd *pd, uint8_t *buf, size_t len,
 		log_info("new peer %s punching from %s", p->idstr,
 		    netaddr_str(from, a, sizeof(a)));
 	}
-	if (!e2e_mesh_ok(p, h->type))
+	if (!e2e_session_mesh_ok(p, h->type))
 		return NULL;	/* DATA must come under the session key */
 	if (packet_replay_check_and_update(&p->replay, h->seq) != 0) {
 		pd->ctr.drop_replay++;
@@ -286,12 +291,12 @@ input_dispatch(struct peer *p, const struct packet_hdr *h, const uint8_t *pl,
 {
 	struct punchd *pd = p->pd;
 
-	p->last_seen = ev_now(pd->loop);
+	p->last_seen = punchd_now(pd);
 	p->rx_packets++;
 	p->rx_bytes += len;
 	if (from == NULL) {
 		pd->ctr.relay_rx++;
-		peer_relay_up(p);
+		link_relay_up(p);
 	} else if (h->type != PACKET_PUNCH && h->type != PACKET_PUNCH_ACK &&
 	    h->type != PACKET_PUNCH_CONFIRM)
 		input_new_source(p, from);
@@ -315,20 +320,22 @@ input_dispatch(struct peer *p, const struct packet_hdr *h, const uint8_t *pl,
 		break;
 	case PACKET_DATA:
 		p->rx_data++;
-		control_peer_data(pd, p, pl, plen);
+		if (pd->events.data != NULL)
+			pd->events.data(pd, p, pl, plen);
 		break;
 	case PACKET_ANNOUNCE:
-		mesh_announce_input(p, pl, plen);
+		if (pd->hooks.announce != NULL)
+			pd->hooks.announce(p, pl, plen);
 		break;
 	case PACKET_E2E_INIT:
 	case PACKET_E2E_RESP:
-		e2e_input_handshake(p, h->type, pl, plen, from);
+		e2e_session_handshake(p, h->type, pl, plen, from);
 		break;
 	}
 }
 
-void
-peer_input(struct punchd *pd, uint8_t *buf, size_t len,
+static void
+input_packet(struct punchd *pd, uint8_t *buf, size_t len,
     const struct sockaddr *from)
 {
 	struct packet_hdr	 h;
@@ -339,10 +346,11 @@ peer_input(struct punchd *pd, uint8_t *buf, size_t len,
 	/* the join handshake runs under an invite's key, not the mesh's */
 	if (packet_peek(buf, len, &h) == 0 && h.type >= PACKET_JOIN_HELLO &&
 	    h.type <= PACKET_JOIN_REFUSE) {
-		if (h.type == PACKET_JOIN_HELLO)
-			invites_input(pd, buf, len, from, NULL);
-		else
-			join_input(pd, buf, len, from);
+		if (h.type == PACKET_JOIN_HELLO) {
+			if (pd->hooks.join_hello != NULL)
+				pd->hooks.join_hello(pd, buf, len, from);
+		} else if (pd->hooks.join_reply != NULL)
+			pd->hooks.join_reply(pd, buf, len, from);
 		return;
 	}
 	if ((p = input_check(pd, buf, len, from, &h, &pl, &plen)) == NULL)
@@ -355,8 +363,8 @@ peer_input(struct punchd *pd, uint8_t *buf, size_t len,
  * same checks as on UDP. Its first authenticated packet makes the relayed
  * path up; answers go back through the relay.
  */
-void
-peer_input_relay(struct peer *p, uint8_t *buf, size_t len)
+static void
+input_relay(struct peer *p, uint8_t *buf, size_t len)
 {
 	struct punchd		*pd = p->pd;
 	struct packet_hdr	 h;
@@ -369,7 +377,7 @@ peer_input_relay(struct peer *p, uint8_t *buf, size_t len)
 		return;
 	}
 	if (h.flags & PACKET_F_SESSION) {
-		if (e2e_input_decrypt(p, buf, len, &h, &pl, &plen) != 0)
+		if (e2e_session_decrypt(p, buf, len, &h, &pl, &plen) != 0)
 			return;
 	} else {
 		if (packet_replay_check(&p->replay, h.seq) != 0) {
@@ -380,7 +388,7 @@ peer_input_relay(struct peer *p, uint8_t *buf, size_t len)
 			pd->ctr.drop_auth++;
 			return;
 		}
-		if (!e2e_mesh_ok(p, h.type))
+		if (!e2e_session_mesh_ok(p, h.type))
 			return;
 		if (packet_replay_check_and_update(&p->replay, h.seq) != 0) {
 			pd->ctr.drop_replay++;
@@ -388,4 +396,11 @@ peer_input_relay(struct peer *p, uint8_t *buf, size_t len)
 		}
 	}
 	input_dispatch(p, &h, pl, plen, len, NULL);
+}
+
+void
+input_init(struct punchd *pd)
+{
+	pd->hooks.packet_rx = input_packet;
+	pd->hooks.relay_rx = input_relay;
 }

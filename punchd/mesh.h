@@ -1,7 +1,8 @@
 /*
- * Mesh membership in punchd: the mesh (name, id, secret) and this node's
- * Ed25519 key (mesh.c), the invites it minted (invites.c), a join under
- * way (join.c), members and announcements (mesh.c). README.md (mesh).
+ * Mesh membership in punchd: the mesh (name, id, secret), this node's
+ * Ed25519 key and announcements (mesh.c), the members (members.c), the
+ * invites it minted (inviter.c), a join under way (joiner.c). README.md
+ * (mesh).
  */
 #ifndef PUNCHD_MESH_H
 #define PUNCHD_MESH_H
@@ -21,7 +22,7 @@
 struct punchd;
 struct peer;
 struct relay_client;
-struct join_attempt;
+struct joiner;
 
 struct mesh_invite {
 	LIST_ENTRY(mesh_invite)	 entry;
@@ -60,64 +61,25 @@ struct mesh {
 	LIST_HEAD(, mesh_invite) invites;
 	struct mesh_member	 members[MESH_MAX_MEMBERS];
 	int			 nmembers;
-	struct join_attempt	*join;
+	struct joiner		*join;
 };
 
 /* mesh.c */
 /* At start-up, before the key is derived: the managed mesh, if any, and
  * the node key. 1 loaded (secret filled), 0 none, -1 error in err. */
 int	mesh_load(struct punchd *pd, uint8_t *secret, char *err, size_t errlen);
-void	mesh_start(struct punchd *pd);	/* after the socket: relay sessions */
-void	mesh_stop(struct punchd *pd);
 /* the node key exists (generated and saved when not): 0 or -1 */
 int	mesh_node_key(struct punchd *pd);
-/* switch to a new mesh: save it, new packet key, old peers dropped */
+/* switch to a new mesh: save it, new packet key, old peers and members
+ * dropped (the caller drops the invites) */
 int	mesh_adopt(struct punchd *pd, const char *name, const uint8_t *id,
 	    const uint8_t *secret);
 /* remember the mesh's relay (from the invite); used when none is set */
 void	mesh_set_relay(struct punchd *pd, const char *url);
 /* no relay_url configured: use the mesh's (start-up, SIGHUP) */
 void	mesh_relay_default(struct punchd *pd);
-void	mesh_member_set(struct punchd *pd, const uint8_t *id,
-	    const uint8_t *pk, const char *name);
-const struct mesh_member *mesh_member_find(struct punchd *pd,
-	    const uint8_t *id);
-void	mesh_member_remove(struct punchd *pd, const uint8_t *id);
-/* a peer's path came up: announcements, a waiting join */
+/* a peer's path came up: announcements both ways */
 void	mesh_peer_up(struct peer *p);
 void	mesh_announce_input(struct peer *p, const uint8_t *pl, size_t len);
-/* one packet under `key` (join key), to `to` or through `relay` */
-void	mesh_send_keyed(struct punchd *pd, uint8_t type, const uint8_t *key,
-	    const uint8_t *payload, size_t len, const struct sockaddr *to,
-	    struct relay_client *relay);
-
-/* invites.c */
-int	invites_load(struct punchd *pd);
-int	invites_save(struct punchd *pd);
-void	invites_start(struct punchd *pd);	/* relay sessions */
-void	invites_free_all(struct punchd *pd);
-/* a JOIN_HELLO, from UDP (inv NULL) or an invite's relay session */
-void	invites_input(struct punchd *pd, uint8_t *buf, size_t len,
-	    const struct sockaddr *from, struct mesh_invite *inv);
-
-/* join.c */
-void	join_input(struct punchd *pd, uint8_t *buf, size_t len,
-	    const struct sockaddr *from);
-void	join_peer_up(struct peer *p);
-void	join_cancel(struct punchd *pd, const char *why);
-
-struct ipc_conn;
-struct msgpack_object;
-/* control handlers */
-void	mesh_ctl_init(struct ipc_conn *, uint32_t, const struct msgpack_object *,
-	    void *);
-void	mesh_ctl_get(struct ipc_conn *, uint32_t, const struct msgpack_object *,
-	    void *);
-void	mesh_ctl_leave(struct ipc_conn *, uint32_t,
-	    const struct msgpack_object *, void *);
-void	invites_ctl_invite(struct ipc_conn *, uint32_t,
-	    const struct msgpack_object *, void *);
-void	join_ctl_join(struct ipc_conn *, uint32_t,
-	    const struct msgpack_object *, void *);
 
 #endif

@@ -205,14 +205,6 @@ punch_start(struct punch *p, double now)
 	}
 }
 
-void
-punch_stop(struct punch *p)
-{
-	if (p->state == PUNCH_RUNNING)
-		p->state = PUNCH_IDLE;
-	p->nominating = -1;
-}
-
 /* Pair indices in check order: highest priority first, ties by age. */
 int
 punch_order(const struct punch *p, int *idx)

@@ -135,7 +135,6 @@ int	punch_find(const struct punch *p, const struct sockaddr *addr);
 int	punch_order(const struct punch *p, int *idx);
 /* Start (or restart) an attempt over every known pair. */
 void	punch_start(struct punch *p, double now);
-void	punch_stop(struct punch *p);
 /*
  * Send what is due. Returns the time of the next call, or 0 when the
  * attempt is over (state DONE or FAILED; FAILED is set here on timeout).

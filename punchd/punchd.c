@@ -10,6 +10,8 @@
 #include "common/daemon.h"
 #include "common/log.h"
 #include "common/startup.h"
+#include "control.h"
+#include "node.h"
 #include "punchd.h"
 
 static struct punchd	 punchd;
@@ -50,15 +52,12 @@ reload(void *arg)
 	    cfg.warn_after != pd->cfg.warn_after ||
 	    cfg.dead_after != pd->cfg.dead_after;
 	pd->cfg = cfg;
-	if (ka)
-		peer_ka_retime(pd);
 	/* relay sessions opened from now on use the new list */
 	strlcpy(pd->relay_urls, getenv("ATMOSPHERE_RELAY_URL") != NULL ?
 	    getenv("ATMOSPHERE_RELAY_URL") : pd->cfg.relay_url,
 	    sizeof(pd->relay_urls));
-	mesh_relay_default(pd);
-	promfile_set(&pd->metrics, pd->cfg.metrics_file,
-	    pd->cfg.metrics_interval_ms);
+	node_reload(pd, ka);
+	control_reload(pd);
 	log_info("configuration reloaded");
 }
 
@@ -83,19 +82,12 @@ main(int argc, char *argv[])
 
 	pd->loop = EV_DEFAULT;
 	pd->started = ev_now(pd->loop);
-	TAILQ_INIT(&pd->peers);
+	node_init(pd);
 	if (sock_open(pd) == -1)
-		exit(1);
+		exit(STARTUP_EXIT_FAIL);
 	if (control_init(pd, pd->sockpath) == -1)
-		exit(1);
-	stunlink_init(pd);
-	store_init(pd);
-	mesh_start(pd);
-	e2e_pd_start(pd);
-	promfile_init(&pd->metrics, pd->loop, "punchd", control_pack_status,
-	    control_pack_peers, pd);
-	promfile_set(&pd->metrics, pd->cfg.metrics_file,
-	    pd->cfg.metrics_interval_ms);
+		exit(STARTUP_EXIT_FAIL);
+	node_start(pd);
 	daemon_init(&dctx, pd->loop, NULL, reload, pd);
 	log_info("ready: node %s, UDP port %d, IPC %s", pd->node_idstr,
 	    pd->cfg.port, pd->sockpath);
@@ -105,16 +97,13 @@ main(int argc, char *argv[])
 	ev_run(pd->loop, 0);
 
 	daemon_stopping(&dctx);
-	promfile_fini(&pd->metrics);
-	store_fini(pd);
-	e2e_pd_stop(pd);
-	mesh_stop(pd);
+	control_stop_metrics(pd);
+	node_stop(pd);
 	control_fini(pd);
-	peer_free_all(pd);
-	stunlink_fini(pd);
 	sock_close(pd);
 	daemon_fini(&dctx);
 	ev_loop_destroy(pd->loop);
+	startup_fini(&startup);
 	log_info("terminating");
 	return 0;
 }

@@ -1,7 +1,27 @@
 /*
  * punchd: the node's UDP socket, peers, authenticated hole punching,
  * keep-alive, path health and the data path for local applications.
- * One struct punchd owns everything; each file handles one role.
+ * One struct punchd owns everything; each file handles one role, in layers
+ * that only call down (a layer reports up through the hooks below, which
+ * the layer above installs):
+ *
+ *   control.c control_*.c      IPC: decode, typed call, reply, events
+ *   node.c                     the core's top: wiring, typed operations
+ *   pending.c                  peer.punch / peer.ping answered later
+ *   joiner.c inviter.c         the join handshake, both sides
+ *   mesh.c store.c             mesh identity and announcements; peers file
+ *   input.c                    packets in: checks, one handler per type
+ *   link.c                     a peer's path: punch, keep-alive, relay
+ *   peer.c                     the peer table, states, events
+ *   e2e_session.c members.c    session keys; the members' node keys
+ *   tx.c                       packets out under the mesh key
+ *   relay.c                    relay sessions (rendezvous, fallback)
+ *   punch.c keepalive.c path.c the per-peer state machines, no I/O
+ *   sock.c                     the UDP socket
+ *
+ * punchd.c (main) and punchd_config.c sit beside control, on top.
+ * Everything below control links into the unit tests; scripts/layers.py
+ * shows the picture.
  */
 #ifndef PUNCHD_PUNCHD_H
 #define PUNCHD_PUNCHD_H
@@ -13,7 +33,7 @@
 #include <ev.h>
 
 #include "common/netaddr.h"
-#include "common/promfile.h"
+#include "common/relay_client.h"
 #include "proto/packet.h"
 #include "proto/e2e.h"
 #include "keepalive.h"
@@ -38,9 +58,8 @@ STAILQ_HEAD(e2e_queue, e2e_queued);
 
 struct ipc_server;
 struct ipc_peer;
-struct ipc_conn;
+struct promfile;
 struct relay_client;
-struct msgpack_packer;
 
 struct punchd_config {
 	int	port;
@@ -79,21 +98,7 @@ enum peer_state {
 	PEER_DOWN,
 };
 
-/* A request answered later: peer.punch, peer.ping. */
-struct peer_waiter {
-	LIST_ENTRY(peer_waiter)	 entry;
-	uint64_t		 conn;
-	uint32_t		 msgid;
-	double			 started, deadline;
-	int			 kind;		/* WAIT_PUNCH, WAIT_PING */
-	/* ping */
-	uint32_t		 first_id;
-	int			 count, sent, got;
-	double			 rtt[16];
-	double			 sent_at[16];
-	ev_timer		 timer;
-	struct peer		*peer;
-};
+struct pending;
 
 struct peer {
 	TAILQ_ENTRY(peer)	 entry;
@@ -122,8 +127,8 @@ struct peer {
 	uint32_t		 ping_id;
 	uint64_t		 rx_packets, tx_packets, rx_data, tx_data;
 	uint64_t		 rx_bytes, tx_bytes;
-	LIST_HEAD(, peer_waiter) waiters;
-	/* end-to-end session keys (e2e.c) */
+	LIST_HEAD(, pending)	 pending;	/* pending.c: punch, ping */
+	/* end-to-end session keys (e2e_session.c) */
 	struct e2e_peer		 e2e;
 	int			 e2e_inited;
 	int			 e2e_logged;	/* mesh-key fallback said */
@@ -131,24 +136,61 @@ struct peer {
 	struct e2e_queue	 e2e_q;		/* at most PUNCHD_E2E_QUEUE */
 };
 
+/* What each counts, its status.get key and its Prometheus name: the one
+ * table in control.c (control_counters), which packs them. */
 struct punchd_counters {
 	uint64_t	rx_datagrams, tx_datagrams, tx_errors;
 	uint64_t	stun_forwarded, stun_dropped;
-	uint64_t	drop_other;	/* neither STUN nor ours */
-	uint64_t	drop_malformed;	/* ours but bad header/payload */
-	uint64_t	drop_auth;	/* wrong key: tampered or other mesh */
-	uint64_t	drop_replay;
-	uint64_t	drop_unknown;	/* authenticated, peer unknown, not PUNCH */
-	uint64_t	drop_self;
-	uint64_t	drop_misdirected; /* punch packet for another node */
-	uint64_t	drop_unproven;	/* KEEPALIVE/PING from an address not
-					   (yet) checked: not answered */
-	uint64_t	peers_full;
-	uint64_t	relay_rx;	/* authenticated packets via relays */
-	uint64_t	drop_downgrade;	/* DATA under the mesh key from a peer
-					   that must use a session key */
-	uint64_t	drop_nokey;	/* session key id unknown or retired */
-	uint64_t	e2e_queue_drops; /* DATA dropped waiting for a key */
+	uint64_t	drop_other, drop_malformed, drop_auth, drop_replay;
+	uint64_t	drop_unknown, drop_self, drop_misdirected;
+	uint64_t	drop_unproven, peers_full, relay_rx;
+	uint64_t	drop_downgrade, drop_nokey, e2e_queue_drops;
+};
+
+/*
+ * How the lower layers report upward: function pointers the layer above
+ * installs (node_init for the core). A NULL hook is skipped.
+ */
+struct punchd_hooks {
+	/* sock.c: a datagram, STUN or ours (RFC 7983 demultiplexing) */
+	void	(*stun_rx)(struct punchd *, const uint8_t *, size_t,
+		    const struct sockaddr *);
+	void	(*packet_rx)(struct punchd *, uint8_t *, size_t,
+		    const struct sockaddr *);
+	/* the unit tests' fake clock; NULL = libev's (punchd_time/now) */
+	double	(*clock)(const struct punchd *);
+	/* sock.c: a fake socket for the unit tests; NULL = sendto() */
+	int	(*sock_tx)(struct punchd *, const void *, size_t,
+		    const struct sockaddr *);
+	/* relay.c: an authenticated-looking packet through p's session,
+	 * candidates the peer signalled, both of us there, the session gone */
+	void	(*relay_rx)(struct peer *, uint8_t *, size_t);
+	void	(*relay_cands)(struct peer *, const struct sockaddr_storage *,
+		    int);
+	void	(*relay_met)(struct peer *);
+	void	(*relay_lost)(struct peer *, const char *);
+	/* link.c: a path came up, an attempt failed; peer.c: p is being
+	 * freed, something the peers file holds changed */
+	void	(*peer_up)(struct peer *);
+	void	(*punch_failed)(struct peer *);
+	void	(*peer_freeing)(struct peer *);
+	void	(*peers_changed)(struct punchd *);
+	/* input.c */
+	void	(*pong)(struct peer *, uint32_t, double);
+	void	(*announce)(struct peer *, const uint8_t *, size_t);
+	void	(*join_hello)(struct punchd *, uint8_t *, size_t,
+		    const struct sockaddr *);
+	void	(*join_reply)(struct punchd *, uint8_t *, size_t,
+		    const struct sockaddr *);
+};
+
+/* The one event hook: what the core tells its users (control.c installs
+ * it; notifications peer.up, peer.path, peer.down, peer.data). */
+struct punchd_events {
+	void	(*peer)(struct punchd *, struct peer *, const char *event,
+		    const char *reason, const struct sockaddr_storage *prev);
+	void	(*data)(struct punchd *, struct peer *, const uint8_t *,
+		    size_t);
 };
 
 struct punchd {
@@ -165,19 +207,26 @@ struct punchd {
 	uint64_t		 seq;
 	int			 fd4, fd6;
 	ev_io			 io4, io6;
+	struct punchd_hooks	 hooks;
+	struct punchd_events	 events;
+	/* control.c and control_stund.c */
 	struct ipc_server	*ipc;
+	struct promfile		*metrics;	/* punchd.metrics_file */
 	struct ipc_peer		*stund;
 	int			 stund_up;
+	ev_timer		 stun_timer;
+	int			 stun_busy;
 	struct sockaddr_storage	 public4, public6;	/* server-reflexive */
 	int			 has_public4, has_public6;
-	ev_timer		 stun_timer;
+	/* store.c */
 	ev_timer		 store_timer;
-	int			 stun_busy;
+	int			 store_on;	/* between init and fini */
+	uint8_t			 store_hash[32];	/* of what was written */
+	int			 store_hashed;
 	TAILQ_HEAD(, peer)	 peers;
 	int			 npeers;
 	struct punchd_counters	 ctr;
 	struct mesh		 mesh;
-	struct promfile		 metrics;	/* punchd.metrics_file */
 	ev_timer		 e2e_timer;
 	int			 e2e_logged;	/* "no node key" said */
 };
@@ -191,6 +240,42 @@ extern const struct config_table punchd_config_table;
 /* mesh key, node id, sequence start: from config and the state directory */
 int	punchd_config_identity(struct punchd *pd, char *err, size_t errlen);
 
+/* The time (s): now, and as of this loop iteration (timers' base). */
+static inline double
+punchd_time(const struct punchd *pd)
+{
+	return pd->hooks.clock != NULL ? pd->hooks.clock(pd) : ev_time();
+}
+
+static inline double
+punchd_now(const struct punchd *pd)
+{
+	return pd->hooks.clock != NULL ? pd->hooks.clock(pd) :
+	    ev_now(pd->loop);
+}
+
+/* A peer's path is up (direct, degraded or relayed). */
+static inline int
+peer_is_up(const struct peer *p)
+{
+	return p->state == PEER_DIRECT || p->state == PEER_DEGRADED ||
+	    p->state == PEER_RELAYED;
+}
+
+/* where the current path goes: the endpoint, or NULL for the relay */
+static inline const struct sockaddr *
+peer_dest(const struct peer *p)
+{
+	return p->state == PEER_RELAYED ? NULL :
+	    (const struct sockaddr *)&p->endpoint;
+}
+
+static inline const char *
+peer_label(const struct peer *p)
+{
+	return p->name[0] != '\0' ? p->name : p->idstr;
+}
+
 /* sock.c */
 int	sock_open(struct punchd *pd);
 void	sock_close(struct punchd *pd);
@@ -200,99 +285,89 @@ int	sock_send(struct punchd *pd, const void *buf, size_t len,
 int	sock_host_addrs(struct punchd *pd, struct sockaddr_storage *out,
 	    int max);
 
-/* stunlink.c */
-void	stunlink_init(struct punchd *pd);
-void	stunlink_fini(struct punchd *pd);
-void	stunlink_input(struct punchd *pd, const uint8_t *buf, size_t len,
-	    const struct sockaddr *from);
+/* relay.c: p's pair session on the relay (rendezvous and fallback) */
+void	relay_start(struct peer *p);
+void	relay_stop(struct peer *p);	/* never from relay callbacks */
+int	relay_send(struct peer *p, const void *buf, size_t len);
+const char *relay_url(const struct peer *p);
+/* the join handshake's session on one relay (callbacks: relay_client.h) */
+struct relay_client *relay_join_open(struct punchd *pd, const char *url,
+	    const uint8_t *secret, void (*on_frame)(void *, const void *,
+	    size_t), void (*on_state)(void *, enum relay_client_state,
+	    const char *), void *arg);
+size_t	relay_frame_packet(const void *data, size_t len, uint8_t *buf,
+	    size_t cap);
 
-/* relay.c */
-int	relay_enabled(const struct punchd *pd);
-void	relay_peer_start(struct peer *p);
-void	relay_peer_stop(struct peer *p);	/* never from relay callbacks */
-int	relay_peer_send(struct peer *p, const void *buf, size_t len);
-const char *relay_peer_url(const struct peer *p);
-/* the relayed path is up (an authenticated packet came through) / gone */
-void	peer_relay_up(struct peer *p);
-void	peer_relay_lost(struct peer *p, const char *reason);
+/* tx.c: one packet to p under the mesh key; `to` NULL = through the relay */
+int	tx_out(struct peer *p, const void *buf, size_t len,
+	    const struct sockaddr *to);
+uint64_t tx_send(struct peer *p, uint8_t type, uint8_t flags,
+	    const uint8_t *payload, size_t len, const struct sockaddr *to);
+/* under another key (the join handshake's), to `to` or through `relay` */
+void	tx_send_keyed(struct punchd *pd, uint8_t type, const uint8_t *key,
+	    const uint8_t *payload, size_t len, const struct sockaddr *to,
+	    struct relay_client *relay);
 
-/* store.c */
-void	store_init(struct punchd *pd);	/* loads peers and punches them */
-void	store_changed(struct punchd *pd);
-void	store_fini(struct punchd *pd);
+/* members.c: the members we heard of, with their node keys */
+void	members_load(struct punchd *pd);
+const struct mesh_member *members_find(struct punchd *pd, const uint8_t *id);
+void	members_set(struct punchd *pd, const uint8_t *id, const uint8_t *pk,
+	    const char *name);
+void	members_remove(struct punchd *pd, const uint8_t *id);
+void	members_clear(struct punchd *pd);
 
-/* input.c */
-void	peer_input(struct punchd *pd, uint8_t *buf, size_t len,
-	    const struct sockaddr *from);
-/* a packet that came through p's relay session */
-void	peer_input_relay(struct peer *p, uint8_t *buf, size_t len);
+/* e2e_session.c: end-to-end session keys (docs: e2e) */
+void	e2e_session_start(struct punchd *pd);
+void	e2e_session_stop(struct punchd *pd);
+void	e2e_session_peer_free(struct peer *p);
+void	e2e_session_peer_up(struct peer *p);
+/* DATA, PING and PONG: under p's session key when it must have one (or
+ * queued until it has), else under the mesh key */
+uint64_t e2e_session_send(struct peer *p, uint8_t type,
+	    const uint8_t *payload, size_t len, const struct sockaddr *to);
+/* E2E_INIT / E2E_RESP from p (mesh key checked); from NULL = relay */
+void	e2e_session_handshake(struct peer *p, uint8_t type,
+	    const uint8_t *pl, size_t len, const struct sockaddr *from);
+/* a packet with flag SESSION: 0 or a PACKET_ERR_* (counted) */
+int	e2e_session_decrypt(struct peer *p, uint8_t *buf, size_t len,
+	    struct packet_hdr *h, const uint8_t **pl, size_t *plen);
+/* may a packet of this type come under the mesh key? */
+int	e2e_session_mesh_ok(struct peer *p, uint8_t type);
+const char *e2e_session_mode(struct peer *p);
+/* peers with session state: the rekey timer runs while there are any */
+int	e2e_session_count(struct punchd *pd);
 
-/* peer.c */
+/* peer.c: the table */
 struct peer *peer_find(struct punchd *pd, const char *name);
+struct peer *peer_find_id(struct punchd *pd, const uint8_t *id);
 struct peer *peer_create(struct punchd *pd, const char *name);
 void	peer_free(struct peer *p);
 void	peer_free_all(struct punchd *pd);
-void	peer_punch(struct peer *p, const struct sockaddr_storage *cands,
-	    int ncands);
-int	peer_send_data(struct peer *p, const void *data, size_t len);
-int	peer_ping(struct peer *p, uint32_t *id);
-const char *peer_state_str(enum peer_state s);
-/* shared with input.c and relay.c; `to` NULL = through the relay */
-struct peer *peer_find_id(struct punchd *pd, const uint8_t *id);
 void	peer_bind(struct peer *p, const uint8_t *id);
-uint64_t peer_send_pkt(struct peer *p, uint8_t type, const uint8_t *payload,
-	    size_t len, const struct sockaddr *to);
-uint64_t peer_send_pkt_flags(struct peer *p, uint8_t type, uint8_t flags,
-	    const uint8_t *payload, size_t len, const struct sockaddr *to);
-void	peer_ka_start(struct peer *p);
-void	peer_ka_retime(struct punchd *pd);
 void	peer_set_state(struct peer *p, enum peer_state s);
-void	peer_start_punch(struct peer *p);
-void	peer_up(struct peer *p);
-void	peer_down(struct peer *p, const char *reason);
-const struct sockaddr *peer_dest(const struct peer *p);
-const char *peer_label(const struct peer *p);
-int	peer_is_up(const struct peer *p);
+void	peer_changed(struct punchd *pd);
+void	peer_event(struct peer *p, const char *event, const char *reason,
+	    const struct sockaddr_storage *previous);
+const char *peer_state_str(enum peer_state s);
+const char *peer_path(const struct peer *p);	/* "direct", "relay", NULL */
 
-/* e2e.c: end-to-end session keys (README.md (punchd)) */
-void	e2e_pd_start(struct punchd *pd);
-void	e2e_pd_stop(struct punchd *pd);
-void	e2e_peer_free(struct peer *p);
-void	e2e_peer_up(struct peer *p);
-/* a session key is required with p (both have node keys, e2e on) */
-int	e2e_required(struct peer *p);
-/* 1 when p's packet of this type was sent, queued or dropped here; 0 to
- * send it under the mesh key */
-int	e2e_send(struct peer *p, uint8_t type, const uint8_t *payload,
-	    size_t len, const struct sockaddr *to, uint64_t *seq);
-/* E2E_INIT / E2E_RESP from p (mesh key checked); from NULL = relay */
-void	e2e_input_handshake(struct peer *p, uint8_t type, const uint8_t *pl,
-	    size_t len, const struct sockaddr *from);
-/* a packet with flag SESSION: 0 or a PACKET_ERR_* (counted) */
-int	e2e_input_decrypt(struct peer *p, uint8_t *buf, size_t len,
-	    struct packet_hdr *h, const uint8_t **pl, size_t *plen);
-/* may a packet of this type come under the mesh key? */
-int	e2e_mesh_ok(struct peer *p, uint8_t type);
-const char *e2e_mode(struct peer *p);
+/* link.c: a peer's path: punching, keep-alive, relay fallback, data */
+void	link_init(struct punchd *pd);	/* relay hooks */
+void	link_punch(struct peer *p, const struct sockaddr_storage *cands,
+	    int ncands);
+void	link_start_punch(struct peer *p);
+void	link_up(struct peer *p);	/* a pair was selected */
+void	link_relay_up(struct peer *p);	/* a packet came through the relay */
+void	link_ka_retime(struct punchd *pd);
+int	link_send_data(struct peer *p, const void *data, size_t len);
+int	link_ping(struct peer *p, uint32_t *id);
 
-/* control.c */
-int	control_init(struct punchd *pd, const char *path);
-void	control_fini(struct punchd *pd);
-void	control_peer_event(struct punchd *pd, struct peer *p, const char *event,
-	    const char *reason, const struct sockaddr_storage *previous);
-void	control_peer_data(struct punchd *pd, struct peer *p, const uint8_t *data,
-	    size_t len);
-/* status.get and peer.list results, arg a struct punchd (promfile_pack_fn) */
-void	control_pack_status(struct msgpack_packer *pk, void *arg);
-void	control_pack_peers(struct msgpack_packer *pk, void *arg);
+/* input.c */
+void	input_init(struct punchd *pd);	/* socket and relay hooks */
 
-/* waiter.c */
-/* every waiter of the peer fails with code (peer removed, shutdown) */
-void	waiter_fail_all(struct peer *p, const char *code,
-	    const char *msg);
-/* peer.punch waiters: success when code is NULL */
-void	waiter_punch_done(struct peer *p, const char *code, const char *msg);
-/* a PONG arrived */
-void	waiter_pong(struct peer *p, uint32_t id, double rtt);
+/* store.c: peers survive a restart */
+void	store_init(struct punchd *pd);	/* loads peers and punches them */
+void	store_changed(struct punchd *pd);
+void	store_fini(struct punchd *pd);
 
 #endif

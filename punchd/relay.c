@@ -1,6 +1,7 @@
 /*
- * Relay fallback and rendezvous: one relay client (common/relay_client.h)
- * per wanted peer, in a session only that pair can name,
+ * Relay sessions for rendezvous and fallback: one relay client
+ * (common/relay_client.h) per wanted peer, in a session only that pair
+ * can name,
  *
  *     session = hex(BLAKE2b-128(key: mesh key, "atm-relay" || lo id || hi id))
  *
@@ -16,6 +17,9 @@
  *     authenticated packet of that peer came through the session.
  * Re-punching goes on in the background (repunch); when a direct path
  * completes the peer moves to it (peer.path) and leaves the session.
+ * This file is the transport only: what comes out of a session goes up
+ * through pd->hooks (relay_rx, relay_cands, relay_met, relay_lost) to
+ * input.c and peer.c, which decide what it means.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,12 +32,57 @@
 
 #include "common/log.h"
 #include "common/relay_client.h"
+#include "proto/join.h"
 #include "proto/relaymsg.h"
 #include "punchd.h"
 
 #define RELAY_MAX_URLS	8
 
-int
+/*
+ * A join session (proto/join.h join_session) on one relay, for the join
+ * handshake: the inviter waits in it while an invite is live, the joiner
+ * comes to it. Started; NULL when the client cannot be made.
+ */
+struct relay_client *
+relay_join_open(struct punchd *pd, const char *url, const uint8_t *secret,
+    void (*on_frame)(void *, const void *, size_t),
+    void (*on_state)(void *, enum relay_client_state, const char *),
+    void *arg)
+{
+	struct relay_client_url	 u;
+	struct relay_client_cfg	 cfg;
+	struct relay_client	*rc;
+	char			 session[33];
+
+	join_session(session, secret);
+	u.url = url;
+	u.region = NULL;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.urls = &u;
+	cfg.nurls = 1;
+	cfg.session = session;
+	cfg.token = pd->cfg.relay_token[0] ? pd->cfg.relay_token : NULL;
+	cfg.on_frame = on_frame;
+	cfg.on_state = on_state;
+	cfg.arg = arg;
+	if ((rc = relay_client_new(pd->loop, &cfg)) != NULL)
+		relay_client_start(rc);
+	return rc;
+}
+
+/* One of our packets from a frame, copied into buf (decoded in place
+ * later): its length, or 0 for anything else. */
+size_t
+relay_frame_packet(const void *data, size_t len, uint8_t *buf, size_t cap)
+{
+	if (relaymsg_kind(data, len) != RELAYMSG_KIND_DATA || len > cap ||
+	    !packet_is_ours(data, len))
+		return 0;
+	memcpy(buf, data, len);
+	return len;
+}
+
+static int
 relay_enabled(const struct punchd *pd)
 {
 	return pd->relay_urls[0] != '\0';
@@ -95,7 +144,8 @@ relay_signal(struct peer *p)
 	if ((len = relaymsg_signal_write(buf, sizeof(buf), &sig)) > 0)
 		relay_client_send(p->relay, buf, len);
 	/* and one authenticated packet, so that the peer can tell it is us */
-	peer_send_pkt(p, PACKET_KEEPALIVE, NULL, 0, NULL);
+	if (pd->hooks.relay_met != NULL)
+		pd->hooks.relay_met(p);
 }
 
 static void
@@ -115,8 +165,16 @@ relay_on_signal(struct peer *p, const void *data, size_t len)
 			n++;
 	log_info("peer %s: %d candidate%s through the relay", peer_label(p),
 	    n, n == 1 ? "" : "s");
-	if (n > 0 && p->state != PEER_DIRECT && p->state != PEER_DEGRADED)
-		peer_punch(p, cands, n);
+	if (n > 0 && p->state != PEER_DIRECT && p->state != PEER_DEGRADED &&
+	    p->pd->hooks.relay_cands != NULL)
+		p->pd->hooks.relay_cands(p, cands, n);
+}
+
+static void
+relay_lost(struct peer *p, const char *reason)
+{
+	if (p->pd->hooks.relay_lost != NULL)
+		p->pd->hooks.relay_lost(p, reason);
 }
 
 static void
@@ -135,16 +193,15 @@ relay_on_frame(void *arg, const void *data, size_t len)
 			relay_signal(p);	/* both there: rendezvous */
 		else if (ctl.event == RELAYMSG_LEFT &&
 		    p->state == PEER_RELAYED)
-			peer_relay_lost(p, "left the relay session");
+			relay_lost(p, "left the relay session");
 		return;
 	case RELAYMSG_KIND_SIGNAL:
 		relay_on_signal(p, data, len);
 		return;
 	case RELAYMSG_KIND_DATA:
-		if (len > sizeof(buf) || !packet_is_ours(data, len))
-			return;
-		memcpy(buf, data, len);	/* decoded in place */
-		peer_input_relay(p, buf, len);
+		if ((len = relay_frame_packet(data, len, buf,
+		    sizeof(buf))) > 0 && p->pd->hooks.relay_rx != NULL)
+			p->pd->hooks.relay_rx(p, buf, len);
 		return;
 	default:
 		return;
@@ -159,11 +216,11 @@ relay_on_state(void *arg, enum relay_client_state state, const char *url)
 	log_debug("peer %s: relay %s %s", peer_label(p),
 	    relay_client_state_str(state), url != NULL ? url : "");
 	if (state != RELAY_CLIENT_CONNECTED && p->state == PEER_RELAYED)
-		peer_relay_lost(p, "relay connection lost");
+		relay_lost(p, "relay connection lost");
 }
 
 void
-relay_peer_start(struct peer *p)
+relay_start(struct peer *p)
 {
 	struct punchd		*pd = p->pd;
 	struct relay_client_url	 urls[RELAY_MAX_URLS];
@@ -214,7 +271,7 @@ relay_peer_start(struct peer *p)
 }
 
 void
-relay_peer_stop(struct peer *p)
+relay_stop(struct peer *p)
 {
 	if (p->relay == NULL)
 		return;
@@ -224,53 +281,15 @@ relay_peer_stop(struct peer *p)
 }
 
 int
-relay_peer_send(struct peer *p, const void *buf, size_t len)
+relay_send(struct peer *p, const void *buf, size_t len)
 {
 	if (p->relay == NULL)
 		return -1;
 	return relay_client_send(p->relay, buf, len);
 }
 
-/* An authenticated packet of this peer came through the relay. */
-void
-peer_relay_up(struct peer *p)
-{
-	struct punchd *pd = p->pd;
-
-	if (p->state == PEER_RELAYED || p->state == PEER_DIRECT ||
-	    p->state == PEER_DEGRADED)
-		return;
-	peer_set_state(p, PEER_RELAYED);
-	p->upgrade_tries = 0;
-	peer_ka_start(p);
-	log_info("peer %s up: relayed via %s", peer_label(p),
-	    relay_peer_url(p) != NULL ? relay_peer_url(p) : "?");
-	/* after a peer.down the peer is up again, as on the direct path;
-	 * without one, only its path changed */
-	control_peer_event(pd, p, p->was_up && !p->down_notified ?
-	    "peer.path" : "peer.up", NULL, NULL);
-	p->was_up = 1;
-	p->down_notified = 0;
-	store_changed(pd);	/* a relay-only peer must survive a restart */
-	waiter_punch_done(p, NULL, NULL);
-	mesh_peer_up(p);
-	e2e_peer_up(p);
-	/* keep trying direct: the punch attempt runs on, then repunch */
-}
-
-/* The relayed path is gone (relay down, peer left, keep-alives lost). */
-void
-peer_relay_lost(struct peer *p, const char *reason)
-{
-	if (p->state != PEER_RELAYED)
-		return;
-	peer_down(p, reason);
-	if (p->punch.state != PUNCH_RUNNING)
-		peer_start_punch(p);
-}
-
 const char *
-relay_peer_url(const struct peer *p)
+relay_url(const struct peer *p)
 {
 	return p->relay != NULL ? relay_client_url(p->relay) : NULL;
 }

@@ -4,9 +4,11 @@
  * through its own descriptor), SO_REUSEADDR. Every datagram read here is
  * demultiplexed (RFC 7983 style, on the first byte):
  *
- *   0..3 + STUN magic cookie  -> stund (stun.input), for the discovery it
- *                                runs through a duplicate of this socket
- *   0x61..0x67 (proto/packet.h) -> peer logic, authenticated there
+ *   0..3 + STUN magic cookie  -> hooks.stun_rx: stund (control_stund.c),
+ *                                for the discovery it runs through a
+ *                                duplicate of this socket
+ *   0x61..0x67 (proto/packet.h) -> hooks.packet_rx: input.c, authenticated
+ *                                there
  *   anything else              -> dropped and counted, never answered
  */
 #include <errno.h>
@@ -20,7 +22,6 @@
 #include "proto/stun.h"
 #include "punchd.h"
 
-#define container_of(p, t, m)	((t *)((char *)(p) - offsetof(t, m)))
 /* datagrams read per wake-up before yielding to the loop */
 #define SOCK_BURST		64
 
@@ -47,10 +48,16 @@ sock_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		}
 		pd->ctr.rx_datagrams++;
-		if (stun_is_stun(buf, n))
-			stunlink_input(pd, buf, n, (struct sockaddr *)&from);
-		else if (packet_is_ours(buf, n))
-			peer_input(pd, buf, n, (struct sockaddr *)&from);
+		if (stun_is_stun(buf, n)) {
+			if (pd->hooks.stun_rx != NULL)
+				pd->hooks.stun_rx(pd, buf, n,
+				    (struct sockaddr *)&from);
+			else
+				pd->ctr.stun_dropped++;
+		} else if (packet_is_ours(buf, n) &&
+		    pd->hooks.packet_rx != NULL)
+			pd->hooks.packet_rx(pd, buf, n,
+			    (struct sockaddr *)&from);
 		else
 			pd->ctr.drop_other++;
 	}
@@ -152,6 +159,14 @@ sock_send(struct punchd *pd, const void *buf, size_t len,
 	int				fd;
 	char				a[NETADDR_STRLEN];
 
+	if (pd->hooks.sock_tx != NULL) {
+		if (pd->hooks.sock_tx(pd, buf, len, to) == -1) {
+			pd->ctr.tx_errors++;
+			return -1;
+		}
+		pd->ctr.tx_datagrams++;
+		return 0;
+	}
 	fd = to->sa_family == AF_INET ? pd->fd4 : pd->fd6;
 	if (fd == -1) {
 		pd->ctr.tx_errors++;

@@ -7,17 +7,18 @@
  *
  * written a second after the table changes (and at shutdown), and read at
  * start-up, when every peer is punched again over what it last used.
- * Names never hold white space (control.c refuses them). Not every change
- * of the table is reported with store_changed() (a peer that only ever
- * went up through the relay, for one), so the table is also compared with
- * what was last written every STORE_POLL seconds and saved when it
- * differs: no peer is more than that away from the disk.
+ * Names never hold white space (control.c refuses them). Writing is driven
+ * by changes: peer.c reports every change of what the file holds (a peer
+ * created, bound, freed, up, or given candidates) through
+ * hooks.peers_changed, which arms a one-shot timer; the write then skips
+ * a table that hashes to what was last written. An idle node never wakes
+ * up for its peers file.
  *
- * Crash safety: the file is written whole to peers.tmp, fsync'ed, renamed
- * over peers, and the directory is fsync'ed, so a crash (or power loss) at
- * any point leaves the old file or the new one, never half of one. A
- * peers.tmp found at start-up is the remains of an interrupted write and is
- * removed.
+ * Crash safety: common/state.c writes the file whole to peers.tmp, fsyncs
+ * it, renames it over peers and fsyncs the directory, so a crash (or power
+ * loss) at any point leaves the old file or the new one, never half of
+ * one. A peers.tmp found at start-up is the remains of an interrupted
+ * write and is removed.
  *
  * A file that does not parse (garbage, truncated, empty, another version)
  * is never half-used nor silently ignored: punchd logs where and why, moves
@@ -39,80 +40,17 @@
 #include <sodium.h>
 
 #include "common/log.h"
+#include "common/state.h"
 #include "punchd.h"
 
 #define STORE_DELAY	1.0	/* s: one write for a burst of changes */
 #define STORE_RETRY	10.0	/* s: next try after a failed write */
-#define STORE_POLL	2.0	/* s: compare the table with the disk */
 #define STORE_VERSION	1
 #define STORE_MAGIC	"# punchd peers"
 #define STORE_MAX_LINE	4096	/* 16 candidates of an IPv6 scope fit */
 
 /* --- writing ---------------------------------------------------------- */
 
-static int
-store_write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* dir/name := data, atomically (temp, fsync, rename, fsync dir), 0600 */
-static int
-store_atomic(const char *dir, const char *name, const char *data, size_t len)
-{
-	char	path[512], tmp[520];
-	int	fd, dfd, saved;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600))
-	    == -1)
-		return -1;
-	if (fchmod(fd, 0600) == -1 || store_write_all(fd, data, len) == -1 ||
-	    fsync(fd) == -1)
-		goto fail;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1)
-		goto fail;
-	/* the rename is durable once the directory entry is */
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	if (fsync(dfd) == -1) {
-		saved = errno;
-		close(dfd);
-		errno = saved;
-		return -1;
-	}
-	close(dfd);
-	return 0;
-fail:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	errno = saved;
-	return -1;
-}
-
-/* what was last written (or read), to skip writes that change nothing */
-static uint8_t	store_hash[crypto_generichash_BYTES];
-static int	store_hashed;
-static ev_timer	store_poll;
 static struct log_ratelimit store_rl;	/* a read-only state directory */
 
 static void
@@ -122,9 +60,9 @@ store_hash_of(const char *buf, size_t len, uint8_t *out)
 	    (const unsigned char *)buf, len, NULL, 0);
 }
 
-/* force: write even when the content is what was last written */
+/* the table as the file holds it; written when it differs from the last */
 static int
-store_write_if(struct punchd *pd, int force)
+store_write(struct punchd *pd)
 {
 	struct peer	*p;
 	char		 a[NETADDR_STRLEN], *buf = NULL;
@@ -158,41 +96,24 @@ store_write_if(struct punchd *pd, int force)
 	}
 	store_hash_of(buf, len, h);
 	/* nothing new, or nothing at all and no file yet */
-	if (!force && ((store_hashed && sodium_memcmp(h, store_hash,
-	    sizeof(h)) == 0) || (!store_hashed && n == 0))) {
+	if ((pd->store_hashed && sodium_memcmp(h, pd->store_hash,
+	    sizeof(h)) == 0) || (!pd->store_hashed && n == 0)) {
 		free(buf);
 		return 0;
 	}
-	rc = store_atomic(pd->statedir, "peers", buf, len);
+	rc = state_write(pd->statedir, "peers", buf, len);
 	if (rc == -1)
 		log_warnx_rl(&store_rl, 60, "cannot save peers to %s/peers: "
 		    "%s (kept in memory, retrying)", pd->statedir,
 		    strerror(errno));
 	else {
-		memcpy(store_hash, h, sizeof(h));
-		store_hashed = 1;
+		memcpy(pd->store_hash, h, sizeof(h));
+		pd->store_hashed = 1;
 		log_debug("saved %d peer%s to %s/peers", n, n == 1 ? "" : "s",
 		    pd->statedir);
 	}
 	free(buf);
 	return rc;
-}
-
-static int
-store_write(struct punchd *pd)
-{
-	return store_write_if(pd, 1);
-}
-
-static void
-store_poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct punchd *pd = w->data;
-
-	(void)loop;
-	(void)revents;
-	if (!ev_is_active(&pd->store_timer))
-		store_write_if(pd, 0);
 }
 
 static void
@@ -207,10 +128,12 @@ store_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
+/* Something the file holds changed: write it STORE_DELAY from now (one
+ * write for a burst). Nothing before store_init() or after store_fini(). */
 void
 store_changed(struct punchd *pd)
 {
-	if (!ev_is_active(&pd->store_timer)) {
+	if (pd->store_on && !ev_is_active(&pd->store_timer)) {
 		ev_timer_set(&pd->store_timer, STORE_DELAY, 0);
 		ev_timer_start(pd->loop, &pd->store_timer);
 	}
@@ -435,7 +358,7 @@ store_load(struct punchd *pd, FILE *f, int apply, char *why, size_t wlen)
 		if (e.name != NULL && strcmp(e.name, "-") != 0)
 			strlcpy(p->name, e.name, sizeof(p->name));
 		if (e.n > 0)
-			peer_punch(p, e.cands, e.n);
+			link_punch(p, e.cands, e.n);
 	}
 	if (ferror(f)) {
 		snprintf(reason, sizeof(reason), "read error: %s",
@@ -488,7 +411,7 @@ store_move_aside(struct punchd *pd, const char *path, char *to, size_t tolen)
 	return to;
 }
 
-/* the hash of the file as read: the poll writes only what differs */
+/* the hash of the file as read: a write happens only when it differs */
 static void
 store_remember(struct punchd *pd, const char *path)
 {
@@ -497,15 +420,14 @@ store_remember(struct punchd *pd, const char *path)
 	FILE	*f, *m;
 	int	 c;
 
-	(void)pd;
 	if ((f = fopen(path, "re")) == NULL)
 		return;
 	if ((m = open_memstream(&buf, &len)) != NULL) {
 		while ((c = getc(f)) != EOF)
 			putc(c, m);
 		if (fclose(m) == 0 && buf != NULL) {
-			store_hash_of(buf, len, store_hash);
-			store_hashed = 1;
+			store_hash_of(buf, len, pd->store_hash);
+			pd->store_hashed = 1;
 		}
 	}
 	free(buf);
@@ -520,9 +442,8 @@ store_init(struct punchd *pd)
 
 	ev_init(&pd->store_timer, store_timer_cb);
 	pd->store_timer.data = pd;
-	ev_timer_init(&store_poll, store_poll_cb, STORE_POLL, STORE_POLL);
-	store_poll.data = pd;
-	ev_timer_start(pd->loop, &store_poll);
+	pd->store_on = 1;
+	pd->hooks.peers_changed = store_changed;
 	snprintf(path, sizeof(path), "%s/peers", pd->statedir);
 	/* the remains of a write a crash interrupted: peers is intact */
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -558,10 +479,10 @@ store_init(struct punchd *pd)
 void
 store_fini(struct punchd *pd)
 {
-	ev_timer_stop(pd->loop, &store_poll);
-	if (ev_is_active(&pd->store_timer)) {
-		ev_timer_stop(pd->loop, &pd->store_timer);
-		store_write(pd);
-	} else
-		store_write_if(pd, 0);
+	if (!pd->store_on)
+		return;
+	pd->store_on = 0;
+	pd->hooks.peers_changed = NULL;
+	ev_timer_stop(pd->loop, &pd->store_timer);
+	store_write(pd);
 }

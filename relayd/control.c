@@ -9,29 +9,29 @@
 #include "common/ipc.h"
 #include "common/log.h"
 #include "common/mpack.h"
+#include "common/mpack_map.h"
 #include "relayd/http.h"
 #include "relayd/relayd.h"
 
+/* status.get's counters: metrics.c's table, "drops" (every reason of
+ * relayd_drops_total), one auth_fail_ and one disconnect_ per reason. */
 static void
-control_counters(msgpack_packer *p, const struct relayd_stats *st)
+control_counters(msgpack_packer *out, const struct relayd_stats *st)
 {
-	int i;
+	const struct metrics_counter	*m, *end = metrics_counters +
+					    metrics_ncounters;
+	struct mpack_map		 map;
+	msgpack_packer			*p = mpack_map_begin(&map, out);
+	uint64_t			 drops = 0;
+	int				 i;
 
-	msgpack_pack_map(p, 13 + AUTH_MAX + REASON_MAX);
-	mpack_kv_uint(p, "accepted", st->accepted);
-	mpack_kv_uint(p, "upgrades", st->upgrades);
-	mpack_kv_uint(p, "http_requests", st->http_requests);
-	mpack_kv_uint(p, "http_errors", st->http_errors);
-	mpack_kv_uint(p, "refused_limit", st->refused_limit);
-	mpack_kv_uint(p, "frames_in", st->frames_in);
-	mpack_kv_uint(p, "frames_out", st->frames_out);
-	mpack_kv_uint(p, "bytes_in", st->bytes_in);
-	mpack_kv_uint(p, "bytes_out", st->bytes_out);
-	mpack_kv_uint(p, "drops_queue", st->drops_queue);
-	mpack_kv_uint(p, "drops_forged", st->drops_forged);
-	mpack_kv_uint(p, "drops_no_peer", st->drops_alone);
-	mpack_kv_uint(p, "drops", st->drops_queue + st->drops_forged +
-	    st->drops_alone);
+	for (m = metrics_counters; m < end; m++) {
+		if (m->key != NULL)
+			mpack_kv_uint(p, m->key, metrics_value(st, m));
+		if (strcmp(m->family, "relayd_drops_total") == 0)
+			drops += metrics_value(st, m);
+	}
+	mpack_kv_uint(p, "drops", drops);
 	for (i = 0; i < AUTH_MAX; i++) {
 		char k[48];
 
@@ -41,25 +41,26 @@ control_counters(msgpack_packer *p, const struct relayd_stats *st)
 	for (i = 0; i < REASON_MAX; i++) {
 		char k[48];
 
-		snprintf(k, sizeof(k), "disconnect_%s", server_reason_str(i));
+		snprintf(k, sizeof(k), "disconnect_%s", metrics_reason_str(i));
 		mpack_kv_uint(p, k, st->disc[i]);
 	}
+	mpack_map_end(&map);
 }
 
 static void
 control_status(struct ipc_conn *c, uint32_t msgid, const msgpack_object *params,
     void *arg)
 {
-	struct relayd	*rd = arg;
-	msgpack_packer	*p;
-	char		 listen[96];
+	struct relayd		*rd = arg;
+	struct mpack_map	 m;
+	msgpack_packer		*p;
+	char			 listen[96];
 
 	(void)params;
 	snprintf(listen, sizeof(listen), strchr(rd->conf.listen, ':') ?
 	    "%s[%s]:%d" : "%s%s:%d", rd->tls ? "wss://" : "ws://",
 	    rd->conf.listen[0] ? rd->conf.listen : "*", rd->port);
-	p = ipc_reply_start(c, msgid);
-	msgpack_pack_map(p, 12);
+	p = mpack_map_begin(&m, ipc_reply_start(c, msgid));
 	mpack_kv_str(p, "listen", listen);
 	mpack_kv_str(p, "daemon", "relayd");
 	mpack_kv_str(p, "version", RELAYD_VERSION);
@@ -73,6 +74,7 @@ control_status(struct ipc_conn *c, uint32_t msgid, const msgpack_object *params,
 	mpack_kv_uint(p, "connections", rd->nclients);
 	mpack_key(p, "counters");
 	control_counters(p, &rd->st);
+	mpack_map_end(&m);
 	ipc_reply_finish(c);
 }
 
@@ -87,23 +89,25 @@ control_list_one(struct session *s, void *arg)
 	struct control_list	*l = arg;
 	struct session_member	*m;
 	struct relayd_conn	*c;
-	char			 a[80];
+	struct mpack_map	 sm, cm;
+	msgpack_packer		*p = mpack_map_begin(&sm, l->p), *cp;
 
-	msgpack_pack_map(l->p, 4);
-	mpack_kv_str(l->p, "session", s->id);
-	mpack_key(l->p, "clients");
-	msgpack_pack_array(l->p, s->nmembers);
+	mpack_kv_str(p, "session", s->id);
+	mpack_key(p, "clients");
+	msgpack_pack_array(p, s->nmembers);
 	TAILQ_FOREACH(m, &s->members, entry) {
 		c = container_of(m, struct relayd_conn, member);
-		msgpack_pack_map(l->p, 5);
-		mpack_kv_uint(l->p, "id", m->id);
-		mpack_kv_str(l->p, "address", server_addr_str(c, a, sizeof(a)));
-		mpack_kv_double(l->p, "since_s", ev_now(l->rd->loop) - c->since);
-		mpack_kv_uint(l->p, "rx_bytes", c->rx_bytes);
-		mpack_kv_uint(l->p, "tx_bytes", c->tx_bytes);
+		cp = mpack_map_begin(&cm, p);
+		mpack_kv_uint(cp, "id", m->id);
+		mpack_kv_str(cp, "address", c->addr_str);
+		mpack_kv_double(cp, "since_s", ev_now(l->rd->loop) - c->since);
+		mpack_kv_uint(cp, "rx_bytes", c->rx_bytes);
+		mpack_kv_uint(cp, "tx_bytes", c->tx_bytes);
+		mpack_map_end(&cm);
 	}
-	mpack_kv_uint(l->p, "rx_bytes", s->rx_bytes);
-	mpack_kv_uint(l->p, "tx_bytes", s->tx_bytes);
+	mpack_kv_uint(p, "rx_bytes", s->rx_bytes);
+	mpack_kv_uint(p, "tx_bytes", s->tx_bytes);
+	mpack_map_end(&sm);
 }
 
 static void
@@ -119,7 +123,7 @@ control_session_list(struct ipc_conn *c, uint32_t msgid,
 	ipc_reply_finish(c);
 }
 
-int
+static int
 control_kick(struct relayd *rd, const char *id)
 {
 	struct session		*s;
@@ -147,6 +151,7 @@ control_session_kick(struct ipc_conn *c, uint32_t msgid,
     const msgpack_object *params, void *arg)
 {
 	char		 id[HTTP_SESSION_MAX + 1];
+	struct mpack_map m;
 	msgpack_packer	*p;
 	int		 n;
 
@@ -161,9 +166,9 @@ control_session_kick(struct ipc_conn *c, uint32_t msgid,
 		    "no session %s", id);
 		return;
 	}
-	p = ipc_reply_start(c, msgid);
-	msgpack_pack_map(p, 1);
+	p = mpack_map_begin(&m, ipc_reply_start(c, msgid));
 	mpack_kv_int(p, "kicked", n);
+	mpack_map_end(&m);
 	ipc_reply_finish(c);
 }
 

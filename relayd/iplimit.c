@@ -45,6 +45,7 @@ TAILQ_HEAD(ipgroups, ipgroup);
 
 struct iplimit {
 	struct relayd		*rd;
+	iplimit_resume_fn	*resume;	/* a paused conn may read again */
 	struct ipgroup		**buckets;
 	size_t			  nbuckets;
 	size_t			  ngroups;
@@ -106,13 +107,14 @@ iplimit_group_key(const struct in6_addr *a, int v4prefix, int v6prefix,
 }
 
 struct iplimit *
-iplimit_new(struct relayd *rd)
+iplimit_new(struct relayd *rd, iplimit_resume_fn *resume)
 {
 	struct iplimit *l;
 
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return NULL;
 	l->rd = rd;
+	l->resume = resume;
 	l->nbuckets = IPLIMIT_BUCKETS;
 	if ((l->buckets = calloc(l->nbuckets, sizeof(*l->buckets))) == NULL) {
 		free(l);
@@ -247,7 +249,7 @@ iplimit_resume(struct iplimit *l, struct ipgroup *g, double now)
 		c->throttled = 0;
 		/* it had data waiting when it was stopped: not idle */
 		c->last_rx = now;
-		server_update_io(c);
+		l->resume(c);
 		/* TLS may hold decrypted bytes libev cannot see */
 		if (c->ssl != NULL)
 			ev_feed_event(rd->loop, &c->rio, EV_READ);
@@ -351,7 +353,6 @@ iplimit_pause(struct iplimit *l, struct relayd_conn *c, double now)
 {
 	struct relayd	*rd = l->rd;
 	struct ipgroup	*g = c->grp;
-	char		 a[80];
 
 	if (!c->throttled) {
 		c->throttled = 1;
@@ -367,7 +368,7 @@ iplimit_pause(struct iplimit *l, struct relayd_conn *c, double now)
 	rd->st.ratelimited++;
 	log_warnx_rl(&l->log_rl, 60.0, "client %llu %s: its address group is "
 	    "over max_bytes_per_ip (%d bytes/s): reading it more slowly",
-	    (unsigned long long)c->id, server_addr_str(c, a, sizeof(a)),
+	    (unsigned long long)c->id, c->addr_str,
 	    rd->conf.max_bytes_per_ip);
 	iplimit_arm(l, g);
 }
@@ -433,7 +434,7 @@ iplimit_reconf(struct relayd *rd)
 			iplimit_check(l, g, now);
 		return;
 	}
-	if ((n = iplimit_new(rd)) == NULL) {
+	if ((n = iplimit_new(rd, rd->ips->resume)) == NULL) {
 		log_warnx("%s: out of memory: address groups keep /%d and /%d",
 		    __func__, l->v4prefix, l->v6prefix);
 		return;

@@ -45,7 +45,7 @@ listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			}
 			return;
 		}
-		server_accept(rd, fd, (struct sockaddr *)&ss);
+		conn_accept(rd, fd, (struct sockaddr *)&ss);
 	}
 }
 
@@ -143,7 +143,7 @@ listener_drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	log_info("drain time over: closing %u clients", rd->nclients);
 	while ((c = TAILQ_FIRST(&rd->clients)) != NULL)
-		server_drop(c, REASON_SHUTDOWN);
+		conn_drop(c, REASON_SHUTDOWN);
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -167,7 +167,7 @@ listener_shutdown(struct relayd *rd)
 			ws_close(c, WSLAY_CODE_GOING_AWAY, "relay shutting down",
 			    REASON_SHUTDOWN);
 		else if (c->state != CLIENT_CLOSING)
-			server_drop(c, REASON_SHUTDOWN);
+			conn_drop(c, REASON_SHUTDOWN);
 	}
 	if (rd->nclients == 0) {
 		ev_break(rd->loop, EVBREAK_ALL);

@@ -3,6 +3,7 @@
  * GET /metrics (Prometheus text exposition format 0.0.4). status.get in
  * control.c reports the same counters.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +12,72 @@
 
 #include "relayd/relayd.h"
 
-static const char *const metrics_auth[AUTH_MAX] = {
-	"missing", "malformed", "bad_mac", "expired"
+#define ST(f)	offsetof(struct relayd_stats, f)
+
+/*
+ * relayd's counters, defined once: the field, status.get's key (NULL: only
+ * in /metrics), the Prometheus family, its reason label, the help text.
+ * Rows of one family follow each other. status.get (control.c) and
+ * /metrics below are written from this table; auth_fail[] and disc[] are
+ * the families relayd_auth_failures_total and relayd_disconnects_total,
+ * one sample per name in metrics_auth[] and metrics_reasons[].
+ */
+const struct metrics_counter metrics_counters[] = {
+	{ ST(accepted), "accepted", "relayd_connections_accepted_total",
+	    NULL, "TCP connections accepted." },
+	{ ST(upgrades), "upgrades", "relayd_upgrades_total", NULL,
+	    "WebSocket upgrades accepted." },
+	{ ST(http_requests), "http_requests", "relayd_http_requests_total",
+	    NULL, "Complete HTTP requests." },
+	{ ST(http_errors), "http_errors", "relayd_http_errors_total", NULL,
+	    "HTTP requests answered with 4xx/5xx." },
+	{ ST(refused_limit), "refused_limit", "relayd_refused_total", NULL,
+	    "Connections or joins refused by a limit." },
+	{ ST(frames_in), "frames_in", "relayd_frames_received_total", NULL,
+	    "Messages received from clients." },
+	{ ST(frames_out), "frames_out", "relayd_frames_relayed_total", NULL,
+	    "Messages queued to other clients." },
+	{ ST(bytes_in), "bytes_in", "relayd_bytes_received_total", NULL,
+	    "Payload bytes received from clients." },
+	{ ST(bytes_out), "bytes_out", "relayd_bytes_relayed_total", NULL,
+	    "Payload bytes queued to other clients." },
+	{ ST(drops_queue), "drops_queue", "relayd_drops_total", "queue_full",
+	    "Messages not forwarded." },
+	{ ST(drops_forged), "drops_forged", "relayd_drops_total",
+	    "forged_control", "Messages not forwarded." },
+	{ ST(drops_alone), "drops_no_peer", "relayd_drops_total", "no_peer",
+	    "Messages not forwarded." },
+	{ ST(refused_addr), NULL, "relayd_refused_address_total", NULL,
+	    "Connections closed at accept: their address group had "
+	    "max_clients_per_ip." },
+	{ ST(ratelimited), NULL, "relayd_ratelimited_total", NULL,
+	    "Times an address group's reads were paused for "
+	    "max_bytes_per_ip." },
 };
+const size_t metrics_ncounters =
+    sizeof(metrics_counters) / sizeof(metrics_counters[0]);
+
+uint64_t
+metrics_value(const struct relayd_stats *st, const struct metrics_counter *m)
+{
+	return *(const uint64_t *)(const void *)((const char *)st + m->off);
+}
+
+static const char *const metrics_auth[AUTH_MAX] = {
+	"missing", "malformed", "bad_mac", "expired", "unknown_key",
+	"wrong_prefix"
+};
+
+static const char *const metrics_reasons[REASON_MAX] = {
+	"client_close", "eof", "protocol", "too_big", "idle", "slow",
+	"kicked", "shutdown", "handshake_timeout", "http", "tls", "error",
+};
+
+const char *
+metrics_reason_str(enum relay_reason r)
+{
+	return r < REASON_MAX ? metrics_reasons[r] : "unknown";
+}
 
 const char *
 metrics_auth_str(enum relay_auth_fail a)
@@ -66,6 +130,7 @@ char *
 metrics_prometheus(struct relayd *rd, size_t *len)
 {
 	const struct relayd_stats *st = &rd->st;
+	const struct metrics_counter *m;
 	char	*s = NULL;
 	FILE	*f;
 	int	 i;
@@ -82,48 +147,27 @@ metrics_prometheus(struct relayd *rd, size_t *len)
 	    rd->nws);
 	metric(f, "relayd_connections", "gauge",
 	    "TCP connections, handshaking ones included.", rd->nclients);
-	metric(f, "relayd_connections_accepted_total", "counter",
-	    "TCP connections accepted.", (double)st->accepted);
-	metric(f, "relayd_upgrades_total", "counter",
-	    "WebSocket upgrades accepted.", (double)st->upgrades);
-	metric(f, "relayd_http_requests_total", "counter",
-	    "Complete HTTP requests.", (double)st->http_requests);
-	metric(f, "relayd_http_errors_total", "counter",
-	    "HTTP requests answered with 4xx/5xx.", (double)st->http_errors);
-	metric(f, "relayd_refused_total", "counter",
-	    "Connections or joins refused by a limit.",
-	    (double)st->refused_limit);
-	metric(f, "relayd_frames_received_total", "counter",
-	    "Messages received from clients.", (double)st->frames_in);
-	metric(f, "relayd_frames_relayed_total", "counter",
-	    "Messages queued to other clients.", (double)st->frames_out);
-	metric(f, "relayd_bytes_received_total", "counter",
-	    "Payload bytes received from clients.", (double)st->bytes_in);
-	metric(f, "relayd_bytes_relayed_total", "counter",
-	    "Payload bytes queued to other clients.", (double)st->bytes_out);
-	metric(f, "relayd_refused_address_total", "counter",
-	    "Connections closed at accept: their address group had "
-	    "max_clients_per_ip.", (double)st->refused_addr);
+	for (m = metrics_counters; m < metrics_counters + metrics_ncounters;
+	    m++) {
+		if (m == metrics_counters || strcmp(m->family, m[-1].family))
+			fprintf(f, "# HELP %s %s\n# TYPE %s counter\n",
+			    m->family, m->help, m->family);
+		if (m->reason != NULL)
+			fprintf(f, "%s{reason=\"%s\"} %llu\n", m->family,
+			    m->reason, (unsigned long long)metrics_value(st, m));
+		else
+			fprintf(f, "%s %llu\n", m->family,
+			    (unsigned long long)metrics_value(st, m));
+	}
 	metric(f, "relayd_address_groups", "gauge",
 	    "Address groups (ipv4_prefix, ipv6_prefix) with connections, or "
 	    "refilling.", (double)iplimit_groups(rd->ips));
 	metric(f, "relayd_ratelimited_groups", "gauge",
 	    "Address groups over max_bytes_per_ip now (reads paused).",
 	    paused);
-	metric(f, "relayd_ratelimited_total", "counter",
-	    "Times an address group's reads were paused for max_bytes_per_ip.",
-	    (double)st->ratelimited);
 	metric(f, "relayd_ratelimited_seconds_total", "counter",
 	    "Seconds address groups spent paused, summed over groups.",
 	    paused_s);
-	fprintf(f, "# HELP relayd_drops_total Messages not forwarded.\n"
-	    "# TYPE relayd_drops_total counter\n"
-	    "relayd_drops_total{reason=\"queue_full\"} %llu\n"
-	    "relayd_drops_total{reason=\"forged_control\"} %llu\n"
-	    "relayd_drops_total{reason=\"no_peer\"} %llu\n",
-	    (unsigned long long)st->drops_queue,
-	    (unsigned long long)st->drops_forged,
-	    (unsigned long long)st->drops_alone);
 	fprintf(f, "# HELP relayd_auth_failures_total Refused tokens.\n"
 	    "# TYPE relayd_auth_failures_total counter\n");
 	for (i = 0; i < AUTH_MAX; i++)
@@ -133,7 +177,7 @@ metrics_prometheus(struct relayd *rd, size_t *len)
 	    "# TYPE relayd_disconnects_total counter\n");
 	for (i = 0; i < REASON_MAX; i++)
 		fprintf(f, "relayd_disconnects_total{reason=\"%s\"} %llu\n",
-		    server_reason_str(i), (unsigned long long)st->disc[i]);
+		    metrics_reason_str(i), (unsigned long long)st->disc[i]);
 	if (fclose(f) != 0) {
 		free(s);
 		return NULL;

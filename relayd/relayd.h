@@ -15,6 +15,7 @@
 
 #include "common/daemon.h"
 #include "common/log.h"
+#include "proto/token.h"
 #include "relayd/session.h"
 
 #define RELAYD_VERSION		"0.1.0"
@@ -29,7 +30,7 @@
 #define WSIO_BUF		(256 * 1024)
 #define WSIO_POOL		16
 
-#define container_of(p, t, m)	((t *)((char *)(p) - offsetof(t, m)))
+#include "common/util.h"
 
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
@@ -42,8 +43,9 @@ struct relayd_conf {
 	char	listen[64];		/* "" = all addresses, v6 and v4 */
 	int	port;
 	int	open;			/* tokenless sessions allowed */
-	char	secret[256];
-	char	secret_file[256];
+	char	secret[256];		/* key id 0 */
+	char	secret_file[256];	/* or key id 0 from this file */
+	char	secrets[1024];		/* "ID:FILE,..." more keys (keys.c) */
 	char	tls_cert[256];
 	char	tls_key[256];
 	char	socket[256];		/* IPC; "" = default path */
@@ -62,7 +64,7 @@ struct relayd_conf {
 	int	ping_interval_ms;
 	int	drain_ms;
 	/* derived at load time */
-	size_t	secretlen;
+	struct token_keyring keys;	/* every secret, by key id */
 };
 
 /* Why a client went away: the index into relayd_stats.disc and names. */
@@ -87,6 +89,8 @@ enum relay_auth_fail {
 	AUTH_MALFORMED,
 	AUTH_BAD_MAC,
 	AUTH_EXPIRED,
+	AUTH_UNKNOWN_KEY,	/* access token of a key not (or no longer) held */
+	AUTH_WRONG_PREFIX,	/* access token for other session names */
 	AUTH_MAX
 };
 
@@ -146,6 +150,7 @@ struct relayd_conn {
 	struct relayd_conn	*fnext;
 	wslay_event_context_ptr	 ws;
 	struct sockaddr_in6	 addr;		/* v4 as v4-mapped */
+	char			 addr_str[INET6_ADDRSTRLEN + 8]; /* "[v6]:port" */
 	struct ipgroup		*grp;		/* iplimit.c: its address group */
 	TAILQ_ENTRY(relayd_conn) blocked;	/* reads paused by the group */
 	double			 since, last_rx, over_since;
@@ -184,26 +189,46 @@ void	relayd_conf_defaults(struct relayd_conf *c);
 /* the [relayd] keys: startup.c loads and reloads through it */
 extern const struct config_table relayd_conf_table;
 
+/* keys.c: the token secrets (secret, secret_file, secrets) into c->keys */
+int	keys_load(struct relayd_conf *c, char *err, size_t errlen);
+
+/* tokencli.c: relayd --issue-token / --issue-access */
+struct tokencli {
+	const char	*session;	/* --issue-token SESSION */
+	const char	*access;	/* --issue-access: non-NULL */
+	const char	*prefix;	/* --prefix P */
+	const char	*ttl;		/* --ttl DURATION */
+	const char	*kid;		/* --key-id N */
+};
+int	tokencli_wanted(const struct tokencli *t);
+/* print the token; the process's exit code (0, 1 no key, 2 usage) */
+int	tokencli_issue(const struct relayd_conf *c, const struct tokencli *t);
+
 /* listener.c: the listening socket, accept, graceful stop */
 int	listener_open(struct relayd *rd);
 void	listener_close(struct relayd *rd);
 void	listener_shutdown(struct relayd *rd);
 
-/* server.c: one connection: I/O watchers, HTTP phase, drop */
-void	server_accept(struct relayd *rd, int fd, const struct sockaddr *sa);
-void	server_drop(struct relayd_conn *c, enum relay_reason why);
-const char *server_reason_str(enum relay_reason r);
-const char *server_addr_str(const struct relayd_conn *c, char *buf,
-	    size_t len);
-ssize_t	server_io_read(struct relayd_conn *c, void *buf, size_t len);
-ssize_t	server_io_write(struct relayd_conn *c, const void *buf, size_t len);
-void	server_update_io(struct relayd_conn *c);
+/*
+ * The layers, top down: control.c (IPC), listener.c (accept, graceful
+ * stop), conn.c (one connection: admission, watchers, HTTP phase, drop),
+ * metrics.c (/health, /metrics), ws.c (the upgraded connection), wsio.c
+ * (its byte streams), connio.c (transport), iplimit.c, session.c, tls.c,
+ * http.c. A lower layer
+ * reports upward through return values and callbacks, never by name.
+ */
 
-/* ws.c: the upgraded connection */
+/* conn.c: one connection: admission, I/O watchers, HTTP phase, drop */
+void	conn_accept(struct relayd *rd, int fd, const struct sockaddr *sa);
+void	conn_drop(struct relayd_conn *c, enum relay_reason why);
+
+/* ws.c: the upgraded connection. ws_read, ws_write and ws_timer return
+ * -1 when the connection is over (why in c->reason: the caller drops it),
+ * else 0. */
 int	ws_start(struct relayd_conn *c, const char *session, const char *key);
-void	ws_read(struct relayd_conn *c);
-void	ws_write(struct relayd_conn *c);
-void	ws_timer(struct relayd_conn *c);
+int	ws_read(struct relayd_conn *c);
+int	ws_write(struct relayd_conn *c);
+int	ws_timer(struct relayd_conn *c);
 void	ws_close(struct relayd_conn *c, uint16_t code, const char *msg,
 	    enum relay_reason why);
 void	ws_leave(struct relayd_conn *c);
@@ -219,20 +244,27 @@ struct ws_msg {
 	uint8_t		 opcode;
 	uint8_t		 key[4];
 };
-void	ws_forward(struct relayd_conn *c, struct ws_msg *m);
+
+/* connio.c: a connection's transport: reads (rate-limited per address
+ * group), writes (plain or TLS), which watchers run */
+ssize_t	connio_read(struct relayd_conn *c, void *buf, size_t len);
+ssize_t	connio_write(struct relayd_conn *c, const void *buf, size_t len);
+void	connio_update(struct relayd_conn *c);
+int	connio_want_write(const struct relayd_conn *c);
 
 /* wsio.c: the upgraded connection's byte streams (README.md (relayd),
  * "Forwarding path") */
+/* what wsio_input does with a complete binary message (ws_forward) */
+typedef void wsio_forward_fn(struct relayd_conn *c, struct ws_msg *m);
 ssize_t	wsio_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 	    int flags, void *arg);
 ssize_t	wsio_send_cb(wslay_event_context_ptr ctx, const uint8_t *data,
 	    size_t len, int flags, void *arg);
-int	wsio_input(struct relayd_conn *c);
+int	wsio_input(struct relayd_conn *c, wsio_forward_fn *forward);
 int	wsio_append(struct relayd_conn *c, const struct ws_msg *m);
 int	wsio_send(struct relayd_conn *c);
 void	wsio_flush_later(struct relayd_conn *c);
 void	wsio_flush_all(struct relayd *rd);
-int	wsio_want_write(const struct relayd_conn *c);
 void	wsio_release(struct relayd_conn *c);
 void	wsio_fini(struct relayd *rd);
 
@@ -247,16 +279,26 @@ ssize_t	tls_read(struct relayd_conn *c, void *buf, size_t len);
 ssize_t	tls_write(struct relayd_conn *c, const void *buf, size_t len);
 void	tls_client_free(struct relayd_conn *c);
 
-/* metrics.c */
+/* metrics.c: the counters, defined once (see the table there) */
+struct metrics_counter {
+	size_t		 off;		/* a uint64_t in struct relayd_stats */
+	const char	*key;		/* status.get counters key, NULL none */
+	const char	*family;	/* Prometheus family */
+	const char	*reason;	/* its reason label, NULL none */
+	const char	*help;
+};
+extern const struct metrics_counter metrics_counters[];
+extern const size_t metrics_ncounters;
+uint64_t metrics_value(const struct relayd_stats *st,
+	    const struct metrics_counter *m);
 char	*metrics_health(struct relayd *rd, size_t *len);
 char	*metrics_prometheus(struct relayd *rd, size_t *len);
 const char *metrics_auth_str(enum relay_auth_fail a);
+const char *metrics_reason_str(enum relay_reason r);
 
 /* control.c */
 int	control_init(struct relayd *rd, const char *path);
 void	control_fini(struct relayd *rd);
-/* session.kick: close every client of a session; -1 if not found */
-int	control_kick(struct relayd *rd, const char *session);
 
 /* iplimit.c: per address group (IPv4 /32, IPv6 /64 by default): the
  * connections, and a token bucket of the bytes read from them */
@@ -268,7 +310,8 @@ void	tbucket_refill(struct tbucket *b, double now, double rate,
 	    double burst);
 void	iplimit_group_key(const struct in6_addr *a, int v4prefix,
 	    int v6prefix, struct in6_addr *key);
-struct iplimit *iplimit_new(struct relayd *rd);
+typedef void iplimit_resume_fn(struct relayd_conn *c);
+struct iplimit *iplimit_new(struct relayd *rd, iplimit_resume_fn *resume);
 void	iplimit_free(struct iplimit *l);
 /* c joins its address's group (c->grp): 0, or -1 when the group has
  * max_clients_per_ip already (or no memory) */

@@ -99,7 +99,7 @@ ws_enqueue(struct relayd_conn *c, struct ws_msg *msg)
 		ev_feed_event(rd->loop, &c->wio, EV_WRITE);
 		return 0;
 	}
-	server_update_io(c);
+	connio_update(c);
 	return 0;
 }
 
@@ -121,8 +121,9 @@ ws_announce(struct relayd_conn *to, uint8_t event, const struct session *s,
 	ws_enqueue(to, &m);
 }
 
-/* A message from c to the others of its session. */
-void
+/* A message from c to the others of its session (wsio_input's forward
+ * callback too). */
+static void
 ws_forward(struct relayd_conn *c, struct ws_msg *msg)
 {
 	struct relayd		*rd = c->rd;
@@ -218,7 +219,7 @@ ws_start(struct relayd_conn *c, const char *session, const char *key)
 {
 	struct relayd		*rd = c->rd;
 	struct session_member	*m;
-	char			 accept[32], a[80];
+	char			 accept[32];
 	int			 r, n;
 
 	if (http_ws_accept(key, accept, sizeof(accept)) == -1)
@@ -230,7 +231,7 @@ ws_start(struct relayd_conn *c, const char *session, const char *key)
 	if (r != 0) {
 		rd->st.refused_limit++;
 		log_notice("client %llu %s: session %s refused: %s",
-		    (unsigned long long)c->id, server_addr_str(c, a, sizeof(a)),
+		    (unsigned long long)c->id, c->addr_str,
 		    session, r == SESSION_EFULL ? "session full" :
 		    r == SESSION_ETOOMANY ? "too many sessions" : "no memory");
 		return 503;
@@ -251,7 +252,7 @@ ws_start(struct relayd_conn *c, const char *session, const char *key)
 	rd->st.upgrades++;
 	c->last_rx = ev_now(rd->loop);
 	log_info("client %llu %s joined session %s (%u/%d)",
-	    (unsigned long long)c->id, server_addr_str(c, a, sizeof(a)),
+	    (unsigned long long)c->id, c->addr_str,
 	    session, c->member.sess->nmembers, rd->conf.max_session_clients);
 	ws_announce(c, RELAYMSG_WELCOME, c->member.sess, c->member.id);
 	TAILQ_FOREACH(m, &c->member.sess->members, entry)
@@ -259,7 +260,7 @@ ws_start(struct relayd_conn *c, const char *session, const char *key)
 			ws_announce(container_of(m, struct relayd_conn, member),
 			    RELAYMSG_JOINED, c->member.sess, c->member.id);
 	ws_arm_timer(c, rd->conf.ping_interval_ms / 1000.0);
-	server_update_io(c);
+	connio_update(c);
 	return 0;
 }
 
@@ -298,35 +299,43 @@ ws_reason(struct relayd_conn *c)
 	return c->eof ? REASON_EOF : REASON_ERROR;
 }
 
-/* After wslay did I/O: finish when it wants nothing more, else re-arm. */
-static void
+/* The connection is over: why, for conn.c to drop it. */
+static int
+ws_over(struct relayd_conn *c)
+{
+	c->reason = ws_reason(c);
+	return -1;
+}
+
+/* After wslay did I/O: finish when it wants nothing more (-1), else
+ * re-arm (0). */
+static int
 ws_after_io(struct relayd_conn *c, int r)
 {
 	if (r != 0)
 		log_debug("client %llu: wslay error %d", (unsigned long long)c->id,
 		    r);
 	if (r != 0 || (!wslay_event_want_read(c->ws) &&
-	    !wsio_want_write(c))) {
-		server_drop(c, ws_reason(c));
-		return;
-	}
+	    !connio_want_write(c)))
+		return ws_over(c);
 	if (c->state == CLIENT_WS && wslay_event_get_close_sent(c->ws)) {
 		/* wslay failed the connection (bad frame): wait for the end */
 		c->reason = ws_reason(c);
 		c->state = CLIENT_CLOSING;
 		ws_arm_timer(c, WS_CLOSE_WAIT_S);
 	}
-	server_update_io(c);
+	connio_update(c);
+	return 0;
 }
 
-void
+int
 ws_read(struct relayd_conn *c)
 {
 	int r;
 
 	c->rbudget = WS_READ_BUDGET;
 	c->rd->batching = 1;
-	r = wsio_input(c);
+	r = wsio_input(c, ws_forward);
 	c->rd->batching = 0;
 	wsio_flush_all(c->rd);
 	if (r == 0 && c->rbudget == 0)
@@ -350,21 +359,18 @@ ws_read(struct relayd_conn *c)
 		ws_arm_timer(c, WS_CLOSE_WAIT_S);
 	}
 	/* a frame wslay refused queues a close: get it out now */
-	if (r == 0 && wsio_want_write(c))
+	if (r == 0 && connio_want_write(c))
 		r = wsio_send(c);
-	ws_after_io(c, r);
+	return ws_after_io(c, r);
 }
 
-void
+int
 ws_write(struct relayd_conn *c)
 {
 	int r;
 
-	if (c->eof) {
-		/* a write from ws_enqueue failed */
-		server_drop(c, ws_reason(c));
-		return;
-	}
+	if (c->eof)
+		return ws_over(c);	/* a write from ws_enqueue failed */
 	r = wsio_send(c);
 
 	if (r == 0 && c->over_since != 0 &&
@@ -374,14 +380,14 @@ ws_write(struct relayd_conn *c)
 		/* an SSL_read wanted this write: read again now */
 		c->rbudget = WS_READ_BUDGET;
 		c->rd->batching = 1;
-		r = wsio_input(c);
+		r = wsio_input(c, ws_forward);
 		c->rd->batching = 0;
 		wsio_flush_all(c->rd);
 	}
-	ws_after_io(c, r);
+	return ws_after_io(c, r);
 }
 
-void
+int
 ws_timer(struct relayd_conn *c)
 {
 	struct relayd		*rd = c->rd;
@@ -390,20 +396,19 @@ ws_timer(struct relayd_conn *c)
 	double			 pi = rd->conf.ping_interval_ms / 1000.0;
 	double			 to = rd->conf.idle_timeout_ms / 1000.0;
 
-	if (c->state == CLIENT_CLOSING) {
-		server_drop(c, ws_reason(c));
-		return;
-	}
+	if (c->state == CLIENT_CLOSING)
+		return ws_over(c);
 	if (idle >= to) {
 		ws_close(c, WSLAY_CODE_GOING_AWAY, "idle timeout", REASON_IDLE);
-		return;
+		return 0;
 	}
 	if (idle >= pi) {
 		wslay_event_queue_msg(c->ws, &ping);
-		server_update_io(c);
+		connio_update(c);
 		ws_arm_timer(c, pi < to - idle ? pi : to - idle);
 	} else
 		ws_arm_timer(c, pi - idle);
+	return 0;
 }
 
 /* Start the closing handshake; the client goes when it answers or after
@@ -419,5 +424,5 @@ ws_close(struct relayd_conn *c, uint16_t code, const char *msg,
 	wslay_event_queue_close(c->ws, code, (const uint8_t *)msg, strlen(msg));
 	ws_arm_timer(c, why == REASON_SHUTDOWN ?
 	    c->rd->conf.drain_ms / 1000.0 : WS_CLOSE_WAIT_S);
-	server_update_io(c);
+	connio_update(c);
 }

@@ -3,7 +3,8 @@
  *
  * Input: read(2) in slices of up to 256 KiB into a per-client buffer. The
  * common frame, a complete, masked, final binary frame within max_frame, is
- * handled here: handed to ws_forward() straight from the buffer, still
+ * handled here: handed to the forward callback (ws.c's ws_forward) straight
+ * from the buffer, still
  * masked, and unmasked while it is copied into each receiver's output
  * (common/wsmask.h, 64 bytes a step): one pass over the payload in user
  * space. Every other frame (text, control, fragments, anything malformed or
@@ -80,12 +81,6 @@ wsio_release(struct relayd_conn *c)
 	wsio_put(rd, c->out);
 	c->in = c->out = NULL;
 	c->inlen = c->inoff = c->outlen = c->outoff = 0;
-}
-
-int
-wsio_want_write(const struct relayd_conn *c)
-{
-	return c->outoff < c->outlen || wslay_event_want_write(c->ws);
 }
 
 /* Room for len more output bytes at the end of c->out; 0 or -1. */
@@ -171,7 +166,7 @@ wsio_send(struct relayd_conn *c)
 		return 0;
 	for (;;) {
 		if (c->outoff < c->outlen) {
-			n = server_io_write(c, c->out + c->outoff,
+			n = connio_write(c, c->out + c->outoff,
 			    c->outlen - c->outoff);
 			if (n > 0) {
 				c->outoff += (size_t)n;
@@ -223,7 +218,7 @@ wsio_flush_all(struct relayd *rd)
 			c->eof = 1;
 			ev_feed_event(rd->loop, &c->wio, EV_WRITE);
 		}
-		server_update_io(c);
+		connio_update(c);
 	}
 }
 
@@ -251,7 +246,7 @@ wsio_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 /* Handle what c->in holds. 0; 1 when wslay stopped reading (the rest is
  * dropped); or wslay's error. */
 static int
-wsio_parse(struct relayd_conn *c)
+wsio_parse(struct relayd_conn *c, wsio_forward_fn *forward)
 {
 	struct relayd	*rd = c->rd;
 	struct ws_msg	 m;
@@ -296,7 +291,7 @@ wsio_parse(struct relayd_conn *c)
 		m.opcode = WSLAY_BINARY_FRAME;
 		memcpy(m.key, p + hl - 4, 4);
 		c->inoff += hl + (size_t)plen;
-		ws_forward(c, &m);
+		forward(c, &m);
 	}
 	return 0;
 }
@@ -307,7 +302,7 @@ wsio_parse(struct relayd_conn *c)
  * on a socket error).
  */
 int
-wsio_input(struct relayd_conn *c)
+wsio_input(struct relayd_conn *c, wsio_forward_fn *forward)
 {
 	struct relayd	*rd = c->rd;
 	ssize_t		 n;
@@ -315,7 +310,7 @@ wsio_input(struct relayd_conn *c)
 	int		 r = 0, drained = 0;
 
 	for (;;) {
-		if (c->inoff < c->inlen && (r = wsio_parse(c)) != 0)
+		if (c->inoff < c->inlen && (r = wsio_parse(c, forward)) != 0)
 			break;
 		if (c->inoff == c->inlen)
 			c->inoff = c->inlen = 0;
@@ -333,7 +328,7 @@ wsio_input(struct relayd_conn *c)
 		want = WSIO_BUF - c->inlen;
 		if (want > c->rbudget)
 			want = c->rbudget;
-		n = server_io_read(c, c->in + c->inlen, want);
+		n = connio_read(c, c->in + c->inlen, want);
 		if (n > 0) {
 			c->rbudget -= (size_t)n;
 			c->inlen += (size_t)n;

@@ -13,10 +13,15 @@ $SUDO apt-get install -y -q --no-install-recommends \
 	coturn stun-client nftables iproute2 conntrack iperf3 curl openssl procps psmisc jq \
 	systemd man-db groff-base mandoc socat valgrind \
 	clang libclang-rt-14-dev \
-	debootstrap systemd-container
+	debootstrap systemd-container \
+	libminiupnpc-dev libnatpmp-dev miniupnpd-nftables
 # clang + libclang-rt-14-dev: make fuzz. On Debian 12 -fsanitize=fuzzer links
 # libclang_rt.fuzzer-x86_64.a from libclang-rt-14-dev (libfuzzer-14-dev only
 # carries a standalone libFuzzer.a, which the build does not use).
+# libminiupnpc-dev, libnatpmp-dev: punchd's port mapping (UPnP IGD, NAT-PMP).
+# miniupnpd-nftables: the real gateway of tests/natlab/30-portmap.sh (run
+# there by the test only; its package may start a system service, which
+# does nothing useful without a configured ext_ifname).
 # valgrind: tests/integ/80-valgrind.sh (skipped without it).
 # debootstrap + systemd-container (systemd-nspawn): tests/integ/57-systemd-boot.sh
 # boots the installed units under a real systemd in a Debian container (the

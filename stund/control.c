@@ -13,7 +13,10 @@
 #include "common/ipc.h"
 #include "common/log.h"
 #include "common/mpack.h"
+#include "common/mpack_map.h"
 #include "common/netaddr.h"
+#include "common/promtext.h"
+#include "counters.h"
 #include "discover.h"
 #include "natbehav.h"
 #include "probe.h"
@@ -42,12 +45,14 @@ pack_addr(msgpack_packer *pk, const char *key,
 }
 
 static void
-pack_servers(msgpack_packer *pk, struct stund *sd,
+pack_servers(msgpack_packer *out, struct stund *sd,
     const struct discover_run *r)
 {
-	int i, j;
+	struct mpack_map	 m;
+	msgpack_packer		*pk;
+	int			 i, j;
 
-	msgpack_pack_array(pk, sd->nservers);
+	msgpack_pack_array(out, sd->nservers);
 	for (i = 0; i < sd->nservers; i++) {
 		const struct stund_srv			*s = &sd->servers[i];
 		const struct discover_srv_result	*res = NULL;
@@ -55,7 +60,7 @@ pack_servers(msgpack_packer *pk, struct stund *sd,
 		for (j = 0; r != NULL && j < r->nprobes; j++)
 			if (r->res[j].srv == i)
 				res = &r->res[j];
-		msgpack_pack_map(pk, 6);
+		pk = mpack_map_begin(&m, out);
 		mpack_kv_str(pk, "server", s->name);
 		if (s->resolved == 1)
 			pack_addr(pk, "address", &s->addr);
@@ -77,14 +82,17 @@ pack_servers(msgpack_packer *pk, struct stund *sd,
 			mpack_kv_str(pk, "mapped", NULL);
 			mpack_kv_str(pk, "other_address", NULL);
 		}
+		mpack_map_end(&m);
 	}
 }
 
 static void
-pack_discovery(msgpack_packer *pk, struct stund *sd,
+pack_discovery(msgpack_packer *out, struct stund *sd,
     const struct discover_run *r, const struct sockaddr_storage *pub,
     const struct sockaddr_storage *local, double age)
 {
+	struct mpack_map	 m;
+	msgpack_packer		*pk;
 	struct sockaddr_storage	 v6;
 	int			 i, have6 = 0;
 
@@ -95,7 +103,7 @@ pack_discovery(msgpack_packer *pk, struct stund *sd,
 			have6 = 1;
 			break;
 		}
-	msgpack_pack_map(pk, 7);
+	pk = mpack_map_begin(&m, out);
 	pack_addr(pk, "public", pub);
 	if (have6)
 		pack_addr(pk, "public6", &v6);
@@ -109,27 +117,42 @@ pack_discovery(msgpack_packer *pk, struct stund *sd,
 	mpack_kv_double(pk, "age_s", age);
 	mpack_key(pk, "servers");
 	pack_servers(pk, sd, r);
+	mpack_map_end(&m);
 }
 
-void
-control_discover_fail(struct stund *sd, uint64_t conn, uint32_t msgid,
-    const char *why)
-{
-	struct ipc_conn *c;
+/* A request answered later: the client may leave meanwhile, so it is
+ * found again by its id. */
+struct pending {
+	uint64_t	 conn;
+	uint32_t	 msgid;
+};
 
-	if ((c = ipc_server_conn(sd->ipc, conn)) != NULL)
-		ipc_reply_error(c, msgid, IPC_ERR_UNAVAILABLE, "%s", why);
+static struct pending *
+control_pending(struct ipc_conn *c, uint32_t msgid)
+{
+	struct pending *q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	q->conn = ipc_conn_id(c);
+	q->msgid = msgid;
+	return q;
 }
 
-void
-control_discover_reply(struct stund *sd, uint64_t conn, uint32_t msgid)
+/* discover_request's completion: the cached result or why there is none */
+static void
+control_discover_done(struct stund *sd, int status, void *arg)
 {
+	struct pending	*q = arg;
 	struct discover	*d = sd->disc;
 	struct ipc_conn	*c;
 	msgpack_packer	*pk;
+	uint32_t	 msgid = q->msgid;
 
-	if ((c = ipc_server_conn(sd->ipc, conn)) == NULL)
-		return;		/* the client left meanwhile */
+	c = status == 0 ? ipc_server_conn(sd->ipc, q->conn) : NULL;
+	free(q);
+	if (c == NULL)
+		return;		/* the client left meanwhile, or shutdown */
 	if (!d->have) {
 		ipc_reply_error(c, msgid, IPC_ERR_UNAVAILABLE, "%s",
 		    d->run.error[0] ? d->run.error : "no answer yet");
@@ -186,7 +209,14 @@ control_discover(struct ipc_conn *c, uint32_t msgid,
 	if (!sock) {
 		/* stund's own discovery asks servers of every family (an IPv6
 		 * answer is "public6"); family narrows only a passed socket's */
-		discover_request(sd, refresh, ipc_conn_id(c), msgid);
+		struct pending *q = control_pending(c, msgid);
+
+		if (q == NULL || discover_request(sd, refresh,
+		    control_discover_done, q) == -1) {
+			free(q);
+			ipc_reply_error(c, msgid, IPC_ERR_UNAVAILABLE,
+			    "out of memory");
+		}
 		return;
 	}
 	if ((fd = ipc_conn_take_fd(c)) == -1) {
@@ -235,11 +265,12 @@ control_input(struct ipc_conn *c, uint32_t msgid,
 }
 
 static void
-pack_nat(msgpack_packer *pk, struct stund *sd)
+pack_nat(msgpack_packer *out, struct stund *sd)
 {
 	const struct nat_result	*n = natbehav_result(sd);
+	struct mpack_map	 m;
+	msgpack_packer		*pk = mpack_map_begin(&m, out);
 
-	msgpack_pack_map(pk, 13);
 	mpack_key(pk, "behind_nat");
 	if (n->behind_nat == -1)
 		msgpack_pack_nil(pk);
@@ -263,14 +294,20 @@ pack_nat(msgpack_packer *pk, struct stund *sd)
 	mpack_kv_str(pk, "error", n->error[0] ? n->error : NULL);
 	mpack_key(pk, "servers");
 	pack_servers(pk, sd, &sd->disc->run);
+	mpack_map_end(&m);
 }
 
-void
-control_nat_reply(struct stund *sd, uint64_t conn, uint32_t msgid)
+/* natbehav_request's completion */
+static void
+control_nat_done(struct stund *sd, int status, void *arg)
 {
+	struct pending	*q = arg;
 	struct ipc_conn	*c;
+	uint32_t	 msgid = q->msgid;
 
-	if ((c = ipc_server_conn(sd->ipc, conn)) == NULL)
+	c = status == 0 ? ipc_server_conn(sd->ipc, q->conn) : NULL;
+	free(q);
+	if (c == NULL)
 		return;
 	if (!natbehav_result(sd)->valid) {
 		ipc_reply_error(c, msgid, IPC_ERR_UNAVAILABLE, "%s",
@@ -287,6 +324,7 @@ control_nat_get(struct ipc_conn *c, uint32_t msgid,
     const msgpack_object *params, void *arg)
 {
 	struct stund	*sd = arg;
+	struct pending	*q;
 	int		 refresh = 0;
 
 	if (mpack_get_bool(params, "refresh", &refresh) == -1) {
@@ -294,7 +332,11 @@ control_nat_get(struct ipc_conn *c, uint32_t msgid,
 		    "expected {refresh?: bool}");
 		return;
 	}
-	natbehav_request(sd, refresh, ipc_conn_id(c), msgid);
+	if ((q = control_pending(c, msgid)) == NULL ||
+	    natbehav_request(sd, refresh, control_nat_done, q) == -1) {
+		free(q);
+		ipc_reply_error(c, msgid, IPC_ERR_UNAVAILABLE, "out of memory");
+	}
 }
 
 static void
@@ -308,16 +350,35 @@ control_servers(struct ipc_conn *c, uint32_t msgid,
 	ipc_reply_finish(c);
 }
 
+#define CONTROL_ONE(key, value, help)	+ 1
+enum { CONTROL_NCOUNTERS = 0 STUND_COUNTERS(CONTROL_ONE) };
+#undef CONTROL_ONE
+
+#define CONTROL_HELP(key, value, help)	{ "counters." #key, help },
+static const struct promtext_help control_help[] = {
+	STUND_COUNTERS(CONTROL_HELP)
+};
+#undef CONTROL_HELP
+
+const struct promtext_help *
+control_counters_help(size_t *n)
+{
+	*n = CONTROL_NCOUNTERS;
+	return control_help;
+}
+
 /* status.get's result (sd as void *: also the metrics file's source) */
 void
-control_pack_status(msgpack_packer *pk, void *arg)
+control_pack_status(msgpack_packer *out, void *arg)
 {
 	struct stund			*sd = arg;
 	const struct server_stats	*ss = server_stats(sd);
 	const struct nat_result		*n = natbehav_result(sd);
 	const struct probe_stats	*ps = &sd->probes.st;
+	struct mpack_map		 m, srv;
+	msgpack_packer			*pk = mpack_map_begin(&m, out);
+	msgpack_packer			*spk;
 
-	msgpack_pack_map(pk, 9);
 	mpack_kv_str(pk, "daemon", "stund");
 	mpack_kv_str(pk, "version", STUND_VERSION);
 	mpack_kv_int(pk, "pid", getpid());
@@ -332,31 +393,18 @@ control_pack_status(msgpack_packer *pk, void *arg)
 	if (ss == NULL)
 		msgpack_pack_nil(pk);
 	else {
-		msgpack_pack_map(pk, 2);
-		mpack_kv_str(pk, "primary", server_primary(sd));
-		mpack_kv_str(pk, "alternate", server_alternate(sd)[0] ?
+		spk = mpack_map_begin(&srv, pk);
+		mpack_kv_str(spk, "primary", server_primary(sd));
+		mpack_kv_str(spk, "alternate", server_alternate(sd)[0] ?
 		    server_alternate(sd) : NULL);
+		mpack_map_end(&srv);
 	}
 	mpack_key(pk, "counters");
-	msgpack_pack_map(pk, 17);
-	mpack_kv_uint(pk, "discoveries", sd->ctr.discoveries);
-	mpack_kv_uint(pk, "discovery_failures", sd->ctr.discovery_failures);
-	mpack_kv_uint(pk, "nat_tests", sd->ctr.nat_tests);
-	mpack_kv_uint(pk, "stun_sent", ps->sent);
-	mpack_kv_uint(pk, "stun_answered", ps->answered);
-	mpack_kv_uint(pk, "stun_timeouts", ps->timeouts);
-	mpack_kv_uint(pk, "stun_malformed", ps->malformed);
-	mpack_kv_uint(pk, "stun_unmatched", ps->unmatched);
-	mpack_kv_uint(pk, "server_requests", ss ? ss->requests : 0);
-	mpack_kv_uint(pk, "server_responses", ss ? ss->responses : 0);
-	mpack_kv_uint(pk, "server_malformed", ss ? ss->malformed : 0);
-	mpack_kv_uint(pk, "server_ignored", ss ? ss->ignored : 0);
-	mpack_kv_uint(pk, "server_rate_limited", ss ? ss->rate_limited : 0);
-	mpack_kv_uint(pk, "server_unknown_attr", ss ? ss->unknown_attr : 0);
-	mpack_kv_uint(pk, "server_classic", ss ? ss->classic : 0);
-	mpack_kv_uint(pk, "ipc_clients", ipc_server_nclients(sd->ipc));
-	/* connections SO_PEERCRED turned away (not root, our uid, atmosphere) */
-	mpack_kv_uint(pk, "ipc_refused", ipc_server_stats(sd->ipc)->refused);
+	msgpack_pack_map(pk, CONTROL_NCOUNTERS);
+#define CONTROL_PACK(key, value, help)	mpack_kv_uint(pk, #key, (value));
+	STUND_COUNTERS(CONTROL_PACK)
+#undef CONTROL_PACK
+	mpack_map_end(&m);
 }
 
 static void
@@ -368,14 +416,15 @@ control_status(struct ipc_conn *c, uint32_t msgid,
 	ipc_reply_finish(c);
 }
 
-void
+/* sd->changed: nat.changed to subscribers */
+static void
 control_nat_changed(struct stund *sd, const char *previous)
 {
 	const struct nat_result	*n = natbehav_result(sd);
+	struct mpack_map	 m;
 	msgpack_packer		*pk;
 
-	pk = ipc_notify_start(sd->ipc, "nat.changed");
-	msgpack_pack_map(pk, 5);
+	pk = mpack_map_begin(&m, ipc_notify_start(sd->ipc, "nat.changed"));
 	if (sd->disc->have)
 		pack_addr(pk, "public", &sd->disc->public);
 	else if (n->valid)
@@ -386,6 +435,7 @@ control_nat_changed(struct stund *sd, const char *previous)
 	mpack_kv_str(pk, "mapping", natbehav_term(n->mapping));
 	mpack_kv_str(pk, "filtering", natbehav_term(n->filtering));
 	mpack_kv_str(pk, "classic", n->valid ? n->classic : "unknown");
+	mpack_map_end(&m);
 	ipc_notify_finish(sd->ipc);
 }
 
@@ -402,7 +452,10 @@ control_init(struct stund *sd, const char *path)
 {
 	sd->ipc = ipc_server_new(sd->loop, "stund", path, control_methods,
 	    sizeof(control_methods) / sizeof(control_methods[0]), sd);
-	return sd->ipc == NULL ? -1 : 0;
+	if (sd->ipc == NULL)
+		return -1;
+	sd->changed = control_nat_changed;
+	return 0;
 }
 
 void
@@ -416,6 +469,7 @@ control_fini(struct stund *sd)
 		close(x->fd);
 		free(x);
 	}
+	sd->changed = NULL;
 	if (sd->ipc != NULL)
 		ipc_server_free(sd->ipc);
 	sd->ipc = NULL;

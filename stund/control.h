@@ -2,20 +2,17 @@
 #ifndef STUND_CONTROL_H
 #define STUND_CONTROL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct stund;
 struct msgpack_packer;
+struct promtext_help;
 
 int	control_init(struct stund *sd, const char *path);
 void	control_fini(struct stund *sd);
-/* Deferred replies for stun.discover and nat.get. */
-void	control_discover_reply(struct stund *sd, uint64_t conn, uint32_t msgid);
-void	control_discover_fail(struct stund *sd, uint64_t conn, uint32_t msgid,
-	    const char *why);
-void	control_nat_reply(struct stund *sd, uint64_t conn, uint32_t msgid);
-/* nat.changed to subscribers; previous public endpoint when known */
-void	control_nat_changed(struct stund *sd, const char *previous);
+/* The metrics file's help texts, from counters.h */
+const struct promtext_help *control_counters_help(size_t *n);
 /* status.get's result, arg a struct stund (a promfile_pack_fn) */
 void	control_pack_status(struct msgpack_packer *pk, void *arg);
 

@@ -8,11 +8,9 @@
 
 #include "common/log.h"
 #include "common/netaddr.h"
-#include "control.h"
-#include "natbehav.h"
 #include "resolve.h"
 
-#define container_of(p, t, m)	((t *)((char *)(p) - offsetof(t, m)))
+#include "common/util.h"
 
 /* Re-resolve names this often: STUN servers move behind anycast names. */
 #define DISCOVER_RESOLVE_EVERY	600.0
@@ -281,12 +279,38 @@ discover_start_own(struct stund *sd)
 	    sd->cfg.timeout_ms / 1000.0, discover_own_done, sd);
 }
 
+int
+discover_wait(struct discover_waiters *l, discover_wait_cb *cb, void *arg)
+{
+	struct discover_waiter *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->cb = cb;
+	w->arg = arg;
+	TAILQ_INSERT_TAIL(l, w, entry);
+	return 0;
+}
+
+void
+discover_wake(struct stund *sd, struct discover_waiters *l, int status)
+{
+	struct discover_waiters	 now = TAILQ_HEAD_INITIALIZER(now);
+	struct discover_waiter	*w;
+
+	TAILQ_CONCAT(&now, l, entry);
+	while ((w = TAILQ_FIRST(&now)) != NULL) {
+		TAILQ_REMOVE(&now, w, entry);
+		w->cb(sd, status, w->arg);
+		free(w);
+	}
+}
+
 static void
 discover_own_done(struct discover_run *r, void *arg)
 {
 	struct stund		*sd = arg;
 	struct discover		*d = sd->disc;
-	struct discover_waiter	*w;
 	char			 prev[NETADDR_STRLEN] = "", now[NETADDR_STRLEN];
 	int			 changed = 0;
 
@@ -310,17 +334,9 @@ discover_own_done(struct discover_run *r, void *arg)
 		sd->ctr.discovery_failures++;
 		log_warnx("discovery failed: %s", r->error);
 	}
-	while ((w = TAILQ_FIRST(&d->waiters)) != NULL) {
-		TAILQ_REMOVE(&d->waiters, w, entry);
-		control_discover_reply(sd, w->conn, w->msgid);
-		free(w);
-	}
-	if (changed && d->changed != NULL)
-		d->changed(sd, prev[0] ? prev : NULL);
-	if (sd->nat_wanted) {
-		sd->nat_wanted = 0;
-		natbehav_start(sd);
-	}
+	discover_wake(sd, &d->waiters, 0);
+	if (changed && sd->changed != NULL)
+		sd->changed(sd, prev[0] ? prev : NULL);
 }
 
 static void
@@ -341,7 +357,6 @@ discover_init(struct stund *sd)
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return -1;
 	d->sd = sd;
-	d->changed = control_nat_changed;
 	TAILQ_INIT(&d->waiters);
 	if ((d->resolver = resolve_new(sd->loop, discover_resolved, sd))
 	    == NULL) {
@@ -359,17 +374,13 @@ discover_init(struct stund *sd)
 void
 discover_fini(struct stund *sd)
 {
-	struct discover		*d = sd->disc;
-	struct discover_waiter	*w;
+	struct discover	*d = sd->disc;
 
 	if (d == NULL)
 		return;
 	discover_run_cancel(&d->run);
 	ev_timer_stop(sd->loop, &d->refresh);
-	while ((w = TAILQ_FIRST(&d->waiters)) != NULL) {
-		TAILQ_REMOVE(&d->waiters, w, entry);
-		free(w);
-	}
+	discover_wake(sd, &d->waiters, -1);
 	resolve_free(d->resolver);
 	free(d);
 	sd->disc = NULL;
@@ -381,7 +392,8 @@ discover_now(struct stund *sd)
 	discover_start_own(sd);
 }
 
-int
+/* Cached result fresh enough to serve? */
+static int
 discover_fresh(const struct stund *sd)
 {
 	const struct discover *d = sd->disc;
@@ -390,22 +402,16 @@ discover_fresh(const struct stund *sd)
 	    ev_now(sd->loop) - d->when <= sd->cfg.cache_ttl_ms / 1000.0;
 }
 
-void
-discover_request(struct stund *sd, int refresh, uint64_t conn, uint32_t msgid)
+int
+discover_request(struct stund *sd, int refresh, discover_wait_cb *cb,
+    void *arg)
 {
-	struct discover		*d = sd->disc;
-	struct discover_waiter	*w;
-
 	if (!refresh && discover_fresh(sd)) {
-		control_discover_reply(sd, conn, msgid);
-		return;
+		cb(sd, 0, arg);
+		return 0;
 	}
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		control_discover_fail(sd, conn, msgid, "out of memory");
-		return;
-	}
-	w->conn = conn;
-	w->msgid = msgid;
-	TAILQ_INSERT_TAIL(&d->waiters, w, entry);
+	if (discover_wait(&sd->disc->waiters, cb, arg) == -1)
+		return -1;
 	discover_start_own(sd);
+	return 0;
 }

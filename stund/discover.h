@@ -54,11 +54,26 @@ struct discover_run {
 	int			 running;
 };
 
+/*
+ * A request's completion: status 0 when the result is ready to read (the
+ * discovery's cache, good or with run.error; natbehav_result()), -1 when
+ * stund shuts down first. natbehav.c keeps its requests the same way.
+ */
+typedef void discover_wait_cb(struct stund *sd, int status, void *arg);
+
 struct discover_waiter {
 	TAILQ_ENTRY(discover_waiter) entry;
-	uint64_t		 conn;
-	uint32_t		 msgid;
+	discover_wait_cb	*cb;
+	void			*arg;
 };
+TAILQ_HEAD(discover_waiters, discover_waiter);
+
+/* Queue (cb, arg) on l: 0, or -1 (no memory). */
+int	discover_wait(struct discover_waiters *l, discover_wait_cb *cb,
+	    void *arg);
+/* Call and free the waiters on l; those a callback adds stay for later. */
+void	discover_wake(struct stund *sd, struct discover_waiters *l,
+	    int status);
 
 /* stund's own, cached discovery */
 struct discover {
@@ -70,20 +85,18 @@ struct discover {
 	int			 have;		/* a successful result is cached */
 	double			 when;		/* ev_now when it finished */
 	struct sockaddr_storage	 public, local;
-	TAILQ_HEAD(, discover_waiter) waiters;
+	struct discover_waiters	 waiters;
 	ev_timer		 refresh;
-	void			(*changed)(struct stund *, const char *prev);
 };
 
 int	discover_init(struct stund *sd);
 void	discover_fini(struct stund *sd);
-/* Kick a discovery now unless one runs; when it ends, waiters get replies. */
+/* Kick a discovery now unless one runs; when it ends, waiters are called. */
 void	discover_now(struct stund *sd);
-/* Answer (conn, msgid) from cache or after the next discovery. */
-void	discover_request(struct stund *sd, int refresh, uint64_t conn,
-	    uint32_t msgid);
-/* Cached result fresh enough to serve? */
-int	discover_fresh(const struct stund *sd);
+/* cb(sd, 0, arg) now from a fresh cache (unless refresh), else after the
+ * next discovery; -1 (no memory) and cb is never called. */
+int	discover_request(struct stund *sd, int refresh, discover_wait_cb *cb,
+	    void *arg);
 
 /* Run a discovery through fd (not owned: the caller closes it). */
 int	discover_run_start(struct discover_run *r, struct stund *sd, int fd,

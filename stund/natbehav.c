@@ -10,7 +10,6 @@
 
 #include "common/log.h"
 #include "common/netaddr.h"
-#include "control.h"
 #include "discover.h"
 #include "probe.h"
 #include "proto/stun.h"
@@ -25,12 +24,6 @@ enum natbehav_step {
 	NB_MAP3,
 };
 
-struct natbehav_waiter {
-	TAILQ_ENTRY(natbehav_waiter) entry;
-	uint64_t	conn;
-	uint32_t	msgid;
-};
-
 struct natbehav {
 	struct stund		*sd;
 	enum natbehav_step	 step;
@@ -39,9 +32,10 @@ struct natbehav {
 	ev_timer		 refresh;
 	struct discover_run	 run;
 	struct probe		 probe;
+	int			 resolving;	/* waiting for a discovery */
 	struct sockaddr_storage	 primary, alt, m1, m2;
 	struct nat_result	 cur, last;
-	TAILQ_HEAD(, natbehav_waiter) waiters;
+	struct discover_waiters	 waiters;
 };
 
 static void	natbehav_next(struct natbehav *nb, enum natbehav_step step);
@@ -60,7 +54,6 @@ static void
 natbehav_finish(struct natbehav *nb)
 {
 	struct stund		*sd = nb->sd;
-	struct natbehav_waiter	*w;
 	const char		*prev_classic = nb->last.valid ?
 				    nb->last.classic : NULL;
 	char			 a[NETADDR_STRLEN];
@@ -94,13 +87,9 @@ natbehav_finish(struct natbehav *nb)
 		nb->last = nb->cur;
 	else
 		strlcpy(nb->last.error, nb->cur.error, sizeof(nb->last.error));
-	while ((w = TAILQ_FIRST(&nb->waiters)) != NULL) {
-		TAILQ_REMOVE(&nb->waiters, w, entry);
-		control_nat_reply(sd, w->conn, w->msgid);
-		free(w);
-	}
-	if (changed)
-		control_nat_changed(sd, NULL);
+	discover_wake(sd, &nb->waiters, 0);
+	if (changed && sd->changed != NULL)
+		sd->changed(sd, NULL);
 }
 
 static void
@@ -254,17 +243,27 @@ natbehav_test1_done(struct discover_run *r, void *arg)
 	natbehav_finish(nb);
 }
 
+static void
+natbehav_resolved(struct stund *sd, int status, void *arg)
+{
+	(void)arg;
+	if (status == -1)
+		return;		/* shutting down */
+	sd->nat->resolving = 0;
+	natbehav_start(sd);
+}
+
 void
 natbehav_start(struct stund *sd)
 {
 	struct natbehav *nb = sd->nat;
 
-	if (nb->step != NB_IDLE)
+	if (nb->step != NB_IDLE || nb->resolving)
 		return;
 	if (sd->disc->resolved_at == 0) {
 		/* server names not resolved yet: the first discovery does it */
-		sd->nat_wanted = 1;
-		discover_now(sd);
+		if (discover_request(sd, 1, natbehav_resolved, NULL) == 0)
+			nb->resolving = 1;
 		return;
 	}
 	memset(&nb->cur, 0, sizeof(nb->cur));
@@ -319,8 +318,7 @@ natbehav_init(struct stund *sd)
 void
 natbehav_fini(struct stund *sd)
 {
-	struct natbehav		*nb = sd->nat;
-	struct natbehav_waiter	*w;
+	struct natbehav	*nb = sd->nat;
 
 	if (nb == NULL)
 		return;
@@ -331,35 +329,28 @@ natbehav_fini(struct stund *sd)
 		ev_io_stop(sd->loop, &nb->io);
 		close(nb->fd);
 	}
-	while ((w = TAILQ_FIRST(&nb->waiters)) != NULL) {
-		TAILQ_REMOVE(&nb->waiters, w, entry);
-		free(w);
-	}
+	discover_wake(sd, &nb->waiters, -1);
 	free(nb);
 	sd->nat = NULL;
 }
 
-void
-natbehav_request(struct stund *sd, int refresh, uint64_t conn, uint32_t msgid)
+int
+natbehav_request(struct stund *sd, int refresh,
+    void (*cb)(struct stund *, int, void *), void *arg)
 {
-	struct natbehav		*nb = sd->nat;
-	struct natbehav_waiter	*w;
+	struct natbehav *nb = sd->nat;
 
 	if (!refresh && nb->last.valid && nb->step == NB_IDLE) {
-		control_nat_reply(sd, conn, msgid);
-		return;
+		cb(sd, 0, arg);
+		return 0;
 	}
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		control_discover_fail(sd, conn, msgid, "out of memory");
-		return;
-	}
-	w->conn = conn;
-	w->msgid = msgid;
-	TAILQ_INSERT_TAIL(&nb->waiters, w, entry);
+	if (discover_wait(&nb->waiters, cb, arg) == -1)
+		return -1;
 	/* a refresh of the behaviour refreshes the endpoint it reports too */
 	if (refresh && sd->nservers > 0)
 		discover_now(sd);
 	natbehav_start(sd);
+	return 0;
 }
 
 const struct nat_result *

@@ -56,9 +56,12 @@ int	natbehav_init(struct stund *sd);
 void	natbehav_fini(struct stund *sd);
 /* Start a run unless one is going. */
 void	natbehav_start(struct stund *sd);
-/* Reply to (conn, msgid) from cache, or after the next run. */
-void	natbehav_request(struct stund *sd, int refresh, uint64_t conn,
-	    uint32_t msgid);
+/* cb(sd, 0, arg) now from the last result (unless refresh or a run is
+ * going), else after the next run (natbehav_result() then valid, or not
+ * with its error); cb(sd, -1, arg) when stund stops first. -1 (no memory)
+ * and cb is never called. cb is a discover_wait_cb (discover.h). */
+int	natbehav_request(struct stund *sd, int refresh,
+	    void (*cb)(struct stund *, int, void *), void *arg);
 const struct nat_result *natbehav_result(const struct stund *sd);
 int	natbehav_running(const struct stund *sd);
 

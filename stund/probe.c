@@ -13,7 +13,7 @@
 #include "common/netaddr.h"
 #include "proto/stun.h"
 
-#define container_of(p, t, m)	((t *)((char *)(p) - offsetof(t, m)))
+#include "common/util.h"
 
 static void	probe_io_cb(struct ev_loop *, ev_io *, int);
 static void	probe_rtx_cb(struct ev_loop *, ev_timer *, int);

@@ -93,6 +93,8 @@ main(int argc, char *argv[])
 	struct stund		*sd = &stund;
 	struct daemon_ctx	 dctx;
 	char			 err[512];
+	const struct promtext_help *help;
+	size_t			 n;
 
 	startup_args(&startup, &stund_prog, argc, argv);
 	startup_config(&startup, &sd->cfg);
@@ -114,6 +116,8 @@ main(int argc, char *argv[])
 		exit(STARTUP_EXIT_FAIL);
 	promfile_init(&sd->metrics, sd->loop, "stund", control_pack_status,
 	    NULL, sd);
+	help = control_counters_help(&n);
+	promfile_help(&sd->metrics, help, n);
 	promfile_set(&sd->metrics, sd->cfg.metrics_file,
 	    sd->cfg.metrics_interval_ms);
 	daemon_init(&dctx, sd->loop, NULL, reload, sd);

@@ -81,7 +81,10 @@ struct stund {
 	struct stund_counters	 ctr;
 	struct promfile		 metrics;	/* stund.metrics_file */
 	double			 started;
-	int			 nat_wanted;	/* run natbehav after discovery */
+	/* the public endpoint or the NAT type changed (previous endpoint when
+	 * known): the one event hook, installed by control.c */
+	void			(*changed)(struct stund *sd,
+				    const char *previous);
 };
 
 /* stund_config.c */

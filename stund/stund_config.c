@@ -90,9 +90,11 @@ void
 stund_config_defaults(struct stund_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	/* the seeds' default servers */
-	strlcpy(c->servers, "stun.l.google.com:19302, stun.cloudflare.com:3478",
-	    sizeof(c->servers));
+	/* the seeds' default servers, and one that answers RFC 5780
+	 * (OTHER-ADDRESS, CHANGE-REQUEST: stuntman's public server), without
+	 * which filtering cannot be measured */
+	strlcpy(c->servers, "stun.l.google.com:19302, stun.cloudflare.com:3478, "
+	    "stun.stunprotocol.org:3478", sizeof(c->servers));
 	c->timeout_ms = 3000;
 	c->rto_ms = 500;
 	c->cache_ttl_ms = 60000;

@@ -141,6 +141,13 @@ fi
 [ "$(jv c1 .behind_nat)" = false ] && ok "behind_nat false" ||
 	bad "behind_nat '$(jv c1 .behind_nat)', expected false on loopback"
 
+# one IP, no RFC 5780: meshctl network says why filtering is unknown
+timeout 25 "$BIN/meshctl" -S "$T/c1" network >"$T/c1.txt" 2>&1
+sed 's/^/    /' "$T/c1.txt"
+grep -q '^  filtering:      unknown: no STUN server answered the RFC 5780 tests' "$T/c1.txt" &&
+	ok "meshctl network says why filtering is unknown" ||
+	bad "meshctl network does not say why filtering is unknown"
+
 # --- 2. RFC 5780 through coturn ------------------------------------------
 P2=$(free_port)
 while [ "$P2" = "$P1" ]; do P2=$((P2 + 2)); done

@@ -34,7 +34,7 @@ rd_setup(void)
 	ck_assert_ptr_nonnull(rd.loop = ev_loop_new(EVFLAG_AUTO));
 	relayd_conf_defaults(&rd.conf);
 	TAILQ_INIT(&rd.clients);
-	ck_assert_ptr_nonnull(rd.ips = iplimit_new(&rd));
+	ck_assert_ptr_nonnull(rd.ips = iplimit_new(&rd, connio_update));
 }
 
 static void
@@ -219,7 +219,7 @@ START_TEST(test_bytes_pause_resume)
 	ck_assert_uint_eq(iplimit_allow(a, 100), 0);
 	ck_assert_int_eq(a->throttled, 1);
 	ck_assert(!ev_is_active(&a->rio));
-	server_update_io(a);		/* nothing restarts a paused read */
+	connio_update(a);		/* nothing restarts a paused read */
 	ck_assert(!ev_is_active(&a->rio));
 	ck_assert_uint_eq(iplimit_allow(a2, 100), 0);
 	ck_assert_int_eq(a2->throttled, 1);

@@ -13,10 +13,13 @@
 	X(startup)		\
 	X(methods)		\
 	X(mpack)		\
+	X(mpack_map)		\
 	X(ipc)			\
 	X(stun)			\
 	X(netaddr)		\
 	X(natbehav)		\
+	X(metrics)		\
+	X(discover)		\
 	X(packet)		\
 	X(http)			\
 	X(wsframe)		\
@@ -31,8 +34,14 @@
 	X(punch)		\
 	X(keepalive)		\
 	X(e2e)			\
+	X(mesh)			\
+	X(fallback)		\
+	X(promtext)		\
+	X(portmap)		\
+	X(proxyv2)		\
+	X(rendezvous)		\
 	X(web)			\
-	X(promtext)
+	/* new suites above this line, each ending in a backslash */
 
 #define UNIT_DECLARE(name) Suite *name##_suite(void) __attribute__((weak));
 UNIT_SUITES(UNIT_DECLARE)

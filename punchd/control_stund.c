@@ -4,7 +4,8 @@
  * (SCM_RIGHTS), stund sends the Binding requests through it, and punchd,
  * which reads the socket, forwards every STUN datagram back with
  * stun.input. stund may be down: punchd then offers host candidates only
- * and asks again when ipc_peer reconnects.
+ * and asks again when ipc_peer reconnects. IPC towards another daemon, so
+ * a control file: sock.c hands STUN datagrams up through hooks.stun_rx.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,12 +16,15 @@
 #include "common/log.h"
 #include "common/mpack.h"
 #include "common/paths.h"
+#include "control.h"
 #include "punchd.h"
 
-static void stunlink_discover(struct punchd *pd, int family);
+static void control_stund_discover(struct punchd *pd, int family);
+static void control_stund_input(struct punchd *, const uint8_t *, size_t,
+    const struct sockaddr *);
 
 static void
-stunlink_reply_cb(void *arg, const msgpack_object *error,
+control_stund_reply_cb(void *arg, const msgpack_object *error,
     const msgpack_object *result, int family)
 {
 	struct punchd		*pd = arg;
@@ -44,62 +48,65 @@ stunlink_reply_cb(void *arg, const msgpack_object *error,
 		*has = 1;
 	}
 	if (family == AF_INET && pd->fd6 != -1)
-		stunlink_discover(pd, AF_INET6);
+		control_stund_discover(pd, AF_INET6);
 }
 
 static void
-stunlink_reply4_cb(void *arg, const msgpack_object *error,
+control_stund_reply4_cb(void *arg, const msgpack_object *error,
     const msgpack_object *result)
 {
-	stunlink_reply_cb(arg, error, result, AF_INET);
+	control_stund_reply_cb(arg, error, result, AF_INET);
 }
 
 static void
-stunlink_reply6_cb(void *arg, const msgpack_object *error,
+control_stund_reply6_cb(void *arg, const msgpack_object *error,
     const msgpack_object *result)
 {
-	stunlink_reply_cb(arg, error, result, AF_INET6);
+	control_stund_reply_cb(arg, error, result, AF_INET6);
 }
 
 static void
-stunlink_discover(struct punchd *pd, int family)
+control_stund_discover(struct punchd *pd, int family)
 {
-	msgpack_sbuffer	sb;
-	msgpack_packer	pk;
-	int		fd = family == AF_INET ? pd->fd4 : pd->fd6;
+	struct control_map	m;
+	msgpack_sbuffer		sb;
+	msgpack_packer		pk;
+	int			fd = family == AF_INET ? pd->fd4 : pd->fd6;
 
 	if (fd == -1 || !pd->stund_up) {
 		if (family == AF_INET && pd->fd6 != -1 && pd->stund_up)
-			stunlink_discover(pd, AF_INET6);
+			control_stund_discover(pd, AF_INET6);
 		return;
 	}
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 3);
-	mpack_kv_bool(&pk, "socket", 1);
-	mpack_kv_bool(&pk, "refresh", 1);
-	mpack_kv_int(&pk, "family", family == AF_INET ? 4 : 6);
+	control_map_begin(&m, &pk);
+	mpack_kv_bool(&m.pk, "socket", 1);
+	mpack_kv_bool(&m.pk, "refresh", 1);
+	mpack_kv_int(&m.pk, "family", family == AF_INET ? 4 : 6);
+	control_map_end(&m);
 	/* ipc_peer_call passes its own duplicate of fd */
 	if (ipc_peer_call(pd->stund, "stun.discover", sb.data, sb.size, fd,
-	    10000, family == AF_INET ? stunlink_reply4_cb : stunlink_reply6_cb,
+	    10000, family == AF_INET ? control_stund_reply4_cb :
+	    control_stund_reply6_cb,
 	    pd) == 0)
 		pd->stun_busy = 1;
 	msgpack_sbuffer_destroy(&sb);
 }
 
 static void
-stunlink_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+control_stund_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct punchd *pd = w->data;
 
 	(void)loop;
 	(void)revents;
 	if (!pd->stun_busy)
-		stunlink_discover(pd, AF_INET);
+		control_stund_discover(pd, AF_INET);
 }
 
 static void
-stunlink_state_cb(void *arg, int connected)
+control_stund_state_cb(void *arg, int connected)
 {
 	struct punchd *pd = arg;
 
@@ -107,14 +114,15 @@ stunlink_state_cb(void *arg, int connected)
 	if (connected) {
 		log_info("stund connected: discovering our socket's mapping");
 		pd->stun_busy = 0;
-		stunlink_discover(pd, AF_INET);
+		control_stund_discover(pd, AF_INET);
 	} else
 		log_info("stund unreachable: host candidates only until it "
 		    "returns");
 }
 
 static void
-stunlink_event_cb(void *arg, const char *event, const msgpack_object *params)
+control_stund_event_cb(void *arg, const char *event,
+    const msgpack_object *params)
 {
 	(void)arg;
 	(void)event;
@@ -122,7 +130,7 @@ stunlink_event_cb(void *arg, const char *event, const msgpack_object *params)
 }
 
 void
-stunlink_init(struct punchd *pd)
+control_stund_init(struct punchd *pd)
 {
 	char path[300];
 
@@ -133,11 +141,12 @@ stunlink_init(struct punchd *pd)
 		    "candidates");
 		return;
 	}
-	pd->stund = ipc_peer_new(pd->loop, path, stunlink_state_cb,
-	    stunlink_event_cb, pd);
+	pd->hooks.stun_rx = control_stund_input;
+	pd->stund = ipc_peer_new(pd->loop, path, control_stund_state_cb,
+	    control_stund_event_cb, pd);
 	if (pd->stund == NULL)
 		log_warnx("cannot create the stund client");
-	ev_timer_init(&pd->stun_timer, stunlink_timer_cb,
+	ev_timer_init(&pd->stun_timer, control_stund_timer_cb,
 	    pd->cfg.stun_refresh_ms / 1000.0, pd->cfg.stun_refresh_ms / 1000.0);
 	pd->stun_timer.data = pd;
 	if (pd->cfg.stun_refresh_ms > 0)
@@ -145,21 +154,23 @@ stunlink_init(struct punchd *pd)
 }
 
 void
-stunlink_fini(struct punchd *pd)
+control_stund_fini(struct punchd *pd)
 {
+	pd->hooks.stun_rx = NULL;
 	ev_timer_stop(pd->loop, &pd->stun_timer);
 	if (pd->stund != NULL)
 		ipc_peer_free(pd->stund);
 	pd->stund = NULL;
 }
 
-void
-stunlink_input(struct punchd *pd, const uint8_t *buf, size_t len,
+static void
+control_stund_input(struct punchd *pd, const uint8_t *buf, size_t len,
     const struct sockaddr *from)
 {
-	msgpack_sbuffer	sb;
-	msgpack_packer	pk;
-	char		a[NETADDR_STRLEN];
+	struct control_map	m;
+	msgpack_sbuffer		sb;
+	msgpack_packer		pk;
+	char			a[NETADDR_STRLEN];
 
 	if (pd->stund == NULL || !pd->stund_up) {
 		pd->ctr.stun_dropped++;
@@ -167,9 +178,10 @@ stunlink_input(struct punchd *pd, const uint8_t *buf, size_t len,
 	}
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 2);
-	mpack_kv_bin(&pk, "data", buf, len);
-	mpack_kv_str(&pk, "from", netaddr_str(from, a, sizeof(a)));
+	control_map_begin(&m, &pk);
+	mpack_kv_bin(&m.pk, "data", buf, len);
+	mpack_kv_str(&m.pk, "from", netaddr_str(from, a, sizeof(a)));
+	control_map_end(&m);
 	if (ipc_peer_notify(pd->stund, "stun.input", sb.data, sb.size) == 0)
 		pd->ctr.stun_forwarded++;
 	else

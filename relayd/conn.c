@@ -23,103 +23,47 @@
 /* After answering a plain request, how long to wait for the client's EOF
  * before closing (closing with unread input would reset the connection and
  * could lose our answer). */
-#define SERVER_LINGER_S		1.0
+#define CONN_LINGER_S		1.0
 
-static void server_read_cb(struct ev_loop *, ev_io *, int);
-static void server_write_cb(struct ev_loop *, ev_io *, int);
-static void server_timer_cb(struct ev_loop *, ev_timer *, int);
+static void conn_read_cb(struct ev_loop *, ev_io *, int);
+static void conn_write_cb(struct ev_loop *, ev_io *, int);
+static void conn_timer_cb(struct ev_loop *, ev_timer *, int);
 
-static const char *const server_reasons[REASON_MAX] = {
-	"client_close", "eof", "protocol", "too_big", "idle", "slow",
-	"kicked", "shutdown", "handshake_timeout", "http", "tls", "error",
-};
-
-const char *
-server_reason_str(enum relay_reason r)
-{
-	return r < REASON_MAX ? server_reasons[r] : "unknown";
-}
-
-const char *
-server_addr_str(const struct relayd_conn *c, char *buf, size_t len)
+/* The client's address as logs and session.list show it, once. */
+static void
+conn_addr_text(struct relayd_conn *c)
 {
 	char	ip[INET6_ADDRSTRLEN];
 
 	if (IN6_IS_ADDR_V4MAPPED(&c->addr.sin6_addr)) {
 		inet_ntop(AF_INET, &c->addr.sin6_addr.s6_addr[12], ip,
 		    sizeof(ip));
-		snprintf(buf, len, "%s:%u", ip, ntohs(c->addr.sin6_port));
+		snprintf(c->addr_str, sizeof(c->addr_str), "%s:%u", ip,
+		    ntohs(c->addr.sin6_port));
 	} else {
 		inet_ntop(AF_INET6, &c->addr.sin6_addr, ip, sizeof(ip));
-		snprintf(buf, len, "[%s]:%u", ip, ntohs(c->addr.sin6_port));
+		snprintf(c->addr_str, sizeof(c->addr_str), "[%s]:%u", ip,
+		    ntohs(c->addr.sin6_port));
 	}
-	return buf;
-}
-
-/* Every byte read from a client goes through here: its address group's
- * byte rate (iplimit.c) may allow fewer, or none (EAGAIN, c paused). */
-ssize_t
-server_io_read(struct relayd_conn *c, void *buf, size_t len)
-{
-	ssize_t	n;
-
-	if ((len = iplimit_allow(c, len)) == 0) {
-		errno = EAGAIN;
-		return -1;
-	}
-	n = c->ssl != NULL ? tls_read(c, buf, len) : read(c->fd, buf, len);
-	if (n > 0)
-		iplimit_spend(c, (size_t)n);
-	return n;
-}
-
-ssize_t
-server_io_write(struct relayd_conn *c, const void *buf, size_t len)
-{
-	if (c->ssl != NULL)
-		return tls_write(c, buf, len);
-	return send(c->fd, buf, len, MSG_NOSIGNAL);
 }
 
 void
-server_update_io(struct relayd_conn *c)
-{
-	struct ev_loop	*loop = c->rd->loop;
-	int		 r, w;
-
-	r = c->state != CLIENT_RESPOND || c->bufoff == c->buflen;
-	w = c->bufoff < c->buflen || c->ssl_want_write ||
-	    (c->ws != NULL && wsio_want_write(c));
-	if ((c->ws != NULL && !wslay_event_want_read(c->ws)) || c->throttled)
-		r = 0;
-	if (r && !ev_is_active(&c->rio))
-		ev_io_start(loop, &c->rio);
-	else if (!r && ev_is_active(&c->rio))
-		ev_io_stop(loop, &c->rio);
-	if (w && !ev_is_active(&c->wio))
-		ev_io_start(loop, &c->wio);
-	else if (!w && ev_is_active(&c->wio))
-		ev_io_stop(loop, &c->wio);
-}
-
-void
-server_drop(struct relayd_conn *c, enum relay_reason why)
+conn_drop(struct relayd_conn *c, enum relay_reason why)
 {
 	struct relayd	*rd = c->rd;
-	char		 a[NI_MAXHOST + 8];
 
 	rd->st.disc[why]++;
 	if (c->state == CLIENT_WS || c->state == CLIENT_CLOSING) {
 		log_info("client %llu %s left session %s: %s",
-		    (unsigned long long)c->id, server_addr_str(c, a, sizeof(a)),
+		    (unsigned long long)c->id, c->addr_str,
 		    c->member.sess ? c->member.sess->id : "-",
-		    server_reason_str(why));
+		    metrics_reason_str(why));
 		ws_leave(c);
 		rd->nws--;
 	} else
 		log_debug("client %llu %s closed: %s",
-		    (unsigned long long)c->id, server_addr_str(c, a, sizeof(a)),
-		    server_reason_str(why));
+		    (unsigned long long)c->id, c->addr_str,
+		    metrics_reason_str(why));
 	ev_io_stop(rd->loop, &c->rio);
 	ev_io_stop(rd->loop, &c->wio);
 	ev_timer_stop(rd->loop, &c->timer);
@@ -138,7 +82,7 @@ server_drop(struct relayd_conn *c, enum relay_reason why)
 
 /* Queue an HTTP answer; the connection closes after it. */
 static void
-server_respond(struct relayd_conn *c, int status, const char *headers,
+conn_respond(struct relayd_conn *c, int status, const char *headers,
     const char *ctype, const char *body, size_t bodylen, int head)
 {
 	char	*b;
@@ -152,7 +96,7 @@ server_respond(struct relayd_conn *c, int status, const char *headers,
 	c->buflen = c->bufoff = 0;
 	c->state = CLIENT_RESPOND;
 	if ((b = malloc(cap)) == NULL) {
-		server_drop(c, REASON_ERROR);
+		conn_drop(c, REASON_ERROR);
 		return;
 	}
 	n = snprintf(b, cap, "HTTP/1.1 %d %s\r\nServer: relayd/%s\r\n"
@@ -162,18 +106,18 @@ server_respond(struct relayd_conn *c, int status, const char *headers,
 	    headers != NULL ? headers : "");
 	if (n < 0 || (size_t)n + bodylen > cap) {
 		free(b);
-		server_drop(c, REASON_ERROR);
+		conn_drop(c, REASON_ERROR);
 		return;
 	}
 	if (!head)
 		memcpy(b + n, body, bodylen);
 	c->buf = b;
 	c->buflen = (uint32_t)(n + (head ? 0 : bodylen));
-	server_update_io(c);
+	connio_update(c);
 }
 
 static void
-server_error(struct relayd_conn *c, int status, const char *why)
+conn_error(struct relayd_conn *c, int status, const char *why)
 {
 	char		 body[160];
 	const char	*h = NULL;
@@ -187,17 +131,31 @@ server_error(struct relayd_conn *c, int status, const char *why)
 	/* our own words only: nothing from the request is echoed */
 	snprintf(body, sizeof(body), "%d %s: %s\n", status, http_reason(status),
 	    why);
-	server_respond(c, status, h, "text/plain; charset=utf-8", body,
+	conn_respond(c, status, h, "text/plain; charset=utf-8", body,
 	    strlen(body), 0);
 }
 
+/*
+ * Tokens (proto/token.h). A refusal says why in a header the relay client
+ * reads (docs/relay-tokens.md): 401 when no token came, 403 with
+ * "Atmosphere-Relay-Refused: malformed|bad_mac|expired|unknown_key|
+ * wrong_prefix" when one did. Nothing from the request is echoed.
+ */
 static int
-server_auth(struct relayd_conn *c, const struct http_target *t)
+conn_auth(struct relayd_conn *c, const struct http_target *t)
 {
+	static const enum relay_auth_fail map[] = {
+		[TOKEN_MALFORMED] = AUTH_MALFORMED,
+		[TOKEN_BAD_MAC] = AUTH_BAD_MAC,
+		[TOKEN_EXPIRED] = AUTH_EXPIRED,
+		[TOKEN_UNKNOWN_KEY] = AUTH_UNKNOWN_KEY,
+		[TOKEN_WRONG_PREFIX] = AUTH_WRONG_PREFIX,
+	};
 	struct relayd		*rd = c->rd;
 	enum relay_auth_fail	 f;
 	enum token_result	 r;
-	char			 a[NI_MAXHOST + 8];
+	char			 h[128], body[128];
+	int			 status;
 
 	if (rd->conf.open)
 		return 0;
@@ -206,24 +164,30 @@ server_auth(struct relayd_conn *c, const struct http_target *t)
 	else if (t->token[0] == '\0')
 		f = AUTH_MISSING;
 	else {
-		r = token_check(rd->conf.secret, rd->conf.secretlen, t->session,
-		    t->token, (uint64_t)ev_now(rd->loop));
+		r = token_verify(&rd->conf.keys, t->session, t->token,
+		    (uint64_t)ev_now(rd->loop), NULL);
 		if (r == TOKEN_OK)
 			return 0;
-		f = r == TOKEN_EXPIRED ? AUTH_EXPIRED : r == TOKEN_BAD_MAC ?
-		    AUTH_BAD_MAC : AUTH_MALFORMED;
+		f = r < sizeof(map) / sizeof(map[0]) ? map[r] : AUTH_MALFORMED;
 	}
 	rd->st.auth_fail[f]++;
 	log_notice("client %llu %s: session %s refused: token %s",
-	    (unsigned long long)c->id, server_addr_str(c, a, sizeof(a)),
+	    (unsigned long long)c->id, c->addr_str,
 	    t->session, metrics_auth_str(f));
-	server_error(c, f == AUTH_MISSING ? 401 : 403, f == AUTH_MISSING ?
-	    "token required" : "token refused");
+	status = f == AUTH_MISSING ? 401 : 403;
+	snprintf(h, sizeof(h), "%sAtmosphere-Relay-Refused: %s\r\n",
+	    status == 401 ? "WWW-Authenticate: Bearer\r\n" : "",
+	    metrics_auth_str(f));
+	snprintf(body, sizeof(body), "%d %s: token %s\n", status,
+	    http_reason(status), f == AUTH_MISSING ? "required" :
+	    metrics_auth_str(f));
+	conn_respond(c, status, h, "text/plain; charset=utf-8", body,
+	    strlen(body), 0);
 	return -1;
 }
 
 static void
-server_request(struct relayd_conn *c, const struct http_req *req,
+conn_request(struct relayd_conn *c, const struct http_req *req,
     size_t extra)
 {
 	struct http_target	 t;
@@ -234,7 +198,7 @@ server_request(struct relayd_conn *c, const struct http_req *req,
 
 	c->rd->st.http_requests++;
 	if ((status = http_route(req, extra, &t, &why)) != 0) {
-		server_error(c, status, why);
+		conn_error(c, status, why);
 		return;
 	}
 	switch (t.route) {
@@ -243,42 +207,42 @@ server_request(struct relayd_conn *c, const struct http_req *req,
 		body = t.route == HTTP_ROUTE_HEALTH ?
 		    metrics_health(c->rd, &len) : metrics_prometheus(c->rd, &len);
 		if (body == NULL) {
-			server_error(c, 503, "out of memory");
+			conn_error(c, 503, "out of memory");
 			return;
 		}
-		server_respond(c, 200, NULL, t.route == HTTP_ROUTE_HEALTH ?
+		conn_respond(c, 200, NULL, t.route == HTTP_ROUTE_HEALTH ?
 		    "application/json" : "text/plain; version=0.0.4",
 		    body, len, t.head);
 		free(body);
 		return;
 	case HTTP_ROUTE_RELAY:
-		if (server_auth(c, &t) == -1)
+		if (conn_auth(c, &t) == -1)
 			return;
 		if ((status = ws_start(c, t.session, req->ws_key)) != 0)
-			server_error(c, status, status == 503 ?
+			conn_error(c, status, status == 503 ?
 			    "session full or too many sessions" : "error");
 		return;
 	}
 }
 
 static void
-server_http_read(struct relayd_conn *c)
+conn_http_read(struct relayd_conn *c)
 {
 	struct http_req	 req;
 	ssize_t		 n;
 	int		 r;
 
 	if (c->buf == NULL && (c->buf = malloc(HTTP_MAX_REQUEST)) == NULL) {
-		server_drop(c, REASON_ERROR);
+		conn_drop(c, REASON_ERROR);
 		return;
 	}
-	n = server_io_read(c, c->buf + c->buflen, HTTP_MAX_REQUEST - c->buflen);
+	n = connio_read(c, c->buf + c->buflen, HTTP_MAX_REQUEST - c->buflen);
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
-		server_drop(c, REASON_EOF);
+		conn_drop(c, REASON_EOF);
 		return;
 	}
 	if (n == -1) {
-		server_update_io(c);
+		connio_update(c);
 		return;
 	}
 	c->buflen += (uint32_t)n;
@@ -287,24 +251,24 @@ server_http_read(struct relayd_conn *c)
 	if (r == -1) {
 		log_debug("client %llu: bad request: %s",
 		    (unsigned long long)c->id, req.error);
-		server_error(c, req.status, req.error);
+		conn_error(c, req.status, req.error);
 		return;
 	}
-	server_request(c, &req, c->buflen - (size_t)r);
+	conn_request(c, &req, c->buflen - (size_t)r);
 }
 
 /* Write what is left of c->buf; 1 when done, 0 pending, -1 dropped. */
 static int
-server_flush(struct relayd_conn *c)
+conn_flush(struct relayd_conn *c)
 {
 	ssize_t	n;
 
 	while (c->bufoff < c->buflen) {
-		n = server_io_write(c, c->buf + c->bufoff, c->buflen - c->bufoff);
+		n = connio_write(c, c->buf + c->bufoff, c->buflen - c->bufoff);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return 0;
 		if (n <= 0) {
-			server_drop(c, REASON_EOF);
+			conn_drop(c, REASON_EOF);
 			return -1;
 		}
 		c->bufoff += (uint32_t)n;
@@ -313,7 +277,7 @@ server_flush(struct relayd_conn *c)
 }
 
 static void
-server_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct relayd_conn	*c = container_of(w, struct relayd_conn, rio);
 	char			 junk[1024];
@@ -325,40 +289,41 @@ server_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	switch (c->state) {
 	case CLIENT_TLS:
 		if ((r = tls_handshake(c)) == -1)
-			server_drop(c, REASON_TLS);
+			conn_drop(c, REASON_TLS);
 		else if (r == 1) {
 			c->state = CLIENT_HTTP;
-			server_http_read(c);
+			conn_http_read(c);
 		} else
-			server_update_io(c);
+			connio_update(c);
 		break;
 	case CLIENT_HTTP:
-		server_http_read(c);
+		conn_http_read(c);
 		break;
 	case CLIENT_RESPOND:
 		/* answer sent; discard input until EOF */
-		n = server_io_read(c, junk, sizeof(junk));
+		n = connio_read(c, junk, sizeof(junk));
 		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
-			server_drop(c, REASON_HTTP);
+			conn_drop(c, REASON_HTTP);
 		break;
 	default:
-		ws_read(c);
+		if (ws_read(c) == -1)
+			conn_drop(c, (enum relay_reason)c->reason);
 		break;
 	}
 }
 
 static void
-server_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct relayd_conn	*c = container_of(w, struct relayd_conn, wio);
 	int			 r;
 
 	(void)revents;
 	if (c->state == CLIENT_TLS) {
-		server_read_cb(loop, &c->rio, EV_READ);
+		conn_read_cb(loop, &c->rio, EV_READ);
 		return;
 	}
-	if ((r = server_flush(c)) == -1)
+	if ((r = conn_flush(c)) == -1)
 		return;
 	if (c->state == CLIENT_RESPOND) {
 		if (r == 1) {
@@ -367,10 +332,10 @@ server_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 				tls_client_free(c);
 			shutdown(c->fd, SHUT_WR);
 			ev_timer_stop(loop, &c->timer);
-			ev_timer_set(&c->timer, SERVER_LINGER_S, 0);
+			ev_timer_set(&c->timer, CONN_LINGER_S, 0);
 			ev_timer_start(loop, &c->timer);
 		}
-		server_update_io(c);
+		connio_update(c);
 		return;
 	}
 	if (r == 1 && c->buf != NULL) {
@@ -379,14 +344,15 @@ server_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 		c->buf = NULL;
 		c->buflen = c->bufoff = 0;
 	}
-	if (r == 1)
-		ws_write(c);
-	else
-		server_update_io(c);
+	if (r == 1) {
+		if (ws_write(c) == -1)
+			conn_drop(c, (enum relay_reason)c->reason);
+	} else
+		connio_update(c);
 }
 
 static void
-server_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct relayd_conn *c = container_of(w, struct relayd_conn, timer);
 
@@ -395,20 +361,21 @@ server_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	switch (c->state) {
 	case CLIENT_TLS:
 	case CLIENT_HTTP:
-		server_drop(c, REASON_HANDSHAKE_TIMEOUT);
+		conn_drop(c, REASON_HANDSHAKE_TIMEOUT);
 		break;
 	case CLIENT_RESPOND:
-		server_drop(c, c->bufoff < c->buflen ?
+		conn_drop(c, c->bufoff < c->buflen ?
 		    REASON_HANDSHAKE_TIMEOUT : REASON_HTTP);
 		break;
 	default:
-		ws_timer(c);
+		if (ws_timer(c) == -1)
+			conn_drop(c, (enum relay_reason)c->reason);
 		break;
 	}
 }
 
 void
-server_accept(struct relayd *rd, int fd, const struct sockaddr *sa)
+conn_accept(struct relayd *rd, int fd, const struct sockaddr *sa)
 {
 	struct relayd_conn	*c;
 	struct sockaddr_in6	 a6;
@@ -430,6 +397,7 @@ server_accept(struct relayd *rd, int fd, const struct sockaddr *sa)
 	}
 	c->rd = rd;
 	c->addr = a6;
+	conn_addr_text(c);
 	if (rd->nclients >= (unsigned)rd->conf.max_clients ||
 	    iplimit_add(rd->ips, c) == -1) {
 		rd->st.refused_limit++;
@@ -447,14 +415,14 @@ server_accept(struct relayd *rd, int fd, const struct sockaddr *sa)
 	TAILQ_INSERT_TAIL(&rd->clients, c, entry);
 	rd->nclients++;
 	rd->st.accepted++;
-	ev_io_init(&c->rio, server_read_cb, fd, EV_READ);
-	ev_io_init(&c->wio, server_write_cb, fd, EV_WRITE);
-	ev_timer_init(&c->timer, server_timer_cb,
+	ev_io_init(&c->rio, conn_read_cb, fd, EV_READ);
+	ev_io_init(&c->wio, conn_write_cb, fd, EV_WRITE);
+	ev_timer_init(&c->timer, conn_timer_cb,
 	    rd->conf.handshake_timeout_ms / 1000.0, 0);
 	ev_timer_start(rd->loop, &c->timer);
 	if (rd->tls != NULL && tls_client_new(c) == -1) {
-		server_drop(c, REASON_TLS);
+		conn_drop(c, REASON_TLS);
 		return;
 	}
-	server_update_io(c);
+	connio_update(c);
 }

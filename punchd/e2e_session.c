@@ -14,7 +14,10 @@
  * Key confirmation (proto/e2e.h): as initiator, a PING under the new key
  * as soon as the RESP is in, again on the timer until the responder is
  * heard under it; as responder, the new key is used once a packet opens
- * with it (e2e_input_decrypt sees the epoch advance).
+ * with it (e2e_session_decrypt sees the epoch advance).
+ *
+ * The rekey/retransmit timer runs only while some peer has session state:
+ * a node without peers never wakes up for it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +33,10 @@ struct e2e_queued {
 	uint8_t		data[];
 };
 
+static void e2e_session_timer_start(struct punchd *pd);
+
 static void
-e2e_params(const struct punchd *pd, struct e2e_params *par)
+e2e_session_params(const struct punchd *pd, struct e2e_params *par)
 {
 	e2e_params_default(par);
 	par->rekey_interval = pd->cfg.rekey_interval_ms / 1000.0;
@@ -46,7 +51,7 @@ e2e_params(const struct punchd *pd, struct e2e_params *par)
 
 /* Set up p's e2e state once we can, and pick up its node key. */
 static struct e2e_peer *
-e2e_sync(struct peer *p)
+e2e_session_sync(struct peer *p)
 {
 	struct punchd			*pd = p->pd;
 	const struct mesh_member	*mm;
@@ -54,13 +59,14 @@ e2e_sync(struct peer *p)
 
 	if (!pd->cfg.e2e || !pd->mesh.have_key || !p->bound)
 		return NULL;
-	mm = mesh_member_find(pd, p->id);
+	mm = members_find(pd, p->id);
 	if (!p->e2e_inited) {
-		e2e_params(pd, &par);
+		e2e_session_params(pd, &par);
 		if (e2e_peer_init(&p->e2e, &par, pd->node_id, pd->mesh.pk,
 		    pd->mesh.sk, p->id, mm != NULL ? mm->pk : NULL) != 0)
 			return NULL;
 		p->e2e_inited = 1;
+		e2e_session_timer_start(pd);
 	} else if (mm != NULL && (!p->e2e.have_peer_pk ||
 	    (p->e2e.learned_pk && memcmp(mm->pk, p->e2e.peer_pk,
 	    E2E_PK_LEN) != 0)))
@@ -68,24 +74,24 @@ e2e_sync(struct peer *p)
 	return &p->e2e;
 }
 
-int
-e2e_required(struct peer *p)
+static int
+e2e_session_required(struct peer *p)
 {
-	struct e2e_peer *e = e2e_sync(p);
+	struct e2e_peer *e = e2e_session_sync(p);
 
 	return e != NULL && e->have_peer_pk;
 }
 
 const char *
-e2e_mode(struct peer *p)
+e2e_session_mode(struct peer *p)
 {
 	if (p->e2e_inited && e2e_ready(&p->e2e))
 		return "session";
-	return e2e_required(p) ? "handshake" : "mesh-key";
+	return e2e_session_required(p) ? "handshake" : "mesh-key";
 }
 
 static void
-e2e_fallback_note(struct peer *p)
+e2e_session_fallback_note(struct peer *p)
 {
 	struct punchd *pd = p->pd;
 
@@ -103,41 +109,42 @@ e2e_fallback_note(struct peer *p)
 }
 
 static void
-e2e_send_init(struct peer *p, const struct sockaddr *to)
+e2e_session_send_init(struct peer *p, const struct sockaddr *to)
 {
 	uint8_t	msg[E2E_MSG_LEN];
 	int	r;
 
-	if ((r = e2e_start(&p->e2e, ev_now(p->pd->loop), msg)) < 0)
+	if ((r = e2e_start(&p->e2e, punchd_now(p->pd), msg)) < 0)
 		return;
 	if (p->e2e.pend_tries == 1)
 		log_debug("peer %s: session handshake, key id %u",
 		    peer_label(p), p->e2e.pend_id);
-	peer_send_pkt(p, PACKET_E2E_INIT, msg, r, to);
+	tx_send(p, PACKET_E2E_INIT, 0, msg, r, to);
 }
 
 /*
  * Key confirmation: a PING under the new key. The responder switches on
  * it and its PONG comes back under the new key, which ends our wait. Id 0
- * is never one of peer_ping's (they count from 1): no waiter takes it.
+ * is never one of peer_ping's (they count from 1): no pending ping takes
+ * it.
  */
 static void
-e2e_send_confirm(struct peer *p, const struct sockaddr *to)
+e2e_session_send_confirm(struct peer *p, const struct sockaddr *to)
 {
 	struct packet_ping	pg;
 	uint8_t			buf[PACKET_PING_LEN];
 	int			n;
 
 	pg.id = 0;
-	pg.ts = (uint64_t)(ev_time() * 1e6);
+	pg.ts = (uint64_t)(punchd_time(p->pd) * 1e6);
 	if ((n = packet_ping_encode(buf, sizeof(buf), &pg)) > 0)
-		peer_send_pkt(p, PACKET_PING, buf, (size_t)n, to);
+		e2e_session_send(p, PACKET_PING, buf, (size_t)n, to);
 }
 
 /* in order; the list is taken off the peer first, so a send that queues
  * again (no key after all) starts a new one */
 static void
-e2e_queue_flush(struct peer *p)
+e2e_session_queue_flush(struct peer *p)
 {
 	struct e2e_queue	 q = STAILQ_HEAD_INITIALIZER(q);
 	struct e2e_queued	*e;
@@ -147,7 +154,7 @@ e2e_queue_flush(struct peer *p)
 	while ((e = STAILQ_FIRST(&q)) != NULL) {
 		STAILQ_REMOVE_HEAD(&q, entry);
 		if (peer_is_up(p))
-			peer_send_pkt(p, PACKET_DATA, e->data, e->len,
+			e2e_session_send(p, PACKET_DATA, e->data, e->len,
 			    peer_dest(p));
 		else
 			p->pd->ctr.e2e_queue_drops++;
@@ -156,7 +163,7 @@ e2e_queue_flush(struct peer *p)
 }
 
 static void
-e2e_queue_clear(struct peer *p)
+e2e_session_queue_clear(struct peer *p)
 {
 	struct e2e_queued *e;
 
@@ -168,9 +175,11 @@ e2e_queue_clear(struct peer *p)
 	p->e2e_nq = 0;
 }
 
-int
-e2e_send(struct peer *p, uint8_t type, const uint8_t *payload, size_t len,
-    const struct sockaddr *to, uint64_t *seq)
+/* 1 when p's packet of this type was sent, queued or dropped here; 0 to
+ * send it under the mesh key */
+static int
+e2e_session_seal_send(struct peer *p, uint8_t type, const uint8_t *payload,
+    size_t len, const struct sockaddr *to, uint64_t *seq)
 {
 	struct punchd		*pd = p->pd;
 	uint8_t			 buf[PACKET_OVERHEAD + PUNCHD_MTU];
@@ -180,9 +189,9 @@ e2e_send(struct peer *p, uint8_t type, const uint8_t *payload, size_t len,
 
 	if (type != PACKET_DATA && type != PACKET_PING && type != PACKET_PONG)
 		return 0;
-	if (!e2e_required(p)) {
+	if (!e2e_session_required(p)) {
 		if (type == PACKET_DATA)
-			e2e_fallback_note(p);
+			e2e_session_fallback_note(p);
 		return 0;
 	}
 	*seq = 0;
@@ -201,7 +210,7 @@ e2e_send(struct peer *p, uint8_t type, const uint8_t *payload, size_t len,
 		STAILQ_INSERT_TAIL(&p->e2e_q, q, entry);
 		p->e2e_nq++;
 		if (!e2e_busy(&p->e2e))
-			e2e_send_init(p, to);
+			e2e_session_send_init(p, to);
 		return 1;
 	}
 	memset(&h, 0, sizeof(h));
@@ -214,21 +223,28 @@ e2e_send(struct peer *p, uint8_t type, const uint8_t *payload, size_t len,
 		return 1;
 	}
 	*seq = h.seq;
-	if ((to != NULL ? sock_send(pd, buf, n, to) :
-	    relay_peer_send(p, buf, n)) == 0) {
-		p->tx_packets++;
-		p->tx_bytes += n;
-	}
+	tx_out(p, buf, n, to);
 	/* the packet limit: start the rekey now, not at the next tick */
 	if (p->e2e.cur.tx_seq >= p->e2e.par.rekey_packets &&
 	    !e2e_busy(&p->e2e))
-		e2e_send_init(p, to);
+		e2e_session_send_init(p, to);
 	return 1;
+}
+
+uint64_t
+e2e_session_send(struct peer *p, uint8_t type, const uint8_t *payload,
+    size_t len, const struct sockaddr *to)
+{
+	uint64_t seq;
+
+	if (e2e_session_seal_send(p, type, payload, len, to, &seq))
+		return seq;
+	return tx_send(p, type, 0, payload, len, to);
 }
 
 /* A new key is in use: say so, send what waited for it. */
 static void
-e2e_newkey(struct peer *p)
+e2e_session_newkey(struct peer *p)
 {
 	struct e2e_peer *e = &p->e2e;
 
@@ -237,11 +253,11 @@ e2e_newkey(struct peer *p)
 	if (e->epoch == 1)
 		log_info("peer %s: end-to-end session established",
 		    peer_label(p));
-	e2e_queue_flush(p);
+	e2e_session_queue_flush(p);
 }
 
 void
-e2e_input_handshake(struct peer *p, uint8_t type, const uint8_t *pl,
+e2e_session_handshake(struct peer *p, uint8_t type, const uint8_t *pl,
     size_t len, const struct sockaddr *from)
 {
 	struct punchd	*pd = p->pd;
@@ -249,14 +265,14 @@ e2e_input_handshake(struct peer *p, uint8_t type, const uint8_t *pl,
 	uint8_t		 out[E2E_MSG_LEN], otype = 0;
 	int		 r;
 
-	if ((e = e2e_sync(p)) == NULL) {
+	if ((e = e2e_session_sync(p)) == NULL) {
 		/* e2e off or no node key here: nothing to answer with
 		 * (the peer keeps trying; docs: every node must agree) */
-		e2e_fallback_note(p);
+		e2e_session_fallback_note(p);
 		pd->ctr.drop_unknown++;
 		return;
 	}
-	r = e2e_input(e, type, pl, len, ev_now(pd->loop), 1, out, &otype);
+	r = e2e_input(e, type, pl, len, punchd_now(pd), 1, out, &otype);
 	if (r < 0) {
 		if (r == PACKET_ERR_PAYLOAD)
 			pd->ctr.drop_malformed++;
@@ -267,15 +283,15 @@ e2e_input_handshake(struct peer *p, uint8_t type, const uint8_t *pl,
 		return;
 	}
 	if (r & E2E_OUT_REPLY)
-		peer_send_pkt(p, otype, out, E2E_MSG_LEN, from);
+		tx_send(p, otype, 0, out, E2E_MSG_LEN, from);
 	if (r & E2E_OUT_CONFIRM)
-		e2e_send_confirm(p, from);
+		e2e_session_send_confirm(p, from);
 	if (r & E2E_OUT_NEWKEY)
-		e2e_newkey(p);
+		e2e_session_newkey(p);
 }
 
 int
-e2e_input_decrypt(struct peer *p, uint8_t *buf, size_t len,
+e2e_session_decrypt(struct peer *p, uint8_t *buf, size_t len,
     struct packet_hdr *h, const uint8_t **pl, size_t *plen)
 {
 	struct punchd	*pd = p->pd;
@@ -286,11 +302,11 @@ e2e_input_decrypt(struct peer *p, uint8_t *buf, size_t len,
 		pd->ctr.drop_nokey++;
 		return E2E_ERR_NOKEY;
 	}
-	r = e2e_decrypt(&p->e2e, buf, len, ev_now(pd->loop), h, pl, plen);
+	r = e2e_decrypt(&p->e2e, buf, len, punchd_now(pd), h, pl, plen);
 	switch (r) {
 	case 0:
 		if (p->e2e.epoch != epoch)
-			e2e_newkey(p);	/* the initiator confirmed it */
+			e2e_session_newkey(p);	/* the initiator confirmed it */
 		break;
 	case E2E_ERR_NOKEY:
 		pd->ctr.drop_nokey++;
@@ -298,8 +314,8 @@ e2e_input_decrypt(struct peer *p, uint8_t *buf, size_t len,
 		 * session: start a new one instead of waiting for its
 		 * rekey timer (one INIT outstanding at most) */
 		if (!e2e_ready(&p->e2e) && !e2e_busy(&p->e2e) &&
-		    e2e_required(p) && peer_is_up(p))
-			e2e_send_init(p, peer_dest(p));
+		    e2e_session_required(p) && peer_is_up(p))
+			e2e_session_send_init(p, peer_dest(p));
 		break;
 	case PACKET_ERR_AUTH:
 		pd->ctr.drop_auth++;
@@ -321,64 +337,96 @@ e2e_input_decrypt(struct peer *p, uint8_t *buf, size_t len,
 }
 
 int
-e2e_mesh_ok(struct peer *p, uint8_t type)
+e2e_session_mesh_ok(struct peer *p, uint8_t type)
 {
-	if (type != PACKET_DATA || !e2e_required(p))
+	if (type != PACKET_DATA || !e2e_session_required(p))
 		return 1;
 	p->pd->ctr.drop_downgrade++;
 	return 0;
 }
 
 void
-e2e_peer_up(struct peer *p)
+e2e_session_peer_up(struct peer *p)
 {
-	if (!e2e_required(p)) {
-		e2e_fallback_note(p);
+	if (!e2e_session_required(p)) {
+		e2e_session_fallback_note(p);
 		return;
 	}
 	if (!e2e_ready(&p->e2e) && !e2e_busy(&p->e2e))
-		e2e_send_init(p, peer_dest(p));
+		e2e_session_send_init(p, peer_dest(p));
 }
 
 void
-e2e_peer_free(struct peer *p)
+e2e_session_peer_free(struct peer *p)
 {
-	e2e_queue_clear(p);
+	e2e_session_queue_clear(p);
 	if (p->e2e_inited)
 		e2e_peer_wipe(&p->e2e);
 	p->e2e_inited = 0;
 }
 
+int
+e2e_session_count(struct punchd *pd)
+{
+	struct peer	*p;
+	int		 n = 0;
+
+	TAILQ_FOREACH(p, &pd->peers, entry)
+		n += p->e2e_inited;
+	return n;
+}
+
 static void
-e2e_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+e2e_session_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct punchd	*pd = w->data;
 	struct peer	*p;
-	int		 t;
+	int		 t, n = 0;
 
-	(void)loop;
 	(void)revents;
 	TAILQ_FOREACH(p, &pd->peers, entry) {
 		if (!p->e2e_inited)
 			continue;
-		e2e_sync(p);
-		t = e2e_tick(&p->e2e, ev_now(pd->loop));
+		n++;
+		e2e_session_sync(p);
+		t = e2e_tick(&p->e2e, punchd_now(pd));
 		if (!peer_is_up(p))
 			continue;
 		if (t & E2E_TICK_CONFIRM)
-			e2e_send_confirm(p, peer_dest(p));
+			e2e_session_send_confirm(p, peer_dest(p));
 		if (t & E2E_TICK_RETX || (t & E2E_TICK_REKEY &&
-		    e2e_required(p)))
-			e2e_send_init(p, peer_dest(p));
+		    e2e_session_required(p)))
+			e2e_session_send_init(p, peer_dest(p));
 	}
+	if (n == 0)
+		ev_timer_stop(loop, w);	/* quiet until the next session */
 }
 
-void
-e2e_pd_start(struct punchd *pd)
+/* The period: retransmits and rekeys each come within a quarter of their
+ * own interval, and never more often than every 50 ms. */
+static void
+e2e_session_timer_start(struct punchd *pd)
 {
 	struct e2e_params	par;
 	double			period;
 
+	if (ev_is_active(&pd->e2e_timer) || pd->loop == NULL)
+		return;
+	e2e_session_params(pd, &par);
+	period = par.retx;
+	if (par.rekey_interval / 4 < period)
+		period = par.rekey_interval / 4;
+	if (period < 0.05)
+		period = 0.05;
+	ev_timer_set(&pd->e2e_timer, period, period);
+	ev_timer_start(pd->loop, &pd->e2e_timer);
+}
+
+void
+e2e_session_start(struct punchd *pd)
+{
+	ev_init(&pd->e2e_timer, e2e_session_timer_cb);
+	pd->e2e_timer.data = pd;
 	if (!pd->cfg.e2e) {
 		log_info("e2e = no: DATA travels under the mesh key only");
 		return;
@@ -386,19 +434,12 @@ e2e_pd_start(struct punchd *pd)
 	if (!pd->mesh.have_key)
 		log_info("no node key (mesh_secret only): DATA travels under "
 		    "the mesh key until this node joins or creates a mesh");
-	e2e_params(pd, &par);
-	period = par.retx;
-	if (par.rekey_interval / 4 < period)
-		period = par.rekey_interval / 4;
-	if (period < 0.05)
-		period = 0.05;
-	ev_timer_init(&pd->e2e_timer, e2e_timer_cb, period, period);
-	pd->e2e_timer.data = pd;
-	ev_timer_start(pd->loop, &pd->e2e_timer);
+	if (e2e_session_count(pd) > 0)
+		e2e_session_timer_start(pd);
 }
 
 void
-e2e_pd_stop(struct punchd *pd)
+e2e_session_stop(struct punchd *pd)
 {
 	ev_timer_stop(pd->loop, &pd->e2e_timer);
 }

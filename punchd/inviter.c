@@ -23,20 +23,17 @@
 #include <time.h>
 #include <netinet/in.h>
 
-#include <msgpack.h>
 #include <sodium.h>
 
-#include "common/ipc.h"
 #include "common/log.h"
-#include "common/mpack.h"
 #include "common/relay_client.h"
 #include "common/state.h"
 #include "proto/invite.h"
-#include "proto/relaymsg.h"
 #include "punchd.h"
+#include "inviter.h"
 
 static void
-invite_tag(struct mesh_invite *inv)
+inviter_tag(struct mesh_invite *inv)
 {
 	uint8_t h[8];
 
@@ -46,7 +43,7 @@ invite_tag(struct mesh_invite *inv)
 }
 
 static void
-invite_free(struct mesh_invite *inv)
+inviter_free(struct mesh_invite *inv)
 {
 	if (inv->relay != NULL) {
 		relay_client_stop(inv->relay);
@@ -58,14 +55,14 @@ invite_free(struct mesh_invite *inv)
 }
 
 void
-invites_free_all(struct punchd *pd)
+inviter_free_all(struct punchd *pd)
 {
 	while (!LIST_EMPTY(&pd->mesh.invites))
-		invite_free(LIST_FIRST(&pd->mesh.invites));
+		inviter_free(LIST_FIRST(&pd->mesh.invites));
 }
 
 static struct mesh_invite *
-invite_new(struct punchd *pd, const uint8_t *secret, uint64_t expires,
+inviter_new(struct punchd *pd, const uint8_t *secret, uint64_t expires,
     int max_uses)
 {
 	struct mesh_invite *inv;
@@ -75,15 +72,15 @@ invite_new(struct punchd *pd, const uint8_t *secret, uint64_t expires,
 	inv->pd = pd;
 	memcpy(inv->secret, secret, JOIN_SECRET_LEN);
 	join_key(inv->key, inv->secret);
-	invite_tag(inv);
+	inviter_tag(inv);
 	inv->expires = expires;
 	inv->max_uses = max_uses;
 	LIST_INSERT_HEAD(&pd->mesh.invites, inv, entry);
 	return inv;
 }
 
-int
-invites_save(struct punchd *pd)
+static int
+inviter_save(struct punchd *pd)
 {
 	struct mesh_invite	*inv;
 	char			*text, sec[65], id[17], pk[65];
@@ -120,7 +117,7 @@ invites_save(struct punchd *pd)
 }
 
 static void
-invites_line(struct punchd *pd, char *line)
+inviter_line(struct punchd *pd, char *line)
 {
 	struct mesh_invite	*inv;
 	uint8_t			 secret[JOIN_SECRET_LEN];
@@ -140,7 +137,7 @@ invites_line(struct punchd *pd, char *line)
 		return;
 	if (exp + MESH_INVITE_GRACE < (unsigned long long)time(NULL))
 		return;		/* long gone */
-	if ((inv = invite_new(pd, secret, exp, max)) == NULL)
+	if ((inv = inviter_new(pd, secret, exp, max)) == NULL)
 		return;
 	sodium_memzero(secret, sizeof(secret));
 	while ((tok = strtok_r(NULL, " \n", &save)) != NULL) {
@@ -161,7 +158,7 @@ invites_line(struct punchd *pd, char *line)
 }
 
 int
-invites_load(struct punchd *pd)
+inviter_load(struct punchd *pd)
 {
 	char	text[65536], *line, *save = NULL;
 
@@ -169,75 +166,60 @@ invites_load(struct punchd *pd)
 		return errno == ENOENT ? 0 : -1;
 	for (line = strtok_r(text, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save))
-		invites_line(pd, line);
+		inviter_line(pd, line);
 	sodium_memzero(text, sizeof(text));
 	return 0;
 }
 
 static int
-invite_live(const struct mesh_invite *inv)
+inviter_live(const struct mesh_invite *inv)
 {
 	return (uint64_t)time(NULL) < inv->expires &&
 	    inv->nuses < inv->max_uses;
 }
 
-/* ---- the invite's relay session -------------------------------------------- */
+/* ---- the invite's relay session ------------------------------------------ */
+
+static void inviter_input_from(struct punchd *, uint8_t *, size_t,
+    const struct sockaddr *, struct mesh_invite *);
 
 static void
-invite_relay_frame(void *arg, const void *data, size_t len)
+inviter_relay_frame(void *arg, const void *data, size_t len)
 {
 	struct mesh_invite	*inv = arg;
 	uint8_t			 buf[PACKET_OVERHEAD + PUNCHD_MTU];
 
-	if (relaymsg_kind(data, len) != RELAYMSG_KIND_DATA ||
-	    len > sizeof(buf) || !packet_is_ours(data, len))
-		return;
-	memcpy(buf, data, len);
-	invites_input(inv->pd, buf, len, NULL, inv);
+	if ((len = relay_frame_packet(data, len, buf, sizeof(buf))) > 0)
+		inviter_input_from(inv->pd, buf, len, NULL, inv);
 }
 
 static void
-invite_relay_start(struct mesh_invite *inv)
+inviter_relay_start(struct mesh_invite *inv)
 {
-	struct punchd		*pd = inv->pd;
-	struct relay_client_url	 url;
-	struct relay_client_cfg	 cfg;
-	char			 session[33];
-
 	if (inv->relay != NULL || inv->relay_url[0] == '\0' ||
-	    !invite_live(inv))
+	    !inviter_live(inv))
 		return;
-	join_session(session, inv->secret);
-	url.url = inv->relay_url;
-	url.region = NULL;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.urls = &url;
-	cfg.nurls = 1;
-	cfg.session = session;
-	cfg.token = pd->cfg.relay_token[0] ? pd->cfg.relay_token : NULL;
-	cfg.on_frame = invite_relay_frame;
-	cfg.arg = inv;
-	if ((inv->relay = relay_client_new(pd->loop, &cfg)) == NULL) {
+	if ((inv->relay = relay_join_open(inv->pd, inv->relay_url, inv->secret,
+	    inviter_relay_frame, NULL, inv)) == NULL) {
 		log_warn("invite %s: relay client", inv->tag);
 		return;
 	}
-	relay_client_start(inv->relay);
 	log_debug("invite %s: waiting in its relay session", inv->tag);
 }
 
 void
-invites_start(struct punchd *pd)
+inviter_start(struct punchd *pd)
 {
 	struct mesh_invite *inv;
 
 	LIST_FOREACH(inv, &pd->mesh.invites, entry)
-		invite_relay_start(inv);
+		inviter_relay_start(inv);
 }
 
 /* Forget long-expired invites; leave relay sessions of dead ones. Never
  * from inside an invite's relay callback (it frees relay clients). */
 static void
-invites_prune(struct punchd *pd)
+inviter_prune(struct punchd *pd)
 {
 	struct mesh_invite	*inv, *next;
 	uint64_t		 now = (uint64_t)time(NULL);
@@ -246,22 +228,22 @@ invites_prune(struct punchd *pd)
 	for (inv = LIST_FIRST(&pd->mesh.invites); inv != NULL; inv = next) {
 		next = LIST_NEXT(inv, entry);
 		if (inv->expires + MESH_INVITE_GRACE < now) {
-			invite_free(inv);
+			inviter_free(inv);
 			changed = 1;
-		} else if (!invite_live(inv) && inv->relay != NULL) {
+		} else if (!inviter_live(inv) && inv->relay != NULL) {
 			relay_client_stop(inv->relay);
 			relay_client_free(inv->relay);
 			inv->relay = NULL;
 		}
 	}
 	if (changed)
-		invites_save(pd);
+		inviter_save(pd);
 }
 
-/* ---- JOIN_HELLO ------------------------------------------------------------ */
+/* ---- JOIN_HELLO ---------------------------------------------------------- */
 
 static void
-invites_refuse(struct mesh_invite *inv, const struct join_hello *h,
+inviter_refuse(struct mesh_invite *inv, const struct join_hello *h,
     uint8_t reason, const struct sockaddr *from)
 {
 	struct join_refuse	r;
@@ -271,12 +253,12 @@ invites_refuse(struct mesh_invite *inv, const struct join_hello *h,
 	memcpy(r.txid, h->txid, JOIN_TXID_LEN);
 	r.reason = reason;
 	if ((n = join_refuse_encode(buf, sizeof(buf), &r)) > 0)
-		mesh_send_keyed(inv->pd, PACKET_JOIN_REFUSE, inv->key, buf, n,
+		tx_send_keyed(inv->pd, PACKET_JOIN_REFUSE, inv->key, buf, n,
 		    from, inv->relay);
 }
 
 static int
-invites_welcome(struct mesh_invite *inv, const uint8_t *joiner,
+inviter_welcome(struct mesh_invite *inv, const uint8_t *joiner,
     const struct join_hello *h, const struct sockaddr *from)
 {
 	struct punchd		*pd = inv->pd;
@@ -292,7 +274,7 @@ invites_welcome(struct mesh_invite *inv, const uint8_t *joiner,
 	    pd->mesh.sk) == -1 ||
 	    (n = join_welcome_encode(buf, sizeof(buf), &w)) < 0)
 		return -1;
-	mesh_send_keyed(pd, PACKET_JOIN_WELCOME, inv->key, buf, n, from,
+	tx_send_keyed(pd, PACKET_JOIN_WELCOME, inv->key, buf, n, from,
 	    inv->relay);
 	sodium_memzero(&w, sizeof(w));
 	return 0;
@@ -301,14 +283,14 @@ invites_welcome(struct mesh_invite *inv, const uint8_t *joiner,
 /* The joiner is a member now: a peer to punch, over UDP towards where the
  * HELLO came from, or through the relay (rendezvous) when it came there. */
 static void
-invites_new_member(struct punchd *pd, const uint8_t *id,
+inviter_new_member(struct punchd *pd, const uint8_t *id,
     const struct join_hello *h, const struct sockaddr *from)
 {
 	struct sockaddr_storage	 ss;
 	struct peer		*p;
 	char			 idstr[2 * JOIN_ID_LEN + 1];
 
-	mesh_member_set(pd, id, h->pk, h->name);
+	members_set(pd, id, h->pk, h->name);
 	sodium_bin2hex(idstr, sizeof(idstr), id, JOIN_ID_LEN);
 	if ((p = peer_find_id(pd, id)) == NULL) {
 		if ((p = peer_create(pd, idstr)) == NULL)
@@ -321,12 +303,12 @@ invites_new_member(struct punchd *pd, const uint8_t *id,
 	memset(&ss, 0, sizeof(ss));
 	if (from != NULL)
 		memcpy(&ss, from, netaddr_len(from));
-	peer_punch(p, &ss, from != NULL);
+	link_punch(p, &ss, from != NULL);
 	store_changed(pd);
 }
 
 static void
-invites_hello(struct mesh_invite *inv, const struct packet_hdr *hdr,
+inviter_hello(struct mesh_invite *inv, const struct packet_hdr *hdr,
     const uint8_t *pl, size_t plen, const struct sockaddr *from)
 {
 	struct punchd		*pd = inv->pd;
@@ -348,42 +330,42 @@ invites_hello(struct mesh_invite *inv, const struct packet_hdr *hdr,
 			/* the same joiner again: its WELCOME was lost, or it
 			 * tries another path */
 			if (pd->mesh.have)
-				invites_welcome(inv, hdr->sender, &h, from);
-			invites_new_member(pd, hdr->sender, &h, from);
+				inviter_welcome(inv, hdr->sender, &h, from);
+			inviter_new_member(pd, hdr->sender, &h, from);
 			return;
 		}
 	if (!pd->mesh.have) {
-		invites_refuse(inv, &h, JOIN_R_NOMESH, from);
+		inviter_refuse(inv, &h, JOIN_R_NOMESH, from);
 		return;
 	}
 	if ((uint64_t)time(NULL) >= inv->expires) {
 		log_notice("invite %s: node %s refused: expired", inv->tag,
 		    idstr);
-		invites_refuse(inv, &h, JOIN_R_EXPIRED, from);
+		inviter_refuse(inv, &h, JOIN_R_EXPIRED, from);
 		return;
 	}
 	if (inv->nuses >= inv->max_uses) {
 		log_notice("invite %s: node %s refused: already used (%d of "
 		    "%d)", inv->tag, idstr, inv->nuses, inv->max_uses);
-		invites_refuse(inv, &h, JOIN_R_USED, from);
+		inviter_refuse(inv, &h, JOIN_R_USED, from);
 		return;
 	}
 	memcpy(inv->uses[inv->nuses].id, hdr->sender, JOIN_ID_LEN);
 	memcpy(inv->uses[inv->nuses].pk, h.pk, JOIN_PK_LEN);
 	inv->nuses++;
-	if (invites_save(pd) == -1 ||
-	    invites_welcome(inv, hdr->sender, &h, from) == -1) {
+	if (inviter_save(pd) == -1 ||
+	    inviter_welcome(inv, hdr->sender, &h, from) == -1) {
 		inv->nuses--;
 		return;
 	}
 	log_notice("invite %s: node %s%s%s joined via %s (use %d of %d)",
 	    inv->tag, idstr, h.name[0] ? " " : "", h.name, via, inv->nuses,
 	    inv->max_uses);
-	invites_new_member(pd, hdr->sender, &h, from);
+	inviter_new_member(pd, hdr->sender, &h, from);
 }
 
-void
-invites_input(struct punchd *pd, uint8_t *buf, size_t len,
+static void
+inviter_input_from(struct punchd *pd, uint8_t *buf, size_t len,
     const struct sockaddr *from, struct mesh_invite *only)
 {
 	struct mesh_invite	*inv;
@@ -403,17 +385,33 @@ invites_input(struct punchd *pd, uint8_t *buf, size_t len,
 			continue;
 		memcpy(copy, buf, len);
 		if (packet_decode(copy, len, inv->key, &h, &pl, &plen) == 0) {
-			invites_hello(inv, &h, pl, plen, from);
+			inviter_hello(inv, &h, pl, plen, from);
 			return;
 		}
 	}
 	pd->ctr.drop_auth++;
 }
 
-/* ---- mesh.invite ------------------------------------------------------------ */
+/* a JOIN_HELLO over UDP (hooks.join_hello) */
+void
+inviter_input(struct punchd *pd, uint8_t *buf, size_t len,
+    const struct sockaddr *from)
+{
+	inviter_input_from(pd, buf, len, from, NULL);
+}
+
+/* a new mesh: the invites of the old one mean nothing */
+void
+inviter_reset(struct punchd *pd)
+{
+	inviter_free_all(pd);
+	inviter_save(pd);
+}
+
+/* ---- mesh.invite --------------------------------------------------------- */
 
 static void
-to_invite_addr(const struct sockaddr_storage *ss, struct invite_addr *a)
+inviter_addr(const struct sockaddr_storage *ss, struct invite_addr *a)
 {
 	const struct sockaddr_in	*s4 = (const void *)ss;
 	const struct sockaddr_in6	*s6 = (const void *)ss;
@@ -432,7 +430,7 @@ to_invite_addr(const struct sockaddr_storage *ss, struct invite_addr *a)
 
 /* The LAN address: the first IPv4 host address that is not loopback. */
 static int
-invites_local(struct punchd *pd, struct sockaddr_storage *out)
+inviter_local(struct punchd *pd, struct sockaddr_storage *out)
 {
 	struct sockaddr_storage	host[PUNCH_MAX_CANDS];
 	int			i, n, pick = -1;
@@ -454,79 +452,49 @@ invites_local(struct punchd *pd, struct sockaddr_storage *out)
 }
 
 /*
- * An endpoint parameter: absent = what punchd knows, "" = withheld (tests,
- * or a node that should only be joined through the relay), else as given.
- * Returns 1 set, 0 none, -1 malformed.
+ * The invite's endpoints (inviter.h: absent = what punchd knows, withheld,
+ * or as given), its code, kept in the state directory before the code is
+ * handed out, and its relay session.
  */
-static int
-invites_param(const msgpack_object *params, const char *key, char *buf,
-    size_t len)
+int
+inviter_mint(struct punchd *pd, const struct inviter_req *req,
+    struct inviter_res *res, struct result *err)
 {
-	int r = mpack_get_str(params, key, buf, len);
-
-	if (r == -1)
-		return -1;
-	return r == 0 ? (buf[0] != '\0' ? 1 : 0) : 2;
-}
-
-void
-invites_ctl_invite(struct ipc_conn *c, uint32_t msgid,
-    const struct msgpack_object *params, void *arg)
-{
-	struct punchd		*pd = arg;
 	struct mesh		*m = &pd->mesh;
 	struct mesh_invite	*inv;
 	struct invite		 code;
 	struct sockaddr_storage	 ss;
-	char			 local[128], public[128], relay[256];
-	char			 token[INVITE_CODE_MAX];
-	int64_t			 expires = 3600, uses = 1;
-	int			 rl, rp, rr;
-	msgpack_packer		*pk;
+	char			 relay[256];
 
-	if (mpack_get_int(params, "expires_s", &expires) == -1 ||
-	    mpack_get_int(params, "uses", &uses) == -1 ||
-	    expires < 1 || expires > 30 * 86400 || uses < 1 ||
-	    uses > MESH_MAX_USES ||
-	    (rl = invites_param(params, "local", local, sizeof(local))) < 0 ||
-	    (rp = invites_param(params, "public", public, sizeof(public))) < 0 ||
-	    (rr = invites_param(params, "relay", relay, sizeof(relay))) < 0) {
-		ipc_reply_error(c, msgid, IPC_ERR_BAD_PARAMS, "expected "
-		    "{expires_s?: 1..2592000, uses?: 1..%d, local?, public?, "
-		    "relay?}", MESH_MAX_USES);
-		return;
-	}
-	if (!m->have) {
-		ipc_reply_error(c, msgid, IPC_ERR_NOT_FOUND, "this node is in "
+	if (!m->have)
+		return result_set(err, RESULT_NOT_FOUND, "this node is in "
 		    "no mesh: meshctl init NAME first");
-		return;
-	}
-	if (mesh_node_key(pd) == -1) {
-		ipc_reply_error(c, msgid, IPC_ERR_INTERNAL, "no node key");
-		return;
-	}
-	invites_prune(pd);
+	if (mesh_node_key(pd) == -1)
+		return result_set(err, RESULT_INTERNAL, "no node key");
+	inviter_prune(pd);
 	invite_init(&code);
 	memcpy(code.mesh_id, m->id, sizeof(code.mesh_id));
 	strlcpy(code.mesh_name, m->name, sizeof(code.mesh_name));
 	memcpy(code.inviter_id, pd->node_id, sizeof(code.inviter_id));
 	memcpy(code.inviter_pk, m->pk, sizeof(code.inviter_pk));
 	randombytes_buf(code.secret, sizeof(code.secret));
-	code.expires = (uint64_t)time(NULL) + (uint64_t)expires;
-	code.max_uses = (uint16_t)uses;
-	if (rl == 2 && invites_local(pd, &ss) == 0)
-		to_invite_addr(&ss, &code.ep_local);
-	else if (rl == 1 && invite_addr_parse(local, &code.ep_local) == -1)
+	code.expires = (uint64_t)time(NULL) + (uint64_t)req->expires_s;
+	code.max_uses = (uint16_t)req->uses;
+	if (req->local_how == INVITER_AUTO && inviter_local(pd, &ss) == 0)
+		inviter_addr(&ss, &code.ep_local);
+	else if (req->local_how == INVITER_GIVEN &&
+	    invite_addr_parse(req->local, &code.ep_local) == -1)
 		goto badaddr;
 	if (code.ep_local.family != INVITE_AF_NONE) {
 		code.local_ip = code.ep_local;
 		code.local_ip.port = 0;
 	}
-	if (rp == 2 && pd->has_public4)
-		to_invite_addr(&pd->public4, &code.ep_public);
-	else if (rp == 2 && pd->has_public6)
-		to_invite_addr(&pd->public6, &code.ep_public);
-	else if (rp == 1 && invite_addr_parse(public, &code.ep_public) == -1)
+	if (req->public_how == INVITER_AUTO && pd->has_public4)
+		inviter_addr(&pd->public4, &code.ep_public);
+	else if (req->public_how == INVITER_AUTO && pd->has_public6)
+		inviter_addr(&pd->public6, &code.ep_public);
+	else if (req->public_how == INVITER_GIVEN &&
+	    invite_addr_parse(req->public, &code.ep_public) == -1)
 		goto badaddr;
 	if (code.ep_public.family != INVITE_AF_NONE) {
 		code.public_ip = code.ep_public;
@@ -537,47 +505,41 @@ invites_ctl_invite(struct ipc_conn *c, uint32_t msgid,
 		code.behind_nat = memcmp(code.local_ip.addr,
 		    code.public_ip.addr, 16) != 0 ||
 		    code.ep_local.port != code.ep_public.port;
-	if (rr == 2 && pd->relay_urls[0] != '\0') {
+	if (req->relay_how == INVITER_AUTO && pd->relay_urls[0] != '\0') {
 		strlcpy(relay, pd->relay_urls, sizeof(relay));
 		relay[strcspn(relay, ", ")] = '\0';
 		strlcpy(code.ep_relay, relay, sizeof(code.ep_relay));
-	} else if (rr == 1)
-		strlcpy(code.ep_relay, relay, sizeof(code.ep_relay));
-	if (invite_encode(&code, token, sizeof(token)) < 0) {
+	} else if (req->relay_how == INVITER_GIVEN)
+		strlcpy(code.ep_relay, req->relay, sizeof(code.ep_relay));
+	if (invite_encode(&code, res->token, sizeof(res->token)) < 0) {
 		invite_clear(&code);
-		ipc_reply_error(c, msgid, IPC_ERR_BAD_PARAMS, "cannot encode "
+		return result_set(err, RESULT_BAD_PARAMS, "cannot encode "
 		    "the invite (relay URL?)");
-		return;
 	}
-	if ((inv = invite_new(pd, code.secret, code.expires,
+	if ((inv = inviter_new(pd, code.secret, code.expires,
 	    code.max_uses)) == NULL) {
 		invite_clear(&code);
-		ipc_reply_error(c, msgid, IPC_ERR_INTERNAL, "out of memory");
-		return;
+		sodium_memzero(res->token, sizeof(res->token));
+		return result_set(err, RESULT_INTERNAL, "out of memory");
 	}
 	strlcpy(inv->relay_url, code.ep_relay, sizeof(inv->relay_url));
 	invite_clear(&code);
-	if (invites_save(pd) == -1) {
-		invite_free(inv);
-		sodium_memzero(token, sizeof(token));
-		ipc_reply_error(c, msgid, IPC_ERR_INTERNAL, "cannot write "
+	if (inviter_save(pd) == -1) {
+		inviter_free(inv);
+		sodium_memzero(res->token, sizeof(res->token));
+		return result_set(err, RESULT_INTERNAL, "cannot write "
 		    "%s/invites", pd->statedir);
-		return;
 	}
-	invite_relay_start(inv);
+	inviter_relay_start(inv);
 	log_info("invite %s minted: %d use%s, expires in %llds", inv->tag,
-	    inv->max_uses, inv->max_uses == 1 ? "" : "s", (long long)expires);
-	pk = ipc_reply_start(c, msgid);
-	msgpack_pack_map(pk, 4);
-	mpack_kv_str(pk, "token", token);
-	mpack_kv_str(pk, "invite", inv->tag);
-	mpack_kv_uint(pk, "expires", inv->expires);
-	mpack_kv_int(pk, "max_uses", inv->max_uses);
-	ipc_reply_finish(c);
-	sodium_memzero(token, sizeof(token));
-	return;
+	    inv->max_uses, inv->max_uses == 1 ? "" : "s",
+	    (long long)req->expires_s);
+	strlcpy(res->tag, inv->tag, sizeof(res->tag));
+	res->expires = inv->expires;
+	res->max_uses = inv->max_uses;
+	return 0;
 badaddr:
 	invite_clear(&code);
-	ipc_reply_error(c, msgid, IPC_ERR_BAD_PARAMS, "endpoints are "
+	return result_set(err, RESULT_BAD_PARAMS, "endpoints are "
 	    "udp://IP:PORT or IP:PORT");
 }

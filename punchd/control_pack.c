@@ -1,0 +1,142 @@
+/*
+ * What every control file packs and answers with: counted maps, addresses,
+ * a peer's endpoint, the core's errors as IPC errors, and the requests
+ * answered later (control_wait). The bottom of the control group.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "common/ipc.h"
+#include "common/mpack.h"
+#include "control.h"
+#include "punchd.h"
+
+msgpack_packer *
+control_map_begin(struct control_map *m, msgpack_packer *out)
+{
+	m->out = out;
+	msgpack_sbuffer_init(&m->sb);
+	msgpack_packer_init(&m->pk, &m->sb, msgpack_sbuffer_write);
+	return &m->pk;
+}
+
+/* Counts what was packed (a key and a value per entry), then writes the
+ * header and the entries to the real packer. */
+void
+control_map_end(struct control_map *m)
+{
+	msgpack_unpacked	u;
+	size_t			off = 0;
+	uint32_t		n = 0;
+
+	msgpack_unpacked_init(&u);
+	while (m->sb.size > 0 && msgpack_unpack_next(&u, m->sb.data,
+	    m->sb.size, &off) == MSGPACK_UNPACK_SUCCESS)
+		n++;
+	msgpack_unpacked_destroy(&u);
+	msgpack_pack_map(m->out, n / 2);
+	if (m->sb.size > 0)
+		m->out->callback(m->out->data, m->sb.data, m->sb.size);
+	msgpack_sbuffer_destroy(&m->sb);
+}
+
+void
+control_pack_addr(msgpack_packer *pk, const char *k,
+    const struct sockaddr_storage *ss, int has)
+{
+	char a[NETADDR_STRLEN];
+
+	mpack_kv_str(pk, k, has ? netaddr_str((const struct sockaddr *)ss, a,
+	    sizeof(a)) : NULL);
+}
+
+void
+control_pack_ms(msgpack_packer *pk, const char *k, double s, int has)
+{
+	mpack_key(pk, k);
+	if (has)
+		msgpack_pack_double(pk, s * 1000);
+	else
+		msgpack_pack_nil(pk);
+}
+
+void
+control_pack_endpoint(msgpack_packer *pk, struct peer *p)
+{
+	if (p->state == PEER_RELAYED)
+		mpack_kv_str(pk, "endpoint", relay_url(p));
+	else
+		control_pack_addr(pk, "endpoint", &p->endpoint,
+		    p->has_endpoint);
+}
+
+const char *
+control_code(enum result_code code)
+{
+	switch (code) {
+	case RESULT_BAD_PARAMS:		return IPC_ERR_BAD_PARAMS;
+	case RESULT_NOT_FOUND:		return IPC_ERR_NOT_FOUND;
+	case RESULT_EXISTS:		return "exists";
+	case RESULT_UNAVAILABLE:	return IPC_ERR_UNAVAILABLE;
+	case RESULT_TIMEOUT:		return IPC_ERR_TIMEOUT;
+	case RESULT_EXPIRED:		return "expired";
+	case RESULT_REFUSED:		return "refused";
+	case RESULT_TOO_BIG:		return "too_big";
+	case RESULT_OK:
+	case RESULT_INTERNAL:
+	default:			return IPC_ERR_INTERNAL;
+	}
+}
+
+void
+control_error(struct ipc_conn *c, uint32_t msgid, const struct result *err)
+{
+	ipc_reply_error(c, msgid, control_code(err->code), "%s", err->msg);
+}
+
+struct control_wait *
+control_wait_new(struct punchd *pd, struct ipc_conn *c, uint32_t msgid)
+{
+	struct control_wait *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		ipc_reply_error(c, msgid, IPC_ERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	w->pd = pd;
+	w->conn = ipc_conn_id(c);
+	w->msgid = msgid;
+	return w;
+}
+
+struct ipc_conn *
+control_wait_end(struct control_wait *w, uint32_t *msgid)
+{
+	struct ipc_conn *c = NULL;
+
+	if (w->pd->ipc != NULL)
+		c = ipc_server_conn(w->pd->ipc, w->conn);
+	*msgid = w->msgid;
+	free(w);
+	return c;
+}
+
+struct peer *
+control_peer_param(struct punchd *pd, struct ipc_conn *c, uint32_t msgid,
+    const msgpack_object *params)
+{
+	struct peer	*p;
+	char		 name[PUNCHD_NAME_LEN];
+
+	if (mpack_get_str(params, "peer", name, sizeof(name)) != 0) {
+		ipc_reply_error(c, msgid, IPC_ERR_BAD_PARAMS,
+		    "expected {peer: name or node id, ...}");
+		return NULL;
+	}
+	if ((p = peer_find(pd, name)) == NULL)
+		ipc_reply_error(c, msgid, IPC_ERR_NOT_FOUND, "no peer '%s'",
+		    name);
+	return p;
+}

@@ -1,0 +1,208 @@
+/*
+ * peer.punch and peer.ping: the params decoded here, the waiting done by
+ * pending.c, the answer packed here when its completion callback comes
+ * (the client may have gone by then: the answer is dropped).
+ */
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "common/ipc.h"
+#include "common/mpack.h"
+#include "control.h"
+#include "pending.h"
+#include "punchd.h"
+
+/* "HOST:PORT", or a name resolved here, once, blocking (never per packet) */
+static int
+control_peer_addr(const char *s, struct sockaddr_storage *ss)
+{
+	char err[256];
+
+	if (netaddr_parse(s, 7777, ss) == 0)
+		return 0;
+	return netaddr_resolve(s, 7777, AF_UNSPEC, ss, 1, err,
+	    sizeof(err)) == 1 ? 0 : -1;
+}
+
+static int
+control_peer_name_ok(const char *s)
+{
+	if (*s == '\0' || !strcmp(s, "-"))
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* the error of a request that waited names its peer */
+static void
+control_peer_failed(struct ipc_conn *c, uint32_t msgid, struct peer *p,
+    const struct result *err)
+{
+	ipc_reply_error(c, msgid, control_code(err->code), "%s: %s",
+	    peer_label(p), err->msg);
+}
+
+static void
+control_punch_done(void *arg, struct peer *p, const struct pending_res *res,
+    const struct result *err)
+{
+	struct control_map	 m;
+	struct ipc_conn		*c;
+	uint32_t		 msgid;
+
+	if ((c = control_wait_end(arg, &msgid)) == NULL)
+		return;		/* the client went away */
+	if (err != NULL) {
+		control_peer_failed(c, msgid, p, err);
+		return;
+	}
+	control_map_begin(&m, ipc_reply_start(c, msgid));
+	mpack_kv_str(&m.pk, "peer", peer_label(p));
+	mpack_kv_str(&m.pk, "id", p->bound ? p->idstr : NULL);
+	mpack_kv_str(&m.pk, "state", peer_state_str(p->state));
+	mpack_kv_str(&m.pk, "path", peer_path(p));
+	control_pack_endpoint(&m.pk, p);
+	mpack_kv_double(&m.pk, "elapsed_ms", res->elapsed * 1000);
+	control_pack_ms(&m.pk, "rtt_ms", p->path.srtt, p->path.samples > 0);
+	control_map_end(&m);
+	ipc_reply_finish(c);
+}
+
+/* the candidates of peer.punch: endpoint, then the list; 0 or -1 (replied) */
+static int
+control_punch_cands(struct ipc_conn *c, uint32_t msgid,
+    const msgpack_object *params, struct pending_punch_req *req)
+{
+	const msgpack_object	*list;
+	char			 ep[300];
+	uint32_t		 i;
+
+	if (mpack_get_str(params, "endpoint", ep, sizeof(ep)) == 0) {
+		if (control_peer_addr(ep, &req->cands[req->ncands]) == -1) {
+			ipc_reply_error(c, msgid, IPC_ERR_BAD_PARAMS,
+			    "endpoint '%s' is not HOST:PORT", ep);
+			return -1;
+		}
+		req->ncands++;
+	}
+	if ((list = mpack_get(params, "candidates")) == NULL)
+		return 0;
+	if (list->type != MSGPACK_OBJECT_ARRAY)
+		return 1;
+	for (i = 0; i < list->via.array.size && req->ncands < PUNCH_MAX_CANDS;
+	    i++) {
+		if (mpack_str_copy(&list->via.array.ptr[i], ep,
+		    sizeof(ep)) == -1 || control_peer_addr(ep,
+		    &req->cands[req->ncands]) == -1) {
+			ipc_reply_error(c, msgid, IPC_ERR_BAD_PARAMS,
+			    "candidate %u is not HOST:PORT", i);
+			return -1;
+		}
+		req->ncands++;
+	}
+	return 0;
+}
+
+void
+control_peer_punch(struct ipc_conn *c, uint32_t msgid,
+    const msgpack_object *params, void *arg)
+{
+	struct punchd			*pd = arg;
+	struct pending_punch_req	 req;
+	struct control_wait		*w;
+	struct result			 err;
+	char				 name[PUNCHD_NAME_LEN];
+	int64_t				 timeout = pd->cfg.punch_timeout_ms;
+	int				 r;
+
+	memset(&req, 0, sizeof(req));
+	if (mpack_get_str(params, "peer", name, sizeof(name)) != 0 ||
+	    mpack_get_int(params, "timeout_ms", &timeout) == -1 ||
+	    timeout < 1 || timeout > 600000)
+		goto bad;
+	if (!control_peer_name_ok(name)) {
+		ipc_reply_error(c, msgid, IPC_ERR_BAD_PARAMS, "peer names are "
+		    "1..%d printable characters without spaces",
+		    PUNCHD_NAME_LEN - 1);
+		return;
+	}
+	if ((r = control_punch_cands(c, msgid, params, &req)) == -1)
+		return;
+	if (r == 1)
+		goto bad;
+	req.name = name;
+	req.timeout = timeout / 1000.0;
+	if ((w = control_wait_new(pd, c, msgid)) == NULL)
+		return;
+	if (pending_punch(pd, &req, control_punch_done, w, &err) == -1) {
+		control_wait_end(w, &msgid);
+		control_error(c, msgid, &err);
+	}
+	return;
+bad:
+	ipc_reply_error(c, msgid, IPC_ERR_BAD_PARAMS, "expected {peer, "
+	    "endpoint?: \"HOST:PORT\", candidates?: [..], timeout_ms?: "
+	    "1..600000}");
+}
+
+static void
+control_ping_done(void *arg, struct peer *p, const struct pending_res *res,
+    const struct result *err)
+{
+	struct control_map	 m;
+	struct ipc_conn		*c;
+	uint32_t		 msgid;
+	msgpack_packer		*pk;
+	int			 i, lost = 0;
+
+	if ((c = control_wait_end(arg, &msgid)) == NULL)
+		return;
+	if (err != NULL) {
+		control_peer_failed(c, msgid, p, err);
+		return;
+	}
+	pk = control_map_begin(&m, ipc_reply_start(c, msgid));
+	mpack_kv_str(pk, "peer", peer_label(p));
+	mpack_kv_str(pk, "path", peer_path(p));
+	control_pack_endpoint(pk, p);
+	mpack_key(pk, "rtt_ms");
+	msgpack_pack_array(pk, res->got);
+	for (i = 0; i < res->sent; i++)
+		if (res->rtt[i] > 0)
+			msgpack_pack_double(pk, res->rtt[i] * 1000);
+		else
+			lost++;
+	mpack_kv_int(pk, "sent", res->sent);
+	mpack_kv_int(pk, "lost", lost);
+	control_map_end(&m);
+	ipc_reply_finish(c);
+}
+
+void
+control_peer_ping(struct ipc_conn *c, uint32_t msgid,
+    const msgpack_object *params, void *arg)
+{
+	struct punchd		*pd = arg;
+	struct control_wait	*w;
+	struct result		 err;
+	struct peer		*p;
+	int64_t			 count = 3;
+
+	if ((p = control_peer_param(pd, c, msgid, params)) == NULL)
+		return;
+	if (mpack_get_int(params, "count", &count) == -1 || count < 1 ||
+	    count > PENDING_PING_MAX) {
+		ipc_reply_error(c, msgid, IPC_ERR_BAD_PARAMS,
+		    "count: 1..%d", PENDING_PING_MAX);
+		return;
+	}
+	if ((w = control_wait_new(pd, c, msgid)) == NULL)
+		return;
+	if (pending_ping(p, (int)count, control_ping_done, w, &err) == -1) {
+		control_wait_end(w, &msgid);
+		control_error(c, msgid, &err);
+	}
+}

@@ -1,0 +1,48 @@
+/*
+ * The inviter's side of the join handshake: invites this node minted
+ * (inviter.c).
+ */
+#ifndef PUNCHD_INVITER_H
+#define PUNCHD_INVITER_H
+
+#include <stdint.h>
+
+#include "proto/invite.h"
+#include "result.h"
+
+struct punchd;
+struct sockaddr;
+
+/* How an endpoint of the invite is chosen. */
+enum inviter_how {
+	INVITER_WITHHELD,	/* "": none (tests, relay-only nodes) */
+	INVITER_GIVEN,		/* as the request says */
+	INVITER_AUTO,		/* absent: what punchd knows */
+};
+
+struct inviter_req {
+	int64_t			expires_s;	/* 1 .. 30 days */
+	int64_t			uses;		/* 1 .. MESH_MAX_USES */
+	enum inviter_how	local_how, public_how, relay_how;
+	char			local[128], public[128], relay[256];
+};
+
+struct inviter_res {
+	char		token[INVITE_CODE_MAX];	/* secret: wipe after use */
+	char		tag[17];
+	uint64_t	expires;
+	int		max_uses;
+};
+
+int	inviter_load(struct punchd *pd);
+void	inviter_start(struct punchd *pd);	/* relay sessions */
+void	inviter_free_all(struct punchd *pd);
+void	inviter_reset(struct punchd *pd);	/* a new mesh: none left */
+/* a JOIN_HELLO over UDP */
+void	inviter_input(struct punchd *pd, uint8_t *buf, size_t len,
+	    const struct sockaddr *from);
+/* mesh.invite: 0 with res filled, or -1 with err */
+int	inviter_mint(struct punchd *pd, const struct inviter_req *req,
+	    struct inviter_res *res, struct result *err);
+
+#endif

@@ -1,0 +1,385 @@
+/*
+ * A peer's path over time, on top of the peer table (peer.c): punching
+ * over its candidates, keep-alive on the chosen path, the relay fallback
+ * and the upgrade back to direct, the data path.
+ *
+ *   new -> punching -> direct <-> degraded
+ *             ^  |        |          |
+ *             |  v        v          v
+ *             +- down <---+----------+   (keep-alive dead: re-punch;
+ *                                          punch failed: down, retried)
+ *
+ * Every change of state or endpoint is a peer.up / peer.path / peer.down
+ * event (pd->events). "relayed": no direct path, but an authenticated
+ * packet of the peer came through its relay session (relay.c); punching
+ * goes on in the background and moves the peer to direct when it can.
+ * What happens above (pending requests, announcements, the join, the
+ * peers file) hangs on pd->hooks: peer_up, punch_failed, peers_changed.
+ */
+#include <netinet/in.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "punchd.h"
+
+static void link_punch_timer_cb(struct ev_loop *, ev_timer *, int);
+static void link_ka_timer_cb(struct ev_loop *, ev_timer *, int);
+static void link_retry_timer_cb(struct ev_loop *, ev_timer *, int);
+static void link_linger_timer_cb(struct ev_loop *, ev_timer *, int);
+static void link_relay_lost(struct peer *, const char *);
+static void link_ka_start(struct peer *);
+
+/* s the relay session is kept after a direct path took over */
+#define LINK_RELAY_LINGER	5.0
+
+/* (Re)arm one of p's timers (each is stopped first, so ev_init is safe). */
+static void
+link_timer(struct peer *p, ev_timer *w,
+    void (*cb)(struct ev_loop *, ev_timer *, int), double after,
+    double repeat)
+{
+	ev_timer_stop(p->pd->loop, w);
+	ev_init(w, cb);
+	ev_timer_set(w, after, repeat);
+	ev_timer_start(p->pd->loop, w);
+}
+
+/* Private, loopback and link-local addresses are host candidates; the
+ * rest was most likely learned from STUN on the other side. */
+static enum punch_cand_type
+link_guess_type(const struct sockaddr *sa)
+{
+	const uint8_t *a;
+
+	if (sa->sa_family == AF_INET) {
+		a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+		if (a[0] == 10 || a[0] == 127 || (a[0] == 172 &&
+		    (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) ||
+		    (a[0] == 169 && a[1] == 254))
+			return CAND_HOST;
+		return CAND_SRFLX;
+	}
+	a = (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if ((a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
+	    IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)a))
+		return CAND_HOST;
+	return CAND_SRFLX;
+}
+
+void
+link_start_punch(struct peer *p)
+{
+	struct punchd *pd = p->pd;
+
+	ev_timer_stop(pd->loop, &p->retry_timer);
+	if (!peer_is_up(p)) {
+		ev_timer_stop(pd->loop, &p->ka_timer);
+		peer_set_state(p, PEER_PUNCHING);
+	}
+	p->attempts++;
+	punch_start(&p->punch, punchd_time(pd));
+	/* rendezvous: meet the peer on the relay, swap candidates */
+	if (p->state != PEER_DIRECT && p->state != PEER_DEGRADED)
+		relay_start(p);
+	link_timer(p, &p->punch_timer, link_punch_timer_cb, 0, 0);
+}
+
+void
+link_punch(struct peer *p, const struct sockaddr_storage *cands, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (punch_add_remote(&p->punch, link_guess_type(
+		    (const struct sockaddr *)&cands[i]),
+		    (const struct sockaddr *)&cands[i]) == -1)
+			log_warnx("peer %s: candidate list full",
+			    peer_label(p));
+	peer_changed(p->pd);
+	if (p->punch.state == PUNCH_RUNNING)
+		return;		/* the new pairs join the running attempt */
+	if (p->state == PEER_DIRECT && n == 0)
+		return;
+	link_start_punch(p);
+}
+
+void
+link_up(struct peer *p)
+{
+	struct punchd		*pd = p->pd;
+	const struct punch_pair	*pp = punch_selected(&p->punch);
+	struct sockaddr_storage	 prev = p->endpoint;
+	int			 had = p->has_endpoint && peer_is_up(p);
+	int			 relayed = p->state == PEER_RELAYED;
+	char			 a[NETADDR_STRLEN];
+
+	if (pp == NULL)
+		return;
+	ev_timer_stop(pd->loop, &p->punch_timer);
+	ev_timer_stop(pd->loop, &p->retry_timer);
+	memset(&p->endpoint, 0, sizeof(p->endpoint));
+	memcpy(&p->endpoint, &pp->remote.addr, sizeof(pp->remote.addr));
+	p->has_endpoint = 1;
+	if (pp->rtt > 0)
+		path_rtt(&p->path, pp->rtt);
+	peer_set_state(p, PEER_DIRECT);
+	/* direct now: leave the relay session, after a grace period in
+	 * which the peer may still be finishing its own switch */
+	if (p->relay != NULL && !ev_is_active(&p->linger_timer))
+		link_timer(p, &p->linger_timer, link_linger_timer_cb,
+		    LINK_RELAY_LINGER, 0);
+	link_ka_start(p);
+	netaddr_str((struct sockaddr *)&p->endpoint, a, sizeof(a));
+	if (relayed) {
+		log_info("peer %s: upgraded from the relay to direct via %s",
+		    peer_label(p), a);
+		peer_event(p, "peer.path", NULL, NULL);
+	} else if (!had) {
+		log_info("peer %s up: direct via %s (%s), %.1f ms",
+		    peer_label(p), a, punch_cand_type_str(pp->remote.type),
+		    pp->rtt * 1000);
+		peer_event(p, "peer.up", NULL, NULL);
+	} else if (!netaddr_equal((struct sockaddr *)&prev,
+	    (struct sockaddr *)&p->endpoint)) {
+		log_info("peer %s: path now %s", peer_label(p), a);
+		peer_event(p, "peer.path", NULL, &prev);
+	}
+	p->was_up = 1;
+	p->down_notified = 0;
+	peer_changed(pd);
+	if (pd->hooks.peer_up != NULL)
+		pd->hooks.peer_up(p);
+	e2e_session_peer_up(p);
+}
+
+static void
+link_down(struct peer *p, const char *reason)
+{
+	struct punchd *pd = p->pd;
+
+	ev_timer_stop(pd->loop, &p->ka_timer);
+	peer_set_state(p, PEER_DOWN);
+	/* once per outage: retries that fail again say nothing new */
+	if (!p->down_notified) {
+		p->down_notified = 1;
+		log_info("peer %s down: %s", peer_label(p), reason);
+		peer_event(p, "peer.down", reason, NULL);
+	}
+}
+
+static void
+link_punch_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct peer	*p = container_of(w, struct peer, punch_timer);
+	double		 next;
+
+	(void)revents;
+	next = punch_tick(&p->punch, punchd_time(p->pd));
+	if (next > 0) {
+		ev_timer_set(w, next - punchd_time(p->pd), 0);
+		ev_timer_start(loop, w);
+		return;
+	}
+	if (p->punch.state != PUNCH_FAILED)
+		return;
+	if (p->state == PEER_RELAYED) {
+		/* upgrade attempts go on in the background, backing off
+		 * from repunch to 16 x repunch: a NAT that refused a few
+		 * times will most likely go on refusing */
+		if (p->upgrade_tries < 4)
+			p->upgrade_tries++;
+		link_timer(p, &p->retry_timer, link_retry_timer_cb,
+		    p->pd->cfg.repunch_ms / 1000.0 * (1 << p->upgrade_tries),
+		    0);
+		return;
+	}
+	if (peer_is_up(p))
+		return;
+	/* with a relay session open pending punches wait for it, up to
+	 * their own deadline; without, nothing else can come */
+	if (p->relay == NULL && p->pd->hooks.punch_failed != NULL)
+		p->pd->hooks.punch_failed(p);
+	link_down(p, "punch timeout");
+	if (p->punch.npairs > 0) {
+		link_timer(p, &p->retry_timer, link_retry_timer_cb,
+		    p->pd->cfg.repunch_ms / 1000.0, 0);
+	}
+}
+
+static void
+link_retry_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct peer *p = container_of(w, struct peer, retry_timer);
+
+	(void)loop;
+	(void)revents;
+	if ((!peer_is_up(p) || p->state == PEER_RELAYED) &&
+	    p->punch.state != PUNCH_RUNNING) {
+		log_debug("peer %s: punching again", peer_label(p));
+		link_start_punch(p);
+	}
+}
+
+static void
+link_linger_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct peer *p = container_of(w, struct peer, linger_timer);
+
+	(void)loop;
+	(void)revents;
+	if (p->state == PEER_DIRECT || p->state == PEER_DEGRADED)
+		relay_stop(p);
+}
+
+static void
+link_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct peer	*p = container_of(w, struct peer, ka_timer);
+	int		 f;
+
+	(void)revents;
+	f = keepalive_tick(&p->ka, punchd_now(p->pd));
+	if (f & KA_MISSED)
+		path_lost(&p->path);
+	if (f & KA_WARN) {
+		log_warnx("peer %s: %d keep-alives unanswered", peer_label(p),
+		    p->ka.failures);
+		peer_set_state(p, PEER_DEGRADED);
+		peer_event(p, "peer.path", NULL, NULL);
+	}
+	if ((f & KA_DEAD) && p->state == PEER_RELAYED) {
+		link_relay_lost(p, "keep-alive timeout on the relay");
+		return;
+	}
+	if (f & KA_DEAD) {
+		ev_timer_stop(loop, w);
+		link_down(p, "keep-alive timeout");
+		/* re-punch over what we know, the dead endpoint included */
+		link_start_punch(p);
+		return;
+	}
+	if ((f & KA_SEND) && (p->has_endpoint || p->state == PEER_RELAYED)) {
+		tx_send(p, PACKET_KEEPALIVE,
+		    p->ka.failures > 0 ? PACKET_F_KA_MISSED : 0, NULL, 0,
+		    peer_dest(p));
+		keepalive_sent(&p->ka, punchd_time(p->pd));
+	}
+}
+
+/*
+ * (Re)start keep-alives on the path that just came up, with the running
+ * configuration's timing. The smaller node id leads (keepalive.h).
+ */
+static void
+link_ka_start(struct peer *p)
+{
+	struct punchd *pd = p->pd;
+
+	keepalive_init(&p->ka, pd->cfg.keepalive_interval_ms / 1000.0,
+	    pd->cfg.warn_after, pd->cfg.dead_after,
+	    memcmp(pd->node_id, p->id, PACKET_NODEID_LEN) < 0);
+	link_timer(p, &p->ka_timer, link_ka_timer_cb, p->ka.interval,
+	    p->ka.interval);
+}
+
+/* A reload changed the keep-alive timing: apply it to the paths that are up. */
+void
+link_ka_retime(struct punchd *pd)
+{
+	struct peer *p;
+
+	TAILQ_FOREACH(p, &pd->peers, entry)
+		if (ev_is_active(&p->ka_timer))
+			link_ka_start(p);
+}
+
+int
+link_send_data(struct peer *p, const void *data, size_t len)
+{
+	if (len > PUNCHD_MTU)
+		return -2;
+	if (!peer_is_up(p))
+		return -1;
+	e2e_session_send(p, PACKET_DATA, data, len, peer_dest(p));
+	p->tx_data++;
+	return 0;
+}
+
+int
+link_ping(struct peer *p, uint32_t *id)
+{
+	struct packet_ping	pg;
+	uint8_t			buf[PACKET_PING_LEN];
+	int			n;
+
+	if (!peer_is_up(p))
+		return -1;
+	pg.id = ++p->ping_id;
+	pg.ts = (uint64_t)(punchd_time(p->pd) * 1e6);
+	if ((n = packet_ping_encode(buf, sizeof(buf), &pg)) == -1)
+		return -1;
+	e2e_session_send(p, PACKET_PING, buf, n, peer_dest(p));
+	*id = pg.id;
+	return 0;
+}
+
+/* An authenticated packet of this peer came through the relay. */
+void
+link_relay_up(struct peer *p)
+{
+	struct punchd *pd = p->pd;
+
+	if (p->state == PEER_RELAYED || p->state == PEER_DIRECT ||
+	    p->state == PEER_DEGRADED)
+		return;
+	peer_set_state(p, PEER_RELAYED);
+	p->upgrade_tries = 0;
+	link_ka_start(p);
+	log_info("peer %s up: relayed via %s", peer_label(p),
+	    relay_url(p) != NULL ? relay_url(p) : "?");
+	/* after a peer.down the peer is up again, as on the direct path;
+	 * without one, only its path changed */
+	peer_event(p, p->was_up && !p->down_notified ? "peer.path" :
+	    "peer.up", NULL, NULL);
+	p->was_up = 1;
+	p->down_notified = 0;
+	peer_changed(pd);	/* a relay-only peer must survive a restart */
+	if (pd->hooks.peer_up != NULL)
+		pd->hooks.peer_up(p);
+	e2e_session_peer_up(p);
+	/* keep trying direct: the punch attempt runs on, then repunch */
+}
+
+/* The relayed path is gone (relay down, peer left, keep-alives lost). */
+static void
+link_relay_lost(struct peer *p, const char *reason)
+{
+	if (p->state != PEER_RELAYED)
+		return;
+	link_down(p, reason);
+	if (p->punch.state != PUNCH_RUNNING)
+		link_start_punch(p);
+}
+
+/* both of us are in the relay session: one authenticated packet, so that
+ * the peer can tell it is us (and its relayed path comes up) */
+static void
+link_relay_met(struct peer *p)
+{
+	tx_send(p, PACKET_KEEPALIVE, 0, NULL, 0, NULL);
+}
+
+static void
+link_relay_cands(struct peer *p, const struct sockaddr_storage *cands, int n)
+{
+	link_punch(p, cands, n);
+}
+
+void
+link_init(struct punchd *pd)
+{
+	pd->hooks.relay_cands = link_relay_cands;
+	pd->hooks.relay_met = link_relay_met;
+	pd->hooks.relay_lost = link_relay_lost;
+}
