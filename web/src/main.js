@@ -190,6 +190,7 @@ async function main() {
 		renderMesh();
 		message($('join-msg'), 'info', 'Left the mesh; this browser has a new key.');
 	});
+	$('token').value = member.me.token;	// kept with the identity
 	// a code in the fragment (never sent to a server): join.html#ATM-...
 	const frag = decodeURIComponent(location.hash.slice(1));
 	if (/^(ATM-|atmosphere:)/i.test(frag))

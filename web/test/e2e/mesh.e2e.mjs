@@ -7,15 +7,17 @@
 //   node --experimental-websocket --test test/e2e/mesh.e2e.mjs
 // BUILD (default build) is relative to the repository root.
 //
-// relayd runs --open: its tokens name one session, and a member's sessions
-// are hashes of secrets nobody can issue a token for (issue 12 adds the
-// relay-wide credential; then this test runs with it).
+// relayd requires tokens: the nodes and the page hold one access token
+// (relayd --issue-access), good for every session, since a member's
+// sessions are hashes of secrets nobody could issue a session token for.
+// The page first tries a token the relay refuses and must say so.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { resolve, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Browser, CHROMIUM } from './cdp.mjs';
@@ -105,9 +107,14 @@ test('a browser joins a mesh of two C nodes through relayd', { skip, timeout: 24
 	const procs = new Procs(dir);
 	let browser = null, srv = null;
 	try {
-		// relayd on a port it picks, read back from its log
-		const rlog = procs.start('relayd', join(bin, 'relayd'), ['-f', '/dev/null', '-v',
-		    '--open', '-l', '127.0.0.1', '-p', '0', '-s', join(dir, 'relayd.sock')]);
+		// relayd with a secret, on a port it picks (read back from its log)
+		writeFileSync(join(dir, 'relaykey'), randomBytes(32).toString('hex'));
+		const conf = join(dir, 'relayd.conf');
+		writeFileSync(conf, `[relayd]\nsecret_file = ${join(dir, 'relaykey')}\n`);
+		const token = execFileSync(join(bin, 'relayd'), ['-f', conf, '--issue-access',
+		    '--ttl', '1h'], { encoding: 'utf8' }).trim();
+		const rlog = procs.start('relayd', join(bin, 'relayd'), ['-f', conf, '-v',
+		    '-l', '127.0.0.1', '-p', '0', '-s', join(dir, 'relayd.sock')]);
 		const rport = await until('relayd listening', () =>
 		    (/listening on 127\.0\.0\.1 port (\d+)/.exec(rlog.out) || [])[1]);
 		const relay = `ws://127.0.0.1:${rport}`;
@@ -116,7 +123,8 @@ test('a browser joins a mesh of two C nodes through relayd', { skip, timeout: 24
 			mkdirSync(join(dir, n));
 			const port = await udpPort();
 			procs.start(n, join(bin, 'punchd'), ['-f', '/dev/null', '-v', '-p', String(port),
-			    '-o', `punchd.relay_url=${relay}`, '-o', 'punchd.host_loopback=yes',
+			    '-o', `punchd.relay_url=${relay}`, '-o', `punchd.relay_token=${token}`,
+			    '-o', 'punchd.host_loopback=yes',
 			    '-o', 'punchd.stun_refresh=0', '-o', 'punchd.keepalive_interval=2s'],
 			    { RUNTIME_DIRECTORY: join(dir, n), STATE_DIRECTORY: join(dir, n) });
 			nodes[n] = { dir: join(dir, n), port };
@@ -141,12 +149,25 @@ test('a browser joins a mesh of two C nodes through relayd', { skip, timeout: 24
 		await page.goto(url);
 		await page.waitFor(() => !document.getElementById('join').hidden, 20000);
 
-		// join: the code as meshctl printed it
-		const t0 = Date.now();
+		// a token the relay refuses: a clear message, no mesh
 		await page.eval((c) => {
 			document.getElementById('code').value = c;
+			document.getElementById('token').value = 'v1.1.not-a-token';
 			document.getElementById('join-btn').click();
 		}, inv2.token);
+		assert.match(await page.waitFor(() => {
+			const m = document.getElementById('join-msg');
+			return m.classList.contains('error') && m.textContent;
+		}, 20000), /Cannot reach the relay .*a relay token is required/);
+		await shot('mesh-bad-token.png');
+
+		// join: the code as meshctl printed it, and the access token
+		const t0 = Date.now();
+		await page.eval((c, tok) => {
+			document.getElementById('code').value = c;
+			document.getElementById('token').value = tok;
+			document.getElementById('join-btn').click();
+		}, inv2.token, token);
 		const msg = await page.waitFor(() => {
 			const m = document.getElementById('join-msg');
 			return /Joined|error/.test(m.textContent + m.className) && m.textContent;
@@ -205,8 +226,8 @@ test('a browser joins a mesh of two C nodes through relayd', { skip, timeout: 24
 
 		// relayd restarts (same port): every side comes back by itself
 		await procs.stop('relayd');
-		const rlog2 = procs.start('relayd2', join(bin, 'relayd'), ['-f', '/dev/null', '-v',
-		    '--open', '-l', '127.0.0.1', '-p', rport, '-s', join(dir, 'relayd2.sock')]);
+		const rlog2 = procs.start('relayd2', join(bin, 'relayd'), ['-f', conf, '-v',
+		    '-l', '127.0.0.1', '-p', rport, '-s', join(dir, 'relayd2.sock')]);
 		await until('relayd back', () => /listening on/.test(rlog2.out));
 		const t1 = Date.now();
 		await everyoneUp('relayd restarted');
