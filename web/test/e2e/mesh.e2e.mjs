@@ -5,7 +5,9 @@
 // after relayd restarts and after a page reload. A screenshot per step in
 // out/. Run after `make` and `cd web && npm run build`:
 //   node --experimental-websocket --test test/e2e/mesh.e2e.mjs
-// BUILD (default build) is relative to the repository root.
+// BUILD (default build) is relative to the repository root. With
+// ATM_WEB_FROM_RELAYD=1 the page comes from relayd's own web_root (once
+// relayd serves it) instead of a static server of the test's.
 //
 // relayd requires tokens: the nodes and the page hold one access token
 // (relayd --issue-access), good for every session, since a member's
@@ -110,7 +112,10 @@ test('a browser joins a mesh of two C nodes through relayd', { skip, timeout: 24
 		// relayd with a secret, on a port it picks (read back from its log)
 		writeFileSync(join(dir, 'relaykey'), randomBytes(32).toString('hex'));
 		const conf = join(dir, 'relayd.conf');
-		writeFileSync(conf, `[relayd]\nsecret_file = ${join(dir, 'relaykey')}\n`);
+		// ATM_WEB_FROM_RELAYD=1: relayd serves the page itself (web_root)
+		const fromRelayd = process.env.ATM_WEB_FROM_RELAYD === '1';
+		writeFileSync(conf, `[relayd]\nsecret_file = ${join(dir, 'relaykey')}\n` +
+		    (fromRelayd ? `web_root = ${dist}\n` : ''));
 		const token = execFileSync(join(bin, 'relayd'), ['-f', conf, '--issue-access',
 		    '--ttl', '1h'], { encoding: 'utf8' }).trim();
 		const rlog = procs.start('relayd', join(bin, 'relayd'), ['-f', conf, '-v',
@@ -145,7 +150,8 @@ test('a browser joins a mesh of two C nodes through relayd', { skip, timeout: 24
 		const page = await browser.newPage();
 		await page.viewport(390, 844);
 		const shot = async (n) => writeFileSync(join(out, n), await page.screenshot());
-		const url = `http://127.0.0.1:${srv.address().port}/join.html`;
+		const url = fromRelayd ? `http://127.0.0.1:${rport}/join.html` :
+		    `http://127.0.0.1:${srv.address().port}/join.html`;
 		await page.goto(url);
 		await page.waitFor(() => !document.getElementById('join').hidden, 20000);
 
