@@ -43,3 +43,7 @@ if ! command -v promtool >/dev/null 2>&1; then
 	fi
 	rm -rf "$d"
 fi
+# web/: the browser member's npm packages (libsodium-wrappers, esbuild; pinned
+# by web/package-lock.json) and its bundle web/dist/, which relayd serves and
+# tests/integ/06-web-vectors.sh checks against the C code
+(cd "$(dirname "$0")/../web" && npm ci --no-audit --no-fund && npm run build)
