@@ -85,10 +85,11 @@ STUND_SRCS := \
 	stund/discover.c \
 	stund/natbehav.c \
 	stund/natbehav_classify.c \
+	stund/alloc.c \
 	stund/server.c
 
 # stund files the unit tests link (no IPC, no main)
-STUND_LOGIC_SRCS := stund/natbehav_classify.c stund/server.c
+STUND_LOGIC_SRCS := stund/natbehav_classify.c stund/server.c stund/alloc.c
 
 RELAYD_SRCS := \
 	relayd/relayd.c \
@@ -107,6 +108,7 @@ RELAYD_SRCS := \
 # punchd state machines without I/O or globals: the unit tests link them
 PUNCHD_LOGIC := \
 	punchd/punch.c \
+	punchd/natpredict.c punchd/birthday.c \
 	punchd/keepalive.c \
 	punchd/path.c
 

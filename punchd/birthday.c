@@ -146,9 +146,9 @@ birthday_send_one(struct birthday *b)
 	}
 	/* a socket that failed to open keeps its turn, unsent: a host out
 	 * of descriptors gets fewer packets out, never more */
-	b->sent++;
 	if (!(b->nosock[sock / 8] & (1 << (sock % 8))))
 		b->cb.send_cb(b->cb.arg, (int)sock, 0);
+	b->sent++;
 }
 
 static void
@@ -193,9 +193,11 @@ birthday_tick(struct birthday *b, double now)
 	if (b->state != BDAY_RUNNING)
 		return -1;
 	stop = b->start + b->cfg.window;
-	/* packets allowed by now: one at start, then pps */
+	/* packets allowed by now: one at start, then pps (the epsilon: at
+	 * the deadline we return, start + sent / pps, one more is due
+	 * whatever the rounding) */
 	due = now >= stop ? (unsigned)ceil(b->cfg.window * b->cfg.pps) :
-	    (unsigned)floor((now - b->start) * b->cfg.pps) + 1;
+	    (unsigned)floor((now - b->start) * b->cfg.pps + 1e-9) + 1;
 	if (due > b->cfg.budget)
 		due = b->cfg.budget;
 	while (b->sent < due && n++ < BIRTHDAY_BURST && now < stop) {

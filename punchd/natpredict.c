@@ -2,6 +2,7 @@
  * Port prediction for sequential allocators (see natpredict.h).
  */
 #include <math.h>
+#include <stdlib.h>
 
 #include "punchd/natpredict.h"
 
@@ -20,7 +21,7 @@ natpredict_wrap(long p)
 size_t
 natpredict_ports(const struct natpredict *np, uint16_t *out, size_t max)
 {
-	long	center, k;
+	long	center, behind, k;
 	int	dir;
 	size_t	n = 0;
 
@@ -32,11 +33,17 @@ natpredict_ports(const struct natpredict *np, uint16_t *out, size_t max)
 	dir = np->delta > 0 ? 1 : -1;
 	center = (long)np->last_port + (long)np->delta * np->steps +
 	    dir * lround(np->drift);
+	/* behind the centre down to the port right after the last one: the
+	 * delta and drift measured may both be too large (other hosts'
+	 * allocations in every observed step), never too small */
+	behind = labs(center - (long)np->last_port) - 1;
+	if (behind < np->jitter)
+		behind = np->jitter;
 	if (n < max)
 		out[n++] = natpredict_wrap(center);
 	for (k = 1; n < max && k < NATPREDICT_SPAN / 2; k++) {
 		out[n++] = natpredict_wrap(center + dir * k);
-		if (k <= np->jitter && n < max)
+		if (k <= behind && n < max)
 			out[n++] = natpredict_wrap(center - dir * k);
 	}
 	return n;

@@ -21,7 +21,7 @@
 struct natpredict {
 	uint16_t	last_port;	/* latest observed mapping */
 	int		delta;		/* ports per new destination, != 0 */
-	int		jitter;		/* ports either side, allocator noise */
+	int		jitter;		/* ports behind the centre, at least */
 	double		drift;		/* ports other hosts took since: rate x elapsed */
 	int		steps;		/* new destinations the socket opened since, >= 1 */
 };
@@ -29,9 +29,10 @@ struct natpredict {
 /*
  * Fill out[] with at most max distinct ports: the expected one first
  * (last + delta x steps + drift), then alternately one further along the
- * allocator's direction and, within jitter, one behind; past the jitter,
- * only forward (other hosts only ever push the counter on). Returns the
- * count, 0 on a nonsensical input (delta 0, steps < 1).
+ * allocator's direction and one behind, behind down to the port right
+ * after the last one (or jitter, if larger); past that only forward:
+ * other hosts only ever push the counter on. Returns the count, 0 on a
+ * nonsensical input (delta 0, steps < 1, negative jitter or drift).
  */
 size_t	natpredict_ports(const struct natpredict *np, uint16_t *out,
 	    size_t max);

@@ -55,44 +55,44 @@ alloc_distinct(const struct alloc_obs *obs, size_t n,
 	return k;
 }
 
-/* the delta that most steps agree with (+-ALLOC_JITTER), smallest on ties */
-static int
-alloc_best_delta(const int *d, int steps, int *fitp)
-{
-	int	i, j, fit, best = d[0], bestfit = -1;
-
-	for (i = 0; i < steps; i++) {
-		for (fit = 0, j = 0; j < steps; j++)
-			if (abs(d[j] - d[i]) <= ALLOC_JITTER)
-				fit++;
-		if (fit > bestfit || (fit == bestfit && abs(d[i]) < abs(best))) {
-			bestfit = fit;
-			best = d[i];
-		}
-	}
-	*fitp = bestfit;
-	return best;
-}
-
+/*
+ * Steps 0 < |d| <= ALLOC_MAX_DELTA in the direction most of them go are
+ * "near": an allocator counting up (or down), plus whatever other hosts
+ * took in between. Two thirds of the steps near make it SEQUENTIAL; a
+ * random allocator puts a step that near once in 1000.
+ */
 static void
 alloc_sequential(struct alloc_result *r, const struct alloc_obs **o,
     const int *d, int steps)
 {
 	double	extra = 0, span = 0;
-	int	i, dev, fit, sign;
+	int	i, up = 0, down = 0, near, sign;
 
-	r->delta = alloc_best_delta(d, steps, &fit);
-	/* the allocator's delta is the smallest step that fits, not the mean
-	 * one: other hosts' allocations only ever add to it */
-	sign = r->delta < 0 ? -1 : 1;
 	for (i = 0; i < steps; i++)
-		if (abs(d[i] - r->delta) <= ALLOC_JITTER &&
+		if (d[i] > 0 && d[i] <= ALLOC_MAX_DELTA)
+			up++;
+		else if (d[i] < 0 && d[i] >= -ALLOC_MAX_DELTA)
+			down++;
+	sign = up >= down ? 1 : -1;
+	near = up >= down ? up : down;
+	if (near == 0 || 3 * near < 2 * steps) {
+		r->pattern = ALLOC_RANDOM;
+		r->confidence = (steps - near + 1.0) / (steps + 2.0);
+		return;
+	}
+	r->pattern = ALLOC_SEQUENTIAL;
+	r->confidence = (near + 1.0) / (steps + 2.0);
+	/* the allocator's own delta is the smallest near step: other
+	 * hosts' allocations only ever add to it */
+	r->delta = sign * ALLOC_MAX_DELTA;
+	for (i = 0; i < steps; i++)
+		if (d[i] * sign > 0 && d[i] * sign <= ALLOC_MAX_DELTA &&
 		    d[i] * sign < r->delta * sign)
 			r->delta = d[i];
-	r->jitter = 0;
 	for (i = 0; i < steps; i++) {
-		dev = abs(d[i] - r->delta);
-		if (dev > 2 * ALLOC_JITTER)
+		int dev = (d[i] - r->delta) * sign;
+
+		if (dev < 0 || d[i] * sign > ALLOC_MAX_DELTA)
 			continue;
 		if (dev > r->jitter)
 			r->jitter = dev;
@@ -100,20 +100,6 @@ alloc_sequential(struct alloc_result *r, const struct alloc_obs **o,
 		span += o[i + 1]->when - o[i]->when;
 	}
 	r->rate = span > 0 ? extra / span : 0;
-	r->pattern = (r->delta != 0 && abs(r->delta) <= ALLOC_MAX_DELTA &&
-	    3 * fit >= 2 * steps) ? ALLOC_SEQUENTIAL : ALLOC_RANDOM;
-	if (r->pattern == ALLOC_SEQUENTIAL)
-		r->confidence = (fit + 1.0) / (steps + 2.0);
-	else {
-		/* how many steps were NOT near the last port */
-		for (fit = 0, i = 0; i < steps; i++)
-			if (abs(d[i]) > ALLOC_MAX_DELTA)
-				fit++;
-		r->confidence = (fit + 1.0) / (steps + 2.0);
-		r->delta = 0;
-		r->jitter = 0;
-		r->rate = 0;
-	}
 }
 
 int

@@ -9,7 +9,7 @@
  *                (endpoint-independent mapping): the port is known
  *   PRESERVING   the external port is the local port, per destination too
  *   SEQUENTIAL   each new destination gets the previous port + delta,
- *                give or take other hosts' allocations in between
+ *                plus what other hosts took in between (the rate)
  *   RANDOM       no pattern: only the birthday technique helps
  *
  * Observations of the same server endpoint twice are one allocation (the
@@ -36,14 +36,6 @@
  * 65/64512 = 0.1 % per step.
  */
 #define ALLOC_MAX_DELTA	32
-/*
- * Allowed deviation of one step from the delta: other hosts behind the NAT
- * taking ports between two of ours. +-4 per step covers a household's
- * background flows over the ~1 s between our Binding requests; a busier
- * NAT shows as RANDOM here, and punchd then uses the birthday technique,
- * which works on any allocator.
- */
-#define ALLOC_JITTER	4
 
 struct alloc_obs {
 	double			 when;		/* s, any clock */
@@ -55,7 +47,7 @@ struct alloc_obs {
 struct alloc_result {
 	int		pattern;	/* ALLOC_* */
 	int		delta;		/* ports per new destination */
-	int		jitter;		/* largest deviation seen, ports */
+	int		jitter;		/* largest step beyond delta, ports */
 	/*
 	 * Ports per second other hosts took on top of our delta (measured
 	 * over the steps that fit): the prediction shifts by rate x elapsed.
@@ -64,7 +56,10 @@ struct alloc_result {
 	/*
 	 * The chance that the NEXT allocation follows the pattern, by
 	 * Laplace's rule of succession: (steps that fit + 1) / (steps + 2).
-	 * 2 steps that fit give 0.75, 4 give 0.83, 8 give 0.9.
+	 * 2 steps that fit give 0.75, 4 give 0.83, 8 give 0.9. A step fits
+	 * SEQUENTIAL when it moves 1..ALLOC_MAX_DELTA ports the same way as
+	 * most; CONSTANT/PRESERVING when it keeps the port; RANDOM when it
+	 * does neither.
 	 */
 	double		confidence;
 	int		nalloc;		/* distinct destinations used */

@@ -29,6 +29,8 @@
 	X(state)		\
 	X(punch)		\
 	X(keepalive)		\
+	X(fakenat)		\
+	X(birthday)		\
 	X(e2e)			\
 	X(promtext)
 
