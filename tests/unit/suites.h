@@ -31,6 +31,7 @@
 	X(keepalive)		\
 	X(fakenat)		\
 	X(birthday)		\
+	X(lifetime)		\
 	X(e2e)			\
 	X(promtext)
 
