@@ -32,6 +32,7 @@
 	X(fakenat)		\
 	X(birthday)		\
 	X(lifetime)		\
+	X(health)		\
 	X(e2e)			\
 	X(promtext)
 
