@@ -108,7 +108,7 @@ RELAYD_SRCS := \
 # punchd state machines without I/O or globals: the unit tests link them
 PUNCHD_LOGIC := \
 	punchd/punch.c \
-	punchd/natpredict.c punchd/birthday.c punchd/lifetime.c punchd/health.c \
+	punchd/natpredict.c punchd/birthday.c punchd/lifetime.c punchd/health.c punchd/pathsel.c punchd/upgrade.c \
 	punchd/keepalive.c \
 	punchd/path.c
 

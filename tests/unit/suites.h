@@ -33,6 +33,8 @@
 	X(birthday)		\
 	X(lifetime)		\
 	X(health)		\
+	X(pathsel)		\
+	X(upgrade)		\
 	X(e2e)			\
 	X(promtext)
 
