@@ -16,6 +16,7 @@
 	X(stun)			\
 	X(netaddr)		\
 	X(natbehav)		\
+	X(alloc)		\
 	X(packet)		\
 	X(http)			\
 	X(wsframe)		\
