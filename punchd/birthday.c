@@ -44,7 +44,7 @@ birthday_strategy(int ours, int theirs, int *role, const char **why)
 	}
 	if (ours == BDAY_SIDE_SEQ && theirs == BDAY_SIDE_SEQ) {
 		*why = "both sides map per destination with sequential ports: "
-		    "each probes the other's predicted range";
+		    "each probes the other's predicted range, strides 1 and 2";
 		*role = BDAY_EASY;
 		return BDAY_PREDICT;
 	}

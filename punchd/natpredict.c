@@ -48,3 +48,19 @@ natpredict_ports(const struct natpredict *np, uint16_t *out, size_t max)
 	}
 	return n;
 }
+
+size_t
+natpredict_stride(const struct natpredict *np, int stride, uint16_t *out,
+    size_t max)
+{
+	size_t n;
+
+	if (np->delta == 0 || (stride != 1 && stride != 2))
+		return 0;
+	if (max > NATPREDICT_MAX)
+		max = NATPREDICT_MAX;
+	for (n = 0; n < max; n++)
+		out[n] = natpredict_wrap((long)np->last_port + (long)np->delta *
+		    (stride == 1 ? (long)n + 1 : 2 * (long)n + 1));
+	return n;
+}

@@ -36,5 +36,19 @@ struct natpredict {
  */
 size_t	natpredict_ports(const struct natpredict *np, uint16_t *out,
 	    size_t max);
+/*
+ * Both sides sequential: each probes the other's range from its one
+ * socket, and every probe to a new port takes a new port of its own. The
+ * side with the smaller node id (A) probes B's last + delta x k (stride 1),
+ * the other (B) A's last + delta x (2k - 1) (stride 2), k = 1, 2, ... in
+ * that order, and both repeat the list. If other hosts took jA and jB
+ * allocations on the two NATs since the observations, A's probe
+ * k = jA + 2 jB + 1 and B's probe k = jA + jB + 1 are each other's mirror
+ * (A's source port is B's target and the other way round), whatever jA and
+ * jB: max ports cover jA + 2 jB < max. Drift and jitter are not used.
+ * Returns the count, 0 on nonsense.
+ */
+size_t	natpredict_stride(const struct natpredict *np, int stride,
+	    uint16_t *out, size_t max);
 
 #endif

@@ -55,6 +55,18 @@ alloc_distinct(const struct alloc_obs *obs, size_t n,
 	return k;
 }
 
+static int
+alloc_gcd(int a, int b)
+{
+	while (b != 0) {
+		int t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
 /*
  * Steps 0 < |d| <= ALLOC_MAX_DELTA in the direction most of them go are
  * "near": an allocator counting up (or down), plus whatever other hosts
@@ -82,13 +94,15 @@ alloc_sequential(struct alloc_result *r, const struct alloc_obs **o,
 	}
 	r->pattern = ALLOC_SEQUENTIAL;
 	r->confidence = (near + 1.0) / (steps + 2.0);
-	/* the allocator's own delta is the smallest near step: other
-	 * hosts' allocations only ever add to it */
-	r->delta = sign * ALLOC_MAX_DELTA;
+	/* the allocator's own delta divides every near step: other hosts'
+	 * allocations add whole deltas. Their greatest common divisor, not
+	 * the smallest step: under load the smallest step is inflated too
+	 * (steps 2 and 3 are delta 1, not 2) */
+	r->delta = 0;
 	for (i = 0; i < steps; i++)
-		if (d[i] * sign > 0 && d[i] * sign <= ALLOC_MAX_DELTA &&
-		    d[i] * sign < r->delta * sign)
-			r->delta = d[i];
+		if (d[i] * sign > 0 && d[i] * sign <= ALLOC_MAX_DELTA)
+			r->delta = alloc_gcd(r->delta, d[i] * sign);
+	r->delta *= sign;
 	for (i = 0; i < steps; i++) {
 		int dev = (d[i] - r->delta) * sign;
 

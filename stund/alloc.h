@@ -46,7 +46,8 @@ struct alloc_obs {
 
 struct alloc_result {
 	int		pattern;	/* ALLOC_* */
-	int		delta;		/* ports per new destination */
+	int		delta;		/* ports per new destination: the
+					 * gcd of the steps that fit */
 	int		jitter;		/* largest step beyond delta, ports */
 	/*
 	 * Ports per second other hosts took on top of our delta (measured

@@ -232,6 +232,10 @@ START_TEST(test_strategy)
 	ck_assert_int_eq(birthday_strategy(BDAY_SIDE_RANDOM, BDAY_SIDE_RANDOM,
 	    &role, &why), BDAY_RELAY);
 	ck_assert_ptr_nonnull(strstr(why, "random ports"));
+	ck_assert_int_eq(birthday_strategy(BDAY_SIDE_SEQ, BDAY_SIDE_SEQ,
+	    &role, &why), BDAY_PREDICT);
+	ck_assert_int_eq(role, BDAY_EASY);
+	ck_assert_ptr_nonnull(strstr(why, "strides 1 and 2"));
 	ck_assert_int_eq(birthday_strategy(BDAY_SIDE_SEQ, BDAY_SIDE_RANDOM,
 	    &role, &why), BDAY_RELAY);
 	ck_assert_int_eq(birthday_strategy(0, BDAY_SIDE_EASY, &role, &why),
@@ -284,6 +288,21 @@ START_TEST(test_predict_list)
 		for (j = 0; j < i; j++)
 			ck_assert_uint_ne(p[i], p[j]);
 	}
+	/* both sides sequential: stride 1 from last + delta, stride 2 over
+	 * the odd offsets */
+	np = (struct natpredict){ 40000, 1, 0, 0, 1 };
+	ck_assert_uint_eq(natpredict_stride(&np, 1, p, 3), 3);
+	ck_assert_uint_eq(p[0], 40001);
+	ck_assert_uint_eq(p[2], 40003);
+	ck_assert_uint_eq(natpredict_stride(&np, 2, p, 3), 3);
+	ck_assert_uint_eq(p[0], 40001);
+	ck_assert_uint_eq(p[1], 40003);
+	ck_assert_uint_eq(p[2], 40005);
+	np.delta = -2;
+	ck_assert_uint_eq(natpredict_stride(&np, 2, p, 2), 2);
+	ck_assert_uint_eq(p[1], 39994);
+	ck_assert_uint_eq(natpredict_stride(&np, 3, p, 2), 0);
+	ck_assert_uint_eq(natpredict_stride(&np, 1, p, 1000), NATPREDICT_MAX);
 	/* nonsense in, nothing out */
 	np.delta = 0;
 	ck_assert_uint_eq(natpredict_ports(&np, p, 8), 0);
