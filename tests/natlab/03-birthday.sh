@@ -3,9 +3,12 @@
 # (tests/tools/bdayprobe), before punchd wires it in. Issue 13's targets:
 #   symmetric-random vs port-restricted, birthday:        >= 90 % in 10 s
 #   sequential vs port-restricted, predicted range:       >= 95 % in 3 s
+#   sequential on both sides, strides 1 and 2:            >= 95 % in 3 s
 #   symmetric-random on both sides: fails, traffic bounded and stated
 # Tries: BDAY_TRIES (default 20) each, 3 for the hopeless case. Every try
-# starts from empty conntrack tables on both NATs and a fresh token.
+# starts from empty conntrack tables on both NATs and a fresh token; a host
+# behind each sequential NAT opens BDAY_LOAD (default 5) new flows per
+# second meanwhile.
 # docs/paths-logic.md has the figures.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -28,13 +31,26 @@ nl_nat easy eim
 nl_nat sym sym
 nl_nat_seq seq
 nl_nat sym2 sym
+nl_nat_seq seq2
 nl_turnserver srv "$NL_TMP/turn.log" 203.0.113.10 203.0.113.11
 E=$(nl_wan easy)
+
+# Other hosts' traffic on the sequential NATs (the "load" that makes their
+# ports jump): a host behind each opening LOAD new UDP flows per second
+# (bash's /dev/udp: a fresh socket, so a fresh port, per datagram).
+LOAD=${BDAY_LOAD:-5}
+command -v bash >/dev/null 2>&1 || nl_skip "bash missing (the load generator)"
+for _n in seq seq2; do
+	nl_nat_host "$_n" "$_n-bg"
+	nl_bg "$_n-bg" "$NL_TMP/$_n-bg.log" bash -c "i=0; while :; do
+	    echo x >/dev/udp/203.0.113.20/\$((20000 + i % 1000)); i=\$((i + 1));
+	    sleep $(awk -v l="$LOAD" 'BEGIN { printf "%.3f", (l > 0 ? 1 / l : 3600) }'); done"
+done
 
 # try KIND N: both sides at once; "ok SECONDS SENT_A SENT_B" or "no ..."
 try() {
 	_k=$1 _n=$2
-	for _x in easy sym seq sym2; do nl_flush "$_x"; done
+	for _x in easy sym seq sym2 seq2; do nl_flush "$_x"; done
 	_tok=$(printf '%s%06d' "$_k" "$_n" | cut -c1-16)
 	case $_k in
 	bday)
@@ -51,6 +67,17 @@ try() {
 		    "$_last" >"$NL_TMP/a" 2>&1 &
 		_pa=$!
 		nl_exec seq-host "$BP" punch "$_tok" "$E:7777" >"$NL_TMP/b" 2>&1
+		;;
+	seqseq)
+		_la=$(nl_natdiscovery seq-host 203.0.113.10 | nl_mapped_ports |
+		    tail -n 1)
+		_lb=$(nl_natdiscovery seq2-host 203.0.113.10 | nl_mapped_ports |
+		    tail -n 1)
+		nl_exec seq-host "$BP" predict "$_tok" "$(nl_wan seq2)" 7777 \
+		    "$_lb" 1 >"$NL_TMP/a" 2>&1 &
+		_pa=$!
+		nl_exec seq2-host "$BP" predict "$_tok" "$(nl_wan seq)" 7777 \
+		    "$_la" 2 >"$NL_TMP/b" 2>&1
 		;;
 	both)
 		nl_exec sym2-host "$BP" easy "$_tok" "$(nl_wan sym)" 7777 \
@@ -95,6 +122,9 @@ run bday "$TRIES" 10
 echo "== sequential vs port-restricted: predicted range, $TRIES tries"
 run seq "$TRIES" 3
 [ "$RATE" -ge 95 ] || { echo "FAIL: predicted range $RATE % < 95 %"; fails=$((fails + 1)); }
+echo "== sequential on both sides: strides 1 and 2, $TRIES tries"
+run seqseq "$TRIES" 3
+[ "$RATE" -ge 95 ] || { echo "FAIL: sequential both sides $RATE % < 95 %"; fails=$((fails + 1)); }
 echo "== symmetric-random on both sides: birthday anyway, 3 tries"
 run both 3 10
 [ "$RATE" -eq 0 ] || { echo "FAIL: random on both sides crossed ($RATE %)"; fails=$((fails + 1)); }

@@ -9,8 +9,10 @@
  *       open 256 sockets towards the easy side's endpoint (birthday HARD)
  *   bdayprobe easy TOKEN HARDIP LOCALPORT
  *       probe random ports of HARDIP from LOCALPORT (birthday EASY)
- *   bdayprobe predict TOKEN HARDIP LOCALPORT LASTPORT
- *       probe the ports after LASTPORT (natpredict, delta 1) from LOCALPORT
+ *   bdayprobe predict TOKEN HARDIP LOCALPORT LASTPORT [STRIDE]
+ *       probe the ports after LASTPORT (natpredict, delta 1) from LOCALPORT;
+ *       with STRIDE (1 or 2), natpredict_stride's list: both sides
+ *       sequential, each runs predict with the other's last port
  *   bdayprobe punch TOKEN EASYIP:PORT
  *       the other side of predict: one socket sending every 0.2 s, as
  *       punchd's ordinary PUNCHes do
@@ -160,7 +162,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: bdayprobe hard|punch TOKEN EASYIP:PORT\n"
 	    "       bdayprobe easy TOKEN HARDIP LOCALPORT\n"
-	    "       bdayprobe predict TOKEN HARDIP LOCALPORT LASTPORT\n");
+	    "       bdayprobe predict TOKEN HARDIP LOCALPORT LASTPORT [STRIDE]\n");
 	return 1;
 }
 
@@ -208,7 +210,14 @@ main(int argc, char *argv[])
 	birthday_defaults(&cfg, p.role);
 	if (!strcmp(mode, "predict")) {
 		np = (struct natpredict){ (uint16_t)atoi(argv[5]), 1, 0, 0, 1 };
-		cfg.nports = natpredict_ports(&np, ports, NATPREDICT_MAX);
+		if (argc > 6)	/* both sides sequential: 64 ports, strided */
+			cfg.nports = natpredict_stride(&np, atoi(argv[6]),
+			    ports, 64);
+		else
+			cfg.nports = natpredict_ports(&np, ports,
+			    NATPREDICT_MAX);
+		if (cfg.nports == 0)
+			return usage();
 		cfg.ports = ports;
 	}
 	p.t0 = now();
