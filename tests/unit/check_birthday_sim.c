@@ -409,24 +409,34 @@ sim_sequential(double load, struct tally *t)
 	}
 }
 
-START_TEST(test_sim_sequential_vs_port_restricted)
+/*
+ * One scenario at 0, 1, 5 and 20 other allocations per second, printed;
+ * issue 13's >= 95 % within 3 s asserted for a household's load (<= 5/s).
+ */
+static void
+sim_loads(void (*scenario)(double, struct tally *), const char *what)
 {
 	static const double	loads[] = { 0, 1, 5, 20 };
-	struct tally		t[4];
-	char			what[80];
+	struct tally		t;
+	char			line[96];
 	size_t			i;
 
-	memset(t, 0, sizeof(t));
 	for (i = 0; i < 4; i++) {
-		sim_sequential(loads[i], &t[i]);
-		snprintf(what, sizeof(what), "sequential (%.0f others/s) vs "
-		    "port-restricted, predicted range", loads[i]);
-		tally_print(what, &t[i]);
-		ck_assert_uint_eq(t[i].over, 0);
+		memset(&t, 0, sizeof(t));
+		scenario(loads[i], &t);
+		snprintf(line, sizeof(line), "%s, %.0f others/s", what,
+		    loads[i]);
+		tally_print(line, &t);
+		ck_assert_uint_eq(t.over, 0);
+		if (loads[i] <= 5)
+			ck_assert_uint_ge(t.ok3 * 100, 95 * t.runs);
 	}
-	/* issue 13: >= 95 % within 3 s, for a household's load (<= 5/s) */
-	for (i = 0; i < 3; i++)
-		ck_assert_uint_ge(t[i].ok3 * 100, 95 * t[i].runs);
+}
+
+START_TEST(test_sim_sequential_vs_port_restricted)
+{
+	sim_loads(sim_sequential, "sequential vs port-restricted, predicted "
+	    "range");
 }
 END_TEST
 
@@ -488,22 +498,7 @@ sim_seqseq(double load, struct tally *t)
 
 START_TEST(test_sim_sequential_both_sides)
 {
-	static const double	loads[] = { 0, 1, 5, 20 };
-	struct tally		t[4];
-	char			what[80];
-	size_t			i;
-
-	memset(t, 0, sizeof(t));
-	for (i = 0; i < 4; i++) {
-		sim_seqseq(loads[i], &t[i]);
-		snprintf(what, sizeof(what), "sequential vs sequential (%.0f "
-		    "others/s each), stride 1/2", loads[i]);
-		tally_print(what, &t[i]);
-		ck_assert_uint_eq(t[i].over, 0);
-	}
-	/* issue 13: >= 95 % within 3 s, for a household's load (<= 5/s) */
-	for (i = 0; i < 3; i++)
-		ck_assert_uint_ge(t[i].ok3 * 100, 95 * t[i].runs);
+	sim_loads(sim_seqseq, "sequential vs sequential (each), strides 1/2");
 }
 END_TEST
 
