@@ -93,6 +93,7 @@ STUND_SRCS := \
 	stund/discover.c \
 	stund/natbehav.c \
 	stund/natbehav_classify.c \
+	stund/alloc.c \
 	stund/server.c
 
 # stund files the unit tests link: all but main and the IPC dispatch
@@ -127,6 +128,12 @@ PUNCHD_CORE := \
 	punchd/members.c \
 	punchd/e2e_session.c \
 	punchd/punch.c \
+	punchd/natpredict.c \
+	punchd/birthday.c \
+	punchd/lifetime.c \
+	punchd/health.c \
+	punchd/pathsel.c \
+	punchd/upgrade.c \
 	punchd/keepalive.c \
 	punchd/path.c \
 	punchd/peer.c \
@@ -239,6 +246,7 @@ $(UNIT): $(call obj,$(UNIT_SRCS)) $(UNIT_LINK) $(LIBATMO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
+$(BUILD)/tests/tools/bdayprobe: $(call obj,punchd/birthday.c punchd/natpredict.c)
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBATMO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -20,6 +20,7 @@
 	X(natbehav)		\
 	X(metrics)		\
 	X(discover)		\
+	X(alloc)		\
 	X(packet)		\
 	X(http)			\
 	X(wsframe)		\
@@ -33,6 +34,12 @@
 	X(state)		\
 	X(punch)		\
 	X(keepalive)		\
+	X(fakenat)		\
+	X(birthday)		\
+	X(lifetime)		\
+	X(health)		\
+	X(pathsel)		\
+	X(upgrade)		\
 	X(e2e)			\
 	X(mesh)			\
 	X(fallback)		\
