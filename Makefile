@@ -130,6 +130,7 @@ PUNCHD_CORE := \
 	punchd/mesh.c \
 	punchd/store.c \
 	punchd/inviter.c \
+	punchd/inviter_guard.c \
 	punchd/joiner.c \
 	punchd/pending.c \
 	punchd/node.c

@@ -145,6 +145,7 @@ struct punchd_counters {
 	uint64_t	drop_unknown, drop_self, drop_misdirected;
 	uint64_t	drop_unproven, peers_full, relay_rx;
 	uint64_t	drop_downgrade, drop_nokey, e2e_queue_drops;
+	uint64_t	join_repeat, join_moved, join_limited, join_refused;
 };
 
 /*
