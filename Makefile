@@ -49,6 +49,7 @@ COMMON_SRCS := \
 	common/paths.c \
 	common/daemon.c \
 	common/netaddr.c \
+	common/netroute.c \
 	common/relay_client.c \
 	common/relay_client_step.c \
 	common/relay_client_conn.c \
@@ -131,6 +132,7 @@ PUNCHD_CORE := \
 	punchd/store.c \
 	punchd/inviter.c \
 	punchd/inviter_guard.c \
+	punchd/inviter_ends.c \
 	punchd/joiner.c \
 	punchd/pending.c \
 	punchd/node.c

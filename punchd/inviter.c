@@ -457,51 +457,10 @@ inviter_reset(struct punchd *pd)
 
 /* ---- mesh.invite --------------------------------------------------------- */
 
-static void
-inviter_addr(const struct sockaddr_storage *ss, struct invite_addr *a)
-{
-	const struct sockaddr_in	*s4 = (const void *)ss;
-	const struct sockaddr_in6	*s6 = (const void *)ss;
-
-	memset(a, 0, sizeof(*a));
-	if (ss->ss_family == AF_INET) {
-		a->family = INVITE_AF_INET;
-		a->port = ntohs(s4->sin_port);
-		memcpy(a->addr, &s4->sin_addr, 4);
-	} else if (ss->ss_family == AF_INET6) {
-		a->family = INVITE_AF_INET6;
-		a->port = ntohs(s6->sin6_port);
-		memcpy(a->addr, &s6->sin6_addr, 16);
-	}
-}
-
-/* The LAN address: the first IPv4 host address that is not loopback. */
-static int
-inviter_local(struct punchd *pd, struct sockaddr_storage *out)
-{
-	struct sockaddr_storage	host[PUNCH_MAX_CANDS];
-	int			i, n, pick = -1;
-
-	n = sock_host_addrs(pd, host, PUNCH_MAX_CANDS);
-	for (i = 0; i < n && pick == -1; i++)
-		if (host[i].ss_family == AF_INET &&
-		    !netaddr_is_local((struct sockaddr *)&host[i]))
-			pick = i;
-	for (i = 0; i < n && pick == -1; i++)
-		if (host[i].ss_family == AF_INET)
-			pick = i;
-	if (pick == -1 && n > 0)
-		pick = 0;
-	if (pick == -1)
-		return -1;
-	*out = host[pick];
-	return 0;
-}
-
 /*
- * The invite's endpoints (inviter.h: absent = what punchd knows, withheld,
- * or as given), its code, kept in the state directory before the code is
- * handed out, and its relay session.
+ * The invite: its endpoints and network_info (inviter_ends.c), its code,
+ * kept in the state directory before the code is handed out, and its
+ * relay session.
  */
 int
 inviter_mint(struct punchd *pd, const struct inviter_req *req,
@@ -510,8 +469,6 @@ inviter_mint(struct punchd *pd, const struct inviter_req *req,
 	struct mesh		*m = &pd->mesh;
 	struct mesh_invite	*inv;
 	struct invite		 code;
-	struct sockaddr_storage	 ss;
-	char			 relay[256];
 
 	if (!m->have)
 		return result_set(err, RESULT_NOT_FOUND, "this node is in "
@@ -527,37 +484,8 @@ inviter_mint(struct punchd *pd, const struct inviter_req *req,
 	randombytes_buf(code.secret, sizeof(code.secret));
 	code.expires = (uint64_t)time(NULL) + (uint64_t)req->expires_s;
 	code.max_uses = (uint16_t)req->uses;
-	if (req->local_how == INVITER_AUTO && inviter_local(pd, &ss) == 0)
-		inviter_addr(&ss, &code.ep_local);
-	else if (req->local_how == INVITER_GIVEN &&
-	    invite_addr_parse(req->local, &code.ep_local) == -1)
+	if (inviter_ends_fill(pd, req, &code) == -1)
 		goto badaddr;
-	if (code.ep_local.family != INVITE_AF_NONE) {
-		code.local_ip = code.ep_local;
-		code.local_ip.port = 0;
-	}
-	if (req->public_how == INVITER_AUTO && pd->has_public4)
-		inviter_addr(&pd->public4, &code.ep_public);
-	else if (req->public_how == INVITER_AUTO && pd->has_public6)
-		inviter_addr(&pd->public6, &code.ep_public);
-	else if (req->public_how == INVITER_GIVEN &&
-	    invite_addr_parse(req->public, &code.ep_public) == -1)
-		goto badaddr;
-	if (code.ep_public.family != INVITE_AF_NONE) {
-		code.public_ip = code.ep_public;
-		code.public_ip.port = 0;
-	}
-	if (code.ep_public.family != INVITE_AF_NONE &&
-	    code.ep_local.family != INVITE_AF_NONE)
-		code.behind_nat = memcmp(code.local_ip.addr,
-		    code.public_ip.addr, 16) != 0 ||
-		    code.ep_local.port != code.ep_public.port;
-	if (req->relay_how == INVITER_AUTO && pd->relay_urls[0] != '\0') {
-		strlcpy(relay, pd->relay_urls, sizeof(relay));
-		relay[strcspn(relay, ", ")] = '\0';
-		strlcpy(code.ep_relay, relay, sizeof(code.ep_relay));
-	} else if (req->relay_how == INVITER_GIVEN)
-		strlcpy(code.ep_relay, req->relay, sizeof(code.ep_relay));
 	if (invite_encode(&code, res->token, sizeof(res->token)) < 0) {
 		invite_clear(&code);
 		return result_set(err, RESULT_BAD_PARAMS, "cannot encode "

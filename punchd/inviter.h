@@ -48,6 +48,16 @@ void	inviter_input(struct punchd *pd, uint8_t *buf, size_t len,
 int	inviter_mint(struct punchd *pd, const struct inviter_req *req,
 	    struct inviter_res *res, struct result *err);
 
+/* inviter_ends.c: the invite's endpoints and network_info */
+struct invite_addr;
+struct sockaddr_storage;
+int	inviter_ends_fill(struct punchd *pd, const struct inviter_req *req,
+	    struct invite *code);
+int	inviter_ends_local(struct punchd *pd, int family,
+	    struct sockaddr_storage *out);
+void	inviter_ends_addr(const struct sockaddr_storage *ss,
+	    struct invite_addr *a);
+
 /* inviter_guard.c: what a HELLO may draw beyond a first use */
 enum inviter_dest {
 	INVITER_DEST_NONE,	/* no answer (counted) */
