@@ -94,18 +94,20 @@ inviter_ends_locals(struct punchd *pd, struct invite *code)
 static void
 inviter_ends_stun(struct punchd *pd, struct invite *code)
 {
-	struct invite_addr a;
+	const struct sockaddr_storage	*pub[2] = { &pd->public4, &pd->public6 };
+	const char			*src[2] = { pd->stun_source4,
+					    pd->stun_source6 };
+	const int			 has[2] = { pd->has_public4,
+					    pd->has_public6 };
+	struct invite_addr		 a;
+	int				 i;
 
-	if (pd->has_public4) {
-		inviter_ends_addr(&pd->public4, &a);
+	for (i = 0; i < 2 && code->stun_source[0] == '\0'; i++) {
+		if (!has[i])
+			continue;
+		inviter_ends_addr(pub[i], &a);
 		if (!memcmp(&a, &code->ep_public, sizeof(a)))
-			strlcpy(code->stun_source, pd->stun_source4,
-			    sizeof(code->stun_source));
-	}
-	if (code->stun_source[0] == '\0' && pd->has_public6) {
-		inviter_ends_addr(&pd->public6, &a);
-		if (!memcmp(&a, &code->ep_public, sizeof(a)))
-			strlcpy(code->stun_source, pd->stun_source6,
+			strlcpy(code->stun_source, src[i],
 			    sizeof(code->stun_source));
 	}
 }
