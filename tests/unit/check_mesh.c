@@ -451,6 +451,62 @@ START_TEST(test_join_replay)
 }
 END_TEST
 
+/* inviter_guard.c alone: where a repeated HELLO's answer may go */
+START_TEST(test_join_guard)
+{
+	static struct punchd	 pd;
+	static struct mesh_invite inv;
+	struct mesh_invite_use	 u;
+	struct sockaddr_in	 first = fake_addr(1000), other = fake_addr(1001);
+	int			 i, n;
+
+	memset(&pd, 0, sizeof(pd));
+	memset(&inv, 0, sizeof(inv));
+	memset(&u, 0, sizeof(u));
+	inv.pd = &pd;
+	/* after a restart: the first repeat stands for the first use */
+	ck_assert_int_eq(inviter_guard_repeat(&inv, &u,
+	    (struct sockaddr *)&first, 100.0), INVITER_DEST_SOURCE);
+	ck_assert(u.seen);
+	/* another address, no relay session: nothing; with one: the relay */
+	ck_assert_int_eq(inviter_guard_repeat(&inv, &u,
+	    (struct sockaddr *)&other, 100.0), INVITER_DEST_NONE);
+	ck_assert_uint_eq(pd.ctr.join_moved, 1);
+	inv.relay = (struct relay_client *)&inv;	/* any non-NULL */
+	ck_assert_int_eq(inviter_guard_repeat(&inv, &u,
+	    (struct sockaddr *)&other, 100.0), INVITER_DEST_RELAY);
+	ck_assert_int_eq(inviter_guard_repeat(&inv, &u, NULL, 100.0),
+	    INVITER_DEST_RELAY);
+	/* the burst of 4 is spent (3 answers above): one more, then none
+	 * until time passes; 1 a second after that, never more than 4 */
+	ck_assert_int_eq(inviter_guard_repeat(&inv, &u,
+	    (struct sockaddr *)&first, 100.0), INVITER_DEST_SOURCE);
+	ck_assert_int_eq(inviter_guard_repeat(&inv, &u,
+	    (struct sockaddr *)&first, 100.0), INVITER_DEST_NONE);
+	ck_assert_uint_eq(pd.ctr.join_limited, 1);
+	ck_assert_int_eq(inviter_guard_repeat(&inv, &u,
+	    (struct sockaddr *)&first, 101.0), INVITER_DEST_SOURCE);
+	for (i = n = 0; i < 1000; i++)
+		n += inviter_guard_repeat(&inv, &u, (struct sockaddr *)&first,
+		    101.0 + i * 0.01) != INVITER_DEST_NONE;
+	ck_assert_int_ge(n, 9);
+	ck_assert_int_le(n, 11);		/* 10 s at 1/s */
+	for (i = n = 0; i < 100; i++)
+		n += inviter_guard_repeat(&inv, &u, (struct sockaddr *)&first,
+		    5000.0) != INVITER_DEST_NONE;
+	ck_assert_int_eq(n, 4);			/* an hour idle: 4, not 3600 */
+	ck_assert_uint_eq(pd.ctr.join_repeat, 1107);
+	/* a clock that went back does not stop answers for good */
+	ck_assert_int_eq(inviter_guard_repeat(&inv, &u,
+	    (struct sockaddr *)&first, 10.0), INVITER_DEST_SOURCE);
+	/* refusals: their own bucket */
+	for (i = n = 0; i < 100; i++)
+		n += inviter_guard_refuse(&inv, 200.0);
+	ck_assert_int_eq(n, 4);
+	ck_assert_uint_eq(pd.ctr.join_refused, 100);
+}
+END_TEST
+
 static int
 store_idle(void *arg)
 {
@@ -514,6 +570,7 @@ mesh_suite(void)
 	tcase_add_test(tc, test_join_errors);
 	tcase_add_test(tc, test_join_hostile);
 	tcase_add_test(tc, test_join_replay);
+	tcase_add_test(tc, test_join_guard);
 	tcase_add_test(tc, test_quiet_when_idle);
 	suite_add_tcase(s, tc);
 	return s;
