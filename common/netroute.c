@@ -1,17 +1,23 @@
 /*
- * The default route, from the kernel's route tables in /proc/net/route
- * (IPv4) and /proc/net/ipv6_route (IPv6), and the source address packets
- * leaving by it get: what a node should tell others on its LAN, rather
- * than whichever address getifaddrs lists first (a docker0 bridge's,
- * often). The parsers take the files' text, so unit tests feed them.
+ * The default route, and the source address packets leaving by it get:
+ * what a node should tell others on its LAN, rather than whichever address
+ * getifaddrs lists first (a docker0 bridge's, often). The route comes from
+ * rtnetlink (a dump of the main table), or, where netlink is refused, from
+ * /proc/net/route and /proc/net/ipv6_route; the systemd units set
+ * ProcSubset=pid, which hides /proc/net, and allow AF_NETLINK. The /proc
+ * parsers take the files' text, so unit tests feed them.
  */
 #include "netroute.h"
 
 #include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "netaddr.h"
 
@@ -109,13 +115,93 @@ netroute_default_gw_parse(int family, const char *text,
 	return -1;
 }
 
-int
-netroute_default_src(int family, struct sockaddr_storage *src)
+/* One route of a dump: a default unicast route of the main table with a
+ * gateway, better (lower metric) than *best: into gw. */
+static void
+netroute_nl_route(const struct nlmsghdr *nh, int family,
+    struct sockaddr_storage *gw, uint32_t *best, int *found)
 {
-	struct sockaddr_storage	 gw, dst;
-	char			 text[16384], ifname[IFNAMSIZ + 1];
-	size_t			 n;
-	FILE			*f;
+	const struct rtmsg	*rt = NLMSG_DATA(nh);
+	const struct rtattr	*a;
+	const void		*gate = NULL;
+	uint32_t		 prio = 0;
+	int			 len = RTM_PAYLOAD(nh);
+
+	if (rt->rtm_family != family || rt->rtm_dst_len != 0 ||
+	    rt->rtm_table != RT_TABLE_MAIN || rt->rtm_type != RTN_UNICAST)
+		return;
+	for (a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == RTA_GATEWAY && RTA_PAYLOAD(a) ==
+		    (family == AF_INET ? 4u : 16u))
+			gate = RTA_DATA(a);
+		else if (a->rta_type == RTA_PRIORITY && RTA_PAYLOAD(a) == 4)
+			memcpy(&prio, RTA_DATA(a), 4);
+	}
+	if (gate == NULL || (*found && prio >= *best))
+		return;
+	memset(gw, 0, sizeof(*gw));
+	gw->ss_family = family;
+	if (family == AF_INET)
+		memcpy(&((struct sockaddr_in *)gw)->sin_addr, gate, 4);
+	else
+		memcpy(&((struct sockaddr_in6 *)gw)->sin6_addr, gate, 16);
+	*best = prio;
+	*found = 1;
+}
+
+/* The default gateway from rtnetlink: 0 or -1. */
+static int
+netroute_nl_gw(int family, struct sockaddr_storage *gw)
+{
+	struct {
+		struct nlmsghdr	nh;
+		struct rtmsg	rt;
+	}			 req;
+	struct timeval		 tv = { 1, 0 };
+	struct nlmsghdr		*nh;
+	char			 buf[16384];
+	uint32_t		 best = 0;
+	ssize_t			 n;
+	int			 fd, found = 0, done = 0, err = 0;
+
+	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+	    NETLINK_ROUTE)) == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+	req.nh.nlmsg_type = RTM_GETROUTE;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.nh.nlmsg_seq = 1;
+	req.rt.rtm_family = family;
+	if (send(fd, &req, req.nh.nlmsg_len, 0) == -1) {
+		close(fd);
+		return -1;
+	}
+	while (!done && !err && (n = recv(fd, buf, sizeof(buf), 0)) > 0)
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
+		    nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_type == NLMSG_DONE)
+				done = 1;
+			else if (nh->nlmsg_type == NLMSG_ERROR)
+				err = 1;
+			else if (nh->nlmsg_type == RTM_NEWROUTE)
+				netroute_nl_route(nh, family, gw, &best,
+				    &found);
+			if (done || err)
+				break;
+		}
+	close(fd);
+	return done && found ? 0 : -1;
+}
+
+/* The default gateway from /proc/net: 0 or -1. */
+static int
+netroute_proc_gw(int family, struct sockaddr_storage *gw)
+{
+	char	 text[16384];
+	size_t	 n;
+	FILE	*f;
 
 	if ((f = fopen(family == AF_INET ? "/proc/net/route" :
 	    "/proc/net/ipv6_route", "r")) == NULL)
@@ -123,7 +209,18 @@ netroute_default_src(int family, struct sockaddr_storage *src)
 	n = fread(text, 1, sizeof(text) - 1, f);
 	fclose(f);
 	text[n] = '\0';
-	if (netroute_default_gw_parse(family, text, &gw, ifname) == -1)
+	return netroute_default_gw_parse(family, text, gw, NULL);
+}
+
+int
+netroute_default_src(int family, struct sockaddr_storage *src)
+{
+	struct sockaddr_storage	 gw, dst;
+
+	if (family != AF_INET && family != AF_INET6)
+		return -1;
+	if (netroute_nl_gw(family, &gw) == -1 &&
+	    netroute_proc_gw(family, &gw) == -1)
 		return -1;
 	dst = gw;
 	/*
