@@ -50,6 +50,7 @@ COMMON_SRCS := \
 	common/daemon.c \
 	common/netaddr.c \
 	common/rendezvous.c \
+	common/netroute.c \
 	common/relay_client.c \
 	common/relay_client_step.c \
 	common/relay_client_conn.c \
@@ -142,6 +143,8 @@ PUNCHD_CORE := \
 	punchd/mesh.c \
 	punchd/store.c \
 	punchd/inviter.c \
+	punchd/inviter_guard.c \
+	punchd/inviter_ends.c \
 	punchd/joiner.c \
 	punchd/pending.c \
 	punchd/node.c
