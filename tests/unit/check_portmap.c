@@ -350,6 +350,31 @@ fake_init(struct fake *f, int script, int bind_it)
 	ev_timer_init(&f->limit, fake_limit_cb, 8, 0);
 }
 
+/*
+ * A UDP port nobody holds now, for the announcement listener: the layer
+ * binds it with SO_REUSEPORT, and a port shared with another process (a
+ * second test run: a pid-derived port collided) would hand it half of the
+ * announcements.
+ */
+static uint16_t
+free_udp_port(void)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			fd;
+	uint16_t		port;
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	ck_assert_int_ge(fd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
 static void
 fake_run(struct fake *f, double limit, int events)
 {
@@ -794,7 +819,7 @@ START_TEST(test_announce_renews)
 	fake_init(&f, PCP_REBOOT, 1);
 	portmap_init(&pm);
 	portmap_set_gateway(&pm, f.addr);
-	pm.ann_port = (uint16_t)(20000 + getpid() % 20000);
+	pm.ann_port = free_udp_port();
 	ck_assert_int_eq(portmap_start(&pm, f.loop, 7777, PORTMAP_PCP, &cb,
 	    &f), 0);
 	fake_run(&f, 3, 1);
@@ -862,7 +887,7 @@ START_TEST(test_auto_falls_back_to_natpmp)
 	fake_init(&f, PCP_V0, 1);
 	portmap_init(&pm);
 	portmap_set_gateway(&pm, f.addr);
-	pm.ann_port = (uint16_t)(20000 + getpid() % 20000);
+	pm.ann_port = free_udp_port();
 	ck_assert_int_eq(portmap_start(&pm, f.loop, 7777, PORTMAP_AUTO, &cb,
 	    &f), 0);
 	fake_run(&f, 5, 2);		/* pcp failed, natpmp mapped */
