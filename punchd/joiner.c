@@ -1,17 +1,24 @@
 /*
  * The joiner's side of the join handshake (mesh.join, `meshctl join`),
- * answered through the caller's completion callback:
- * one path per request, as meshctl asks for them in turn (local, public,
- * relay):
+ * answered through the caller's completion callback. The invite's paths
+ * race, happy-eyeballs style (RFC 8305's idea, applied to our three):
+ * each path asked for starts `stagger` after the one before (local at 0,
+ * public at 250 ms, relay at 500 ms by default), and the first WELCOME
+ * wins; the others are cancelled. A path that is dead costs the join
+ * nothing but its stagger, so a relay that answers is not kept waiting
+ * behind two UDP timeouts.
  *
- *   hello    JOIN_HELLO to the path's endpoint (UDP, or the invite's relay
- *            session) every JOIN_RESEND until JOIN_WELCOME, JOIN_REFUSE or
- *            the path's timeout;
+ *   hello    JOIN_HELLO to each started path's endpoint (UDP, or the
+ *            invite's relay session) every JOIN_RESEND until JOIN_WELCOME,
+ *            JOIN_REFUSE, or that path's timeout; when every path is over
+ *            without a WELCOME the join fails, with each path's reason;
  *   connect  WELCOME opened: the mesh is ours (saved, new packet key), the
  *            inviter is a peer, punched where the WELCOME came from (or
  *            met in the pair's relay session); the answer goes out when
  *            the path to it is direct, or at connect_ms with whatever
  *            path there is (relayed, or none yet: punchd keeps trying).
+ *
+ * A REFUSE on any path ends the join (the same inviter answers them all).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,44 +36,87 @@
 
 #define JOIN_RESEND	0.25	/* s between HELLOs */
 
-enum { JOIN_LOCAL, JOIN_PUBLIC, JOIN_RELAY };
-static const char *const joiner_paths[] = { "local", "public", "relay" };
+static const char *const joiner_paths[JOINER_NPATHS] = { "local", "public",
+    "relay" };
+static const char *const joiner_states[] = { "absent", "waiting",
+    "trying", "failed", "won", "cancelled" };
+
+struct joiner;
+
+struct joiner_try {
+	struct joiner		*j;
+	int			 path;
+	enum joiner_try_state	 state;
+	char			 via[300];	/* endpoint or relay URL */
+	struct sockaddr_storage	 to;
+	struct relay_client	*relay;
+	int			 relay_seen;	/* connected once */
+	double			 at, timeout;	/* start offset, s */
+	double			 started, ended;
+	char			 why[200];
+	ev_timer		 timer;		/* start, then resend */
+};
 
 struct joiner {
 	struct punchd		*pd;
 	joiner_done_fn		*done;
 	void			*arg;
 	struct invite		 inv;
-	int			 path;
-	char			 via[300];	/* endpoint or relay URL */
-	struct sockaddr_storage	 to;
-	struct relay_client	*relay;
+	struct joiner_try	 t[JOINER_NPATHS];
+	int			 won;		/* path, -1 before */
 	uint8_t			 key[32];
 	uint8_t			 txid[JOIN_TXID_LEN];
 	char			 name[JOIN_NAME_MAX + 1];
 	int			 connecting;
 	char			 refused[200];	/* answered by the timer */
+	char			 failed[RESULT_MSG_MAX];	/* likewise */
 	double			 started, welcomed;
 	double			 connect_s;
-	ev_timer		 resend, deadline;
+	ev_timer		 deadline;
 };
+
+static void
+joiner_try_stop(struct joiner_try *t)
+{
+	ev_timer_stop(t->j->pd->loop, &t->timer);
+	if (t->relay != NULL)
+		relay_client_stop(t->relay);	/* freed with j, not here */
+}
 
 static void
 joiner_free(struct joiner *j)
 {
-	struct punchd *pd = j->pd;
+	struct punchd	*pd = j->pd;
+	int		 i;
 
-	ev_timer_stop(pd->loop, &j->resend);
 	ev_timer_stop(pd->loop, &j->deadline);
-	if (j->relay != NULL) {
-		relay_client_stop(j->relay);
-		relay_client_free(j->relay);
+	for (i = 0; i < JOINER_NPATHS; i++) {
+		joiner_try_stop(&j->t[i]);
+		if (j->t[i].relay != NULL)
+			relay_client_free(j->t[i].relay);
 	}
 	invite_clear(&j->inv);
 	sodium_memzero(j->key, sizeof(j->key));
 	if (pd->mesh.join == j)
 		pd->mesh.join = NULL;
 	free(j);
+}
+
+static void
+joiner_attempts(struct joiner *j, struct joiner_attempt *a)
+{
+	int i;
+
+	for (i = 0; i < JOINER_NPATHS; i++) {
+		a[i].path = joiner_paths[i];
+		a[i].via = j->t[i].via;
+		a[i].state = joiner_states[j->t[i].state];
+		a[i].why = j->t[i].why;
+		a[i].start_ms = j->t[i].started > 0 ?
+		    (j->t[i].started - j->started) * 1000 : -1;
+		a[i].end_ms = j->t[i].ended > 0 ?
+		    (j->t[i].ended - j->started) * 1000 : -1;
+	}
 }
 
 static void
@@ -91,10 +141,11 @@ joiner_done(struct joiner *j)
 	res.mesh = pd->mesh.name;
 	sodium_bin2hex(res.mesh_id, sizeof(res.mesh_id), pd->mesh.id,
 	    sizeof(pd->mesh.id));
-	res.path = joiner_paths[j->path];
-	res.via = j->via;
+	res.path = joiner_paths[j->won];
+	res.via = j->t[j->won].via;
 	res.welcome_ms = (j->welcomed - j->started) * 1000;
 	res.elapsed_ms = (punchd_time(j->pd) - j->started) * 1000;
+	joiner_attempts(j, res.attempts);
 	j->done(j->arg, &res, NULL);
 	joiner_free(j);
 }
@@ -107,15 +158,16 @@ joiner_cancel(struct punchd *pd, const char *why)
 }
 
 static void
-joiner_send_hello(struct joiner *j)
+joiner_send_hello(struct joiner_try *t)
 {
+	struct joiner		*j = t->j;
 	struct punchd		*pd = j->pd;
 	struct join_hello	 h;
 	uint8_t			 buf[256];
 	int			 n;
 
-	if (j->path == JOIN_RELAY && (j->relay == NULL ||
-	    relay_client_state(j->relay) != RELAY_CLIENT_CONNECTED))
+	if (t->path == JOINER_RELAY && (t->relay == NULL ||
+	    relay_client_state(t->relay) != RELAY_CLIENT_CONNECTED))
 		return;
 	memset(&h, 0, sizeof(h));
 	memcpy(h.txid, j->txid, JOIN_TXID_LEN);
@@ -125,68 +177,183 @@ joiner_send_hello(struct joiner *j)
 	if ((n = join_hello_encode(buf, sizeof(buf), &h)) < 0)
 		return;
 	tx_send_keyed(pd, PACKET_JOIN_HELLO, j->key, buf, n,
-	    j->path == JOIN_RELAY ? NULL : (struct sockaddr *)&j->to,
-	    j->relay);
+	    t->path == JOINER_RELAY ? NULL : (struct sockaddr *)&t->to,
+	    t->relay);
+}
+
+/* Answer from the deadline timer, never from inside a relay callback. */
+static void
+joiner_answer_soon(struct joiner *j)
+{
+	int i;
+
+	for (i = 0; i < JOINER_NPATHS; i++)
+		joiner_try_stop(&j->t[i]);
+	ev_timer_stop(j->pd->loop, &j->deadline);
+	ev_timer_set(&j->deadline, 0, 0);
+	ev_timer_start(j->pd->loop, &j->deadline);
+}
+
+/*
+ * Every path over without a WELCOME: say why, and what would help. The
+ * usual case is two nodes behind filtering NATs with no relay: the
+ * inviter never sent to us, so its NAT drops what we send to its public
+ * endpoint.
+ */
+static void
+joiner_all_failed(struct joiner *j)
+{
+	size_t	len;
+	int	i, sep = 0;
+
+	len = strlcpy(j->failed, j->t[JOINER_RELAY].state == JOINER_TRY_ABSENT ?
+	    "no path the inviter can receive on (" : "no path answered (",
+	    sizeof(j->failed));
+	for (i = 0; i < JOINER_NPATHS && len < sizeof(j->failed); i++)
+		if (j->t[i].state == JOINER_TRY_FAILED)
+			len += snprintf(j->failed + len, sizeof(j->failed) -
+			    len, "%s%s: %s", sep++ ? "; " : "", joiner_paths[i],
+			    j->t[i].why);
+	if (len < sizeof(j->failed))
+		len += snprintf(j->failed + len, sizeof(j->failed) - len, "%s)",
+		    j->t[JOINER_RELAY].state == JOINER_TRY_ABSENT ?
+		    "; the invite has no relay" : "");
+	if (j->t[JOINER_RELAY].state == JOINER_TRY_ABSENT &&
+	    len < sizeof(j->failed))
+		snprintf(j->failed + len, sizeof(j->failed) - len, ". A NAT "
+		    "in front of the inviter drops packets from hosts it never "
+		    "sent to: give the inviter a relay (punchd.relay_url), "
+		    "forward its UDP port on its router, or use a gateway with "
+		    "port mapping (UPnP IGD, NAT-PMP or PCP: punchd.portmap), "
+		    "then make a new invite");
+	joiner_answer_soon(j);
 }
 
 static void
-joiner_resend_cb(struct ev_loop *loop, ev_timer *w, int revents)
+joiner_try_end(struct joiner_try *t, enum joiner_try_state st,
+    const char *why)
 {
-	struct joiner *j = w->data;
+	struct joiner	*j = t->j;
+	int		 i;
 
-	(void)loop;
-	(void)revents;
-	if (!j->connecting)
-		joiner_send_hello(j);
-}
-
-static void
-joiner_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct joiner	*j = w->data;
-	char			 msg[400];
-
-	(void)loop;
-	(void)revents;
-	if (j->refused[0] != '\0') {
-		joiner_fail(j, RESULT_REFUSED, j->refused);
+	joiner_try_stop(t);
+	t->state = st;
+	t->ended = punchd_time(j->pd);
+	strlcpy(t->why, why, sizeof(t->why));
+	if (st != JOINER_TRY_FAILED)
 		return;
-	}
-	if (j->connecting) {
-		joiner_done(j);	/* joined; the path is what it is */
-		return;
-	}
-	snprintf(msg, sizeof(msg), "no answer from %s within %.0f ms",
-	    j->via, (punchd_time(j->pd) - j->started) * 1000);
-	joiner_fail(j, RESULT_TIMEOUT, msg);
+	log_info("join: %s %s: %s", joiner_paths[t->path], t->via, why);
+	for (i = 0; i < JOINER_NPATHS; i++)
+		if (j->t[i].state == JOINER_TRY_WAITING ||
+		    j->t[i].state == JOINER_TRY_TRYING)
+			return;
+	joiner_all_failed(j);
 }
 
 static void
 joiner_relay_frame(void *arg, const void *data, size_t len)
 {
-	struct joiner	*j = arg;
-	uint8_t		 buf[PACKET_OVERHEAD + PUNCHD_MTU];
+	struct joiner_try	*t = arg;
+	uint8_t			 buf[PACKET_OVERHEAD + PUNCHD_MTU];
 
 	if ((len = relay_frame_packet(data, len, buf, sizeof(buf))) > 0)
-		joiner_input(j->pd, buf, len, NULL);
+		joiner_input(t->j->pd, buf, len, NULL);
 }
 
 static void
 joiner_relay_state(void *arg, enum relay_client_state state, const char *url)
 {
-	struct joiner *j = arg;
+	struct joiner_try *t = arg;
 
 	(void)url;
-	if (state == RELAY_CLIENT_CONNECTED && !j->connecting)
-		joiner_send_hello(j);
+	if (state == RELAY_CLIENT_CONNECTED && t->state == JOINER_TRY_TRYING) {
+		t->relay_seen = 1;
+		joiner_send_hello(t);
+	}
+}
+
+static void
+joiner_try_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct joiner_try	*t = w->data;
+	struct joiner		*j = t->j;
+	char			 why[200];
+
+	(void)loop;
+	(void)revents;
+	if (t->state == JOINER_TRY_WAITING) {
+		t->state = JOINER_TRY_TRYING;
+		t->started = punchd_time(j->pd);
+		log_info("join: mesh '%s': trying %s %s", j->inv.mesh_name,
+		    joiner_paths[t->path], t->via);
+		if (t->path == JOINER_RELAY && (t->relay = relay_join_open(
+		    j->pd, t->via, j->inv.secret, joiner_relay_frame,
+		    joiner_relay_state, t)) == NULL) {
+			joiner_try_end(t, JOINER_TRY_FAILED, "cannot make a "
+			    "relay client for this URL");
+			return;
+		}
+	} else if (punchd_time(j->pd) - t->started >= t->timeout) {
+		if (t->path != JOINER_RELAY)
+			snprintf(why, sizeof(why), "no answer within %.0f ms",
+			    t->timeout * 1000);
+		else if (!t->relay_seen)
+			snprintf(why, sizeof(why), "relay not reached within "
+			    "%.0f ms (%s)", t->timeout * 1000,
+			    relay_client_state_str(relay_client_state(
+			    t->relay)));
+		else
+			snprintf(why, sizeof(why), "no answer through the "
+			    "relay within %.0f ms (the inviter is not in its "
+			    "session)", t->timeout * 1000);
+		joiner_try_end(t, JOINER_TRY_FAILED, why);
+		return;
+	}
+	joiner_send_hello(t);
+	ev_timer_set(w, JOIN_RESEND, 0);
+	ev_timer_start(j->pd->loop, w);
+}
+
+static void
+joiner_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct joiner *j = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (j->refused[0] != '\0')
+		joiner_fail(j, RESULT_REFUSED, j->refused);
+	else if (j->connecting)
+		joiner_done(j);	/* joined; the path is what it is */
+	else
+		joiner_fail(j, RESULT_TIMEOUT, j->failed);
+}
+
+/* Which path a WELCOME came by: the relay (from NULL), the endpoint it
+ * came from, else the public attempt if one runs (a NAT may answer from
+ * another address than the code says). */
+static int
+joiner_winner(struct joiner *j, const struct sockaddr *from)
+{
+	int i;
+
+	if (from == NULL)
+		return JOINER_RELAY;
+	for (i = JOINER_LOCAL; i <= JOINER_PUBLIC; i++)
+		if (j->t[i].state == JOINER_TRY_TRYING &&
+		    netaddr_equal(from, (struct sockaddr *)&j->t[i].to))
+			return i;
+	return j->t[JOINER_PUBLIC].state == JOINER_TRY_TRYING ?
+	    JOINER_PUBLIC : JOINER_LOCAL;
 }
 
 static int
-joiner_relay_start(struct joiner *j)
+joiner_cand(const struct invite_addr *ia, struct sockaddr_storage *ss)
 {
-	j->relay = relay_join_open(j->pd, j->inv.ep_relay, j->inv.secret,
-	    joiner_relay_frame, joiner_relay_state, j);
-	return j->relay != NULL ? 0 : -1;
+	char a[80];
+
+	return ia->family != INVITE_AF_NONE && netaddr_parse(
+	    invite_addr_str(ia, NULL, a, sizeof(a)), 0, ss) == 0;
 }
 
 /* WELCOME: the mesh is ours; the inviter becomes a peer. */
@@ -199,8 +366,8 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 	struct sockaddr_storage	 cands[4];
 	uint8_t			 secret[JOIN_SECRET_LEN];
 	struct peer		*p;
-	char			 idstr[2 * JOIN_ID_LEN + 1], a[80];
-	int			 n = 0, r;
+	char			 idstr[2 * JOIN_ID_LEN + 1];
+	int			 i, n = 0, r;
 
 	if (join_welcome_decode(pl, plen, &w) != 0 ||
 	    memcmp(w.txid, j->txid, JOIN_TXID_LEN) != 0 ||
@@ -216,6 +383,16 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 		return;
 	}
 	j->welcomed = punchd_time(j->pd);
+	j->won = joiner_winner(j, from);
+	for (i = 0; i < JOINER_NPATHS; i++)
+		if (i == j->won)
+			joiner_try_end(&j->t[i], JOINER_TRY_WON, "WELCOME");
+		else if (j->t[i].state == JOINER_TRY_WAITING ||
+		    j->t[i].state == JOINER_TRY_TRYING)
+			joiner_try_end(&j->t[i], JOINER_TRY_CANCELLED,
+			    j->t[i].state == JOINER_TRY_WAITING ? "not started:"
+			    " another path answered first" : "another path "
+			    "answered first");
 	r = mesh_adopt(pd, w.mesh_name[0] ? w.mesh_name : j->inv.mesh_name,
 	    w.mesh_id, secret);
 	sodium_memzero(secret, sizeof(secret));
@@ -238,20 +415,11 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 		memcpy(&cands[n++], from, netaddr_len(from));
 	}
 	/* the code's endpoints too: one of them may be the better path */
-	if (j->inv.ep_local.family != INVITE_AF_NONE &&
-	    netaddr_parse(invite_addr_str(&j->inv.ep_local, NULL, a,
-	    sizeof(a)), 0, &cands[n]) == 0)
-		n++;
-	if (j->inv.ep_public.family != INVITE_AF_NONE &&
-	    netaddr_parse(invite_addr_str(&j->inv.ep_public, NULL, a,
-	    sizeof(a)), 0, &cands[n]) == 0)
-		n++;
+	n += joiner_cand(&j->inv.ep_local, &cands[n]);
+	n += joiner_cand(&j->inv.ep_public, &cands[n]);
 	log_notice("joined mesh '%s' through %s; inviter %s", pd->mesh.name,
-	    joiner_paths[j->path], idstr);
+	    joiner_paths[j->won], idstr);
 	j->connecting = 1;
-	ev_timer_stop(pd->loop, &j->resend);
-	if (j->relay != NULL)
-		relay_client_stop(j->relay);	/* freed with j, not here */
 	ev_timer_stop(pd->loop, &j->deadline);
 	ev_timer_set(&j->deadline, j->connect_s, 0);
 	ev_timer_start(pd->loop, &j->deadline);
@@ -269,7 +437,8 @@ joiner_input(struct punchd *pd, uint8_t *buf, size_t len,
 	const uint8_t		*pl;
 	size_t			 plen;
 
-	if (j == NULL || j->connecting || j->refused[0] != '\0') {
+	if (j == NULL || j->connecting || j->refused[0] != '\0' ||
+	    j->failed[0] != '\0') {
 		pd->ctr.drop_unknown++;
 		return;
 	}
@@ -290,14 +459,8 @@ joiner_input(struct punchd *pd, uint8_t *buf, size_t len,
 	snprintf(j->refused, sizeof(j->refused), "the inviter refused: %s",
 	    join_reason_str(r.reason));
 	log_notice("join: %s", j->refused);
-	/* maybe inside the relay client's callback, which must not free it:
-	 * the deadline timer answers at once instead */
-	ev_timer_stop(pd->loop, &j->resend);
-	if (j->relay != NULL)
-		relay_client_stop(j->relay);
-	ev_timer_stop(pd->loop, &j->deadline);
-	ev_timer_set(&j->deadline, 0, 0);
-	ev_timer_start(pd->loop, &j->deadline);
+	/* maybe inside the relay client's callback, which must not free it */
+	joiner_answer_soon(j);
 }
 
 void
@@ -313,6 +476,84 @@ joiner_peer_up(struct peer *p)
 	/* relayed: wait for direct until the deadline */
 }
 
+/* The attempt at a path the request names: its endpoint from the code.
+ * 1 when it will run, 0 when the code has no such endpoint. */
+static int
+joiner_try_init(struct joiner *j, int path, double at, double timeout)
+{
+	struct joiner_try	*t = &j->t[path];
+	const struct invite_addr *ia = path == JOINER_LOCAL ?
+	    &j->inv.ep_local : &j->inv.ep_public;
+
+	if (path == JOINER_RELAY)
+		strlcpy(t->via, j->inv.ep_relay, sizeof(t->via));
+	else if (!joiner_cand(ia, &t->to))
+		t->via[0] = '\0';
+	else
+		invite_addr_str(ia, "udp://", t->via, sizeof(t->via));
+	if (t->via[0] == '\0') {
+		strlcpy(t->why, "not in the invite", sizeof(t->why));
+		return 0;
+	}
+	t->state = JOINER_TRY_WAITING;
+	t->at = at;
+	t->timeout = timeout;
+	return 1;
+}
+
+/* "local,public,relay" (any of them, in any order: the order is the
+ * start order) into paths[]; how many, or -1 for a bad name */
+static int
+joiner_parse_paths(const char *list, int *paths)
+{
+	char	buf[64], *s = buf, *tok;
+	int	i, n = 0;
+
+	strlcpy(buf, list[0] != '\0' ? list : "local,public,relay",
+	    sizeof(buf));
+	while ((tok = strsep(&s, ",")) != NULL) {
+		for (i = 0; i < JOINER_NPATHS; i++)
+			if (!strcmp(tok, joiner_paths[i]))
+				break;
+		if (i == JOINER_NPATHS || n == JOINER_NPATHS)
+			return -1;
+		paths[n++] = i;
+	}
+	return n;
+}
+
+static int
+joiner_check(struct punchd *pd, const struct joiner_req *req,
+    struct joiner *j, int *paths, int *npaths, struct result *err)
+{
+	char	msg[200];
+	int	r;
+
+	*npaths = joiner_parse_paths(req->path, paths);
+	r = invite_parse(req->token, (uint64_t)time(NULL), &j->inv, msg,
+	    sizeof(msg));
+	if (*npaths == -1)
+		return result_set(err, RESULT_BAD_PARAMS, "path is local, "
+		    "public or relay, or a list of them (local,public,relay)");
+	if (r != INVITE_OK)
+		return result_set(err, r == INVITE_ERR_EXPIRED ?
+		    RESULT_EXPIRED : RESULT_BAD_PARAMS, "%s", msg);
+	if (pd->mesh.join != NULL)
+		return result_set(err, RESULT_UNAVAILABLE, "a join is already "
+		    "under way");
+	if (pd->mesh.have && !req->force)
+		return result_set(err, RESULT_EXISTS, "this node is already "
+		    "in mesh '%s' (meshctl leave first, or join --force)",
+		    pd->mesh.name);
+	if (!memcmp(j->inv.inviter_id, pd->node_id, JOIN_ID_LEN))
+		return result_set(err, RESULT_BAD_PARAMS, "this invite was "
+		    "made by this node");
+	if (mesh_node_key(pd) == -1)
+		return result_set(err, RESULT_INTERNAL, "cannot write the node "
+		    "key");
+	return 0;
+}
+
 /*
  * mesh.join: 0 when the attempt runs (done is called once, later), or -1
  * with err (done is not called).
@@ -322,85 +563,51 @@ joiner_start(struct punchd *pd, const struct joiner_req *req,
     joiner_done_fn *done, void *arg, struct result *err)
 {
 	struct joiner	*j;
-	char		 msg[200], a[80];
-	int		 r;
+	int		 i, k, n, paths[JOINER_NPATHS], running = 0;
+	double		 at = 0;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return result_set(err, RESULT_INTERNAL, "out of memory");
-	strlcpy(j->name, req->name, sizeof(j->name));
-	for (j->path = 0; j->path < 3; j->path++)
-		if (!strcmp(req->path, joiner_paths[j->path]))
-			break;
-	r = invite_parse(req->token, (uint64_t)time(NULL), &j->inv, msg,
-	    sizeof(msg));
-	if (j->path == 3 || r != INVITE_OK) {
-		result_set(err, r == INVITE_ERR_EXPIRED ? RESULT_EXPIRED :
-		    RESULT_BAD_PARAMS, "%s", j->path == 3 ? "path is local, "
-		    "public or relay" : msg);
-		goto fail;
-	}
-	if (pd->mesh.join != NULL) {
-		result_set(err, RESULT_UNAVAILABLE, "a join is already under "
-		    "way");
-		goto fail;
-	}
-	if (pd->mesh.have && !req->force) {
-		result_set(err, RESULT_EXISTS, "this node is already in mesh "
-		    "'%s' (meshctl leave first, or join --force)",
-		    pd->mesh.name);
-		goto fail;
-	}
-	if (!memcmp(j->inv.inviter_id, pd->node_id, JOIN_ID_LEN)) {
-		result_set(err, RESULT_BAD_PARAMS, "this invite was made by "
-		    "this node");
-		goto fail;
-	}
 	j->pd = pd;
+	if (joiner_check(pd, req, j, paths, &n, err) == -1)
+		goto fail;
+	strlcpy(j->name, req->name, sizeof(j->name));
+	j->won = -1;
 	j->started = punchd_time(pd);
 	j->connect_s = req->connect_ms / 1000.0;
 	join_key(j->key, j->inv.secret);
 	join_txid(j->txid, j->inv.secret, pd->node_id);
-	ev_init(&j->resend, joiner_resend_cb);
-	ev_init(&j->deadline, joiner_deadline_cb);
-	j->resend.data = j->deadline.data = j;
-	if (mesh_node_key(pd) == -1) {
-		result_set(err, RESULT_INTERNAL, "cannot write the node key");
+	for (i = 0; i < JOINER_NPATHS; i++) {
+		j->t[i].j = j;
+		j->t[i].path = i;
+		ev_init(&j->t[i].timer, joiner_try_cb);
+		j->t[i].timer.data = &j->t[i];
+		strlcpy(j->t[i].why, "not asked for", sizeof(j->t[i].why));
+	}
+	for (k = 0; k < n; k++)
+		if (joiner_try_init(j, paths[k], at, (paths[k] == JOINER_RELAY ?
+		    req->relay_timeout_ms : req->timeout_ms) / 1000.0)) {
+			running++;
+			at += req->stagger_ms / 1000.0;
+		}
+	if (running == 0) {
+		result_set(err, RESULT_NOT_FOUND, "the invite has no %s "
+		    "endpoint", n == 1 ? joiner_paths[paths[0]] : "usable");
 		goto fail;
 	}
-	switch (j->path) {
-	case JOIN_LOCAL:
-	case JOIN_PUBLIC:
-		invite_addr_str(j->path == JOIN_LOCAL ? &j->inv.ep_local :
-		    &j->inv.ep_public, "udp://", j->via, sizeof(j->via));
-		if (j->via[0] == '\0' || netaddr_parse(invite_addr_str(
-		    j->path == JOIN_LOCAL ? &j->inv.ep_local :
-		    &j->inv.ep_public, NULL, a, sizeof(a)), 0, &j->to) == -1) {
-			result_set(err, RESULT_NOT_FOUND, "the invite has no %s "
-			    "endpoint", req->path);
-			goto fail;
-		}
-		break;
-	case JOIN_RELAY:
-		strlcpy(j->via, j->inv.ep_relay, sizeof(j->via));
-		if (j->via[0] == '\0') {
-			result_set(err, RESULT_NOT_FOUND, "the invite has no "
-			    "relay");
-			goto fail;
-		}
-		if (joiner_relay_start(j) == -1) {
-			result_set(err, RESULT_UNAVAILABLE, "relay client");
-			goto fail;
-		}
-		break;
-	}
+	ev_init(&j->deadline, joiner_deadline_cb);
+	j->deadline.data = j;
 	j->done = done;
 	j->arg = arg;
 	pd->mesh.join = j;
-	ev_timer_set(&j->resend, 0, JOIN_RESEND);
-	ev_timer_start(pd->loop, &j->resend);
-	ev_timer_set(&j->deadline, req->timeout_ms / 1000.0, 0);
-	ev_timer_start(pd->loop, &j->deadline);
-	log_info("join: mesh '%s' via %s", j->inv.mesh_name, req->path);
+	for (i = 0; i < JOINER_NPATHS; i++)
+		if (j->t[i].state == JOINER_TRY_WAITING) {
+			ev_timer_set(&j->t[i].timer, j->t[i].at, 0);
+			ev_timer_start(pd->loop, &j->t[i].timer);
+		}
+	log_info("join: mesh '%s' via %s, %.0f ms apart", j->inv.mesh_name,
+	    req->path[0] ? req->path : "local,public,relay",
+	    (double)req->stagger_ms);
 	return 0;
 fail:
 	invite_clear(&j->inv);

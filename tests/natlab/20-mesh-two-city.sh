@@ -71,7 +71,7 @@ grep -q "local udp://$(nl_lan a):7777, public udp://$(nl_wan a):7777, relay $PL_
 
 echo "== B: meshctl join CODE"
 t0=$(ms)
-pl_m B join --name bob --timeout 1500 "$code" >"$NL_TMP/join-B.txt" 2>&1
+pl_m B join --sequential --name bob --timeout 1500 "$code" >"$NL_TMP/join-B.txt" 2>&1
 rc=$?
 t1=$(ms)
 sed 's/^/    /' "$NL_TMP/join-B.txt"
@@ -89,8 +89,16 @@ echo "-- A"; pl_m A peers; echo "-- B"; pl_m B peers
 echo "== C (symmetric NAT) joins with a second code; members find each other"
 pl_m A invite --no-qr >"$NL_TMP/invite2.txt" || nl_die "invite 2"
 code2=$(sed -n 3p "$NL_TMP/invite2.txt" | tr -d ' ')
+t0=$(ms)
 pl_m C join --name carol --timeout 1500 "$code2" >"$NL_TMP/join-C.txt" 2>&1 || pl_bad "C's join failed"
+t1=$(ms)
 sed 's/^/    /' "$NL_TMP/join-C.txt"
+grep -q "^local udp://$(nl_lan a):7777 ... cancelled" "$NL_TMP/join-C.txt" &&
+	grep -q "^public udp://$(nl_wan a):7777 ... cancelled" "$NL_TMP/join-C.txt" &&
+	grep -q "^relay $PL_RELAY ... connected" "$NL_TMP/join-C.txt" &&
+	tail -n 1 "$NL_TMP/join-C.txt" | grep -q "joined mesh home via relay" &&
+	pl_ok "C's paths raced: relay won, local and public cancelled ($((t1 - t0)) ms)" ||
+	pl_bad "C's race lines"
 nl_wait 15 up C "$IB" && nl_wait 15 up B "$IC" && nl_wait 5 up A "$IC" &&
 	pl_ok "three nodes pairwise connected (B-C: $(pl_peer B "$IC" .state))" ||
 	pl_bad "not pairwise: B sees C $(pl_peer B "$IC" .state), C sees B $(pl_peer C "$IB" .state)"
