@@ -132,7 +132,8 @@ PUNCHD_CORE := \
 	punchd/inviter.c \
 	punchd/joiner.c \
 	punchd/pending.c \
-	punchd/node.c
+	punchd/node.c \
+	punchd/node_portmap.c
 
 PUNCHD_SRCS := \
 	punchd/punchd.c \
@@ -141,6 +142,7 @@ PUNCHD_SRCS := \
 	punchd/control_mesh.c \
 	punchd/control_stund.c \
 	punchd/control_pack.c \
+	punchd/control_portmap.c \
 	$(PUNCHD_CORE)
 
 # the port-mapping layer (UPnP IGD, NAT-PMP, PCP): no punchd.h, no IPC;
@@ -163,6 +165,7 @@ MESHCTL_SRCS := \
 	meshctl/cmd_status.c \
 	meshctl/cmd_metrics.c \
 	meshctl/cmd_network.c \
+	meshctl/network_portmap.c \
 	meshctl/cmd_relaytest.c \
 	meshctl/cmd_peers.c \
 	meshctl/cmd_punch.c \

@@ -11,7 +11,11 @@ const struct proto_method proto_methods[] = {
 	{ "*", "status.get", PROTO_CALL,
 	  "Name, version, pid, uptime and counters of the daemon.",
 	  "{}",
-	  "{daemon, version, pid, uptime_s, proto, counters: {...}, ...}",
+	  "{daemon, version, pid, uptime_s, proto, counters: {...}, ...} "
+	  "(punchd adds candidates: [{type: host|mapped|srflx, address}], "
+	  "public, mapped, and portmap: {mode, gateway, protocols: {upnp|"
+	  "natpmp|pcp: {state, reason}}, mapping: {proto, external, "
+	  "internal_port, lease_s, renew_in_s} or nil})",
 	  "" },
 	{ "*", "events.subscribe", PROTO_CALL,
 	  "Receive the daemon's notifications on this connection.",
@@ -84,8 +88,8 @@ const struct proto_method proto_methods[] = {
 	  "keepalives_sent, keepalives_acked, keepalives_received, "
 	  "keepalive_lead, keepalive_interval_ms, rx_packets, tx_packets, "
 	  "rx_data, "
-	  "tx_data, candidates: [{address, type, priority, check, sent, "
-	  "selected}]}",
+	  "tx_data, candidates: [{address, type: host|mapped|prflx|srflx, "
+	  "priority, check, sent, selected}]}",
 	  "not_found" },
 	{ "punchd", "peer.punch", PROTO_CALL,
 	  "Punch a direct path to a peer (a name of the caller's choice or a "

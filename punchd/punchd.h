@@ -58,6 +58,7 @@ STAILQ_HEAD(e2e_queue, e2e_queued);
 
 struct ipc_server;
 struct ipc_peer;
+struct portmap;
 struct promfile;
 struct relay_client;
 
@@ -86,6 +87,7 @@ struct punchd_config {
 	int	rekey_packets;
 	int	rekey_grace_ms;
 	char	metrics_file[256];	/* Prometheus text, "" = off */
+	char	portmap[16];		/* auto, upnp, natpmp, pcp, no */
 	int	metrics_interval_ms;
 };
 
@@ -166,7 +168,7 @@ struct punchd_hooks {
 	 * candidates the peer signalled, both of us there, the session gone */
 	void	(*relay_rx)(struct peer *, uint8_t *, size_t);
 	void	(*relay_cands)(struct peer *, const struct sockaddr_storage *,
-		    int);
+		    const enum punch_cand_type *, int);
 	void	(*relay_met)(struct peer *);
 	void	(*relay_lost)(struct peer *, const char *);
 	/* link.c: a path came up, an attempt failed; peer.c: p is being
@@ -218,6 +220,10 @@ struct punchd {
 	int			 stun_busy;
 	struct sockaddr_storage	 public4, public6;	/* server-reflexive */
 	int			 has_public4, has_public6;
+	/* node_portmap.c: our port mapped on the gateway (candidate "mapped") */
+	struct portmap		*pm;
+	struct sockaddr_storage	 mapped;
+	int			 has_mapped;
 	/* store.c */
 	ev_timer		 store_timer;
 	int			 store_on;	/* between init and fini */
@@ -355,6 +361,10 @@ const char *peer_path(const struct peer *p);	/* "direct", "relay", NULL */
 void	link_init(struct punchd *pd);	/* relay hooks */
 void	link_punch(struct peer *p, const struct sockaddr_storage *cands,
 	    int ncands);
+/* the same with the types the peer gave (NULL, or CAND_NTYPES for one:
+ * guessed from the address) */
+void	link_punch_typed(struct peer *p, const struct sockaddr_storage *cands,
+	    const enum punch_cand_type *types, int ncands);
 void	link_start_punch(struct peer *p);
 void	link_up(struct peer *p);	/* a pair was selected */
 void	link_relay_up(struct peer *p);	/* a packet came through the relay */
