@@ -50,11 +50,11 @@ network_portmap_print(const msgpack_object *pm)
 		st[0] = why[0] = '\0';
 		mpack_get_str(v, "state", st, sizeof(st));
 		mpack_get_str(v, "reason", why, sizeof(why));
-		printf("  %-8.*s        %-8s%s%s\n", k->type ==
+		printf("  %-8.*s        %-*s%s\n", k->type ==
 		    MSGPACK_OBJECT_STR ? (int)k->via.str.size : 1,
 		    k->type == MSGPACK_OBJECT_STR ? k->via.str.ptr : "?",
-		    !strcmp(st, "offered") ? "offered (the gateway answers; "
-		    "another protocol is used)" : st, why[0] ? "  " : "", why);
+		    why[0] ? 8 : 0, !strcmp(st, "offered") ? "offered (the "
+		    "gateway answers; another protocol is used)" : st, why);
 	}
 }
 
