@@ -49,6 +49,7 @@ COMMON_SRCS := \
 	common/paths.c \
 	common/daemon.c \
 	common/netaddr.c \
+	common/rendezvous.c \
 	common/relay_client.c \
 	common/relay_client_step.c \
 	common/relay_client_conn.c \
@@ -101,10 +102,13 @@ RELAYD_SRCS := \
 	relayd/relayd.c \
 	relayd/control.c \
 	relayd/relayd_config.c \
+	relayd/keys.c \
+	relayd/tokencli.c \
 	relayd/listener.c \
 	relayd/conn.c \
 	relayd/connio.c \
 	relayd/http.c \
+	relayd/proxyv2.c \
 	relayd/ws.c \
 	relayd/wsio.c \
 	relayd/session.c \
@@ -346,7 +350,7 @@ FUZZ_CFLAGS	:= $(FUZZ_OPT) -std=c11 -Wall -Wextra -Wno-unused-parameter \
 # files that hold per-request logic (server_answer, the HTTP parser, ws.c)
 FUZZ_LIB_SRCS	:= $(filter-out common/relay_client%.c,$(COMMON_SRCS)) \
 	$(PROTO_SRCS) stund/server.c stund/stund_config.c \
-	relayd/http.c relayd/ws.c relayd/wsio.c relayd/session.c
+	relayd/http.c relayd/ws.c relayd/wsio.c relayd/session.c relayd/proxyv2.c
 FUZZ_SRCS	:= $(wildcard fuzz/fuzz_*.c)
 FUZZ_NAMES	:= $(patsubst fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ		?= $(FUZZ_NAMES)

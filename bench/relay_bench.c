@@ -19,11 +19,20 @@
  * run). Figures are printed, not judged.
  *
  *   relay_bench -r build/bin/relayd [-Rv] [-b MiB] [-c roundtrips]
- *               [-n clients] [-p relayd_cpu,client_cpu] [-s thru,lat,mem]
+ *               [-n clients] [-N ws_relay.js|none]
+ *               [-p relayd_cpu,client_cpu|same|split] [-s thru,lat,mem]
  *               [-w window KiB]
  *   -v prints every round, -R runs only the relay side of the throughput
  *   (to profile it), -b sets the bytes per run (default 1024 MiB; the TCP
  *   per-frame yardstick sends at most 256 MiB).
+ *
+ * Throughput and latency run two kinds of client: relay_client (batched:
+ * the frames of one loop turn in one write) and ordinary clients (one
+ * frame per write(2), like a browser or npm ws), the latter also through
+ * the npm ws relay of bench/ws_relay.js (-N, when node and ws are there).
+ * -p pins relayd (with the forwarder and the npm ws relay) and this
+ * process; every figure line ends with the load average before and after
+ * it and the pinning.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -47,6 +56,7 @@
 
 #include "common/log.h"
 #include "common/relay_client.h"
+#include "common/wsmask.h"
 
 /* bytes the sender stays ahead of the receiver (-w KiB): below relayd's
  * sendq_max (1 MiB, with 64 bytes per queued message counted), so no frame
@@ -75,13 +85,26 @@ struct bench_end {
 	struct relay_client	*rc;
 };
 
+/* an ordinary WebSocket client: one frame per write(2), reads what comes */
+struct ws_end {
+	struct bench	*b;
+	int		 side;
+	int		 fd;
+	ev_io		 io;
+	unsigned char	*rbuf, *wbuf;
+	size_t		 rlen, wlen, woff;
+	uint32_t	 rng;		/* mask keys */
+};
+
 struct bench {
 	struct ev_loop	*loop;
 	int		 relay;		/* 1: relay clients, 0: raw TCP */
+	int		 plain;		/* with relay: ordinary clients */
 	pid_t		 fwd;		/* TCP through the forwarder */
 	int		 per_frame;	/* TCP: one send(2) per frame */
 	struct bench_end re[2];
 	struct tcp_end	 te[2];
+	struct ws_end	 we[2];
 	enum mode	 mode;
 	int		 failed, synced;
 	ev_timer	 timer;
@@ -307,6 +330,7 @@ relay_frame_cb(void *arg, const void *data, size_t len)
 }
 
 static void	bench_pump(struct bench *);
+static int	plain_send_op(struct ws_end *, int, const void *, size_t);
 
 static void
 relay_drain_cb(void *arg)
@@ -320,6 +344,8 @@ relay_drain_cb(void *arg)
 static int
 bench_send(struct bench *b, int side, const void *data, size_t len)
 {
+	if (b->plain)
+		return plain_send_op(&b->we[side], 2, data, len);
 	if (b->relay)
 		return relay_client_send(b->re[side].rc, data, len);
 	return tcp_send(&b->te[side], data, len);
@@ -342,6 +368,22 @@ sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (relay_client_state(b->re[0].rc) == RELAY_CLIENT_CONNECTED &&
 	    relay_client_state(b->re[1].rc) == RELAY_CLIENT_CONNECTED)
 		relay_client_send(b->re[0].rc, "S", 1);
+}
+
+/* both clients in the session: A says 'S' (from cb, every 50 ms) until B
+ * has heard it, for 10 s from t0 at most */
+static int
+bench_sync(struct bench *b, void (*cb)(struct ev_loop *, ev_timer *, int),
+    double t0)
+{
+	b->mode = M_SYNC;
+	b->synced = 0;
+	ev_timer_init(&b->timer, cb, 0.02, 0.05);
+	ev_timer_start(b->loop, &b->timer);
+	while (!b->synced && !b->failed && now_s() - t0 < 10)
+		ev_run(b->loop, EVRUN_ONCE);
+	ev_timer_stop(b->loop, &b->timer);
+	return b->synced ? 0 : -1;
 }
 
 static int
@@ -368,15 +410,7 @@ relay_setup(struct bench *b, const char *url, const char *session)
 			return -1;
 		relay_client_start(b->re[i].rc);
 	}
-	/* both in the session: A says 'S' until B has heard it */
-	b->mode = M_SYNC;
-	b->synced = 0;
-	ev_timer_init(&b->timer, sync_cb, 0.02, 0.05);
-	ev_timer_start(b->loop, &b->timer);
-	while (!b->synced && !b->failed && now_s() - t0 < 10)
-		ev_run(b->loop, EVRUN_ONCE);
-	ev_timer_stop(b->loop, &b->timer);
-	return b->synced ? 0 : -1;
+	return bench_sync(b, sync_cb, t0);
 }
 
 static void
@@ -389,6 +423,251 @@ relay_teardown(struct bench *b)
 		b->re[i].rc = NULL;
 	}
 	ev_run(b->loop, EVRUN_NOWAIT);
+}
+
+/* --- ordinary clients: one WebSocket frame per write(2) --------------------------
+ *
+ * What a browser or npm ws does: each send() becomes one masked frame
+ * written at once (TCP_NODELAY, as both set it), with a fresh mask key;
+ * whatever the socket does not take waits for it to drain. relay_client
+ * instead gathers the frames of one loop turn into one write, which is
+ * kinder to relayd: its per-read work covers many frames.
+ */
+
+#define WS_RBUF		(256u << 10)
+#define WS_WBUF		(65536 + 14)
+
+static int	tcp_connect(int);
+
+/* flush the rest of a frame the socket did not take at once; 0 when done */
+static int
+plain_flush(struct ws_end *e)
+{
+	ssize_t n;
+
+	while (e->woff < e->wlen) {
+		n = write(e->fd, e->wbuf + e->woff, e->wlen - e->woff);
+		if (n == -1 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			e->b->failed = 1;
+			ev_break(e->b->loop, EVBREAK_ALL);
+			return -1;
+		}
+		e->woff += n;
+	}
+	ev_io_stop(e->b->loop, &e->io);
+	ev_io_set(&e->io, e->fd, EV_READ | (e->woff < e->wlen ? EV_WRITE : 0));
+	ev_io_start(e->b->loop, &e->io);
+	if (e->woff < e->wlen)
+		return 1;
+	e->woff = e->wlen = 0;
+	return 0;
+}
+
+/* one masked binary frame, one write(2); ENOBUFS while one is pending */
+static int
+plain_send_op(struct ws_end *e, int op, const void *data, size_t len)
+{
+	unsigned char	*h = e->wbuf, key[4];
+	size_t		 hl = 2;
+
+	if (e->wlen > 0 || len > WS_WBUF - 14) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	h[0] = 0x80 | op;
+	if (len < 126)
+		h[1] = 0x80 | len;
+	else if (len < 65536) {
+		h[1] = 0x80 | 126;
+		h[2] = len >> 8;
+		h[3] = len;
+		hl = 4;
+	} else {
+		h[1] = 0x80 | 127;
+		memset(h + 2, 0, 4);
+		h[6] = len >> 24; h[7] = len >> 16; h[8] = len >> 8; h[9] = len;
+		hl = 10;
+	}
+	/* xorshift32: a fresh key per frame, not a secret here */
+	e->rng ^= e->rng << 13;
+	e->rng ^= e->rng >> 17;
+	e->rng ^= e->rng << 5;
+	memcpy(key, &e->rng, 4);
+	memcpy(h + hl, key, 4);
+	wsmask_copy(h + hl + 4, data, len, key);
+	e->wlen = hl + 4 + len;
+	e->woff = 0;
+	return plain_flush(e) == -1 ? -1 : 0;
+}
+
+/* server frames: unmasked, final; binary ones below 0xF0 are the bench's */
+static int
+plain_parse(struct ws_end *e)
+{
+	unsigned char	*p = e->rbuf;
+	size_t		 off = 0, hl, len;
+
+	while (e->rlen - off >= 2) {
+		p = e->rbuf + off;
+		len = p[1] & 0x7f;
+		hl = 2;
+		if ((p[1] & 0x80) || !(p[0] & 0x80))
+			return -1;	/* masked or fragmented: not relayd's */
+		if (len == 126) {
+			if (e->rlen - off < 4)
+				break;
+			len = (size_t)p[2] << 8 | p[3];
+			hl = 4;
+		} else if (len == 127) {
+			if (e->rlen - off < 10)
+				break;
+			len = (size_t)p[6] << 24 | (size_t)p[7] << 16 |
+			    (size_t)p[8] << 8 | p[9];
+			hl = 10;
+		}
+		if (len > WS_RBUF - 14)
+			return -1;
+		if (e->rlen - off < hl + len)
+			break;
+		switch (p[0] & 0x0f) {
+		case 2:
+			if (len > 0 && p[hl] < 0xF0)
+				bench_frame(e->b, e->side, p + hl, len);
+			break;
+		case 9:		/* relayd's keep-alive ping */
+			plain_send_op(e, 10, p + hl, len);
+			break;
+		case 8:
+			return -1;
+		}
+		off += hl + len;
+	}
+	memmove(e->rbuf, e->rbuf + off, e->rlen - off);
+	e->rlen -= off;
+	return 0;
+}
+
+static void
+plain_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ws_end *e = container_of(w, struct ws_end, io);
+	ssize_t n;
+
+	(void)loop;
+	if ((revents & EV_WRITE) && plain_flush(e) == 0 &&
+	    e->b->mode == M_THRU && e->side == 0)
+		bench_pump(e->b);
+	if (!(revents & EV_READ))
+		return;
+	/* one read per readiness, 256 KiB at most, as an event loop does */
+	n = read(e->fd, e->rbuf + e->rlen, WS_RBUF - e->rlen);
+	if (n > 0) {
+		e->rlen += n;
+		if (plain_parse(e) == 0)
+			return;
+	} else if (n == -1 && errno == EAGAIN)
+		return;
+	fprintf(stderr, "relay_bench: ordinary client: relay closed or sent "
+	    "what a relay does not\n");
+	e->b->failed = 1;
+	ev_break(e->b->loop, EVBREAK_ALL);
+}
+
+/* TCP, upgrade, 101; bytes after the answer stay in rbuf */
+static int
+plain_open(struct ws_end *e, int port, const char *session)
+{
+	struct timeval	 tv = { 5, 0 };
+	char		 req[512], *end;
+	ssize_t		 n;
+	int		 len, one = 1;
+
+	if ((e->rbuf = malloc(WS_RBUF)) == NULL ||
+	    (e->wbuf = malloc(WS_WBUF)) == NULL ||
+	    (e->fd = tcp_connect(port)) == -1)
+		return -1;
+	setsockopt(e->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(e->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	len = snprintf(req, sizeof(req),
+	    "GET /v1/relay/%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	    "Sec-WebSocket-Version: 13\r\n\r\n", session, port);
+	if (write(e->fd, req, len) != len)
+		return -1;
+	e->rlen = 0;
+	for (;;) {
+		if ((n = read(e->fd, e->rbuf + e->rlen, 4096)) <= 0)
+			return -1;
+		e->rlen += n;
+		e->rbuf[e->rlen] = '\0';
+		if ((end = strstr((char *)e->rbuf, "\r\n\r\n")) != NULL)
+			break;
+		if (e->rlen > 8192)
+			return -1;
+	}
+	if (strncmp((char *)e->rbuf, "HTTP/1.1 101", 12) != 0)
+		return -1;
+	end += 4;
+	e->rlen -= end - (char *)e->rbuf;
+	memmove(e->rbuf, end, e->rlen);
+	if (fcntl(e->fd, F_SETFL, fcntl(e->fd, F_GETFL) | O_NONBLOCK) == -1)
+		return -1;
+	ev_io_init(&e->io, plain_io_cb, e->fd, EV_READ);
+	ev_io_start(e->b->loop, &e->io);
+	return plain_parse(e);
+}
+
+static void
+plain_sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct bench *b = container_of(w, struct bench, timer);
+
+	(void)loop;
+	(void)revents;
+	plain_send_op(&b->we[0], 2, "S", 1);
+}
+
+static void
+plain_teardown(struct bench *b)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct ws_end *e = &b->we[i];
+		if (e->b == NULL)
+			continue;
+		ev_io_stop(b->loop, &e->io);
+		if (e->fd > 0)
+			close(e->fd);
+		free(e->rbuf);
+		free(e->wbuf);
+	}
+	memset(b->we, 0, sizeof(b->we));
+}
+
+/* both ordinary clients in `session` of the relay on port */
+static int
+plain_setup(struct bench *b, int port, const char *session)
+{
+	double t0 = now_s();
+	int i;
+
+	memset(b->we, 0, sizeof(b->we));
+	for (i = 0; i < 2; i++) {
+		b->we[i].b = b;
+		b->we[i].side = i;
+		b->we[i].fd = -1;
+		b->we[i].rng = 0x9e3779b9u * (i + 1) ^ (uint32_t)getpid();
+		if (plain_open(&b->we[i], port, session) == -1) {
+			fprintf(stderr, "relay_bench: ordinary client %d: no "
+			    "upgrade\n", i);
+			return -1;
+		}
+	}
+	return bench_sync(b, plain_sync_cb, t0);
 }
 
 /* --- the measurements ------------------------------------------------------------ */
@@ -656,6 +935,78 @@ relayd_stop(struct relayd_proc *r)
 	rmdir(r->dir);
 }
 
+/* --- what each figure line says about the machine ------------------------------- */
+
+/* -p: where relayd (and the forwarder, the npm ws relay) and the clients
+ * run, said on every figure line */
+static char PIN_DESC[128] = "not pinned";
+
+static int
+cpu_core(int cpu)
+{
+	char	path[96];
+	FILE	*f;
+	int	core = -1, pkg = -1;
+
+	snprintf(path, sizeof(path),
+	    "/sys/devices/system/cpu/cpu%d/topology/core_id", cpu);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fscanf(f, "%d", &core) != 1)
+			core = -1;
+		fclose(f);
+	}
+	snprintf(path, sizeof(path),
+	    "/sys/devices/system/cpu/cpu%d/topology/physical_package_id", cpu);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fscanf(f, "%d", &pkg) != 1)
+			pkg = -1;
+		fclose(f);
+	}
+	return core < 0 ? -1 : pkg * 4096 + core;
+}
+
+static void
+pin_describe(int relay_cpu, int client_cpu)
+{
+	if (relay_cpu < 0)
+		snprintf(PIN_DESC, sizeof(PIN_DESC), "not pinned");
+	else if (relay_cpu == client_cpu)
+		snprintf(PIN_DESC, sizeof(PIN_DESC), "relay and clients pinned "
+		    "to CPU %d: same core", relay_cpu);
+	else
+		snprintf(PIN_DESC, sizeof(PIN_DESC), "relay on CPU %d, clients "
+		    "on CPU %d: %s", relay_cpu, client_cpu,
+		    cpu_core(relay_cpu) >= 0 &&
+		    cpu_core(relay_cpu) == cpu_core(client_cpu) ?
+		    "SMT siblings of one core" : "different cores");
+}
+
+/* the 1-minute load average and the runnable count, from /proc/loadavg */
+static void
+load_now(char *buf, size_t len)
+{
+	char	 la[32] = "?", run[32] = "?";
+	FILE	*f;
+
+	if ((f = fopen("/proc/loadavg", "r")) != NULL) {
+		if (fscanf(f, "%31s %*s %*s %31s", la, run) != 2)
+			snprintf(run, sizeof(run), "?");
+		fclose(f);
+	}
+	snprintf(buf, len, "%s (runnable %s)", la, run);
+}
+
+/* "[load A -> B; pinning]": what every figure line ends with */
+struct load_span {
+	char	before[48], after[48];
+};
+
+static void
+load_print(const struct load_span *l)
+{
+	printf("  [load %s -> %s; %s]\n", l->before, l->after, PIN_DESC);
+}
+
 /* VmRSS in KiB */
 static long
 rss_kib(pid_t pid)
@@ -713,6 +1064,7 @@ fail:
 static void
 bench_mem(struct relayd_proc *r, int n)
 {
+	struct load_span l;
 	long before, after;
 	int *fds, i, ok = 0;
 
@@ -721,18 +1073,21 @@ bench_mem(struct relayd_proc *r, int n)
 	if ((fds = calloc(n, sizeof(int))) == NULL)
 		return;
 	usleep(200000);
+	load_now(l.before, sizeof(l.before));
 	before = rss_kib(r->pid);
 	for (i = 0; i < n; i++)
 		if ((fds[i] = mem_client(r->port, i)) != -1)
 			ok++;
 	usleep(500000);
 	after = rss_kib(r->pid);
+	load_now(l.after, sizeof(l.after));
 	printf("  clients upgraded  %d of %d\n", ok, n);
 	printf("  RSS before        %ld KiB\n", before);
 	printf("  RSS after         %ld KiB\n", after);
 	if (ok > 0)
 		printf("  per client        %.2f KiB   (target < 16 KiB)\n",
 		    (double)(after - before) / ok);
+	load_print(&l);
 	for (i = 0; i < n; i++)
 		if (fds[i] != -1)
 			close(fds[i]);
@@ -809,6 +1164,29 @@ thru_relay(struct bench *b, struct relayd_proc *r, const char *sess,
 	return v;
 }
 
+/* One run with ordinary clients through the relay on port (relayd, or
+ * the npm ws relay of pid): MB/s, CPU seconds of the relay and of us. */
+static double
+thru_plain(struct bench *b, int port, pid_t pid, const char *sess,
+    size_t size, uint64_t total, double *cr, double *cc)
+{
+	double v = -1, c0, d0;
+
+	b->failed = 0;
+	b->relay = b->plain = 1;
+	*cr = *cc = 0;
+	if (plain_setup(b, port, sess) == 0) {
+		c0 = cpu_self();
+		d0 = cpu_pid(pid);
+		v = bench_thru(b, size, total);
+		*cc = cpu_self() - c0;
+		*cr = cpu_pid(pid) - d0;
+	}
+	plain_teardown(b);
+	b->relay = b->plain = 0;
+	return v;
+}
+
 /* One TCP run, direct or through the forwarder (fwd): MB/s, and CPU
  * seconds of this process and of the forwarder. */
 static double
@@ -829,18 +1207,133 @@ thru_tcp(struct bench *b, int fwd, size_t size, uint64_t total, double *cc,
 	return v;
 }
 
+/* --- the npm ws reference relay (bench/ws_relay.js) ------------------------------- */
+
+struct node_relay {
+	pid_t	pid;
+	int	port;
+};
+
+static int
+node_start(struct node_relay *n, const char *script, int cpu)
+{
+	char	line[128];
+	FILE	*f;
+	int	pfd[2];
+
+	n->pid = -1;
+	if (pipe(pfd) == -1 || (n->pid = fork()) == -1)
+		return -1;
+	if (n->pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		pin(0, cpu);
+		dup2(pfd[1], 1);
+		if (null != -1)
+			dup2(null, 2);	/* no "cannot find module" trace */
+		close(pfd[0]);
+		unsetenv("RELAY_SECRET");	/* open, like relay_bench's relayd */
+		execlp("node", "node", script, "0", (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	if ((f = fdopen(pfd[0], "r")) == NULL)
+		return -1;
+	n->port = -1;
+	if (fgets(line, sizeof(line), f) != NULL)
+		sscanf(line, "listening %d", &n->port);
+	fclose(f);
+	return n->port > 0 ? 0 : -1;
+}
+
 static void
-run_thru(struct bench *b, struct relayd_proc *r, uint64_t total)
+node_stop(struct node_relay *n)
+{
+	if (n->pid > 0) {
+		kill(n->pid, SIGTERM);
+		waitpid(n->pid, NULL, 0);
+	}
+	n->pid = -1;
+}
+
+/* --- throughput ----------------------------------------------------------------- */
+
+/* per frame size: three rounds of each variant */
+struct thru_row {
+	double	relay[3], plain[3], node[3], tcp[3], perframe[3], fwd[3];
+	/* CPU seconds per GB: relay process, client process */
+	double	relay_r[3], relay_c[3], plain_r[3], plain_c[3];
+	double	node_r[3], node_c[3], tcp_c[3], fwd_f[3], fwd_c[3];
+	double	busy_r, busy_c;		/* batched relay runs, % of a CPU */
+	struct load_span load;
+};
+
+static void
+thru_round(struct bench *b, struct relayd_proc *r, struct node_relay *nr,
+    size_t size, uint64_t total, int round, struct thru_row *t,
+    double *wall)
+{
+	uint64_t	pf = total < PER_FRAME_MAX ? total : PER_FRAME_MAX;
+	double		gb = (double)(total - total % size) / 1e9, cr, cc, w, x;
+	char		sess[48];
+
+	snprintf(sess, sizeof(sess), "thru-%zu-%d", size, round);
+	w = now_s();
+	t->relay[round] = thru_relay(b, r, sess, size, total, &cr, &cc);
+	w = now_s() - w;
+	*wall += w;
+	t->busy_r += cr;
+	t->busy_c += cc;
+	t->relay_r[round] = cr / gb;
+	t->relay_c[round] = cc / gb;
+	strlcat(sess, "-o", sizeof(sess));
+	t->plain[round] = thru_plain(b, r->port, r->pid, sess, size, total,
+	    &cr, &cc);
+	t->plain_r[round] = cr / gb;
+	t->plain_c[round] = cc / gb;
+	t->node[round] = -1;
+	if (nr->pid > 0) {
+		t->node[round] = thru_plain(b, nr->port, nr->pid, sess, size,
+		    total, &cr, &cc);
+		t->node_r[round] = cr / gb;
+		t->node_c[round] = cc / gb;
+	}
+	t->tcp[round] = t->perframe[round] = t->fwd[round] = -1;
+	if (RELAY_ONLY)
+		return;
+	t->tcp[round] = thru_tcp(b, 0, size, total, &cc, &x);
+	t->tcp_c[round] = cc / gb;
+	b->per_frame = 1;
+	t->perframe[round] = thru_tcp(b, 0, size, pf, &x, &x);
+	b->per_frame = 0;
+	t->fwd[round] = thru_tcp(b, 1, size, total, &cc, &cr);
+	t->fwd_f[round] = cr / gb;
+	t->fwd_c[round] = cc / gb;
+	if (VERBOSE)
+		printf("  %zu B round %d: MB/s relayd batched %.1f, ordinary "
+		    "%.1f, npm ws %.1f, TCP bulk %.1f, TCP/frame %.1f, fwd "
+		    "%.1f; relayd busy %.0f%%\n", size, round + 1,
+		    t->relay[round], t->plain[round], t->node[round],
+		    t->tcp[round], t->perframe[round], t->fwd[round],
+		    w > 0 ? 100 * t->relay_r[round] * gb / w : 0);
+}
+
+static double
+pct_of(double a, double b)
+{
+	return a > 0 && b > 0 ? 100 * a / b : 0;
+}
+
+static void
+run_thru(struct bench *b, struct relayd_proc *r, struct node_relay *nr,
+    uint64_t total)
 {
 	static const size_t sizes[] = { 1024, 65536 };
-	double rv[3], tv[3], pv[3], fv[3], rm, tm, pm, fm, t0, gb, x;
-	double wall[2] = { 0, 0 }, cpu_r[2] = { 0, 0 }, cpu_c[2] = { 0, 0 };
-	double w, cr, cc, ct, cfc, cf;
-	uint64_t pf = total < PER_FRAME_MAX ? total : PER_FRAME_MAX;
-	const char *name;
-	char sess[32];
-	size_t s;
-	int round;
+	struct thru_row	rows[2], *t;
+	double		wall, tm;
+	const char	*name;
+	size_t		s;
+	int		round;
 
 	printf("relay throughput: one session, two clients, through relayd "
 	    "vs one raw TCP hop\n"
@@ -852,98 +1345,143 @@ run_thru(struct bench *b, struct relayd_proc *r, uint64_t total)
 	    "(a per-frame yardstick);\n"
 	    "  via fwd: TCP bulk through a process that only read(2)s and "
 	    "write(2)s: the\n"
-	    "  ceiling of any relay here (two hops, two processes)\n",
+	    "  ceiling of any relay here (two hops, two processes).\n"
+	    "  Batched: relay_client, which writes the frames of a loop turn "
+	    "together;\n"
+	    "  ordinary: one frame per write(2), like a browser or npm ws.\n",
 	    (unsigned long long)(total >> 20), (unsigned)(WINDOW >> 10));
-
-	printf("  %-6s %11s %13s %6s %14s %11s %6s\n", "frame",
-	    "relayd MB/s", "TCP bulk MB/s", "ratio", "TCP/frame MB/s",
+	memset(rows, 0, sizeof(rows));
+	for (s = 0; s < 2; s++) {
+		t = &rows[s];
+		wall = 0;
+		load_now(t->load.before, sizeof(t->load.before));
+		for (round = 0; round < 3; round++)
+			thru_round(b, r, nr, sizes[s], total, round, t, &wall);
+		load_now(t->load.after, sizeof(t->load.after));
+		if (wall > 0) {
+			t->busy_r = 100 * t->busy_r / wall;
+			t->busy_c = 100 * t->busy_c / wall;
+		}
+	}
+	printf("\n  %-6s %14s %13s %6s %14s %11s %6s\n", "frame",
+	    "batched MB/s", "TCP bulk MB/s", "ratio", "TCP/frame MB/s",
 	    "fwd MB/s", "ratio");
 	for (s = 0; s < 2; s++) {
+		t = &rows[s];
 		name = sizes[s] == 1024 ? "1 KiB" : "64 KiB";
-		gb = (double)(total - total % sizes[s]) / 1e9;
-		for (round = 0; round < 3; round++) {
-			snprintf(sess, sizeof(sess), "thru-%zu-%d", s, round);
-			t0 = now_s();
-			rv[round] = thru_relay(b, r, sess, sizes[s], total, &cr,
-			    &cc);
-			w = now_s() - t0;
-			wall[s] += w;
-			cpu_c[s] += cc;
-			cpu_r[s] += cr;
-			tv[round] = pv[round] = fv[round] = -1;
-			ct = cfc = cf = 0;
-			if (!RELAY_ONLY) {
-				tv[round] = thru_tcp(b, 0, sizes[s], total, &ct,
-				    &x);
-				b->per_frame = 1;
-				pv[round] = thru_tcp(b, 0, sizes[s], pf, &x,
-				    &x);
-				b->per_frame = 0;
-				fv[round] = thru_tcp(b, 1, sizes[s], total,
-				    &cfc, &cf);
-			}
-			/* CPU seconds per GB carried: what each process
-			 * costs, whatever else the machine runs */
-			if (VERBOSE)
-				printf("  %-6s round %d: MB/s relayd %.1f, TCP "
-				    "bulk %.1f (%.1f%%), TCP/frame %.1f, fwd "
-				    "%.1f\n         busy relayd %.0f%%, clients "
-				    "%.0f%%; CPU s/GB: relayd %.3f, clients "
-				    "%.3f; TCP bulk %.3f; fwd %.3f + ends "
-				    "%.3f\n", name, round + 1, rv[round],
-				    tv[round], tv[round] > 0 ?
-				    100 * rv[round] / tv[round] : 0, pv[round],
-				    fv[round], w > 0 ? 100 * cr / w : 0,
-				    w > 0 ? 100 * cc / w : 0, cr / gb, cc / gb,
-				    ct / gb, cf / gb, cfc / gb);
-		}
-		rm = median3(rv);
-		tm = median3(tv);
-		pm = median3(pv);
-		fm = median3(fv);
-		printf("  %-6s %11.1f %13.1f %5.1f%% %14.1f %11.1f %5.1f%%\n",
-		    name, rm, tm, rm > 0 && tm > 0 ? 100 * rm / tm : 0, pm, fm,
-		    fm > 0 && tm > 0 ? 100 * fm / tm : 0);
-		fflush(stdout);
+		tm = median3(t->tcp);
+		printf("  %-6s %14.1f %13.1f %5.1f%% %14.1f %11.1f %5.1f%%\n",
+		    name, median3(t->relay), tm, pct_of(median3(t->relay), tm),
+		    median3(t->perframe), median3(t->fwd),
+		    pct_of(median3(t->fwd), tm));
+		load_print(&t->load);
+	}
+	printf("\n  relay and client, CPU seconds per GB carried (medians):\n"
+	    "  %-6s %-9s %-8s %10s %11s %14s\n", "frame", "clients", "relay",
+	    "MB/s", "relay s/GB", "clients s/GB");
+	for (s = 0; s < 2; s++) {
+		t = &rows[s];
+		name = sizes[s] == 1024 ? "1 KiB" : "64 KiB";
+		printf("  %-6s %-9s %-8s %10.1f %11.3f %14.3f\n", name,
+		    "batched", "relayd", median3(t->relay),
+		    median3(t->relay_r), median3(t->relay_c));
+		printf("  %-6s %-9s %-8s %10.1f %11.3f %14.3f\n", name,
+		    "ordinary", "relayd", median3(t->plain),
+		    median3(t->plain_r), median3(t->plain_c));
+		if (nr->pid > 0)
+			printf("  %-6s %-9s %-8s %10.1f %11.3f %14.3f\n", name,
+			    "ordinary", "npm ws", median3(t->node),
+			    median3(t->node_r), median3(t->node_c));
+		if (!RELAY_ONLY)
+			printf("  %-6s %-9s %-8s %10.1f %11.3f %14.3f   (fwd: "
+			    "forwarder, its two ends)\n", name, "TCP bulk",
+			    "fwd", median3(t->fwd), median3(t->fwd_f),
+			    median3(t->fwd_c));
+		load_print(&t->load);
 	}
 	/* which side is the bottleneck: near 100% is saturated */
 	for (s = 0; s < 2; s++)
-		if (wall[s] > 0)
-			printf("  %-6s CPU busy during the relay runs: relayd "
-			    "%.0f%%, both clients %.0f%%\n", s == 0 ? "1 KiB" :
-			    "64 KiB", 100 * cpu_r[s] / wall[s],
-			    100 * cpu_c[s] / wall[s]);
+		printf("  %-6s CPU busy during the batched relay runs: relayd "
+		    "%.0f%%, both clients %.0f%%\n", s == 0 ? "1 KiB" :
+		    "64 KiB", rows[s].busy_r, rows[s].busy_c);
+	fflush(stdout);
+}
+
+/* one latency figure: b->relay/b->plain say through what */
+static int
+lat_one(struct bench *b, struct relayd_proc *r, int port, unsigned n,
+    double *p50, double *p99)
+{
+	int ok;
+
+	b->failed = 0;
+	if (b->plain)
+		ok = plain_setup(b, port, "lat-o") == 0;
+	else if (b->relay)
+		ok = relay_setup(b, r->url, "lat") == 0;
+	else
+		ok = tcp_setup(b, 0) == 0;
+	ok = ok && bench_lat(b, n, p50, p99) == 0;
+	if (b->plain)
+		plain_teardown(b);
+	else if (b->relay)
+		relay_teardown(b);
+	else
+		tcp_teardown(b);
+	b->relay = b->plain = 0;
+	return ok ? 0 : -1;
 }
 
 static void
-run_lat(struct bench *b, struct relayd_proc *r, unsigned n)
+run_lat(struct bench *b, struct relayd_proc *r, struct node_relay *nr,
+    unsigned n)
 {
-	double r50 = 0, r99 = 0, t50 = 0, t99 = 0;
-	int rok, tok;
+	double		 v[4][2], t50, t99;
+	const char	*what[4] = { "direct TCP", "via relayd, batched client",
+	    "via relayd, ordinary client", "via npm ws, ordinary client" };
+	struct load_span l;
+	int		 ok[4], i;
 
 	printf("relay latency: %d-byte ping-pong, %u round trips (after %d "
 	    "warm-up)\n", PING_LEN, n, WARMUP);
-	b->failed = 0;
+	memset(v, 0, sizeof(v));
+	load_now(l.before, sizeof(l.before));
+	ok[0] = lat_one(b, r, 0, n, &v[0][0], &v[0][1]) == 0;
 	b->relay = 1;
-	rok = relay_setup(b, r->url, "lat") == 0 &&
-	    bench_lat(b, n, &r50, &r99) == 0;
-	relay_teardown(b);
-	b->failed = 0;
-	b->relay = 0;
-	tok = tcp_setup(b, 0) == 0 && bench_lat(b, n, &t50, &t99) == 0;
-	tcp_teardown(b);
-	if (!rok || !tok) {
-		printf("  FAILED (%s)\n", !rok ? "relay" : "TCP");
+	ok[1] = lat_one(b, r, 0, n, &v[1][0], &v[1][1]) == 0;
+	b->relay = b->plain = 1;
+	ok[2] = lat_one(b, r, r->port, n, &v[2][0], &v[2][1]) == 0;
+	ok[3] = 0;
+	if (nr->pid > 0) {
+		b->relay = b->plain = 1;
+		ok[3] = lat_one(b, r, nr->port, n, &v[3][0], &v[3][1]) == 0;
+	}
+	load_now(l.after, sizeof(l.after));
+	if (!ok[0]) {
+		printf("  FAILED (TCP)\n");
 		return;
 	}
-	printf("  %-34s %9s %9s\n", "", "p50 us", "p99 us");
-	printf("  %-34s %9.1f %9.1f\n", "round trip via relayd (2 hops)",
-	    r50, r99);
-	printf("  %-34s %9.1f %9.1f\n", "round trip direct TCP", t50, t99);
-	printf("  %-34s %9.1f %9.1f\n", "added per round trip", r50 - t50,
-	    r99 - t99);
-	printf("  %-34s %9.1f %9.1f   (target p99 < 100 us)\n",
-	    "added per relay hop (half)", (r50 - t50) / 2, (r99 - t99) / 2);
+	t50 = v[0][0];
+	t99 = v[0][1];
+	printf("  %-30s %9s %9s %16s\n", "round trip", "p50 us", "p99 us",
+	    "added/hop p50,p99");
+	for (i = 0; i < 4; i++) {
+		if (i == 3 && nr->pid <= 0)
+			continue;
+		if (!ok[i]) {
+			printf("  %-30s FAILED\n", what[i]);
+			continue;
+		}
+		if (i == 0)
+			printf("  %-30s %9.1f %9.1f\n", what[i], t50, t99);
+		else
+			printf("  %-30s %9.1f %9.1f %7.1f,%7.1f\n", what[i],
+			    v[i][0], v[i][1], (v[i][0] - t50) / 2,
+			    (v[i][1] - t99) / 2);
+	}
+	printf("  (a round trip crosses the relay twice: added per hop is half "
+	    "the difference;\n   target p99 < 100 us)\n");
+	load_print(&l);
 }
 
 int
@@ -952,13 +1490,15 @@ main(int argc, char **argv)
 	struct relayd_proc r;
 	struct bench b;
 	struct rlimit rl;
+	struct node_relay nr = { -1, -1 };
 	const char *bin = NULL, *sections = "thru,lat,mem";
+	const char *node = "bench/ws_relay.js";
 	char defbin[256];
 	uint64_t mib = 1024;
 	unsigned rounds = 10000;
 	int ch, nclients = 10000, cpu_relayd = -1, cpu_mine = -1;
 
-	while ((ch = getopt(argc, argv, "b:c:n:p:r:Rs:vw:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:c:n:N:p:r:Rs:vw:")) != -1) {
 		switch (ch) {
 		case 'R': RELAY_ONLY = 1; break;
 		case 'v': VERBOSE = 1; break;
@@ -968,21 +1508,30 @@ main(int argc, char **argv)
 				goto usage;
 			break;
 		case 'p':
-			if (sscanf(optarg, "%d,%d", &cpu_relayd, &cpu_mine) != 2)
+			/* same: one CPU for both; split: CPUs 0 and 1 */
+			if (!strcmp(optarg, "same"))
+				cpu_relayd = cpu_mine = 0;
+			else if (!strcmp(optarg, "split"))
+				cpu_relayd = 0, cpu_mine = 1;
+			else if (sscanf(optarg, "%d,%d", &cpu_relayd,
+			    &cpu_mine) != 2 || cpu_relayd < 0 || cpu_mine < 0)
 				goto usage;
 			CPU_RELAYD = cpu_relayd;
 			break;
 		case 'b': mib = strtoull(optarg, NULL, 10); break;
 		case 'c': rounds = strtoul(optarg, NULL, 10); break;
 		case 'n': nclients = atoi(optarg); break;
+		case 'N': node = optarg; break;
 		case 'r': bin = optarg; break;
 		case 's': sections = optarg; break;
 		default:
 		usage:
 			fprintf(stderr, "usage: relay_bench [-Rv] [-r relayd] "
 			    "[-b MiB] [-c roundtrips] [-n clients]\n"
-			    "                   [-p relaydcpu,mycpu] "
-			    "[-s thru,lat,mem] [-w window KiB, 128-960]\n");
+			    "                   [-N ws_relay.js|none] "
+			    "[-p relaydcpu,mycpu|same|split]\n"
+			    "                   [-s thru,lat,mem] "
+			    "[-w window KiB, 128-960]\n");
 			return 2;
 		}
 	}
@@ -1019,30 +1568,38 @@ main(int argc, char **argv)
 		relayd_stop(&r);
 		return 1;
 	}
-	printf("relayd %s on %s, %ld CPUs", bin, r.url,
-	    sysconf(_SC_NPROCESSORS_ONLN));
-	if (cpu_relayd >= 0)
-		printf(", relayd pinned to CPU %d, clients to CPU %d",
-		    cpu_relayd, cpu_mine);
-	{
-		double la[3];
-		if (getloadavg(la, 3) == 3)
-			printf(", load average %.2f (other work skews the "
-			    "figures)", la[0]);
+	pin_describe(cpu_relayd, cpu_mine);
+	if (strcmp(node, "none") != 0 && (strstr(sections, "thru") ||
+	    strstr(sections, "lat")) && (access(node, R_OK) == -1 ||
+	    node_start(&nr, node, cpu_relayd) == -1)) {
+		printf("npm ws relay (node %s) did not start: no reference "
+		    "(node, and cd tests/interop && npm ci)\n", node);
+		node_stop(&nr);
 	}
-	printf("\n\n");
+	{
+		char la[48];
+		load_now(la, sizeof(la));
+		printf("relayd %s on %s, %ld CPUs, %s, load average %s: "
+		    "other work on the machine skews every figure\n", bin,
+		    r.url, sysconf(_SC_NPROCESSORS_ONLN), PIN_DESC, la);
+	}
+	if (nr.pid > 0)
+		printf("npm ws reference relay: node %s on 127.0.0.1:%d "
+		    "(pid %d)\n", node, nr.port, (int)nr.pid);
+	printf("\n");
 	fflush(stdout);
 	if (strstr(sections, "thru") != NULL) {
-		run_thru(&b, &r, mib << 20);
+		run_thru(&b, &r, &nr, mib << 20);
 		printf("\n");
 	}
 	if (strstr(sections, "lat") != NULL) {
-		run_lat(&b, &r, rounds);
+		run_lat(&b, &r, &nr, rounds);
 		printf("\n");
 	}
 	fflush(stdout);
 	if (strstr(sections, "mem") != NULL)
 		bench_mem(&r, nclients);
+	node_stop(&nr);
 	relayd_stop(&r);
 	free(b.frame);
 	free(b.rtt);

@@ -7,6 +7,7 @@
  */
 #include "ipc_client_priv.h"
 
+#include <sys/inotify.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -24,6 +25,11 @@
 /* Reconnect delays, seconds: quick after a restart, gentle when it is down. */
 #define IPC_BACKOFF_MIN		0.1
 #define IPC_BACKOFF_MAX		5.0
+/* While the socket's directory is watched, a server that comes back is
+ * seen at once (its socket is renamed into place after listen()), so the
+ * timer is only a safety net and may sleep long: an idle daemon whose
+ * neighbour is down wakes once a minute, not every 5 s. */
+#define IPC_BACKOFF_WATCHED	60.0
 
 /* ---- reconnecting client -------------------------------------------------- */
 
@@ -90,8 +96,9 @@ ipc_peer_schedule(struct ipc_peer *p)
 	/* +-20% */
 	delay = p->backoff * (0.8 + 0.4 * arc4random_uniform(1001) / 1000.0);
 	p->backoff *= 2;
-	if (p->backoff > IPC_BACKOFF_MAX)
-		p->backoff = IPC_BACKOFF_MAX;
+	if (p->backoff > (p->wfd != -1 ? IPC_BACKOFF_WATCHED : IPC_BACKOFF_MAX))
+		p->backoff = p->wfd != -1 ? IPC_BACKOFF_WATCHED :
+		    IPC_BACKOFF_MAX;
 	ev_timer_stop(p->loop, &p->retry);
 	ev_timer_set(&p->retry, delay, 0.);
 	ev_timer_start(p->loop, &p->retry);
@@ -138,6 +145,74 @@ ipc_peer_connect(struct ipc_peer *p)
 		return;
 	}
 	ipc_peer_down(p, strerror(errno));
+}
+
+/*
+ * The socket's name appeared in its directory (created, or renamed into
+ * place): connect now instead of at the next retry.
+ */
+static void
+ipc_peer_watch_cb(EV_P_ ev_io *w, int revents)
+{
+	struct ipc_peer		*p = IPC_CONTAINER(w, struct ipc_peer, watch);
+	char			 buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	const char		*base = strrchr(p->path, '/');
+	ssize_t			 n;
+	int			 hit = 0;
+
+	(void)revents;
+	base = base != NULL ? base + 1 : p->path;
+	while ((n = read(p->wfd, buf, sizeof(buf))) > 0) {
+		for (char *q = buf; q < buf + n;
+		    q += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)q;
+			if (ev->len > 0 && strcmp(ev->name, base) == 0)
+				hit = 1;
+		}
+	}
+	if (!hit || p->state != IPC_PEER_DOWN)
+		return;
+	ev_timer_stop(loop, &p->retry);
+	ipc_peer_connect(p);
+}
+
+/* Watch the socket's directory where it exists; the retry timer alone
+ * (every IPC_BACKOFF_MAX at most) otherwise. */
+static void
+ipc_peer_watch_start(struct ipc_peer *p)
+{
+	char	dir[sizeof(p->path)], *slash;
+
+	p->wfd = -1;
+	snprintf(dir, sizeof(dir), "%s", p->path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if ((p->wfd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
+		return;
+	if (inotify_add_watch(p->wfd, dir, IN_CREATE | IN_MOVED_TO |
+	    IN_ONLYDIR) == -1) {
+		close(p->wfd);
+		p->wfd = -1;
+		return;
+	}
+	ev_io_init(&p->watch, ipc_peer_watch_cb, p->wfd, EV_READ);
+	ev_io_start(p->loop, &p->watch);
+}
+
+static void
+ipc_peer_watch_stop(struct ipc_peer *p)
+{
+	if (p->wfd == -1)
+		return;
+	ev_io_stop(p->loop, &p->watch);
+	close(p->wfd);
+	p->wfd = -1;
 }
 
 static void
@@ -219,6 +294,7 @@ ipc_peer_create(struct ev_loop *loop, const char *path,
 	TAILQ_INIT(&p->calls);
 	ev_io_init(&p->rd, read_cb, -1, EV_READ);
 	ev_io_init(&p->wr, write_cb, -1, EV_WRITE);
+	ipc_peer_watch_start(p);
 	/* first attempt from the loop, so callbacks never run in here */
 	ev_timer_init(&p->retry, ipc_peer_retry_cb, 0., 0.);
 	ev_timer_start(loop, &p->retry);
@@ -232,6 +308,7 @@ ipc_peer_free(struct ipc_peer *p)
 		return;
 	ipc_peer_drop_calls(p);
 	ipc_peer_reset(p);
+	ipc_peer_watch_stop(p);
 	ev_timer_stop(p->loop, &p->retry);
 	if (p->incb > 0) {
 		p->freed = 1;	/* the callback on the stack unwinds first */

@@ -57,6 +57,9 @@ struct ipc_peer {
 	ev_io			 rd;
 	ev_io			 wr;
 	ev_timer		 retry;
+	int			 wfd;		/* inotify on the socket's
+						   directory, -1 when none */
+	ev_io			 watch;
 	msgpack_unpacker	 unp;
 	struct ipc_scan		 scan;
 	msgpack_sbuffer		 out;

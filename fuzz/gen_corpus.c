@@ -592,6 +592,22 @@ gen_token(void)
 	n = snprintf(b, sizeof(b), "s\n%s", tok);
 	put("token", "expired", b, (size_t)n);
 	put("token", "malformed", "abc\nv1.0123.xyz", 15);
+	/* v2 access tokens: any session, a prefix, one of key 7 (fuzz_token
+	 * holds keys 0 and 7), and a shape with an unknown key id */
+	token_access_issue(sec, strlen(sec), 0, NULL, 1767229200, tok,
+	    sizeof(tok));
+	n = snprintf(b, sizeof(b), "c90dfc52c8944dbb6e2ae4381d2a5c83\n%s", tok);
+	put("token", "access-any", b, (size_t)n);
+	token_access_issue(sec, strlen(sec), 0, "tenant-a.", 1767229200, tok,
+	    sizeof(tok));
+	n = snprintf(b, sizeof(b), "tenant-a.s1\n%s", tok);
+	put("token", "access-prefix", b, (size_t)n);
+	token_access_issue("fuzz-relay-second-key-0123456789ab", 34, 7, NULL,
+	    1767229200, tok, sizeof(tok));
+	n = snprintf(b, sizeof(b), "s\n%s", tok);
+	put("token", "access-key7", b, (size_t)n);
+	put("token", "access-unknown-key", "s\nv2.9.1.a."
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 56);
 }
 
 static void

@@ -28,6 +28,7 @@ maxlen() {
 	invite)			echo 4112 ;;	# INVITE_URI_MAX + slack
 	config)			echo 4096 ;;
 	e2e)			echo 2048 ;;	# scripts: 1024 steps
+	proxyv2)		echo 2100 ;;	# PROXYV2_MAX_LEN + slack
 	*)			echo 4096 ;;
 	esac
 }

@@ -88,8 +88,11 @@ static const struct config_opt punchd_opts[] = {
 	    "reload use the new list.", .arg = "ws[s]://host:port,...",
 	    .dflt = "direct paths only"),
 	O("relay_token", CONFIG_STR, relay_token, 0, 0,
-	    "Bearer token for the relays (relayd --issue-token), if they "
-	    "need one.", .arg = "token"),
+	    "Relay access token presented on every relay session this node "
+	    "opens (pair, invite, rendezvous): issued by the relay's operator "
+	    "with relayd --issue-access. A per-session token (--issue-token) "
+	    "cannot serve: punchd's session names are secret hashes.",
+	    .arg = "token"),
 	O("relay_signal_host", CONFIG_BOOL, relay_signal_host, 0, 1,
 	    "Offer host addresses to peers through the relay."),
 	O("portmap", CONFIG_STR, portmap, 0, 0,

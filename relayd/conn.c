@@ -135,12 +135,27 @@ conn_error(struct relayd_conn *c, int status, const char *why)
 	    strlen(body), 0);
 }
 
+/*
+ * Tokens (proto/token.h). A refusal says why in a header the relay client
+ * reads (docs/relay-tokens.md): 401 when no token came, 403 with
+ * "Atmosphere-Relay-Refused: malformed|bad_mac|expired|unknown_key|
+ * wrong_prefix" when one did. Nothing from the request is echoed.
+ */
 static int
 conn_auth(struct relayd_conn *c, const struct http_target *t)
 {
+	static const enum relay_auth_fail map[] = {
+		[TOKEN_MALFORMED] = AUTH_MALFORMED,
+		[TOKEN_BAD_MAC] = AUTH_BAD_MAC,
+		[TOKEN_EXPIRED] = AUTH_EXPIRED,
+		[TOKEN_UNKNOWN_KEY] = AUTH_UNKNOWN_KEY,
+		[TOKEN_WRONG_PREFIX] = AUTH_WRONG_PREFIX,
+	};
 	struct relayd		*rd = c->rd;
 	enum relay_auth_fail	 f;
 	enum token_result	 r;
+	char			 h[128], body[128];
+	int			 status;
 
 	if (rd->conf.open)
 		return 0;
@@ -149,19 +164,25 @@ conn_auth(struct relayd_conn *c, const struct http_target *t)
 	else if (t->token[0] == '\0')
 		f = AUTH_MISSING;
 	else {
-		r = token_check(rd->conf.secret, rd->conf.secretlen, t->session,
-		    t->token, (uint64_t)ev_now(rd->loop));
+		r = token_verify(&rd->conf.keys, t->session, t->token,
+		    (uint64_t)ev_now(rd->loop), NULL);
 		if (r == TOKEN_OK)
 			return 0;
-		f = r == TOKEN_EXPIRED ? AUTH_EXPIRED : r == TOKEN_BAD_MAC ?
-		    AUTH_BAD_MAC : AUTH_MALFORMED;
+		f = r < sizeof(map) / sizeof(map[0]) ? map[r] : AUTH_MALFORMED;
 	}
 	rd->st.auth_fail[f]++;
 	log_notice("client %llu %s: session %s refused: token %s",
 	    (unsigned long long)c->id, c->addr_str,
 	    t->session, metrics_auth_str(f));
-	conn_error(c, f == AUTH_MISSING ? 401 : 403, f == AUTH_MISSING ?
-	    "token required" : "token refused");
+	status = f == AUTH_MISSING ? 401 : 403;
+	snprintf(h, sizeof(h), "%sAtmosphere-Relay-Refused: %s\r\n",
+	    status == 401 ? "WWW-Authenticate: Bearer\r\n" : "",
+	    metrics_auth_str(f));
+	snprintf(body, sizeof(body), "%d %s: token %s\n", status,
+	    http_reason(status), f == AUTH_MISSING ? "required" :
+	    metrics_auth_str(f));
+	conn_respond(c, status, h, "text/plain; charset=utf-8", body,
+	    strlen(body), 0);
 	return -1;
 }
 

@@ -28,7 +28,7 @@ struct http_req {
 	char		 method[16];
 	char		 target[HTTP_MAX_TARGET];
 	char		 ws_key[32];
-	char		 bearer[96];
+	char		 bearer[192];	/* >= TOKEN_MAXLEN (proto/token.h) */
 	int		 ws_version;
 	unsigned	 flags;
 	int		 nheaders;
@@ -46,7 +46,7 @@ struct http_target {
 	enum http_route	 route;
 	int		 head;		/* HEAD: headers only */
 	char		 session[HTTP_SESSION_MAX + 1];
-	char		 token[96];	/* from ?token= or Bearer; "" if none */
+	char		 token[192];	/* from ?token= or Bearer; "" if none */
 	int		 bad_token;	/* present but not token-shaped */
 };
 

@@ -64,7 +64,8 @@ metrics_value(const struct relayd_stats *st, const struct metrics_counter *m)
 }
 
 static const char *const metrics_auth[AUTH_MAX] = {
-	"missing", "malformed", "bad_mac", "expired"
+	"missing", "malformed", "bad_mac", "expired", "unknown_key",
+	"wrong_prefix"
 };
 
 static const char *const metrics_reasons[REASON_MAX] = {

@@ -8,25 +8,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/resource.h>
 
 #include <openssl/ssl.h>
 #include <sodium.h>
 
-#include "common/config.h"
 #include "common/daemon.h"
 #include "common/log.h"
 #include "common/startup.h"
-#include "proto/token.h"
-#include "relayd/http.h"
 #include "relayd/relayd.h"
 
 #define RELAYD_STR(x)	#x
 #define RELAYD_XSTR(x)	RELAYD_STR(x)
 
 static struct startup	 startup;
-static const char	*issue, *ttl;	/* --issue-token, --ttl */
+static struct tokencli	 issue;		/* --issue-token, --issue-access */
 
 static const struct startup_flag relayd_flags[] = {
 	{ "listen", 'l', "ADDR", "listen", NULL, NULL,
@@ -39,17 +35,25 @@ static const struct startup_flag relayd_flags[] = {
 	    "serve wss:// with this PEM chain (relayd.tls_cert)" },
 	{ "tls-key", 0, "FILE", "tls_key", NULL, NULL,
 	    "and this key (relayd.tls_key)" },
-	{ "issue-token", 0, "SESSION", NULL, NULL, &issue,
-	    "print a token for SESSION and exit" },
-	{ "ttl", 0, "DURATION", NULL, NULL, &ttl,
-	    "token lifetime (default 24h; 90s, 1h...)" },
+	{ "issue-token", 0, "SESSION", NULL, NULL, &issue.session,
+	    "print a session token for SESSION and exit" },
+	{ "issue-access", 0, NULL, NULL, "any", &issue.access,
+	    "print an access token (every session) and exit" },
+	{ "prefix", 0, "P", NULL, NULL, &issue.prefix,
+	    "with --issue-access: sessions starting with P only" },
+	{ "ttl", 0, "DURATION", NULL, NULL, &issue.ttl,
+	    "lifetime (default 24h, access 30d; e.g. 90s, 12h, 90d)" },
+	{ "key-id", 0, "N", NULL, NULL, &issue.kid,
+	    "make it with key N (default: the highest id)" },
 };
 
 static const struct startup_prog relayd_prog = {
 	.name = "relayd",
 	.synopsis =
 "              [-l address] [-p port] [--open] [--tls-cert file --tls-key file]\n"
-"       relayd [-f config] --issue-token SESSION [--ttl duration]",
+"       relayd [-f config] --issue-token SESSION [--ttl duration] [--key-id N]\n"
+"       relayd [-f config] --issue-access [--prefix P] [--ttl duration]\n"
+"              [--key-id N]",
 	.about =
 "WebSocket relay for Atmosphere nodes: the clients of one session get each\n"
 "other's binary frames; /health and /metrics answer plain HTTP.",
@@ -123,32 +127,6 @@ relayd_nofile(void)
 		    (unsigned long long)rl.rlim_cur);
 }
 
-/* relayd --issue-token SESSION [--ttl DURATION] */
-static int
-relayd_issue(const struct relayd_conf *conf)
-{
-	char	tok[TOKEN_MAXLEN];
-	long	ms = 24 * 3600 * 1000L;
-
-	if (!http_session_valid(issue))
-		startup_exit(&startup, STARTUP_EXIT_CONFIG, "session id must "
-		    "be [A-Za-z0-9._-]{1,128}");
-	if (ttl != NULL && (config_parse_ms(ttl, &ms) == -1 || ms < 1000))
-		startup_exit(&startup, STARTUP_EXIT_CONFIG, "--ttl: '%s' is "
-		    "not a duration of 1s or more", ttl);
-	if (conf->secretlen == 0)
-		startup_exit(&startup, STARTUP_EXIT_CONFIG, "no relay secret "
-		    "configured");
-	if (token_issue(conf->secret, conf->secretlen, issue,
-	    (uint64_t)time(NULL) + (uint64_t)(ms / 1000), tok,
-	    sizeof(tok)) == -1)
-		startup_exit(&startup, STARTUP_EXIT_FAIL, "cannot issue a "
-		    "token");
-	printf("%s\n", tok);
-	startup_fini(&startup);
-	return STARTUP_EXIT_OK;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -162,8 +140,10 @@ main(int argc, char *argv[])
 		startup_exit(&startup, STARTUP_EXIT_FAIL, "libsodium "
 		    "initialisation failed");
 	startup_config(&startup, &rd.conf);
-	if (issue != NULL)
-		return relayd_issue(&rd.conf);
+	if (tokencli_wanted(&issue)) {
+		startup_fini(&startup);
+		return tokencli_issue(&rd.conf, &issue);
+	}
 	if (rd.conf.tls_cert[0] != '\0' && (rd.tls = tls_ctx_new(
 	    rd.conf.tls_cert, rd.conf.tls_key, err, sizeof(err))) == NULL)
 		startup_exit(&startup, STARTUP_EXIT_FAIL, "%s", err);

@@ -15,6 +15,7 @@
 
 #include "common/daemon.h"
 #include "common/log.h"
+#include "proto/token.h"
 #include "relayd/session.h"
 
 #define RELAYD_VERSION		"0.1.0"
@@ -42,8 +43,9 @@ struct relayd_conf {
 	char	listen[64];		/* "" = all addresses, v6 and v4 */
 	int	port;
 	int	open;			/* tokenless sessions allowed */
-	char	secret[256];
-	char	secret_file[256];
+	char	secret[256];		/* key id 0 */
+	char	secret_file[256];	/* or key id 0 from this file */
+	char	secrets[1024];		/* "ID:FILE,..." more keys (keys.c) */
 	char	tls_cert[256];
 	char	tls_key[256];
 	char	socket[256];		/* IPC; "" = default path */
@@ -62,7 +64,7 @@ struct relayd_conf {
 	int	ping_interval_ms;
 	int	drain_ms;
 	/* derived at load time */
-	size_t	secretlen;
+	struct token_keyring keys;	/* every secret, by key id */
 };
 
 /* Why a client went away: the index into relayd_stats.disc and names. */
@@ -87,6 +89,8 @@ enum relay_auth_fail {
 	AUTH_MALFORMED,
 	AUTH_BAD_MAC,
 	AUTH_EXPIRED,
+	AUTH_UNKNOWN_KEY,	/* access token of a key not (or no longer) held */
+	AUTH_WRONG_PREFIX,	/* access token for other session names */
 	AUTH_MAX
 };
 
@@ -184,6 +188,21 @@ struct relayd {
 void	relayd_conf_defaults(struct relayd_conf *c);
 /* the [relayd] keys: startup.c loads and reloads through it */
 extern const struct config_table relayd_conf_table;
+
+/* keys.c: the token secrets (secret, secret_file, secrets) into c->keys */
+int	keys_load(struct relayd_conf *c, char *err, size_t errlen);
+
+/* tokencli.c: relayd --issue-token / --issue-access */
+struct tokencli {
+	const char	*session;	/* --issue-token SESSION */
+	const char	*access;	/* --issue-access: non-NULL */
+	const char	*prefix;	/* --prefix P */
+	const char	*ttl;		/* --ttl DURATION */
+	const char	*kid;		/* --key-id N */
+};
+int	tokencli_wanted(const struct tokencli *t);
+/* print the token; the process's exit code (0, 1 no key, 2 usage) */
+int	tokencli_issue(const struct relayd_conf *c, const struct tokencli *t);
 
 /* listener.c: the listening socket, accept, graceful stop */
 int	listener_open(struct relayd *rd);

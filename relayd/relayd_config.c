@@ -4,12 +4,10 @@
  * together). config_read() writes the caller's struct only when all pass,
  * so SIGHUP with a broken file keeps the running configuration.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/config.h"
-#include "proto/token.h"
 #include "relayd/relayd.h"
 
 /* O(key, type, field, min, max, help, ...): arg, dflt, flags may follow */
@@ -29,11 +27,19 @@ static const struct config_opt relayd_opts[] = {
 	O("open", CONFIG_BOOL, open, 0, 1,
 	    "Allow sessions without a token (testing only)."),
 	O("secret", CONFIG_STR, secret, 0, 0,
-	    "Relay secret for session tokens (relayd --issue-token), 16 bytes "
-	    "or more; this or secret_file is required unless open."),
+	    "Relay secret for tokens (key id 0; relayd --issue-token, "
+	    "--issue-access), 16 bytes or more; this, secret_file or secrets "
+	    "is required unless open."),
 	O("secret_file", CONFIG_STR, secret_file, 0, 0,
 	    "File whose first line is the secret, instead of secret.",
 	    .arg = "path"),
+	O("secrets", CONFIG_STR, secrets, 0, 0,
+	    "More token keys, ID:FILE[,ID:FILE...]: a key id (0-65535) and a "
+	    "file whose first line is that key's secret (16 bytes or more); "
+	    "secret or secret_file is key id 0, at most 8 keys in all. Access "
+	    "tokens (relayd --issue-access) name their key, so keys rotate: "
+	    "add one, reload, issue with it, remove the old one and reload "
+	    "(docs/relay-tokens.md).", .arg = "id:path,..."),
 	O("tls_cert", CONFIG_STR, tls_cert, 0, 0,
 	    "PEM certificate chain: serve wss:// (with tls_key, both or "
 	    "neither). A reload takes new files; turning TLS on or off needs a "
@@ -150,53 +156,18 @@ relayd_conf_defaults(struct relayd_conf *c)
 	c->drain_ms = 3000;
 }
 
-static int
-relayd_conf_secret_file(struct relayd_conf *c, char *err, size_t errlen)
-{
-	FILE	*f;
-	char	 line[sizeof(c->secret) + 2];
-
-	if ((f = fopen(c->secret_file, "r")) == NULL) {
-		snprintf(err, errlen, "secret_file %s: %s", c->secret_file,
-		    strerror(errno));
-		return -1;
-	}
-	if (fgets(line, sizeof(line), f) == NULL)
-		line[0] = '\0';
-	fclose(f);
-	line[strcspn(line, "\r\n")] = '\0';
-	if (strlen(line) >= sizeof(c->secret)) {
-		snprintf(err, errlen, "secret_file %s: secret longer than %zu "
-		    "bytes", c->secret_file, sizeof(c->secret) - 1);
-		return -1;
-	}
-	strlcpy(c->secret, line, sizeof(c->secret));
-	explicit_bzero(line, sizeof(line));
-	return 0;
-}
-
 /* Checks across keys, and derived values. */
 static int
 relayd_conf_finish(void *arg, char *err, size_t errlen)
 {
 	struct relayd_conf *c = arg;
 
-	if (c->secret_file[0] != '\0' && c->secret[0] != '\0') {
-		snprintf(err, errlen, "set secret or secret_file, not both");
+	if (keys_load(c, err, errlen) == -1)
 		return -1;
-	}
-	if (c->secret_file[0] != '\0' &&
-	    relayd_conf_secret_file(c, err, errlen) == -1)
-		return -1;
-	c->secretlen = strlen(c->secret);
-	if (c->secretlen > 0 && c->secretlen < TOKEN_SECRET_MIN) {
-		snprintf(err, errlen, "secret shorter than %d bytes",
-		    TOKEN_SECRET_MIN);
-		return -1;
-	}
-	if (!c->open && c->secretlen == 0) {
-		snprintf(err, errlen, "no relay secret: set [relayd] secret or "
-		    "secret_file (e.g. openssl rand -hex 32), or open=yes");
+	if (!c->open && c->keys.n == 0) {
+		snprintf(err, errlen, "no relay secret: set [relayd] secret, "
+		    "secret_file or secrets (e.g. openssl rand -hex 32), or "
+		    "open=yes");
 		return -1;
 	}
 	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0')) {

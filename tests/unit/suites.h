@@ -37,7 +37,10 @@
 	X(mesh)			\
 	X(fallback)		\
 	X(promtext)		\
-	X(portmap)
+	X(portmap)		\
+	X(proxyv2)		\
+	X(rendezvous)		\
+	/* new suites above this line, each ending in a backslash */
 
 #define UNIT_DECLARE(name) Suite *name##_suite(void) __attribute__((weak));
 UNIT_SUITES(UNIT_DECLARE)

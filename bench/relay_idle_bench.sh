@@ -1,0 +1,90 @@
+#!/bin/sh
+# relayd's RSS per idle WebSocket client beside the npm ws relay's
+# (bench/ws_relay.js), at the same N in the same run (issue 14 item 3).
+#
+#   sh bench/relay_idle_bench.sh [N ...]        (default: 10000 100000)
+#
+# Both relays run with a relay secret, and every client presents the
+# per-session token relayd would issue (`relayd --issue-token`; the client
+# computes it the documented way, proto/token.h, after checking that its
+# computation matches relayd's own output), so the figure is that of a
+# production relay, not of open mode. Clients come in sessions of two from
+# 127.1.x.y source addresses, 1000 per address (one source address has
+# about 28k ephemeral ports towards one port). An N that needs more
+# descriptors than RLIMIT_NOFILE's hard limit allows here is skipped with
+# the reason. Each line carries the load average (before -> all up ->
+# after they left): on a busy machine the figures are not typical.
+set -u
+BUILD=${BUILD:-build}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP" || exit 1
+RELAYD=$BUILD/bin/relayd
+[ $# -gt 0 ] || set -- 10000 100000
+[ -x "$RELAYD" ] || { echo "relay idle: $RELAYD is not built"; exit 0; }
+command -v python3 >/dev/null || { echo "relay idle: python3 missing"; exit 0; }
+
+NODE=
+if command -v node >/dev/null 2>&1 && node -e "try{require('ws')}catch(e){require('$TOP/tests/interop/node_modules/ws')}" 2>/dev/null; then
+	NODE=node
+else
+	echo "relay idle: node or npm ws missing (cd tests/interop && npm ci):" \
+	    "relayd only"
+fi
+
+T=$(mktemp -d /tmp/relay-idle.XXXXXX)
+PIDS=
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+SECRET=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+printf '[relayd]\nsecret = %s\n' "$SECRET" >"$T/relayd.conf"
+# the token the clients compute must be relayd's own
+tok=$("$RELAYD" -f "$T/relayd.conf" --issue-token idle-0 --ttl 1h) || exit 1
+exp=${tok#v1.}; exp=${exp%%.*}
+mine=$(python3 -c "
+import sys; sys.path.insert(0, 'bench'); from idle_clients import token
+print(token('$SECRET', 'idle-0', $exp))")
+[ "$tok" = "$mine" ] || { echo "relay idle: token mismatch: $tok vs $mine"; exit 1; }
+
+hard=$(ulimit -Hn)
+ulimit -n "$hard"
+echo "relay idle: RSS per idle WebSocket client, relayd vs npm ws relay, tokens on;"
+echo "  $(nproc) CPUs, RLIMIT_NOFILE hard limit $hard, $(uname -r)"
+for N in "$@"; do
+	if [ "$hard" != unlimited ] && [ "$N" -gt $((hard - 100)) ]; then
+		echo "  N=$N: skipped: each process needs N descriptors, the hard" \
+		    "limit is $hard (raising it needs CAP_SYS_RESOURCE or limits.conf)"
+		continue
+	fi
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	"$RELAYD" -f "$T/relayd.conf" -l 127.0.0.1 -p "$port" -s "$T/relayd.sock" \
+	    -o max_clients=$((N + 1000)) -o max_sessions=$((N + 1000)) \
+	    -o max_clients_per_ip=2000 -q >"$T/relayd.log" 2>&1 &
+	rp=$!
+	PIDS=$rp
+	sleep 0.5
+	python3 bench/idle_clients.py --pid "$rp" --port "$port" -n "$N" \
+	    --secret "$SECRET" --label relayd ||
+	    echo "  relayd: not every client upgraded ($(tail -n 2 "$T/relayd.log"))"
+	kill "$rp"; wait "$rp" 2>/dev/null
+	PIDS=
+	[ -n "$NODE" ] || continue
+	RELAY_SECRET=$SECRET node bench/ws_relay.js 0 >"$T/node.out" 2>&1 &
+	np=$!
+	PIDS=$np
+	i=0
+	until grep -q '^listening' "$T/node.out"; do
+		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.05
+	done
+	nport=$(sed -n 's/^listening //p' "$T/node.out")
+	python3 bench/idle_clients.py --pid "$np" --port "$nport" -n "$N" \
+	    --secret "$SECRET" --label "npm ws" ||
+	    echo "  npm ws: not every client upgraded ($(tail -n 2 "$T/node.out"))"
+	kill "$np"; wait "$np" 2>/dev/null
+	PIDS=
+done
