@@ -204,9 +204,9 @@ static void
 joiner_all_failed(struct joiner *j)
 {
 	size_t	len;
-	int	i, sep = 0;
+	int	i, sep = 0, norelay = j->inv.ep_relay[0] == '\0';
 
-	len = strlcpy(j->failed, j->t[JOINER_RELAY].state == JOINER_TRY_ABSENT ?
+	len = strlcpy(j->failed, norelay ?
 	    "no path the inviter can receive on (" : "no path answered (",
 	    sizeof(j->failed));
 	for (i = 0; i < JOINER_NPATHS && len < sizeof(j->failed); i++)
@@ -216,9 +216,9 @@ joiner_all_failed(struct joiner *j)
 			    j->t[i].why);
 	if (len < sizeof(j->failed))
 		len += snprintf(j->failed + len, sizeof(j->failed) - len, "%s)",
-		    j->t[JOINER_RELAY].state == JOINER_TRY_ABSENT ?
+		    norelay ?
 		    "; the invite has no relay" : "");
-	if (j->t[JOINER_RELAY].state == JOINER_TRY_ABSENT &&
+	if (norelay &&
 	    len < sizeof(j->failed))
 		snprintf(j->failed + len, sizeof(j->failed) - len, ". A NAT "
 		    "in front of the inviter drops packets from hosts it never "
