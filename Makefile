@@ -135,6 +135,7 @@ PUNCHD_CORE := \
 	punchd/store.c \
 	punchd/inviter.c \
 	punchd/joiner.c \
+	punchd/joiner_race.c \
 	punchd/pending.c \
 	punchd/node.c \
 	punchd/node_portmap.c
