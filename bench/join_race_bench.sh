@@ -34,14 +34,6 @@ pl_need
 nl_require
 nl_init
 
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
-stats() { # FILE: min / median / max of one number per line
-	sort -n "$1" | awk '{ v[NR] = $1 } END {
-	    if (NR == 0) { print "no runs"; exit }
-	    printf "min %6.0f, median %6.0f, max %6.0f (%d runs)", v[1],
-	    v[int((NR + 1) / 2)], v[NR], NR }'
-}
-
 : >"$NL_TMP/empty.conf"
 nl_public
 nl_host srv 203.0.113.10 203.0.113.11
@@ -64,11 +56,7 @@ nl_nat r eim
 nl_nat s eim
 
 node() { # NAME NS
-	mkdir -p "$NL_TMP/$1"
-	nl_bg "$2" "$NL_TMP/stund-$1.log" env RUNTIME_DIRECTORY="$NL_TMP/$1" \
-	    "$BIN/stund" -f "$NL_TMP/empty.conf" \
-	    -o stund.servers=203.0.113.10:3478 -o stund.timeout=2s \
-	    -o stund.nat_refresh=0
+	pl_stund "$1" "$2"
 	nl_bg "$2" "$NL_TMP/punchd-$1.log" env RUNTIME_DIRECTORY="$NL_TMP/$1" \
 	    STATE_DIRECTORY="$NL_TMP/$1" "$BIN/punchd" -f "$NL_TMP/empty.conf" \
 	    -p 7777 -o punchd.relay_url="$PL_RELAY" -o punchd.relay_token="$TOK" \
@@ -84,13 +72,13 @@ pl_m R init bench >/dev/null || nl_die "init"
 # one KIND (race|seq) run
 run() {
 	_code=$(pl_m R --json invite | jq -r .token)
-	_t0=$(ms)
+	_t0=$(pl_ms)
 	if [ "$1" = seq ]; then
 		pl_m S --json join --sequential "$_code" >"$NL_TMP/j.json" 2>&1
 	else
 		pl_m S --json join "$_code" >"$NL_TMP/j.json" 2>&1
 	fi
-	_t1=$(ms)
+	_t1=$(pl_ms)
 	if [ "$(jq -r '.joined and .path == "relay"' "$NL_TMP/j.json" 2>/dev/null)" = true ]; then
 		echo $((_t1 - _t0)) >>"$NL_TMP/wall.$1"
 		jq -r .welcome_ms "$NL_TMP/j.json" >>"$NL_TMP/welcome.$1"
@@ -130,10 +118,10 @@ while [ $_n -lt "$RUNS" ]; do
 	run seq
 done
 echo "join with dead local and public, relay working:"
-echo "  race (default)        meshctl wall clock $(stats "$NL_TMP/wall.race") ms"
-echo "                        HELLO -> WELCOME   $(stats "$NL_TMP/welcome.race") ms (from the race's start)"
-echo "  sequential (before)   meshctl wall clock $(stats "$NL_TMP/wall.seq") ms"
-echo "                        HELLO -> WELCOME   $(stats "$NL_TMP/welcome.seq") ms (of the relay request only)"
+echo "  race (default)        meshctl wall clock $(pl_stats "$NL_TMP/wall.race") ms"
+echo "                        HELLO -> WELCOME   $(pl_stats "$NL_TMP/welcome.race") ms (from the race's start)"
+echo "  sequential (before)   meshctl wall clock $(pl_stats "$NL_TMP/wall.seq") ms"
+echo "                        HELLO -> WELCOME   $(pl_stats "$NL_TMP/welcome.seq") ms (of the relay request only)"
 echo "  state at the answer:  race $(sort "$NL_TMP/state.race" 2>/dev/null | uniq -c | tr -s ' \n' ' '), sequential $(sort "$NL_TMP/state.seq" 2>/dev/null | uniq -c | tr -s ' \n' ' ')"
 echo "  target: race within relay RTT + 1 s = $(awk "BEGIN { printf \"%.0f\", ${rtt:-0} + 1000 }") ms"
 grep -q "refused" "$NL_TMP/relayd.log" && echo "  (relayd refused something: $(grep -c refused "$NL_TMP/relayd.log") lines)"

@@ -24,23 +24,10 @@ nl_require
 nl_init
 
 # mesh_node NAME NS: stund + punchd as pl_node does, without mesh_secret
-mesh_punchd() {
-	_pn=$1 _pns=$2
-	nl_bg "$_pns" "$NL_TMP/punchd-$_pn.log" env RUNTIME_DIRECTORY="$NL_TMP/$_pn" \
-	    STATE_DIRECTORY="$NL_TMP/$_pn" "$BIN/punchd" -v -f "$NL_TMP/empty.conf" \
-	    -p 7777 -o punchd.relay_url="$PL_RELAY" $PL_FAST
-	eval "PID_$_pn=$NL_LASTPID"
-	nl_wait 10 sh -c "'$BIN/meshctl' -S '$NL_TMP/$_pn' --json status |
-	    jq -e '.daemons[] | select(.daemon == \"punchd\") | .status.public != null'" ||
-		nl_die "node $_pn: punchd has no public candidate: $(tail -n 5 "$NL_TMP/punchd-$_pn.log")"
-}
+mesh_punchd() { pl_mesh_punchd "$@"; }
 mesh_node() {
-	mkdir -p "$NL_TMP/$1"
-	nl_bg "$2" "$NL_TMP/stund-$1.log" env RUNTIME_DIRECTORY="$NL_TMP/$1" \
-	    "$BIN/stund" -v -f "$NL_TMP/empty.conf" \
-	    -o stund.servers=203.0.113.10:3478 -o stund.timeout=2s \
-	    -o stund.nat_refresh=0
-	mesh_punchd "$1" "$2"
+	pl_stund "$1" "$2"
+	pl_mesh_punchd "$1" "$2"
 }
 up() { # NODE PEER-ID: direct or relayed
 	case "$(pl_peer "$1" "$2" .state)" in direct|relayed) return 0 ;; esac

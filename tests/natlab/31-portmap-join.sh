@@ -32,7 +32,6 @@ nl_require
 nl_init
 
 EXT=100.128.0.11
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 echo "== lab $NL_PFX: A behind eim a (with miniupnpd), B behind eim b, no relay"
 : >"$NL_TMP/empty.conf"
@@ -50,24 +49,9 @@ nl_nat b eim
 nl_mu_prepare a "$EXT"
 LAN=$(nl_lan a)
 
-# stund and punchd for NAME in NS; punchd without mesh_secret (the mesh
-# comes from init / join) and with the given portmap mode
-node_stund() {
-	mkdir -p "$NL_TMP/$1"
-	nl_bg "$2" "$NL_TMP/stund-$1.log" env RUNTIME_DIRECTORY="$NL_TMP/$1" \
-	    "$BIN/stund" -v -f "$NL_TMP/empty.conf" \
-	    -o stund.servers=203.0.113.10:3478 -o stund.timeout=2s \
-	    -o stund.nat_refresh=0
-}
-node_punchd() { # NAME NS PORTMAP
-	nl_bg "$2" "$NL_TMP/punchd-$1.log" env RUNTIME_DIRECTORY="$NL_TMP/$1" \
-	    STATE_DIRECTORY="$NL_TMP/$1" "$BIN/punchd" -v -f "$NL_TMP/empty.conf" \
-	    -p 7777 -o punchd.portmap="$3" $PL_FAST
-	eval "PID_$1=$NL_LASTPID"
-	nl_wait 10 sh -c "'$BIN/meshctl' -S '$NL_TMP/$1' --json status |
-	    jq -e '.daemons[] | select(.daemon == \"punchd\") | .status.public != null'" ||
-		nl_die "node $1: punchd has no public candidate: $(tail -n 5 "$NL_TMP/punchd-$1.log")"
-}
+# punchd for NAME in NS (its stund: pl_stund), without mesh_secret (the
+# mesh comes from init / join) and with the given portmap mode
+node_punchd() { pl_mesh_punchd "$1" "$2" -o punchd.portmap="$3"; } # NAME NS PORTMAP
 stop_a() {
 	kill "$PID_A" 2>/dev/null
 	nl_wait 10 sh -c "! kill -0 $PID_A 2>/dev/null" || pl_bad "A's punchd did not stop"
@@ -77,8 +61,8 @@ dnat_there() {
 	    grep -q "dport 7777 dnat ip to $LAN:7777"
 }
 
-node_stund A a-host
-node_stund B b-host
+pl_stund A a-host
+pl_stund B b-host
 node_punchd B b-host no
 IB=$(pl_id B)
 
@@ -110,10 +94,10 @@ round() {
 	grep -q "public udp://$EXT:7777, relay -" "$NL_TMP/inv-$_n.txt" &&
 		pl_ok "$_n: the invite's public endpoint is the mapping; no relay" ||
 		pl_bad "$_n: $(grep endpoints "$NL_TMP/inv-$_n.txt")"
-	_t0=$(ms)
+	_t0=$(pl_ms)
 	pl_m B join --force --name bob --timeout 3000 "$_code" >"$NL_TMP/join-$_n.txt" 2>&1
 	_rc=$?
-	_t1=$(ms)
+	_t1=$(pl_ms)
 	sed 's/^/    /' "$NL_TMP/join-$_n.txt"
 	[ $_rc -eq 0 ] && tail -n 1 "$NL_TMP/join-$_n.txt" | grep -q "via public" &&
 		grep -q "^public udp://$EXT:7777 ... connected.*direct via $EXT:7777" "$NL_TMP/join-$_n.txt" &&
@@ -155,9 +139,9 @@ code=$(sed -n 3p "$NL_TMP/inv-none.txt" | tr -d ' ')
 grep -q "public udp://$(nl_wan a):7777, relay -" "$NL_TMP/inv-none.txt" &&
 	pl_ok "the invite's public endpoint is A's STUN one" ||
 	pl_bad "$(grep endpoints "$NL_TMP/inv-none.txt")"
-t0=$(ms)
+t0=$(pl_ms)
 pl_m B join --force --timeout 3000 "$code" >"$NL_TMP/join-none.txt" 2>&1 && pl_bad "joined with no path"
-t1=$(ms)
+t1=$(pl_ms)
 sed 's/^/    /' "$NL_TMP/join-none.txt"
 grep -q "no path the inviter can receive on (local: no answer within 3000 ms; public: no answer within 3000 ms; the invite has no relay)" "$NL_TMP/join-none.txt" &&
 	grep -q "give the inviter a relay (punchd.relay_url), forward its UDP port on its router, or use a gateway with port mapping" "$NL_TMP/join-none.txt" &&
