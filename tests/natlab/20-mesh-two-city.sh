@@ -84,7 +84,7 @@ grep -q "^local udp://$(nl_lan a):7777 ... cancelled" "$NL_TMP/join-C.txt" &&
 	grep -q "^public udp://$(nl_wan a):7777 ... cancelled" "$NL_TMP/join-C.txt" &&
 	grep -q "^relay $PL_RELAY ... connected" "$NL_TMP/join-C.txt" &&
 	tail -n 1 "$NL_TMP/join-C.txt" | grep -q "joined mesh home via relay" &&
-	pl_ok "C's paths raced: relay won, local and public cancelled ($((t1 - t0)) ms)" ||
+	pl_ok "C's paths raced: relay won, local and public cancelled ($((t1 - t0)) ms with the 5 s wait for a direct path)" ||
 	pl_bad "C's race lines"
 nl_wait 15 up C "$IB" && nl_wait 15 up B "$IC" && nl_wait 5 up A "$IC" &&
 	pl_ok "three nodes pairwise connected (B-C: $(pl_peer B "$IC" .state))" ||

@@ -14,6 +14,7 @@
 # network shows the protocol and the mapping, B joins via public and is
 # direct with A, data goes both ways, and the DNAT rule is gone once A's
 # punchd stopped (the mapping is deleted at shutdown).
+# A reload (SIGHUP) that changes punchd.portmap maps, or deletes the mapping.
 # Then without miniupnpd: A's invite has its STUN endpoint, which NAT a
 # filters; B's join fails within a few seconds, saying why (no path the
 # inviter can receive on) and what would help (a relay, a forwarded port,
@@ -126,6 +127,31 @@ round natpmp "enable_upnp=no
 enable_natpmp=yes" natpmp natpmp
 round pcp "enable_upnp=no
 enable_natpmp=yes" pcp pcp
+
+echo "== reload: punchd.portmap from no to pcp on SIGHUP, then back to no"
+nl_mu_start a reload "enable_upnp=no
+enable_natpmp=yes"
+printf '[punchd]\nportmap = no\n' >"$NL_TMP/A.conf"
+nl_bg a-host "$NL_TMP/punchd-A.log" env RUNTIME_DIRECTORY="$NL_TMP/A" \
+    STATE_DIRECTORY="$NL_TMP/A" "$BIN/punchd" -v -f "$NL_TMP/A.conf" -p 7777 $PL_FAST
+PID_A=$NL_LASTPID
+nl_wait 10 sh -c "'$BIN/meshctl' -S '$NL_TMP/A' peers >/dev/null 2>&1" || nl_die "A did not start: $(tail -n 5 "$NL_TMP/punchd-A.log")"
+sleep 1
+[ "$(pl_status A .mapped)" = null ] && ! dnat_there &&
+	pl_ok "reload: portmap = no maps nothing" || pl_bad "reload: mapped with portmap = no"
+printf '[punchd]\nportmap = pcp\n' >"$NL_TMP/A.conf"
+kill -HUP "$PID_A"
+nl_wait 5 sh -c "[ \"\$('$BIN/meshctl' -S '$NL_TMP/A' --json status | jq -r '.daemons[] | select(.daemon == \"punchd\") | .status.mapped')\" = '$EXT:7777' ]" && dnat_there &&
+	pl_ok "reload: no -> pcp mapped $EXT:7777 ($(pl_status A .portmap.mapping.proto))" ||
+	pl_bad "reload: no mapping after SIGHUP: $(pl_status A .portmap | tr -d '\n ')"
+printf '[punchd]\nportmap = no\n' >"$NL_TMP/A.conf"
+kill -HUP "$PID_A"
+nl_wait 5 sh -c "! ip netns exec $(nl_ns a) nft list chain inet filter prerouting_miniupnpd | grep -q 'dport 7777 '" &&
+	[ "$(pl_status A .mapped)" = null ] &&
+	pl_ok "reload: pcp -> no deleted the mapping and withdrew the candidate" ||
+	pl_bad "reload: still mapped after portmap = no"
+stop_a
+nl_mu_stop a
 
 echo "== no miniupnpd, no relay: the join fails fast and says why"
 node_punchd A a-host auto
