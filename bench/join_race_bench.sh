@@ -34,36 +34,16 @@ pl_need
 nl_require
 nl_init
 
-: >"$NL_TMP/empty.conf"
-nl_public
-nl_host srv 203.0.113.10 203.0.113.11
+pl_stun_server
 nl_host rly 203.0.113.30
-mkdir -p "$NL_TMP/srv"
-nl_bg srv "$NL_TMP/stund-srv.log" env RUNTIME_DIRECTORY="$NL_TMP/srv" \
-    "$BIN/stund" -f "$NL_TMP/empty.conf" -o stund.server=yes \
-    -o stund.servers=none -o stund.listen=203.0.113.10:3478 \
-    -o stund.alt_ip=203.0.113.11 -o stund.alt_port=3479
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$NL_TMP/relaykey"
-printf '[relayd]\nsecret_file = %s\n' "$NL_TMP/relaykey" >"$NL_TMP/relayd.conf"
-TOK=$("$BIN/relayd" -f "$NL_TMP/relayd.conf" --issue-access --ttl 1h) ||
-	nl_die "relayd --issue-access"
-nl_bg rly "$NL_TMP/relayd.log" "$BIN/relayd" -v -f "$NL_TMP/relayd.conf" \
-    -l 203.0.113.30 -p 8080 -s "$NL_TMP/relayd.sock"
-nl_wait 5 sh -c "ip netns exec $(nl_ns rly) ss -Hlnt 'sport = :8080' | grep -q ." ||
-	nl_die "relayd did not listen: $(tail -n 5 "$NL_TMP/relayd.log")"
-grep -q "open mode" "$NL_TMP/relayd.log" && nl_die "relayd must require tokens"
+pl_start_relay_tokens
+TOK=$PL_TOKEN
 nl_nat r eim
 nl_nat s eim
 
 node() { # NAME NS
 	pl_stund "$1" "$2"
-	nl_bg "$2" "$NL_TMP/punchd-$1.log" env RUNTIME_DIRECTORY="$NL_TMP/$1" \
-	    STATE_DIRECTORY="$NL_TMP/$1" "$BIN/punchd" -f "$NL_TMP/empty.conf" \
-	    -p 7777 -o punchd.relay_url="$PL_RELAY" -o punchd.relay_token="$TOK" \
-	    -o punchd.portmap=no $PL_FAST
-	nl_wait 10 sh -c "'$BIN/meshctl' -S '$NL_TMP/$1' --json status |
-	    jq -e '.daemons[] | select(.daemon == \"punchd\") | .status.public != null'" ||
-		nl_die "node $1: no public candidate"
+	pl_mesh_punchd "$1" "$2" -o punchd.relay_token="$TOK" -o punchd.portmap=no
 }
 node R r-host
 node S s-host

@@ -35,16 +35,7 @@ nl_init
 EXT=100.128.0.11
 
 echo "== lab $NL_PFX: A behind eim a (with miniupnpd), B behind eim b, no relay"
-: >"$NL_TMP/empty.conf"
-nl_public
-nl_host srv 203.0.113.10 203.0.113.11
-mkdir -p "$NL_TMP/srv"
-nl_bg srv "$NL_TMP/stund-srv.log" env RUNTIME_DIRECTORY="$NL_TMP/srv" \
-    "$BIN/stund" -f "$NL_TMP/empty.conf" -o stund.server=yes \
-    -o stund.servers=none -o stund.listen=203.0.113.10:3478 \
-    -o stund.alt_ip=203.0.113.11 -o stund.alt_port=3479
-nl_wait 5 nl_udp_bound srv 3479 203.0.113.11 ||
-	nl_die "stund server did not bind: $(tail -n 5 "$NL_TMP/stund-srv.log")"
+pl_stun_server
 nl_nat a eim
 nl_nat b eim
 nl_mu_prepare a "$EXT"
