@@ -38,8 +38,7 @@ PMC=$TOP/$BUILD/tests/tools/portmapc
 . "$TOP/tests/natlab/lib.sh"
 
 [ -x "$PMC" ] || nl_skip "build $BUILD/tests/tools/portmapc first (make)"
-command -v miniupnpd >/dev/null 2>&1 ||
-	nl_skip "miniupnpd not installed (scripts/deps.sh: miniupnpd-nftables)"
+nl_mu_need
 command -v socat >/dev/null 2>&1 || nl_skip "socat not installed"
 nl_require
 nl_init

@@ -14,8 +14,7 @@ BIN=$TOP/$BUILD/bin
 . "$TOP/tests/natlab/lib.sh"
 . "$TOP/tests/natlab/punchd.inc"
 pl_need
-command -v miniupnpd >/dev/null 2>&1 ||
-	nl_skip "miniupnpd not installed (scripts/deps.sh: miniupnpd-nftables)"
+nl_mu_need
 nl_require
 nl_init
 

@@ -360,7 +360,12 @@ nl_nat_host() {
 # and the chains miniupnpd fills (its defaults: table inet "filter",
 # chains "miniupnpd", "prerouting_miniupnpd", "postrouting_miniupnpd"),
 # hooked as /etc/miniupnpd/nft_init.sh does; forward policy accept, as the
-# lab's NATs forward everything already.
+# lab's NATs forward everything already. nl_mu_need skips without it.
+nl_mu_need() {
+	command -v miniupnpd >/dev/null 2>&1 ||
+		nl_skip "miniupnpd not installed (scripts/deps.sh: miniupnpd-nftables)"
+}
+
 nl_mu_prepare() {
 	NL_MU_EXT=$2
 	nl_exec "$1" ip addr add "$2/32" dev wan || nl_die "ext address"
