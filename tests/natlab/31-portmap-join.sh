@@ -166,4 +166,9 @@ grep -q "no path the inviter can receive on (local: no answer within 3000 ms; pu
 	pl_bad "took $((t1 - t0)) ms"
 stop_a
 
+# A's punchd ran and stopped five times: under ASan (BUILD=build-asan) a
+# leak or an error at exit is in its logs
+grep -l "Sanitizer\|runtime error" "$NL_TMP"/punchd-A*.log* 2>/dev/null &&
+	pl_bad "sanitizer report in A's logs"
+
 pl_finish "a join with no relay over UPnP IGD, NAT-PMP and PCP mappings; a clear fast failure without one"
