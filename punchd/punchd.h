@@ -6,9 +6,11 @@
  * the layer above installs):
  *
  *   control.c control_*.c      IPC: decode, typed call, reply, events
- *   node.c                     the core's top: wiring, typed operations
+ *   node.c node_portmap.c      the core's top: wiring, typed operations;
+ *                              the gateway's port mapping (portmap*.c)
  *   pending.c                  peer.punch / peer.ping answered later
  *   joiner.c inviter.c         the join handshake, both sides
+ *   joiner_race.c              the joiner's paths, raced
  *   mesh.c store.c             mesh identity and announcements; peers file
  *   input.c                    packets in: checks, one handler per type
  *   link.c                     a peer's path: punch, keep-alive, relay
@@ -18,6 +20,8 @@
  *   relay.c                    relay sessions (rendezvous, fallback)
  *   punch.c keepalive.c path.c the per-peer state machines, no I/O
  *   sock.c                     the UDP socket
+ *   portmap*.c                 port mapping on the gateway (UPnP IGD,
+ *                              NAT-PMP, PCP): no punchd.h, callbacks only
  *
  * punchd.c (main) and punchd_config.c sit beside control, on top.
  * Everything below control links into the unit tests; scripts/layers.py
