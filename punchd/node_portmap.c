@@ -7,8 +7,9 @@
  * What the layer reports becomes the node's candidate of type `mapped`
  * (pd->mapped): reachable from anywhere, so it ranks just below host,
  * goes to peers in the relay's candidate exchange, and is the public
- * endpoint of the invites minted while it is held. A lost mapping is
- * withdrawn at once; the layer maps again by itself and reports anew.
+ * endpoint of the invites minted while it is held; peers met on a relay
+ * without a direct path hear of it at once. A lost mapping is withdrawn at
+ * once; the layer maps again by itself and reports anew.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ node_portmap_mapped(void *arg, const struct portmap_mapping *m)
 	log_notice("mapped candidate %s (%s, lease %u s)", a,
 	    portmap_proto_name(m->proto), (unsigned)m->lease);
 	peer_changed(pd);
+	relay_signal_all(pd);	/* a relayed pair may go direct through it */
 }
 
 static void

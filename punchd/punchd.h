@@ -300,6 +300,8 @@ void	relay_start(struct peer *p);
 void	relay_stop(struct peer *p);	/* never from relay callbacks */
 int	relay_send(struct peer *p, const void *buf, size_t len);
 const char *relay_url(const struct peer *p);
+/* our candidates changed: signal them to the peers met on a relay */
+void	relay_signal_all(struct punchd *pd);
 /* the join handshake's session on one relay (callbacks: relay_client.h) */
 struct relay_client *relay_join_open(struct punchd *pd, const char *url,
 	    const uint8_t *secret, void (*on_frame)(void *, const void *,

@@ -155,6 +155,24 @@ relay_signal(struct peer *p)
 		pd->hooks.relay_met(p);
 }
 
+/*
+ * Our candidates changed (the gateway mapped our port): the peers we are
+ * meeting on a relay without a direct path hear them again, so that a
+ * relayed pair tries the new one (a mapped port takes a PUNCH from any
+ * address, also from behind a symmetric NAT).
+ */
+void
+relay_signal_all(struct punchd *pd)
+{
+	struct peer *p;
+
+	TAILQ_FOREACH(p, &pd->peers, entry)
+		if (p->relay != NULL && p->state != PEER_DIRECT &&
+		    p->state != PEER_DEGRADED &&
+		    relay_client_state(p->relay) == RELAY_CLIENT_CONNECTED)
+			relay_signal(p);
+}
+
 static void
 relay_on_signal(struct peer *p, const void *data, size_t len)
 {

@@ -6,7 +6,11 @@
 # the rendezvous in their pair's relay session carries A's
 # candidates with their kinds: B learns A's mapped address as type
 # "mapped" (an address alone cannot tell it from a server-reflexive one),
-# peer.get on B shows it, and the pair goes direct.
+# peer.get on B shows it, and the pair goes direct. Then C, behind a
+# symmetric NAT, is relayed with A until A's port gets mapped (a SIGHUP
+# from portmap = no to pcp): A tells the peers it meets on the relay, C
+# punches the mapped port (which takes a PUNCH from any address) and the
+# pair goes direct.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BUILD:-build}
@@ -55,6 +59,41 @@ echo "    B's candidates for A: $(pl_get B "$IA" '[.candidates[] | .type + " " +
 [ "$(pl_get B "$IA" "[.candidates[] | select(.address == \"$EXT:7777\") | .type] | join(\",\")")" = mapped ] &&
 	pl_ok "B knows A's $EXT:7777 as type mapped (peer.get)" ||
 	pl_bad "B's type for $EXT:7777: $(pl_get B "$IA" "[.candidates[] | select(.address == \"$EXT:7777\") | .type]" | tr -d '\n ')"
+
+echo "== C behind a symmetric NAT, relayed with A; A's mapping comes later"
+echo "   (SIGHUP: portmap no -> pcp): C hears of it through the relay and goes direct"
+stop_a() {
+	kill "$PID_A" 2>/dev/null
+	nl_wait 10 sh -c "! kill -0 $PID_A 2>/dev/null" || pl_bad "A's punchd did not stop"
+}
+PID_A=$PL_PID_A
+stop_a
+nl_nat c sym
+printf '[punchd]\nportmap = no\n' >"$NL_TMP/A.conf"
+nl_bg a-host "$NL_TMP/punchd-A2.log" env RUNTIME_DIRECTORY="$NL_TMP/A" \
+    STATE_DIRECTORY="$NL_TMP/A" "$BIN/punchd" -v -f "$NL_TMP/A.conf" -p 7777 \
+    -o punchd.mesh_secret="$NL_TMP/secret" -o punchd.relay_url="$PL_RELAY" \
+    -o punchd.relay_token="$PL_TOKEN" $PL_FAST
+PID_A=$NL_LASTPID
+pl_node C c-host -o punchd.relay_token="$PL_TOKEN" -o punchd.portmap=no
+IC=$(pl_id C)
+nl_wait 10 sh -c "[ \"\$('$BIN/meshctl' -S '$NL_TMP/A' --json status 2>/dev/null | jq -r '.daemons[] | select(.daemon == \"punchd\") | .status.mapped')\" = null ]" ||
+	pl_bad "A: mapped with portmap = no"
+pl_m A --json punch -w 8000 "$IC" "$(nl_lan c):7777" >/dev/null 2>&1 &
+_bp=$!
+pl_m C --json punch -w 8000 "$IA" "$(nl_lan a):7777" >/dev/null 2>&1
+wait "$_bp"
+nl_wait 10 pl_state_is C "$IA" relayed && pl_ok "C and A: relayed (symmetric NAT against a filtering one)" ||
+	pl_bad "C sees A $(pl_peer C "$IA" .state)"
+printf '[punchd]\nportmap = pcp\n' >"$NL_TMP/A.conf"
+kill -HUP "$PID_A"
+nl_wait 15 pl_state_is C "$IA" direct &&
+	pl_ok "C direct to A at $(pl_peer C "$IA" .endpoint) once A's port was mapped" ||
+	pl_bad "C sees A $(pl_peer C "$IA" .state) at $(pl_peer C "$IA" .endpoint); candidates: $(pl_get C "$IA" '[.candidates[] | .type + " " + .address + " " + .check] | join(", ")')"
+[ "$(pl_get C "$IA" "[.candidates[] | select(.address == \"$EXT:7777\") | .type] | join(\",\")")" = mapped ] &&
+	pl_ok "C knows A's $EXT:7777 as type mapped" || pl_bad "C's candidates: $(pl_get C "$IA" '[.candidates[] | .type + " " + .address] | join(", ")')"
+stop_a
+
 grep -q "refused" "$NL_TMP/relayd.log" && pl_bad "relayd refused: $(grep refused "$NL_TMP/relayd.log" | head -n 3)"
 nl_mu_stop a
 
