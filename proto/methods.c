@@ -77,7 +77,8 @@ const struct proto_method proto_methods[] = {
 	  "path, endpoint (relay URL when relayed), RTT, loss, jitter and "
 	  "last seen.",
 	  "{}",
-	  "[{id?, name?, state, path?: direct|relay, endpoint?, rtt_ms?, "
+	  "[{id?, name?, state, path?: direct|relay, endpoint?, "
+	  "endpoint_type?: host|mapped|prflx|srflx|relay, rtt_ms?, "
 	  "rtt_min_ms?, jitter_ms?, loss?, last_seen_s?, since_s, "
 	  "controlling}]",
 	  "" },
@@ -161,7 +162,8 @@ const struct proto_method proto_methods[] = {
 	  "local and public), relay_timeout_ms?: (10000; timeout_ms when path "
 	  "is relay alone), connect_ms?: (5000), name?, force?: bool}",
 	  "{mesh, mesh_id, path, via, inviter, state, peer_path, endpoint, "
-	  "welcome_ms, elapsed_ms, attempts: [{path, via, state, why, "
+	  "endpoint_type, welcome_ms, elapsed_ms, attempts: [{path, via, "
+	  "state, why, "
 	  "start_ms, end_ms}]}",
 	  "timeout (no answer on any path asked for), refused (expired or "
 	  "used: the inviter's reason), expired (checked locally), not_found "

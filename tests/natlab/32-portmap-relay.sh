@@ -75,7 +75,11 @@ nl_bg a-host "$NL_TMP/punchd-A2.log" env RUNTIME_DIRECTORY="$NL_TMP/A" \
     -o punchd.mesh_secret="$NL_TMP/secret" -o punchd.relay_url="$PL_RELAY" \
     -o punchd.relay_token="$PL_TOKEN" $PL_FAST
 PID_A=$NL_LASTPID
-pl_node C c-host -o punchd.relay_token="$PL_TOKEN" -o punchd.portmap=no
+# C's own retries are slow (repunch 60 s): once relayed, only A's signal
+# makes it punch again. (miniupnpd's DNAT takes the port on any WAN
+# address, so the pair may still settle on A's server-reflexive address.)
+pl_node C c-host -o punchd.relay_token="$PL_TOKEN" -o punchd.portmap=no \
+    -o punchd.repunch=60s
 IC=$(pl_id C)
 nl_wait 10 sh -c "[ \"\$('$BIN/meshctl' -S '$NL_TMP/A' --json status 2>/dev/null | jq -r '.daemons[] | select(.daemon == \"punchd\") | .status.mapped')\" = null ]" ||
 	pl_bad "A: mapped with portmap = no"
@@ -91,7 +95,7 @@ nl_wait 15 pl_state_is C "$IA" direct &&
 	pl_ok "C direct to A at $(pl_peer C "$IA" .endpoint) once A's port was mapped" ||
 	pl_bad "C sees A $(pl_peer C "$IA" .state) at $(pl_peer C "$IA" .endpoint); candidates: $(pl_get C "$IA" '[.candidates[] | .type + " " + .address + " " + .check] | join(", ")')"
 [ "$(pl_get C "$IA" "[.candidates[] | select(.address == \"$EXT:7777\") | .type] | join(\",\")")" = mapped ] &&
-	pl_ok "C knows A's $EXT:7777 as type mapped" || pl_bad "C's candidates: $(pl_get C "$IA" '[.candidates[] | .type + " " + .address] | join(", ")')"
+	pl_ok "C knows A's $EXT:7777 as type mapped (peer.get); meshctl --json peers: endpoint $(pl_peer C "$IA" .endpoint), type $(pl_peer C "$IA" .endpoint_type)" || pl_bad "C's candidates: $(pl_get C "$IA" '[.candidates[] | .type + " " + .address] | join(", ")')"
 stop_a
 
 grep -q "refused" "$NL_TMP/relayd.log" && pl_bad "relayd refused: $(grep refused "$NL_TMP/relayd.log" | head -n 3)"
