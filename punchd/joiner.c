@@ -290,12 +290,12 @@ joiner_peer_up(struct peer *p)
 }
 
 /* "local,public,relay" (any of them, in any order: the order is the
- * start order) into paths[]; how many, or -1 for a bad name */
+ * start order) into paths[]; how many, or -1 for a bad or repeated name */
 static int
 joiner_parse_paths(const char *list, int *paths)
 {
 	char	buf[64], *s = buf, *tok;
-	int	i, n = 0;
+	int	i, n = 0, seen = 0;
 
 	strlcpy(buf, list[0] != '\0' ? list : "local,public,relay",
 	    sizeof(buf));
@@ -303,8 +303,9 @@ joiner_parse_paths(const char *list, int *paths)
 		for (i = 0; i < JOINER_NPATHS; i++)
 			if (!strcmp(tok, joiner_path_names[i]))
 				break;
-		if (i == JOINER_NPATHS || n == JOINER_NPATHS)
-			return -1;
+		if (i == JOINER_NPATHS || (seen & (1 << i)))
+			return -1;	/* unknown, or twice */
+		seen |= 1 << i;
 		paths[n++] = i;
 	}
 	return n;

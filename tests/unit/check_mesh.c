@@ -220,6 +220,24 @@ START_TEST(test_join_errors)
 	ck_assert_int_eq(joiner_start(&b->pd, &req, join_done, &js, &err),
 	    -1);
 	ck_assert_int_eq(err.code, RESULT_BAD_PARAMS);
+	/* a list: a path twice, an empty name, a name not a path */
+	strlcpy(req.path, "local,local", sizeof(req.path));
+	ck_assert_int_eq(joiner_start(&b->pd, &req, join_done, &js, &err),
+	    -1);
+	ck_assert_int_eq(err.code, RESULT_BAD_PARAMS);
+	strlcpy(req.path, "local,", sizeof(req.path));
+	ck_assert_int_eq(joiner_start(&b->pd, &req, join_done, &js, &err),
+	    -1);
+	ck_assert_int_eq(err.code, RESULT_BAD_PARAMS);
+	strlcpy(req.path, "relay,public,local,x", sizeof(req.path));
+	ck_assert_int_eq(joiner_start(&b->pd, &req, join_done, &js, &err),
+	    -1);
+	ck_assert_int_eq(err.code, RESULT_BAD_PARAMS);
+	/* public,relay asked, the invite has neither */
+	strlcpy(req.path, "public,relay", sizeof(req.path));
+	ck_assert_int_eq(joiner_start(&b->pd, &req, join_done, &js, &err),
+	    -1);
+	ck_assert_int_eq(err.code, RESULT_NOT_FOUND);
 	strlcpy(req.token, "ATM-not-a-code", sizeof(req.token));
 	strlcpy(req.path, "local", sizeof(req.path));
 	ck_assert_int_eq(joiner_start(&b->pd, &req, join_done, &js, &err),
