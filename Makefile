@@ -50,6 +50,7 @@ COMMON_SRCS := \
 	common/daemon.c \
 	common/netaddr.c \
 	common/rendezvous.c \
+	common/netroute.c \
 	common/relay_client.c \
 	common/relay_client_step.c \
 	common/relay_client_conn.c \
@@ -93,6 +94,7 @@ STUND_SRCS := \
 	stund/discover.c \
 	stund/natbehav.c \
 	stund/natbehav_classify.c \
+	stund/alloc.c \
 	stund/server.c
 
 # stund files the unit tests link: all but main and the IPC dispatch
@@ -114,6 +116,7 @@ RELAYD_SRCS := \
 	relayd/session.c \
 	relayd/iplimit.c \
 	relayd/tls.c \
+	relayd/web.c \
 	relayd/metrics.c
 
 # punchd's core: everything below the IPC edge (control*.c) and main;
@@ -126,6 +129,12 @@ PUNCHD_CORE := \
 	punchd/members.c \
 	punchd/e2e_session.c \
 	punchd/punch.c \
+	punchd/natpredict.c \
+	punchd/birthday.c \
+	punchd/lifetime.c \
+	punchd/health.c \
+	punchd/pathsel.c \
+	punchd/upgrade.c \
 	punchd/keepalive.c \
 	punchd/path.c \
 	punchd/peer.c \
@@ -134,6 +143,8 @@ PUNCHD_CORE := \
 	punchd/mesh.c \
 	punchd/store.c \
 	punchd/inviter.c \
+	punchd/inviter_guard.c \
+	punchd/inviter_ends.c \
 	punchd/joiner.c \
 	punchd/joiner_race.c \
 	punchd/pending.c \
@@ -242,6 +253,7 @@ $(UNIT): $(call obj,$(UNIT_SRCS)) $(UNIT_LINK) $(LIBATMO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
+$(BUILD)/tests/tools/bdayprobe: $(call obj,punchd/birthday.c punchd/natpredict.c)
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBATMO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
