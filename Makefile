@@ -146,8 +146,10 @@ PUNCHD_CORE := \
 	punchd/inviter_guard.c \
 	punchd/inviter_ends.c \
 	punchd/joiner.c \
+	punchd/joiner_race.c \
 	punchd/pending.c \
-	punchd/node.c
+	punchd/node.c \
+	punchd/node_portmap.c
 
 PUNCHD_SRCS := \
 	punchd/punchd.c \
@@ -156,6 +158,7 @@ PUNCHD_SRCS := \
 	punchd/control_mesh.c \
 	punchd/control_stund.c \
 	punchd/control_pack.c \
+	punchd/control_portmap.c \
 	$(PUNCHD_CORE)
 
 # the port-mapping layer (UPnP IGD, NAT-PMP, PCP): no punchd.h, no IPC;
@@ -178,6 +181,7 @@ MESHCTL_SRCS := \
 	meshctl/cmd_status.c \
 	meshctl/cmd_metrics.c \
 	meshctl/cmd_network.c \
+	meshctl/network_portmap.c \
 	meshctl/cmd_relaytest.c \
 	meshctl/cmd_peers.c \
 	meshctl/cmd_punch.c \

@@ -42,14 +42,6 @@ node() { # NAME NS
 	    jq -e '.daemons[] | select(.daemon == \"punchd\") | .status.public != null'" ||
 		nl_die "node $1: no public candidate"
 }
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
-stats() { # FILE: min / median / max of one number per line
-	sort -n "$1" | awk '{ v[NR] = $1 } END {
-	    if (NR == 0) { print "no runs"; exit }
-	    printf "min %.1f, median %.1f, max %.1f (%d runs)", v[1],
-	    v[int((NR + 1) / 2)], v[NR], NR }'
-}
-
 # runs INVITER JOINER PATH LABEL
 runs() {
 	_i=$1 _j=$2 _p=$3
@@ -59,10 +51,10 @@ runs() {
 	while [ $_n -lt "$RUNS" ]; do
 		_n=$((_n + 1))
 		_code=$(pl_m "$_i" --json invite | jq -r .token)
-		_t0=$(ms)
+		_t0=$(pl_ms)
 		pl_m "$_j" --json join --paths "$_p" --timeout 3000 \
 		    --connect 3000 "$_code" >"$NL_TMP/j.json" 2>&1
-		_t1=$(ms)
+		_t1=$(pl_ms)
 		if [ "$(jq -r '.joined and .state == "direct"' "$NL_TMP/j.json" 2>/dev/null)" = true ]; then
 			jq -r .welcome_ms "$NL_TMP/j.json" >>"$NL_TMP/w.$_p"
 			jq -r .elapsed_ms "$NL_TMP/j.json" >>"$NL_TMP/e.$_p"
@@ -75,9 +67,9 @@ runs() {
 		pl_m "$_i" peers remove "$_id" >/dev/null 2>&1
 	done
 	echo "$_p$4:"
-	echo "    HELLO -> WELCOME      $(stats "$NL_TMP/w.$_p") ms"
-	echo "    join -> direct        $(stats "$NL_TMP/e.$_p") ms   (target < 1000)"
-	echo "    meshctl wall clock    $(stats "$NL_TMP/c.$_p") ms"
+	echo "    HELLO -> WELCOME      $(pl_stats "$NL_TMP/w.$_p") ms"
+	echo "    join -> direct        $(pl_stats "$NL_TMP/e.$_p") ms   (target < 1000)"
+	echo "    meshctl wall clock    $(pl_stats "$NL_TMP/c.$_p") ms"
 }
 
 pl_world

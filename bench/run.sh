@@ -57,16 +57,23 @@ punch_section() {
 }
 section punch punch_section
 
-# --- mesh: meshctl join to connected per path (local, public, relay) in the
-# NAT lab (README.md (mesh)). Needs root for the lab's namespaces: without them
-# it says why and counts as skipped, not failed.
-mesh_section() {
-	sh bench/mesh_join_bench.sh
+# A NAT-lab script: needs root for the lab's namespaces; without them it
+# says why (exit 77) and counts as skipped, not failed.
+natlab_section() {
+	sh "$1"
 	rc=$?
 	[ $rc -eq 77 ] && return 0
 	return $rc
 }
-section mesh mesh_section
+
+# --- mesh: meshctl join to connected per path (local, public, relay) in the
+# NAT lab (README.md (mesh)).
+section mesh natlab_section bench/mesh_join_bench.sh
+
+# --- join race: meshctl join with dead local and public paths and a
+# working relay (relayd with tokens), the race beside the sequential way,
+# in the same run, in the NAT lab.
+section joinrace natlab_section bench/join_race_bench.sh
 
 # --- other sections below, one per figure
 

@@ -119,6 +119,7 @@ cmd_network(int argc, char **argv)
 	}
 	if (meshctl.json) {
 		nat = mpack_to_json(m.result);
+		network_portmap(nat);
 		meshctl_print_json(nat);
 		goto out;
 	}
@@ -148,6 +149,7 @@ cmd_network(int argc, char **argv)
 	printf("What it means:    %s\n", str_or(m.result, "explanation", b4,
 	    sizeof(b4), "-"));
 	network_print_servers(mpack_get(m.result, "servers"));
+	network_portmap(NULL);
 out:
 	msgpack_sbuffer_destroy(&sb);
 	ipc_sync_close(s);

@@ -54,6 +54,8 @@ void	meshctl_params(msgpack_sbuffer *sb, msgpack_packer *pk, int n);
 int	cmd_status(int argc, char **argv);
 int	cmd_metrics(int argc, char **argv);
 int	cmd_network(int argc, char **argv);
+/* network_portmap.c: punchd's port mapping, printed or added to out */
+void	network_portmap(struct json_t *out);
 /* punchd's commands */
 int	cmd_peers(int argc, char **argv);
 int	cmd_punch(int argc, char **argv);

@@ -11,7 +11,11 @@ const struct proto_method proto_methods[] = {
 	{ "*", "status.get", PROTO_CALL,
 	  "Name, version, pid, uptime and counters of the daemon.",
 	  "{}",
-	  "{daemon, version, pid, uptime_s, proto, counters: {...}, ...}",
+	  "{daemon, version, pid, uptime_s, proto, counters: {...}, ...} "
+	  "(punchd adds candidates: [{type: host|mapped|srflx, address}], "
+	  "public, mapped, and portmap: {mode, gateway, protocols: {upnp|"
+	  "natpmp|pcp: {state, reason}}, mapping: {proto, external, "
+	  "internal_port, lease_s, renew_in_s} or nil})",
 	  "" },
 	{ "*", "events.subscribe", PROTO_CALL,
 	  "Receive the daemon's notifications on this connection.",
@@ -73,7 +77,8 @@ const struct proto_method proto_methods[] = {
 	  "path, endpoint (relay URL when relayed), RTT, loss, jitter and "
 	  "last seen.",
 	  "{}",
-	  "[{id?, name?, state, path?: direct|relay, endpoint?, rtt_ms?, "
+	  "[{id?, name?, state, path?: direct|relay, endpoint?, "
+	  "endpoint_type?: host|mapped|prflx|srflx|relay, rtt_ms?, "
 	  "rtt_min_ms?, jitter_ms?, loss?, last_seen_s?, since_s, "
 	  "controlling}]",
 	  "" },
@@ -84,8 +89,8 @@ const struct proto_method proto_methods[] = {
 	  "keepalives_sent, keepalives_acked, keepalives_received, "
 	  "keepalive_lead, keepalive_interval_ms, rx_packets, tx_packets, "
 	  "rx_data, "
-	  "tx_data, candidates: [{address, type, priority, check, sent, "
-	  "selected}]}",
+	  "tx_data, candidates: [{address, type: host|mapped|prflx|srflx, "
+	  "priority, check, sent, selected}]}",
 	  "not_found" },
 	{ "punchd", "peer.punch", PROTO_CALL,
 	  "Punch a direct path to a peer (a name of the caller's choice or a "
@@ -142,17 +147,28 @@ const struct proto_method proto_methods[] = {
 	  "{token: \"ATM-...\", invite: tag, expires, max_uses}",
 	  "not_found (in no mesh), bad_params" },
 	{ "punchd", "mesh.join", PROTO_CALL,
-	  "Join the mesh of an invite over one path (local, public: UDP to "
-	  "that endpoint; relay: the invite's relay session): JOIN_HELLO until "
-	  "JOIN_WELCOME or the timeout, then punch the inviter; answers when "
-	  "the path to it is direct or at connect_ms.",
-	  "{token: code or URI, path: local|public|relay, timeout_ms?: "
-	  "(3000), connect_ms?: (5000), name?, force?: bool}",
+	  "Join the mesh of an invite. Its paths (local, public: UDP to that "
+	  "endpoint; relay: the invite's relay session) race: each starts "
+	  "stagger_ms after the one before, in the order given, and sends "
+	  "JOIN_HELLO until JOIN_WELCOME or its own timeout; the first WELCOME "
+	  "wins and the others are cancelled; a REFUSE on any path ends the "
+	  "join. Then punch the inviter; answers when the path to it is "
+	  "direct or at connect_ms. attempts: per path, state (won, failed, "
+	  "cancelled, absent), why, start_ms and end_ms (-1: never). When "
+	  "every path failed, the error names each path's reason and, with no "
+	  "relay in the invite, what would help.",
+	  "{token: code or URI, path?: local|public|relay or a list "
+	  "(\"local,public,relay\"), stagger_ms?: (250), timeout_ms?: (3000, "
+	  "local and public), relay_timeout_ms?: (10000; timeout_ms when path "
+	  "is relay alone), connect_ms?: (5000), name?, force?: bool}",
 	  "{mesh, mesh_id, path, via, inviter, state, peer_path, endpoint, "
-	  "welcome_ms, elapsed_ms}",
-	  "timeout (no answer on that path), refused (expired or used: the "
-	  "inviter's reason), expired (checked locally), not_found (no such "
-	  "endpoint in the invite), exists (already in a mesh), bad_params" },
+	  "endpoint_type, welcome_ms, elapsed_ms, attempts: [{path, via, "
+	  "state, why, "
+	  "start_ms, end_ms}]}",
+	  "timeout (no answer on any path asked for), refused (expired or "
+	  "used: the inviter's reason), expired (checked locally), not_found "
+	  "(no such endpoint in the invite), exists (already in a mesh), "
+	  "bad_params" },
 	{ "punchd", "peer.up", PROTO_EVENT,
 	  "A peer became reachable.",
 	  "{peer, id, state, path, endpoint, previous, reason, "

@@ -47,7 +47,7 @@
  *
  *   +------+------------------------------------------------------+
  *   | 0xF1 | {"type": "candidates", "from": NODE_ID, "ts": UINT,   |
- *   |      |  "candidates": [{"kind": "host"|"srflx"|"relay",      |
+ *   |      |  "candidates": [{"kind": "host"|"mapped"|"srflx"|"relay",|
  *   |      |                  "addr": "IP:PORT", "prio": UINT}, ...]}|
  *   +------+------------------------------------------------------+
  *
@@ -95,7 +95,7 @@ struct relaymsg_control {
 };
 
 struct relaymsg_cand {
-	char		kind[8];		/* host, srflx, relay */
+	char		kind[8];		/* host, mapped, srflx, relay */
 	char		addr[RELAYMSG_ADDR_MAX];
 	uint32_t	prio;
 };

@@ -81,21 +81,35 @@ control_pack_counters(msgpack_packer *out, struct punchd *pd)
 	control_map_end(&m);
 }
 
+/* ours: host addresses, the gateway's mapping, the STUN ones */
 static void
 control_pack_candidates(msgpack_packer *pk, struct punchd *pd)
 {
-	struct sockaddr_storage	 host[PUNCH_MAX_CANDS];
+	struct sockaddr_storage	 c[PUNCH_MAX_CANDS + 3];
+	const char		*type[PUNCH_MAX_CANDS + 3];
 	struct control_map	 m;
 	int			 i, n;
 
-	n = sock_host_addrs(pd, host, PUNCH_MAX_CANDS);
-	msgpack_pack_array(pk, n + pd->has_public4 + pd->has_public6);
-	for (i = 0; i < n + pd->has_public4 + pd->has_public6; i++) {
+	n = sock_host_addrs(pd, c, PUNCH_MAX_CANDS);
+	for (i = 0; i < n; i++)
+		type[i] = "host";
+	if (pd->has_mapped) {
+		type[n] = "mapped";
+		c[n++] = pd->mapped;
+	}
+	if (pd->has_public4) {
+		type[n] = "srflx";
+		c[n++] = pd->public4;
+	}
+	if (pd->has_public6) {
+		type[n] = "srflx";
+		c[n++] = pd->public6;
+	}
+	msgpack_pack_array(pk, n);
+	for (i = 0; i < n; i++) {
 		control_map_begin(&m, pk);
-		mpack_kv_str(&m.pk, "type", i < n ? "host" : "srflx");
-		control_pack_addr(&m.pk, "address", i < n ? &host[i] :
-		    (i == n && pd->has_public4) ? &pd->public4 : &pd->public6,
-		    1);
+		mpack_kv_str(&m.pk, "type", type[i]);
+		control_pack_addr(&m.pk, "address", &c[i], 1);
 		control_map_end(&m);
 	}
 }
@@ -125,6 +139,9 @@ control_pack_status(msgpack_packer *out, void *arg)
 	control_pack_candidates(pk, pd);
 	control_pack_addr(pk, "public", pd->has_public4 ? &pd->public4 :
 	    &pd->public6, pd->has_public4 || pd->has_public6);
+	control_pack_addr(pk, "mapped", &pd->mapped, pd->has_mapped);
+	mpack_key(pk, "portmap");
+	control_pack_portmap(pk, pd);
 	mpack_kv_int(pk, "peers", pd->npeers);
 	mpack_kv_int(pk, "peers_direct", direct);
 	mpack_key(pk, "counters");

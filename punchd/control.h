@@ -17,6 +17,8 @@ struct peer;
 struct punchd;
 struct sockaddr_storage;
 
+/* control_portmap.c: status.get's portmap */
+void	control_pack_portmap(msgpack_packer *out, struct punchd *pd);
 /* control_pack.c */
 /*
  * A map whose entries are counted, not announced: pack key/value pairs

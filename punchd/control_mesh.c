@@ -158,6 +158,26 @@ control_mesh_invite(struct ipc_conn *c, uint32_t msgid,
 	sodium_memzero(&res, sizeof(res));
 }
 
+/* each path: how it went ("won", "failed", "cancelled", "absent") */
+static void
+control_join_attempts(msgpack_packer *pk, const struct joiner_attempt *a)
+{
+	struct control_map	m;
+	int			i;
+
+	msgpack_pack_array(pk, JOINER_NPATHS);
+	for (i = 0; i < JOINER_NPATHS; i++) {
+		control_map_begin(&m, pk);
+		mpack_kv_str(&m.pk, "path", a[i].path);
+		mpack_kv_str(&m.pk, "via", a[i].via[0] ? a[i].via : NULL);
+		mpack_kv_str(&m.pk, "state", a[i].state);
+		mpack_kv_str(&m.pk, "why", a[i].why[0] ? a[i].why : NULL);
+		mpack_kv_double(&m.pk, "start_ms", a[i].start_ms);
+		mpack_kv_double(&m.pk, "end_ms", a[i].end_ms);
+		control_map_end(&m);
+	}
+}
+
 static void
 control_join_done(void *arg, const struct joiner_res *res,
     const struct result *err)
@@ -189,6 +209,8 @@ control_join_done(void *arg, const struct joiner_res *res,
 		mpack_kv_str(&m.pk, "endpoint", NULL);
 	mpack_kv_double(&m.pk, "welcome_ms", res->welcome_ms);
 	mpack_kv_double(&m.pk, "elapsed_ms", res->elapsed_ms);
+	mpack_key(&m.pk, "attempts");
+	control_join_attempts(&m.pk, res->attempts);
 	control_map_end(&m);
 	ipc_reply_finish(c);
 }
@@ -204,21 +226,34 @@ control_mesh_join(struct ipc_conn *c, uint32_t msgid,
 
 	memset(&req, 0, sizeof(req));
 	req.timeout_ms = 3000;
+	req.relay_timeout_ms = -1;
+	req.stagger_ms = 250;
 	req.connect_ms = 5000;
 	if (mpack_get_str(params, "token", req.token, sizeof(req.token)) != 0 ||
-	    mpack_get_str(params, "path", req.path, sizeof(req.path)) != 0 ||
+	    mpack_get_str(params, "path", req.path, sizeof(req.path)) == -1 ||
 	    mpack_get_int(params, "timeout_ms", &req.timeout_ms) == -1 ||
+	    mpack_get_int(params, "relay_timeout_ms", &req.relay_timeout_ms)
+	    == -1 ||
+	    mpack_get_int(params, "stagger_ms", &req.stagger_ms) == -1 ||
 	    mpack_get_int(params, "connect_ms", &req.connect_ms) == -1 ||
 	    mpack_get_str(params, "name", req.name, sizeof(req.name)) == -1 ||
 	    mpack_get_bool(params, "force", &req.force) == -1 ||
 	    req.timeout_ms < 1 || req.timeout_ms > 600000 ||
+	    req.relay_timeout_ms < -1 || req.relay_timeout_ms == 0 ||
+	    req.relay_timeout_ms > 600000 ||
+	    req.stagger_ms < 0 || req.stagger_ms > 60000 ||
 	    req.connect_ms < 0 || req.connect_ms > 600000) {
 		sodium_memzero(req.token, sizeof(req.token));
 		ipc_reply_error(c, msgid, IPC_ERR_BAD_PARAMS, "expected {token, "
-		    "path: local|public|relay, timeout_ms?, connect_ms?, "
-		    "name?, force?}");
+		    "path?: local|public|relay or a list, stagger_ms?, "
+		    "timeout_ms?, relay_timeout_ms?, connect_ms?, name?, "
+		    "force?}");
 		return;
 	}
+	/* one path asked for alone keeps timeout_ms, as before the race */
+	if (req.relay_timeout_ms == -1)
+		req.relay_timeout_ms = !strcmp(req.path, "relay") ?
+		    req.timeout_ms : 10000;
 	if ((w = control_wait_new(pd, c, msgid)) != NULL &&
 	    joiner_start(pd, &req, control_join_done, w, &err) == -1) {
 		control_wait_end(w, &msgid);

@@ -65,11 +65,20 @@ control_pack_ms(msgpack_packer *pk, const char *k, double s, int has)
 void
 control_pack_endpoint(msgpack_packer *pk, struct peer *p)
 {
+	int i = -1;
+
 	if (p->state == PEER_RELAYED)
 		mpack_kv_str(pk, "endpoint", relay_url(p));
 	else
 		control_pack_addr(pk, "endpoint", &p->endpoint,
 		    p->has_endpoint);
+	/* what the endpoint is to us: host, mapped, prflx, srflx */
+	if (p->state != PEER_RELAYED && p->has_endpoint)
+		i = punch_find(&p->punch, (const struct sockaddr *)
+		    &p->endpoint);
+	mpack_kv_str(pk, "endpoint_type", i >= 0 ?
+	    punch_cand_type_str(p->punch.pairs[i].remote.type) :
+	    p->state == PEER_RELAYED ? "relay" : NULL);
 }
 
 const char *

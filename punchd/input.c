@@ -203,7 +203,9 @@ input_for_us(struct punchd *pd, const struct packet_hdr *h,
 			return 1;
 	if (packet_punch_get_addr(&pp, &to) == -1)
 		return 0;
-	if ((pd->has_public4 && netaddr_equal((struct sockaddr *)&to,
+	if ((pd->has_mapped && netaddr_equal((struct sockaddr *)&to,
+	    (struct sockaddr *)&pd->mapped)) ||
+	    (pd->has_public4 && netaddr_equal((struct sockaddr *)&to,
 	    (struct sockaddr *)&pd->public4)) || (pd->has_public6 &&
 	    netaddr_equal((struct sockaddr *)&to,
 	    (struct sockaddr *)&pd->public6)))

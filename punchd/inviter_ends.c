@@ -131,7 +131,11 @@ inviter_ends_fill(struct punchd *pd, const struct inviter_req *req,
 		code->local_ip = code->ep_local;
 		code->local_ip.port = 0;
 	}
-	if (req->public_how == INVITER_AUTO && pd->has_public4)
+	/* a port the gateway maps to us takes anyone's HELLO; a STUN
+	 * mapping behind a filtering NAT only its own peers' */
+	if (req->public_how == INVITER_AUTO && pd->has_mapped)
+		inviter_ends_addr(&pd->mapped, &code->ep_public);
+	else if (req->public_how == INVITER_AUTO && pd->has_public4)
 		inviter_ends_addr(&pd->public4, &code->ep_public);
 	else if (req->public_how == INVITER_AUTO && pd->has_public6)
 		inviter_ends_addr(&pd->public6, &code->ep_public);

@@ -1,17 +1,21 @@
 /*
  * The joiner's side of the join handshake (mesh.join, `meshctl join`),
- * answered through the caller's completion callback:
- * one path per request, as meshctl asks for them in turn (local, public,
- * relay):
+ * answered through the caller's completion callback. The invite's paths
+ * race (joiner_race.c: staggered starts, each path its own timeout); here,
+ * what the answers mean:
  *
- *   hello    JOIN_HELLO to the path's endpoint (UDP, or the invite's relay
- *            session) every JOIN_RESEND until JOIN_WELCOME, JOIN_REFUSE or
- *            the path's timeout;
- *   connect  WELCOME opened: the mesh is ours (saved, new packet key), the
- *            inviter is a peer, punched where the WELCOME came from (or
- *            met in the pair's relay session); the answer goes out when
- *            the path to it is direct, or at connect_ms with whatever
- *            path there is (relayed, or none yet: punchd keeps trying).
+ *   hello    the race sends JOIN_HELLO on every started path; when every
+ *            path is over without a WELCOME the join fails, naming each
+ *            path's reason (and, with no relay in the invite, what would
+ *            help);
+ *   connect  the first WELCOME wins, the other paths are cancelled; the
+ *            mesh is ours (saved, new packet key), the inviter is a peer,
+ *            punched where the WELCOME came from (or met in the pair's
+ *            relay session); the answer goes out when the path to it is
+ *            direct, or at connect_ms with whatever path there is
+ *            (relayed, or none yet: punchd keeps trying).
+ *
+ * A REFUSE on any path ends the join (the same inviter answers them all).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,34 +25,27 @@
 #include <sodium.h>
 
 #include "common/log.h"
-#include "common/relay_client.h"
 #include "proto/invite.h"
 #include "punchd.h"
 #include "inviter.h"
 #include "joiner.h"
-
-#define JOIN_RESEND	0.25	/* s between HELLOs */
-
-enum { JOIN_LOCAL, JOIN_PUBLIC, JOIN_RELAY };
-static const char *const joiner_paths[] = { "local", "public", "relay" };
+#include "joiner_race.h"
 
 struct joiner {
 	struct punchd		*pd;
 	joiner_done_fn		*done;
 	void			*arg;
 	struct invite		 inv;
-	int			 path;
-	char			 via[300];	/* endpoint or relay URL */
-	struct sockaddr_storage	 to;
-	struct relay_client	*relay;
+	struct joiner_race	 race;
+	int			 won;		/* path, -1 before */
 	uint8_t			 key[32];
 	uint8_t			 txid[JOIN_TXID_LEN];
-	char			 name[JOIN_NAME_MAX + 1];
 	int			 connecting;
 	char			 refused[200];	/* answered by the timer */
+	char			 failed[RESULT_MSG_MAX];	/* likewise */
 	double			 started, welcomed;
 	double			 connect_s;
-	ev_timer		 resend, deadline;
+	ev_timer		 deadline;
 };
 
 static void
@@ -56,12 +53,8 @@ joiner_free(struct joiner *j)
 {
 	struct punchd *pd = j->pd;
 
-	ev_timer_stop(pd->loop, &j->resend);
 	ev_timer_stop(pd->loop, &j->deadline);
-	if (j->relay != NULL) {
-		relay_client_stop(j->relay);
-		relay_client_free(j->relay);
-	}
+	joiner_race_free(&j->race);
 	invite_clear(&j->inv);
 	sodium_memzero(j->key, sizeof(j->key));
 	if (pd->mesh.join == j)
@@ -91,10 +84,11 @@ joiner_done(struct joiner *j)
 	res.mesh = pd->mesh.name;
 	sodium_bin2hex(res.mesh_id, sizeof(res.mesh_id), pd->mesh.id,
 	    sizeof(pd->mesh.id));
-	res.path = joiner_paths[j->path];
-	res.via = j->via;
+	res.path = joiner_path_names[j->won];
+	res.via = j->race.t[j->won].via;
 	res.welcome_ms = (j->welcomed - j->started) * 1000;
 	res.elapsed_ms = (punchd_time(j->pd) - j->started) * 1000;
+	joiner_race_attempts(&j->race, res.attempts);
 	j->done(j->arg, &res, NULL);
 	joiner_free(j);
 }
@@ -106,87 +100,73 @@ joiner_cancel(struct punchd *pd, const char *why)
 		joiner_fail(pd->mesh.join, RESULT_UNAVAILABLE, why);
 }
 
+/* Answer from the deadline timer, never from inside a relay callback. */
 static void
-joiner_send_hello(struct joiner *j)
+joiner_answer_soon(struct joiner *j)
 {
-	struct punchd		*pd = j->pd;
-	struct join_hello	 h;
-	uint8_t			 buf[256];
-	int			 n;
+	joiner_race_stop(&j->race);
+	ev_timer_stop(j->pd->loop, &j->deadline);
+	ev_timer_set(&j->deadline, 0, 0);
+	ev_timer_start(j->pd->loop, &j->deadline);
+}
 
-	if (j->path == JOIN_RELAY && (j->relay == NULL ||
-	    relay_client_state(j->relay) != RELAY_CLIENT_CONNECTED))
-		return;
-	memset(&h, 0, sizeof(h));
-	memcpy(h.txid, j->txid, JOIN_TXID_LEN);
-	memcpy(h.pk, pd->mesh.pk, JOIN_PK_LEN);
-	strlcpy(h.name, j->name, sizeof(h.name));
-	join_hello_sign(&h, pd->node_id, pd->mesh.sk);
-	if ((n = join_hello_encode(buf, sizeof(buf), &h)) < 0)
-		return;
-	tx_send_keyed(pd, PACKET_JOIN_HELLO, j->key, buf, n,
-	    j->path == JOIN_RELAY ? NULL : (struct sockaddr *)&j->to,
-	    j->relay);
+/*
+ * Every path over without a WELCOME: say why, and what would help. The
+ * usual case is two nodes behind filtering NATs with no relay: the
+ * inviter never sent to us, so its NAT drops what we send to its public
+ * endpoint.
+ */
+static void
+joiner_over(void *arg)
+{
+	struct joiner	*j = arg;
+	char		 why[240];	/* leaves room for the advice */
+	int		 norelay = j->inv.ep_relay[0] == '\0';
+
+	joiner_race_why(&j->race, why, sizeof(why));
+	/* cut to the IPC limit when the reasons are long: say so */
+	if (snprintf(j->failed, sizeof(j->failed), "%s (%s%s)%s", norelay ?
+	    "no path the inviter can receive on" : "no path answered", why,
+	    norelay ? "; the invite has no relay" : "", norelay ? ". A NAT "
+	    "in front of the inviter drops packets from hosts it never sent "
+	    "to: give the inviter a relay (punchd.relay_url), forward its UDP "
+	    "port on its router, or use a gateway with port mapping (UPnP "
+	    "IGD, NAT-PMP or PCP: punchd.portmap), then make a new invite" :
+	    "") >= (int)sizeof(j->failed))
+		memcpy(j->failed + sizeof(j->failed) - 4, "...", 4);
+	joiner_answer_soon(j);
 }
 
 static void
-joiner_resend_cb(struct ev_loop *loop, ev_timer *w, int revents)
+joiner_relay_rx(void *arg, uint8_t *buf, size_t len)
 {
-	struct joiner *j = w->data;
+	struct joiner *j = arg;
 
-	(void)loop;
-	(void)revents;
-	if (!j->connecting)
-		joiner_send_hello(j);
+	joiner_input(j->pd, buf, len, NULL);
 }
 
 static void
 joiner_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct joiner	*j = w->data;
-	char			 msg[400];
+	struct joiner *j = w->data;
 
 	(void)loop;
 	(void)revents;
-	if (j->refused[0] != '\0') {
+	if (j->refused[0] != '\0')
 		joiner_fail(j, RESULT_REFUSED, j->refused);
-		return;
-	}
-	if (j->connecting) {
+	else if (j->connecting)
 		joiner_done(j);	/* joined; the path is what it is */
-		return;
-	}
-	snprintf(msg, sizeof(msg), "no answer from %s within %.0f ms",
-	    j->via, (punchd_time(j->pd) - j->started) * 1000);
-	joiner_fail(j, RESULT_TIMEOUT, msg);
-}
-
-static void
-joiner_relay_frame(void *arg, const void *data, size_t len)
-{
-	struct joiner	*j = arg;
-	uint8_t		 buf[PACKET_OVERHEAD + PUNCHD_MTU];
-
-	if ((len = relay_frame_packet(data, len, buf, sizeof(buf))) > 0)
-		joiner_input(j->pd, buf, len, NULL);
-}
-
-static void
-joiner_relay_state(void *arg, enum relay_client_state state, const char *url)
-{
-	struct joiner *j = arg;
-
-	(void)url;
-	if (state == RELAY_CLIENT_CONNECTED && !j->connecting)
-		joiner_send_hello(j);
+	else
+		joiner_fail(j, RESULT_TIMEOUT, j->failed);
 }
 
 static int
-joiner_relay_start(struct joiner *j)
+joiner_cand(const struct invite_addr *ia, struct sockaddr_storage *ss)
 {
-	j->relay = relay_join_open(j->pd, j->inv.ep_relay, j->inv.secret,
-	    joiner_relay_frame, joiner_relay_state, j);
-	return j->relay != NULL ? 0 : -1;
+	char a[80];
+
+	return ia->family != INVITE_AF_NONE && netaddr_parse(
+	    invite_addr_str(ia, NULL, a, sizeof(a)), 0, ss) == 0;
 }
 
 /* WELCOME: the mesh is ours; the inviter becomes a peer. */
@@ -199,8 +179,8 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 	struct sockaddr_storage	 cands[4];
 	uint8_t			 secret[JOIN_SECRET_LEN];
 	struct peer		*p;
-	char			 idstr[2 * JOIN_ID_LEN + 1], a[80];
-	int			 n = 0, r;
+	char			 idstr[2 * JOIN_ID_LEN + 1];
+	int			 i, n = 0, r;
 
 	if (join_welcome_decode(pl, plen, &w) != 0 ||
 	    memcmp(w.txid, j->txid, JOIN_TXID_LEN) != 0 ||
@@ -216,6 +196,16 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 		return;
 	}
 	j->welcomed = punchd_time(j->pd);
+	j->won = joiner_race_winner(&j->race, from);
+	for (i = 0; i < JOINER_NPATHS; i++)
+		if (i == j->won)
+			joiner_race_end(&j->race, i, JOINER_TRY_WON, "WELCOME");
+		else if (j->race.t[i].state == JOINER_TRY_WAITING ||
+		    j->race.t[i].state == JOINER_TRY_TRYING)
+			joiner_race_end(&j->race, i, JOINER_TRY_CANCELLED,
+			    j->race.t[i].state == JOINER_TRY_WAITING ? "not "
+			    "started: another path answered first" : "another "
+			    "path answered first");
 	r = mesh_adopt(pd, w.mesh_name[0] ? w.mesh_name : j->inv.mesh_name,
 	    w.mesh_id, secret);
 	sodium_memzero(secret, sizeof(secret));
@@ -238,20 +228,11 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 		memcpy(&cands[n++], from, netaddr_len(from));
 	}
 	/* the code's endpoints too: one of them may be the better path */
-	if (j->inv.ep_local.family != INVITE_AF_NONE &&
-	    netaddr_parse(invite_addr_str(&j->inv.ep_local, NULL, a,
-	    sizeof(a)), 0, &cands[n]) == 0)
-		n++;
-	if (j->inv.ep_public.family != INVITE_AF_NONE &&
-	    netaddr_parse(invite_addr_str(&j->inv.ep_public, NULL, a,
-	    sizeof(a)), 0, &cands[n]) == 0)
-		n++;
+	n += joiner_cand(&j->inv.ep_local, &cands[n]);
+	n += joiner_cand(&j->inv.ep_public, &cands[n]);
 	log_notice("joined mesh '%s' through %s; inviter %s", pd->mesh.name,
-	    joiner_paths[j->path], idstr);
+	    joiner_path_names[j->won], idstr);
 	j->connecting = 1;
-	ev_timer_stop(pd->loop, &j->resend);
-	if (j->relay != NULL)
-		relay_client_stop(j->relay);	/* freed with j, not here */
 	ev_timer_stop(pd->loop, &j->deadline);
 	ev_timer_set(&j->deadline, j->connect_s, 0);
 	ev_timer_start(pd->loop, &j->deadline);
@@ -269,7 +250,8 @@ joiner_input(struct punchd *pd, uint8_t *buf, size_t len,
 	const uint8_t		*pl;
 	size_t			 plen;
 
-	if (j == NULL || j->connecting || j->refused[0] != '\0') {
+	if (j == NULL || j->connecting || j->refused[0] != '\0' ||
+	    j->failed[0] != '\0') {
 		pd->ctr.drop_unknown++;
 		return;
 	}
@@ -290,14 +272,8 @@ joiner_input(struct punchd *pd, uint8_t *buf, size_t len,
 	snprintf(j->refused, sizeof(j->refused), "the inviter refused: %s",
 	    join_reason_str(r.reason));
 	log_notice("join: %s", j->refused);
-	/* maybe inside the relay client's callback, which must not free it:
-	 * the deadline timer answers at once instead */
-	ev_timer_stop(pd->loop, &j->resend);
-	if (j->relay != NULL)
-		relay_client_stop(j->relay);
-	ev_timer_stop(pd->loop, &j->deadline);
-	ev_timer_set(&j->deadline, 0, 0);
-	ev_timer_start(pd->loop, &j->deadline);
+	/* maybe inside the relay client's callback, which must not free it */
+	joiner_answer_soon(j);
 }
 
 void
@@ -313,6 +289,111 @@ joiner_peer_up(struct peer *p)
 	/* relayed: wait for direct until the deadline */
 }
 
+/* "local,public,relay" (any of them, in any order: the order is the
+ * start order) into paths[]; how many, or -1 for a bad or repeated name */
+static int
+joiner_parse_paths(const char *list, int *paths)
+{
+	char	buf[64], *s = buf, *tok;
+	int	i, n = 0, seen = 0;
+
+	strlcpy(buf, list[0] != '\0' ? list : "local,public,relay",
+	    sizeof(buf));
+	while ((tok = strsep(&s, ",")) != NULL) {
+		for (i = 0; i < JOINER_NPATHS; i++)
+			if (!strcmp(tok, joiner_path_names[i]))
+				break;
+		if (i == JOINER_NPATHS || (seen & (1 << i)))
+			return -1;	/* unknown, or twice */
+		seen |= 1 << i;
+		paths[n++] = i;
+	}
+	return n;
+}
+
+static int
+joiner_check(struct punchd *pd, const struct joiner_req *req,
+    struct joiner *j, int *paths, int *npaths, struct result *err)
+{
+	char	msg[200];
+	int	r;
+
+	*npaths = joiner_parse_paths(req->path, paths);
+	r = invite_parse(req->token, (uint64_t)time(NULL), &j->inv, msg,
+	    sizeof(msg));
+	if (*npaths == -1)
+		return result_set(err, RESULT_BAD_PARAMS, "path is local, "
+		    "public or relay, or a list of them (local,public,relay)");
+	if (r != INVITE_OK)
+		return result_set(err, r == INVITE_ERR_EXPIRED ?
+		    RESULT_EXPIRED : RESULT_BAD_PARAMS, "%s", msg);
+	if (pd->mesh.join != NULL)
+		return result_set(err, RESULT_UNAVAILABLE, "a join is already "
+		    "under way");
+	if (pd->mesh.have && !req->force)
+		return result_set(err, RESULT_EXISTS, "this node is already "
+		    "in mesh '%s' (meshctl leave first, or join --force)",
+		    pd->mesh.name);
+	if (!memcmp(j->inv.inviter_id, pd->node_id, JOIN_ID_LEN))
+		return result_set(err, RESULT_BAD_PARAMS, "this invite was "
+		    "made by this node");
+	if (mesh_node_key(pd) == -1)
+		return result_set(err, RESULT_INTERNAL, "cannot write the node "
+		    "key");
+	return 0;
+}
+
+/* The one HELLO every path sends: it names no path. 0 or -1. */
+static int
+joiner_hello(struct joiner *j, const char *name)
+{
+	struct punchd		*pd = j->pd;
+	struct join_hello	 h;
+	int			 n;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.txid, j->txid, JOIN_TXID_LEN);
+	memcpy(h.pk, pd->mesh.pk, JOIN_PK_LEN);
+	strlcpy(h.name, name, sizeof(h.name));
+	join_hello_sign(&h, pd->node_id, pd->mesh.sk);
+	if ((n = join_hello_encode(j->race.hello, sizeof(j->race.hello),
+	    &h)) < 0)
+		return -1;
+	j->race.hello_len = (size_t)n;
+	return 0;
+}
+
+/* The paths the request names, in its order, `stagger` apart; how many
+ * the invite has. */
+static int
+joiner_paths_add(struct joiner *j, const struct joiner_req *req,
+    const int *paths, int n)
+{
+	struct sockaddr_storage	 to;
+	const struct invite_addr *ia;
+	char			 via[300];
+	double			 at = 0;
+	int			 k, running = 0;
+
+	for (k = 0; k < n; k++) {
+		via[0] = '\0';
+		ia = paths[k] == JOINER_LOCAL ? &j->inv.ep_local :
+		    &j->inv.ep_public;
+		if (paths[k] == JOINER_RELAY)
+			strlcpy(via, j->inv.ep_relay, sizeof(via));
+		else if (joiner_cand(ia, &to))
+			invite_addr_str(ia, "udp://", via, sizeof(via));
+		joiner_race_add(&j->race, paths[k], via, &to, at,
+		    (paths[k] == JOINER_RELAY ? req->relay_timeout_ms :
+		    req->timeout_ms) / 1000.0);
+		if (via[0] != '\0') {
+			running++;
+			at += req->stagger_ms / 1000.0;
+		}
+	}
+	return running;
+}
+
 /*
  * mesh.join: 0 when the attempt runs (done is called once, later), or -1
  * with err (done is not called).
@@ -322,87 +403,46 @@ joiner_start(struct punchd *pd, const struct joiner_req *req,
     joiner_done_fn *done, void *arg, struct result *err)
 {
 	struct joiner	*j;
-	char		 msg[200], a[80];
-	int		 r;
+	int		 n, paths[JOINER_NPATHS];
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return result_set(err, RESULT_INTERNAL, "out of memory");
-	strlcpy(j->name, req->name, sizeof(j->name));
-	for (j->path = 0; j->path < 3; j->path++)
-		if (!strcmp(req->path, joiner_paths[j->path]))
-			break;
-	r = invite_parse(req->token, (uint64_t)time(NULL), &j->inv, msg,
-	    sizeof(msg));
-	if (j->path == 3 || r != INVITE_OK) {
-		result_set(err, r == INVITE_ERR_EXPIRED ? RESULT_EXPIRED :
-		    RESULT_BAD_PARAMS, "%s", j->path == 3 ? "path is local, "
-		    "public or relay" : msg);
-		goto fail;
-	}
-	if (pd->mesh.join != NULL) {
-		result_set(err, RESULT_UNAVAILABLE, "a join is already under "
-		    "way");
-		goto fail;
-	}
-	if (pd->mesh.have && !req->force) {
-		result_set(err, RESULT_EXISTS, "this node is already in mesh "
-		    "'%s' (meshctl leave first, or join --force)",
-		    pd->mesh.name);
-		goto fail;
-	}
-	if (!memcmp(j->inv.inviter_id, pd->node_id, JOIN_ID_LEN)) {
-		result_set(err, RESULT_BAD_PARAMS, "this invite was made by "
-		    "this node");
-		goto fail;
-	}
 	j->pd = pd;
+	joiner_race_init(&j->race, pd);
+	ev_init(&j->deadline, joiner_deadline_cb);
+	j->deadline.data = j;
+	if (joiner_check(pd, req, j, paths, &n, err) == -1)
+		goto fail;
+	j->won = -1;
 	j->started = punchd_time(pd);
 	j->connect_s = req->connect_ms / 1000.0;
 	join_key(j->key, j->inv.secret);
 	join_txid(j->txid, j->inv.secret, pd->node_id);
-	ev_init(&j->resend, joiner_resend_cb);
-	ev_init(&j->deadline, joiner_deadline_cb);
-	j->resend.data = j->deadline.data = j;
-	if (mesh_node_key(pd) == -1) {
-		result_set(err, RESULT_INTERNAL, "cannot write the node key");
+	j->race.key = j->key;
+	j->race.secret = j->inv.secret;
+	j->race.rx = joiner_relay_rx;
+	j->race.over = joiner_over;
+	j->race.arg = j;
+	if (joiner_hello(j, req->name) == -1) {
+		result_set(err, RESULT_BAD_PARAMS, "name too long");
 		goto fail;
 	}
-	switch (j->path) {
-	case JOIN_LOCAL:
-	case JOIN_PUBLIC:
-		invite_addr_str(j->path == JOIN_LOCAL ? &j->inv.ep_local :
-		    &j->inv.ep_public, "udp://", j->via, sizeof(j->via));
-		if (j->via[0] == '\0' || netaddr_parse(invite_addr_str(
-		    j->path == JOIN_LOCAL ? &j->inv.ep_local :
-		    &j->inv.ep_public, NULL, a, sizeof(a)), 0, &j->to) == -1) {
-			result_set(err, RESULT_NOT_FOUND, "the invite has no %s "
-			    "endpoint", req->path);
-			goto fail;
-		}
-		break;
-	case JOIN_RELAY:
-		strlcpy(j->via, j->inv.ep_relay, sizeof(j->via));
-		if (j->via[0] == '\0') {
-			result_set(err, RESULT_NOT_FOUND, "the invite has no "
-			    "relay");
-			goto fail;
-		}
-		if (joiner_relay_start(j) == -1) {
-			result_set(err, RESULT_UNAVAILABLE, "relay client");
-			goto fail;
-		}
-		break;
+	if (joiner_paths_add(j, req, paths, n) == 0) {
+		result_set(err, RESULT_NOT_FOUND, "the invite has no %s "
+		    "endpoint", n == 1 ? joiner_path_names[paths[0]] :
+		    "usable");
+		goto fail;
 	}
 	j->done = done;
 	j->arg = arg;
 	pd->mesh.join = j;
-	ev_timer_set(&j->resend, 0, JOIN_RESEND);
-	ev_timer_start(pd->loop, &j->resend);
-	ev_timer_set(&j->deadline, req->timeout_ms / 1000.0, 0);
-	ev_timer_start(pd->loop, &j->deadline);
-	log_info("join: mesh '%s' via %s", j->inv.mesh_name, req->path);
+	joiner_race_start(&j->race);
+	log_info("join: mesh '%s' via %s, %.0f ms apart", j->inv.mesh_name,
+	    req->path[0] ? req->path : "local,public,relay",
+	    (double)req->stagger_ms);
 	return 0;
 fail:
+	joiner_race_free(&j->race);
 	invite_clear(&j->inv);
 	sodium_memzero(j->key, sizeof(j->key));
 	free(j);

@@ -1,6 +1,7 @@
 /*
- * The joiner's side of the join handshake (joiner.c): one attempt at a
- * time, answered through a completion callback.
+ * The joiner's side of the join handshake (joiner.c): one join at a time,
+ * its paths raced (staggered starts, first WELCOME wins), answered through
+ * a completion callback.
  */
 #ifndef PUNCHD_JOINER_H
 #define PUNCHD_JOINER_H
@@ -15,13 +16,34 @@ struct peer;
 struct punchd;
 struct sockaddr;
 
+enum { JOINER_LOCAL, JOINER_PUBLIC, JOINER_RELAY, JOINER_NPATHS };
+
+enum joiner_try_state {
+	JOINER_TRY_ABSENT,	/* not asked for, or not in the invite */
+	JOINER_TRY_WAITING,	/* its start is staggered */
+	JOINER_TRY_TRYING,
+	JOINER_TRY_FAILED,
+	JOINER_TRY_WON,
+	JOINER_TRY_CANCELLED,	/* another path answered first */
+};
+
 struct joiner_req {
 	char		token[INVITE_URI_MAX];	/* secret: wipe after use */
-	char		path[16];		/* local, public, relay */
-	int64_t		timeout_ms;		/* for the WELCOME */
+	char		path[32];		/* "local,public,relay" (start
+						 * order), one of them, or ""
+						 * for all three */
+	int64_t		stagger_ms;		/* between path starts */
+	int64_t		timeout_ms;		/* local, public: WELCOME */
+	int64_t		relay_timeout_ms;	/* relay: WELCOME */
 	int64_t		connect_ms;		/* then for a direct path */
 	char		name[JOIN_NAME_MAX + 1];
 	int		force;			/* leave the mesh we are in */
+};
+
+/* how one path went, for the answer (strings live until done returns) */
+struct joiner_attempt {
+	const char	*path, *via, *state, *why;
+	double		 start_ms, end_ms;	/* -1: never */
 };
 
 struct joiner_res {
@@ -31,6 +53,7 @@ struct joiner_res {
 	const char	*via;		/* endpoint or relay URL */
 	struct peer	*peer;		/* the inviter, NULL when none */
 	double		 welcome_ms, elapsed_ms;
+	struct joiner_attempt attempts[JOINER_NPATHS];
 };
 
 /* Called once: res on success, else err. */

@@ -88,11 +88,19 @@ link_start_punch(struct peer *p)
 void
 link_punch(struct peer *p, const struct sockaddr_storage *cands, int n)
 {
+	link_punch_typed(p, cands, NULL, n);
+}
+
+void
+link_punch_typed(struct peer *p, const struct sockaddr_storage *cands,
+    const enum punch_cand_type *types, int n)
+{
 	int i;
 
 	for (i = 0; i < n; i++)
-		if (punch_add_remote(&p->punch, link_guess_type(
-		    (const struct sockaddr *)&cands[i]),
+		if (punch_add_remote(&p->punch, types != NULL &&
+		    types[i] < CAND_NTYPES ? types[i] :
+		    link_guess_type((const struct sockaddr *)&cands[i]),
 		    (const struct sockaddr *)&cands[i]) == -1)
 			log_warnx("peer %s: candidate list full",
 			    peer_label(p));
@@ -371,9 +379,10 @@ link_relay_met(struct peer *p)
 }
 
 static void
-link_relay_cands(struct peer *p, const struct sockaddr_storage *cands, int n)
+link_relay_cands(struct peer *p, const struct sockaddr_storage *cands,
+    const enum punch_cand_type *types, int n)
 {
-	link_punch(p, cands, n);
+	link_punch_typed(p, cands, types, n);
 }
 
 void

@@ -66,6 +66,7 @@ node_stop(struct punchd *pd)
 {
 	struct peer *p;
 
+	node_portmap_stop(pd);
 	store_fini(pd);
 	e2e_session_stop(pd);
 	joiner_cancel(pd, "punchd stopping");

@@ -19,6 +19,12 @@ void	node_start(struct punchd *pd);
 void	node_stop(struct punchd *pd);
 /* SIGHUP applied: keep-alive timing, relay list */
 void	node_reload(struct punchd *pd, int ka_changed);
+/* node_portmap.c: the gateway's mapping of our port, candidate "mapped";
+ * start after the socket is bound; stop deletes the mapping (node_stop
+ * does it); reload restarts it when punchd.portmap changed from `before` */
+void	node_portmap_start(struct punchd *pd);
+void	node_portmap_stop(struct punchd *pd);
+void	node_portmap_reload(struct punchd *pd, const char *before);
 /* peer.remove */
 void	node_peer_remove(struct peer *p);
 /* mesh.init: a new mesh with this name (force: replace ours) */

@@ -10,8 +10,10 @@
 
 /* RFC 8445 5.1.2.2: host 126, server-reflexive 100, relayed 0; our
  * peer-reflexive candidates come from authenticated PUNCHes, so they rank
- * between host and server-reflexive as in ICE. */
-static const uint32_t type_pref[] = { 126, 110, 100, 0 };
+ * between host and server-reflexive as in ICE. A mapped candidate (a port
+ * the gateway forwards to us) is reachable from anywhere, unlike a
+ * server-reflexive one behind a filtering NAT: 120, just below host. */
+static const uint32_t type_pref[CAND_NTYPES] = { 126, 110, 100, 0, 120 };
 
 uint32_t
 punch_cand_prio(enum punch_cand_type type, int index)
@@ -35,10 +37,10 @@ punch_pair_prio(uint32_t g, uint32_t d)
 const char *
 punch_cand_type_str(enum punch_cand_type type)
 {
-	static const char *const names[] = { "host", "prflx", "srflx",
-	    "relay" };
+	static const char *const names[CAND_NTYPES] = { "host", "prflx",
+	    "srflx", "relay", "mapped" };
 
-	return (unsigned)type < 4 ? names[type] : "?";
+	return (unsigned)type < CAND_NTYPES ? names[type] : "?";
 }
 
 const char *
@@ -129,7 +131,7 @@ punch_add_remote(struct punch *p, enum punch_cand_type type,
 	int			 i, n;
 
 	if ((i = punch_find(p, addr)) != -1) {
-		if (type < p->pairs[i].remote.type) {
+		if (type_pref[type] > type_pref[p->pairs[i].remote.type]) {
 			p->pairs[i].remote.type = type;
 			punch_pair_reprio(p, &p->pairs[i]);
 		}

@@ -28,12 +28,16 @@
 
 #include "proto/packet.h"
 
-/* RFC 8445 5.1.2.2 type preferences; peer-reflexive above server-reflexive */
+/* RFC 8445 5.1.2.2 type preferences; peer-reflexive above server-reflexive;
+ * mapped (a port the gateway opened for us: UPnP IGD, NAT-PMP, PCP) just
+ * below host. Values are in the order they were added, not by preference. */
 enum punch_cand_type {
 	CAND_HOST,
 	CAND_PRFLX,
 	CAND_SRFLX,
 	CAND_RELAY,
+	CAND_MAPPED,
+	CAND_NTYPES
 };
 
 /* Enough for every address of a host plus what the NATs add; more

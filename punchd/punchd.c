@@ -44,6 +44,7 @@ reload(void *arg)
 {
 	struct punchd		*pd = arg;
 	struct punchd_config	 cfg;
+	char			 portmap[sizeof(cfg.portmap)];
 	int			 ka;
 
 	if (startup_reload(&startup, &cfg, &pd->cfg) == -1)
@@ -51,12 +52,14 @@ reload(void *arg)
 	ka = cfg.keepalive_interval_ms != pd->cfg.keepalive_interval_ms ||
 	    cfg.warn_after != pd->cfg.warn_after ||
 	    cfg.dead_after != pd->cfg.dead_after;
+	strlcpy(portmap, pd->cfg.portmap, sizeof(portmap));
 	pd->cfg = cfg;
 	/* relay sessions opened from now on use the new list */
 	strlcpy(pd->relay_urls, getenv("ATMOSPHERE_RELAY_URL") != NULL ?
 	    getenv("ATMOSPHERE_RELAY_URL") : pd->cfg.relay_url,
 	    sizeof(pd->relay_urls));
 	node_reload(pd, ka);
+	node_portmap_reload(pd, portmap);
 	control_reload(pd);
 	log_info("configuration reloaded");
 }
@@ -88,6 +91,7 @@ main(int argc, char *argv[])
 	if (control_init(pd, pd->sockpath) == -1)
 		exit(STARTUP_EXIT_FAIL);
 	node_start(pd);
+	node_portmap_start(pd);	/* on the port just bound */
 	daemon_init(&dctx, pd->loop, NULL, reload, pd);
 	log_info("ready: node %s, UDP port %d, IPC %s", pd->node_idstr,
 	    pd->cfg.port, pd->sockpath);

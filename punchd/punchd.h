@@ -6,9 +6,11 @@
  * the layer above installs):
  *
  *   control.c control_*.c      IPC: decode, typed call, reply, events
- *   node.c                     the core's top: wiring, typed operations
+ *   node.c node_portmap.c      the core's top: wiring, typed operations;
+ *                              the gateway's port mapping (portmap*.c)
  *   pending.c                  peer.punch / peer.ping answered later
  *   joiner.c inviter.c         the join handshake, both sides
+ *   joiner_race.c              the joiner's paths, raced
  *   mesh.c store.c             mesh identity and announcements; peers file
  *   input.c                    packets in: checks, one handler per type
  *   link.c                     a peer's path: punch, keep-alive, relay
@@ -18,6 +20,8 @@
  *   relay.c                    relay sessions (rendezvous, fallback)
  *   punch.c keepalive.c path.c the per-peer state machines, no I/O
  *   sock.c                     the UDP socket
+ *   portmap*.c                 port mapping on the gateway (UPnP IGD,
+ *                              NAT-PMP, PCP): no punchd.h, callbacks only
  *
  * punchd.c (main) and punchd_config.c sit beside control, on top.
  * Everything below control links into the unit tests; scripts/layers.py
@@ -58,6 +62,7 @@ STAILQ_HEAD(e2e_queue, e2e_queued);
 
 struct ipc_server;
 struct ipc_peer;
+struct portmap;
 struct promfile;
 struct relay_client;
 
@@ -86,6 +91,7 @@ struct punchd_config {
 	int	rekey_packets;
 	int	rekey_grace_ms;
 	char	metrics_file[256];	/* Prometheus text, "" = off */
+	char	portmap[16];		/* auto, upnp, natpmp, pcp, no */
 	int	metrics_interval_ms;
 };
 
@@ -167,7 +173,7 @@ struct punchd_hooks {
 	 * candidates the peer signalled, both of us there, the session gone */
 	void	(*relay_rx)(struct peer *, uint8_t *, size_t);
 	void	(*relay_cands)(struct peer *, const struct sockaddr_storage *,
-		    int);
+		    const enum punch_cand_type *, int);
 	void	(*relay_met)(struct peer *);
 	void	(*relay_lost)(struct peer *, const char *);
 	/* link.c: a path came up, an attempt failed; peer.c: p is being
@@ -221,6 +227,10 @@ struct punchd {
 	int			 has_public4, has_public6;
 	char			 stun_source4[128], stun_source6[128];
 	char			 nat_type[32];	/* stund's, invite_nat_type_word */
+	/* node_portmap.c: our port mapped on the gateway (candidate "mapped") */
+	struct portmap		*pm;
+	struct sockaddr_storage	 mapped;
+	int			 has_mapped;
 	/* store.c */
 	ev_timer		 store_timer;
 	int			 store_on;	/* between init and fini */
@@ -293,6 +303,8 @@ void	relay_start(struct peer *p);
 void	relay_stop(struct peer *p);	/* never from relay callbacks */
 int	relay_send(struct peer *p, const void *buf, size_t len);
 const char *relay_url(const struct peer *p);
+/* our candidates changed: signal them to the peers met on a relay */
+void	relay_signal_all(struct punchd *pd);
 /* the join handshake's session on one relay (callbacks: relay_client.h) */
 struct relay_client *relay_join_open(struct punchd *pd, const char *url,
 	    const uint8_t *secret, void (*on_frame)(void *, const void *,
@@ -358,6 +370,10 @@ const char *peer_path(const struct peer *p);	/* "direct", "relay", NULL */
 void	link_init(struct punchd *pd);	/* relay hooks */
 void	link_punch(struct peer *p, const struct sockaddr_storage *cands,
 	    int ncands);
+/* the same with the types the peer gave (NULL, or CAND_NTYPES for one:
+ * guessed from the address) */
+void	link_punch_typed(struct peer *p, const struct sockaddr_storage *cands,
+	    const enum punch_cand_type *types, int ncands);
 void	link_start_punch(struct peer *p);
 void	link_up(struct peer *p);	/* a pair was selected */
 void	link_relay_up(struct peer *p);	/* a packet came through the relay */

@@ -20,6 +20,7 @@
 #include "common/paths.h"
 #include "common/state.h"
 #include "punchd.h"
+#include "portmap.h"
 
 /* O(key, type, field, min, max, help, ...): arg, dflt, flags may follow */
 #define O(k, t, f, mn, mx, h, ...) \
@@ -94,6 +95,14 @@ static const struct config_opt punchd_opts[] = {
 	    .arg = "token"),
 	O("relay_signal_host", CONFIG_BOOL, relay_signal_host, 0, 1,
 	    "Offer host addresses to peers through the relay."),
+	O("portmap", CONFIG_STR, portmap, 0, 0,
+	    "Ask the gateway to map the UDP port: UPnP IGD, NAT-PMP or PCP, "
+	    "auto = UPnP and PCP at once (NAT-PMP when the gateway answers PCP "
+	    "with version 0), the first mapping wins; no = never. The mapped "
+	    "address becomes a candidate (type mapped) and the public endpoint "
+	    "of invites; the mapping is renewed at half its lease and deleted "
+	    "when punchd stops. A reload with another value starts over.",
+	    .arg = "auto|upnp|natpmp|pcp|no"),
 	O("stun_refresh", CONFIG_MS, stun_refresh_ms, 0, 86400000,
 	    "Rediscover this socket's public mapping, 0 = off.", RESTART),
 	O("e2e", CONFIG_BOOL, e2e, 0, 1,
@@ -155,6 +164,7 @@ punchd_config_defaults(struct punchd_config *c)
 	c->repunch_ms = 30000;
 	c->stun_refresh_ms = 300000;
 	c->relay_signal_host = 1;
+	strlcpy(c->portmap, "auto", sizeof(c->portmap));
 	c->e2e = 1;
 	c->rekey_interval_ms = 120000;
 	c->rekey_packets = 1 << 30;
@@ -182,6 +192,7 @@ punchd_config_check(const struct punchd_config *c, char *err, size_t errlen)
 {
 	struct sockaddr_storage	ss;
 	uint8_t			id[PACKET_NODEID_LEN];
+	enum portmap_mode	mode;
 
 	if (c->bind[0] != '\0' && netaddr_parse(c->bind, 1, &ss) == -1) {
 		snprintf(err, errlen, "punchd.bind: '%s' is not a numeric IP",
@@ -190,6 +201,11 @@ punchd_config_check(const struct punchd_config *c, char *err, size_t errlen)
 	}
 	if (c->node_id[0] != '\0' && hex_decode(c->node_id, id, sizeof(id))) {
 		snprintf(err, errlen, "punchd.node_id: expected 16 hex digits");
+		return -1;
+	}
+	if (portmap_mode_parse(c->portmap, &mode) == -1) {
+		snprintf(err, errlen, "punchd.portmap: '%s' is not auto, upnp, "
+		    "natpmp, pcp or no", c->portmap);
 		return -1;
 	}
 	if (c->warn_after > c->dead_after) {

@@ -107,7 +107,17 @@ relay_session_name(struct peer *p, char *buf, size_t len)
 	sodium_bin2hex(buf, len, h, sizeof(h));
 }
 
-/* Our candidates for the peer: host addresses, then the mapping(s). */
+static void
+relay_cand(struct relaymsg_cand *c, const struct sockaddr_storage *ss,
+    enum punch_cand_type type, int i)
+{
+	strlcpy(c->kind, punch_cand_type_str(type), sizeof(c->kind));
+	netaddr_str((const struct sockaddr *)ss, c->addr, sizeof(c->addr));
+	c->prio = punch_cand_prio(type, i);
+}
+
+/* Our candidates for the peer: host addresses, then the mapping(s):
+ * the gateway's port mapping, then the STUN ones. */
 static void
 relay_signal(struct peer *p)
 {
@@ -124,22 +134,19 @@ relay_signal(struct peer *p)
 	sig.ts = (uint64_t)time(NULL) * 1000;
 	if (pd->cfg.relay_signal_host)
 		n = sock_host_addrs(pd, host, RELAYMSG_MAX_CANDS - 2);
-	for (i = 0; i < n; i++) {
-		strlcpy(sig.cands[i].kind, "host", sizeof(sig.cands[i].kind));
-		netaddr_str((struct sockaddr *)&host[i], sig.cands[i].addr,
-		    sizeof(sig.cands[i].addr));
-		sig.cands[i].prio = punch_cand_prio(CAND_HOST, i);
+	for (i = 0; i < n; i++)
+		relay_cand(&sig.cands[i], &host[i], CAND_HOST, i);
+	if (pd->has_mapped) {
+		host[n++] = pd->mapped;
+		relay_cand(&sig.cands[i], &host[i], CAND_MAPPED, i);
+		i++;
 	}
 	if (pd->has_public4)
 		host[n++] = pd->public4;
 	if (pd->has_public6)
 		host[n++] = pd->public6;
-	for (; i < n; i++) {
-		strlcpy(sig.cands[i].kind, "srflx", sizeof(sig.cands[i].kind));
-		netaddr_str((struct sockaddr *)&host[i], sig.cands[i].addr,
-		    sizeof(sig.cands[i].addr));
-		sig.cands[i].prio = punch_cand_prio(CAND_SRFLX, i);
-	}
+	for (; i < n; i++)
+		relay_cand(&sig.cands[i], &host[i], CAND_SRFLX, i);
 	sig.ncands = n;
 	if ((len = relaymsg_signal_write(buf, sizeof(buf), &sig)) > 0)
 		relay_client_send(p->relay, buf, len);
@@ -148,11 +155,30 @@ relay_signal(struct peer *p)
 		pd->hooks.relay_met(p);
 }
 
+/*
+ * Our candidates changed (the gateway mapped our port): the peers we are
+ * meeting on a relay without a direct path hear them again, so that a
+ * relayed pair tries the new one (a mapped port takes a PUNCH from any
+ * address, also from behind a symmetric NAT).
+ */
+void
+relay_signal_all(struct punchd *pd)
+{
+	struct peer *p;
+
+	TAILQ_FOREACH(p, &pd->peers, entry)
+		if (p->relay != NULL && p->state != PEER_DIRECT &&
+		    p->state != PEER_DEGRADED &&
+		    relay_client_state(p->relay) == RELAY_CLIENT_CONNECTED)
+			relay_signal(p);
+}
+
 static void
 relay_on_signal(struct peer *p, const void *data, size_t len)
 {
 	struct relaymsg_signal	 sig;
 	struct sockaddr_storage	 cands[RELAYMSG_MAX_CANDS];
+	enum punch_cand_type	 types[RELAYMSG_MAX_CANDS];
 	size_t			 i;
 	int			 n = 0;
 
@@ -161,13 +187,18 @@ relay_on_signal(struct peer *p, const void *data, size_t len)
 	    strcmp(sig.type, "candidates") != 0)
 		return;
 	for (i = 0; i < sig.ncands; i++)
-		if (netaddr_parse(sig.cands[i].addr, 0, &cands[n]) == 0)
-			n++;
+		if (netaddr_parse(sig.cands[i].addr, 0, &cands[n]) == 0) {
+			/* mapped is the one kind an address cannot tell;
+			 * the rest are guessed from it, as before (a PUNCH
+			 * proves the pair either way) */
+			types[n++] = !strcmp(sig.cands[i].kind, "mapped") ?
+			    CAND_MAPPED : CAND_NTYPES;
+		}
 	log_info("peer %s: %d candidate%s through the relay", peer_label(p),
 	    n, n == 1 ? "" : "s");
 	if (n > 0 && p->state != PEER_DIRECT && p->state != PEER_DEGRADED &&
 	    p->pd->hooks.relay_cands != NULL)
-		p->pd->hooks.relay_cands(p, cands, n);
+		p->pd->hooks.relay_cands(p, cands, types, n);
 }
 
 static void

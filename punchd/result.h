@@ -21,9 +21,12 @@ enum result_code {
 	RESULT_TOO_BIG,
 };
 
+/* a join's failure names each path and what would help: IPC's limit */
+#define RESULT_MSG_MAX	512
+
 struct result {
 	enum result_code	code;
-	char			msg[256];
+	char			msg[RESULT_MSG_MAX];
 };
 
 /* Fills r; returns -1 so that `return result_set(...)` reads as failure. */

@@ -215,7 +215,9 @@ socket = $d/punchd.sock
 relay_url = $RELAY_URL
 relay_token = $(cat "$R/access.token")
 CONF
-	[ $NETNS = yes ] || echo "host_loopback = yes" >>"$d/atmosphere.conf"
+	# on loopback: host addresses are loopback ones, and no port mapping
+	# (it would ask this host's real gateway)
+	[ $NETNS = yes ] || printf 'host_loopback = yes\nportmap = no\n' >>"$d/atmosphere.conf"
 	chmod 0600 "$d/atmosphere.conf"
 	run stund "$2" "$d" "$BIN/stund" -f "$d/atmosphere.conf"
 	run punchd "$2" "$d" "$BIN/punchd" -f "$d/atmosphere.conf"

@@ -1,8 +1,11 @@
 #!/bin/sh
 # meshctl join over each path in turn, by withholding the others from the
 # invite: public only, relay only (through a real relayd, then punching to
-# direct after the rendezvous), and the fallback order: a dead local endpoint fails with a timeout and the
-# public one takes over.
+# direct after the rendezvous), and the fallback order (--sequential, the
+# way before the race): a dead local endpoint fails with a timeout and the
+# public one takes over. Then the race: dead local and public endpoints and
+# a live relay, the relay wins long before a UDP timeout, the others are
+# cancelled; with no path at all, the failure names each path's reason.
 . "$(dirname "$0")/lib.sh"
 need_bin punchd relayd meshctl
 
@@ -34,7 +37,7 @@ ida=$(cat "$T/a/node.id")
 join() {
 	n=$1; shift
 	"$M" -S "$T/a" --json invite "$@" >"$T/$n.inv" || fail "invite $*"
-	"$M" -S "$T/$n" join --timeout 1000 "$(jq -r .token "$T/$n.inv")" \
+	"$M" -S "$T/$n" join $JOPTS --timeout 1000 "$(jq -r .token "$T/$n.inv")" \
 		>"$T/$n.out" 2>&1
 	rc=$?
 	cat "$T/$n.out"
@@ -60,10 +63,39 @@ ok "joined via relay, direct after the rendezvous"
 echo "== fallback: a dead local endpoint times out, public works"
 DEAD=$(port)
 run f "$(port)"
-join f --local "127.0.0.1:$DEAD" --public "127.0.0.1:$PA" --relay -
+JOPTS=--sequential join f --local "127.0.0.1:$DEAD" --public "127.0.0.1:$PA" --relay -
 grep -q "^local udp://127.0.0.1:$DEAD ... failed (timeout)" "$T/f.out" || fail "local should fail"
 grep -q "^public udp://127.0.0.1:$PA ... connected" "$T/f.out" || fail "public should work"
 ok "local failed (timeout), public joined"
+
+echo "== race: dead local and public endpoints, the relay answers first"
+DEAD2=$(port)
+run g "$(port)"
+t0=$(date +%s%N)
+JOPTS="--timeout 5000" join g --local "127.0.0.1:$DEAD" --public "127.0.0.1:$DEAD2"
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+grep -q "^local udp://127.0.0.1:$DEAD ... cancelled at" "$T/g.out" || fail "local should be cancelled"
+grep -q "^public udp://127.0.0.1:$DEAD2 ... cancelled at" "$T/g.out" || fail "public should be cancelled"
+grep -q "^relay $R ... connected" "$T/g.out" || fail "relay should win"
+tail -n 1 "$T/g.out" | grep -q "via relay" || fail "path"
+[ "$ms" -lt 3000 ] || fail "the race took $ms ms (a UDP timeout is 5000)"
+ok "relay won in $ms ms with 5 s UDP timeouts; local and public cancelled"
+
+echo "== race: no path answers, no relay: fails after the UDP timeout, says why"
+run h "$(port)"
+"$M" -S "$T/a" --json invite --local "127.0.0.1:$DEAD" --public "127.0.0.1:$DEAD2" --relay - >"$T/h.inv" || fail "invite"
+t0=$(date +%s%N)
+"$M" -S "$T/h" join --timeout 1000 "$(jq -r .token "$T/h.inv")" >"$T/h.out" 2>&1 && fail "joined with no path"
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+cat "$T/h.out"
+grep -q "no path the inviter can receive on (local: no answer within 1000 ms; public: no answer within 1000 ms; the invite has no relay)" "$T/h.out" || fail "why"
+grep -q "relay (punchd.relay_url), forward its UDP port.*port mapping" "$T/h.out" || fail "what to do"
+[ "$ms" -lt 2500 ] || fail "took $ms ms"
+[ -z "$("$M" -S "$T/h" --json mesh 2>/dev/null | jq -r '.mesh_id // empty')" ] ||
+	fail "h has a mesh after a failed join"
+ok "failed in $ms ms naming each path and what would help"
 
 echo "== members: every joiner reaches every other"
 for n in b c f; do # a, and the two others

@@ -31,6 +31,11 @@ done
 echo "== -n checks the configuration"
 "$BIN/punchd" -n -o punchd.mesh_secret="$T/secret" | grep -q "configuration OK" || fail "-n"
 "$BIN/punchd" -n -o punchd.bogus=1 >/dev/null 2>&1 && fail "an unknown key must be refused"
+"$BIN/punchd" -n -o punchd.portmap=igd 2>&1 | grep -q "punchd.portmap: 'igd' is not auto, upnp, natpmp, pcp or no" ||
+	fail "a bad portmap value must be refused, naming the five"
+for v in auto upnp natpmp pcp no; do
+	"$BIN/punchd" -n -o punchd.mesh_secret="$T/secret" -o punchd.portmap=$v | grep -q "configuration OK" || fail "portmap=$v"
+done
 
 echo "== manual punch, both sides at once"
 "$M" -S "$T/a" punch bob "127.0.0.1:$PB" >"$T/pa.out" 2>&1 &

@@ -24,23 +24,10 @@ nl_require
 nl_init
 
 # mesh_node NAME NS: stund + punchd as pl_node does, without mesh_secret
-mesh_punchd() {
-	_pn=$1 _pns=$2
-	nl_bg "$_pns" "$NL_TMP/punchd-$_pn.log" env RUNTIME_DIRECTORY="$NL_TMP/$_pn" \
-	    STATE_DIRECTORY="$NL_TMP/$_pn" "$BIN/punchd" -v -f "$NL_TMP/empty.conf" \
-	    -p 7777 -o punchd.relay_url="$PL_RELAY" $PL_FAST
-	eval "PID_$_pn=$NL_LASTPID"
-	nl_wait 10 sh -c "'$BIN/meshctl' -S '$NL_TMP/$_pn' --json status |
-	    jq -e '.daemons[] | select(.daemon == \"punchd\") | .status.public != null'" ||
-		nl_die "node $_pn: punchd has no public candidate: $(tail -n 5 "$NL_TMP/punchd-$_pn.log")"
-}
+mesh_punchd() { pl_mesh_punchd "$@"; }
 mesh_node() {
-	mkdir -p "$NL_TMP/$1"
-	nl_bg "$2" "$NL_TMP/stund-$1.log" env RUNTIME_DIRECTORY="$NL_TMP/$1" \
-	    "$BIN/stund" -v -f "$NL_TMP/empty.conf" \
-	    -o stund.servers=203.0.113.10:3478 -o stund.timeout=2s \
-	    -o stund.nat_refresh=0
-	mesh_punchd "$1" "$2"
+	pl_stund "$1" "$2"
+	pl_mesh_punchd "$1" "$2"
 }
 up() { # NODE PEER-ID: direct or relayed
 	case "$(pl_peer "$1" "$2" .state)" in direct|relayed) return 0 ;; esac
@@ -71,7 +58,7 @@ grep -q "local udp://$(nl_lan a):7777, public udp://$(nl_wan a):7777, relay $PL_
 
 echo "== B: meshctl join CODE"
 t0=$(ms)
-pl_m B join --name bob --timeout 1500 "$code" >"$NL_TMP/join-B.txt" 2>&1
+pl_m B join --sequential --name bob --timeout 1500 "$code" >"$NL_TMP/join-B.txt" 2>&1
 rc=$?
 t1=$(ms)
 sed 's/^/    /' "$NL_TMP/join-B.txt"
@@ -89,8 +76,16 @@ echo "-- A"; pl_m A peers; echo "-- B"; pl_m B peers
 echo "== C (symmetric NAT) joins with a second code; members find each other"
 pl_m A invite --no-qr >"$NL_TMP/invite2.txt" || nl_die "invite 2"
 code2=$(sed -n 3p "$NL_TMP/invite2.txt" | tr -d ' ')
+t0=$(ms)
 pl_m C join --name carol --timeout 1500 "$code2" >"$NL_TMP/join-C.txt" 2>&1 || pl_bad "C's join failed"
+t1=$(ms)
 sed 's/^/    /' "$NL_TMP/join-C.txt"
+grep -q "^local udp://$(nl_lan a):7777 ... cancelled" "$NL_TMP/join-C.txt" &&
+	grep -q "^public udp://$(nl_wan a):7777 ... cancelled" "$NL_TMP/join-C.txt" &&
+	grep -q "^relay $PL_RELAY ... connected" "$NL_TMP/join-C.txt" &&
+	tail -n 1 "$NL_TMP/join-C.txt" | grep -q "joined mesh home via relay" &&
+	pl_ok "C's paths raced: relay won, local and public cancelled ($((t1 - t0)) ms with the 5 s wait for a direct path)" ||
+	pl_bad "C's race lines"
 nl_wait 15 up C "$IB" && nl_wait 15 up B "$IC" && nl_wait 5 up A "$IC" &&
 	pl_ok "three nodes pairwise connected (B-C: $(pl_peer B "$IC" .state))" ||
 	pl_bad "not pairwise: B sees C $(pl_peer B "$IC" .state), C sees B $(pl_peer C "$IB" .state)"

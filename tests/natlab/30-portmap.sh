@@ -38,8 +38,7 @@ PMC=$TOP/$BUILD/tests/tools/portmapc
 . "$TOP/tests/natlab/lib.sh"
 
 [ -x "$PMC" ] || nl_skip "build $BUILD/tests/tools/portmapc first (make)"
-command -v miniupnpd >/dev/null 2>&1 ||
-	nl_skip "miniupnpd not installed (scripts/deps.sh: miniupnpd-nftables)"
+nl_mu_need
 command -v socat >/dev/null 2>&1 || nl_skip "socat not installed"
 nl_require
 nl_init
@@ -53,68 +52,19 @@ MU_PID=
 nl_public
 nl_host out 203.0.113.20
 nl_nat a eim
-nl_exec a ip addr add "$EXT/32" dev wan || nl_die "ext address"
-nl_exec pub ip route add "$EXT/32" via "$(nl_wan a)" || nl_die "route"
+nl_mu_prepare a "$EXT"
 LAN=$(nl_lan a)
 
-# The chains miniupnpd fills (its defaults: table inet "filter", chains
-# "miniupnpd", "prerouting_miniupnpd", "postrouting_miniupnpd"), hooked as
-# /etc/miniupnpd/nft_init.sh does; forward policy accept, as the lab's
-# NATs forward everything already.
-nl_exec a nft -f - <<EOF || nl_die "miniupnpd chains"
-table inet filter {
-	chain miniupnpd { }
-	chain prerouting_miniupnpd { }
-	chain postrouting_miniupnpd { }
-	chain forward {
-		type filter hook forward priority 0; policy accept;
-		jump miniupnpd;
-	}
-	chain prerouting {
-		type nat hook prerouting priority -100; policy accept;
-		jump prerouting_miniupnpd;
-	}
-	chain postrouting {
-		type nat hook postrouting priority 100; policy accept;
-		jump postrouting_miniupnpd;
-	}
-}
-EOF
-
-# mu_start NAME "extra config lines": miniupnpd -d in the NAT namespace
+# mu_start NAME "extra config lines" / mu_stop: miniupnpd in NAT a
 mu_start() {
-	_c=$NL_TMP/mu-$1.conf
-	cat >"$_c" <<EOF
-ext_ifname=wan
-ext_ip=$EXT
-listening_ip=lan
-http_port=0
-secure_mode=yes
-system_uptime=no
-notify_interval=60
-uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b
-$2
-allow 1024-65535 192.168.1.0/24 1024-65535
-deny 0-65535 0.0.0.0/0 0-65535
-EOF
-	nl_bg a "$NL_TMP/mu-$1.log" miniupnpd -d -f "$_c" \
-	    -P "$NL_TMP/mu-$1.pid"
-	MU_PID=$NL_LASTPID
-	MU_LOG=$NL_TMP/mu-$1.log
-	nl_wait 5 grep -q 'HTTP listening\|Listening for NAT-PMP' "$MU_LOG" ||
-		nl_die "miniupnpd ($1) did not start: $(tail -n 5 "$MU_LOG")"
-	sleep 0.3
+	nl_mu_start a "$@"
+	MU_PID=$NL_MU_PID MU_LOG=$NL_MU_LOG
 }
 
 mu_stop() {
-	[ -n "$MU_PID" ] || return 0
-	kill "$MU_PID" 2>/dev/null
-	nl_wait 5 sh -c "! kill -0 $MU_PID 2>/dev/null" ||
-		kill -9 "$MU_PID" 2>/dev/null
+	NL_MU_PID=$MU_PID
+	nl_mu_stop a
 	MU_PID=
-	for _ch in miniupnpd prerouting_miniupnpd postrouting_miniupnpd; do
-		nl_exec a nft flush chain inet filter "$_ch"
-	done
 }
 
 # Is there a DNAT of UDP PORT to the host in the NAT's ruleset?

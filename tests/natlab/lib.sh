@@ -396,3 +396,83 @@ nl_natdiscovery() {
 nl_mapped_ports() {
 	sed -n 's/.*UDP reflexive addr: [0-9.]*:\([0-9]*\).*/\1/p'
 }
+
+# A gateway that maps ports on request: Debian's miniupnpd (nftables
+# backend; UPnP IGD, NAT-PMP, PCP) in NAT NAME's namespace.
+# miniupnpd refuses to map on a WAN address in a reserved range, and every
+# lab range is one (RFC 5737), so nl_mu_prepare NAT EXT gives the NAT an
+# extra address EXT on "wan" (e.g. 100.128.0.11, just past RFC 6598's
+# 100.64/10, unknown to miniupnpd's list), announced as ext_ip, routed to
+# the NAT on the public bridge (the lab has no link out: it never leaves),
+# and the chains miniupnpd fills (its defaults: table inet "filter",
+# chains "miniupnpd", "prerouting_miniupnpd", "postrouting_miniupnpd"),
+# hooked as /etc/miniupnpd/nft_init.sh does; forward policy accept, as the
+# lab's NATs forward everything already. nl_mu_need skips without it.
+nl_mu_need() {
+	command -v miniupnpd >/dev/null 2>&1 ||
+		nl_skip "miniupnpd not installed (scripts/deps.sh: miniupnpd-nftables)"
+}
+
+nl_mu_prepare() {
+	NL_MU_EXT=$2
+	nl_exec "$1" ip addr add "$2/32" dev wan || nl_die "ext address"
+	nl_exec pub ip route add "$2/32" via "$(nl_wan "$1")" || nl_die "route"
+	nl_exec "$1" nft -f - <<EOF || nl_die "miniupnpd chains"
+table inet filter {
+	chain miniupnpd { }
+	chain prerouting_miniupnpd { }
+	chain postrouting_miniupnpd { }
+	chain forward {
+		type filter hook forward priority 0; policy accept;
+		jump miniupnpd;
+	}
+	chain prerouting {
+		type nat hook prerouting priority -100; policy accept;
+		jump prerouting_miniupnpd;
+	}
+	chain postrouting {
+		type nat hook postrouting priority 100; policy accept;
+		jump postrouting_miniupnpd;
+	}
+}
+EOF
+}
+
+# nl_mu_start NAT NAME "extra config lines": miniupnpd -d in NAT's
+# namespace, serving its LAN; sets NL_MU_PID, NL_MU_LOG
+nl_mu_start() {
+	_mc=$NL_TMP/mu-$2.conf
+	_ml=$(nl_lan "$1")
+	cat >"$_mc" <<EOF
+ext_ifname=wan
+ext_ip=$NL_MU_EXT
+listening_ip=lan
+http_port=0
+secure_mode=yes
+system_uptime=no
+notify_interval=60
+uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b
+$3
+allow 1024-65535 ${_ml%.*}.0/24 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+EOF
+	nl_bg "$1" "$NL_TMP/mu-$2.log" miniupnpd -d -f "$_mc" \
+	    -P "$NL_TMP/mu-$2.pid"
+	NL_MU_PID=$NL_LASTPID
+	NL_MU_LOG=$NL_TMP/mu-$2.log
+	nl_wait 5 grep -q 'HTTP listening\|Listening for NAT-PMP' "$NL_MU_LOG" ||
+		nl_die "miniupnpd ($2) did not start: $(tail -n 5 "$NL_MU_LOG")"
+	sleep 0.3
+}
+
+# nl_mu_stop NAT: stop the miniupnpd of NL_MU_PID, empty its chains
+nl_mu_stop() {
+	[ -n "${NL_MU_PID:-}" ] || return 0
+	kill "$NL_MU_PID" 2>/dev/null
+	nl_wait 5 sh -c "! kill -0 $NL_MU_PID 2>/dev/null" ||
+		kill -9 "$NL_MU_PID" 2>/dev/null
+	NL_MU_PID=
+	for _ch in miniupnpd prerouting_miniupnpd postrouting_miniupnpd; do
+		nl_exec "$1" nft flush chain inet filter "$_ch"
+	done
+}

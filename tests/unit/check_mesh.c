@@ -220,6 +220,24 @@ START_TEST(test_join_errors)
 	ck_assert_int_eq(joiner_start(&b->pd, &req, join_done, &js, &err),
 	    -1);
 	ck_assert_int_eq(err.code, RESULT_BAD_PARAMS);
+	/* a list: a path twice, an empty name, a name not a path */
+	strlcpy(req.path, "local,local", sizeof(req.path));
+	ck_assert_int_eq(joiner_start(&b->pd, &req, join_done, &js, &err),
+	    -1);
+	ck_assert_int_eq(err.code, RESULT_BAD_PARAMS);
+	strlcpy(req.path, "local,", sizeof(req.path));
+	ck_assert_int_eq(joiner_start(&b->pd, &req, join_done, &js, &err),
+	    -1);
+	ck_assert_int_eq(err.code, RESULT_BAD_PARAMS);
+	strlcpy(req.path, "relay,public,local,x", sizeof(req.path));
+	ck_assert_int_eq(joiner_start(&b->pd, &req, join_done, &js, &err),
+	    -1);
+	ck_assert_int_eq(err.code, RESULT_BAD_PARAMS);
+	/* public,relay asked, the invite has neither */
+	strlcpy(req.path, "public,relay", sizeof(req.path));
+	ck_assert_int_eq(joiner_start(&b->pd, &req, join_done, &js, &err),
+	    -1);
+	ck_assert_int_eq(err.code, RESULT_NOT_FOUND);
 	strlcpy(req.token, "ATM-not-a-code", sizeof(req.token));
 	strlcpy(req.path, "local", sizeof(req.path));
 	ck_assert_int_eq(joiner_start(&b->pd, &req, join_done, &js, &err),
@@ -243,6 +261,95 @@ END_TEST
 
 /* JOIN_* packets under no key we know, truncated or random: counted and
  * dropped, nothing answered */
+/* an invite of a's with these local and public endpoints, no relay */
+static void
+mint_eps(struct fake_node *a, const char *local, const char *public,
+    struct inviter_res *res)
+{
+	struct inviter_req	req;
+	struct result		err;
+
+	memset(&req, 0, sizeof(req));
+	req.expires_s = 600;
+	req.uses = 2;
+	req.local_how = req.public_how = INVITER_GIVEN;
+	strlcpy(req.local, local, sizeof(req.local));
+	strlcpy(req.public, public, sizeof(req.public));
+	req.relay_how = INVITER_WITHHELD;
+	ck_assert_msg(inviter_mint(&a->pd, &req, res, &err) == 0, "%s",
+	    err.msg);
+}
+
+static void
+race(struct fake_node *b, const char *token, struct join_seen *js)
+{
+	struct joiner_req	req;
+	struct result		err;
+
+	memset(&req, 0, sizeof(req));
+	memset(js, 0, sizeof(*js));
+	strlcpy(req.token, token, sizeof(req.token));
+	req.stagger_ms = 250;
+	req.timeout_ms = 1500;
+	req.relay_timeout_ms = 5000;
+	req.connect_ms = 2000;
+	ck_assert_msg(joiner_start(&b->pd, &req, join_done, js, &err) == 0,
+	    "%s", err.msg);
+}
+
+/*
+ * The race: local (dead) starts at 0, public (the inviter) at 250 ms and
+ * wins; local is cancelled, the relay (not in the invite) absent. Then
+ * both endpoints dead and no relay: the join fails once both timed out,
+ * naming each path and what would help.
+ */
+START_TEST(test_join_race)
+{
+	struct fake_node	*a, *b, *c;
+	struct inviter_res	 inv;
+	struct join_seen	 js;
+	struct result		 err;
+	const struct joiner_attempt *at;
+
+	a = fakenode_new(17131, NULL);
+	b = fakenode_new(17132, NULL);
+	c = fakenode_new(17133, NULL);
+	c->cut = 1;	/* a dead endpoint */
+	ck_assert_int_eq(node_mesh_create(&a->pd, "lab", 0, &err), 0);
+	mint_eps(a, "127.0.0.1:17133", "127.0.0.1:17131", &inv);
+	race(b, inv.token, &js);
+	ck_assert(fakenet_run(join_over, &js, 5));
+	ck_assert_msg(js.err.code == RESULT_OK, "join: %s", js.err.msg);
+	ck_assert_str_eq(js.res.path, "public");
+	at = js.res.attempts;
+	ck_assert_str_eq(at[JOINER_LOCAL].state, "cancelled");
+	ck_assert_str_eq(at[JOINER_PUBLIC].state, "won");
+	ck_assert_str_eq(at[JOINER_RELAY].state, "absent");
+	/* staggered (the fake clock and libev's timers agree only roughly) */
+	ck_assert_double_eq_tol(at[JOINER_LOCAL].start_ms, 0, 50);
+	ck_assert_double_gt(at[JOINER_PUBLIC].start_ms,
+	    at[JOINER_LOCAL].start_ms + 100);
+	ck_assert_double_lt(js.res.welcome_ms, 400);
+	ck_assert_double_eq_tol(at[JOINER_LOCAL].end_ms,
+	    at[JOINER_PUBLIC].end_ms, 1);
+	ck_assert_double_eq(at[JOINER_RELAY].start_ms, -1);
+
+	/* nothing answers: both time out, then the answer says why */
+	ck_assert_int_eq(node_mesh_leave(&b->pd, &err), 0);
+	mint_eps(a, "127.0.0.1:17133", "127.0.0.1:17134", &inv);
+	race(b, inv.token, &js);
+	ck_assert(fakenet_run(join_over, &js, 5));
+	ck_assert_int_eq(js.err.code, RESULT_TIMEOUT);
+	ck_assert_msg(strstr(js.err.msg, "no path the inviter can receive on "
+	    "(local: no answer within 1500 ms; public: no answer within 1500 "
+	    "ms; the invite has no relay)") != NULL, "%s", js.err.msg);
+	ck_assert_msg(strstr(js.err.msg, "port mapping") != NULL, "%s",
+	    js.err.msg);
+	ck_assert(!b->pd.mesh.have);
+	fakenet_free();
+}
+END_TEST
+
 START_TEST(test_join_hostile)
 {
 	struct fake_node	*a;
@@ -568,6 +675,7 @@ mesh_suite(void)
 	tcase_add_test(tc, test_invite_join_e2e);
 	tcase_add_test(tc, test_invite_used);
 	tcase_add_test(tc, test_join_errors);
+	tcase_add_test(tc, test_join_race);
 	tcase_add_test(tc, test_join_hostile);
 	tcase_add_test(tc, test_join_replay);
 	tcase_add_test(tc, test_join_guard);

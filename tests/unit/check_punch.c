@@ -71,6 +71,13 @@ START_TEST(test_cand_prio)
 	    punch_cand_prio(CAND_SRFLX, 0));
 	ck_assert_uint_gt(punch_cand_prio(CAND_SRFLX, 0),
 	    punch_cand_prio(CAND_RELAY, 0));
+	/* a port the gateway maps: below host, above the reflexive ones */
+	ck_assert_uint_gt(punch_cand_prio(CAND_HOST, 0),
+	    punch_cand_prio(CAND_MAPPED, 0));
+	ck_assert_uint_gt(punch_cand_prio(CAND_MAPPED, 0),
+	    punch_cand_prio(CAND_PRFLX, 0));
+	ck_assert_str_eq(punch_cand_type_str(CAND_MAPPED), "mapped");
+	ck_assert_str_eq(punch_cand_type_str(CAND_NTYPES), "?");
 	/* a later candidate of one type never outranks a better type */
 	ck_assert_uint_gt(punch_cand_prio(CAND_HOST, 1000),
 	    punch_cand_prio(CAND_PRFLX, 0));
@@ -81,6 +88,36 @@ START_TEST(test_cand_prio)
 	    (126u << 24) + (65535u << 8) + 255);
 	/* RFC 8445 6.1.2.3 is symmetric up to the tie bit */
 	ck_assert_uint_eq(punch_pair_prio(10, 20) + 1, punch_pair_prio(20, 10));
+}
+END_TEST
+
+/* A known address keeps its better type, by preference, not enum order:
+ * srflx (guessed) -> mapped (signalled) is an upgrade, back is not. */
+START_TEST(test_cand_upgrade)
+{
+	struct punch		p;
+	struct rec		r = { .n = 0 };
+	struct sockaddr_storage	a = addr("100.128.0.11:7777");
+	uint32_t		srflx;
+
+	punch_init(&p, &params, rec_send, rec_rand, &r);
+	ck_assert_int_eq(punch_add_remote(&p, CAND_SRFLX,
+	    (struct sockaddr *)&a), 0);
+	srflx = p.pairs[0].remote.prio;
+	ck_assert_int_eq(punch_add_remote(&p, CAND_MAPPED,
+	    (struct sockaddr *)&a), 0);
+	ck_assert_int_eq(p.pairs[0].remote.type, CAND_MAPPED);
+	ck_assert_uint_gt(p.pairs[0].remote.prio, srflx);
+	ck_assert_int_eq(punch_add_remote(&p, CAND_SRFLX,
+	    (struct sockaddr *)&a), 0);
+	ck_assert_int_eq(p.pairs[0].remote.type, CAND_MAPPED);
+	ck_assert_int_eq(punch_add_remote(&p, CAND_RELAY,
+	    (struct sockaddr *)&a), 0);
+	ck_assert_int_eq(p.pairs[0].remote.type, CAND_MAPPED);
+	ck_assert_int_eq(punch_add_remote(&p, CAND_HOST,
+	    (struct sockaddr *)&a), 0);
+	ck_assert_int_eq(p.pairs[0].remote.type, CAND_HOST);
+	punch_free(&p);
 }
 END_TEST
 
@@ -466,6 +503,7 @@ punch_suite(void)
 	TCase	*tc = tcase_create("core");
 
 	tcase_add_test(tc, test_cand_prio);
+	tcase_add_test(tc, test_cand_upgrade);
 	tcase_add_test(tc, test_pair_order);
 	tcase_add_test(tc, test_limits);
 	tcase_add_loop_test(tc, test_handshake_one_side_knows, 0, 2);
