@@ -147,6 +147,8 @@ PUNCHD_CORE := \
 	punchd/inviter_ends.c \
 	punchd/joiner.c \
 	punchd/pending.c \
+	punchd/meshaddr.c \
+	punchd/tun.c \
 	punchd/node.c
 
 PUNCHD_SRCS := \
@@ -250,6 +252,7 @@ $(UNIT): $(call obj,$(UNIT_SRCS)) $(UNIT_LINK) $(LIBATMO)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/tools/bdayprobe: $(call obj,punchd/birthday.c punchd/natpredict.c)
+$(BUILD)/tests/tools/tunpipe: $(call obj,punchd/meshaddr.c punchd/tun.c)
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBATMO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
