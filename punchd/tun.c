@@ -208,7 +208,10 @@ tun_setup(const char *ifname, const struct tun_config *c)
 		goto out;
 	rc = 0;
 out:
-	if (rc == -1)
+	if (rc == -1 && errno == EACCES && what[2] == 'v' && what[3] == '6')
+		log_warnx("%s: %s: IPv6 is disabled for new links "
+		    "(net.ipv6.conf.default.disable_ipv6)", __func__, ifname);
+	else if (rc == -1)
 		log_warn("%s: %s: %s", __func__, ifname, what);
 	if (fd != -1)
 		close(fd);
