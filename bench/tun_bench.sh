@@ -44,23 +44,29 @@ cpu() {
 	for p in "$@"; do cat /proc/"$p"/stat; done |
 	    awk '{ sub(/^.*\) /, ""); s += $12 + $13 } END { print s + 0 }'
 }
+cpusys() {
+	for p in "$@"; do cat /proc/"$p"/stat; done |
+	    awk '{ sub(/^.*\) /, ""); s += $13 } END { print s + 0 }'
+}
 rss() {
 	for p in "$@"; do grep VmRSS /proc/"$p"/status; done |
 	    awk '{ s += $2 } END { print s + 0 }'
 }
 
-printf '%-12s %5s %9s %10s %9s %7s %9s %9s %8s  %s\n' tunnel mtu \
-    tcp_Mbit cpu_s/GB udp_Mbit udp_loss rtt_ms added_ms rss_kB load1
+printf '%-12s %5s %9s %9s %5s %9s %8s %7s %8s %7s  %s\n' tunnel mtu \
+    tcp_Mbit cpu_s/GB sys% udp_Mbit udp_loss rtt_ms added_ms rss_kB load1
 RAW_RTT=
 
 # row NAME DST MTU PIDS...: one line of figures
 row() {
 	_name=$1 _dst=$2 _mtu=$3; shift 3
 	_load=$(cut -d' ' -f1 /proc/loadavg)
-	_c0=$(cpu "$@")
+	_c0=$(cpu "$@") _s0=$(cpusys "$@")
 	nl_exec a iperf3 -c "$_dst" -t "$T" -J >"$NL_TMP/$_name-tcp.json" 2>"$NL_TMP/$_name-tcp.err" ||
 		{ echo "$_name: iperf3 TCP failed"; return 1; }
-	_c1=$(cpu "$@")
+	_c1=$(cpu "$@") _s1=$(cpusys "$@")
+	_sys=$(awk -v c=$((_c1 - _c0)) -v s=$((_s1 - _s0)) \
+	    'BEGIN { if (c == 0) print "-"; else printf "%.0f", 100 * s / c }')
 	_bytes=$(jq '.end.sum_received.bytes' "$NL_TMP/$_name-tcp.json")
 	_tcp=$(jq '.end.sum_received.bits_per_second / 1e6' "$NL_TMP/$_name-tcp.json")
 	_cpugb=$(awk -v c=$((_c1 - _c0)) -v hz="$HZ" -v b="$_bytes" -v n="$#" \
@@ -77,8 +83,8 @@ row() {
 	    awk -F/ '/^rtt/ { print $5 }')
 	[ -n "$RAW_RTT" ] || RAW_RTT=$_rtt
 	_add=$(awk -v r="$_rtt" -v u="$RAW_RTT" 'BEGIN { printf "%.3f", r - u }')
-	printf '%-12s %5s %9.0f %10s %9.0f %7.1f %9s %9s %8s  %s\n' "$_name" \
-	    "$_mtu" "$_tcp" "$_cpugb" "$_udp" "$_loss" "$_rtt" "$_add" \
+	printf '%-12s %5s %9.0f %9s %5s %9.0f %8.1f %7s %8s %7s  %s\n' "$_name" \
+	    "$_mtu" "$_tcp" "$_cpugb" "$_sys" "$_udp" "$_loss" "$_rtt" "$_add" \
 	    "$(if [ $# -gt 0 ]; then rss "$@"; else echo -; fi)" "$_load"
 }
 
@@ -167,6 +173,6 @@ for t in $TUNNELS; do
 	nebula)		run_nebula ;;
 	esac
 done
-echo "cpu_s/GB: CPU seconds of both tunnel processes per GB received over TCP"
+echo "cpu_s/GB: CPU seconds of both tunnel processes per GB received over TCP; sys%: kernel share"
 echo "added_ms: ping average minus the underlay's in this run; load1 before the row"
 echo "$(nproc) cores; $(uname -r)"
