@@ -256,6 +256,15 @@ meshaddr_route_out(const struct meshaddr_table *t, const uint8_t *pkt,
 	return meshaddr_by_addr(t, family, pkt + src + (family == 4 ? 4 : 16));
 }
 
+static void
+meshaddr_v4_bytes(uint32_t v, uint8_t b[4])
+{
+	b[0] = v >> 24;
+	b[1] = v >> 16;
+	b[2] = v >> 8;
+	b[3] = v;
+}
+
 int
 meshaddr_check_in(const struct meshaddr_table *t,
     const uint8_t sender[MESHADDR_NODE_ID_LEN],
@@ -277,16 +286,10 @@ meshaddr_check_in(const struct meshaddr_table *t,
 			return MESHADDR_ERR_DST;
 		return MESHADDR_OK;
 	}
-	want[0] = from->v4 >> 24;
-	want[1] = from->v4 >> 16;
-	want[2] = from->v4 >> 8;
-	want[3] = from->v4;
+	meshaddr_v4_bytes(from->v4, want);
 	if (memcmp(pkt + src, want, 4) != 0)
 		return MESHADDR_ERR_SRC;
-	want[0] = self->v4 >> 24;
-	want[1] = self->v4 >> 16;
-	want[2] = self->v4 >> 8;
-	want[3] = self->v4;
+	meshaddr_v4_bytes(self->v4, want);
 	if (memcmp(pkt + src + 4, want, 4) != 0)
 		return MESHADDR_ERR_DST;
 	return MESHADDR_OK;

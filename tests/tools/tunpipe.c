@@ -97,6 +97,13 @@ parse_id(const char *s, uint8_t id[8])
 	return 0;
 }
 
+static socklen_t
+salen(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+	    sizeof(struct sockaddr_in6);
+}
+
 static void
 pipe_stats(const struct pipe *p)
 {
@@ -153,9 +160,7 @@ pipe_out(struct pipe *p)
 			iov[k].iov_len = (size_t)n;
 			memset(&mm[k], 0, sizeof(mm[k]));
 			mm[k].msg_hdr.msg_name = &p->peer;
-			mm[k].msg_hdr.msg_namelen = p->peer.ss_family == AF_INET ?
-			    sizeof(struct sockaddr_in) :
-			    sizeof(struct sockaddr_in6);
+			mm[k].msg_hdr.msg_namelen = salen(&p->peer);
 			mm[k].msg_hdr.msg_iov = &iov[k];
 			mm[k].msg_hdr.msg_iovlen = 1;
 			k++;
@@ -267,8 +272,7 @@ pipe_forge(struct pipe *p, const struct meshaddr_member *to,
 		if ((n = pipe_seal(p, buf, 28)) == -1)
 			return -1;
 		if (sendto(p->udp, buf, n, 0, (struct sockaddr *)&p->peer,
-		    p->peer.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
-		    sizeof(struct sockaddr_in6)) == -1) {
+		    salen(&p->peer)) == -1) {
 			perror("tunpipe: sendto");
 			return -1;
 		}
@@ -290,9 +294,8 @@ pipe_socket(struct pipe *p, const char *local, const char *remote)
 		return -1;
 	}
 	p->udp = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	if (p->udp == -1 || bind(p->udp, (struct sockaddr *)&ss,
-	    ss.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
-	    sizeof(struct sockaddr_in6)) == -1) {
+	if (p->udp == -1 ||
+	    bind(p->udp, (struct sockaddr *)&ss, salen(&ss)) == -1) {
 		perror("tunpipe: socket");
 		return -1;
 	}
