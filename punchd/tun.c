@@ -209,7 +209,7 @@ tun_setup(const char *ifname, const struct tun_config *c)
 		goto out;
 	rc = 0;
 out:
-	if (rc == -1 && errno == EACCES && what[2] == 'v' && what[3] == '6')
+	if (rc == -1 && errno == EACCES && strcmp(what, "IPv6 address") == 0)
 		log_warnx("%s: %s: IPv6 is disabled for new links "
 		    "(net.ipv6.conf.default.disable_ipv6)", __func__, ifname);
 	else if (rc == -1)
