@@ -135,6 +135,8 @@ PUNCHD_CORE := \
 	punchd/health.c \
 	punchd/pathsel.c \
 	punchd/upgrade.c \
+	punchd/meshaddr.c \
+	punchd/tun.c \
 	punchd/keepalive.c \
 	punchd/path.c \
 	punchd/peer.c \
@@ -147,8 +149,6 @@ PUNCHD_CORE := \
 	punchd/inviter_ends.c \
 	punchd/joiner.c \
 	punchd/pending.c \
-	punchd/meshaddr.c \
-	punchd/tun.c \
 	punchd/node.c
 
 PUNCHD_SRCS := \
