@@ -135,6 +135,8 @@ PUNCHD_CORE := \
 	punchd/health.c \
 	punchd/pathsel.c \
 	punchd/upgrade.c \
+	punchd/meshaddr.c \
+	punchd/tun.c \
 	punchd/keepalive.c \
 	punchd/path.c \
 	punchd/peer.c \
@@ -254,6 +256,7 @@ $(UNIT): $(call obj,$(UNIT_SRCS)) $(UNIT_LINK) $(LIBATMO)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/tools/bdayprobe: $(call obj,punchd/birthday.c punchd/natpredict.c)
+$(BUILD)/tests/tools/tunpipe: $(call obj,punchd/meshaddr.c punchd/tun.c)
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBATMO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

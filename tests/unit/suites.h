@@ -48,6 +48,7 @@
 	X(proxyv2)		\
 	X(rendezvous)		\
 	X(web)			\
+	X(meshaddr)		\
 	/* new suites above this line, each ending in a backslash */
 
 #define UNIT_DECLARE(name) Suite *name##_suite(void) __attribute__((weak));

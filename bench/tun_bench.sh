@@ -1,0 +1,179 @@
+#!/bin/sh
+# Mesh interface data path vs the raw underlay, wireguard-go and Nebula, in
+# one run on one pair of network namespaces (docs/mesh-interface.md has
+# the figures). Two hosts on the NAT lab's public segment (tests/natlab/
+# lib.sh); for each tunnel: iperf3 TCP a -> b, iperf3 UDP (unlimited rate,
+# datagrams that fill the tunnel's MTU) a -> b, ping RTT, and the tunnel
+# processes' CPU time (both sides, from /proc/PID/stat) per GB received and
+# their RSS. Every row carries the 1-minute load average taken just before
+# it: the machine is shared, the figures are this run's, not typical ones.
+#
+#   sh bench/tun_bench.sh            (root; BENCH_TIME=10 seconds per iperf3)
+#   TUNNELS="raw tunpipe wg nebula"  picks rows (tunpipe1416: MTU 1416)
+#
+# tunpipe is tests/tools/tunpipe: punchd/tun.c + punchd/meshaddr.c +
+# proto/packet.c (XChaCha20-Poly1305) in one thread per side, poll(2),
+# recvmmsg/sendmmsg batches of 64; the data path punchd will run, without
+# punchd's path and session layers.
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
+BUILD=${BUILD:-build}
+TP=$TOP/$BUILD/tests/tools/tunpipe
+T=${BENCH_TIME:-10}
+TUNNELS=${TUNNELS:-raw tunpipe tunpipe1416 wg nebula}
+. "$TOP/tests/natlab/lib.sh"
+[ -x "$TP" ] || nl_skip "tunpipe is not built (make)"
+for t in iperf3 ping jq; do
+	command -v $t >/dev/null 2>&1 || nl_skip "$t missing (scripts/deps.sh)"
+done
+nl_require
+nl_init
+HZ=$(getconf CLK_TCK)
+
+nl_public
+nl_host a 203.0.113.21
+nl_host b 203.0.113.22
+for h in a b; do
+	nl_exec $h sysctl -qw net.ipv6.conf.default.disable_ipv6=0
+done
+nl_bg b "$NL_TMP/iperf-s.log" iperf3 -s
+nl_wait 5 nl_exec b sh -c "ss -Hltn 'sport = :5201' | grep -q ."
+
+# CPU ticks (user + system) of the given pids, summed
+cpu() {
+	for p in "$@"; do cat /proc/"$p"/stat; done |
+	    awk '{ sub(/^.*\) /, ""); s += $12 + $13 } END { print s + 0 }'
+}
+cpusys() {
+	for p in "$@"; do cat /proc/"$p"/stat; done |
+	    awk '{ sub(/^.*\) /, ""); s += $13 } END { print s + 0 }'
+}
+rss() {
+	for p in "$@"; do grep VmRSS /proc/"$p"/status; done |
+	    awk '{ s += $2 } END { print s + 0 }'
+}
+
+printf '%-12s %5s %9s %9s %5s %9s %8s %7s %8s %7s  %s\n' tunnel mtu \
+    tcp_Mbit cpu_s/GB sys% udp_Mbit udp_loss rtt_ms added_ms rss_kB load1
+
+# row NAME DST MTU PIDS...: one line of figures
+row() {
+	_name=$1 _dst=$2 _mtu=$3; shift 3
+	_load=$(cut -d' ' -f1 /proc/loadavg)
+	_c0=$(cpu "$@") _s0=$(cpusys "$@")
+	nl_exec a iperf3 -c "$_dst" -t "$T" -J >"$NL_TMP/$_name-tcp.json" 2>"$NL_TMP/$_name-tcp.err" ||
+		{ echo "$_name: iperf3 TCP failed"; return 1; }
+	_c1=$(cpu "$@") _s1=$(cpusys "$@")
+	_sys=$(awk -v c=$((_c1 - _c0)) -v s=$((_s1 - _s0)) \
+	    'BEGIN { if (c == 0) print "-"; else printf "%.0f", 100 * s / c }')
+	_bytes=$(jq '.end.sum_received.bytes' "$NL_TMP/$_name-tcp.json")
+	_tcp=$(jq '.end.sum_received.bits_per_second / 1e6' "$NL_TMP/$_name-tcp.json")
+	_cpugb=$(awk -v c=$((_c1 - _c0)) -v hz="$HZ" -v b="$_bytes" -v n="$#" \
+	    'BEGIN { if (n == 0) print "-"; else printf "%.2f", c / hz / (b / 1e9) }')
+	nl_exec a iperf3 -c "$_dst" -u -b 0 -l $((_mtu - 28)) -t "$T" -J \
+	    >"$NL_TMP/$_name-udp.json" 2>"$NL_TMP/$_name-udp.err" ||
+		{ echo "$_name: iperf3 UDP failed"; return 1; }
+	_udp=$(jq '(.end.sum_received.bits_per_second //
+	    (.end.sum.bits_per_second * (1 - .end.sum.lost_percent / 100))) / 1e6' \
+	    "$NL_TMP/$_name-udp.json")
+	_loss=$(jq '.end.sum.lost_percent' "$NL_TMP/$_name-udp.json")
+	sleep 1	# let the UDP flood's queues drain before timing pings
+	_rtt=$(nl_exec a ping -q -c 50 -i 0.02 "$_dst" |
+	    awk -F/ '/^rtt/ { print $5 }')
+	_add=$(awk -v r="$_rtt" -v u="$RAW_RTT" 'BEGIN { printf "%.3f", r - u }')
+	printf '%-12s %5s %9.0f %9s %5s %9.0f %8.1f %7s %8s %7s  %s\n' "$_name" \
+	    "$_mtu" "$_tcp" "$_cpugb" "$_sys" "$_udp" "$_loss" "$_rtt" "$_add" \
+	    "$(if [ $# -gt 0 ]; then rss "$@"; else echo -; fi)" "$_load"
+}
+
+run_tunpipe() {	# NAME MTU
+	nl_bg a "$NL_TMP/tp-a.log" "$TP" -i tp0 -m "$2" -l 203.0.113.21:7777 \
+	    -r 203.0.113.22:7777 -s 00000000000000a1 -p 00000000000000b2
+	_pa=$NL_LASTPID
+	nl_bg b "$NL_TMP/tp-b.log" "$TP" -i tp0 -m "$2" -l 203.0.113.22:7777 \
+	    -r 203.0.113.21:7777 -s 00000000000000b2 -p 00000000000000a1
+	_pb=$NL_LASTPID
+	nl_wait 5 grep -q " up " "$NL_TMP/tp-b.log" || { cat "$NL_TMP/tp-b.log"; return 1; }
+	nl_wait 5 grep -q " up " "$NL_TMP/tp-a.log" || { cat "$NL_TMP/tp-a.log"; return 1; }
+	_dst=$(awk '/ up /{ print $10; exit }' "$NL_TMP/tp-a.log")
+	row "$1" "$_dst" "$2" $_pa $_pb
+	kill $_pa $_pb; wait $_pa $_pb 2>/dev/null
+}
+
+run_wg() {
+	command -v wireguard-go >/dev/null && command -v wg >/dev/null ||
+		{ echo "wg: wireguard-go or wg missing (apt-get install wireguard-go wireguard-tools)"; return 0; }
+	for h in a b; do
+		(umask 077; wg genkey >"$NL_TMP/wg-$h.key")
+		wg pubkey <"$NL_TMP/wg-$h.key" >"$NL_TMP/wg-$h.pub"
+		nl_bg $h "$NL_TMP/wg-$h.log" env \
+		    WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
+		    wireguard-go -f wg$h
+		eval "_p$h=\$NL_LASTPID"
+	done
+	# one name per side: wg's control sockets (/var/run/wireguard/NAME.sock)
+	# are not per namespace
+	nl_wait 5 nl_exec a ip link show wga && nl_wait 5 nl_exec b ip link show wgb ||
+		{ cat "$NL_TMP/wg-a.log"; return 1; }
+	nl_exec a wg set wga private-key "$NL_TMP/wg-a.key" listen-port 51820 \
+	    peer "$(cat "$NL_TMP/wg-b.pub")" allowed-ips 10.200.0.2/32 \
+	    endpoint 203.0.113.22:51820
+	nl_exec b wg set wgb private-key "$NL_TMP/wg-b.key" listen-port 51820 \
+	    peer "$(cat "$NL_TMP/wg-a.pub")" allowed-ips 10.200.0.1/32 \
+	    endpoint 203.0.113.21:51820
+	nl_exec a ip addr add 10.200.0.1/24 dev wga
+	nl_exec b ip addr add 10.200.0.2/24 dev wgb
+	nl_exec a ip link set wga mtu 1420 up
+	nl_exec b ip link set wgb mtu 1420 up
+	nl_wait 5 nl_exec a ping -c 1 -W 1 10.200.0.2 || { echo "wg: no ping"; return 1; }
+	row wireguard-go 10.200.0.2 1420 $_pa $_pb
+	kill $_pa $_pb; wait $_pa $_pb 2>/dev/null
+}
+
+run_nebula() {
+	command -v nebula >/dev/null && command -v nebula-cert >/dev/null ||
+		{ echo "nebula: missing (apt-get install nebula)"; return 0; }
+	_d=$NL_TMP/nebula
+	mkdir -p "$_d"
+	(cd "$_d" && nebula-cert ca -name lab &&
+	    nebula-cert sign -name a -ip 10.201.0.1/24 &&
+	    nebula-cert sign -name b -ip 10.201.0.2/24) >/dev/null ||
+		{ echo "nebula: nebula-cert failed"; return 1; }
+	for h in a b; do
+		if [ $h = a ]; then lh=true; hosts='[]'; else lh=false; hosts='["10.201.0.1"]'; fi
+		cat >"$_d/$h.yml" <<EOF
+pki: { ca: $_d/ca.crt, cert: $_d/$h.crt, key: $_d/$h.key }
+static_host_map: { "10.201.0.1": ["203.0.113.21:4242"], "10.201.0.2": ["203.0.113.22:4242"] }
+lighthouse: { am_lighthouse: $lh, interval: 60, hosts: $hosts }
+listen: { host: 0.0.0.0, port: 4242 }
+punchy: { punch: false }
+tun: { dev: nebula1, mtu: 1300 }
+logging: { level: warning }
+firewall:
+  outbound: [ { port: any, proto: any, host: any } ]
+  inbound: [ { port: any, proto: any, host: any } ]
+EOF
+		nl_bg $h "$_d/$h.log" nebula -config "$_d/$h.yml"
+		eval "_p$h=\$NL_LASTPID"
+	done
+	nl_wait 10 nl_exec a ping -c 1 -W 1 10.201.0.2 ||
+		{ echo "nebula: no ping"; cat "$_d/a.log" "$_d/b.log"; return 1; }
+	row nebula 10.201.0.2 1300 $_pa $_pb
+	kill $_pa $_pb; wait $_pa $_pb 2>/dev/null
+}
+
+# the underlay's RTT, the base of added_ms whatever the order of the rows
+RAW_RTT=$(nl_exec a ping -q -c 50 -i 0.02 203.0.113.22 |
+    awk -F/ '/^rtt/ { print $5 }')
+for t in $TUNNELS; do
+	case $t in
+	raw)		row underlay 203.0.113.22 1500 ;;
+	tunpipe)	run_tunpipe tunpipe 1280 ;;
+	tunpipe1416)	run_tunpipe tunpipe 1416 ;;
+	wg)		run_wg ;;
+	nebula)		run_nebula ;;
+	esac
+done
+echo "cpu_s/GB: CPU seconds of both tunnel processes per GB received over TCP; sys%: kernel share"
+echo "added_ms: ping average minus the underlay's in this run; load1 before the row"
+echo "$(nproc) cores; $(uname -r)"
