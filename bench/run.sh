@@ -75,6 +75,16 @@ section mesh natlab_section bench/mesh_join_bench.sh
 # in the same run, in the NAT lab.
 section joinrace natlab_section bench/join_race_bench.sh
 
+# --- tun: iperf3 TCP/UDP over the mesh-interface test pipe (tunpipe)
+# between two namespaces, beside the raw underlay, Nebula and wireguard-go
+# in the same run (docs/mesh-interface.md); rows whose tool is missing are
+# skipped.
+section tun natlab_section bench/tun_bench.sh
+
+# --- relayidle: relayd RSS per idle WebSocket client beside the npm ws
+# relay at the same N (docs/relay-bench.md)
+section relayidle sh bench/relay_idle_bench.sh 10000
+
 # --- other sections below, one per figure
 
 [ -z "$failed" ] || { echo "failed sections:$failed"; exit 1; }

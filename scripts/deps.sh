@@ -15,7 +15,7 @@ $SUDO apt-get install -y -q --no-install-recommends \
 	clang libclang-rt-14-dev \
 	debootstrap systemd-container \
 	libminiupnpc-dev libnatpmp-dev miniupnpd-nftables \
-	zbar-tools
+	zbar-tools iputils-ping
 # clang + libclang-rt-14-dev: make fuzz. On Debian 12 -fsanitize=fuzzer links
 # libclang_rt.fuzzer-x86_64.a from libclang-rt-14-dev (libfuzzer-14-dev only
 # carries a standalone libFuzzer.a, which the build does not use).
