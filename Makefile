@@ -50,6 +50,7 @@ COMMON_SRCS := \
 	common/daemon.c \
 	common/netaddr.c \
 	common/rendezvous.c \
+	common/resolve.c \
 	common/relay_client.c \
 	common/relay_client_step.c \
 	common/relay_client_conn.c \
@@ -89,7 +90,6 @@ STUND_SRCS := \
 	stund/stund_config.c \
 	stund/control.c \
 	stund/probe.c \
-	stund/resolve.c \
 	stund/discover.c \
 	stund/natbehav.c \
 	stund/natbehav_classify.c \
