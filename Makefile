@@ -52,6 +52,7 @@ COMMON_SRCS := \
 	common/rendezvous.c \
 	common/resolve.c \
 	common/relay_client.c \
+	common/relay_client_cred.c \
 	common/relay_client_step.c \
 	common/relay_client_conn.c \
 	common/relay_client_http.c \
