@@ -123,6 +123,7 @@ PUNCHD_CORE := \
 	punchd/punchd_config.c \
 	punchd/sock.c \
 	punchd/relay.c \
+	punchd/relay_access.c \
 	punchd/tx.c \
 	punchd/members.c \
 	punchd/e2e_session.c \

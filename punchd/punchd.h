@@ -16,6 +16,7 @@
  *   e2e_session.c members.c    session keys; the members' node keys
  *   tx.c                       packets out under the mesh key
  *   relay.c                    relay sessions (rendezvous, fallback)
+ *   relay_access.c             the relay credential; relays' refusals
  *   punch.c keepalive.c path.c the per-peer state machines, no I/O
  *   sock.c                     the UDP socket
  *
@@ -99,6 +100,26 @@ enum peer_state {
 };
 
 struct pending;
+
+/* relay_access.c: what one relay last said to our credential */
+#define PUNCHD_MAX_RELAYS	16	/* 8 configured, the rest from invites */
+enum relay_access_state {
+	RELAY_ACCESS_UNTRIED,
+	RELAY_ACCESS_ACCEPTED,
+	RELAY_ACCESS_REFUSED,
+};
+struct relay_access_row {
+	char			 url[256];
+	int			 configured;	/* in punchd.relay_url */
+	enum relay_access_state	 state;		/* as of the last answer */
+	double			 answered_at;	/* unix time, 0: never */
+	/* the last refusal, kept after an acceptance */
+	int			 status;	/* 0: never refused */
+	char			 reason[24];
+	char			 text[48];
+	double			 refused_at;
+	uint64_t		 refusals;
+};
 
 struct peer {
 	TAILQ_ENTRY(peer)	 entry;
@@ -200,6 +221,9 @@ struct punchd {
 	char			 sockpath[256];
 	char			 statedir[256];
 	char			 relay_urls[1024];	/* config or environment */
+	struct relay_client_cred *relay_cred;	/* relay_access.c */
+	struct relay_access_row	 relays[PUNCHD_MAX_RELAYS];
+	int			 nrelays;
 	double			 started;
 	uint8_t			 node_id[PACKET_NODEID_LEN];
 	char			 node_idstr[2 * PACKET_NODEID_LEN + 1];
@@ -297,6 +321,22 @@ struct relay_client *relay_join_open(struct punchd *pd, const char *url,
 	    const char *), void *arg);
 size_t	relay_frame_packet(const void *data, size_t len, uint8_t *buf,
 	    size_t cap);
+/* why p's relay session was refused, NULL when it was not */
+const struct relay_client_refusal *relay_refusal(const struct peer *p);
+
+/* relay_access.c: the credential every relay session shows, and what each
+ * relay said to it */
+int	relay_access_init(struct punchd *pd);
+void	relay_access_reload(struct punchd *pd);	/* new token: retry now */
+void	relay_access_fini(struct punchd *pd);	/* after every session */
+const struct relay_access_row *relay_access_get(struct punchd *pd,
+	    const char *url);
+const char *relay_access_state_str(enum relay_access_state s);
+/* what to do about a refusal's reason */
+const char *relay_access_hint(const char *reason);
+/* "relay URL refused: TEXT (punchd.relay_token)" */
+void	relay_access_say(struct punchd *pd, const char *url,
+	    const char *text, char *buf, size_t len);
 
 /* tx.c: one packet to p under the mesh key; `to` NULL = through the relay */
 int	tx_out(struct peer *p, const void *buf, size_t len,
