@@ -45,7 +45,8 @@ struct joiner {
 	uint8_t			 txid[JOIN_TXID_LEN];
 	char			 name[JOIN_NAME_MAX + 1];
 	int			 connecting;
-	char			 refused[200];	/* answered by the timer */
+	char			 refused[256];	/* answered by the timer */
+	enum result_code	 refused_code;	/* 0: RESULT_REFUSED */
 	double			 started, welcomed;
 	double			 connect_s;
 	ev_timer		 resend, deadline;
@@ -149,7 +150,8 @@ joiner_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	if (j->refused[0] != '\0') {
-		joiner_fail(j, RESULT_REFUSED, j->refused);
+		joiner_fail(j, j->refused_code ? j->refused_code :
+		    RESULT_REFUSED, j->refused);
 		return;
 	}
 	if (j->connecting) {
@@ -171,14 +173,38 @@ joiner_relay_frame(void *arg, const void *data, size_t len)
 		joiner_input(j->pd, buf, len, NULL);
 }
 
+/* The relay refused us: no use waiting for the timeout, say why now. */
+static void
+joiner_relay_refused(struct joiner *j, const struct relay_client_refusal *r)
+{
+	char msg[200];
+
+	relay_access_say(j->pd, r->url, r->text, msg, sizeof(msg));
+	snprintf(j->refused, sizeof(j->refused), "%s: %s", msg,
+	    relay_access_hint(r->reason));
+	j->refused_code = RESULT_RELAY_REFUSED;
+	/* inside the relay client's callback, which must not free it: the
+	 * deadline timer answers at once instead */
+	ev_timer_stop(j->pd->loop, &j->resend);
+	relay_client_stop(j->relay);
+	ev_timer_stop(j->pd->loop, &j->deadline);
+	ev_timer_set(&j->deadline, 0, 0);
+	ev_timer_start(j->pd->loop, &j->deadline);
+}
+
 static void
 joiner_relay_state(void *arg, enum relay_client_state state, const char *url)
 {
-	struct joiner *j = arg;
+	struct joiner			 *j = arg;
+	const struct relay_client_refusal *r;
 
 	(void)url;
 	if (state == RELAY_CLIENT_CONNECTED && !j->connecting)
 		joiner_send_hello(j);
+	else if (state == RELAY_CLIENT_BACKOFF && !j->connecting &&
+	    j->refused[0] == '\0' && (r = relay_client_refusal(j->relay))
+	    != NULL)
+		joiner_relay_refused(j, r);
 }
 
 static int
