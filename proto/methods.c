@@ -75,7 +75,8 @@ const struct proto_method proto_methods[] = {
 	  "{}",
 	  "[{id?, name?, state, path?: direct|relay, endpoint?, rtt_ms?, "
 	  "rtt_min_ms?, jitter_ms?, loss?, last_seen_s?, since_s, "
-	  "controlling}]",
+	  "controlling, relay_error?: \"relay URL refused: 403 token "
+	  "expired\", relay_hint?: what to do}]",
 	  "" },
 	{ "punchd", "peer.get", PROTO_CALL,
 	  "One peer, with its candidate pairs and counters.",
@@ -151,8 +152,10 @@ const struct proto_method proto_methods[] = {
 	  "{mesh, mesh_id, path, via, inviter, state, peer_path, endpoint, "
 	  "welcome_ms, elapsed_ms}",
 	  "timeout (no answer on that path), refused (expired or used: the "
-	  "inviter's reason), expired (checked locally), not_found (no such "
-	  "endpoint in the invite), exists (already in a mesh), bad_params" },
+	  "inviter's reason), relay_refused (the relay refused punchd's "
+	  "token, or is full: at once, with what to do), expired (checked "
+	  "locally), not_found (no such endpoint in the invite), exists "
+	  "(already in a mesh), bad_params" },
 	{ "punchd", "peer.up", PROTO_EVENT,
 	  "A peer became reachable.",
 	  "{peer, id, state, path, endpoint, previous, reason, "
