@@ -156,6 +156,7 @@ rc_fail(struct relay_client *c, const char *fmt, ...)
 	rc_close(c, 0);
 	if (refused)
 		rc_answer(c, &c->refusal);
+	c->round_auth += auth;		/* reset below unless the round goes on */
 
 	if (was_open) {
 		if (ev_now(c->loop) - c->connected_at >= RC_STABLE)
@@ -166,15 +167,16 @@ rc_fail(struct relay_client *c, const char *fmt, ...)
 		/* refused the token we had; a new one came meanwhile */
 		c->tried = c->round_auth = 0;
 		delay = 0;
-	} else if (c->round_auth += auth, ++c->tried < c->nurls) {
-		c->idx = (c->idx + 1) % c->nurls;
+	} else if (++c->tried < c->nurls) {
+		c->idx = (c->idx + 1) % c->nurls;	/* the next, now */
 		delay = 0;
 	} else {
+		/* a whole round failed: the first again, after a while */
 		c->tried = 0;
 		c->idx = 0;
 		delay = rc_backoff(c);
-		/* the same token would be refused again: until it changes
-		 * (relay_client_cred_set), come back rarely */
+		/* every relay refused the token, and would again: until it
+		 * changes (relay_client_cred_set), come back rarely */
 		if (c->round_auth == c->nurls && delay < c->cfg.auth_backoff)
 			delay = c->cfg.auth_backoff *
 			    (0.75 + arc4random_uniform(1001) / 2000.0);
