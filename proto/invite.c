@@ -31,7 +31,8 @@
 #define TAG_PUBLIC_IP	6
 #define TAG_BEHIND_NAT	7
 #define TAG_NAT_TYPE	8
-#define TAG_MAX		8
+#define TAG_RELAY_TOKEN	16	/* 9-15 left to endpoint fields */
+#define TAG_MAX		16
 
 static const char b32_alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -212,6 +213,21 @@ invite_relay_valid(const char *s, size_t len)
 	return 1;
 }
 
+/* proto/token.h's alphabet: what relayd would accept at all */
+static int
+relay_token_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > INVITE_TOKEN_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' &&
+		    s[i] != '_' && s[i] != '-')
+			return 0;
+	return 1;
+}
+
 static int
 nat_type_valid(const char *s, size_t len)
 {
@@ -325,6 +341,10 @@ invite_invalid_field(const struct invite *inv)
 	if (inv->nat_type[0] != '\0' && !nat_type_valid(inv->nat_type,
 	    strnlen(inv->nat_type, sizeof(inv->nat_type))))
 		return "network_info.nat_type";
+	if (inv->relay_token[0] != '\0' && (inv->ep_relay[0] == '\0' ||
+	    !relay_token_valid(inv->relay_token, strnlen(inv->relay_token,
+	    sizeof(inv->relay_token)))))
+		return "relay_token";
 	return NULL;
 }
 
@@ -400,6 +420,9 @@ blob_write(const struct invite *inv, uint8_t *b)
 	if (inv->nat_type[0])
 		n += tlv_put(b + n, TAG_NAT_TYPE, inv->nat_type,
 		    strlen(inv->nat_type));
+	if (inv->relay_token[0])
+		n += tlv_put(b + n, TAG_RELAY_TOKEN, inv->relay_token,
+		    strlen(inv->relay_token));
 	wire_put16(b + 1, n + INVITE_CKSUM_LEN);
 	checksum(b, n, b + n);
 	return n + INVITE_CKSUM_LEN;
@@ -449,6 +472,7 @@ blob_read(const uint8_t *b, size_t n, struct invite *inv, const char **what)
 		"endpoints.relay", "network_info.local_ip",
 		"network_info.public_ip", "network_info.is_behind_nat",
 		"network_info.nat_type",
+		[TAG_RELAY_TOKEN] = "relay_token",
 	};
 	unsigned	seen = 0;
 	size_t		off, end = n - INVITE_CKSUM_LEN, len;
@@ -487,7 +511,7 @@ blob_read(const uint8_t *b, size_t n, struct invite *inv, const char **what)
 		len = b[off + 1];
 		v = b + off + 2;
 		off += 2 + len;
-		if (tag == 0 || tag > TAG_MAX)
+		if (tag == 0 || tag > TAG_MAX || names[tag] == NULL)
 			continue;	/* a later v1 field: skip it */
 		*what = names[tag];
 		if (seen & (1u << tag))
@@ -532,6 +556,12 @@ blob_read(const uint8_t *b, size_t n, struct invite *inv, const char **what)
 				return -1;
 			memcpy(inv->nat_type, v, len);
 			inv->nat_type[len] = '\0';
+			break;
+		case TAG_RELAY_TOKEN:
+			if (!relay_token_valid((const char *)v, len))
+				return -1;
+			memcpy(inv->relay_token, v, len);
+			inv->relay_token[len] = '\0';
 			break;
 		}
 	}
