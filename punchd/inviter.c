@@ -511,6 +511,9 @@ inviter_mint(struct punchd *pd, const struct inviter_req *req,
 		strlcpy(code.ep_relay, relay, sizeof(code.ep_relay));
 	} else if (req->relay_how == INVITER_GIVEN)
 		strlcpy(code.ep_relay, req->relay, sizeof(code.ep_relay));
+	if (code.ep_relay[0] != '\0')	/* punchd.invite_relay_token, opt-in */
+		relay_access_invite_token(pd, code.relay_token,
+		    sizeof(code.relay_token));
 	if (invite_encode(&code, res->token, sizeof(res->token)) < 0) {
 		invite_clear(&code);
 		return result_set(err, RESULT_BAD_PARAMS, "cannot encode "

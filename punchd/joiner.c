@@ -210,7 +210,9 @@ joiner_relay_state(void *arg, enum relay_client_state state, const char *url)
 static int
 joiner_relay_start(struct joiner *j)
 {
-	j->relay = relay_join_open(j->pd, j->inv.ep_relay, j->inv.secret,
+	/* the invite's relay token, when the inviter handed one on */
+	j->relay = relay_join_open_token(j->pd, j->inv.ep_relay, j->inv.secret,
+	    j->inv.relay_token[0] ? j->inv.relay_token : NULL,
 	    joiner_relay_frame, joiner_relay_state, j);
 	return j->relay != NULL ? 0 : -1;
 }
@@ -252,6 +254,8 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 	inviter_reset(pd);
 	if (j->inv.ep_relay[0] != '\0')
 		mesh_set_relay(pd, j->inv.ep_relay);
+	if (j->inv.relay_token[0] != '\0')
+		relay_access_keep(pd, j->inv.relay_token);
 	members_set(pd, j->inv.inviter_id, j->inv.inviter_pk, NULL);
 	sodium_bin2hex(idstr, sizeof(idstr), j->inv.inviter_id, JOIN_ID_LEN);
 	if ((p = peer_find_id(pd, j->inv.inviter_id)) == NULL &&

@@ -81,6 +81,7 @@ struct punchd_config {
 	int	stun_refresh_ms;	/* rediscover the mapping this often */
 	char	relay_url[1024];	/* ws[s]://HOST:PORT, comma-separated */
 	char	relay_token[512];
+	char	invite_relay_token[512];	/* "", "auto" or a token */
 	int	relay_signal_host;	/* offer host addresses through it */
 	int	e2e;			/* per-session keys (default yes) */
 	int	rekey_interval_ms;
@@ -319,6 +320,12 @@ struct relay_client *relay_join_open(struct punchd *pd, const char *url,
 	    const uint8_t *secret, void (*on_frame)(void *, const void *,
 	    size_t), void (*on_state)(void *, enum relay_client_state,
 	    const char *), void *arg);
+/* the same with the invite's own relay token (NULL: as above) */
+struct relay_client *relay_join_open_token(struct punchd *pd,
+	    const char *url, const uint8_t *secret, const char *token,
+	    void (*on_frame)(void *, const void *, size_t),
+	    void (*on_state)(void *, enum relay_client_state, const char *),
+	    void *arg);
 size_t	relay_frame_packet(const void *data, size_t len, uint8_t *buf,
 	    size_t cap);
 /* why p's relay session was refused, NULL when it was not */
@@ -332,6 +339,10 @@ void	relay_access_fini(struct punchd *pd);	/* after every session */
 const struct relay_access_row *relay_access_get(struct punchd *pd,
 	    const char *url);
 const char *relay_access_state_str(enum relay_access_state s);
+/* invites: the token to hand on (punchd.invite_relay_token), and a
+ * joiner keeping the one its invite carried */
+void	relay_access_invite_token(struct punchd *pd, char *buf, size_t len);
+void	relay_access_keep(struct punchd *pd, const char *token);
 /* what to do about a refusal's reason */
 const char *relay_access_hint(const char *reason);
 /* "relay URL refused: TEXT (punchd.relay_token)" */

@@ -60,6 +60,19 @@ relay_join_open(struct punchd *pd, const char *url, const uint8_t *secret,
     void (*on_state)(void *, enum relay_client_state, const char *),
     void *arg)
 {
+	return relay_join_open_token(pd, url, secret, NULL, on_frame,
+	    on_state, arg);
+}
+
+/* An invite's own token is for its session only: not the node's
+ * credential (yet), so not reported with it. */
+struct relay_client *
+relay_join_open_token(struct punchd *pd, const char *url,
+    const uint8_t *secret, const char *token,
+    void (*on_frame)(void *, const void *, size_t),
+    void (*on_state)(void *, enum relay_client_state, const char *),
+    void *arg)
+{
 	struct relay_client_url	 u;
 	struct relay_client_cfg	 cfg;
 	struct relay_client	*rc;
@@ -72,7 +85,10 @@ relay_join_open(struct punchd *pd, const char *url, const uint8_t *secret,
 	cfg.urls = &u;
 	cfg.nurls = 1;
 	cfg.session = session;
-	relay_cfg_cred(pd, &cfg);
+	if (token != NULL)
+		cfg.token = token;
+	else
+		relay_cfg_cred(pd, &cfg);
 	cfg.on_frame = on_frame;
 	cfg.on_state = on_state;
 	cfg.arg = arg;

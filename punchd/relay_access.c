@@ -133,11 +133,59 @@ relay_access_configured(struct punchd *pd)
 			r->configured = 1;
 }
 
+/*
+ * The token every session shows: punchd.relay_token, else the one an
+ * invite gave this node (mesh state, relay_access_keep), else none. The
+ * kept one comes from a file: only the token alphabet goes into a header.
+ */
+static const char *
+relay_access_token(struct punchd *pd)
+{
+	const char *t = pd->mesh.relay_token;
+
+	if (pd->cfg.relay_token[0] != '\0')
+		return pd->cfg.relay_token;
+	if (t[0] == '\0' || t[strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789._-")] != '\0')
+		return NULL;
+	return t;
+}
+
+/* What goes into this node's invites (invite_relay_token): "" none. */
+void
+relay_access_invite_token(struct punchd *pd, char *buf, size_t len)
+{
+	const char *t = pd->cfg.invite_relay_token;
+
+	if (strcmp(t, "auto") == 0)
+		t = relay_access_token(pd);
+	strlcpy(buf, t != NULL ? t : "", len);
+}
+
+/*
+ * A joiner's invite carried a relay token: the relay's operator let the
+ * inviter hand it on. Kept (mesh state) as this node's credential when it
+ * has none of its own; it lasts as long as the token does.
+ */
+void
+relay_access_keep(struct punchd *pd, const char *token)
+{
+	if (pd->cfg.relay_token[0] != '\0') {
+		log_debug("the invite's relay token is not needed: "
+		    "punchd.relay_token is set");
+		return;
+	}
+	mesh_set_relay_token(pd, token);
+	log_info("keeping the invite's relay token as this node's relay "
+	    "credential (punchd.relay_token overrides it)");
+	relay_access_reload(pd);
+}
+
 int
 relay_access_init(struct punchd *pd)
 {
-	pd->relay_cred = relay_client_cred_new(pd->cfg.relay_token[0] ?
-	    pd->cfg.relay_token : NULL, relay_access_answer, pd);
+	pd->relay_cred = relay_client_cred_new(relay_access_token(pd),
+	    relay_access_answer, pd);
 	if (pd->relay_cred == NULL) {
 		log_warn("%s", __func__);
 		return -1;
@@ -152,9 +200,9 @@ relay_access_reload(struct punchd *pd)
 {
 	relay_access_configured(pd);
 	if (pd->relay_cred != NULL && relay_client_cred_set(pd->relay_cred,
-	    pd->cfg.relay_token[0] ? pd->cfg.relay_token : NULL) == 1)
-		log_info("punchd.relay_token changed: relay sessions that "
-		    "wait try again now");
+	    relay_access_token(pd)) == 1)
+		log_info("the relay token changed: relay sessions that wait "
+		    "try again now");
 }
 
 void
