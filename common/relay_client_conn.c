@@ -28,6 +28,9 @@
 #include "log.h"
 
 #define RC_STABLE	10.0	/* s up before a drop no longer counts as flapping */
+/* a lookup's answer serves the retries of this long: a thread per retry
+ * of every session would be many threads for one relay name */
+#define RC_DNS_REUSE	60.0
 
 
 /* --- state ---------------------------------------------------------------- */
@@ -270,6 +273,7 @@ rc_resolved(void *arg, const struct resolve_query *q,
 	}
 	memcpy(u->addrs, ans[0].addr, sizeof(u->addrs));
 	u->naddrs = ans[0].naddr;
+	u->resolved_at = ev_now(c->loop);
 	rc_connect_addrs(c);
 }
 
@@ -302,7 +306,8 @@ rc_connect(struct relay_client *c)
 	c->why[0] = '\0';
 	ev_timer_set(&c->timer, c->cfg.connect_timeout, 0);
 	ev_timer_start(c->loop, &c->timer);
-	if (rc_numeric(u)) {
+	if (rc_numeric(u) || (u->resolved_at > 0 && u->naddrs > 0 &&
+	    ev_now(c->loop) - u->resolved_at < RC_DNS_REUSE)) {
 		rc_connect_addrs(c);
 		if (c->phase == RC_PH_TCP)
 			rc_set_state(c, RELAY_CLIENT_CONNECTING);

@@ -73,6 +73,7 @@ struct rc_url {
 	char		*target;	/* path and query of the GET */
 	struct sockaddr_storage addrs[RESOLVE_ADDRS];	/* last resolved */
 	int		 naddrs;
+	double		 resolved_at;	/* ev_now of that lookup, 0: literal */
 };
 
 struct relay_client_cred {
