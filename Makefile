@@ -51,6 +51,7 @@ COMMON_SRCS := \
 	common/netaddr.c \
 	common/rendezvous.c \
 	common/resolve.c \
+	common/netroute.c \
 	common/relay_client.c \
 	common/relay_client_cred.c \
 	common/relay_client_step.c \
@@ -94,6 +95,7 @@ STUND_SRCS := \
 	stund/discover.c \
 	stund/natbehav.c \
 	stund/natbehav_classify.c \
+	stund/alloc.c \
 	stund/server.c
 
 # stund files the unit tests link: all but main and the IPC dispatch
@@ -115,6 +117,7 @@ RELAYD_SRCS := \
 	relayd/session.c \
 	relayd/iplimit.c \
 	relayd/tls.c \
+	relayd/web.c \
 	relayd/metrics.c
 
 # punchd's core: everything below the IPC edge (control*.c) and main;
@@ -128,6 +131,12 @@ PUNCHD_CORE := \
 	punchd/members.c \
 	punchd/e2e_session.c \
 	punchd/punch.c \
+	punchd/natpredict.c \
+	punchd/birthday.c \
+	punchd/lifetime.c \
+	punchd/health.c \
+	punchd/pathsel.c \
+	punchd/upgrade.c \
 	punchd/keepalive.c \
 	punchd/path.c \
 	punchd/peer.c \
@@ -136,6 +145,8 @@ PUNCHD_CORE := \
 	punchd/mesh.c \
 	punchd/store.c \
 	punchd/inviter.c \
+	punchd/inviter_guard.c \
+	punchd/inviter_ends.c \
 	punchd/joiner.c \
 	punchd/pending.c \
 	punchd/node.c
@@ -240,6 +251,7 @@ $(UNIT): $(call obj,$(UNIT_SRCS)) $(UNIT_LINK) $(LIBATMO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
+$(BUILD)/tests/tools/bdayprobe: $(call obj,punchd/birthday.c punchd/natpredict.c)
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBATMO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -74,7 +74,7 @@ cmd_invite(int argc, char **argv)
 			printf("\nMint a join secret for this node's mesh "
 			    "(default: one use, expires in 1h)\nand print the "
 			    "invite code, the atmosphere://join URI and a QR "
-			    "code of the\ncode. --local/--public/--relay "
+			    "code of the\nURI. --local/--public/--relay "
 			    "replace what punchd knows; '-' leaves it out.\n");
 			return EXIT_OK;
 		} else if (!strcmp(o, "--no-qr"))
@@ -121,7 +121,9 @@ cmd_invite(int argc, char **argv)
 		fprintf(stderr, "meshctl: punchd answered no usable code\n");
 		return EXIT_FAIL;
 	}
-	if (png != NULL && qr_write_png(png, token) == -1) {
+	/* the QR code holds the URI (the seeds' qr_data): an app that scans
+	 * it gets the endpoints too, and `meshctl join` reads either form */
+	if (png != NULL && qr_write_png(png, uri) == -1) {
 		fprintf(stderr, "meshctl: cannot write %s\n", png);
 		r = EXIT_FAIL;
 	}
@@ -136,14 +138,22 @@ cmd_invite(int argc, char **argv)
 		printf("Invite to mesh %s: %d use%s, expires %s\n\n  %s\n\n"
 		    "  %s\n\n", inv.mesh_name, inv.max_uses,
 		    inv.max_uses == 1 ? "" : "s", when, token, uri);
-		if (qr)
-			qr_print(stdout, token);
+		if (qr && qr_print(stdout, uri) == -1)
+			fprintf(stderr, "meshctl: the URI does not fit a QR "
+			    "code\n");
 		printf("%sendpoints: local %s, public %s, relay %s\n",
 		    qr ? "\n" : "",
 		    invite_addr_str(&inv.ep_local, "udp://", a[0], sizeof(a[0]))[0] ?
 		    a[0] : "-",
 		    invite_addr_str(&inv.ep_public, "udp://", a[1], sizeof(a[1]))[0] ?
 		    a[1] : "-", inv.ep_relay[0] ? inv.ep_relay : "-");
+		if (inv.ep_local6.family != INVITE_AF_NONE)
+			printf("local IPv6 %s\n", invite_addr_str(&inv.ep_local6,
+			    "udp://", a[0], sizeof(a[0])));
+		if (inv.nat_type[0] != '\0' || inv.stun_source[0] != '\0')
+			printf("NAT type %s, public endpoint from %s\n",
+			    inv.nat_type[0] ? inv.nat_type : "unknown",
+			    inv.stun_source[0] ? inv.stun_source : "-");
 		if (png != NULL)
 			printf("QR code written to %s\n", png);
 		printf("On the other node: meshctl join CODE (or the URI)\n");

@@ -5,7 +5,7 @@
  * timer and a packet count, and a grace period for the previous key.
  * README.md (punchd) ("End-to-end encryption") has the prose, docs/packet-format.md
  * the wire format. No I/O, no clock, no allocation: the caller passes `now`
- * and sends what it is told to send (punchd/e2e.c), so the unit tests can run
+ * and sends what it is told to send (punchd/e2e_session.c), so the unit tests can run
  * two sides against each other in memory (tests/unit/check_e2e.c).
  *
  *   initiator                                               responder

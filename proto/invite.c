@@ -31,7 +31,9 @@
 #define TAG_PUBLIC_IP	6
 #define TAG_BEHIND_NAT	7
 #define TAG_NAT_TYPE	8
-#define TAG_RELAY_TOKEN	16	/* 9-15 left to endpoint fields */
+#define TAG_EP_LOCAL6	9
+#define TAG_STUN_SOURCE	10
+#define TAG_RELAY_TOKEN	16	/* 11-15 free */
 #define TAG_MAX		16
 
 static const char b32_alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -241,6 +243,50 @@ nat_type_valid(const char *s, size_t len)
 	return 1;
 }
 
+/* "stun:" and a host, [v6] or host name, maybe ":PORT": what a STUN URI
+ * (RFC 7064) holds, no more */
+static int
+stun_source_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len <= 5 || len > INVITE_STUN_SOURCE_MAX ||
+	    strncmp(s, "stun:", 5) != 0)
+		return 0;
+	for (i = 5; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr("-._:[]", s[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+const char *
+invite_nat_type_word(const char *classic, char *out, size_t len)
+{
+	size_t	i, n = 0;
+	int	dash = 0;
+
+	if (len == 0)
+		return out;
+	out[0] = '\0';
+	if (classic == NULL || strcmp(classic, "unknown") == 0)
+		return out;
+	for (i = 0; classic[i] != '\0' && n + 1 < len &&
+	    n < INVITE_NAT_TYPE_MAX; i++) {
+		if (isalnum((unsigned char)classic[i]) || classic[i] == '-' ||
+		    classic[i] == '_') {
+			if (dash && n > 0 && n + 2 < len &&
+			    n + 1 < INVITE_NAT_TYPE_MAX)
+				out[n++] = '-';
+			dash = 0;
+			out[n++] = tolower((unsigned char)classic[i]);
+		} else
+			dash = 1;
+	}
+	out[n] = '\0';
+	return out;
+}
+
 static size_t
 addr_len(const struct invite_addr *a)
 {
@@ -326,6 +372,10 @@ invite_invalid_field(const struct invite *inv)
 	if (inv->ep_local.family > INVITE_AF_INET6 || (inv->ep_local.family &&
 	    inv->ep_local.port == 0))
 		return "endpoints.local";
+	if (inv->ep_local6.family != INVITE_AF_NONE &&
+	    (inv->ep_local6.family != INVITE_AF_INET6 ||
+	    inv->ep_local6.port == 0 || inv->ep_local.family != INVITE_AF_INET))
+		return "endpoints.local6";
 	if (inv->ep_public.family > INVITE_AF_INET6 ||
 	    (inv->ep_public.family && inv->ep_public.port == 0))
 		return "endpoints.public";
@@ -341,6 +391,9 @@ invite_invalid_field(const struct invite *inv)
 	if (inv->nat_type[0] != '\0' && !nat_type_valid(inv->nat_type,
 	    strnlen(inv->nat_type, sizeof(inv->nat_type))))
 		return "network_info.nat_type";
+	if (inv->stun_source[0] != '\0' && !stun_source_valid(inv->stun_source,
+	    strnlen(inv->stun_source, sizeof(inv->stun_source))))
+		return "network_info.stun_source";
 	if (inv->relay_token[0] != '\0' && (inv->ep_relay[0] == '\0' ||
 	    !relay_token_valid(inv->relay_token, strnlen(inv->relay_token,
 	    sizeof(inv->relay_token)))))
@@ -420,6 +473,11 @@ blob_write(const struct invite *inv, uint8_t *b)
 	if (inv->nat_type[0])
 		n += tlv_put(b + n, TAG_NAT_TYPE, inv->nat_type,
 		    strlen(inv->nat_type));
+	if (inv->ep_local6.family)
+		n += tlv_put_addr(b + n, TAG_EP_LOCAL6, &inv->ep_local6);
+	if (inv->stun_source[0])
+		n += tlv_put(b + n, TAG_STUN_SOURCE, inv->stun_source,
+		    strlen(inv->stun_source));
 	if (inv->relay_token[0])
 		n += tlv_put(b + n, TAG_RELAY_TOKEN, inv->relay_token,
 		    strlen(inv->relay_token));
@@ -471,7 +529,8 @@ blob_read(const uint8_t *b, size_t n, struct invite *inv, const char **what)
 		NULL, "mesh_name", "endpoints.local", "endpoints.public",
 		"endpoints.relay", "network_info.local_ip",
 		"network_info.public_ip", "network_info.is_behind_nat",
-		"network_info.nat_type",
+		"network_info.nat_type", "endpoints.local6",
+		"network_info.stun_source",
 		[TAG_RELAY_TOKEN] = "relay_token",
 	};
 	unsigned	seen = 0;
@@ -557,6 +616,17 @@ blob_read(const uint8_t *b, size_t n, struct invite *inv, const char **what)
 			memcpy(inv->nat_type, v, len);
 			inv->nat_type[len] = '\0';
 			break;
+		case TAG_EP_LOCAL6:
+			if (tlv_addr(v, len, 1, &inv->ep_local6) != 0 ||
+			    inv->ep_local6.family != INVITE_AF_INET6)
+				return -1;
+			break;
+		case TAG_STUN_SOURCE:
+			if (!stun_source_valid((const char *)v, len))
+				return -1;
+			memcpy(inv->stun_source, v, len);
+			inv->stun_source[len] = '\0';
+			break;
 		case TAG_RELAY_TOKEN:
 			if (!relay_token_valid((const char *)v, len))
 				return -1;
@@ -565,6 +635,10 @@ blob_read(const uint8_t *b, size_t n, struct invite *inv, const char **what)
 			break;
 		}
 	}
+	/* an IPv6 local endpoint beside a local endpoint that is IPv4 */
+	*what = "endpoints.local6";
+	if (inv->ep_local6.family && inv->ep_local.family != INVITE_AF_INET)
+		return -1;
 	*what = "mesh_name";
 	if (!(seen & (1u << TAG_MESH_NAME)))
 		return -1;
@@ -715,6 +789,8 @@ invite_strerror(int err)
 	case INVITE_ERR_FIELD:	return "malformed field in invite";
 	case INVITE_ERR_TOOLONG: return "invite code or URI too long";
 	case INVITE_ERR_URI:	return "malformed invite URI";
+	case INVITE_ERR_TRANSPORT: return "invite endpoint uses a transport "
+				    "nodes do not speak";
 	default:		return "unknown invite error";
 	}
 }

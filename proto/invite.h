@@ -21,6 +21,7 @@
  * 101 fixed bytes, then TLVs (tag and length one byte each), then the
  * 4-byte checksum. TLV tags: 1 mesh name, 2 local endpoint, 3 public
  * endpoint, 4 relay URL, 5 local IP, 6 public IP, 7 behind NAT, 8 NAT type,
+ * 9 local IPv6 endpoint (beside an IPv4 one in tag 2), 10 STUN source,
  * 16 relay token (an access token for the relay, opt-in: docs/security.md);
  * unknown tags are skipped, so fields can be added without a version bump.
  * Addresses in TLVs: family (1 IPv4, 2 IPv6), port (16 bits), 4|16 bytes.
@@ -50,10 +51,11 @@
 #define INVITE_NAME_MAX		63	/* bytes of UTF-8 */
 #define INVITE_URL_MAX		255	/* one TLV */
 #define INVITE_NAT_TYPE_MAX	31
+#define INVITE_STUN_SOURCE_MAX	127	/* "stun:HOST[:PORT]" */
 #define INVITE_TOKEN_MAX	255	/* relay token: one TLV */
 #define INVITE_FIXED_LEN	101
 #define INVITE_CKSUM_LEN	4
-/* Largest blob we accept: every v1 field at its longest is 804 bytes; the
+/* Largest blob we accept: every v1 field at its longest is 942 bytes; the
  * rest is room for TLVs of later v1 builds. */
 #define INVITE_BLOB_MAX		1024
 /* Buffer sizes (with the NUL) that always fit what we produce. */
@@ -75,6 +77,7 @@
 #define INVITE_ERR_FIELD	-8	/* a field is malformed or missing */
 #define INVITE_ERR_TOOLONG	-9	/* code or URI longer than we accept */
 #define INVITE_ERR_URI		-10	/* URI syntax: scheme, escapes, params */
+#define INVITE_ERR_TRANSPORT	-11	/* a node endpoint we cannot speak to */
 
 /* An IP endpoint or address; family INVITE_AF_NONE means absent. */
 struct invite_addr {
@@ -93,7 +96,9 @@ struct invite {
 	uint64_t	expires;	/* Unix seconds, never 0 */
 	uint16_t	max_uses;	/* >= 1 */
 	/* endpoints: tried local, public, relay */
-	struct invite_addr ep_local;	/* udp://LAN-IP:PORT */
+	struct invite_addr ep_local;	/* udp://LAN-IP:PORT, IPv4 if any */
+	struct invite_addr ep_local6;	/* the IPv6 one, when ep_local is
+					   IPv4 (tag 9; absent: none) */
 	struct invite_addr ep_public;	/* udp://mapped IP:PORT (STUN) */
 	char		ep_relay[INVITE_URL_MAX + 1];	/* ws[s]://..., "" none */
 	/* network_info */
@@ -101,6 +106,8 @@ struct invite {
 	struct invite_addr public_ip;
 	int		behind_nat;	/* -1 unknown, 0 no, 1 yes */
 	char		nat_type[INVITE_NAT_TYPE_MAX + 1];	/* "" unknown */
+	/* the STUN server that reported the public endpoint, "" unknown */
+	char		stun_source[INVITE_STUN_SOURCE_MAX + 1];
 	/* an access token for ep_relay ([A-Za-z0-9._-]), "" none; a
 	 * credential like the secret: only inside the code, never in JSON */
 	char		relay_token[INVITE_TOKEN_MAX + 1];
@@ -159,6 +166,11 @@ struct json_t;
 struct json_t *invite_to_json(const struct invite *inv);
 
 const char *invite_strerror(int err);
+
+/* stund's classic NAT name ("port-restricted cone") as a nat_type word
+ * ("port-restricted-cone"): lower case, runs of other characters one '-';
+ * "" for NULL, "unknown" or nothing left. Returns out. */
+const char *invite_nat_type_word(const char *classic, char *out, size_t len);
 
 /* "udp://1.2.3.4:7777", "udp://[2001:db8::1]:7777"; bare address when
  * port is 0 and scheme NULL. Returns buf, "" when absent. */

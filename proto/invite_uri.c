@@ -79,6 +79,10 @@ endpoints_json(const struct invite *inv)
 	if ((o = json_object()) == NULL)
 		return NULL;
 	json_object_set_new(o, "local", addr_json(&inv->ep_local, "udp://"));
+	/* only when there is one: the seeds' readers know three keys */
+	if (inv->ep_local6.family != INVITE_AF_NONE)
+		json_object_set_new(o, "local6", addr_json(&inv->ep_local6,
+		    "udp://"));
 	json_object_set_new(o, "public", addr_json(&inv->ep_public, "udp://"));
 	json_object_set_new(o, "relay", inv->ep_relay[0] ?
 	    json_string(inv->ep_relay) : json_null());
@@ -249,7 +253,20 @@ uri_split(const char *q, struct uri_params *up, char *err, size_t errlen)
 	return 0;
 }
 
-/* "udp://IP:PORT", "IP:PORT" -> addr; ws[s]:// -> relay */
+/*
+ * A node endpoint with a scheme other than udp:// (the seeds' app puts
+ * ws://IP:PORT there): a transport no node speaks. 1 when s is one.
+ */
+static int
+uri_foreign_transport(const char *s)
+{
+	const char *c = strstr(s, "://");
+
+	return c != NULL && !(c - s == 3 && strncasecmp(s, "udp", 3) == 0);
+}
+
+/* "udp://IP:PORT", "IP:PORT" -> addr; ws[s]:// -> relay. -1 malformed,
+ * -2 a node endpoint over another transport */
 static int
 uri_fill_endpoint(struct invite *inv, const char *which, const char *s)
 {
@@ -263,9 +280,19 @@ uri_fill_endpoint(struct invite *inv, const char *which, const char *s)
 			strlcpy(inv->ep_relay, s, sizeof(inv->ep_relay));
 		return 0;
 	}
+	if (uri_foreign_transport(s))
+		return -2;
 	if (invite_addr_parse(s, &a) != 0)
 		return -1;
-	dst = strcmp(which, "local") == 0 ? &inv->ep_local : &inv->ep_public;
+	if (strcmp(which, "local6") == 0) {
+		if (a.family != INVITE_AF_INET6)
+			return -1;
+		/* beside an IPv4 local endpoint, else it is the local one */
+		dst = inv->ep_local.family == INVITE_AF_INET ? &inv->ep_local6 :
+		    &inv->ep_local;
+	} else
+		dst = strcmp(which, "local") == 0 ? &inv->ep_local :
+		    &inv->ep_public;
 	if (dst->family == INVITE_AF_NONE)
 		*dst = a;
 	return 0;
@@ -274,10 +301,11 @@ uri_fill_endpoint(struct invite *inv, const char *which, const char *s)
 static int
 uri_endpoints(struct invite *inv, const char *js, char *err, size_t errlen)
 {
-	static const char *keys[] = { "local", "public", "relay" };
+	static const char *keys[] = { "local", "local6", "public", "relay" };
 	json_error_t	 jerr;
 	json_t		*o, *v;
 	size_t		 i;
+	int		 r;
 
 	o = json_loads(js, JSON_REJECT_DUPLICATES,
 	    &jerr);
@@ -291,13 +319,24 @@ uri_endpoints(struct invite *inv, const char *js, char *err, size_t errlen)
 		    "malformed field endpoints in invite URI: not an object");
 	}
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		r = 0;
 		v = json_object_get(o, keys[i]);
 		if (v == NULL || json_is_null(v) || (json_is_string(v) &&
 		    json_string_length(v) == 0))
 			continue;
+		if (json_is_string(v) && strlen(json_string_value(v)) ==
+		    json_string_length(v) && (r = uri_fill_endpoint(inv,
+		    keys[i], json_string_value(v))) == -2) {
+			r = invite_fail(err, errlen, INVITE_ERR_TRANSPORT,
+			    "endpoints.%s in the invite URI is %.80s: Atmosphere "
+			    "nodes are reached over UDP (udp://IP:PORT), only a "
+			    "relay is ws:// or wss:// (an invite made by another "
+			    "app?)", keys[i], json_string_value(v));
+			json_decref(o);
+			return r;
+		}
 		if (!json_is_string(v) || strlen(json_string_value(v)) !=
-		    json_string_length(v) ||
-		    uri_fill_endpoint(inv, keys[i], json_string_value(v)) != 0) {
+		    json_string_length(v) || r != 0) {
 			json_decref(o);
 			return invite_fail(err, errlen, INVITE_ERR_FIELD,
 			    "malformed field endpoints.%s in invite URI",
@@ -359,6 +398,14 @@ invite_uri_parse(const char *uri, uint64_t now, struct invite *inv,
 	if (up->val[P_TOKEN] == NULL || up->val[P_TOKEN][0] == '\0') {
 		r = invite_fail(err, errlen, INVITE_ERR_URI,
 		    "invite URI has no token parameter");
+		goto out;
+	}
+	/* a transport we do not speak says so before the token is read: the
+	 * seeds' app writes ws:// node endpoints and tokens of its own */
+	if (up->val[P_ENDPOINTS] != NULL && up->val[P_ENDPOINTS][0] != '\0' &&
+	    uri_endpoints(inv, up->val[P_ENDPOINTS], err, errlen) ==
+	    INVITE_ERR_TRANSPORT) {
+		r = INVITE_ERR_TRANSPORT;
 		goto out;
 	}
 	if ((r = invite_decode(up->val[P_TOKEN], now, inv, err, errlen)) !=
@@ -442,6 +489,8 @@ invite_to_json(const struct invite *inv)
 	json_object_set_new(o, "version", json_integer(INVITE_VERSION));
 	json_object_set_new(o, "token", json_string(code));
 	json_object_set_new(o, "uri", json_string(uri));
+	/* the seeds' name for what the QR code holds: the same URI */
+	json_object_set_new(o, "qr_data", json_string(uri));
 	json_object_set_new(o, "mesh_id", hex_json(inv->mesh_id,
 	    INVITE_MESH_ID_LEN));
 	json_object_set_new(o, "mesh_name", json_string(inv->mesh_name));
@@ -464,6 +513,8 @@ invite_to_json(const struct invite *inv)
 	    json_null() : json_boolean(inv->behind_nat));
 	json_object_set_new(ni, "nat_type", inv->nat_type[0] ?
 	    json_string(inv->nat_type) : json_null());
+	json_object_set_new(ni, "stun_source", inv->stun_source[0] ?
+	    json_string(inv->stun_source) : json_null());
 	json_object_set_new(o, "network_info", ni);
  out:
 	sodium_memzero(code, sizeof(code));

@@ -52,6 +52,12 @@ static const struct control_counter {
 				"session key" },
 	{ CTR(drop_nokey),	"session key id unknown or retired" },
 	{ CTR(e2e_queue_drops),	"DATA dropped while waiting for a key" },
+	{ CTR(join_repeat),	"JOIN_HELLOs of a use already recorded" },
+	{ CTR(join_moved),	"repeated JOIN_HELLOs from another address "
+				"than the first: relay only" },
+	{ CTR(join_limited),	"JOIN_HELLOs unanswered: over the rate" },
+	{ CTR(join_refused),	"JOIN_HELLOs refused: expired, used, no "
+				"mesh" },
 };
 #undef CTR
 /* a counter added to the struct and not here would never be seen */

@@ -7,6 +7,7 @@
  * and asks again when ipc_peer reconnects. IPC towards another daemon, so
  * a control file: sock.c hands STUN datagrams up through hooks.stun_rx.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,12 +17,57 @@
 #include "common/log.h"
 #include "common/mpack.h"
 #include "common/paths.h"
+#include "proto/invite.h"
 #include "control.h"
 #include "punchd.h"
 
 static void control_stund_discover(struct punchd *pd, int family);
 static void control_stund_input(struct punchd *, const uint8_t *, size_t,
     const struct sockaddr *);
+
+/*
+ * The invite's stun_source: "stun:" and the server stund names (RFC 7064
+ * form, host[:port]); "" when it holds anything else.
+ */
+static void
+control_stund_source(const msgpack_object *result, char *out, size_t len)
+{
+	char	server[120];
+	size_t	i;
+
+	out[0] = '\0';
+	if (mpack_get_str(result, "server", server, sizeof(server)) != 0 ||
+	    server[0] == '\0')
+		return;
+	for (i = 0; server[i] != '\0'; i++)
+		if (!isalnum((unsigned char)server[i]) &&
+		    strchr("-._:[]", server[i]) == NULL)
+			return;
+	snprintf(out, len, "stun:%s", server);
+}
+
+/* nat.get's answer or a nat.changed event: the NAT type for invites */
+static void
+control_stund_nat(struct punchd *pd, const msgpack_object *m)
+{
+	char classic[64], word[sizeof(pd->nat_type)];
+
+	if (m == NULL || mpack_get_str(m, "classic", classic,
+	    sizeof(classic)) != 0)
+		return;
+	invite_nat_type_word(classic, word, sizeof(word));
+	if (strcmp(word, pd->nat_type) != 0)
+		log_info("NAT type: %s", word[0] ? classic : "unknown");
+	strlcpy(pd->nat_type, word, sizeof(pd->nat_type));
+}
+
+static void
+control_stund_nat_cb(void *arg, const msgpack_object *error,
+    const msgpack_object *result)
+{
+	if (error == NULL)
+		control_stund_nat(arg, result);
+}
 
 static void
 control_stund_reply_cb(void *arg, const msgpack_object *error,
@@ -46,6 +92,9 @@ control_stund_reply_cb(void *arg, const msgpack_object *error,
 			log_info("server-reflexive candidate %s", pub);
 		*dst = ss;
 		*has = 1;
+		control_stund_source(result, family == AF_INET ?
+		    pd->stun_source4 : pd->stun_source6,
+		    sizeof(pd->stun_source4));
 	}
 	if (family == AF_INET && pd->fd6 != -1)
 		control_stund_discover(pd, AF_INET6);
@@ -106,6 +155,41 @@ control_stund_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 static void
+control_stund_ignore_cb(void *arg, const msgpack_object *error,
+    const msgpack_object *result)
+{
+	(void)arg;
+	(void)error;
+	(void)result;
+}
+
+/* The NAT type for invites: what stund knows now (its cache, no new
+ * test), then every nat.changed. */
+static void
+control_stund_nat_watch(struct punchd *pd)
+{
+	struct control_map	m;
+	msgpack_sbuffer		sb;
+	msgpack_packer		pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	control_map_begin(&m, &pk);
+	mpack_key(&m.pk, "events");
+	msgpack_pack_array(&m.pk, 1);
+	mpack_pack_str(&m.pk, "nat.changed");
+	control_map_end(&m);
+	ipc_peer_call(pd->stund, "events.subscribe", sb.data, sb.size, -1,
+	    10000, control_stund_ignore_cb, pd);
+	msgpack_sbuffer_clear(&sb);
+	control_map_begin(&m, &pk);
+	control_map_end(&m);
+	ipc_peer_call(pd->stund, "nat.get", sb.data, sb.size, -1, 10000,
+	    control_stund_nat_cb, pd);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void
 control_stund_state_cb(void *arg, int connected)
 {
 	struct punchd *pd = arg;
@@ -115,6 +199,7 @@ control_stund_state_cb(void *arg, int connected)
 		log_info("stund connected: discovering our socket's mapping");
 		pd->stun_busy = 0;
 		control_stund_discover(pd, AF_INET);
+		control_stund_nat_watch(pd);
 	} else
 		log_info("stund unreachable: host candidates only until it "
 		    "returns");
@@ -124,9 +209,8 @@ static void
 control_stund_event_cb(void *arg, const char *event,
     const msgpack_object *params)
 {
-	(void)arg;
-	(void)event;
-	(void)params;
+	if (strcmp(event, "nat.changed") == 0)
+		control_stund_nat(arg, params);
 }
 
 void

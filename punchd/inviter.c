@@ -242,6 +242,13 @@ inviter_prune(struct punchd *pd)
 
 /* ---- JOIN_HELLO ---------------------------------------------------------- */
 
+/* where an answer goes: the HELLO's source, or the relay (from NULL) */
+static const struct sockaddr *
+inviter_to(enum inviter_dest d, const struct sockaddr *from)
+{
+	return d == INVITER_DEST_SOURCE ? from : NULL;
+}
+
 static void
 inviter_refuse(struct mesh_invite *inv, const struct join_hello *h,
     uint8_t reason, const struct sockaddr *from)
@@ -250,6 +257,8 @@ inviter_refuse(struct mesh_invite *inv, const struct join_hello *h,
 	uint8_t			buf[64];
 	int			n;
 
+	if (!inviter_guard_refuse(inv, punchd_now(inv->pd)))
+		return;
 	memcpy(r.txid, h->txid, JOIN_TXID_LEN);
 	r.reason = reason;
 	if ((n = join_refuse_encode(buf, sizeof(buf), &r)) > 0)
@@ -257,39 +266,55 @@ inviter_refuse(struct mesh_invite *inv, const struct join_hello *h,
 		    from, inv->relay);
 }
 
+/* Seal the mesh secret to the joiner and sign, once per use and run: the
+ * WELCOME is kept for the repeats. */
 static int
-inviter_welcome(struct mesh_invite *inv, const uint8_t *joiner,
-    const struct join_hello *h, const struct sockaddr *from)
+inviter_seal(struct mesh_invite *inv, struct mesh_invite_use *u,
+    const struct join_hello *h)
 {
 	struct punchd		*pd = inv->pd;
 	struct join_welcome	 w;
-	uint8_t			 buf[512];
 	int			 n;
 
 	memset(&w, 0, sizeof(w));
 	memcpy(w.txid, h->txid, JOIN_TXID_LEN);
 	memcpy(w.mesh_id, pd->mesh.id, JOIN_MESH_ID_LEN);
 	strlcpy(w.mesh_name, pd->mesh.name, sizeof(w.mesh_name));
-	if (join_welcome_seal(&w, joiner, h->pk, pd->mesh.secret,
-	    pd->mesh.sk) == -1 ||
-	    (n = join_welcome_encode(buf, sizeof(buf), &w)) < 0)
-		return -1;
-	tx_send_keyed(pd, PACKET_JOIN_WELCOME, inv->key, buf, n, from,
-	    inv->relay);
+	n = join_welcome_seal(&w, u->id, h->pk, pd->mesh.secret,
+	    pd->mesh.sk);
+	if (n != -1)
+		n = join_welcome_encode(u->welcome, sizeof(u->welcome), &w);
 	sodium_memzero(&w, sizeof(w));
+	if (n < 0)
+		return -1;
+	u->welcome_len = (size_t)n;
 	return 0;
 }
 
+static void
+inviter_welcome(struct mesh_invite *inv, const struct mesh_invite_use *u,
+    const struct sockaddr *to)
+{
+	tx_send_keyed(inv->pd, PACKET_JOIN_WELCOME, inv->key, u->welcome,
+	    u->welcome_len, to, inv->relay);
+}
+
 /* The joiner is a member now: a peer to punch, over UDP towards where the
- * HELLO came from, or through the relay (rendezvous) when it came there. */
+ * HELLO came from, or through the relay (rendezvous) when it came there.
+ * A member already known (same id and key) keeps the paths it has: a
+ * HELLO's source is never punched for it. */
 static void
 inviter_new_member(struct punchd *pd, const uint8_t *id,
     const struct join_hello *h, const struct sockaddr *from)
 {
+	const struct mesh_member *known = members_find(pd, id);
 	struct sockaddr_storage	 ss;
 	struct peer		*p;
 	char			 idstr[2 * JOIN_ID_LEN + 1];
 
+	if (known != NULL && !memcmp(known->pk, h->pk, JOIN_PK_LEN) &&
+	    peer_find_id(pd, id) != NULL)
+		return;
 	members_set(pd, id, h->pk, h->name);
 	sodium_bin2hex(idstr, sizeof(idstr), id, JOIN_ID_LEN);
 	if ((p = peer_find_id(pd, id)) == NULL) {
@@ -307,11 +332,33 @@ inviter_new_member(struct punchd *pd, const uint8_t *id,
 	store_changed(pd);
 }
 
+/*
+ * The same joiner again (same id and key, so the same txid): its WELCOME
+ * was lost, it tries another path, or someone replays its HELLO. The
+ * cached WELCOME, where inviter_guard.c allows; nothing punched.
+ */
+static void
+inviter_repeat(struct mesh_invite *inv, struct mesh_invite_use *u,
+    const struct join_hello *h, const struct sockaddr *from)
+{
+	enum inviter_dest d;
+
+	if (!inv->pd->mesh.have)
+		return;
+	d = inviter_guard_repeat(inv, u, from, punchd_now(inv->pd));
+	if (d == INVITER_DEST_NONE)
+		return;
+	if (u->welcome_len == 0 && inviter_seal(inv, u, h) == -1)
+		return;
+	inviter_welcome(inv, u, inviter_to(d, from));
+}
+
 static void
 inviter_hello(struct mesh_invite *inv, const struct packet_hdr *hdr,
     const uint8_t *pl, size_t plen, const struct sockaddr *from)
 {
 	struct punchd		*pd = inv->pd;
+	struct mesh_invite_use	*u;
 	struct join_hello	 h;
 	char			 idstr[2 * JOIN_ID_LEN + 1], a[NETADDR_STRLEN];
 	const char		*via;
@@ -327,11 +374,7 @@ inviter_hello(struct mesh_invite *inv, const struct packet_hdr *hdr,
 	for (i = 0; i < inv->nuses; i++)
 		if (!memcmp(inv->uses[i].id, hdr->sender, JOIN_ID_LEN) &&
 		    !memcmp(inv->uses[i].pk, h.pk, JOIN_PK_LEN)) {
-			/* the same joiner again: its WELCOME was lost, or it
-			 * tries another path */
-			if (pd->mesh.have)
-				inviter_welcome(inv, hdr->sender, &h, from);
-			inviter_new_member(pd, hdr->sender, &h, from);
+			inviter_repeat(inv, &inv->uses[i], &h, from);
 			return;
 		}
 	if (!pd->mesh.have) {
@@ -350,14 +393,18 @@ inviter_hello(struct mesh_invite *inv, const struct packet_hdr *hdr,
 		inviter_refuse(inv, &h, JOIN_R_USED, from);
 		return;
 	}
-	memcpy(inv->uses[inv->nuses].id, hdr->sender, JOIN_ID_LEN);
-	memcpy(inv->uses[inv->nuses].pk, h.pk, JOIN_PK_LEN);
+	u = &inv->uses[inv->nuses];
+	memset(u, 0, sizeof(*u));
+	memcpy(u->id, hdr->sender, JOIN_ID_LEN);
+	memcpy(u->pk, h.pk, JOIN_PK_LEN);
 	inv->nuses++;
-	if (inviter_save(pd) == -1 ||
-	    inviter_welcome(inv, hdr->sender, &h, from) == -1) {
+	if (inviter_seal(inv, u, &h) == -1 || inviter_save(pd) == -1) {
 		inv->nuses--;
+		sodium_memzero(u, sizeof(*u));
 		return;
 	}
+	inviter_guard_first(u, from);
+	inviter_welcome(inv, u, from);
 	log_notice("invite %s: node %s%s%s joined via %s (use %d of %d)",
 	    inv->tag, idstr, h.name[0] ? " " : "", h.name, via, inv->nuses,
 	    inv->max_uses);
@@ -410,51 +457,10 @@ inviter_reset(struct punchd *pd)
 
 /* ---- mesh.invite --------------------------------------------------------- */
 
-static void
-inviter_addr(const struct sockaddr_storage *ss, struct invite_addr *a)
-{
-	const struct sockaddr_in	*s4 = (const void *)ss;
-	const struct sockaddr_in6	*s6 = (const void *)ss;
-
-	memset(a, 0, sizeof(*a));
-	if (ss->ss_family == AF_INET) {
-		a->family = INVITE_AF_INET;
-		a->port = ntohs(s4->sin_port);
-		memcpy(a->addr, &s4->sin_addr, 4);
-	} else if (ss->ss_family == AF_INET6) {
-		a->family = INVITE_AF_INET6;
-		a->port = ntohs(s6->sin6_port);
-		memcpy(a->addr, &s6->sin6_addr, 16);
-	}
-}
-
-/* The LAN address: the first IPv4 host address that is not loopback. */
-static int
-inviter_local(struct punchd *pd, struct sockaddr_storage *out)
-{
-	struct sockaddr_storage	host[PUNCH_MAX_CANDS];
-	int			i, n, pick = -1;
-
-	n = sock_host_addrs(pd, host, PUNCH_MAX_CANDS);
-	for (i = 0; i < n && pick == -1; i++)
-		if (host[i].ss_family == AF_INET &&
-		    !netaddr_is_local((struct sockaddr *)&host[i]))
-			pick = i;
-	for (i = 0; i < n && pick == -1; i++)
-		if (host[i].ss_family == AF_INET)
-			pick = i;
-	if (pick == -1 && n > 0)
-		pick = 0;
-	if (pick == -1)
-		return -1;
-	*out = host[pick];
-	return 0;
-}
-
 /*
- * The invite's endpoints (inviter.h: absent = what punchd knows, withheld,
- * or as given), its code, kept in the state directory before the code is
- * handed out, and its relay session.
+ * The invite: its endpoints and network_info (inviter_ends.c), its code,
+ * kept in the state directory before the code is handed out, and its
+ * relay session.
  */
 int
 inviter_mint(struct punchd *pd, const struct inviter_req *req,
@@ -463,8 +469,6 @@ inviter_mint(struct punchd *pd, const struct inviter_req *req,
 	struct mesh		*m = &pd->mesh;
 	struct mesh_invite	*inv;
 	struct invite		 code;
-	struct sockaddr_storage	 ss;
-	char			 relay[256];
 
 	if (!m->have)
 		return result_set(err, RESULT_NOT_FOUND, "this node is in "
@@ -480,37 +484,8 @@ inviter_mint(struct punchd *pd, const struct inviter_req *req,
 	randombytes_buf(code.secret, sizeof(code.secret));
 	code.expires = (uint64_t)time(NULL) + (uint64_t)req->expires_s;
 	code.max_uses = (uint16_t)req->uses;
-	if (req->local_how == INVITER_AUTO && inviter_local(pd, &ss) == 0)
-		inviter_addr(&ss, &code.ep_local);
-	else if (req->local_how == INVITER_GIVEN &&
-	    invite_addr_parse(req->local, &code.ep_local) == -1)
+	if (inviter_ends_fill(pd, req, &code) == -1)
 		goto badaddr;
-	if (code.ep_local.family != INVITE_AF_NONE) {
-		code.local_ip = code.ep_local;
-		code.local_ip.port = 0;
-	}
-	if (req->public_how == INVITER_AUTO && pd->has_public4)
-		inviter_addr(&pd->public4, &code.ep_public);
-	else if (req->public_how == INVITER_AUTO && pd->has_public6)
-		inviter_addr(&pd->public6, &code.ep_public);
-	else if (req->public_how == INVITER_GIVEN &&
-	    invite_addr_parse(req->public, &code.ep_public) == -1)
-		goto badaddr;
-	if (code.ep_public.family != INVITE_AF_NONE) {
-		code.public_ip = code.ep_public;
-		code.public_ip.port = 0;
-	}
-	if (code.ep_public.family != INVITE_AF_NONE &&
-	    code.ep_local.family != INVITE_AF_NONE)
-		code.behind_nat = memcmp(code.local_ip.addr,
-		    code.public_ip.addr, 16) != 0 ||
-		    code.ep_local.port != code.ep_public.port;
-	if (req->relay_how == INVITER_AUTO && pd->relay_urls[0] != '\0') {
-		strlcpy(relay, pd->relay_urls, sizeof(relay));
-		relay[strcspn(relay, ", ")] = '\0';
-		strlcpy(code.ep_relay, relay, sizeof(code.ep_relay));
-	} else if (req->relay_how == INVITER_GIVEN)
-		strlcpy(code.ep_relay, req->relay, sizeof(code.ep_relay));
 	if (code.ep_relay[0] != '\0')	/* punchd.invite_relay_token, opt-in */
 		relay_access_invite_token(pd, code.relay_token,
 		    sizeof(code.relay_token));

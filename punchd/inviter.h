@@ -12,6 +12,9 @@
 
 struct punchd;
 struct sockaddr;
+struct mesh_bucket;
+struct mesh_invite;
+struct mesh_invite_use;
 
 /* How an endpoint of the invite is chosen. */
 enum inviter_how {
@@ -44,5 +47,30 @@ void	inviter_input(struct punchd *pd, uint8_t *buf, size_t len,
 /* mesh.invite: 0 with res filled, or -1 with err */
 int	inviter_mint(struct punchd *pd, const struct inviter_req *req,
 	    struct inviter_res *res, struct result *err);
+
+/* inviter_ends.c: the invite's endpoints and network_info */
+struct invite_addr;
+struct sockaddr_storage;
+int	inviter_ends_fill(struct punchd *pd, const struct inviter_req *req,
+	    struct invite *code);
+int	inviter_ends_local(struct punchd *pd, int family,
+	    struct sockaddr_storage *out);
+void	inviter_ends_addr(const struct sockaddr_storage *ss,
+	    struct invite_addr *a);
+
+/* inviter_guard.c: what a HELLO may draw beyond a first use */
+enum inviter_dest {
+	INVITER_DEST_NONE,	/* no answer (counted) */
+	INVITER_DEST_SOURCE,	/* to the HELLO's source: the first one */
+	INVITER_DEST_RELAY,	/* through the invite's relay session */
+};
+int	inviter_guard_take(struct mesh_bucket *b, double now);
+void	inviter_guard_first(struct mesh_invite_use *u,
+	    const struct sockaddr *from);
+void	inviter_guard_cache(struct mesh_invite_use *u, const uint8_t *welcome,
+	    size_t len);
+enum inviter_dest inviter_guard_repeat(struct mesh_invite *inv,
+	    struct mesh_invite_use *u, const struct sockaddr *from, double now);
+int	inviter_guard_refuse(struct mesh_invite *inv, double now);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include <ev.h>
 
@@ -24,6 +25,27 @@ struct peer;
 struct relay_client;
 struct joiner;
 
+/* a WELCOME payload at its longest: 12 + 16 + 80 + 64 + 1 + 63 (join.h) */
+#define MESH_WELCOME_MAX	256
+
+/* One use of an invite: the joiner (saved), and what this run of punchd
+ * answered it (inviter_guard.c: repeats get the same, only there). */
+struct mesh_invite_use {
+	uint8_t			id[JOIN_ID_LEN];
+	uint8_t			pk[JOIN_PK_LEN];
+	int			seen;		/* first HELLO of this run */
+	struct sockaddr_storage	first;		/* its source; AF_UNSPEC:
+						   through the relay */
+	uint8_t			welcome[MESH_WELCOME_MAX];
+	size_t			welcome_len;	/* 0: not sealed yet */
+};
+
+/* answers a HELLO may draw beyond a first use: a token bucket per invite */
+struct mesh_bucket {
+	double			tokens;
+	double			at;		/* last refill */
+};
+
 struct mesh_invite {
 	LIST_ENTRY(mesh_invite)	 entry;
 	struct punchd		*pd;
@@ -33,10 +55,8 @@ struct mesh_invite {
 	uint64_t		 expires;
 	int			 max_uses;
 	int			 nuses;
-	struct {
-		uint8_t		 id[JOIN_ID_LEN];
-		uint8_t		 pk[JOIN_PK_LEN];
-	}			 uses[MESH_MAX_USES];
+	struct mesh_invite_use	 uses[MESH_MAX_USES];
+	struct mesh_bucket	 repeats, refusals;	/* inviter_guard.c */
 	struct relay_client	*relay;		/* join session, while live */
 	char			 relay_url[256];
 };

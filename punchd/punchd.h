@@ -167,6 +167,7 @@ struct punchd_counters {
 	uint64_t	drop_unknown, drop_self, drop_misdirected;
 	uint64_t	drop_unproven, peers_full, relay_rx;
 	uint64_t	drop_downgrade, drop_nokey, e2e_queue_drops;
+	uint64_t	join_repeat, join_moved, join_limited, join_refused;
 };
 
 /*
@@ -243,6 +244,8 @@ struct punchd {
 	int			 stun_busy;
 	struct sockaddr_storage	 public4, public6;	/* server-reflexive */
 	int			 has_public4, has_public6;
+	char			 stun_source4[128], stun_source6[128];
+	char			 nat_type[32];	/* stund's, invite_nat_type_word */
 	/* store.c */
 	ev_timer		 store_timer;
 	int			 store_on;	/* between init and fini */

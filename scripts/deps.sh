@@ -14,7 +14,8 @@ $SUDO apt-get install -y -q --no-install-recommends \
 	systemd man-db groff-base mandoc socat valgrind \
 	clang libclang-rt-14-dev \
 	debootstrap systemd-container \
-	libminiupnpc-dev libnatpmp-dev miniupnpd-nftables
+	libminiupnpc-dev libnatpmp-dev miniupnpd-nftables \
+	zbar-tools
 # clang + libclang-rt-14-dev: make fuzz. On Debian 12 -fsanitize=fuzzer links
 # libclang_rt.fuzzer-x86_64.a from libclang-rt-14-dev (libfuzzer-14-dev only
 # carries a standalone libFuzzer.a, which the build does not use).
@@ -23,6 +24,8 @@ $SUDO apt-get install -y -q --no-install-recommends \
 # there by the test only; its package may start a system service, which
 # does nothing useful without a configured ext_ifname).
 # valgrind: tests/integ/80-valgrind.sh (skipped without it).
+# zbar-tools (zbarimg): tests/integ/23-invite-fields.sh reads meshctl's QR
+# code back (that part skipped without it).
 # debootstrap + systemd-container (systemd-nspawn): tests/integ/57-systemd-boot.sh
 # boots the installed units under a real systemd in a Debian container (the
 # root file system is downloaded once and cached in /var/cache/atmosphere-test).
@@ -43,3 +46,7 @@ if ! command -v promtool >/dev/null 2>&1; then
 	fi
 	rm -rf "$d"
 fi
+# web/: the browser member's npm packages (libsodium-wrappers, esbuild; pinned
+# by web/package-lock.json) and its bundle web/dist/, which relayd serves and
+# tests/integ/06-web-vectors.sh checks against the C code
+(cd "$(dirname "$0")/../web" && npm ci --no-audit --no-fund && npm run build)

@@ -349,3 +349,50 @@ nl_nat_host() {
 	eval "NL_LAN_$_xv=192.168.$_xi.2"
 	nl_log "host $_xh behind nat $_xn: 192.168.$_xi.2"
 }
+
+# A NAT that maps per destination with SEQUENTIAL ports (added for issue 13;
+# nothing above changed): nl_nat_seq NAME [FIRST [COUNT]] makes nl_nat NAME
+# eim, then replaces its UDP masquerade with
+#   snat to WAN : numgen inc mod COUNT map { 0 : FIRST, 1 : FIRST+1, ... }
+# The nat chain sees only the first packet of each new conntrack flow, so
+# every new (source, destination) pair takes the next port, whoever sends
+# it: other hosts behind the NAT advance the counter too (the "load" of
+# stund/alloc.h). A map, not "numgen ... offset FIRST": nft keeps numgen's
+# result in host byte order and the NAT reads the port in network order (on
+# x86 the ports then advance by 256). COUNT (default 1000) new flows wrap the
+# counter; a wrapped port still in use towards the same destination is a
+# conntrack clash and that packet is dropped. Other protocols: masquerade.
+# Linux's own allocator is no substitute: `masquerade to :A-B` (with or
+# without `persistent`) takes a random port of the range for a socket's first
+# flow and reuses it for every other destination (the tuples differ), which
+# is endpoint-independent mapping (docs/natlab.md).
+nl_nat_seq() {
+	_sn=$1 _sf=${2:-40000} _sc=${3:-1000}
+	[ "$_sf" -ge 1024 ] && [ "$_sc" -ge 1 ] &&
+	    [ $((_sf + _sc)) -le 65536 ] ||
+		nl_die "nl_nat_seq: ports $_sf + $_sc outside 1024-65535"
+	nl_nat "$_sn" eim
+	_sw=$(nl_wan "$_sn")
+	_se=$(awk -v f="$_sf" -v c="$_sc" 'BEGIN {
+		for (i = 0; i < c; i++)
+			printf "%s%d : %d", (i ? ", " : ""), i, f + i }')
+	ip netns exec "$NL_PFX-$_sn" nft -f - <<-EOF || nl_die "nft seq in $_sn"
+		flush chain ip natlab post
+		add rule ip natlab post oifname "wan" meta l4proto udp snat to $_sw : numgen inc mod $_sc map { $_se }
+		add rule ip natlab post oifname "wan" masquerade
+	EOF
+	nl_log "nat $_sn made sequential: UDP ports $_sf-$((_sf + _sc - 1)), the next one per new flow"
+}
+
+# coturn's RFC 5780 mapping tests (only: no filtering tests, which wait for
+# answers that never come) from host NAME against STUNIP (the server of
+# nl_turnserver), output on stdout: nl_natdiscovery NAME STUNIP
+nl_natdiscovery() {
+	timeout 20 ip netns exec "$NL_PFX-$1" turnutils_natdiscovery -m "$2" 2>&1
+}
+
+# The external UDP ports in natdiscovery's output (stdin), one per line, in
+# the order of its tests (one socket, several destinations).
+nl_mapped_ports() {
+	sed -n 's/.*UDP reflexive addr: [0-9.]*:\([0-9]*\).*/\1/p'
+}

@@ -99,6 +99,8 @@ assert_invite_eq(const struct invite *a, const struct invite *b)
 	assert_addr_eq(&a->public_ip, &b->public_ip);
 	ck_assert_int_eq(a->behind_nat, b->behind_nat);
 	ck_assert_str_eq(a->nat_type, b->nat_type);
+	assert_addr_eq(&a->ep_local6, &b->ep_local6);
+	ck_assert_str_eq(a->stun_source, b->stun_source);
 }
 
 /* code -> blob, for crafting codes the encoder would refuse to write */
@@ -252,7 +254,7 @@ START_TEST(test_longest)
 	a.public_ip = a.ep_local;
 	memset(a.nat_type, 'x', INVITE_NAT_TYPE_MAX);
 	a.nat_type[INVITE_NAT_TYPE_MAX] = '\0';
-	/* 547 bytes, as invite.h says */
+	/* 547 bytes without tags 9 and 10 (test_local6_stun_source) */
 	ck_assert_int_eq(invite_encode(&a, code, sizeof(code)),
 	    4 + (547 * 8 + 4) / 5);
 	ck_assert_int_eq(invite_decode(code, NOW, &b, NULL, 0), 0);
@@ -617,7 +619,7 @@ START_TEST(test_relay_token)
 	expect_field(TLV(1, 1, 'a', 16, 3, 'a', ' ', 'b'), "relay_token");
 	expect_field(TLV(1, 1, 'a', 16, 2, 'a', '\n'), "relay_token");
 	expect_field(TLV(1, 1, 'a', 16, 1, 'a', 16, 1, 'b'), "relay_token");
-	/* tags 9-15 are not ours: skipped */
+	/* tags 11-15 are nobody's yet: skipped */
 	code_with_tlvs(TLV(1, 1, 'x', 12, 2, 0xff, 0), code, sizeof(code));
 	ck_assert_int_eq(invite_decode(code, NOW, &b, NULL, 0), 0);
 }
@@ -893,7 +895,8 @@ START_TEST(test_uri_hostile)
 	expect_uri(uri, INVITE_ERR_FIELD, "endpoints.local");
 	snprintf(uri, sizeof(uri), "atmosphere://join?token=%s&endpoints="
 	    "{\"public\":\"ws://1.2.3.4:5\"}", code);
-	expect_uri(uri, INVITE_ERR_FIELD, "endpoints.public");
+	/* a node endpoint over WebSocket: its own error (test_uri_transport) */
+	expect_uri(uri, INVITE_ERR_TRANSPORT, "endpoints.public");
 	snprintf(uri, sizeof(uri), "atmosphere://join?token=%s&endpoints="
 	    "{\"relay\":\"udp://1.2.3.4:5\"}", code);
 	expect_uri(uri, INVITE_ERR_FIELD, "endpoints.relay");
@@ -1086,6 +1089,199 @@ START_TEST(test_clear_and_strerror)
 }
 END_TEST
 
+/*
+ * Tags 9 (an IPv6 local endpoint beside the IPv4 one) and 10 (the STUN
+ * server that reported the public endpoint): round trips in the code, the
+ * URI and the JSON; older readers skip them (unknown tags are skipped:
+ * test_fields); malformed ones are named; the longest code is 685 bytes.
+ */
+START_TEST(test_local6_stun_source)
+{
+	struct invite	 a, b;
+	char		 code[INVITE_CODE_MAX], uri[INVITE_URI_MAX], err[256];
+	json_t		*o;
+	size_t		 i;
+
+	make_invite(&a);
+	ck_assert_int_eq(invite_addr_parse("udp://[2001:db8::2]:7777",
+	    &a.ep_local6), 0);
+	strlcpy(a.stun_source, "stun:stun.l.google.com", sizeof(a.stun_source));
+	ck_assert_int_gt(invite_encode(&a, code, sizeof(code)), 0);
+	ck_assert_int_eq(invite_decode(code, NOW, &b, err, sizeof(err)), 0);
+	assert_invite_eq(&a, &b);
+	ck_assert_int_gt(invite_uri_format(&a, uri, sizeof(uri)), 0);
+	ck_assert_ptr_nonnull(strstr(uri, "%22local6%22:%22udp://%5B2001:db8::2"
+	    "%5D:7777%22"));
+	ck_assert_int_eq(invite_uri_parse(uri, NOW, &b, err, sizeof(err)), 0);
+	assert_invite_eq(&a, &b);
+	o = invite_to_json(&a);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(o,
+	    "endpoints"), "local6")), "udp://[2001:db8::2]:7777");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(o,
+	    "network_info"), "stun_source")), "stun:stun.l.google.com");
+	/* qr_data, as the seeds name it, is the URI */
+	ck_assert_str_eq(json_string_value(json_object_get(o, "qr_data")),
+	    json_string_value(json_object_get(o, "uri")));
+	json_decref(o);
+	/* absent: no local6 key, stun_source null */
+	a.ep_local6.family = INVITE_AF_NONE;
+	a.stun_source[0] = '\0';
+	o = invite_to_json(&a);
+	ck_assert_ptr_null(json_object_get(json_object_get(o, "endpoints"),
+	    "local6"));
+	ck_assert(json_is_null(json_object_get(json_object_get(o,
+	    "network_info"), "stun_source")));
+	json_decref(o);
+
+	/* the encoder refuses what the decoder would */
+	invite_addr_parse("10.0.0.1:7777", &a.ep_local6);	/* not IPv6 */
+	ck_assert_int_eq(invite_encode(&a, code, sizeof(code)), -1);
+	invite_addr_parse("[2001:db8::2]:7777", &a.ep_local6);
+	a.ep_local.family = INVITE_AF_NONE;	/* no IPv4 one beside it */
+	ck_assert_int_eq(invite_encode(&a, code, sizeof(code)), -1);
+	make_invite(&a);
+	strlcpy(a.stun_source, "stun.l.google.com", sizeof(a.stun_source));
+	ck_assert_int_eq(invite_encode(&a, code, sizeof(code)), -1);
+	strlcpy(a.stun_source, "stun:", sizeof(a.stun_source));
+	ck_assert_int_eq(invite_encode(&a, code, sizeof(code)), -1);
+	strlcpy(a.stun_source, "stun:a b", sizeof(a.stun_source));
+	ck_assert_int_eq(invite_encode(&a, code, sizeof(code)), -1);
+	strlcpy(a.stun_source, "stun:[2001:db8::1]:3478", sizeof(a.stun_source));
+	ck_assert_int_gt(invite_encode(&a, code, sizeof(code)), 0);
+
+	/* malformed tags 9 and 10, named */
+	expect_field(TLV(1, 1, 'a', 2, 7, 1, 0x1e, 0x61, 10, 0, 0, 1,
+	    9, 7, 1, 0x1e, 0x61, 10, 0, 0, 2), "endpoints.local6");  /* IPv4 */
+	expect_field(TLV(1, 1, 'a', 9, 19, 2, 0x1e, 0x61, 0x20, 1, 0xd, 0xb8,
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2), "endpoints.local6");  /* alone */
+	expect_field(TLV(1, 1, 'a', 2, 7, 1, 0x1e, 0x61, 10, 0, 0, 1,
+	    9, 19, 2, 0, 0, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    2),
+	    "endpoints.local6");				/* port 0 */
+	expect_field(TLV(1, 1, 'a', 10, 4, 's', 't', 'u', 'n'),
+	    "network_info.stun_source");
+	expect_field(TLV(1, 1, 'a', 10, 7, 's', 't', 'u', 'n', ':', 'a', '/'),
+	    "network_info.stun_source");
+	expect_field(TLV(1, 1, 'a', 10, 6, 's', 't', 'u', 'n', ':', 'a',
+	    10, 6, 's', 't', 'u', 'n', ':', 'b'), "network_info.stun_source");
+
+	/* every field at its longest: 685 bytes, as invite.h says */
+	make_invite(&a);
+	memset(a.mesh_name, 'n', INVITE_NAME_MAX);
+	a.mesh_name[INVITE_NAME_MAX] = '\0';
+	strlcpy(a.ep_relay, "wss://", sizeof(a.ep_relay));
+	for (i = 6; i < INVITE_URL_MAX; i++)
+		a.ep_relay[i] = 'r';
+	a.ep_relay[INVITE_URL_MAX] = '\0';
+	invite_addr_parse("255.255.255.255:65535", &a.ep_local);
+	invite_addr_parse("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535",
+	    &a.ep_local6);
+	a.ep_public = a.ep_local6;
+	a.local_ip = a.ep_local6;
+	a.public_ip = a.ep_local6;
+	memset(a.nat_type, 'x', INVITE_NAT_TYPE_MAX);
+	a.nat_type[INVITE_NAT_TYPE_MAX] = '\0';
+	strlcpy(a.stun_source, "stun:", sizeof(a.stun_source));
+	memset(a.stun_source + 5, 's', INVITE_STUN_SOURCE_MAX - 5);
+	a.stun_source[INVITE_STUN_SOURCE_MAX] = '\0';
+	ck_assert_int_eq(invite_encode(&a, code, sizeof(code)),
+	    4 + (685 * 8 + 4) / 5);
+	ck_assert_int_eq(invite_decode(code, NOW, &b, NULL, 0), 0);
+	assert_invite_eq(&a, &b);
+	ck_assert_int_gt(invite_uri_format(&a, uri, sizeof(uri)), 0);
+	ck_assert_int_eq(invite_uri_parse(uri, NOW, &b, NULL, 0), 0);
+	assert_invite_eq(&a, &b);
+	invite_clear(&a);
+	invite_clear(&b);
+}
+END_TEST
+
+START_TEST(test_nat_type_word)
+{
+	static const char *cases[][2] = {
+		{ "port-restricted cone", "port-restricted-cone" },
+		{ "full cone", "full-cone" },
+		{ "restricted cone", "restricted-cone" },
+		{ "symmetric", "symmetric" },
+		{ "open internet", "open-internet" },
+		{ "cone (filtering unknown)", "cone-filtering-unknown" },
+		{ "  Odd  NAME!! ", "odd-name" },
+		{ "unknown", "" },
+		{ "", "" },
+		{ "()", "" },
+	};
+	struct invite	a, b;
+	char		w[INVITE_NAT_TYPE_MAX + 1], code[INVITE_CODE_MAX];
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_str_eq(invite_nat_type_word(cases[i][0], w,
+		    sizeof(w)), cases[i][1]);
+	ck_assert_str_eq(invite_nat_type_word(NULL, w, sizeof(w)), "");
+	/* cut to the field's 31 characters, never ending in '-' */
+	invite_nat_type_word("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa bbbbbbb", w,
+	    sizeof(w));
+	ck_assert_uint_le(strlen(w), INVITE_NAT_TYPE_MAX);
+	ck_assert_int_ne(w[strlen(w) - 1], '-');
+	invite_nat_type_word("full cone", w, 5);
+	ck_assert_str_eq(w, "full");
+	/* every word it makes is a valid nat_type */
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		make_invite(&a);
+		invite_nat_type_word(cases[i][0], a.nat_type,
+		    sizeof(a.nat_type));
+		ck_assert_int_gt(invite_encode(&a, code, sizeof(code)), 0);
+		ck_assert_int_eq(invite_decode(code, NOW, &b, NULL, 0), 0);
+		ck_assert_str_eq(b.nat_type, cases[i][1]);
+	}
+}
+END_TEST
+
+/* the seeds' ws:// node endpoints: an error that says what is wrong */
+START_TEST(test_uri_transport)
+{
+	static const char *eps[] = {
+		"endpoints={\"local\":\"ws://192.168.86.237:11451\","
+		"\"public\":\"ws://73.45.123.89:11451\",\"relay\":"
+		"\"wss://relay.atmosphere.io/mesh/abc123\"}",
+		"endpoints=%7B%22public%22:%22wss://73.45.123.89:11451%22%7D",
+		"endpoints={\"local\":\"tcp://10.0.0.1:7777\"}",
+		"endpoints={\"local6\":\"http://[2001:db8::1]:80\"}",
+	};
+	static const char *which[] = { "local", "public", "local", "local6" };
+	struct invite	a, b;
+	char		code[INVITE_CODE_MAX], uri[INVITE_URI_MAX], err[256];
+	size_t		i;
+
+	make_invite(&a);
+	ck_assert_int_gt(invite_encode(&a, code, sizeof(code)), 0);
+	for (i = 0; i < sizeof(eps) / sizeof(eps[0]); i++) {
+		snprintf(uri, sizeof(uri), "atmosphere://join?token=%s&%s",
+		    code, eps[i]);
+		ck_assert_int_eq(invite_uri_parse(uri, NOW, &b, err,
+		    sizeof(err)), INVITE_ERR_TRANSPORT);
+		ck_assert_msg(strstr(err, which[i]) != NULL &&
+		    strstr(err, "udp://IP:PORT") != NULL, "%s", err);
+		ck_assert_int_eq(b.expires, 0);		/* zeroed */
+	}
+	/* the seeds' own token (not ours) with ws:// endpoints: the
+	 * transport is what the user hears about, not a checksum */
+	ck_assert_int_eq(invite_parse("atmosphere://join?token=ATM-XXX&mesh=Home"
+	    "&endpoints={\"local\":\"ws://192.168.86.237:11451\"}", NOW, &b,
+	    err, sizeof(err)), INVITE_ERR_TRANSPORT);
+	ck_assert_msg(strstr(err, "ws://192.168.86.237:11451") != NULL, "%s",
+	    err);
+	ck_assert_str_eq(invite_strerror(INVITE_ERR_TRANSPORT),
+	    "invite endpoint uses a transport nodes do not speak");
+	/* udp:// and bare IP:PORT still read; a ws:// relay too */
+	snprintf(uri, sizeof(uri), "atmosphere://join?token=%s&endpoints="
+	    "{\"local\":\"UDP://10.0.0.1:7777\",\"relay\":\"ws://r:1\"}", code);
+	ck_assert_int_eq(invite_uri_parse(uri, NOW, &b, err, sizeof(err)), 0);
+	invite_clear(&a);
+	invite_clear(&b);
+}
+END_TEST
+
 Suite *
 invite_suite(void)
 {
@@ -1107,6 +1303,8 @@ invite_suite(void)
 	tcase_add_test(tc, test_fixed_fields);
 	tcase_add_test(tc, test_addr);
 	tcase_add_test(tc, test_clear_and_strerror);
+	tcase_add_test(tc, test_local6_stun_source);
+	tcase_add_test(tc, test_nat_type_word);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 
@@ -1115,6 +1313,7 @@ invite_suite(void)
 	tcase_add_test(tu, test_uri_hostile);
 	tcase_add_test(tu, test_random_input);
 	tcase_add_test(tu, test_json);
+	tcase_add_test(tu, test_uri_transport);
 	tcase_set_timeout(tu, 120);
 	suite_add_tcase(s, tu);
 	return s;

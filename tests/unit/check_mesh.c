@@ -284,6 +284,229 @@ START_TEST(test_join_hostile)
 }
 END_TEST
 
+/* ---- replayed JOIN_HELLOs (docs/security.md, "The join handshake") --- */
+
+/* what the inviter sent, per destination port and type; the joiners'
+ * HELLOs, captured as an on-path attacker would */
+static struct {
+	int		port;			/* count sends to this port */
+	int		n[16];			/* by packet type */
+	size_t		bytes;
+	uint8_t		welcome[2][PACKET_MAX_LEN];
+	size_t		welcome_len[2];
+	uint8_t		hello[PACKET_MAX_LEN];
+	size_t		hello_len;
+} rp;
+
+static int
+rp_tx(struct punchd *pd, const void *buf, size_t len,
+    const struct sockaddr *to)
+{
+	struct packet_hdr h;
+
+	if (to->sa_family == AF_INET && packet_peek(buf, len, &h) == 0) {
+		if (h.type == PACKET_JOIN_HELLO && len <= sizeof(rp.hello)) {
+			memcpy(rp.hello, buf, len);
+			rp.hello_len = len;
+		}
+		if (ntohs(((const struct sockaddr_in *)to)->sin_port) ==
+		    rp.port && h.type < 16) {
+			rp.n[h.type]++;
+			rp.bytes += len;
+			if (h.type == PACKET_JOIN_WELCOME &&
+			    len <= sizeof(rp.welcome[0])) {
+				memcpy(rp.welcome[rp.n[h.type] & 1], buf, len);
+				rp.welcome_len[rp.n[h.type] & 1] = len;
+			}
+		}
+	}
+	return fake_sock_tx(pd, buf, len, to);
+}
+
+static int
+rp_total(void)
+{
+	int i, t = 0;
+
+	for (i = 0; i < 16; i++)
+		t += rp.n[i];
+	return t;
+}
+
+static void
+rp_count(int port)
+{
+	memset(rp.n, 0, sizeof(rp.n));
+	rp.bytes = 0;
+	rp.port = port;
+}
+
+static void
+rp_replay(struct fake_node *a, int port, int times)
+{
+	struct sockaddr_in	from = fake_addr(port);
+	uint8_t			buf[PACKET_MAX_LEN];
+	int			i;
+
+	for (i = 0; i < times; i++) {
+		memcpy(buf, rp.hello, rp.hello_len);
+		a->pd.hooks.packet_rx(&a->pd, buf, rp.hello_len,
+		    (struct sockaddr *)&from);
+	}
+}
+
+/*
+ * A captured HELLO replayed: from a stranger, nothing (not a WELCOME, not
+ * a PUNCH, even with the member down); from the first source, the cached
+ * WELCOME at most 4 + t times in t seconds; a refused joiner's HELLO, at
+ * most as many REFUSEs. All counted.
+ */
+START_TEST(test_join_replay)
+{
+	struct fake_node	*a, *b, *c;
+	struct inviter_res	 inv;
+	struct join_seen	 js;
+	struct result		 err;
+	struct mesh_invite	*mi;
+	struct packet_hdr	 h;
+	const uint8_t		*pl[2];
+	size_t			 plen[2];
+	struct peer		*pb;
+	int			 i;
+
+	memset(&rp, 0, sizeof(rp));
+	a = fakenode_new(17151, NULL);
+	b = fakenode_new(17152, NULL);
+	c = fakenode_new(17153, NULL);
+	a->pd.hooks.sock_tx = b->pd.hooks.sock_tx = c->pd.hooks.sock_tx =
+	    rp_tx;
+	ck_assert_int_eq(node_mesh_create(&a->pd, "lab", 0, &err), 0);
+	mint(a, &inv);
+	mi = LIST_FIRST(&a->pd.mesh.invites);
+	memset(&js, 0, sizeof(js));
+	join(b, inv.token, &js);
+	ck_assert(fakenet_run(join_over, &js, 5));
+	ck_assert_int_eq(js.err.code, RESULT_OK);
+	ck_assert_uint_gt(rp.hello_len, 0);
+	ck_assert_uint_gt(mi->uses[0].welcome_len, 0);
+
+	/* b gone quiet, its peer down on a: the old inviter punched the
+	 * replay's source 50 times here */
+	b->cut = 1;
+	pb = peer_find_id(&a->pd, b->pd.node_id);
+	ck_assert_ptr_nonnull(pb);
+	peer_set_state(pb, PEER_DOWN);
+	ev_timer_stop(fake_loop, &pb->punch_timer);
+	ev_timer_stop(fake_loop, &pb->retry_timer);
+
+	/* a stranger replays it 100 times: not one datagram towards it */
+	rp_count(9);
+	rp_replay(a, 9, 100);
+	fakenet_run(NULL, NULL, 0.3);
+	ck_assert_int_eq(rp_total(), 0);
+	ck_assert_uint_eq(a->pd.ctr.join_repeat, 100);
+	ck_assert_uint_eq(a->pd.ctr.join_moved, 100);
+	ck_assert_int_eq(a->pd.npeers, 1);
+
+	/* from b's own address (a spoofed source, or b itself): the cached
+	 * WELCOME, at most the burst of 4 (+1 for the time the test takes) */
+	rp_count(b->port);
+	rp_replay(a, b->port, 100);
+	ck_assert_int_ge(rp.n[PACKET_JOIN_WELCOME], 4);
+	ck_assert_int_le(rp.n[PACKET_JOIN_WELCOME], 5);
+	ck_assert_int_eq(rp_total(), rp.n[PACKET_JOIN_WELCOME]);
+	ck_assert_uint_ge(a->pd.ctr.join_limited, 95);
+	/* the same sealed secret and signature every time: no new sealing */
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(packet_decode(rp.welcome[i],
+		    rp.welcome_len[i], mi->key, &h, &pl[i], &plen[i]), 0);
+		ck_assert_int_eq(h.type, PACKET_JOIN_WELCOME);
+	}
+	ck_assert_uint_eq(plen[0], plen[1]);
+	ck_assert_mem_eq(pl[0], pl[1], plen[0]);
+	ck_assert_uint_eq(plen[0], mi->uses[0].welcome_len);
+	ck_assert_mem_eq(pl[0], mi->uses[0].welcome, plen[0]);
+	/* ten seconds on, the bucket is full again, and no fuller */
+	fakenet_jump(10);
+	rp_count(b->port);
+	rp_replay(a, b->port, 100);
+	ck_assert_int_le(rp.n[PACKET_JOIN_WELCOME], 5);
+	ck_assert_int_ge(rp.n[PACKET_JOIN_WELCOME], 4);
+
+	/* c is refused (one use, used); its HELLO replayed: at most the
+	 * refusal bucket's 4 REFUSEs */
+	memset(&js, 0, sizeof(js));
+	join(c, inv.token, &js);
+	ck_assert(fakenet_run(join_over, &js, 5));
+	ck_assert_int_eq(js.err.code, RESULT_REFUSED);
+	ck_assert_uint_ge(a->pd.ctr.join_refused, 1);
+	fakenet_jump(10);
+	rp_count(c->port);
+	rp_replay(a, c->port, 100);
+	ck_assert_int_le(rp.n[PACKET_JOIN_REFUSE], 5);
+	ck_assert_int_ge(rp.n[PACKET_JOIN_REFUSE], 1);
+	ck_assert_int_eq(rp_total(), rp.n[PACKET_JOIN_REFUSE]);
+	ck_assert(!c->pd.mesh.have);
+	fakenet_free();
+}
+END_TEST
+
+/* inviter_guard.c alone: where a repeated HELLO's answer may go */
+START_TEST(test_join_guard)
+{
+	static struct punchd	 pd;
+	static struct mesh_invite inv;
+	struct mesh_invite_use	 u;
+	struct sockaddr_in	 first = fake_addr(1000), other = fake_addr(1001);
+	int			 i, n;
+
+	memset(&pd, 0, sizeof(pd));
+	memset(&inv, 0, sizeof(inv));
+	memset(&u, 0, sizeof(u));
+	inv.pd = &pd;
+	/* after a restart: the first repeat stands for the first use */
+	ck_assert_int_eq(inviter_guard_repeat(&inv, &u,
+	    (struct sockaddr *)&first, 100.0), INVITER_DEST_SOURCE);
+	ck_assert(u.seen);
+	/* another address, no relay session: nothing; with one: the relay */
+	ck_assert_int_eq(inviter_guard_repeat(&inv, &u,
+	    (struct sockaddr *)&other, 100.0), INVITER_DEST_NONE);
+	ck_assert_uint_eq(pd.ctr.join_moved, 1);
+	inv.relay = (struct relay_client *)&inv;	/* any non-NULL */
+	ck_assert_int_eq(inviter_guard_repeat(&inv, &u,
+	    (struct sockaddr *)&other, 100.0), INVITER_DEST_RELAY);
+	ck_assert_int_eq(inviter_guard_repeat(&inv, &u, NULL, 100.0),
+	    INVITER_DEST_RELAY);
+	/* the burst of 4 is spent (3 answers above): one more, then none
+	 * until time passes; 1 a second after that, never more than 4 */
+	ck_assert_int_eq(inviter_guard_repeat(&inv, &u,
+	    (struct sockaddr *)&first, 100.0), INVITER_DEST_SOURCE);
+	ck_assert_int_eq(inviter_guard_repeat(&inv, &u,
+	    (struct sockaddr *)&first, 100.0), INVITER_DEST_NONE);
+	ck_assert_uint_eq(pd.ctr.join_limited, 1);
+	ck_assert_int_eq(inviter_guard_repeat(&inv, &u,
+	    (struct sockaddr *)&first, 101.0), INVITER_DEST_SOURCE);
+	for (i = n = 0; i < 1000; i++)
+		n += inviter_guard_repeat(&inv, &u, (struct sockaddr *)&first,
+		    101.0 + i * 0.01) != INVITER_DEST_NONE;
+	ck_assert_int_ge(n, 9);
+	ck_assert_int_le(n, 11);		/* 10 s at 1/s */
+	for (i = n = 0; i < 100; i++)
+		n += inviter_guard_repeat(&inv, &u, (struct sockaddr *)&first,
+		    5000.0) != INVITER_DEST_NONE;
+	ck_assert_int_eq(n, 4);			/* an hour idle: 4, not 3600 */
+	ck_assert_uint_eq(pd.ctr.join_repeat, 1107);
+	/* a clock that went back does not stop answers for good */
+	ck_assert_int_eq(inviter_guard_repeat(&inv, &u,
+	    (struct sockaddr *)&first, 10.0), INVITER_DEST_SOURCE);
+	/* refusals: their own bucket */
+	for (i = n = 0; i < 100; i++)
+		n += inviter_guard_refuse(&inv, 200.0);
+	ck_assert_int_eq(n, 4);
+	ck_assert_uint_eq(pd.ctr.join_refused, 100);
+}
+END_TEST
+
 static int
 store_idle(void *arg)
 {
@@ -346,6 +569,8 @@ mesh_suite(void)
 	tcase_add_test(tc, test_invite_used);
 	tcase_add_test(tc, test_join_errors);
 	tcase_add_test(tc, test_join_hostile);
+	tcase_add_test(tc, test_join_replay);
+	tcase_add_test(tc, test_join_guard);
 	tcase_add_test(tc, test_quiet_when_idle);
 	suite_add_tcase(s, tc);
 	return s;

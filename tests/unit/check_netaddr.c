@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/netaddr.h"
+#include "common/netroute.h"
 #include "suites.h"
 
 START_TEST(test_split)
@@ -85,6 +86,62 @@ START_TEST(test_local)
 }
 END_TEST
 
+/* the default route from the kernel's tables: lowest metric, up, with a
+ * gateway; host routes, rejects and junk lines skipped */
+START_TEST(test_default_route)
+{
+	static const char route4[] =
+	    "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\n"
+	    "docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\n"
+	    "wlan0\t00000000\t0101A8C0\t0003\t0\t0\t600\t00000000\n"
+	    "eth0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\n"
+	    "eth1\t00000000\t0103A8C0\t0001\t0\t0\t1\t00000000\n"
+	    "junk\n"
+	    "eth0\t0002A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\n";
+	static const char route6[] =
+	    "fd000000000000000000000000000000 40 "
+	    "00000000000000000000000000000000 00 "
+	    "00000000000000000000000000000000 00000100 00000001 00000000 "
+	    "00000001     eth0\n"
+	    "00000000000000000000000000000000 00 "
+	    "00000000000000000000000000000000 00 "
+	    "fe800000000000000000000000000001 00000400 00000003 00000000 "
+	    "00000003     eth0\n"
+	    "00000000000000000000000000000000 00 "
+	    "00000000000000000000000000000000 00 "
+	    "00000000000000000000000000000000 ffffffff 00000001 00000000 "
+	    "00200200       lo\n";
+	struct sockaddr_storage	gw, src;
+	char			ip[64], ifname[17];
+
+	ck_assert_int_eq(netroute_default_gw_parse(AF_INET, route4, &gw,
+	    ifname), 0);
+	ck_assert_str_eq(netaddr_ipstr((struct sockaddr *)&gw, ip,
+	    sizeof(ip)), "192.168.2.1");
+	ck_assert_int_eq(netroute_default_gw_parse(AF_INET6, route6, &gw,
+	    ifname), 0);
+	ck_assert_str_eq(netaddr_ipstr((struct sockaddr *)&gw, ip,
+	    sizeof(ip)), "fe80::1");
+	ck_assert_str_eq(ifname, "eth0");
+	/* none: only on-link routes, a reject route, nothing, garbage */
+	ck_assert_int_eq(netroute_default_gw_parse(AF_INET,
+	    "Iface\tDestination\n"
+	    "docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\n", &gw,
+	    NULL), -1);
+	ck_assert_int_eq(netroute_default_gw_parse(AF_INET6, route6 + 300,
+	    &gw, NULL), -1);
+	ck_assert_int_eq(netroute_default_gw_parse(AF_INET, "", &gw, NULL),
+	    -1);
+	ck_assert_int_eq(netroute_default_gw_parse(AF_INET6,
+	    "00000000000000000000000000000000 00 zz", &gw, NULL), -1);
+	ck_assert_int_eq(netroute_default_gw_parse(AF_UNIX, route4, &gw,
+	    NULL), -1);
+	/* this machine: when it has a default route, its source is local */
+	if (netroute_default_src(AF_INET, &src) == 0)
+		ck_assert(netaddr_is_local((struct sockaddr *)&src));
+}
+END_TEST
+
 Suite *
 netaddr_suite(void)
 {
@@ -94,6 +151,7 @@ netaddr_suite(void)
 	tcase_add_test(tc, test_split);
 	tcase_add_test(tc, test_parse_format_compare);
 	tcase_add_test(tc, test_local);
+	tcase_add_test(tc, test_default_route);
 	suite_add_tcase(s, tc);
 	return s;
 }

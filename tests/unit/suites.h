@@ -20,6 +20,7 @@
 	X(natbehav)		\
 	X(metrics)		\
 	X(discover)		\
+	X(alloc)		\
 	X(packet)		\
 	X(http)			\
 	X(wsframe)		\
@@ -33,6 +34,12 @@
 	X(state)		\
 	X(punch)		\
 	X(keepalive)		\
+	X(fakenat)		\
+	X(birthday)		\
+	X(lifetime)		\
+	X(health)		\
+	X(pathsel)		\
+	X(upgrade)		\
 	X(e2e)			\
 	X(mesh)			\
 	X(fallback)		\
@@ -40,6 +47,7 @@
 	X(portmap)		\
 	X(proxyv2)		\
 	X(rendezvous)		\
+	X(web)			\
 	/* new suites above this line, each ending in a backslash */
 
 #define UNIT_DECLARE(name) Suite *name##_suite(void) __attribute__((weak));

@@ -1,0 +1,97 @@
+/*
+ * Binding lifetime learning (see lifetime.h). Pure logic.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "punchd/lifetime.h"
+
+static void
+lifetime_update(struct lifetime *l)
+{
+	double i = LIFETIME_CEILING;
+
+	if (l->died > 0)
+		i = LIFETIME_FRACTION * l->died;
+	if (i > LIFETIME_CEILING)
+		i = LIFETIME_CEILING;
+	if (i < LIFETIME_FLOOR)
+		i = LIFETIME_FLOOR;
+	l->interval = i;
+}
+
+void
+lifetime_init(struct lifetime *l)
+{
+	memset(l, 0, sizeof(*l));
+	lifetime_update(l);
+}
+
+double
+lifetime_interval(const struct lifetime *l)
+{
+	return l->interval;
+}
+
+static int
+lifetime_gap_ok(double gap)
+{
+	/* a day: no NAT timer is longer, and a bigger gap is a bad clock */
+	return isfinite(gap) && gap > 0 && gap <= 86400;
+}
+
+void
+lifetime_survived(struct lifetime *l, double gap)
+{
+	if (!lifetime_gap_ok(gap))
+		return;
+	if (gap > l->survived)
+		l->survived = gap;
+	/* it outlived a gap we thought fatal: that death was something
+	 * else, or the NAT changed; the fatal bound is no longer known */
+	if (l->died > 0 && gap >= l->died)
+		l->died = 0;
+	lifetime_update(l);
+}
+
+int
+lifetime_died(struct lifetime *l, double gap)
+{
+	if (!lifetime_gap_ok(gap) || gap <= l->survived) {
+		l->ignored++;
+		return 0;
+	}
+	if (l->died == 0 || gap < l->died)
+		l->died = gap;
+	l->deaths++;
+	lifetime_update(l);
+	return 1;
+}
+
+void
+lifetime_probe(struct lifetime *l, double gap, int alive)
+{
+	if (!lifetime_gap_ok(gap))
+		return;
+	if (alive)
+		lifetime_survived(l, gap);
+	else if (gap > l->survived && (l->died == 0 || gap < l->died)) {
+		/* an explicit probe is not a path death: no count */
+		l->died = gap;
+		lifetime_update(l);
+	}
+}
+
+double
+lifetime_next_probe(const struct lifetime *l)
+{
+	double lo = l->survived > 0 ? l->survived : LIFETIME_FLOOR;
+
+	if (l->died == 0)
+		return 0;	/* never died: the ceiling is safe */
+	if (l->died <= LIFETIME_FLOOR / LIFETIME_FRACTION)
+		return 0;	/* the floor applies whatever the truth */
+	if (l->died - lo <= LIFETIME_PRECISION * l->died)
+		return 0;
+	return (lo + l->died) / 2;
+}

@@ -1,0 +1,58 @@
+/*
+ * The keep-alive interval from the NAT's real binding lifetime, learned
+ * per path. A NAT forgets a UDP binding some time after the last outbound
+ * packet (RFC 4787 REQ-5 asks for 2 minutes; home routers and mobile
+ * carriers use 30 s, some 10 s). Evidence:
+ *   survived  a gap of g s without our outbound traffic, and the path still
+ *             answered: the lifetime is > g
+ *   died      the path stopped answering after a gap of g s: the lifetime
+ *             is <= g (unless we already saw it survive longer gaps: then
+ *             the NAT rebooted or rebound, which says nothing of its timer)
+ *   probe     an explicit test of a binding left idle g s (RFC 5780 4.6
+ *             against stund's server, or a peer asked to answer late)
+ * The interval is LIFETIME_FRACTION of the shortest fatal gap, between
+ * LIFETIME_FLOOR and LIFETIME_CEILING; it starts at the ceiling. No I/O.
+ */
+#ifndef PUNCHD_LIFETIME_H
+#define PUNCHD_LIFETIME_H
+
+/*
+ * 25 s: WireGuard's advice for persistent keep-alive, below the 30 s that
+ * the commonest short NAT timer (Linux conntrack's unreplied UDP, many
+ * CPE and carrier NATs) allows.
+ */
+#define LIFETIME_CEILING	25.0
+/*
+ * 5 s: half of the shortest timer seen in practice (10 s); below it a
+ * keep-alive costs more than a relayed pair would (2 packets per 5 s per
+ * peer is ~40 B/s) and the NAT is better treated as hostile.
+ */
+#define LIFETIME_FLOOR		5.0
+/* half the fatal gap: one lost keep-alive still leaves the binding alive
+ * when the next one goes out (1.5 x interval < lifetime needs < 2/3) */
+#define LIFETIME_FRACTION	0.5
+/* probe search stops once the bracket is this tight (relative) */
+#define LIFETIME_PRECISION	0.2
+
+struct lifetime {
+	double		survived;	/* longest gap survived, 0 none */
+	double		died;		/* shortest fatal gap, 0 none */
+	double		interval;
+	unsigned	deaths;		/* counted as timeouts */
+	unsigned	ignored;	/* deaths that were not the timer */
+};
+
+void	lifetime_init(struct lifetime *l);
+/* A new network (address or route changed): forget, back to the ceiling. */
+#define lifetime_reset(l)	lifetime_init(l)
+/* The interval to keep alive at now. */
+double	lifetime_interval(const struct lifetime *l);
+void	lifetime_survived(struct lifetime *l, double gap);
+/* Returns 1 when it counted as the NAT's timer (the interval shortened or
+ * stayed at the floor), 0 when ignored (not a timeout, or a bad gap). */
+int	lifetime_died(struct lifetime *l, double gap);
+void	lifetime_probe(struct lifetime *l, double gap, int alive);
+/* The next idle gap worth an explicit probe, 0 when known well enough. */
+double	lifetime_next_probe(const struct lifetime *l);
+
+#endif

@@ -1,0 +1,158 @@
+/*
+ * punchd/lifetime: the keep-alive interval learned from which gaps a path
+ * survived, against a fake NAT with a 10 s, 30 s and 120 s UDP timeout.
+ */
+#include <math.h>
+#include <stdio.h>
+
+#include "punchd/lifetime.h"
+#include "fakenat.h"
+#include "suites.h"
+
+#define PEER		0x0a000002u
+#define DETECT		3.0	/* punchd/health.h: dead 3 s after */
+
+struct idle_run {
+	unsigned	deaths, late_deaths, probes;
+	double		outage, interval;
+};
+
+/*
+ * An idle direct path for `secs`: keep-alives at the learned interval.
+ * The binding is alive when the keep-alive goes out if the NAT has seen
+ * outbound traffic within its timeout; else the path dies, is noticed
+ * DETECT s later and punched again. With `probe`, explicit probes of the
+ * suggested gap run (out of band) after each death.
+ */
+static void
+idle_run(double timeout, double secs, int probe, struct idle_run *r)
+{
+	struct fakenat	 n;
+	struct lifetime	 l;
+	double		 t = 0, last = 0, gap, g;
+	uint16_t	 ext;
+
+	fakenat_init(&n, FAKENAT_MAP_EI, FAKENAT_ALLOC_PRESERVE, 1, timeout, 9);
+	lifetime_init(&l);
+	ext = fakenat_out(&n, 0, 7777, PEER, 7777);
+	*r = (struct idle_run){ 0 };
+	while (t < secs) {
+		t = last + lifetime_interval(&l);
+		gap = t - last;
+		if (fakenat_in(&n, t, PEER, 7777, ext) == 7777) {
+			lifetime_survived(&l, gap);
+			fakenat_out(&n, t, 7777, PEER, 7777);
+			last = t;
+			continue;
+		}
+		r->deaths++;
+		if (t > 60)
+			r->late_deaths++;
+		ck_assert_int_eq(lifetime_died(&l, gap), 1);
+		while (probe && (g = lifetime_next_probe(&l)) > 0) {
+			/* a fresh binding left idle g s: alive iff g < timeout */
+			lifetime_probe(&l, g, g < timeout);
+			r->probes++;
+			ck_assert_uint_lt(r->probes, 20);
+		}
+		r->outage += DETECT;
+		last = t + DETECT;	/* punched again */
+		ext = fakenat_out(&n, last, 7777, PEER, 7777);
+	}
+	r->interval = lifetime_interval(&l);
+	fakenat_free(&n);
+	fprintf(stderr, "lifetime: NAT timeout %3.0f s%s: %u deaths (%u after "
+	    "the first minute), %.0f s outage, %u probes, interval %.2f s\n",
+	    timeout, probe ? " with probes" : "", r->deaths, r->late_deaths,
+	    r->outage, r->probes, r->interval);
+}
+
+START_TEST(test_ten_seconds)
+{
+	struct idle_run r;
+
+	/* 25 s dies, 12.5 s dies, 6.25 s lives: then 5 minutes and more
+	 * without a loss */
+	idle_run(10, 600, 0, &r);
+	ck_assert_uint_eq(r.late_deaths, 0);
+	ck_assert_uint_le(r.deaths, 2);
+	ck_assert(r.interval < 10 * 2.0 / 3);
+	ck_assert(r.interval >= LIFETIME_FLOOR);
+	/* probes find it with one death only */
+	idle_run(10, 600, 1, &r);
+	ck_assert_uint_eq(r.deaths, 1);
+	ck_assert(r.interval == LIFETIME_FLOOR);
+}
+END_TEST
+
+START_TEST(test_long_timeouts_keep_the_ceiling)
+{
+	struct idle_run r;
+
+	idle_run(30, 600, 0, &r);
+	ck_assert_uint_eq(r.deaths, 0);
+	ck_assert(r.interval == LIFETIME_CEILING);
+	idle_run(120, 600, 1, &r);
+	ck_assert_uint_eq(r.deaths, 0);
+	ck_assert_uint_eq(r.probes, 0);
+	ck_assert(r.interval == LIFETIME_CEILING);
+}
+END_TEST
+
+START_TEST(test_evidence)
+{
+	struct lifetime l;
+
+	lifetime_init(&l);
+	ck_assert(lifetime_interval(&l) == LIFETIME_CEILING);
+	ck_assert(lifetime_next_probe(&l) == 0);
+	lifetime_survived(&l, 25);
+	/* a death after a shorter gap than one survived: not the timer
+	 * (a NAT reboot, a rebinding): no change */
+	ck_assert_int_eq(lifetime_died(&l, 20), 0);
+	ck_assert_uint_eq(l.ignored, 1);
+	ck_assert(lifetime_interval(&l) == LIFETIME_CEILING);
+	/* a longer gap that died: half of it */
+	ck_assert_int_eq(lifetime_died(&l, 40), 1);
+	ck_assert(fabs(lifetime_interval(&l) - 20) < 1e-9);
+	ck_assert(fabs(lifetime_next_probe(&l) - 32.5) < 1e-9);
+	lifetime_init(&l);
+	ck_assert_int_eq(lifetime_died(&l, 16), 1);
+	ck_assert(fabs(lifetime_interval(&l) - 8) < 1e-9);
+	ck_assert(fabs(lifetime_next_probe(&l) - 10.5) < 1e-9);
+	/* it then outlives the gap thought fatal: bound forgotten */
+	lifetime_survived(&l, 17);
+	ck_assert(lifetime_interval(&l) == LIFETIME_CEILING);
+	/* a death below the floor keeps the floor */
+	lifetime_init(&l);
+	lifetime_died(&l, 3);
+	ck_assert(lifetime_interval(&l) == LIFETIME_FLOOR);
+	ck_assert(lifetime_next_probe(&l) == 0);
+	/* garbage gaps change nothing */
+	lifetime_init(&l);
+	ck_assert_int_eq(lifetime_died(&l, NAN), 0);
+	ck_assert_int_eq(lifetime_died(&l, -1), 0);
+	ck_assert_int_eq(lifetime_died(&l, INFINITY), 0);
+	lifetime_survived(&l, NAN);
+	lifetime_probe(&l, -5, 0);
+	ck_assert(lifetime_interval(&l) == LIFETIME_CEILING);
+	ck_assert(l.survived == 0 && l.died == 0);
+	/* a new network forgets */
+	lifetime_died(&l, 12);
+	lifetime_reset(&l);
+	ck_assert(lifetime_interval(&l) == LIFETIME_CEILING);
+}
+END_TEST
+
+Suite *
+lifetime_suite(void)
+{
+	Suite	*s = suite_create("lifetime");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_test(tc, test_ten_seconds);
+	tcase_add_test(tc, test_long_timeouts_keep_the_ceiling);
+	tcase_add_test(tc, test_evidence);
+	suite_add_tcase(s, tc);
+	return s;
+}
