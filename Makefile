@@ -50,8 +50,10 @@ COMMON_SRCS := \
 	common/daemon.c \
 	common/netaddr.c \
 	common/rendezvous.c \
+	common/resolve.c \
 	common/netroute.c \
 	common/relay_client.c \
+	common/relay_client_cred.c \
 	common/relay_client_step.c \
 	common/relay_client_conn.c \
 	common/relay_client_http.c \
@@ -90,7 +92,6 @@ STUND_SRCS := \
 	stund/stund_config.c \
 	stund/control.c \
 	stund/probe.c \
-	stund/resolve.c \
 	stund/discover.c \
 	stund/natbehav.c \
 	stund/natbehav_classify.c \
@@ -125,6 +126,7 @@ PUNCHD_CORE := \
 	punchd/punchd_config.c \
 	punchd/sock.c \
 	punchd/relay.c \
+	punchd/relay_access.c \
 	punchd/tx.c \
 	punchd/members.c \
 	punchd/e2e_session.c \

@@ -70,6 +70,7 @@ relay_client_new(struct ev_loop *loop, const struct relay_client_cfg *cfg)
 	DFLT(backoff_min, 0.25);
 	DFLT(backoff_max, 30);
 	DFLT(primary_retry, 300);
+	DFLT(auth_backoff, 300);
 	DFLT(max_queue, 4u << 20);
 	DFLT(max_frame, 1u << 20);
 #undef DFLT
@@ -78,12 +79,13 @@ relay_client_new(struct ev_loop *loop, const struct relay_client_cfg *cfg)
 		c->cfg.token_mode = RELAY_CLIENT_TOKEN_HEADER;
 	if (cfg->token != NULL && (c->token = strdup(cfg->token)) == NULL)
 		goto fail;
+	c->cfg.cred = NULL;
 	if ((c->urls = calloc(cfg->nurls, sizeof(*c->urls))) == NULL)
 		goto fail;
 	c->nurls = cfg->nurls;
 	for (i = 0; i < c->nurls; i++) {
-		if (rc_url_parse(&c->urls[i], cfg->urls[i].url, cfg->session,
-		    c->token, c->cfg.token_mode) == -1) {
+		if (rc_url_parse(&c->urls[i], cfg->urls[i].url,
+		    cfg->session) == -1) {
 			errno = EINVAL;
 			goto fail;
 		}
@@ -115,6 +117,8 @@ relay_client_new(struct ev_loop *loop, const struct relay_client_cfg *cfg)
 	ev_prepare_init(&c->flush, rc_flush_cb);
 	ev_init(&c->probe_io, rc_probe_io_cb);
 	ev_init(&c->probe_timer, rc_probe_timer_cb);
+	c->cred = cfg->cred;
+	rc_cred_add(c);
 	return c;
 tlsfail:
 	log_warnx("%s: TLS context: %s", __func__, rc_ssl_err());
@@ -129,7 +133,7 @@ relay_client_start(struct relay_client *c)
 {
 	if (c->state != RELAY_CLIENT_IDLE)
 		return;
-	c->idx = c->tried = c->attempt = 0;
+	c->idx = c->tried = c->attempt = c->round_auth = 0;
 	rc_connect(c);
 }
 
@@ -148,6 +152,8 @@ relay_client_free(struct relay_client *c)
 		return;
 	if (c->loop != NULL)
 		rc_close(c, 1000);
+	resolve_free(c->resolver);
+	rc_cred_remove(c);
 	for (i = 0; i < c->nurls; i++) {
 		free(c->urls[i].url);
 		free(c->urls[i].region);

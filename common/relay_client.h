@@ -16,8 +16,16 @@
  * Liveness: a WebSocket ping every `ping_interval`; no frame at all (pong
  * included) for `dead_after` seconds drops the connection.
  *
- * Host names are resolved with getaddrinfo at connect time, which blocks the
- * loop briefly; numeric addresses never do.
+ * Host names are resolved off the loop (common/resolve.h) at each connect,
+ * within connect_timeout; numeric addresses need no lookup.
+ *
+ * Refusals: an upgrade answered with anything but 101 is kept as a struct
+ * relay_client_refusal (HTTP status, relayd's Atmosphere-Relay-Refused
+ * reason), readable with relay_client_refusal() from on_state(BACKOFF)
+ * on, until a relay accepts. A round in which every relay refused the
+ * token (401/403) waits auth_backoff, not the short backoff: retrying
+ * cannot succeed until the token changes, and relay_client_cred_set()
+ * with a new one retries at once.
  *
  * Callbacks run from the loop. They may call relay_client_send() and
  * relay_client_stop(), never relay_client_free().
@@ -29,6 +37,7 @@
 
 struct ev_loop;
 struct relay_client;
+struct relay_client_cred;
 
 enum relay_client_state {
 	RELAY_CLIENT_IDLE,		/* not started, or stopped */
@@ -45,6 +54,19 @@ enum relay_client_state {
 #define RELAY_CLIENT_TOKEN_HEADER	0x1	/* Authorization: Bearer (default) */
 #define RELAY_CLIENT_TOKEN_QUERY	0x2	/* ?token= */
 
+/*
+ * Why a relay refused an upgrade. reason is relayd's
+ * Atmosphere-Relay-Refused header (missing, malformed, bad_mac, expired,
+ * unknown_key, wrong_prefix; full for a full session), "unavailable" for
+ * a 503 without it, "" for any other status without it.
+ */
+struct relay_client_refusal {
+	const char	*url;		/* the relay; lives as long as the client */
+	int		 status;	/* 401, 403, 404, 503, ... */
+	char		 reason[24];
+	char		 text[48];	/* for people: "403 token expired" */
+};
+
 struct relay_client_url {
 	const char	*url;		/* ws://... or wss://... */
 	const char	*region;	/* label for logs and state, may be NULL */
@@ -56,6 +78,9 @@ struct relay_client_cfg {
 	const char	*session;	/* needed unless every URL carries a path */
 	const char	*token;		/* NULL: none */
 	int		 token_mode;	/* RELAY_CLIENT_TOKEN_*, 0 = header */
+	/* instead of token: one shared by many clients, read at each
+	 * attempt, with a hook for every relay's answer (below) */
+	struct relay_client_cred *cred;
 
 	const char	*ca_file;	/* NULL: system trust store */
 	int		 insecure;	/* 1: no certificate check (tests only) */
@@ -67,6 +92,8 @@ struct relay_client_cfg {
 	double		 backoff_min;		/* [0.25] */
 	double		 backoff_max;		/* [30] */
 	double		 primary_retry;		/* [300] */
+	double		 auth_backoff;		/* [300] every relay refused
+						 * the token (401/403) */
 	size_t		 max_queue;	/* [4 MiB] bytes queued before ENOBUFS */
 	size_t		 max_frame;	/* [1 MiB] largest frame accepted */
 
@@ -102,5 +129,25 @@ const char *relay_client_region(const struct relay_client *c);
 size_t	relay_client_queued(const struct relay_client *c);
 /* last ping round-trip in seconds, -1 before the first pong */
 double	relay_client_rtt(const struct relay_client *c);
+/* the last refusal, NULL when none since the last accepted upgrade */
+const struct relay_client_refusal *relay_client_refusal(
+	    const struct relay_client *c);
+/* 1 for 401/403: a token problem, no use retrying with the same one */
+int	relay_client_refusal_auth(const struct relay_client_refusal *r);
+
+/*
+ * A credential shared by clients (punchd's relay_token): the token each
+ * attempt presents, and on_answer(arg, url, refusal) for every upgrade
+ * answer of every client using it, refusal NULL when the relay accepted.
+ * relay_client_cred_set() with another token makes the clients that wait
+ * (or are connecting with the old one) try again at once: 1 changed, 0
+ * same token, -1 no memory. Free it after the last client using it.
+ */
+struct relay_client_cred *relay_client_cred_new(const char *token,
+	    void (*on_answer)(void *arg, const char *url,
+	    const struct relay_client_refusal *refusal), void *arg);
+int	relay_client_cred_set(struct relay_client_cred *cr, const char *token);
+const char *relay_client_cred_token(const struct relay_client_cred *cr);
+void	relay_client_cred_free(struct relay_client_cred *cr);
 
 #endif

@@ -1,9 +1,10 @@
 /*
  * Relay client: which relay, and when (see relay_client.c). rc_connect()
- * resolves and starts a non-blocking TCP connect (relay_client_step.c
- * takes it from there); rc_fail() closes and picks the next relay and the
- * delay; while on a fallback relay, a TCP probe brings it back to the
- * first one. State changes go to the on_state callback.
+ * resolves the host name off the loop (common/resolve.h; a numeric one at
+ * once) and starts a non-blocking TCP connect (relay_client_step.c takes
+ * it from there); rc_fail() closes and picks the next relay and the delay;
+ * while on a fallback relay, a TCP probe brings it back to the first one.
+ * State changes go to the on_state callback.
  */
 #include "relay_client_priv.h"
 
@@ -27,6 +28,9 @@
 #include "log.h"
 
 #define RC_STABLE	10.0	/* s up before a drop no longer counts as flapping */
+/* a lookup's answer serves the retries of this long: a thread per retry
+ * of every session would be many threads for one relay name */
+#define RC_DNS_REUSE	60.0
 
 
 /* --- state ---------------------------------------------------------------- */
@@ -113,9 +117,10 @@ rc_close(struct relay_client *c, uint16_t code)
 	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;
-	if (c->ai_res != NULL)
-		freeaddrinfo(c->ai_res);
-	c->ai_res = c->ai_cur = NULL;
+	if (c->resolver != NULL)
+		resolve_cancel(c->resolver);
+	c->addr_next = 0;
+	c->refused_now = 0;
 	free(c->hs);
 	c->hs = NULL;
 	free(c->rbuf);
@@ -131,8 +136,9 @@ rc_close(struct relay_client *c, uint16_t code)
 /*
  * Something failed: close, pick the next relay and when to try it. A failed
  * attempt moves on to the next relay at once; after a whole round of
- * failures, back to the first one after a backoff delay. A drop after a
- * working connection retries the same relay first.
+ * failures, back to the first one after a backoff delay, a long one when
+ * every relay refused the token. A drop after a working connection retries
+ * the same relay first.
  */
 void
 rc_fail(struct relay_client *c, const char *fmt, ...)
@@ -141,7 +147,9 @@ rc_fail(struct relay_client *c, const char *fmt, ...)
 	char msg[256];
 	va_list ap;
 	double delay;
-	int was_open = c->phase == RC_PH_OPEN;
+	int was_open = c->phase == RC_PH_OPEN, refused = c->refused_now;
+	int auth = refused && relay_client_refusal_auth(&c->refusal);
+	int stale = auth && c->cred != NULL && c->cred_gen != c->cred->gen;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -149,19 +157,33 @@ rc_fail(struct relay_client *c, const char *fmt, ...)
 	log_warnx("relay %s%s%s%s: %s", u->url, u->region ? " (" : "",
 	    u->region ? u->region : "", u->region ? ")" : "", msg);
 	rc_close(c, 0);
+	if (refused)
+		rc_answer(c, &c->refusal);
+	c->round_auth += auth;		/* reset below unless the round goes on */
 
 	if (was_open) {
 		if (ev_now(c->loop) - c->connected_at >= RC_STABLE)
 			c->attempt = 0;
-		c->tried = 0;
+		c->tried = c->round_auth = 0;
 		delay = rc_backoff(c);
+	} else if (stale) {
+		/* refused the token we had; a new one came meanwhile */
+		c->tried = c->round_auth = 0;
+		delay = 0;
 	} else if (++c->tried < c->nurls) {
-		c->idx = (c->idx + 1) % c->nurls;
+		c->idx = (c->idx + 1) % c->nurls;	/* the next, now */
 		delay = 0;
 	} else {
+		/* a whole round failed: the first again, after a while */
 		c->tried = 0;
 		c->idx = 0;
 		delay = rc_backoff(c);
+		/* every relay refused the token, and would again: until it
+		 * changes (relay_client_cred_set), come back rarely */
+		if (c->round_auth == c->nurls && delay < c->cfg.auth_backoff)
+			delay = c->cfg.auth_backoff *
+			    (0.75 + arc4random_uniform(1001) / 2000.0);
+		c->round_auth = 0;
 	}
 	if (delay > 0)
 		log_info("relay: next attempt on %s in %.2fs",
@@ -178,36 +200,42 @@ rc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (c->state == RELAY_CLIENT_CONNECTING)
+	if (c->state == RELAY_CLIENT_CONNECTING && c->phase == RC_PH_RESOLVE)
+		rc_fail(c, "resolve %s: no answer within %.1fs",
+		    c->urls[c->idx].host, c->cfg.connect_timeout);
+	else if (c->state == RELAY_CLIENT_CONNECTING)
 		rc_fail(c, "no answer within %.1fs", c->cfg.connect_timeout);
 	else if (c->state == RELAY_CLIENT_BACKOFF)
 		rc_connect(c);
 }
 
 /*
- * Start a non-blocking connect to the next address of c->ai_cur; 0 when
+ * Start a non-blocking connect to the next address of the relay; 0 when
  * one is under way, -1 when none is left (c->why says the last error).
  */
 int
 rc_connect_next(struct relay_client *c)
 {
-	struct addrinfo *ai;
+	struct rc_url *u = &c->urls[c->idx];
+	const struct sockaddr *sa;
 	int one = 1;
 
 	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;
-	while ((ai = c->ai_cur) != NULL) {
-		c->ai_cur = ai->ai_next;
-		c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, ai->ai_protocol);
+	while (c->addr_next < u->naddrs) {
+		sa = (const struct sockaddr *)&u->addrs[c->addr_next++];
+		c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
 		if (c->fd == -1)
 			continue;
-		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
-		    errno == EINPROGRESS) {
+		if (connect(c->fd, sa, sa->sa_family == AF_INET6 ?
+		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in))
+		    == 0 || errno == EINPROGRESS) {
 			/* small frames are the point: latency over batching */
 			setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one,
 			    sizeof(one));
+			c->phase = RC_PH_TCP;
 			rc_watch(c, EV_WRITE);
 			return 0;
 		}
@@ -219,32 +247,88 @@ rc_connect_next(struct relay_client *c)
 	return -1;
 }
 
+/* The relay's addresses are known: connect to the first that answers. */
+static void
+rc_connect_addrs(struct relay_client *c)
+{
+	c->addr_next = 0;
+	if (rc_connect_next(c) == -1)
+		rc_fail(c, "%s", c->why[0] ? c->why : "no usable address");
+}
+
+static void
+rc_resolved(void *arg, const struct resolve_query *q,
+    const struct resolve_answer *ans, int n)
+{
+	struct relay_client *c = arg;
+	struct rc_url *u = &c->urls[c->idx];
+
+	(void)q;
+	(void)n;
+	if (c->phase != RC_PH_RESOLVE)
+		return;
+	if (ans[0].naddr == 0) {
+		rc_fail(c, "resolve %s", ans[0].err);
+		return;
+	}
+	memcpy(u->addrs, ans[0].addr, sizeof(u->addrs));
+	u->naddrs = ans[0].naddr;
+	u->resolved_at = ev_now(c->loop);
+	rc_connect_addrs(c);
+}
+
+/* A literal address: no lookup. 1 when host was one. */
+static int
+rc_numeric(struct rc_url *u)
+{
+	struct addrinfo hints, *res;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if (getaddrinfo(u->host, u->port, &hints, &res) != 0)
+		return 0;
+	if (res->ai_addrlen <= sizeof(u->addrs[0])) {
+		memset(&u->addrs[0], 0, sizeof(u->addrs[0]));
+		memcpy(&u->addrs[0], res->ai_addr, res->ai_addrlen);
+		u->naddrs = 1;
+	}
+	freeaddrinfo(res);
+	return u->naddrs == 1;
+}
+
 void
 rc_connect(struct relay_client *c)
 {
 	struct rc_url *u = &c->urls[c->idx];
-	struct addrinfo hints;
-	int r;
+	struct resolve_query q;
 
 	c->why[0] = '\0';
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	/* blocking: see the header */
-	if ((r = getaddrinfo(u->host, u->port, &hints, &c->ai_res)) != 0) {
-		c->ai_res = NULL;
-		rc_fail(c, "resolve %s: %s", u->host, gai_strerror(r));
-		return;
-	}
-	c->ai_cur = c->ai_res;
-	if (rc_connect_next(c) == -1) {
-		rc_fail(c, "%s", c->why[0] ? c->why : "no usable address");
-		return;
-	}
-	c->phase = RC_PH_TCP;
 	ev_timer_set(&c->timer, c->cfg.connect_timeout, 0);
 	ev_timer_start(c->loop, &c->timer);
+	if (rc_numeric(u) || (u->resolved_at > 0 && u->naddrs > 0 &&
+	    ev_now(c->loop) - u->resolved_at < RC_DNS_REUSE)) {
+		rc_connect_addrs(c);
+		if (c->phase == RC_PH_TCP)
+			rc_set_state(c, RELAY_CLIENT_CONNECTING);
+		return;
+	}
+	/* a name: off the loop, a dead resolver must not freeze it */
+	memset(&q, 0, sizeof(q));
+	/* a name has no colon (rc_url_parse): no brackets needed */
+	if ((size_t)snprintf(q.name, sizeof(q.name), "%.240s", u->host) >=
+	    sizeof(q.name))
+		q.name[0] = '\0';
+	q.port = atoi(u->port);
+	q.family = AF_UNSPEC;
+	q.socktype = SOCK_STREAM;
+	if ((c->resolver == NULL && (c->resolver = resolve_new(c->loop,
+	    rc_resolved, c)) == NULL) || resolve_start(c->resolver, &q, 1)
+	    == -1) {
+		rc_fail(c, "resolve %s: cannot start a lookup", u->host);
+		return;
+	}
+	c->phase = RC_PH_RESOLVE;
 	rc_set_state(c, RELAY_CLIENT_CONNECTING);
 }
 
@@ -282,36 +366,33 @@ rc_probe_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	rc_probe_done(c, err == 0);
 }
 
-/* A TCP connect to the first relay: cheap, and joins no session. */
+/*
+ * A TCP connect to the first relay: cheap, and joins no session. To the
+ * address it had when last resolved: no lookup here, the loop must not
+ * wait for one, and a fresh one comes with the move back.
+ */
 void
 rc_probe_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct relay_client *c = container_of(w, struct relay_client,
 	    probe_timer);
-	struct addrinfo hints, *res;
 	struct rc_url *u = &c->urls[0];
+	const struct sockaddr *sa = (const struct sockaddr *)&u->addrs[0];
 
 	(void)revents;
-	if (c->probe_fd != -1) {		/* timed out */
+	if (c->probe_fd != -1 || u->naddrs == 0) {	/* timed out, or never
+							 * resolved */
 		rc_probe_done(c, 0);
 		return;
 	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if (getaddrinfo(u->host, u->port, &hints, &res) != 0) {
-		rc_probe_done(c, 0);
-		return;
-	}
-	c->probe_fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+	c->probe_fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
-	if (c->probe_fd == -1 || (connect(c->probe_fd, res->ai_addr,
-	    res->ai_addrlen) == -1 && errno != EINPROGRESS)) {
-		freeaddrinfo(res);
+	if (c->probe_fd == -1 || (connect(c->probe_fd, sa,
+	    sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in)) == -1 && errno != EINPROGRESS)) {
 		rc_probe_done(c, 0);
 		return;
 	}
-	freeaddrinfo(res);
 	ev_io_set(&c->probe_io, c->probe_fd, EV_WRITE);
 	ev_io_start(loop, &c->probe_io);
 	ev_timer_set(&c->probe_timer, c->cfg.connect_timeout, 0);

@@ -48,11 +48,10 @@ rc_pct(char *out, size_t outlen, const char *s)
 
 /* ws[s]://host[:port][/path[?query]] -> u. */
 int
-rc_url_parse(struct rc_url *u, const char *url, const char *session,
-    const char *token, int token_mode)
+rc_url_parse(struct rc_url *u, const char *url, const char *session)
 {
 	const char *p, *hend, *path;
-	char sess[512], tok[256], buf[1024];
+	char sess[512], buf[1024];
 	size_t hl;
 	int port = -1, n;
 
@@ -121,12 +120,6 @@ rc_url_parse(struct rc_url *u, const char *url, const char *session,
 			goto bad;
 		n = snprintf(buf, sizeof(buf), "/v1/relay/%s", sess);
 	}
-	if (token != NULL && (token_mode & RELAY_CLIENT_TOKEN_QUERY)) {
-		if (rc_pct(tok, sizeof(tok), token) == -1)
-			goto bad;
-		n += snprintf(buf + n, sizeof(buf) - n, "%ctoken=%s",
-		    strchr(buf, '?') != NULL ? '&' : '?', tok);
-	}
 	if (n >= (int)sizeof(buf))
 		goto bad;
 	if ((u->target = strdup(buf)) == NULL || (u->url = strdup(url)) == NULL)
@@ -150,7 +143,8 @@ rc_http_request(struct relay_client *c)
 {
 	struct rc_url *u = &c->urls[c->idx];
 	unsigned char nonce[16], md[EVP_MAX_MD_SIZE];
-	char key[32], cat[80];
+	char key[32], cat[80], tok[1024] = "";
+	const char *token = rc_token(c);	/* read now: it may change */
 	unsigned int mdlen;
 	int n;
 
@@ -161,20 +155,27 @@ rc_http_request(struct relay_client *c)
 		return -1;
 	rc_b64(c->accept, md, mdlen);
 
+	if (token != NULL && (c->cfg.token_mode & RELAY_CLIENT_TOKEN_QUERY)) {
+		n = snprintf(tok, sizeof(tok), "%ctoken=",
+		    strchr(u->target, '?') != NULL ? '&' : '?');
+		if (rc_pct(tok + n, sizeof(tok) - n, token) == -1)
+			return -1;
+	}
 	if ((c->hs = malloc(RC_HS_MAX)) == NULL)
 		return -1;
 	n = snprintf(c->hs, RC_HS_MAX,
-	    "GET %s HTTP/1.1\r\n"
+	    "GET %s%s HTTP/1.1\r\n"
 	    "Host: %s\r\n"
 	    "Upgrade: websocket\r\n"
 	    "Connection: Upgrade\r\n"
 	    "Sec-WebSocket-Key: %s\r\n"
 	    "Sec-WebSocket-Version: 13\r\n"
 	    "User-Agent: atmosphere-relay-client\r\n",
-	    u->target, u->hosthdr, key);
-	if (c->token != NULL && (c->cfg.token_mode & RELAY_CLIENT_TOKEN_HEADER))
+	    u->target, tok, u->hosthdr, key);
+	explicit_bzero(tok, sizeof(tok));
+	if (token != NULL && (c->cfg.token_mode & RELAY_CLIENT_TOKEN_HEADER))
 		n += snprintf(c->hs + n, RC_HS_MAX - n,
-		    "Authorization: Bearer %s\r\n", c->token);
+		    "Authorization: Bearer %s\r\n", token);
 	n += snprintf(c->hs + n, RC_HS_MAX - n, "\r\n");
 	if (n >= RC_HS_MAX)
 		return -1;
@@ -200,6 +201,36 @@ rc_has_token(const char *v, const char *token)
 	return 0;
 }
 
+/*
+ * Not a 101: keep why (c->refusal) from the status and relayd's
+ * Atmosphere-Relay-Refused header, so that it reaches the user; -1.
+ */
+static int
+rc_http_refused(struct relay_client *c, int status, const char *statusline,
+    char *hdrs)
+{
+	char *line, *next, *v, *reason = NULL;
+	const char *phrase = statusline + strlen("HTTP/1.1 ");
+
+	phrase += strspn(phrase, "0123456789");
+	phrase += strspn(phrase, " ");
+	for (line = hdrs; *line != '\0'; line = next + 2) {
+		if ((next = strstr(line, "\r\n")) == NULL)
+			break;
+		*next = '\0';
+		if ((v = strchr(line, ':')) == NULL)
+			continue;
+		*v++ = '\0';
+		if (strcasecmp(line, "Atmosphere-Relay-Refused") == 0) {
+			v += strspn(v, " \t");
+			v[strcspn(v, " \t")] = '\0';
+			reason = v;
+		}
+	}
+	rc_refusal_set(c, status, reason, phrase);
+	return rc_why(c, "upgrade refused: %s", c->refusal.text);
+}
+
 /* Check the answer held in c->hs (NUL-terminated headers); -1 with the
  * reason in c->why. */
 static int
@@ -214,7 +245,7 @@ rc_http_check(struct relay_client *c)
 	if (sscanf(line, "HTTP/1.1 %d", &status) != 1)
 		return rc_why(c, "not an HTTP/1.1 answer");
 	if (status != 101)
-		return rc_why(c, "upgrade refused: %.80s", line + 9);
+		return rc_http_refused(c, status, line, next + 2);
 	for (line = next + 2; *line != '\0'; line = next + 2) {
 		if ((next = strstr(line, "\r\n")) == NULL)
 			break;

@@ -7,9 +7,11 @@
  * calling up:
  *
  *	relay_client.c		public API, sending
+ *	relay_client_cred.c	the shared credential, refusals
  *	relay_client_step.c	the steps of a connection in order, pings
- *	relay_client_conn.c	connect, state reports, teardown, retry with
- *				backoff, probing back to the first relay
+ *	relay_client_conn.c	resolve and connect, state reports, teardown,
+ *				retry with backoff, probing back to the first
+ *				relay
  *	relay_client_ws.c	wslay callbacks, opening the WebSocket, one
  *				pass of reading and writing
  *	relay_client_http.c	URL parsing, the HTTP upgrade request, its
@@ -22,6 +24,8 @@
 #define COMMON_RELAY_CLIENT_PRIV_H
 
 #include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -32,8 +36,7 @@
 
 #include "relay_client.h"
 
-struct addrinfo;
-
+#include "common/resolve.h"
 #include "common/util.h"
 
 #define RC_HS_MAX	8192	/* a 101 answer is a few hundred bytes */
@@ -52,6 +55,7 @@ struct addrinfo;
 
 enum rc_phase {
 	RC_PH_NONE,
+	RC_PH_RESOLVE,
 	RC_PH_TCP,
 	RC_PH_TLS,
 	RC_PH_HTTP_SEND,
@@ -67,12 +71,27 @@ struct rc_url {
 	char		 port[12];
 	char		*hosthdr;	/* Host: value */
 	char		*target;	/* path and query of the GET */
+	struct sockaddr_storage addrs[RESOLVE_ADDRS];	/* last resolved */
+	int		 naddrs;
+	double		 resolved_at;	/* ev_now of that lookup, 0: literal */
+};
+
+struct relay_client_cred {
+	char		*token;		/* NULL: none */
+	unsigned	 gen;		/* bumped by each new token */
+	void		(*on_answer)(void *, const char *,
+			    const struct relay_client_refusal *);
+	void		*arg;
+	TAILQ_HEAD(, relay_client) clients;
 };
 
 struct relay_client {
 	struct ev_loop	*loop;
 	struct relay_client_cfg cfg;	/* scalars and callbacks; strings below */
 	char		*token;
+	struct relay_client_cred *cred;	/* instead of token, or NULL */
+	TAILQ_ENTRY(relay_client) cred_entry;
+	unsigned	 cred_gen;	/* of the token this attempt shows */
 	struct rc_url	*urls;
 	size_t		 nurls;
 	SSL_CTX		*ssl_ctx;
@@ -85,7 +104,8 @@ struct relay_client {
 	enum rc_phase	 phase;
 
 	int		 fd;
-	struct addrinfo	*ai_res, *ai_cur;	/* addresses left to try */
+	struct resolve	*resolver;	/* host names, off the loop */
+	int		 addr_next;	/* of urls[idx].addrs, to try next */
 	SSL		*ssl;
 	int		 ssl_want_write;
 	ev_io		 io;
@@ -117,11 +137,22 @@ struct relay_client {
 	int		 io_error;
 	int		 drain_wanted;
 	char		 why[RC_WHY_MAX];	/* reason of the last I/O error */
+	struct relay_client_refusal refusal;	/* status 0: none */
+	int		 refused_now;	/* this attempt was refused */
+	size_t		 round_auth;	/* token refusals in this round */
 };
 
 /* relay_client_step.c */
 void	rc_io_cb(struct ev_loop *, ev_io *, int);
 void	rc_ping_cb(struct ev_loop *, ev_timer *, int);
+
+/* relay_client_cred.c */
+void	rc_cred_add(struct relay_client *);
+void	rc_cred_remove(struct relay_client *);
+const char *rc_token(struct relay_client *);
+void	rc_answer(struct relay_client *, const struct relay_client_refusal *);
+void	rc_refusal_set(struct relay_client *, int, const char *,
+	    const char *);
 
 /* relay_client_conn.c */
 void	rc_set_state(struct relay_client *, enum relay_client_state);
@@ -141,8 +172,7 @@ int	rc_ws_step(struct relay_client *, int);
 
 /* relay_client_http.c: the upgrade's steps return 1 done, 0 waiting, -1
  * failed (c->why) */
-int	rc_url_parse(struct rc_url *, const char *, const char *,
-	    const char *, int);
+int	rc_url_parse(struct rc_url *, const char *, const char *);
 int	rc_http_request(struct relay_client *);
 int	rc_http_send(struct relay_client *);
 int	rc_http_recv(struct relay_client *, char *, size_t *);

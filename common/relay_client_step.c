@@ -13,7 +13,6 @@
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,7 +39,8 @@ rc_open(struct relay_client *c, const char *rest, size_t restlen)
 		ev_timer_set(&c->probe_timer, c->cfg.primary_retry, 0);
 		ev_timer_start(c->loop, &c->probe_timer);
 	}
-	c->tried = 0;
+	c->tried = c->round_auth = 0;
+	rc_answer(c, NULL);
 	log_info("relay %s%s%s%s connected", u->url, u->region ? " (" : "",
 	    u->region ? u->region : "", u->region ? ")" : "");
 	rc_set_state(c, RELAY_CLIENT_CONNECTED);
@@ -149,8 +149,6 @@ rc_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 				rc_fail(c, "%s", c->why);
 			return;
 		}
-		freeaddrinfo(c->ai_res);
-		c->ai_res = c->ai_cur = NULL;
 		if (c->urls[c->idx].tls) {
 			if (rc_tls_start(c) == -1)
 				rc_fail(c, "TLS setup: %s", rc_ssl_err());
@@ -173,6 +171,7 @@ rc_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		rc_open_step(c, revents & EV_READ);
 		break;
 	case RC_PH_NONE:
+	case RC_PH_RESOLVE:
 		ev_io_stop(c->loop, w);
 		break;
 	}

@@ -34,6 +34,9 @@ join_usage(FILE *f)
 	    "                    [--sequential] CODE|URI\n");
 }
 
+/* a relay's refusal (punchd's relay_refused): the last thing said */
+static char join_refusal[400];
+
 static double
 join_num(const msgpack_object *o, const char *k)
 {
@@ -168,7 +171,13 @@ join_call(const struct join_opts *o, const char *path, const char *via,
 			mpack_get_str(m.error, "message", msg, sizeof(msg));
 		}
 		ipc_sync_close(s);
-		if (!meshctl.json && !race)
+		if (!strcmp(code, "relay_refused")) {
+			/* "relay URL refused: 403 bad token (...): hint" */
+			strlcpy(join_refusal, msg, sizeof(join_refusal));
+			if (!meshctl.json && !race)
+				printf("%s\n", strstr(msg, "refused: ") != NULL ?
+				    strstr(msg, "refused: ") : msg);
+		} else if (!meshctl.json && !race)
 			printf("failed (%s)\n", !strcmp(code, "timeout") ?
 			    "timeout" : msg);
 		json_object_set_new(t, "error", json_string(code));
@@ -352,7 +361,9 @@ cmd_join(int argc, char **argv)
 			    json_string_value(json_object_get(res, "mesh")),
 			    json_string_value(json_object_get(res, "path")));
 			json_decref(res);
-		} else if (r == 1)
+		} else if (r == 1 && join_refusal[0] != '\0')
+			printf("could not join: %s\n", join_refusal);
+		else if (r == 1)
 			printf("could not join: %s\n", tried ? "no path "
 			    "answered" : "the invite has no endpoint to try");
 	}

@@ -65,7 +65,7 @@ cmd_peers(int argc, char **argv)
 	struct ipc_sync		*s;
 	struct ipc_msg		 m;
 	const msgpack_object	*row;
-	char			 c[8][80];
+	char			 c[8][80], err[400], hint[200];
 	uint32_t		 i;
 	int			 r;
 
@@ -108,6 +108,14 @@ cmd_peers(int argc, char **argv)
 		printf("%-16s %-16s %-9s %-6s %-22s %-9s %-5s %s\n",
 		    strcmp(c[0], "-") ? c[0] : c[1], c[1], c[2], c[3], c[4],
 		    c[5], c[6], c[7]);
+		/* why the relay will not carry this peer, and what to do */
+		if (mpack_get_str(row, "relay_error", err, sizeof(err)) == 0) {
+			if (mpack_get_str(row, "relay_hint", hint,
+			    sizeof(hint)) != 0)
+				hint[0] = '\0';
+			printf("  %s%s%s\n", err,
+			    hint[0] ? ": " : "", hint);
+		}
 	}
 	ipc_sync_close(s);
 	return EXIT_OK;

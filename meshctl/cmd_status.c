@@ -57,6 +57,39 @@ status_details(const char *daemon, const msgpack_object *st, char *buf,
 	}
 }
 
+/* punchd's relays under its row: how each last answered, and for a
+ * refusal what to do about it */
+static void
+status_relays(const msgpack_object *st)
+{
+	const msgpack_object	*rl = mpack_get(st, "relays"), *r, *ref;
+	char			 url[300], state[16], err[64], hint[200];
+	int64_t			 n;
+	uint32_t		 i;
+
+	if (rl == NULL || rl->type != MSGPACK_OBJECT_ARRAY)
+		return;
+	for (i = 0; i < rl->via.array.size; i++) {
+		r = &rl->via.array.ptr[i];
+		if (mpack_get_str(r, "url", url, sizeof(url)) != 0 ||
+		    mpack_get_str(r, "state", state, sizeof(state)) != 0)
+			continue;
+		n = 0;
+		mpack_get_int(r, "sessions", &n);
+		ref = mpack_get(r, "last_refusal");
+		if (!strcmp(state, "refused") && ref != NULL &&
+		    ref->type == MSGPACK_OBJECT_MAP &&
+		    mpack_get_str(ref, "error", err, sizeof(err)) == 0) {
+			if (mpack_get_str(ref, "hint", hint, sizeof(hint)) != 0)
+				hint[0] = '\0';
+			printf("%-8s relay %s refused: %s%s%s\n", "", url, err,
+			    hint[0] ? ": " : "", hint);
+		} else
+			printf("%-8s relay %s: %s, %lld session%s\n", "", url,
+			    state, (long long)n, n == 1 ? "" : "s");
+	}
+}
+
 int
 cmd_status(int argc, char **argv)
 {
@@ -122,6 +155,8 @@ cmd_status(int argc, char **argv)
 				printf("%-8s %-5s %-8lld %-8s %-8s %s\n",
 				    daemons[i], "up", (long long)pid, ver, up,
 				    det);
+				if (!strcmp(daemons[i], "punchd"))
+					status_relays(m.result);
 			}
 			ipc_sync_close(s[i]);
 			continue;

@@ -33,7 +33,8 @@
 #define TAG_NAT_TYPE	8
 #define TAG_EP_LOCAL6	9
 #define TAG_STUN_SOURCE	10
-#define TAG_MAX		10
+#define TAG_RELAY_TOKEN	16	/* 11-15 free */
+#define TAG_MAX		16
 
 static const char b32_alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -214,6 +215,21 @@ invite_relay_valid(const char *s, size_t len)
 	return 1;
 }
 
+/* proto/token.h's alphabet: what relayd would accept at all */
+static int
+relay_token_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > INVITE_TOKEN_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' &&
+		    s[i] != '_' && s[i] != '-')
+			return 0;
+	return 1;
+}
+
 static int
 nat_type_valid(const char *s, size_t len)
 {
@@ -378,6 +394,10 @@ invite_invalid_field(const struct invite *inv)
 	if (inv->stun_source[0] != '\0' && !stun_source_valid(inv->stun_source,
 	    strnlen(inv->stun_source, sizeof(inv->stun_source))))
 		return "network_info.stun_source";
+	if (inv->relay_token[0] != '\0' && (inv->ep_relay[0] == '\0' ||
+	    !relay_token_valid(inv->relay_token, strnlen(inv->relay_token,
+	    sizeof(inv->relay_token)))))
+		return "relay_token";
 	return NULL;
 }
 
@@ -458,6 +478,9 @@ blob_write(const struct invite *inv, uint8_t *b)
 	if (inv->stun_source[0])
 		n += tlv_put(b + n, TAG_STUN_SOURCE, inv->stun_source,
 		    strlen(inv->stun_source));
+	if (inv->relay_token[0])
+		n += tlv_put(b + n, TAG_RELAY_TOKEN, inv->relay_token,
+		    strlen(inv->relay_token));
 	wire_put16(b + 1, n + INVITE_CKSUM_LEN);
 	checksum(b, n, b + n);
 	return n + INVITE_CKSUM_LEN;
@@ -508,6 +531,7 @@ blob_read(const uint8_t *b, size_t n, struct invite *inv, const char **what)
 		"network_info.public_ip", "network_info.is_behind_nat",
 		"network_info.nat_type", "endpoints.local6",
 		"network_info.stun_source",
+		[TAG_RELAY_TOKEN] = "relay_token",
 	};
 	unsigned	seen = 0;
 	size_t		off, end = n - INVITE_CKSUM_LEN, len;
@@ -546,7 +570,7 @@ blob_read(const uint8_t *b, size_t n, struct invite *inv, const char **what)
 		len = b[off + 1];
 		v = b + off + 2;
 		off += 2 + len;
-		if (tag == 0 || tag > TAG_MAX)
+		if (tag == 0 || tag > TAG_MAX || names[tag] == NULL)
 			continue;	/* a later v1 field: skip it */
 		*what = names[tag];
 		if (seen & (1u << tag))
@@ -602,6 +626,12 @@ blob_read(const uint8_t *b, size_t n, struct invite *inv, const char **what)
 				return -1;
 			memcpy(inv->stun_source, v, len);
 			inv->stun_source[len] = '\0';
+			break;
+		case TAG_RELAY_TOKEN:
+			if (!relay_token_valid((const char *)v, len))
+				return -1;
+			memcpy(inv->relay_token, v, len);
+			inv->relay_token[len] = '\0';
 			break;
 		}
 	}

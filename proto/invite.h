@@ -21,7 +21,8 @@
  * 101 fixed bytes, then TLVs (tag and length one byte each), then the
  * 4-byte checksum. TLV tags: 1 mesh name, 2 local endpoint, 3 public
  * endpoint, 4 relay URL, 5 local IP, 6 public IP, 7 behind NAT, 8 NAT type,
- * 9 local IPv6 endpoint (beside an IPv4 one in tag 2), 10 STUN source;
+ * 9 local IPv6 endpoint (beside an IPv4 one in tag 2), 10 STUN source,
+ * 16 relay token (an access token for the relay, opt-in: docs/security.md);
  * unknown tags are skipped, so fields can be added without a version bump.
  * Addresses in TLVs: family (1 IPv4, 2 IPv6), port (16 bits), 4|16 bytes.
  *
@@ -51,9 +52,10 @@
 #define INVITE_URL_MAX		255	/* one TLV */
 #define INVITE_NAT_TYPE_MAX	31
 #define INVITE_STUN_SOURCE_MAX	127	/* "stun:HOST[:PORT]" */
+#define INVITE_TOKEN_MAX	255	/* relay token: one TLV */
 #define INVITE_FIXED_LEN	101
 #define INVITE_CKSUM_LEN	4
-/* Largest blob we accept: every v1 field at its longest is 685 bytes; the
+/* Largest blob we accept: every v1 field at its longest is 942 bytes; the
  * rest is room for TLVs of later v1 builds. */
 #define INVITE_BLOB_MAX		1024
 /* Buffer sizes (with the NUL) that always fit what we produce. */
@@ -106,6 +108,9 @@ struct invite {
 	char		nat_type[INVITE_NAT_TYPE_MAX + 1];	/* "" unknown */
 	/* the STUN server that reported the public endpoint, "" unknown */
 	char		stun_source[INVITE_STUN_SOURCE_MAX + 1];
+	/* an access token for ep_relay ([A-Za-z0-9._-]), "" none; a
+	 * credential like the secret: only inside the code, never in JSON */
+	char		relay_token[INVITE_TOKEN_MAX + 1];
 };
 
 /* Zero everything, version = INVITE_VERSION, behind_nat = -1. */

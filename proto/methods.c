@@ -80,7 +80,8 @@ const struct proto_method proto_methods[] = {
 	  "[{id?, name?, state, path?: direct|relay, endpoint?, "
 	  "endpoint_type?: host|mapped|prflx|srflx|relay, rtt_ms?, "
 	  "rtt_min_ms?, jitter_ms?, loss?, last_seen_s?, since_s, "
-	  "controlling}]",
+	  "controlling, relay_error?: \"relay URL refused: 403 token "
+	  "expired\", relay_hint?: what to do}]",
 	  "" },
 	{ "punchd", "peer.get", PROTO_CALL,
 	  "One peer, with its candidate pairs and counters.",
@@ -166,9 +167,11 @@ const struct proto_method proto_methods[] = {
 	  "state, why, "
 	  "start_ms, end_ms}]}",
 	  "timeout (no answer on any path asked for), refused (expired or "
-	  "used: the inviter's reason), expired (checked locally), not_found "
-	  "(no such endpoint in the invite), exists (already in a mesh), "
-	  "bad_params" },
+	  "used: the inviter's reason), relay_refused (the relay refused "
+	  "punchd's token, or is full: at once, with what to do; when every "
+	  "path failed and the relay had refused), expired (checked locally), "
+	  "not_found (no such endpoint in the invite), exists (already in a "
+	  "mesh), bad_params" },
 	{ "punchd", "peer.up", PROTO_EVENT,
 	  "A peer became reachable.",
 	  "{peer, id, state, path, endpoint, previous, reason, "

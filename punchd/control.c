@@ -144,6 +144,8 @@ control_pack_status(msgpack_packer *out, void *arg)
 	control_pack_portmap(pk, pd);
 	mpack_kv_int(pk, "peers", pd->npeers);
 	mpack_kv_int(pk, "peers_direct", direct);
+	mpack_key(pk, "relays");
+	control_pack_relays(pk, pd);
 	mpack_key(pk, "counters");
 	control_pack_counters(pk, pd);
 	control_map_end(&m);
@@ -219,6 +221,7 @@ control_pack_peer(msgpack_packer *out, struct peer *p, int full)
 	mpack_kv_uint(pk, "key_epoch", p->e2e_inited ? p->e2e.epoch : 0);
 	mpack_kv_int(pk, "key_id", p->e2e_inited && p->e2e.cur.valid ?
 	    p->e2e.cur.id : 0);
+	control_pack_relay_error(pk, p);
 	if (full) {
 		mpack_kv_str(pk, "punch", punch_state_str(p->punch.state));
 		mpack_kv_int(pk, "attempts", p->attempts);

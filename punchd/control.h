@@ -39,6 +39,9 @@ void	control_pack_addr(msgpack_packer *pk, const char *k,
 void	control_pack_ms(msgpack_packer *pk, const char *k, double s, int has);
 /* the peer's address, or its relay URL when relayed */
 void	control_pack_endpoint(msgpack_packer *pk, struct peer *p);
+/* relay_error, relay_hint of a peer; status.get's relays */
+void	control_pack_relay_error(msgpack_packer *pk, struct peer *p);
+void	control_pack_relays(msgpack_packer *pk, struct punchd *pd);
 /* the peer named in params, or NULL after an error reply */
 struct peer *control_peer_param(struct punchd *pd, struct ipc_conn *c,
 	    uint32_t msgid, const msgpack_object *params);

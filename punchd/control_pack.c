@@ -3,6 +3,7 @@
  * a peer's endpoint, the core's errors as IPC errors, and the requests
  * answered later (control_wait). The bottom of the control group.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 
 #include "common/ipc.h"
 #include "common/mpack.h"
+#include "common/relay_client.h"
 #include "control.h"
 #include "punchd.h"
 
@@ -93,6 +95,7 @@ control_code(enum result_code code)
 	case RESULT_EXPIRED:		return "expired";
 	case RESULT_REFUSED:		return "refused";
 	case RESULT_TOO_BIG:		return "too_big";
+	case RESULT_RELAY_REFUSED:	return "relay_refused";
 	case RESULT_OK:
 	case RESULT_INTERNAL:
 	default:			return IPC_ERR_INTERNAL;
@@ -148,4 +151,65 @@ control_peer_param(struct punchd *pd, struct ipc_conn *c, uint32_t msgid,
 		ipc_reply_error(c, msgid, IPC_ERR_NOT_FOUND, "no peer '%s'",
 		    name);
 	return p;
+}
+
+/* a peer's relay session refused: relay_error ("relay URL refused: 403
+ * token expired"), and what to do (relay_hint); nil both otherwise */
+void
+control_pack_relay_error(msgpack_packer *pk, struct peer *p)
+{
+	const struct relay_client_refusal *r = relay_refusal(p);
+	char e[400];
+
+	if (r != NULL)
+		snprintf(e, sizeof(e), "relay %s refused: %s", r->url, r->text);
+	mpack_kv_str(pk, "relay_error", r != NULL ? e : NULL);
+	mpack_kv_str(pk, "relay_hint", r != NULL ?
+	    relay_access_hint(r->reason) : NULL);
+}
+
+static void
+control_pack_relay(msgpack_packer *out, struct punchd *pd,
+    const struct relay_access_row *r)
+{
+	struct control_map	 m;
+	msgpack_packer		*pk = control_map_begin(&m, out);
+	struct peer		*p;
+	int			 n = 0;
+
+	TAILQ_FOREACH(p, &pd->peers, entry)
+		n += p->relay != NULL && relay_client_state(p->relay) ==
+		    RELAY_CLIENT_CONNECTED && relay_url(p) != NULL &&
+		    strcmp(relay_url(p), r->url) == 0;
+	mpack_kv_str(pk, "url", r->url);
+	mpack_kv_bool(pk, "configured", r->configured);
+	mpack_kv_str(pk, "state", relay_access_state_str(r->state));
+	mpack_kv_int(pk, "sessions", n);
+	mpack_key(pk, "last_refusal");
+	if (r->status == 0)
+		msgpack_pack_nil(pk);
+	else {
+		struct control_map	 e;
+		msgpack_packer		*ek = control_map_begin(&e, pk);
+
+		mpack_kv_int(ek, "status", r->status);
+		mpack_kv_str(ek, "reason", r->reason[0] ? r->reason : NULL);
+		mpack_kv_str(ek, "error", r->text);
+		mpack_kv_str(ek, "hint", relay_access_hint(r->reason));
+		mpack_kv_double(ek, "at", r->refused_at);
+		mpack_kv_uint(ek, "count", r->refusals);
+		control_map_end(&e);
+	}
+	control_map_end(&m);
+}
+
+/* status.get's relays: the configured ones, then those of invites */
+void
+control_pack_relays(msgpack_packer *pk, struct punchd *pd)
+{
+	int i;
+
+	msgpack_pack_array(pk, pd->nrelays);
+	for (i = 0; i < pd->nrelays; i++)
+		control_pack_relay(pk, pd, &pd->relays[i]);
 }

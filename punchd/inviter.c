@@ -486,6 +486,9 @@ inviter_mint(struct punchd *pd, const struct inviter_req *req,
 	code.max_uses = (uint16_t)req->uses;
 	if (inviter_ends_fill(pd, req, &code) == -1)
 		goto badaddr;
+	if (code.ep_relay[0] != '\0')	/* punchd.invite_relay_token, opt-in */
+		relay_access_invite_token(pd, code.relay_token,
+		    sizeof(code.relay_token));
 	if (invite_encode(&code, res->token, sizeof(res->token)) < 0) {
 		invite_clear(&code);
 		return result_set(err, RESULT_BAD_PARAMS, "cannot encode "

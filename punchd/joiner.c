@@ -157,7 +157,8 @@ joiner_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	else if (j->connecting)
 		joiner_done(j);	/* joined; the path is what it is */
 	else
-		joiner_fail(j, RESULT_TIMEOUT, j->failed);
+		joiner_fail(j, j->race.relay_refused ? RESULT_RELAY_REFUSED :
+		    RESULT_TIMEOUT, j->failed);
 }
 
 static int
@@ -216,6 +217,8 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 	inviter_reset(pd);
 	if (j->inv.ep_relay[0] != '\0')
 		mesh_set_relay(pd, j->inv.ep_relay);
+	if (j->inv.relay_token[0] != '\0')
+		relay_access_keep(pd, j->inv.relay_token);
 	members_set(pd, j->inv.inviter_id, j->inv.inviter_pk, NULL);
 	sodium_bin2hex(idstr, sizeof(idstr), j->inv.inviter_id, JOIN_ID_LEN);
 	if ((p = peer_find_id(pd, j->inv.inviter_id)) == NULL &&
@@ -420,6 +423,9 @@ joiner_start(struct punchd *pd, const struct joiner_req *req,
 	join_txid(j->txid, j->inv.secret, pd->node_id);
 	j->race.key = j->key;
 	j->race.secret = j->inv.secret;
+	/* the invite's relay token, when the inviter handed one on */
+	j->race.relay_token = j->inv.relay_token[0] ? j->inv.relay_token :
+	    NULL;
 	j->race.rx = joiner_relay_rx;
 	j->race.over = joiner_over;
 	j->race.arg = j;

@@ -125,10 +125,25 @@ joiner_race_relay_state(void *arg, enum relay_client_state state,
 {
 	struct joiner_path *t = arg;
 
+	const struct relay_client_refusal *rf;
+	char			 msg[200], why[sizeof(t->why)];
+
 	(void)url;
 	if (state == RELAY_CLIENT_CONNECTED && t->state == JOINER_TRY_TRYING) {
 		t->relay_seen = 1;
 		joiner_race_send(t);
+	} else if (state == RELAY_CLIENT_BACKOFF &&
+	    t->state == JOINER_TRY_TRYING &&
+	    (rf = relay_client_refusal(t->relay)) != NULL) {
+		/* refused (token, full): no use waiting for the timeout;
+		 * joiner_race_end only stops the client, never frees it */
+		relay_access_say(t->race->pd, rf->url, rf->text, msg,
+		    sizeof(msg));
+		if (snprintf(why, sizeof(why), "%s: %s", msg,
+		    relay_access_hint(rf->reason)) >= (int)sizeof(why))
+			memcpy(why + sizeof(why) - 4, "...", 4);
+		t->race->relay_refused = 1;
+		joiner_race_end(t->race, t->path, JOINER_TRY_FAILED, why);
 	}
 }
 
@@ -162,8 +177,9 @@ joiner_race_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		t->started = punchd_time(r->pd);
 		log_info("join: trying %s %s", joiner_path_names[t->path],
 		    t->via);
-		if (t->path == JOINER_RELAY && (t->relay = relay_join_open(
-		    r->pd, t->via, r->secret, joiner_race_frame,
+		if (t->path == JOINER_RELAY && (t->relay =
+		    relay_join_open_token(r->pd, t->via, r->secret,
+		    r->relay_token, joiner_race_frame,
 		    joiner_race_relay_state, t)) == NULL) {
 			joiner_race_end(r, t->path, JOINER_TRY_FAILED,
 			    "cannot make a relay client for this URL");

@@ -40,6 +40,8 @@ struct joiner_race {
 	double			 started;
 	const uint8_t		*key;		/* join key, the caller's */
 	const uint8_t		*secret;	/* join secret: relay session */
+	const char		*relay_token;	/* the invite's, or NULL */
+	int			 relay_refused;	/* the relay said no */
 	uint8_t			 hello[256];	/* the HELLO payload */
 	size_t			 hello_len;
 	/* a packet through the relay session (maybe inside the relay

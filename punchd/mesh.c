@@ -79,8 +79,8 @@ mesh_save(struct punchd *pd)
 	sodium_bin2hex(id, sizeof(id), m->id, sizeof(m->id));
 	sodium_bin2hex(sec, sizeof(sec), m->secret, sizeof(m->secret));
 	n = snprintf(text, sizeof(text), "# atmosphere mesh: keep private\n"
-	    "name=%s\nid=%s\nsecret=%s\nrelay=%s\n", m->name, id, sec,
-	    m->relay);
+	    "name=%s\nid=%s\nsecret=%s\nrelay=%s\nrelay_token=%s\n", m->name,
+	    id, sec, m->relay, m->relay_token);
 	r = state_write(pd->statedir, "mesh", text, n);
 	sodium_memzero(text, sizeof(text));
 	sodium_memzero(sec, sizeof(sec));
@@ -146,6 +146,9 @@ mesh_load(struct punchd *pd, uint8_t *secret, char *err, size_t errlen)
 	}
 	if (mesh_strfield(text, "relay", m->relay, sizeof(m->relay)) == -1)
 		m->relay[0] = '\0';
+	if (mesh_strfield(text, "relay_token", m->relay_token,
+	    sizeof(m->relay_token)) == -1)
+		m->relay_token[0] = '\0';
 	sodium_memzero(text, sizeof(text));
 	m->have = 1;
 	m->source = "mesh";
@@ -169,6 +172,13 @@ mesh_set_relay(struct punchd *pd, const char *url)
 	mesh_relay_default(pd);
 }
 
+void
+mesh_set_relay_token(struct punchd *pd, const char *token)
+{
+	strlcpy(pd->mesh.relay_token, token, sizeof(pd->mesh.relay_token));
+	mesh_save(pd);
+}
+
 /* The packet key changes: peers of the old mesh cannot talk to us now.
  * The caller drops this node's invites (inviter_reset). */
 int
@@ -179,6 +189,7 @@ mesh_adopt(struct punchd *pd, const char *name, const uint8_t *id,
 
 	strlcpy(m->name, name, sizeof(m->name));
 	m->relay[0] = '\0';
+	sodium_memzero(m->relay_token, sizeof(m->relay_token));
 	memcpy(m->id, id, sizeof(m->id));
 	memcpy(m->secret, secret, sizeof(m->secret));
 	if (mesh_save(pd) == -1)

@@ -78,6 +78,8 @@ struct mesh {
 	uint8_t			 sk[JOIN_SK_LEN];
 	char			 relay[256];	/* the inviter's, for joiners
 						   without relay_url */
+	char			 relay_token[256];	/* the invite's, for
+						   joiners without relay_token */
 	LIST_HEAD(, mesh_invite) invites;
 	struct mesh_member	 members[MESH_MAX_MEMBERS];
 	int			 nmembers;
@@ -96,6 +98,8 @@ int	mesh_adopt(struct punchd *pd, const char *name, const uint8_t *id,
 	    const uint8_t *secret);
 /* remember the mesh's relay (from the invite); used when none is set */
 void	mesh_set_relay(struct punchd *pd, const char *url);
+/* keep the invite's relay token (used when relay_token is not set) */
+void	mesh_set_relay_token(struct punchd *pd, const char *token);
 /* no relay_url configured: use the mesh's (start-up, SIGHUP) */
 void	mesh_relay_default(struct punchd *pd);
 /* a peer's path came up: announcements both ways */

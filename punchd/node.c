@@ -55,9 +55,11 @@ node_start(struct punchd *pd)
 {
 	if (pd->mesh.have)
 		inviter_load(pd);
+	relay_access_init(pd);
 	e2e_session_start(pd);
 	store_init(pd);
 	mesh_relay_default(pd);
+	relay_access_reload(pd);	/* the mesh's relay, when configured none */
 	inviter_start(pd);
 }
 
@@ -74,6 +76,7 @@ node_stop(struct punchd *pd)
 	TAILQ_FOREACH(p, &pd->peers, entry)
 		pending_fail_all(p, RESULT_UNAVAILABLE, "punchd stopping");
 	peer_free_all(pd);
+	relay_access_fini(pd);
 }
 
 void
@@ -82,6 +85,7 @@ node_reload(struct punchd *pd, int ka_changed)
 	if (ka_changed)
 		link_ka_retime(pd);
 	mesh_relay_default(pd);
+	relay_access_reload(pd);
 }
 
 void

@@ -18,6 +18,7 @@
  *   e2e_session.c members.c    session keys; the members' node keys
  *   tx.c                       packets out under the mesh key
  *   relay.c                    relay sessions (rendezvous, fallback)
+ *   relay_access.c             the relay credential; relays' refusals
  *   punch.c keepalive.c path.c the per-peer state machines, no I/O
  *   sock.c                     the UDP socket
  *   portmap*.c                 port mapping on the gateway (UPnP IGD,
@@ -85,6 +86,7 @@ struct punchd_config {
 	int	stun_refresh_ms;	/* rediscover the mapping this often */
 	char	relay_url[1024];	/* ws[s]://HOST:PORT, comma-separated */
 	char	relay_token[512];
+	char	invite_relay_token[512];	/* "", "auto" or a token */
 	int	relay_signal_host;	/* offer host addresses through it */
 	int	e2e;			/* per-session keys (default yes) */
 	int	rekey_interval_ms;
@@ -105,6 +107,26 @@ enum peer_state {
 };
 
 struct pending;
+
+/* relay_access.c: what one relay last said to our credential */
+#define PUNCHD_MAX_RELAYS	16	/* 8 configured, the rest from invites */
+enum relay_access_state {
+	RELAY_ACCESS_UNTRIED,
+	RELAY_ACCESS_ACCEPTED,
+	RELAY_ACCESS_REFUSED,
+};
+struct relay_access_row {
+	char			 url[256];
+	int			 configured;	/* in punchd.relay_url */
+	enum relay_access_state	 state;		/* as of the last answer */
+	double			 answered_at;	/* unix time, 0: never */
+	/* the last refusal, kept after an acceptance */
+	int			 status;	/* 0: never refused */
+	char			 reason[24];
+	char			 text[48];
+	double			 refused_at;
+	uint64_t		 refusals;
+};
 
 struct peer {
 	TAILQ_ENTRY(peer)	 entry;
@@ -207,6 +229,9 @@ struct punchd {
 	char			 sockpath[256];
 	char			 statedir[256];
 	char			 relay_urls[1024];	/* config or environment */
+	struct relay_client_cred *relay_cred;	/* relay_access.c */
+	struct relay_access_row	 relays[PUNCHD_MAX_RELAYS];
+	int			 nrelays;
 	double			 started;
 	uint8_t			 node_id[PACKET_NODEID_LEN];
 	char			 node_idstr[2 * PACKET_NODEID_LEN + 1];
@@ -310,8 +335,34 @@ struct relay_client *relay_join_open(struct punchd *pd, const char *url,
 	    const uint8_t *secret, void (*on_frame)(void *, const void *,
 	    size_t), void (*on_state)(void *, enum relay_client_state,
 	    const char *), void *arg);
+/* the same with the invite's own relay token (NULL: as above) */
+struct relay_client *relay_join_open_token(struct punchd *pd,
+	    const char *url, const uint8_t *secret, const char *token,
+	    void (*on_frame)(void *, const void *, size_t),
+	    void (*on_state)(void *, enum relay_client_state, const char *),
+	    void *arg);
 size_t	relay_frame_packet(const void *data, size_t len, uint8_t *buf,
 	    size_t cap);
+/* why p's relay session was refused, NULL when it was not */
+const struct relay_client_refusal *relay_refusal(const struct peer *p);
+
+/* relay_access.c: the credential every relay session shows, and what each
+ * relay said to it */
+int	relay_access_init(struct punchd *pd);
+void	relay_access_reload(struct punchd *pd);	/* new token: retry now */
+void	relay_access_fini(struct punchd *pd);	/* after every session */
+const struct relay_access_row *relay_access_get(struct punchd *pd,
+	    const char *url);
+const char *relay_access_state_str(enum relay_access_state s);
+/* invites: the token to hand on (punchd.invite_relay_token), and a
+ * joiner keeping the one its invite carried */
+void	relay_access_invite_token(struct punchd *pd, char *buf, size_t len);
+void	relay_access_keep(struct punchd *pd, const char *token);
+/* what to do about a refusal's reason */
+const char *relay_access_hint(const char *reason);
+/* "relay URL refused: TEXT (punchd.relay_token)" */
+void	relay_access_say(struct punchd *pd, const char *url,
+	    const char *text, char *buf, size_t len);
 
 /* tx.c: one packet to p under the mesh key; `to` NULL = through the relay */
 int	tx_out(struct peer *p, const void *buf, size_t len,

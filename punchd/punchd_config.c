@@ -93,6 +93,12 @@ static const struct config_opt punchd_opts[] = {
 	    "with relayd --issue-access. A per-session token (--issue-token) "
 	    "cannot serve: punchd's session names are secret hashes.",
 	    .arg = "token"),
+	O("invite_relay_token", CONFIG_STR, invite_relay_token, 0, 0,
+	    "Relay access token put inside this node's invite codes, for the "
+	    "joiner's invite session and kept as its relay credential when it "
+	    "has none; auto = this node's own relay_token. It grants the relay "
+	    "until the token's own expiry, not the invite's: "
+	    "docs/security.md.", .arg = "token|auto", .dflt = "none"),
 	O("relay_signal_host", CONFIG_BOOL, relay_signal_host, 0, 1,
 	    "Offer host addresses to peers through the relay."),
 	O("portmap", CONFIG_STR, portmap, 0, 0,

@@ -38,6 +38,17 @@
 
 #define RELAY_MAX_URLS	8
 
+/* The node's credential (relay_access.c), shared by every session; the
+ * token alone where there is none (unit tests). */
+static void
+relay_cfg_cred(struct punchd *pd, struct relay_client_cfg *cfg)
+{
+	cfg->cred = pd->relay_cred;
+	if (cfg->cred == NULL)
+		cfg->token = pd->cfg.relay_token[0] ? pd->cfg.relay_token :
+		    NULL;
+}
+
 /*
  * A join session (proto/join.h join_session) on one relay, for the join
  * handshake: the inviter waits in it while an invite is live, the joiner
@@ -45,6 +56,19 @@
  */
 struct relay_client *
 relay_join_open(struct punchd *pd, const char *url, const uint8_t *secret,
+    void (*on_frame)(void *, const void *, size_t),
+    void (*on_state)(void *, enum relay_client_state, const char *),
+    void *arg)
+{
+	return relay_join_open_token(pd, url, secret, NULL, on_frame,
+	    on_state, arg);
+}
+
+/* An invite's own token is for its session only: not the node's
+ * credential (yet), so not reported with it. */
+struct relay_client *
+relay_join_open_token(struct punchd *pd, const char *url,
+    const uint8_t *secret, const char *token,
     void (*on_frame)(void *, const void *, size_t),
     void (*on_state)(void *, enum relay_client_state, const char *),
     void *arg)
@@ -61,7 +85,10 @@ relay_join_open(struct punchd *pd, const char *url, const uint8_t *secret,
 	cfg.urls = &u;
 	cfg.nurls = 1;
 	cfg.session = session;
-	cfg.token = pd->cfg.relay_token[0] ? pd->cfg.relay_token : NULL;
+	if (token != NULL)
+		cfg.token = token;
+	else
+		relay_cfg_cred(pd, &cfg);
 	cfg.on_frame = on_frame;
 	cfg.on_state = on_state;
 	cfg.arg = arg;
@@ -288,7 +315,7 @@ relay_start(struct peer *p)
 	cfg.urls = urls;
 	cfg.nurls = n;
 	cfg.session = session;
-	cfg.token = pd->cfg.relay_token[0] ? pd->cfg.relay_token : NULL;
+	relay_cfg_cred(pd, &cfg);
 	cfg.on_state = relay_on_state;
 	cfg.on_frame = relay_on_frame;
 	cfg.arg = p;
@@ -323,4 +350,10 @@ const char *
 relay_url(const struct peer *p)
 {
 	return p->relay != NULL ? relay_client_url(p->relay) : NULL;
+}
+
+const struct relay_client_refusal *
+relay_refusal(const struct peer *p)
+{
+	return p->relay != NULL ? relay_client_refusal(p->relay) : NULL;
 }

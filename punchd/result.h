@@ -19,6 +19,7 @@ enum result_code {
 	RESULT_EXPIRED,
 	RESULT_REFUSED,
 	RESULT_TOO_BIG,
+	RESULT_RELAY_REFUSED,	/* a relay refused us (token, full) */
 };
 
 /* a join's failure names each path and what would help: IPC's limit */

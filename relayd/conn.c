@@ -192,8 +192,9 @@ conn_request(struct relayd_conn *c, const struct http_req *req,
 {
 	struct http_target	 t;
 	const char		*why;
-	char			*body;
+	char			*body, lbody[128];
 	size_t			 len;
+	uint64_t		 limited;
 	int			 status;
 
 	c->rd->st.http_requests++;
@@ -218,9 +219,19 @@ conn_request(struct relayd_conn *c, const struct http_req *req,
 	case HTTP_ROUTE_RELAY:
 		if (conn_auth(c, &t) == -1)
 			return;
-		if ((status = ws_start(c, t.session, req->ws_key)) != 0)
-			conn_error(c, status, status == 503 ?
-			    "session full or too many sessions" : "error");
+		limited = c->rd->st.refused_limit;
+		if ((status = ws_start(c, t.session, req->ws_key)) == 0)
+			return;
+		if (c->rd->st.refused_limit != limited) {
+			/* a limit, not a failure: say so to the relay client
+			 * (docs/relay-tokens.md), as a token refusal does */
+			snprintf(lbody, sizeof(lbody), "503 %s: session full or "
+			    "too many sessions\n", http_reason(503));
+			conn_respond(c, 503, "Atmosphere-Relay-Refused: full\r\n",
+			    "text/plain; charset=utf-8", lbody, strlen(lbody), 0);
+		} else
+			conn_error(c, status, status == 503 ? "unavailable" :
+			    "error");
 		return;
 	}
 }

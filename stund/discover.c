@@ -1,6 +1,8 @@
 #include "discover.h"
 
+#include <sys/socket.h>
 #include <netinet/in.h>
+#include <netdb.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +10,7 @@
 
 #include "common/log.h"
 #include "common/netaddr.h"
-#include "resolve.h"
+#include "common/resolve.h"
 
 #include "common/util.h"
 
@@ -209,23 +211,24 @@ discover_run_cancel(struct discover_run *r)
 /* ---- stund's own discovery ---------------------------------------------- */
 
 static void
-discover_resolved(struct resolve *res, void *arg)
+discover_resolved(void *arg, const struct resolve_query *q,
+    const struct resolve_answer *ans, int n)
 {
 	struct stund	*sd = arg;
 	int		 i, j;
 
-	for (i = 0; i < res->n; i++)
+	for (i = 0; i < n; i++)
 		for (j = 0; j < sd->nservers; j++) {
-			if (strcmp(sd->servers[j].name, res->names[i]) != 0)
+			if (strcmp(sd->servers[j].name, q[i].name) != 0)
 				continue;
-			if (res->ok[i]) {
-				sd->servers[j].addr = res->addr[i];
+			if (ans[i].naddr > 0) {
+				sd->servers[j].addr = ans[i].addr[0];
 				sd->servers[j].resolved = 1;
 			} else {
 				sd->servers[j].resolved = -1;
 				snprintf(sd->servers[j].error,
 				    sizeof(sd->servers[j].error), "DNS: %s",
-				    res->err[i]);
+				    ans[i].err);
 				log_warnx("STUN server %s", sd->servers[j].error);
 			}
 		}
@@ -238,11 +241,11 @@ discover_resolved(struct resolve *res, void *arg)
 static int
 discover_resolve(struct stund *sd)
 {
-	struct discover	*d = sd->disc;
-	struct resolve	*res = d->resolver;
-	int		 i;
+	struct discover		*d = sd->disc;
+	struct resolve_query	 q[RESOLVE_MAX];
+	int			 i, n = 0;
 
-	res->n = 0;
+	memset(q, 0, sizeof(q));
 	for (i = 0; i < sd->nservers; i++) {
 		struct stund_srv *s = &sd->servers[i];
 
@@ -250,13 +253,19 @@ discover_resolve(struct stund *sd)
 			s->resolved = 1;
 			continue;
 		}
-		strlcpy(res->names[res->n++], s->name, sizeof(res->names[0]));
+		if (n == RESOLVE_MAX)
+			break;
+		strlcpy(q[n].name, s->name, sizeof(q[n].name));
+		q[n].port = 3478;
+		q[n].family = AF_UNSPEC;
+		q[n].socktype = SOCK_DGRAM;
+		q[n++].flags = AI_ADDRCONFIG;
 	}
-	if (res->n == 0) {
+	if (n == 0) {
 		d->resolved_at = ev_now(sd->loop);
 		return 0;
 	}
-	if (resolve_start(res) == -1)
+	if (resolve_start(d->resolver, q, n) == -1)
 		return 0;	/* use what we had */
 	d->resolving = 1;
 	return 1;

@@ -13,7 +13,8 @@ M="$BIN/meshctl"
 RP=$(free_port)
 port() { p=$(free_port); while [ "$p" = "$RP" ]; do p=$(free_port); done; echo "$p"; }
 mkdir -p "$T/r"
-RUNTIME_DIRECTORY=$T/r start relayd "$T/relayd.log" "$BIN/relayd" -v --open \
+relay_keys
+RUNTIME_DIRECTORY=$T/r start relayd "$T/relayd.log" "$BIN/relayd" -v -f "$T/relayd.conf" \
 	-l 127.0.0.1 -p "$RP"
 wait_for 5 sh -c "ss -Hlnt 'sport = :$RP' | grep -q ." || fail "relayd not listening"
 R="ws://127.0.0.1:$RP"
@@ -24,7 +25,8 @@ run() { # NAME PORT [punchd options]
 	RUNTIME_DIRECTORY=$T/$n STATE_DIRECTORY=$T/$n start "$n" "$T/$n.log" \
 		"$BIN/punchd" -v -p "$p" -o punchd.host_loopback=yes \
 		-o punchd.stun_refresh=0 -o punchd.punch_interval=50ms \
-		-o punchd.keepalive_interval=500ms -o punchd.repunch=1s "$@"
+		-o punchd.keepalive_interval=500ms -o punchd.repunch=1s \
+		-o punchd.relay_token="$RELAY_TOKEN" "$@"
 	wait_sock "$T/$n/punchd.sock"
 	wait_for 5 "$M" -S "$T/$n" peers || fail "$n does not answer"
 }

@@ -16,8 +16,9 @@ M="$BIN/meshctl"
 port() { p=$(free_port); while [ "$p" = "$RP" ]; do p=$(free_port); done; echo "$p"; }
 PA=$(port); PB=$(port); PC=$(port); PD=$(port); DEAD=$(port)
 
-echo "== relayd on 127.0.0.1:$RP"
-RUNTIME_DIRECTORY=$T/r start relayd "$T/relayd.log" "$BIN/relayd" -v --open \
+echo "== relayd on 127.0.0.1:$RP, tokens required"
+relay_keys
+RUNTIME_DIRECTORY=$T/r start relayd "$T/relayd.log" "$BIN/relayd" -v -f "$T/relayd.conf" \
 	-l 127.0.0.1 -p "$RP"
 wait_for 5 sh -c "ss -Hlnt 'sport = :$RP' | grep -q ." || fail "relayd not listening"
 
@@ -25,6 +26,7 @@ run() { # NAME PORT SIGNAL_HOST
 	RUNTIME_DIRECTORY=$T/$1 STATE_DIRECTORY=$T/$1 start "$1" "$T/$1.log" \
 		"$BIN/punchd" -v -p "$2" -o punchd.mesh_secret="$T/secret" \
 		-o punchd.relay_url="ws://127.0.0.1:$RP" \
+		-o punchd.relay_token="$RELAY_TOKEN" \
 		-o punchd.relay_signal_host="$3" -o punchd.host_loopback=yes \
 		-o punchd.punch_interval=50ms -o punchd.punch_timeout=1s \
 		-o punchd.repunch=500ms -o punchd.keepalive_interval=300ms \
@@ -76,7 +78,7 @@ sleep 1
 ok "direct unaffected by the relay's outage"
 
 echo "== rendezvous: candidates through the relay, then direct by themselves"
-RUNTIME_DIRECTORY=$T/r start relayd2 "$T/relayd2.log" "$BIN/relayd" -v --open \
+RUNTIME_DIRECTORY=$T/r start relayd2 "$T/relayd2.log" "$BIN/relayd" -v -f "$T/relayd.conf" \
 	-l 127.0.0.1 -p "$RP"
 wait_for 5 sh -c "ss -Hlnt 'sport = :$RP' | grep -q ." || fail "relayd not listening again"
 run c "$PC" yes

@@ -113,10 +113,12 @@ ok "ping"
 echo "== through a relay: a joined pair with no direct path"
 RP=$(free_port); PE=$(free_port); PF=$(free_port); DEAD=$(free_port)
 mkdir -p "$T/r"
-RUNTIME_DIRECTORY=$T/r start relayd "$T/relayd.log" "$BIN/relayd" -v --open \
+relay_keys
+RUNTIME_DIRECTORY=$T/r start relayd "$T/relayd.log" "$BIN/relayd" -v -f "$T/relayd.conf" \
 	-l 127.0.0.1 -p "$RP"
 wait_for 5 sh -c "ss -Hlnt 'sport = :$RP' | grep -q ." || fail "relayd not listening"
-RELAY="-o punchd.relay_url=ws://127.0.0.1:$RP -o punchd.relay_signal_host=no
+RELAY="-o punchd.relay_url=ws://127.0.0.1:$RP -o punchd.relay_token=$RELAY_TOKEN
+	-o punchd.relay_signal_host=no
 	-o punchd.host_loopback=no -o punchd.bind=127.0.0.1 -o punchd.repunch=60s"
 run e "$PE" $REKEY $RELAY; run f "$PF" $REKEY $RELAY
 ide=$(cat "$T/e/node.id"); idf=$(cat "$T/f/node.id")

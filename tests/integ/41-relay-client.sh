@@ -2,7 +2,8 @@
 # The relay client (common/relay_client.c) against real relayd instances on
 # loopback, driven by tests/tools/relayprobe and relaytest (= meshctl
 # relay-test):
-#   1. frames both ways through an --open relay (echo + ping clients)
+#   1. frames both ways through a relay that requires tokens, one access
+#      token for every client (echo + ping clients)
 #   2. relayd killed and restarted: both clients reconnect with growing
 #      backoff delays and traffic resumes; relayd frozen (SIGSTOP): ping
 #      liveness and the connect timeout notice, traffic resumes on SIGCONT
@@ -65,25 +66,31 @@ mktoken() {
 }
 
 # --- 1. frames both ways -----------------------------------------------------
+# tokens required, as relayd's default: every client shows one access token
+# (relayd --issue-access); open mode is not what this file tests
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/relay.key"
+KEYLINE="secret_file = $T/relay.key"
+printf '[relayd]\n%s\n' "$KEYLINE" >"$T/issue.conf"
+AT=$("$BIN/relayd" -f "$T/issue.conf" --issue-access --ttl 1h) || fail "issue"
 P1=$(free_port)
-relay r1 "$P1" "open = yes"
+relay r1 "$P1" "$KEYLINE"
 U1="ws://127.0.0.1:$P1"
 
-start echo1 "$T/echo1.log" "$PROBE" -B 0.1 -s s1 "$U1"
-start ping1 "$T/ping1.log" "$PROBE" -B 0.1 -m ping -n 1000000 -i 50 -s s1 "$U1"
+start echo1 "$T/echo1.log" "$PROBE" -B 0.1 -t "$AT" -s s1 "$U1"
+start ping1 "$T/ping1.log" "$PROBE" -B 0.1 -t "$AT" -m ping -n 1000000 -i 50 -s s1 "$U1"
 wait_for 10 rx_above "$T/ping1.log" 5 || fail "no replies through relayd"
 # whoever came first saw the other join
 cat "$T/echo1.log" "$T/ping1.log" | grep -q "control joined" ||
     fail "no JOINED control frame seen"
 ok "frames both ways through relayd"
 
-"$RTEST" "$U1" --count 50 --bytes 1m --json >"$T/rt1.json" 2>"$T/rt1.log" ||
+"$RTEST" "$U1" --token "$AT" --count 50 --bytes 1m --json >"$T/rt1.json" 2>"$T/rt1.log" ||
     fail "relay-test over ws:// failed: $(cat "$T/rt1.json")"
 [ "$(jq -r .ok "$T/rt1.json")" = true ] || fail "relay-test: not ok"
 [ "$(jq -r .throughput.frames_received "$T/rt1.json")" = 1024 ] ||
     fail "relay-test: frames missing"
 # 64-bit length form (RFC 6455 5.2) and frames larger than a TCP segment
-"$RTEST" "$U1" --count 5 --size 100k --bytes 8m >"$T/rt1b.out" 2>&1 ||
+"$RTEST" "$U1" --token "$AT" --count 5 --size 100k --bytes 8m >"$T/rt1b.out" 2>&1 ||
     fail "relay-test with 100 KiB frames failed: $(cat "$T/rt1b.out")"
 ok "relay-test over ws://: rtt median $(jq -r .rtt_ms.median "$T/rt1.json") ms"
 
@@ -92,7 +99,7 @@ kill -9 "$PID_r1"
 wait_for 5 has "$T/ping1.log" "state backoff" || fail "client did not notice"
 before=$(nrx "$T/ping1.log")
 sleep 2		# a few attempts against the dead port
-relay r1 "$P1" "open = yes"
+relay r1 "$P1" "$KEYLINE"
 wait_for 15 rx_above "$T/ping1.log" $((before + 5)) ||
     fail "traffic did not resume after relayd came back"
 [ "$(grep -c 'state connected' "$T/echo1.log")" -ge 2 ] ||
@@ -106,7 +113,7 @@ ok "reconnected after a relayd restart (delays $(tr '\n' ' ' <"$T/delays"))"
 
 # --- 2b. relayd frozen (SIGSTOP): pings go unanswered, the client declares
 # the connection dead, its reconnects time out, and it recovers on SIGCONT
-start ping1b "$T/ping1b.log" "$PROBE" -B 0.1 -P 0.3 -D 1 -W 1 -m ping \
+start ping1b "$T/ping1b.log" "$PROBE" -B 0.1 -t "$AT" -P 0.3 -D 1 -W 1 -m ping \
     -n 1000000 -i 50 -s s1 "$U1"
 wait_for 10 rx_above "$T/ping1b.log" 3 || fail "second ping client: no replies"
 kill -STOP "$PID_r1"
@@ -124,14 +131,14 @@ ok "frozen relay: dead after 1 s of silence, connect timeout, recovered"
 PD=$(free_port)
 while [ "$PD" = "$P1" ]; do PD=$(free_port); done
 UD="ws://127.0.0.1:$PD"
-start echo2 "$T/echo2.log" "$PROBE" -B 0.1 -R 1 -s s2 "$UD,first" "$U1,second"
-start ping2 "$T/ping2.log" "$PROBE" -B 0.1 -R 1 -m ping -n 1000000 -i 50 \
+start echo2 "$T/echo2.log" "$PROBE" -B 0.1 -t "$AT" -R 1 -s s2 "$UD,first" "$U1,second"
+start ping2 "$T/ping2.log" "$PROBE" -B 0.1 -t "$AT" -R 1 -m ping -n 1000000 -i 50 \
     -s s2 "$UD,first" "$U1,second"
 wait_for 10 rx_above "$T/ping2.log" 3 || fail "no traffic over the fallback"
 has "$T/ping2.log" "state connected $U1" || fail "not on the second relay"
 ok "first relay dead: fell back to the second"
 
-relay r3 "$PD" "open = yes"
+relay r3 "$PD" "$KEYLINE"
 wait_for 10 has "$T/ping2.log" "state connected $UD" ||
     fail "ping client did not come back to the first relay"
 wait_for 10 has "$T/echo2.log" "state connected $UD" ||

@@ -50,8 +50,9 @@ start_stund() { # NAME: the node's stund, which asks the STUN server
 	RUNTIME_DIRECTORY=$T/s start "$1" "$T/$1.log" "$BIN/stund" -v \
 		--servers "127.0.0.1:$SP" -o stund.nat_refresh=0
 }
+relay_keys	# tokens required, as relayd's default
 start_relayd() { # NAME
-	RUNTIME_DIRECTORY=$T/r start "$1" "$T/$1.log" "$BIN/relayd" -v --open \
+	RUNTIME_DIRECTORY=$T/r start "$1" "$T/$1.log" "$BIN/relayd" -v -f "$T/relayd.conf" \
 		-l 127.0.0.1 -p "$RP"
 }
 conf() { # NAME PORT STUND_DIR SIGNAL_HOST: one configuration file per node
@@ -61,6 +62,7 @@ port = $2
 mesh_secret = $T/secret
 stund_socket = $3/stund.sock
 relay_url = ws://127.0.0.1:$RP
+relay_token = $RELAY_TOKEN
 relay_signal_host = $4
 host_loopback = yes
 punch_interval = 50ms

@@ -119,7 +119,9 @@ for d in a b; do
 		"$T/punchd_$d.log" "$BIN/punchd" -v -f "$T/$d.conf"
 	wait_sock "$T/$d/punchd.sock"
 done
-start relayd "$T/relayd.log" "$BIN/relayd" -f /dev/null --open -l 127.0.0.1 -p 0 \
+# tokens required, relayd's default (no client connects here)
+start relayd "$T/relayd.log" "$BIN/relayd" -f /dev/null \
+	-o relayd.secret="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" -l 127.0.0.1 -p 0 \
 	-s "$T/a/relayd.sock"
 wait_sock "$T/a/relayd.sock"
 

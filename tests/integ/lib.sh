@@ -98,3 +98,14 @@ wait_for() {
 
 # jq is in scripts/deps.sh; the tests read meshctl --json with it
 command -v jq >/dev/null 2>&1 || skip "skipped: jq is not installed (scripts/deps.sh)"
+
+# relay_keys: a relay that requires tokens (relayd's default) with its
+# secret in $T/relayd.conf (start relayd with -f "$T/relayd.conf"), and an
+# access token for the nodes in $RELAY_TOKEN (punchd.relay_token). Tests
+# that use a relay run it so unless they test open mode itself.
+relay_keys() {
+	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/relay.key"
+	printf '[relayd]\nsecret_file = %s\n' "$T/relay.key" >"$T/relayd.conf"
+	RELAY_TOKEN=$("$BIN/relayd" -f "$T/relayd.conf" --issue-access \
+	    --ttl 1d) || fail "relayd --issue-access"
+}

@@ -10,6 +10,13 @@
 # connected (direct, or relayed where the NATs allow nothing else). Then
 # each punchd is restarted in turn and every peer comes back.
 #
+# A and B are behind port-restricted cone NATs (endpoint-independent
+# mapping, address-and-port-dependent filtering: masquerade, and no
+# unsolicited inbound), which stund confirms (RFC 5780); relayd requires
+# tokens, its default (no --open anywhere): each node shows the access
+# token from `relayd --issue-access`. After the join A and B are direct
+# and a datagram goes each way on that path (issue 12's first "Done when").
+#
 # Lab: tests/natlab/lib.sh and punchd.inc (stund server 203.0.113.10:3478,
 # relayd ws://203.0.113.30:8080 on the public segment). The nodes get no
 # mesh_secret: their mesh comes from init / join.
@@ -44,6 +51,16 @@ mesh_node A a-host
 mesh_node B b-host
 mesh_node C c-host
 IA=$(pl_id A) IB=$(pl_id B) IC=$(pl_id C)
+grep -q "open mode" "$NL_TMP/relayd.log" && pl_bad "relayd runs open" ||
+	pl_ok "relayd requires tokens; the nodes hold an access token"
+for n in A B; do
+	nat=$(pl_m $n --json network 2>/dev/null | jq -r '"\(.mapping) / \(.filtering)"')
+	case "$nat" in
+	endpoint-independent*/*address-and-port-dependent*)
+		pl_ok "$n is behind a port-restricted cone NAT ($nat)" ;;
+	*)	pl_bad "$n's NAT: $nat (want endpoint-independent / address-and-port-dependent)" ;;
+	esac
+done
 
 echo "== A: meshctl init home; meshctl invite"
 pl_m A init home || nl_die "init"
@@ -72,6 +89,17 @@ grep -q "^local udp://$(nl_lan a):7777 ... failed (timeout)" "$NL_TMP/join-B.txt
 nl_wait 5 pl_state_is A bob direct && nl_wait 5 pl_state_is B "$IA" direct &&
 	pl_ok "peers listed on both sides, direct" || pl_bad "A sees $(pl_peer A bob .state), B sees $(pl_peer B "$IA" .state)"
 echo "-- A"; pl_m A peers; echo "-- B"; pl_m B peers
+
+echo "== data both ways on the direct path"
+pl_listen A "$NL_TMP/listen-A"
+pl_listen B "$NL_TMP/listen-B"
+if pl_deliver A B "a-to-b" && [ "$(jq -r .path "$NL_TMP/send.json")" = direct ] &&
+    pl_deliver B A "b-to-a" && [ "$(jq -r .path "$NL_TMP/send.json")" = direct ]; then
+	pl_ok "A -> B and B -> A delivered, direct"
+else
+	pl_bad "data both ways: $(cat "$NL_TMP/send.json")"
+fi
+grep -q "refused" "$NL_TMP/relayd.log" && pl_bad "relayd refused a node: $(grep refused "$NL_TMP/relayd.log" | head -n 2)"
 
 echo "== C (symmetric NAT) joins with a second code; members find each other"
 pl_m A invite --no-qr >"$NL_TMP/invite2.txt" || nl_die "invite 2"

@@ -578,6 +578,53 @@ START_TEST(test_fields)
 }
 END_TEST
 
+/* TLV 16: a relay access token rides in the code, and only there */
+START_TEST(test_relay_token)
+{
+	static const char tok[] = "v2.1.1767225600.a.Q0xBQkNERUZHSElKS0xNTk9Q"
+	    "UVJTVFVWV1hZWjAxMjM0NTY3ODk";
+	struct invite a, b;
+	char code[INVITE_CODE_MAX], uri[INVITE_URI_MAX], *js;
+	json_t *j;
+
+	make_invite(&a);
+	strlcpy(a.relay_token, tok, sizeof(a.relay_token));
+	ck_assert_int_gt(invite_encode(&a, code, sizeof(code)), 0);
+	ck_assert_int_eq(invite_decode(code, NOW, &b, NULL, 0), 0);
+	ck_assert_str_eq(b.relay_token, tok);
+	assert_invite_eq(&a, &b);
+	ck_assert_int_gt(invite_uri_format(&a, uri, sizeof(uri)), 0);
+	ck_assert_int_eq(invite_uri_parse(uri, NOW, &b, NULL, 0), 0);
+	ck_assert_str_eq(b.relay_token, tok);
+	/* a credential: never in the JSON beside the code */
+	ck_assert_ptr_nonnull(j = invite_to_json(&a));
+	js = json_dumps(j, 0);
+	ck_assert_ptr_null(strstr(js, "Q0xBQkNERUZH"));
+	free(js);
+	json_decref(j);
+	/* absent: "" after decoding */
+	make_invite(&a);
+	ck_assert_int_gt(invite_encode(&a, code, sizeof(code)), 0);
+	ck_assert_int_eq(invite_decode(code, NOW, &b, NULL, 0), 0);
+	ck_assert_str_eq(b.relay_token, "");
+	/* refused on encode: outside the token alphabet, or no relay */
+	make_invite(&a);
+	strlcpy(a.relay_token, "v2.1 x", sizeof(a.relay_token));
+	ck_assert_int_eq(invite_encode(&a, code, sizeof(code)), -1);
+	strlcpy(a.relay_token, tok, sizeof(a.relay_token));
+	a.ep_relay[0] = '\0';
+	ck_assert_int_eq(invite_encode(&a, code, sizeof(code)), -1);
+	/* hostile TLVs */
+	expect_field(TLV(1, 1, 'a', 16, 0), "relay_token");
+	expect_field(TLV(1, 1, 'a', 16, 3, 'a', ' ', 'b'), "relay_token");
+	expect_field(TLV(1, 1, 'a', 16, 2, 'a', '\n'), "relay_token");
+	expect_field(TLV(1, 1, 'a', 16, 1, 'a', 16, 1, 'b'), "relay_token");
+	/* tags 11-15 are nobody's yet: skipped */
+	code_with_tlvs(TLV(1, 1, 'x', 12, 2, 0xff, 0), code, sizeof(code));
+	ck_assert_int_eq(invite_decode(code, NOW, &b, NULL, 0), 0);
+}
+END_TEST
+
 /* the local endpoint case above is valid; keep the fixed fields honest */
 START_TEST(test_fixed_fields)
 {
@@ -1245,6 +1292,7 @@ invite_suite(void)
 	tcase_add_test(tc, test_b32);
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_longest);
+	tcase_add_test(tc, test_relay_token);
 	tcase_add_test(tc, test_encode_refuses);
 	tcase_add_test(tc, test_typo_every_position);
 	tcase_add_test(tc, test_truncated_every_length);
