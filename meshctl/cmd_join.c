@@ -340,7 +340,10 @@ cmd_join(int argc, char **argv)
 		r = join_sequential(&o, via, tries, &res, &tried);
 	else {
 		tried = 1;
-		r = join_call(&o, o.paths, "", tries, &res);
+		/* one path alone: name its endpoint on the progress line */
+		r = join_call(&o, o.paths, !strcmp(o.paths, "local") ? via[0] :
+		    !strcmp(o.paths, "public") ? via[1] :
+		    !strcmp(o.paths, "relay") ? via[2] : "", tries, &res);
 	}
 	if (r == -3) {
 		json_decref(tries);
