@@ -50,7 +50,8 @@ connio_update(struct relayd_conn *c)
 	r = c->state != CLIENT_RESPOND || c->bufoff == c->buflen;
 	w = c->bufoff < c->buflen || c->ssl_want_write ||
 	    (c->ws != NULL && connio_want_write(c));
-	if ((c->ws != NULL && !wslay_event_want_read(c->ws)) || c->throttled)
+	if ((c->ws != NULL && !wslay_event_want_read(c->ws)) || c->throttled ||
+	    c->rpaused)
 		r = 0;
 	if (r && !ev_is_active(&c->rio))
 		ev_io_start(loop, &c->rio);

@@ -16,6 +16,7 @@
 #include "common/daemon.h"
 #include "common/log.h"
 #include "proto/token.h"
+#include "relayd/proxyv2.h"
 #include "relayd/session.h"
 
 #define RELAYD_VERSION		"0.1.0"
@@ -63,8 +64,14 @@ struct relayd_conf {
 	int	idle_timeout_ms;
 	int	ping_interval_ms;
 	int	drain_ms;
+	int	max_fragments;		/* frames per WebSocket message */
+	int	message_timeout_ms;	/* to assemble a fragmented one */
+	char	origins[1024];		/* WebSocket Origin allowlist, "" any */
+	char	cors_origins[1024];	/* /health CORS: "", "*" or a list */
+	char	proxy_from[1024];	/* PROXY v2 accepted from these */
 	/* derived at load time */
 	struct token_keyring keys;	/* every secret, by key id */
+	struct proxyv2_allow proxies;	/* proxy_from, parsed */
 };
 
 /* Why a client went away: the index into relayd_stats.disc and names. */
@@ -131,6 +138,8 @@ struct relayd_conn {
 	uint8_t			 eof;
 	uint8_t			 ssl_want_write;
 	uint8_t			 throttled;	/* on grp's blocked list */
+	uint8_t			 rpaused;	/* ping held: own queue full */
+	uint16_t		 fail_code;	/* wsio's close code, 0 none */
 	ev_io			 rio, wio;
 	ev_timer		 timer;
 	SSL			*ssl;
@@ -146,6 +155,8 @@ struct relayd_conn {
 	size_t			 feed;		/* bytes wslay may take now */
 	uint64_t		 wsl_left;	/* of the frame wslay parses */
 	uint8_t			 wsl_frag;	/* wslay has a message open */
+	uint32_t		 nfrag;		/* frames of that message */
+	double			 frag_since;	/* its first frame */
 	uint8_t			 flushing;	/* on rd->flushq */
 	struct relayd_conn	*fnext;
 	wslay_event_context_ptr	 ws;
@@ -261,6 +272,13 @@ ssize_t	wsio_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 ssize_t	wsio_send_cb(wslay_event_context_ptr ctx, const uint8_t *data,
 	    size_t len, int flags, void *arg);
 int	wsio_input(struct relayd_conn *c, wsio_forward_fn *forward);
+/* bytes waiting for c (wslay's queue and c->out), overhead included */
+size_t	wsio_queued(const struct relayd_conn *c);
+/* per queued message, beyond its payload */
+#define WSIO_MSG_OVERHEAD	64
+/* wsio_input's answer when it failed the connection itself (fragments,
+ * assembly time): c->fail_code is the close code to send */
+#define WSIO_ERR_POLICY		(-9000)
 int	wsio_append(struct relayd_conn *c, const struct ws_msg *m);
 int	wsio_send(struct relayd_conn *c);
 void	wsio_flush_later(struct relayd_conn *c);

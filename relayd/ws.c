@@ -25,20 +25,12 @@
 #include "relayd/http.h"
 #include "relayd/relayd.h"
 
-/* What one queued message costs beyond its payload (wslay's event_msg and
- * malloc overhead), so a flood of tiny frames is capped too. */
-#define WS_MSG_OVERHEAD		64
 /* After our close frame, how long the peer has to answer it. */
 #define WS_CLOSE_WAIT_S		2.0
-
-/* What waits for c: wslay's queue, and the frames in c->out. */
-static size_t
-ws_queued(const struct relayd_conn *c)
-{
-	return wslay_event_get_queued_msg_length(c->ws) +
-	    wslay_event_get_queued_msg_count(c->ws) * WS_MSG_OVERHEAD +
-	    (c->outlen - c->outoff);
-}
+/* ... unless it is a slow reader: its close frame waits behind a full
+ * queue the client has not read for slow_grace; holding that queue two
+ * more seconds buys nothing. */
+#define WS_SLOW_WAIT_S		0.25
 
 /* A masked message unmasked in place, once: for wslay's queue, which
  * takes plain payloads. */
@@ -51,6 +43,28 @@ ws_msg_plain(struct ws_msg *m)
 	m->inplace = NULL;
 }
 
+static void	ws_arm_timer(struct relayd_conn *, double);
+
+/*
+ * c's send queue is at sendq_max (a frame for it dropped, or a ping of
+ * its own held): the slow-reader rule. Over the cap for slow_grace, c is
+ * closed; the timer makes sure that happens even when nothing more comes
+ * for c (a ping flooder that never reads sends and receives nothing else).
+ */
+static void
+ws_over_cap(struct relayd_conn *c, double now)
+{
+	double grace = c->rd->conf.slow_grace_ms / 1000.0;
+
+	if (c->over_since == 0) {
+		c->over_since = now;
+		if (ev_timer_remaining(c->rd->loop, &c->timer) > grace)
+			ws_arm_timer(c, grace);
+	} else if (now - c->over_since >= grace)
+		ws_close(c, WSLAY_CODE_POLICY_VIOLATION,
+		    "receiving too slowly", REASON_SLOW);
+}
+
 /* Queue one message towards c, within its send queue cap. 0 queued. */
 static int
 ws_enqueue(struct relayd_conn *c, struct ws_msg *msg)
@@ -61,15 +75,11 @@ ws_enqueue(struct relayd_conn *c, struct ws_msg *msg)
 
 	if (c->state != CLIENT_WS)
 		return -1;
-	if (ws_queued(c) + msg->len + WS_MSG_OVERHEAD >
+	if (wsio_queued(c) + msg->len + WSIO_MSG_OVERHEAD >
 	    (size_t)rd->conf.sendq_max) {
 		c->drops++;
 		rd->st.drops_queue++;
-		if (c->over_since == 0)
-			c->over_since = now;
-		else if (now - c->over_since >= rd->conf.slow_grace_ms / 1000.0)
-			ws_close(c, WSLAY_CODE_POLICY_VIOLATION,
-			    "receiving too slowly", REASON_SLOW);
+		ws_over_cap(c, now);
 		return -1;
 	}
 	/* straight into c's output buffer (one copy) unless wslay has
@@ -343,7 +353,23 @@ ws_read(struct relayd_conn *c)
 		 * cannot see it): come back on the next loop turn */
 		ev_feed_event(c->rd->loop, &c->rio, EV_READ);
 
-	if (r != 0 && r != WSLAY_ERR_NOMEM && !c->eof &&
+	if (c->rpaused && c->state == CLIENT_WS)
+		ws_over_cap(c, ev_now(c->rd->loop));
+	if (r == WSIO_ERR_POLICY) {
+		/* wsio refused a message (fragments, assembly time) */
+		log_debug("client %llu: message refused: %s",
+		    (unsigned long long)c->id, c->fail_code ==
+		    WSLAY_CODE_MESSAGE_TOO_BIG ? "too many fragments" :
+		    "assembled too slowly");
+		wslay_event_shutdown_read(c->ws);
+		r = wslay_event_queue_close(c->ws, c->fail_code, NULL, 0);
+		if (r == WSLAY_ERR_NO_MORE_MSG)
+			r = 0;
+		c->reason = c->fail_code == WSLAY_CODE_MESSAGE_TOO_BIG ?
+		    REASON_TOO_BIG : REASON_PROTOCOL;
+		c->state = CLIENT_CLOSING;
+		ws_arm_timer(c, WS_CLOSE_WAIT_S);
+	} else if (r != 0 && r != WSLAY_ERR_NOMEM && !c->eof &&
 	    c->state == CLIENT_WS) {
 		/* a frame wslay's frame layer refused (e.g. a control frame
 		 * over 125 bytes): it says "callback failure" although our
@@ -374,8 +400,14 @@ ws_write(struct relayd_conn *c)
 	r = wsio_send(c);
 
 	if (r == 0 && c->over_since != 0 &&
-	    ws_queued(c) < (size_t)c->rd->conf.sendq_max / 2)
+	    wsio_queued(c) < (size_t)c->rd->conf.sendq_max / 2) {
 		c->over_since = 0;
+		if (c->rpaused) {
+			/* the held ping's turn: parse c->in again */
+			c->rpaused = 0;
+			ev_feed_event(c->rd->loop, &c->rio, EV_READ);
+		}
+	}
 	if (c->ssl != NULL && r == 0 && c->ssl_want_write) {
 		/* an SSL_read wanted this write: read again now */
 		c->rbudget = WS_READ_BUDGET;
@@ -395,9 +427,16 @@ ws_timer(struct relayd_conn *c)
 	double			 idle = ev_now(rd->loop) - c->last_rx;
 	double			 pi = rd->conf.ping_interval_ms / 1000.0;
 	double			 to = rd->conf.idle_timeout_ms / 1000.0;
+	double			 grace = rd->conf.slow_grace_ms / 1000.0;
+	double			 next;
 
 	if (c->state == CLIENT_CLOSING)
 		return ws_over(c);
+	if (c->over_since != 0 && ev_now(rd->loop) - c->over_since >= grace) {
+		ws_close(c, WSLAY_CODE_POLICY_VIOLATION, "receiving too slowly",
+		    REASON_SLOW);
+		return 0;
+	}
 	if (idle >= to) {
 		ws_close(c, WSLAY_CODE_GOING_AWAY, "idle timeout", REASON_IDLE);
 		return 0;
@@ -405,9 +444,13 @@ ws_timer(struct relayd_conn *c)
 	if (idle >= pi) {
 		wslay_event_queue_msg(c->ws, &ping);
 		connio_update(c);
-		ws_arm_timer(c, pi < to - idle ? pi : to - idle);
+		next = pi < to - idle ? pi : to - idle;
 	} else
-		ws_arm_timer(c, pi - idle);
+		next = pi - idle;
+	if (c->over_since != 0 && c->over_since + grace - ev_now(rd->loop) <
+	    next)
+		next = c->over_since + grace - ev_now(rd->loop);
+	ws_arm_timer(c, next);
 	return 0;
 }
 
@@ -423,6 +466,7 @@ ws_close(struct relayd_conn *c, uint16_t code, const char *msg,
 	c->state = CLIENT_CLOSING;
 	wslay_event_queue_close(c->ws, code, (const uint8_t *)msg, strlen(msg));
 	ws_arm_timer(c, why == REASON_SHUTDOWN ?
-	    c->rd->conf.drain_ms / 1000.0 : WS_CLOSE_WAIT_S);
+	    c->rd->conf.drain_ms / 1000.0 : why == REASON_SLOW ?
+	    WS_SLOW_WAIT_S : WS_CLOSE_WAIT_S);
 	connio_update(c);
 }
