@@ -4,6 +4,7 @@
  * request upgrades, ws.c takes the connection over.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,16 @@
  * before closing (closing with unread input would reset the connection and
  * could lose our answer). */
 #define CONN_LINGER_S		1.0
+
+/*
+ * Memory back to the system after many connections went (glibc keeps freed
+ * heap for reuse, so a spike of 10,000 clients left relayd at 108 MB after
+ * they had gone): malloc_trim once CONN_TRIM_AFTER connections were freed,
+ * CONN_TRIM_S after the first of them, so an exodus costs one trim, not
+ * one per close. A trim walks the heap: milliseconds, not per frame.
+ */
+#define CONN_TRIM_AFTER		256
+#define CONN_TRIM_S		1.0
 
 static void conn_read_cb(struct ev_loop *, ev_io *, int);
 static void conn_write_cb(struct ev_loop *, ev_io *, int);
@@ -47,23 +58,32 @@ conn_addr_text(struct relayd_conn *c)
 	}
 }
 
-void
-conn_drop(struct relayd_conn *c, enum relay_reason why)
+static void
+conn_trim_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct relayd *rd = container_of(w, struct relayd, trim);
+
+	(void)loop;
+	(void)revents;
+	rd->freed = 0;
+	malloc_trim(0);
+}
+
+static void
+conn_trim_later(struct relayd *rd)
+{
+	if (++rd->freed < CONN_TRIM_AFTER || ev_is_active(&rd->trim))
+		return;
+	ev_timer_init(&rd->trim, conn_trim_cb, CONN_TRIM_S, 0);
+	ev_timer_start(rd->loop, &rd->trim);
+}
+
+/* Free c: nothing of it remains. */
+static void
+conn_free(struct relayd_conn *c)
 {
 	struct relayd	*rd = c->rd;
 
-	rd->st.disc[why]++;
-	if (c->state == CLIENT_WS || c->state == CLIENT_CLOSING) {
-		log_info("client %llu %s left session %s: %s",
-		    (unsigned long long)c->id, c->addr_str,
-		    c->member.sess ? c->member.sess->id : "-",
-		    metrics_reason_str(why));
-		ws_leave(c);
-		rd->nws--;
-	} else
-		log_debug("client %llu %s closed: %s",
-		    (unsigned long long)c->id, c->addr_str,
-		    metrics_reason_str(why));
 	ev_io_stop(rd->loop, &c->rio);
 	ev_io_stop(rd->loop, &c->wio);
 	ev_timer_stop(rd->loop, &c->timer);
@@ -75,9 +95,71 @@ conn_drop(struct relayd_conn *c, enum relay_reason why)
 	iplimit_del(rd->ips, c);
 	TAILQ_REMOVE(&rd->clients, c, entry);
 	rd->nclients--;
+	conn_trim_later(rd);
 	free(c);
 	if (rd->stopping && rd->nclients == 0)
 		ev_break(rd->loop, EVBREAK_ALL);
+}
+
+/*
+ * A WebSocket that ends with our close frame written (1009 after an
+ * oversized message, 1002, 1008 ...) may still have unread input: the rest
+ * of that message. close(2) with unread input sends a reset, and the
+ * client's kernel then throws away our close frame before the client read
+ * it (npm ws saw 1006 instead of 1009). So, like an HTTP answer: half-close,
+ * read and discard until the client's EOF or CONN_LINGER_S, then close.
+ * Everything else of the connection is gone already.
+ */
+static void
+conn_linger(struct relayd_conn *c)
+{
+	struct relayd *rd = c->rd;
+
+	if (c->ws != NULL)
+		wslay_event_context_free(c->ws);
+	c->ws = NULL;
+	c->rpaused = 0;
+	if (c->ssl != NULL)
+		tls_client_free(c);
+	shutdown(c->fd, SHUT_WR);
+	c->state = CLIENT_LINGER;
+	ev_io_stop(rd->loop, &c->wio);
+	ev_timer_stop(rd->loop, &c->timer);
+	ev_timer_set(&c->timer, CONN_LINGER_S, 0);
+	ev_timer_start(rd->loop, &c->timer);
+	connio_update(c);
+}
+
+void
+conn_drop(struct relayd_conn *c, enum relay_reason why)
+{
+	struct relayd	*rd = c->rd;
+	int		 linger = 0;
+
+	if (c->state == CLIENT_LINGER) {
+		conn_free(c);	/* counted when it started to linger */
+		return;
+	}
+	rd->st.disc[why]++;
+	if (c->state == CLIENT_WS || c->state == CLIENT_CLOSING) {
+		log_info("client %llu %s left session %s: %s",
+		    (unsigned long long)c->id, c->addr_str,
+		    c->member.sess ? c->member.sess->id : "-",
+		    metrics_reason_str(why));
+		/* our close frame is out, the client may still be sending */
+		linger = !c->eof && !rd->stopping && c->ws != NULL &&
+		    wslay_event_get_close_sent(c->ws) &&
+		    !connio_want_write(c) && c->bufoff == c->buflen;
+		ws_leave(c);
+		rd->nws--;
+	} else
+		log_debug("client %llu %s closed: %s",
+		    (unsigned long long)c->id, c->addr_str,
+		    metrics_reason_str(why));
+	if (linger)
+		conn_linger(c);
+	else
+		conn_free(c);
 }
 
 /* Queue an HTTP answer; the connection closes after it. */
@@ -300,6 +382,7 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		conn_http_read(c);
 		break;
 	case CLIENT_RESPOND:
+	case CLIENT_LINGER:
 		/* answer sent; discard input until EOF */
 		n = connio_read(c, junk, sizeof(junk));
 		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
@@ -364,6 +447,7 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		conn_drop(c, REASON_HANDSHAKE_TIMEOUT);
 		break;
 	case CLIENT_RESPOND:
+	case CLIENT_LINGER:
 		conn_drop(c, c->bufoff < c->buflen ?
 		    REASON_HANDSHAKE_TIMEOUT : REASON_HTTP);
 		break;

@@ -125,6 +125,7 @@ enum relay_state {
 	CLIENT_RESPOND,		/* writing an HTTP answer, then close */
 	CLIENT_WS,		/* upgraded */
 	CLIENT_CLOSING,		/* close frame queued, waiting for the end */
+	CLIENT_LINGER,		/* gone (counted), half-closed: reading to EOF */
 };
 
 struct relayd_conn {
@@ -193,6 +194,8 @@ struct relayd {
 	struct relayd_conn	*flushq;	/* output appended, not written */
 	int			 stopping;
 	ev_timer		 drain;
+	ev_timer		 trim;		/* conn.c: malloc_trim later */
+	unsigned		 freed;		/* connections since the last */
 };
 
 /* relayd_config.c */
