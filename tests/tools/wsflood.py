@@ -8,6 +8,8 @@ URL is ws://HOST:PORT/PATH (token in the query string if any). MODE:
   ping   after the upgrade, send empty masked pings as fast as the socket
          takes them and never read. Prints "closed after S s, N pings" when
          relayd ends the connection, "open after S s, N pings" otherwise.
+  slow   open a binary message with a non-final frame and send one empty
+         continuation frame every 0.2 s, reading; prints like cont.
   cont   open a binary message with a non-final frame and follow it with
          empty continuation frames, reading what comes back. Prints
          "close CODE after S s, N frames" or "open after S s, N frames".
@@ -107,11 +109,11 @@ def close_code(buf):
     return None
 
 
-def cont_flood(s, rest, secs):
+def cont_flood(s, rest, secs, slow=False):
     s.setblocking(False)
     buf = bytearray(rest)
     first = frame(0x02)
-    batch = frame(0x00) * 1000
+    batch = frame(0x00) * (1 if slow else 1000)
     n, t0, out = 0, time.monotonic(), first
     while time.monotonic() - t0 < secs:
         r, w, _ = select.select([s], [s], [], 0.05)
@@ -128,6 +130,8 @@ def cont_flood(s, rest, secs):
                 print('close %d after %.2f s, %d frames' %
                       (code, time.monotonic() - t0, n))
                 return
+        if w and slow and out is batch:
+            time.sleep(0.2)
         if w:
             try:
                 sent = s.send(out)
@@ -147,7 +151,7 @@ def cont_flood(s, rest, secs):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('mode', choices=['ping', 'cont'])
+    ap.add_argument('mode', choices=['ping', 'cont', 'slow'])
     ap.add_argument('url')
     ap.add_argument('-s', dest='src')
     ap.add_argument('-w', dest='secs', type=float, default=8)
@@ -158,7 +162,7 @@ def main():
     if a.mode == 'ping':
         ping_flood(s, a.secs)
     else:
-        cont_flood(s, rest, a.secs)
+        cont_flood(s, rest, a.secs, a.mode == 'slow')
 
 
 if __name__ == '__main__':
