@@ -181,11 +181,16 @@ conn_respond(struct relayd_conn *c, int status, const char *headers,
 		conn_drop(c, REASON_ERROR);
 		return;
 	}
-	n = snprintf(b, cap, "HTTP/1.1 %d %s\r\nServer: relayd/%s\r\n"
-	    "Content-Type: %s\r\nContent-Length: %zu\r\n"
-	    "Cache-Control: no-store\r\nConnection: close\r\n%s\r\n",
-	    status, http_reason(status), RELAYD_VERSION, ctype, bodylen,
-	    headers != NULL ? headers : "");
+	if (status == 204)	/* no body, no Content-* (RFC 9110 8.6) */
+		n = snprintf(b, cap, "HTTP/1.1 204 %s\r\nServer: relayd/%s\r\n"
+		    "Connection: close\r\n%s\r\n", http_reason(status),
+		    RELAYD_VERSION, headers != NULL ? headers : "");
+	else
+		n = snprintf(b, cap, "HTTP/1.1 %d %s\r\nServer: relayd/%s\r\n"
+		    "Content-Type: %s\r\nContent-Length: %zu\r\n"
+		    "Cache-Control: no-store\r\nConnection: close\r\n%s\r\n",
+		    status, http_reason(status), RELAYD_VERSION, ctype, bodylen,
+		    headers != NULL ? headers : "");
 	if (n < 0 || (size_t)n + bodylen > cap) {
 		free(b);
 		conn_drop(c, REASON_ERROR);
@@ -207,6 +212,7 @@ conn_error(struct relayd_conn *c, int status, const char *why)
 	switch (status) {
 	case 401: h = "WWW-Authenticate: Bearer\r\n"; break;
 	case 405: h = "Allow: GET, HEAD\r\n"; break;
+	case 505: h = "Upgrade: HTTP/1.1\r\n"; break;
 	case 426: h = "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n";
 		break;
 	}
@@ -268,10 +274,60 @@ conn_auth(struct relayd_conn *c, const struct http_target *t)
 	return -1;
 }
 
+/*
+ * The origins allowlist: a browser says which page opens the WebSocket
+ * (Origin); with origins set, pages elsewhere are refused like a bad token
+ * (403, Atmosphere-Relay-Refused: origin). Clients that are not browsers
+ * send no Origin and are not affected: they could send any Origin anyway,
+ * so the list keeps other web sites off the relay, tokens keep everyone
+ * else. 0 allowed, -1 refused (answered).
+ */
+static int
+conn_origin(struct relayd_conn *c, const struct http_req *req)
+{
+	struct relayd	*rd = c->rd;
+	const char	*o = rd->conf.origins;
+	char		 body[64];
+
+	if (o[0] == '\0' || !(req->flags & HTTP_F_ORIGIN) ||
+	    (!(req->flags & HTTP_F_ORIGIN_LONG) &&
+	    http_list_has(o, strlen(o), req->origin)))
+		return 0;
+	rd->st.auth_fail[AUTH_ORIGIN]++;
+	log_notice("client %llu %s: refused: origin not in origins",
+	    (unsigned long long)c->id, c->addr_str);
+	snprintf(body, sizeof(body), "403 %s: origin not allowed\n",
+	    http_reason(403));
+	conn_respond(c, 403, "Atmosphere-Relay-Refused: origin\r\n",
+	    "text/plain; charset=utf-8", body, strlen(body), 0);
+	return -1;
+}
+
+/* CORS headers for /health when the page's Origin is in cors_origins
+ * ("*": any); into h, "" when none apply. The origin echoed is one the
+ * list holds (compared without case), never other request bytes. */
+static void
+conn_cors(struct relayd_conn *c, const struct http_req *req, int preflight,
+    char *h, size_t hlen)
+{
+	const char	*l = c->rd->conf.cors_origins;
+	int		 any = http_list_has(l, strlen(l), "*");
+
+	h[0] = '\0';
+	if (!(req->flags & HTTP_F_ORIGIN) || (req->flags & HTTP_F_ORIGIN_LONG) ||
+	    (!any && !http_list_has(l, strlen(l), req->origin)))
+		return;
+	snprintf(h, hlen, "Access-Control-Allow-Origin: %s\r\n%s%s",
+	    any ? "*" : req->origin, any ? "" : "Vary: Origin\r\n",
+	    preflight ? "Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"
+	    "Access-Control-Max-Age: 600\r\n" : "");
+}
+
 static void
 conn_request(struct relayd_conn *c, const struct http_req *req,
     size_t extra)
 {
+	char			 cors[sizeof(req->origin) + 160];
 	struct http_target	 t;
 	const char		*why;
 	char			*body;
@@ -284,6 +340,11 @@ conn_request(struct relayd_conn *c, const struct http_req *req,
 		return;
 	}
 	switch (t.route) {
+	case HTTP_ROUTE_PREFLIGHT:
+		conn_cors(c, req, 1, cors, sizeof(cors));
+		strlcat(cors, "Allow: GET, HEAD, OPTIONS\r\n", sizeof(cors));
+		conn_respond(c, 204, cors, NULL, NULL, 0, 1);
+		return;
 	case HTTP_ROUTE_HEALTH:
 	case HTTP_ROUTE_METRICS:
 		body = t.route == HTTP_ROUTE_HEALTH ?
@@ -292,15 +353,19 @@ conn_request(struct relayd_conn *c, const struct http_req *req,
 			conn_error(c, 503, "out of memory");
 			return;
 		}
-		conn_respond(c, 200, NULL, t.route == HTTP_ROUTE_HEALTH ?
+		cors[0] = '\0';
+		if (t.route == HTTP_ROUTE_HEALTH)
+			conn_cors(c, req, 0, cors, sizeof(cors));
+		conn_respond(c, 200, cors, t.route == HTTP_ROUTE_HEALTH ?
 		    "application/json" : "text/plain; version=0.0.4",
 		    body, len, t.head);
 		free(body);
 		return;
 	case HTTP_ROUTE_RELAY:
-		if (conn_auth(c, &t) == -1)
+		if (conn_origin(c, req) == -1 || conn_auth(c, &t) == -1)
 			return;
-		if ((status = ws_start(c, t.session, req->ws_key)) != 0)
+		if ((status = ws_start(c, t.session, req->ws_key,
+		    t.subprotocol)) != 0)
 			conn_error(c, status, status == 503 ?
 			    "session full or too many sessions" : "error");
 		return;

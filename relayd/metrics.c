@@ -65,7 +65,7 @@ metrics_value(const struct relayd_stats *st, const struct metrics_counter *m)
 
 static const char *const metrics_auth[AUTH_MAX] = {
 	"missing", "malformed", "bad_mac", "expired", "unknown_key",
-	"wrong_prefix"
+	"wrong_prefix", "origin"
 };
 
 static const char *const metrics_reasons[REASON_MAX] = {
@@ -168,7 +168,8 @@ metrics_prometheus(struct relayd *rd, size_t *len)
 	metric(f, "relayd_ratelimited_seconds_total", "counter",
 	    "Seconds address groups spent paused, summed over groups.",
 	    paused_s);
-	fprintf(f, "# HELP relayd_auth_failures_total Refused tokens.\n"
+	fprintf(f, "# HELP relayd_auth_failures_total Refused upgrades: "
+	    "tokens, and web origins not in origins.\n"
 	    "# TYPE relayd_auth_failures_total counter\n");
 	for (i = 0; i < AUTH_MAX; i++)
 		fprintf(f, "relayd_auth_failures_total{reason=\"%s\"} %llu\n",

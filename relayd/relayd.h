@@ -98,6 +98,7 @@ enum relay_auth_fail {
 	AUTH_EXPIRED,
 	AUTH_UNKNOWN_KEY,	/* access token of a key not (or no longer) held */
 	AUTH_WRONG_PREFIX,	/* access token for other session names */
+	AUTH_ORIGIN,		/* a web page's Origin not in origins */
 	AUTH_MAX
 };
 
@@ -239,7 +240,8 @@ void	conn_drop(struct relayd_conn *c, enum relay_reason why);
 /* ws.c: the upgraded connection. ws_read, ws_write and ws_timer return
  * -1 when the connection is over (why in c->reason: the caller drops it),
  * else 0. */
-int	ws_start(struct relayd_conn *c, const char *session, const char *key);
+int	ws_start(struct relayd_conn *c, const char *session, const char *key,
+	    int subprotocol);
 int	ws_read(struct relayd_conn *c);
 int	ws_write(struct relayd_conn *c);
 int	ws_timer(struct relayd_conn *c);

@@ -225,7 +225,8 @@ ws_arm_timer(struct relayd_conn *c, double after)
  * 0, or an HTTP status to answer with.
  */
 int
-ws_start(struct relayd_conn *c, const char *session, const char *key)
+ws_start(struct relayd_conn *c, const char *session, const char *key,
+    int subprotocol)
 {
 	struct relayd		*rd = c->rd;
 	struct session_member	*m;
@@ -253,8 +254,9 @@ ws_start(struct relayd_conn *c, const char *session, const char *key)
 	ws_configure(c);
 	n = snprintf(c->buf, HTTP_MAX_REQUEST, "HTTP/1.1 101 Switching Protocols"
 	    "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-	    "Sec-WebSocket-Accept: %s\r\nServer: relayd/%s\r\n\r\n",
-	    accept, RELAYD_VERSION);
+	    "Sec-WebSocket-Accept: %s\r\n%sServer: relayd/%s\r\n\r\n",
+	    accept, subprotocol ? "Sec-WebSocket-Protocol: " HTTP_SUBPROTOCOL
+	    "\r\n" : "", RELAYD_VERSION);
 	c->buflen = (uint32_t)n;
 	c->bufoff = 0;
 	c->state = CLIENT_WS;
