@@ -109,6 +109,7 @@ RELAYD_SRCS := \
 	relayd/connio.c \
 	relayd/http.c \
 	relayd/proxyv2.c \
+	relayd/proxyconn.c \
 	relayd/ws.c \
 	relayd/wsio.c \
 	relayd/session.c \

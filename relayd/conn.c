@@ -423,6 +423,46 @@ conn_flush(struct relayd_conn *c)
 	return 1;
 }
 
+/*
+ * A configured proxy's connection: its PROXY v2 header first (proxyconn.c).
+ * Then the client's address is the header's, the connection joins that
+ * address group (max_clients_per_ip), and TLS or HTTP goes on in the same
+ * turn: the request may have come in the same segment.
+ */
+static void
+conn_proxy_read(struct relayd_conn *c)
+{
+	struct relayd	*rd = c->rd;
+	const char	*why = "";
+	char		 proxy[sizeof(c->addr_str)];
+	int		 r;
+
+	if ((r = proxyconn_read(c, &why)) == 0)
+		return;
+	if (r == -1) {
+		if (c->reason == REASON_PROXY)
+			log_warnx_rl(&rd->proxy_rl, 10.0, "proxy %s: bad PROXY "
+			    "v2 header: %s", c->addr_str, why);
+		conn_drop(c, (enum relay_reason)c->reason);
+		return;
+	}
+	rd->st.proxied++;
+	strlcpy(proxy, c->addr_str, sizeof(proxy));
+	conn_addr_text(c);
+	if (iplimit_add(rd->ips, c) == -1) {
+		rd->st.refused_limit++;
+		rd->st.refused_addr++;
+		log_debug("client %llu %s (via %s): max_clients_per_ip",
+		    (unsigned long long)c->id, c->addr_str, proxy);
+		conn_drop(c, REASON_HTTP);
+		return;
+	}
+	log_debug("client %llu %s via proxy %s", (unsigned long long)c->id,
+	    c->addr_str, proxy);
+	c->state = rd->tls != NULL ? CLIENT_TLS : CLIENT_HTTP;
+	conn_read_cb(rd->loop, &c->rio, EV_READ);
+}
+
 static void
 conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -434,6 +474,9 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)loop;
 	(void)revents;
 	switch (c->state) {
+	case CLIENT_PROXY:
+		conn_proxy_read(c);
+		break;
 	case CLIENT_TLS:
 		if ((r = tls_handshake(c)) == -1)
 			conn_drop(c, REASON_TLS);
@@ -507,6 +550,7 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	switch (c->state) {
+	case CLIENT_PROXY:
 	case CLIENT_TLS:
 	case CLIENT_HTTP:
 		conn_drop(c, REASON_HANDSHAKE_TIMEOUT);
@@ -528,7 +572,7 @@ conn_accept(struct relayd *rd, int fd, const struct sockaddr *sa)
 {
 	struct relayd_conn	*c;
 	struct sockaddr_in6	 a6;
-	int			 one = 1;
+	int			 one = 1, proxy;
 
 	memset(&a6, 0, sizeof(a6));
 	a6.sin6_family = AF_INET6;
@@ -547,8 +591,11 @@ conn_accept(struct relayd *rd, int fd, const struct sockaddr *sa)
 	c->rd = rd;
 	c->addr = a6;
 	conn_addr_text(c);
+	/* a proxy's connection joins its client's address group once the
+	 * PROXY header names the client (conn_proxy_read) */
+	proxy = proxyv2_allowed(&rd->conf.proxies, sa);
 	if (rd->nclients >= (unsigned)rd->conf.max_clients ||
-	    iplimit_add(rd->ips, c) == -1) {
+	    (!proxy && iplimit_add(rd->ips, c) == -1)) {
 		rd->st.refused_limit++;
 		if (rd->nclients < (unsigned)rd->conf.max_clients)
 			rd->st.refused_addr++;
@@ -560,7 +607,8 @@ conn_accept(struct relayd *rd, int fd, const struct sockaddr *sa)
 	c->fd = fd;
 	c->id = ++rd->next_id;
 	c->since = c->last_rx = ev_now(rd->loop);
-	c->state = rd->tls != NULL ? CLIENT_TLS : CLIENT_HTTP;
+	c->state = proxy ? CLIENT_PROXY : rd->tls != NULL ? CLIENT_TLS :
+	    CLIENT_HTTP;
 	TAILQ_INSERT_TAIL(&rd->clients, c, entry);
 	rd->nclients++;
 	rd->st.accepted++;

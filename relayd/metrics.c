@@ -53,6 +53,10 @@ const struct metrics_counter metrics_counters[] = {
 	{ ST(ratelimited), NULL, "relayd_ratelimited_total", NULL,
 	    "Times an address group's reads were paused for "
 	    "max_bytes_per_ip." },
+	{ ST(proxied), NULL, "relayd_proxy_headers_total", NULL,
+	    "PROXY v2 headers taken from proxy_protocol_from (their client "
+	    "address used); refused ones are disconnects with reason "
+	    "proxy." },
 };
 const size_t metrics_ncounters =
     sizeof(metrics_counters) / sizeof(metrics_counters[0]);
@@ -71,6 +75,7 @@ static const char *const metrics_auth[AUTH_MAX] = {
 static const char *const metrics_reasons[REASON_MAX] = {
 	"client_close", "eof", "protocol", "too_big", "idle", "slow",
 	"kicked", "shutdown", "handshake_timeout", "http", "tls", "error",
+	"proxy",
 };
 
 const char *

@@ -88,6 +88,7 @@ enum relay_reason {
 	REASON_HTTP,		/* plain HTTP request answered, or refused */
 	REASON_TLS,		/* TLS handshake failed */
 	REASON_ERROR,		/* I/O or memory error */
+	REASON_PROXY,		/* no valid PROXY v2 header from a proxy */
 	REASON_MAX
 };
 
@@ -117,10 +118,12 @@ struct relayd_stats {
 	uint64_t	disc[REASON_MAX];
 	uint64_t	refused_addr;		/* of those: max_clients_per_ip */
 	uint64_t	ratelimited;		/* a group's reads paused */
+	uint64_t	proxied;		/* PROXY v2 headers taken */
 	double		ratelimited_s;		/* ended pauses, summed */
 };
 
 enum relay_state {
+	CLIENT_PROXY,		/* PROXY v2 header from a proxy (proxyconn.c) */
 	CLIENT_TLS,		/* TLS handshake */
 	CLIENT_HTTP,		/* reading the request head */
 	CLIENT_RESPOND,		/* writing an HTTP answer, then close */
@@ -181,6 +184,7 @@ struct relayd {
 	ev_io			 lio;
 	ev_timer		 accept_retry;	/* after EMFILE */
 	struct log_ratelimit	 accept_rl;
+	struct log_ratelimit	 proxy_rl;	/* bad PROXY headers */
 	SSL_CTX			*tls;
 	struct session_table	*sessions;
 	struct iplimit		*ips;
@@ -228,14 +232,18 @@ void	listener_shutdown(struct relayd *rd);
  * The layers, top down: control.c (IPC), listener.c (accept, graceful
  * stop), conn.c (one connection: admission, watchers, HTTP phase, drop),
  * metrics.c (/health, /metrics), ws.c (the upgraded connection), wsio.c
- * (its byte streams), connio.c (transport), iplimit.c, session.c, tls.c,
- * http.c. A lower layer
+ * (its byte streams), proxyconn.c (a proxy's PROXY v2 header), connio.c
+ * (transport), iplimit.c, session.c, tls.c, http.c, proxyv2.c. A lower layer
  * reports upward through return values and callbacks, never by name.
  */
 
 /* conn.c: one connection: admission, I/O watchers, HTTP phase, drop */
 void	conn_accept(struct relayd *rd, int fd, const struct sockaddr *sa);
 void	conn_drop(struct relayd_conn *c, enum relay_reason why);
+
+/* proxyconn.c: a proxy's PROXY v2 header before TLS/HTTP: 1 read (c->addr
+ * is the client's), 0 more to come, -1 over (c->reason, *why) */
+int	proxyconn_read(struct relayd_conn *c, const char **why);
 
 /* ws.c: the upgraded connection. ws_read, ws_write and ws_timer return
  * -1 when the connection is over (why in c->reason: the caller drops it),
