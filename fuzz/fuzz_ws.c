@@ -122,7 +122,7 @@ conn_new(void)
 	ev_timer_init(&c->timer, timer_cb, 1.0, 0);
 	TAILQ_INSERT_TAIL(&rd.clients, c, entry);
 	rd.nclients++;
-	if (ws_start(c, "fuzz-session", WS_KEY) != 0)
+	if (ws_start(c, "fuzz-session", WS_KEY, 1) != 0)
 		abort();
 	/* conn_write_cb: the 101 answer is out, the buffer goes */
 	free(c->buf);
@@ -172,6 +172,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rd.conf.ping_interval_ms = (mode & 4) ? 0 : 25000;
 	rd.conf.idle_timeout_ms = 60000;
 	rd.conf.drain_ms = 1000;
+	rd.conf.max_fragments = (mode & 1) ? 4 : 1024;
+	rd.conf.message_timeout_ms = 30000;
 	b_blocked = (mode & 8) != 0;
 
 	conns[0] = conn_new();
