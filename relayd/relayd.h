@@ -164,7 +164,7 @@ struct relayd_conn {
 	double			 frag_since;	/* its first frame */
 	uint8_t			 flushing;	/* on rd->flushq */
 	struct relayd_conn	*fnext;
-	wslay_event_context_ptr	 ws;
+	wslay_event_context_ptr	 ws;		/* only while wslay has work */
 	struct sockaddr_in6	 addr;		/* v4 as v4-mapped */
 	char			 addr_str[INET6_ADDRSTRLEN + 8]; /* "[v6]:port" */
 	struct ipgroup		*grp;		/* iplimit.c: its address group */
@@ -280,11 +280,14 @@ int	connio_want_write(const struct relayd_conn *c);
  * "Forwarding path") */
 /* what wsio_input does with a complete binary message (ws_forward) */
 typedef void wsio_forward_fn(struct relayd_conn *c, struct ws_msg *m);
+/* makes c->ws when a frame needs wslay (ws.c's ws_ctx): 0 or -1 */
+typedef int wsio_ctx_fn(struct relayd_conn *c);
 ssize_t	wsio_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 	    int flags, void *arg);
 ssize_t	wsio_send_cb(wslay_event_context_ptr ctx, const uint8_t *data,
 	    size_t len, int flags, void *arg);
-int	wsio_input(struct relayd_conn *c, wsio_forward_fn *forward);
+int	wsio_input(struct relayd_conn *c, wsio_forward_fn *forward,
+	    wsio_ctx_fn *ctx);
 /* bytes waiting for c (wslay's queue and c->out), overhead included */
 size_t	wsio_queued(const struct relayd_conn *c);
 /* per queued message, beyond its payload */

@@ -44,6 +44,14 @@ ws_msg_plain(struct ws_msg *m)
 }
 
 static void	ws_arm_timer(struct relayd_conn *, double);
+static int	ws_ctx(struct relayd_conn *);
+
+/* wslay has messages queued for c, which go before anything else */
+static int
+ws_queueing(const struct relayd_conn *c)
+{
+	return c->ws != NULL && wslay_event_want_write(c->ws);
+}
 
 /*
  * c's send queue is at sendq_max (a frame for it dropped, or a ping of
@@ -84,10 +92,12 @@ ws_enqueue(struct relayd_conn *c, struct ws_msg *msg)
 	}
 	/* straight into c's output buffer (one copy) unless wslay has
 	 * something queued, which must go first */
-	if (wslay_event_want_write(c->ws) || wsio_append(c, msg) == -1) {
+	if (ws_queueing(c) || wsio_append(c, msg) == -1) {
 		/* the buffer is full: write some of it out first */
-		if (wslay_event_want_write(c->ws) || c->eof ||
+		if (ws_queueing(c) || c->eof ||
 		    wsio_send(c) != 0 || wsio_append(c, msg) == -1) {
+			if (ws_ctx(c) == -1)
+				return -1;
 			ws_msg_plain(msg);
 			m.opcode = msg->opcode;
 			m.msg = msg->data;
@@ -211,6 +221,41 @@ ws_configure(struct relayd_conn *c)
 	    (uint64_t)c->rd->conf.max_frame);
 }
 
+/*
+ * c's wslay context exists only while wslay has work for c: a frame
+ * other than the common binary one being parsed (ping, pong, close, text,
+ * fragments), a message or control frame queued, a close sent or received.
+ * The common frames never need it (wsio.c), so an idle client holds no
+ * context: wslay's is several KiB, most of an idle client's memory
+ * otherwise (issue 14 item 3). 0, or -1 out of memory.
+ */
+static int
+ws_ctx(struct relayd_conn *c)
+{
+	if (c->ws != NULL)
+		return 0;
+	if (wslay_event_context_server_init(&c->ws, &ws_callbacks, c) != 0) {
+		c->ws = NULL;
+		return -1;
+	}
+	ws_configure(c);
+	return 0;
+}
+
+/* ... and goes when wslay holds nothing for c any more. */
+static void
+ws_ctx_idle(struct relayd_conn *c)
+{
+	if (c->ws == NULL || c->state != CLIENT_WS || c->wsl_frag ||
+	    c->wsl_left > 0 || wslay_event_want_write(c->ws) ||
+	    !wslay_event_get_read_enabled(c->ws) ||
+	    wslay_event_get_close_sent(c->ws) ||
+	    wslay_event_get_close_received(c->ws))
+		return;
+	wslay_event_context_free(c->ws);
+	c->ws = NULL;
+}
+
 static void
 ws_arm_timer(struct relayd_conn *c, double after)
 {
@@ -247,11 +292,6 @@ ws_start(struct relayd_conn *c, const char *session, const char *key,
 		    r == SESSION_ETOOMANY ? "too many sessions" : "no memory");
 		return 503;
 	}
-	if (wslay_event_context_server_init(&c->ws, &ws_callbacks, c) != 0) {
-		session_leave(rd->sessions, &c->member);
-		return 503;
-	}
-	ws_configure(c);
 	n = snprintf(c->buf, HTTP_MAX_REQUEST, "HTTP/1.1 101 Switching Protocols"
 	    "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Accept: %s\r\n%sServer: relayd/%s\r\n\r\n",
@@ -300,7 +340,7 @@ ws_reason(struct relayd_conn *c)
 {
 	if (c->state == CLIENT_CLOSING)
 		return (enum relay_reason)c->reason;
-	if (wslay_event_get_close_sent(c->ws)) {
+	if (c->ws != NULL && wslay_event_get_close_sent(c->ws)) {
 		switch (wslay_event_get_status_code_sent(c->ws)) {
 		case WSLAY_CODE_MESSAGE_TOO_BIG:
 			return REASON_TOO_BIG;
@@ -327,15 +367,17 @@ ws_after_io(struct relayd_conn *c, int r)
 	if (r != 0)
 		log_debug("client %llu: wslay error %d", (unsigned long long)c->id,
 		    r);
-	if (r != 0 || (!wslay_event_want_read(c->ws) &&
+	if (r != 0 || (c->ws != NULL && !wslay_event_want_read(c->ws) &&
 	    !connio_want_write(c)))
 		return ws_over(c);
-	if (c->state == CLIENT_WS && wslay_event_get_close_sent(c->ws)) {
+	if (c->state == CLIENT_WS && c->ws != NULL &&
+	    wslay_event_get_close_sent(c->ws)) {
 		/* wslay failed the connection (bad frame): wait for the end */
 		c->reason = ws_reason(c);
 		c->state = CLIENT_CLOSING;
 		ws_arm_timer(c, WS_CLOSE_WAIT_S);
 	}
+	ws_ctx_idle(c);
 	connio_update(c);
 	return 0;
 }
@@ -347,7 +389,7 @@ ws_read(struct relayd_conn *c)
 
 	c->rbudget = WS_READ_BUDGET;
 	c->rd->batching = 1;
-	r = wsio_input(c, ws_forward);
+	r = wsio_input(c, ws_forward, ws_ctx);
 	c->rd->batching = 0;
 	wsio_flush_all(c->rd);
 	if (r == 0 && c->rbudget == 0)
@@ -357,6 +399,11 @@ ws_read(struct relayd_conn *c)
 
 	if (c->rpaused && c->state == CLIENT_WS)
 		ws_over_cap(c, ev_now(c->rd->loop));
+	if ((r == WSIO_ERR_POLICY || (r != 0 && r != WSLAY_ERR_NOMEM &&
+	    !c->eof && c->state == CLIENT_WS)) && ws_ctx(c) == -1) {
+		c->reason = REASON_ERROR;
+		return -1;
+	}
 	if (r == WSIO_ERR_POLICY) {
 		/* wsio refused a message (fragments, assembly time) */
 		log_debug("client %llu: message refused: %s",
@@ -414,7 +461,7 @@ ws_write(struct relayd_conn *c)
 		/* an SSL_read wanted this write: read again now */
 		c->rbudget = WS_READ_BUDGET;
 		c->rd->batching = 1;
-		r = wsio_input(c, ws_forward);
+		r = wsio_input(c, ws_forward, ws_ctx);
 		c->rd->batching = 0;
 		wsio_flush_all(c->rd);
 	}
@@ -444,7 +491,8 @@ ws_timer(struct relayd_conn *c)
 		return 0;
 	}
 	if (idle >= pi) {
-		wslay_event_queue_msg(c->ws, &ping);
+		if (ws_ctx(c) == 0)
+			wslay_event_queue_msg(c->ws, &ping);
 		connio_update(c);
 		next = pi < to - idle ? pi : to - idle;
 	} else
@@ -453,6 +501,7 @@ ws_timer(struct relayd_conn *c)
 	    next)
 		next = c->over_since + grace - ev_now(rd->loop);
 	ws_arm_timer(c, next);
+	ws_ctx_idle(c);
 	return 0;
 }
 
@@ -466,7 +515,9 @@ ws_close(struct relayd_conn *c, uint16_t code, const char *msg,
 		return;
 	c->reason = why;
 	c->state = CLIENT_CLOSING;
-	wslay_event_queue_close(c->ws, code, (const uint8_t *)msg, strlen(msg));
+	if (ws_ctx(c) == 0)	/* else it goes at the timer, without */
+		wslay_event_queue_close(c->ws, code, (const uint8_t *)msg,
+		    strlen(msg));
 	ws_arm_timer(c, why == REASON_SHUTDOWN ?
 	    c->rd->conf.drain_ms / 1000.0 : why == REASON_SLOW ?
 	    WS_SLOW_WAIT_S : WS_CLOSE_WAIT_S);

@@ -42,6 +42,8 @@
 size_t
 wsio_queued(const struct relayd_conn *c)
 {
+	if (c->ws == NULL)
+		return c->outlen - c->outoff;
 	return wslay_event_get_queued_msg_length(c->ws) +
 	    wslay_event_get_queued_msg_count(c->ws) * WSIO_MSG_OVERHEAD +
 	    (c->outlen - c->outoff);
@@ -188,7 +190,7 @@ wsio_send(struct relayd_conn *c)
 			return WSLAY_ERR_CALLBACK_FAILURE;
 		}
 		c->outoff = c->outlen = 0;
-		if (!wslay_event_want_write(c->ws))
+		if (c->ws == NULL || !wslay_event_want_write(c->ws))
 			break;
 		if ((r = wslay_event_send(c->ws)) != 0)
 			return r;
@@ -297,7 +299,7 @@ wsio_check(struct relayd_conn *c, const uint8_t *p)
  * dropped); 2 when a ping waits for c's queue (the rest is kept); or an
  * error (wslay's, or WSIO_ERR_POLICY). */
 static int
-wsio_parse(struct relayd_conn *c, wsio_forward_fn *forward)
+wsio_parse(struct relayd_conn *c, wsio_forward_fn *forward, wsio_ctx_fn *ctx)
 {
 	struct relayd	*rd = c->rd;
 	struct ws_msg	 m;
@@ -327,10 +329,12 @@ wsio_parse(struct relayd_conn *c, wsio_forward_fn *forward)
 		    c->wsl_frag || c->state != CLIENT_WS ||
 		    plen > (uint64_t)rd->conf.max_frame ||
 		    plen > WSIO_BUF - hl || !wsframe_len_minimal(p, plen) ||
-		    !wslay_event_get_read_enabled(c->ws) ||
-		    wslay_event_get_close_sent(c->ws)) {
+		    (c->ws != NULL && (!wslay_event_get_read_enabled(c->ws) ||
+		    wslay_event_get_close_sent(c->ws)))) {
 			if ((r = wsio_check(c, p)) != 0)
 				return r;
+			if (ctx(c) == -1)
+				return WSLAY_ERR_NOMEM;
 			frag = c->wsl_frag;
 			c->wsl_left = wsframe_to_wslay(p, hl, plen, &frag);
 			c->wsl_frag = (uint8_t)frag;
@@ -355,7 +359,7 @@ wsio_parse(struct relayd_conn *c, wsio_forward_fn *forward)
  * on a socket error).
  */
 int
-wsio_input(struct relayd_conn *c, wsio_forward_fn *forward)
+wsio_input(struct relayd_conn *c, wsio_forward_fn *forward, wsio_ctx_fn *ctx)
 {
 	struct relayd	*rd = c->rd;
 	ssize_t		 n;
@@ -365,12 +369,12 @@ wsio_input(struct relayd_conn *c, wsio_forward_fn *forward)
 	if (c->rpaused)
 		return 0;
 	for (;;) {
-		if (c->inoff < c->inlen && (r = wsio_parse(c, forward)) != 0)
+		if (c->inoff < c->inlen && (r = wsio_parse(c, forward, ctx)) != 0)
 			break;
 		if (c->inoff == c->inlen)
 			c->inoff = c->inlen = 0;
-		if (c->rbudget == 0 || drained ||
-		    !wslay_event_get_read_enabled(c->ws))
+		if (c->rbudget == 0 || drained || (c->ws != NULL &&
+		    !wslay_event_get_read_enabled(c->ws)))
 			break;
 		if (c->in == NULL && (c->in = wsio_get(rd)) == NULL)
 			return WSLAY_ERR_NOMEM;
