@@ -72,7 +72,8 @@ connio_update(struct relayd_conn *c)
 int
 connio_want_write(const struct relayd_conn *c)
 {
-	return c->outoff < c->outlen || wslay_event_want_write(c->ws);
+	return c->outoff < c->outlen ||
+	    (c->ws != NULL && wslay_event_want_write(c->ws));
 }
 
 static void
@@ -188,9 +189,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (inlen == 0)
 			break;
 		over(ws_read(conns[0]), conns[0]);
-		if (conns[0] != NULL && wslay_event_want_write(conns[0]->ws))
+		if (conns[0] != NULL && connio_want_write(conns[0]))
 			over(ws_write(conns[0]), conns[0]);
-		if (conns[1] != NULL && wslay_event_want_write(conns[1]->ws))
+		if (conns[1] != NULL && connio_want_write(conns[1]))
 			over(ws_write(conns[1]), conns[1]);
 		if ((mode & 16) && (rounds % 4) == 3)
 			for (i = 0; i < 2; i++)
