@@ -106,6 +106,7 @@ RELAYD_SRCS := \
 	relayd/tokencli.c \
 	relayd/listener.c \
 	relayd/conn.c \
+	relayd/answer.c \
 	relayd/connio.c \
 	relayd/http.c \
 	relayd/proxyv2.c \

@@ -231,7 +231,7 @@ void	listener_shutdown(struct relayd *rd);
 /*
  * The layers, top down: control.c (IPC), listener.c (accept, graceful
  * stop), conn.c (one connection: admission, watchers, HTTP phase, drop),
- * metrics.c (/health, /metrics), ws.c (the upgraded connection), wsio.c
+ * answer.c (a request's answer), metrics.c (/health, /metrics), ws.c (the upgraded connection), wsio.c
  * (its byte streams), proxyconn.c (a proxy's PROXY v2 header), connio.c
  * (transport), iplimit.c, session.c, tls.c, http.c, proxyv2.c. A lower layer
  * reports upward through return values and callbacks, never by name.
@@ -240,6 +240,13 @@ void	listener_shutdown(struct relayd *rd);
 /* conn.c: one connection: admission, I/O watchers, HTTP phase, drop */
 void	conn_accept(struct relayd *rd, int fd, const struct sockaddr *sa);
 void	conn_drop(struct relayd_conn *c, enum relay_reason why);
+
+/* answer.c: a complete request's answer (or upgrade): 0, or -1 when c
+ * must be dropped (out of memory) */
+struct http_req;
+int	answer_request(struct relayd_conn *c, const struct http_req *req,
+	    size_t extra);
+int	answer_error(struct relayd_conn *c, int status, const char *why);
 
 /* proxyconn.c: a proxy's PROXY v2 header before TLS/HTTP: 1 read (c->addr
  * is the client's), 0 more to come, -1 over (c->reason, *why) */
