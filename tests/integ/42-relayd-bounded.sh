@@ -106,8 +106,14 @@ before=$(sed -n 's/.*RSS before \([0-9]*\) kB.*/\1/p' "$T/spike.out")
 idle=$(sed -n 's/.*requests \([0-9]*\) kB.*/\1/p' "$T/spike.out")
 gone=$(sed -n 's/.*after they left \([0-9]*\) kB.*/\1/p' "$T/spike.out")
 [ $((idle - before)) -gt 16384 ] || fail "the spike did not grow RSS"
-[ $((gone - before)) -lt 8192 ] ||
-    fail "RSS stayed at $gone kB after the clients left (before $before)"
-ok "5000 connections: RSS $before -> $idle -> $gone kB after they left"
+if grep -q libasan "/proc/$PID_r/maps"; then
+	# ASan's allocator keeps freed memory (quarantine, its own arenas):
+	# malloc_trim is glibc's, so there is nothing to measure here
+	ok "5000 connections: RSS $before -> $idle -> $gone kB (ASan: not checked)"
+else
+	[ $((gone - before)) -lt 8192 ] ||
+	    fail "RSS stayed at $gone kB after the clients left (before $before)"
+	ok "5000 connections: RSS $before -> $idle -> $gone kB after they left"
+fi
 h=$(curl -sf "http://127.0.0.1:$PORT/health") || fail "/health"
 [ "$(echo "$h" | jq -r .clients)" -eq 0 ] || fail "clients left behind: $h"
