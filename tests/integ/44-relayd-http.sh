@@ -91,3 +91,22 @@ case $(up other -H "Sec-WebSocket-Protocol: chat") in
 "HTTP/1.1 400 "*) ;; *) fail "other subprotocol: $(cat "$T/other")" ;; esac
 grep -q "atmosphere.v1" "$T/other" || fail "400 does not say what to offer"
 ok "subprotocol: atmosphere.v1 echoed, only others 400 with the reason"
+
+# --- a real client offering the subprotocol: npm ws (as a browser would,
+# it fails the connection when the server does not echo what it offered)
+WSMOD="$TOP/tests/interop/node_modules/ws"
+if command -v node >/dev/null 2>&1 && [ -d "$WSMOD" ]; then
+	node -e '
+const WebSocket = require(process.argv[1]);
+const ws = new WebSocket(process.argv[2], ["atmosphere.v1"],
+    { headers: { Origin: "https://app.example" } });
+const t = setTimeout(() => { console.log("timeout"); process.exit(1); }, 5000);
+ws.on("open", () => { console.log("open " + ws.protocol); clearTimeout(t); ws.close(); });
+ws.on("error", (e) => { console.log("error " + e.message); process.exit(1); });
+' "$WSMOD" "ws://127.0.0.1:$PORT/v1/relay/s1?token=$TOK" >"$T/node.out" 2>&1 ||
+	    fail "npm ws offering atmosphere.v1: $(cat "$T/node.out")"
+	grep -q "^open atmosphere.v1" "$T/node.out" || fail "$(cat "$T/node.out")"
+	ok "npm ws offering atmosphere.v1 from a listed origin: $(cat "$T/node.out")"
+else
+	echo "npm ws not installed (cd tests/interop && npm ci): real-client part skipped"
+fi
