@@ -109,9 +109,11 @@ RELAYD_SRCS := \
 	relayd/tokencli.c \
 	relayd/listener.c \
 	relayd/conn.c \
+	relayd/answer.c \
 	relayd/connio.c \
 	relayd/http.c \
 	relayd/proxyv2.c \
+	relayd/proxyconn.c \
 	relayd/ws.c \
 	relayd/wsio.c \
 	relayd/session.c \

@@ -72,7 +72,8 @@ connio_update(struct relayd_conn *c)
 int
 connio_want_write(const struct relayd_conn *c)
 {
-	return c->outoff < c->outlen || wslay_event_want_write(c->ws);
+	return c->outoff < c->outlen ||
+	    (c->ws != NULL && wslay_event_want_write(c->ws));
 }
 
 static void
@@ -122,7 +123,7 @@ conn_new(void)
 	ev_timer_init(&c->timer, timer_cb, 1.0, 0);
 	TAILQ_INSERT_TAIL(&rd.clients, c, entry);
 	rd.nclients++;
-	if (ws_start(c, "fuzz-session", WS_KEY) != 0)
+	if (ws_start(c, "fuzz-session", WS_KEY, 1) != 0)
 		abort();
 	/* conn_write_cb: the 101 answer is out, the buffer goes */
 	free(c->buf);
@@ -172,6 +173,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rd.conf.ping_interval_ms = (mode & 4) ? 0 : 25000;
 	rd.conf.idle_timeout_ms = 60000;
 	rd.conf.drain_ms = 1000;
+	rd.conf.max_fragments = (mode & 1) ? 4 : 1024;
+	rd.conf.message_timeout_ms = 30000;
 	b_blocked = (mode & 8) != 0;
 
 	conns[0] = conn_new();
@@ -186,9 +189,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (inlen == 0)
 			break;
 		over(ws_read(conns[0]), conns[0]);
-		if (conns[0] != NULL && wslay_event_want_write(conns[0]->ws))
+		if (conns[0] != NULL && connio_want_write(conns[0]))
 			over(ws_write(conns[0]), conns[0]);
-		if (conns[1] != NULL && wslay_event_want_write(conns[1]->ws))
+		if (conns[1] != NULL && connio_want_write(conns[1]))
 			over(ws_write(conns[1]), conns[1]);
 		if ((mode & 16) && (rounds % 4) == 3)
 			for (i = 0; i < 2; i++)

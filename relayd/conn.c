@@ -4,6 +4,7 @@
  * request upgrades, ws.c takes the connection over.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,6 @@
 #include <wslay/wslay.h>
 
 #include "common/log.h"
-#include "proto/token.h"
 #include "relayd/http.h"
 #include "relayd/relayd.h"
 
@@ -24,6 +24,16 @@
  * before closing (closing with unread input would reset the connection and
  * could lose our answer). */
 #define CONN_LINGER_S		1.0
+
+/*
+ * Memory back to the system after many connections went (glibc keeps freed
+ * heap for reuse, so a spike of 10,000 clients left relayd at 108 MB after
+ * they had gone): malloc_trim once CONN_TRIM_AFTER connections were freed,
+ * CONN_TRIM_S after the first of them, so an exodus costs one trim, not
+ * one per close. A trim walks the heap: milliseconds, not per frame.
+ */
+#define CONN_TRIM_AFTER		256
+#define CONN_TRIM_S		1.0
 
 static void conn_read_cb(struct ev_loop *, ev_io *, int);
 static void conn_write_cb(struct ev_loop *, ev_io *, int);
@@ -47,23 +57,32 @@ conn_addr_text(struct relayd_conn *c)
 	}
 }
 
-void
-conn_drop(struct relayd_conn *c, enum relay_reason why)
+static void
+conn_trim_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct relayd *rd = container_of(w, struct relayd, trim);
+
+	(void)loop;
+	(void)revents;
+	rd->freed = 0;
+	malloc_trim(0);
+}
+
+static void
+conn_trim_later(struct relayd *rd)
+{
+	if (++rd->freed < CONN_TRIM_AFTER || ev_is_active(&rd->trim))
+		return;
+	ev_timer_init(&rd->trim, conn_trim_cb, CONN_TRIM_S, 0);
+	ev_timer_start(rd->loop, &rd->trim);
+}
+
+/* Free c: nothing of it remains. */
+static void
+conn_free(struct relayd_conn *c)
 {
 	struct relayd	*rd = c->rd;
 
-	rd->st.disc[why]++;
-	if (c->state == CLIENT_WS || c->state == CLIENT_CLOSING) {
-		log_info("client %llu %s left session %s: %s",
-		    (unsigned long long)c->id, c->addr_str,
-		    c->member.sess ? c->member.sess->id : "-",
-		    metrics_reason_str(why));
-		ws_leave(c);
-		rd->nws--;
-	} else
-		log_debug("client %llu %s closed: %s",
-		    (unsigned long long)c->id, c->addr_str,
-		    metrics_reason_str(why));
 	ev_io_stop(rd->loop, &c->rio);
 	ev_io_stop(rd->loop, &c->wio);
 	ev_timer_stop(rd->loop, &c->timer);
@@ -75,165 +94,71 @@ conn_drop(struct relayd_conn *c, enum relay_reason why)
 	iplimit_del(rd->ips, c);
 	TAILQ_REMOVE(&rd->clients, c, entry);
 	rd->nclients--;
+	conn_trim_later(rd);
 	free(c);
 	if (rd->stopping && rd->nclients == 0)
 		ev_break(rd->loop, EVBREAK_ALL);
 }
 
-/* Queue an HTTP answer; the connection closes after it. */
+/*
+ * A WebSocket that ends with our close frame written (1009 after an
+ * oversized message, 1002, 1008 ...) may still have unread input: the rest
+ * of that message. close(2) with unread input sends a reset, and the
+ * client's kernel then throws away our close frame before the client read
+ * it (npm ws saw 1006 instead of 1009). So, like an HTTP answer: half-close,
+ * read and discard until the client's EOF or CONN_LINGER_S, then close.
+ * Everything else of the connection is gone already.
+ */
 static void
-conn_respond(struct relayd_conn *c, int status, const char *headers,
-    const char *ctype, const char *body, size_t bodylen, int head)
+conn_linger(struct relayd_conn *c)
 {
-	char	*b;
-	int	 n;
-	size_t	 cap = 512 + bodylen;
+	struct relayd *rd = c->rd;
 
-	if (status >= 400)
-		c->rd->st.http_errors++;
-	free(c->buf);
-	c->buf = NULL;
-	c->buflen = c->bufoff = 0;
-	c->state = CLIENT_RESPOND;
-	if ((b = malloc(cap)) == NULL) {
-		conn_drop(c, REASON_ERROR);
-		return;
-	}
-	n = snprintf(b, cap, "HTTP/1.1 %d %s\r\nServer: relayd/%s\r\n"
-	    "Content-Type: %s\r\nContent-Length: %zu\r\n"
-	    "Cache-Control: no-store\r\nConnection: close\r\n%s\r\n",
-	    status, http_reason(status), RELAYD_VERSION, ctype, bodylen,
-	    headers != NULL ? headers : "");
-	if (n < 0 || (size_t)n + bodylen > cap) {
-		free(b);
-		conn_drop(c, REASON_ERROR);
-		return;
-	}
-	if (!head)
-		memcpy(b + n, body, bodylen);
-	c->buf = b;
-	c->buflen = (uint32_t)(n + (head ? 0 : bodylen));
+	if (c->ws != NULL)
+		wslay_event_context_free(c->ws);
+	c->ws = NULL;
+	c->rpaused = 0;
+	if (c->ssl != NULL)
+		tls_client_free(c);
+	shutdown(c->fd, SHUT_WR);
+	c->state = CLIENT_LINGER;
+	ev_io_stop(rd->loop, &c->wio);
+	ev_timer_stop(rd->loop, &c->timer);
+	ev_timer_set(&c->timer, CONN_LINGER_S, 0);
+	ev_timer_start(rd->loop, &c->timer);
 	connio_update(c);
 }
 
-static void
-conn_error(struct relayd_conn *c, int status, const char *why)
+void
+conn_drop(struct relayd_conn *c, enum relay_reason why)
 {
-	char		 body[160];
-	const char	*h = NULL;
+	struct relayd	*rd = c->rd;
+	int		 linger = 0;
 
-	switch (status) {
-	case 401: h = "WWW-Authenticate: Bearer\r\n"; break;
-	case 405: h = "Allow: GET, HEAD\r\n"; break;
-	case 426: h = "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n";
-		break;
-	}
-	/* our own words only: nothing from the request is echoed */
-	snprintf(body, sizeof(body), "%d %s: %s\n", status, http_reason(status),
-	    why);
-	conn_respond(c, status, h, "text/plain; charset=utf-8", body,
-	    strlen(body), 0);
-}
-
-/*
- * Tokens (proto/token.h). A refusal says why in a header the relay client
- * reads (docs/relay-tokens.md): 401 when no token came, 403 with
- * "Atmosphere-Relay-Refused: malformed|bad_mac|expired|unknown_key|
- * wrong_prefix" when one did. Nothing from the request is echoed.
- */
-static int
-conn_auth(struct relayd_conn *c, const struct http_target *t)
-{
-	static const enum relay_auth_fail map[] = {
-		[TOKEN_MALFORMED] = AUTH_MALFORMED,
-		[TOKEN_BAD_MAC] = AUTH_BAD_MAC,
-		[TOKEN_EXPIRED] = AUTH_EXPIRED,
-		[TOKEN_UNKNOWN_KEY] = AUTH_UNKNOWN_KEY,
-		[TOKEN_WRONG_PREFIX] = AUTH_WRONG_PREFIX,
-	};
-	struct relayd		*rd = c->rd;
-	enum relay_auth_fail	 f;
-	enum token_result	 r;
-	char			 h[128], body[128];
-	int			 status;
-
-	if (rd->conf.open)
-		return 0;
-	if (t->bad_token)
-		f = AUTH_MALFORMED;
-	else if (t->token[0] == '\0')
-		f = AUTH_MISSING;
-	else {
-		r = token_verify(&rd->conf.keys, t->session, t->token,
-		    (uint64_t)ev_now(rd->loop), NULL);
-		if (r == TOKEN_OK)
-			return 0;
-		f = r < sizeof(map) / sizeof(map[0]) ? map[r] : AUTH_MALFORMED;
-	}
-	rd->st.auth_fail[f]++;
-	log_notice("client %llu %s: session %s refused: token %s",
-	    (unsigned long long)c->id, c->addr_str,
-	    t->session, metrics_auth_str(f));
-	status = f == AUTH_MISSING ? 401 : 403;
-	snprintf(h, sizeof(h), "%sAtmosphere-Relay-Refused: %s\r\n",
-	    status == 401 ? "WWW-Authenticate: Bearer\r\n" : "",
-	    metrics_auth_str(f));
-	snprintf(body, sizeof(body), "%d %s: token %s\n", status,
-	    http_reason(status), f == AUTH_MISSING ? "required" :
-	    metrics_auth_str(f));
-	conn_respond(c, status, h, "text/plain; charset=utf-8", body,
-	    strlen(body), 0);
-	return -1;
-}
-
-static void
-conn_request(struct relayd_conn *c, const struct http_req *req,
-    size_t extra)
-{
-	struct http_target	 t;
-	const char		*why;
-	char			*body, lbody[128];
-	size_t			 len;
-	uint64_t		 limited;
-	int			 status;
-
-	c->rd->st.http_requests++;
-	if ((status = http_route(req, extra, &t, &why)) != 0) {
-		conn_error(c, status, why);
+	if (c->state == CLIENT_LINGER) {
+		conn_free(c);	/* counted when it started to linger */
 		return;
 	}
-	switch (t.route) {
-	case HTTP_ROUTE_HEALTH:
-	case HTTP_ROUTE_METRICS:
-		body = t.route == HTTP_ROUTE_HEALTH ?
-		    metrics_health(c->rd, &len) : metrics_prometheus(c->rd, &len);
-		if (body == NULL) {
-			conn_error(c, 503, "out of memory");
-			return;
-		}
-		conn_respond(c, 200, NULL, t.route == HTTP_ROUTE_HEALTH ?
-		    "application/json" : "text/plain; version=0.0.4",
-		    body, len, t.head);
-		free(body);
-		return;
-	case HTTP_ROUTE_RELAY:
-		if (conn_auth(c, &t) == -1)
-			return;
-		limited = c->rd->st.refused_limit;
-		if ((status = ws_start(c, t.session, req->ws_key)) == 0)
-			return;
-		if (c->rd->st.refused_limit != limited) {
-			/* a limit, not a failure: say so to the relay client
-			 * (docs/relay-tokens.md), as a token refusal does */
-			snprintf(lbody, sizeof(lbody), "503 %s: session full or "
-			    "too many sessions\n", http_reason(503));
-			conn_respond(c, 503, "Atmosphere-Relay-Refused: full\r\n",
-			    "text/plain; charset=utf-8", lbody, strlen(lbody), 0);
-		} else
-			conn_error(c, status, status == 503 ? "unavailable" :
-			    "error");
-		return;
-	}
+	rd->st.disc[why]++;
+	if (c->state == CLIENT_WS || c->state == CLIENT_CLOSING) {
+		log_info("client %llu %s left session %s: %s",
+		    (unsigned long long)c->id, c->addr_str,
+		    c->member.sess ? c->member.sess->id : "-",
+		    metrics_reason_str(why));
+		/* our close frame is out, the client may still be sending */
+		linger = !c->eof && !rd->stopping && c->ws != NULL &&
+		    wslay_event_get_close_sent(c->ws) &&
+		    !connio_want_write(c) && c->bufoff == c->buflen;
+		ws_leave(c);
+		rd->nws--;
+	} else
+		log_debug("client %llu %s closed: %s",
+		    (unsigned long long)c->id, c->addr_str,
+		    metrics_reason_str(why));
+	if (linger)
+		conn_linger(c);
+	else
+		conn_free(c);
 }
 
 static void
@@ -262,10 +187,12 @@ conn_http_read(struct relayd_conn *c)
 	if (r == -1) {
 		log_debug("client %llu: bad request: %s",
 		    (unsigned long long)c->id, req.error);
-		conn_error(c, req.status, req.error);
+		if (answer_error(c, req.status, req.error) == -1)
+			conn_drop(c, REASON_ERROR);
 		return;
 	}
-	conn_request(c, &req, c->buflen - (size_t)r);
+	if (answer_request(c, &req, c->buflen - (size_t)r) == -1)
+		conn_drop(c, REASON_ERROR);
 }
 
 /* Write what is left of c->buf; 1 when done, 0 pending, -1 dropped. */
@@ -287,6 +214,46 @@ conn_flush(struct relayd_conn *c)
 	return 1;
 }
 
+/*
+ * A configured proxy's connection: its PROXY v2 header first (proxyconn.c).
+ * Then the client's address is the header's, the connection joins that
+ * address group (max_clients_per_ip), and TLS or HTTP goes on in the same
+ * turn: the request may have come in the same segment.
+ */
+static void
+conn_proxy_read(struct relayd_conn *c)
+{
+	struct relayd	*rd = c->rd;
+	const char	*why = "";
+	char		 proxy[sizeof(c->addr_str)];
+	int		 r;
+
+	if ((r = proxyconn_read(c, &why)) == 0)
+		return;
+	if (r == -1) {
+		if (c->reason == REASON_PROXY)
+			log_warnx_rl(&rd->proxy_rl, 10.0, "proxy %s: bad PROXY "
+			    "v2 header: %s", c->addr_str, why);
+		conn_drop(c, (enum relay_reason)c->reason);
+		return;
+	}
+	rd->st.proxied++;
+	strlcpy(proxy, c->addr_str, sizeof(proxy));
+	conn_addr_text(c);
+	if (iplimit_add(rd->ips, c) == -1) {
+		rd->st.refused_limit++;
+		rd->st.refused_addr++;
+		log_debug("client %llu %s (via %s): max_clients_per_ip",
+		    (unsigned long long)c->id, c->addr_str, proxy);
+		conn_drop(c, REASON_HTTP);
+		return;
+	}
+	log_debug("client %llu %s via proxy %s", (unsigned long long)c->id,
+	    c->addr_str, proxy);
+	c->state = rd->tls != NULL ? CLIENT_TLS : CLIENT_HTTP;
+	conn_read_cb(rd->loop, &c->rio, EV_READ);
+}
+
 static void
 conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -298,6 +265,9 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)loop;
 	(void)revents;
 	switch (c->state) {
+	case CLIENT_PROXY:
+		conn_proxy_read(c);
+		break;
 	case CLIENT_TLS:
 		if ((r = tls_handshake(c)) == -1)
 			conn_drop(c, REASON_TLS);
@@ -311,6 +281,7 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		conn_http_read(c);
 		break;
 	case CLIENT_RESPOND:
+	case CLIENT_LINGER:
 		/* answer sent; discard input until EOF */
 		n = connio_read(c, junk, sizeof(junk));
 		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
@@ -370,11 +341,13 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	switch (c->state) {
+	case CLIENT_PROXY:
 	case CLIENT_TLS:
 	case CLIENT_HTTP:
 		conn_drop(c, REASON_HANDSHAKE_TIMEOUT);
 		break;
 	case CLIENT_RESPOND:
+	case CLIENT_LINGER:
 		conn_drop(c, c->bufoff < c->buflen ?
 		    REASON_HANDSHAKE_TIMEOUT : REASON_HTTP);
 		break;
@@ -390,7 +363,7 @@ conn_accept(struct relayd *rd, int fd, const struct sockaddr *sa)
 {
 	struct relayd_conn	*c;
 	struct sockaddr_in6	 a6;
-	int			 one = 1;
+	int			 one = 1, proxy;
 
 	memset(&a6, 0, sizeof(a6));
 	a6.sin6_family = AF_INET6;
@@ -409,8 +382,11 @@ conn_accept(struct relayd *rd, int fd, const struct sockaddr *sa)
 	c->rd = rd;
 	c->addr = a6;
 	conn_addr_text(c);
+	/* a proxy's connection joins its client's address group once the
+	 * PROXY header names the client (conn_proxy_read) */
+	proxy = proxyv2_allowed(&rd->conf.proxies, sa);
 	if (rd->nclients >= (unsigned)rd->conf.max_clients ||
-	    iplimit_add(rd->ips, c) == -1) {
+	    (!proxy && iplimit_add(rd->ips, c) == -1)) {
 		rd->st.refused_limit++;
 		if (rd->nclients < (unsigned)rd->conf.max_clients)
 			rd->st.refused_addr++;
@@ -422,7 +398,8 @@ conn_accept(struct relayd *rd, int fd, const struct sockaddr *sa)
 	c->fd = fd;
 	c->id = ++rd->next_id;
 	c->since = c->last_rx = ev_now(rd->loop);
-	c->state = rd->tls != NULL ? CLIENT_TLS : CLIENT_HTTP;
+	c->state = proxy ? CLIENT_PROXY : rd->tls != NULL ? CLIENT_TLS :
+	    CLIENT_HTTP;
 	TAILQ_INSERT_TAIL(&rd->clients, c, entry);
 	rd->nclients++;
 	rd->st.accepted++;

@@ -48,9 +48,9 @@ connio_update(struct relayd_conn *c)
 	int		 r, w;
 
 	r = c->state != CLIENT_RESPOND || c->bufoff == c->buflen;
-	w = c->bufoff < c->buflen || c->ssl_want_write ||
-	    (c->ws != NULL && connio_want_write(c));
-	if ((c->ws != NULL && !wslay_event_want_read(c->ws)) || c->throttled)
+	w = c->bufoff < c->buflen || c->ssl_want_write || connio_want_write(c);
+	if ((c->ws != NULL && !wslay_event_want_read(c->ws)) || c->throttled ||
+	    c->rpaused)
 		r = 0;
 	if (r && !ev_is_active(&c->rio))
 		ev_io_start(loop, &c->rio);
@@ -62,9 +62,11 @@ connio_update(struct relayd_conn *c)
 		ev_io_stop(loop, &c->wio);
 }
 
-/* Output waits: framed bytes in c->out, or wslay's own queue. */
+/* Output waits: framed bytes in c->out, or wslay's own queue (when c has
+ * a wslay context: ws.c makes it only while wslay has work). */
 int
 connio_want_write(const struct relayd_conn *c)
 {
-	return c->outoff < c->outlen || wslay_event_want_write(c->ws);
+	return c->outoff < c->outlen ||
+	    (c->ws != NULL && wslay_event_want_write(c->ws));
 }

@@ -28,8 +28,7 @@ http_fail(struct http_req *r, int status, const char *why)
 	return -1;
 }
 
-/* Is `tok` one element of the comma-separated list `v` (case-insensitive)? */
-static int
+int
 http_list_has(const char *v, size_t vlen, const char *tok)
 {
 	size_t	 i = 0, s, e, n = strlen(tok);
@@ -113,6 +112,18 @@ http_header(struct http_req *r, const char *name, size_t nlen, const char *v,
 			;
 		else
 			r->bearer[0] = '\0';
+	} else if (IS("Origin")) {
+		if (r->flags & HTTP_F_ORIGIN)
+			return http_fail(r, 400, "duplicate Origin");
+		r->flags |= HTTP_F_ORIGIN;
+		/* too long for any allowlist entry: kept as matching none */
+		if (http_copy(r->origin, sizeof(r->origin), v, vlen) == -1)
+			r->flags |= HTTP_F_ORIGIN_LONG;
+	} else if (IS("Sec-WebSocket-Protocol")) {
+		/* a list header, may repeat (RFC 6455 11.3.4) */
+		r->flags |= HTTP_F_PROTO;
+		if (http_list_has(v, vlen, HTTP_SUBPROTOCOL))
+			r->flags |= HTTP_F_PROTO_OURS;
 	} else if (IS("Content-Length")) {
 		/* we take no bodies; refusing them closes smuggling games */
 		if (vlen != 1 || v[0] != '0')
@@ -151,12 +162,15 @@ http_request_line(struct http_req *r, const char *p, size_t n)
 	    (size_t)(sp2 - sp1 - 1));
 	n -= (size_t)(sp2 + 1 - p);
 	p = sp2 + 1;
-	/* HTTP-version = "HTTP/" DIGIT "." DIGIT; only 1.1 can upgrade */
+	/* HTTP-version = "HTTP/" DIGIT "." DIGIT; 1.0 for /health and
+	 * /metrics (HAProxy's httpchk and Nagios check_http send it), only
+	 * 1.1 can upgrade (http_route) */
 	if (n != 8 || strncmp(p, "HTTP/", 5) != 0 || p[5] < '0' || p[5] > '9' ||
 	    p[6] != '.' || p[7] < '0' || p[7] > '9')
 		return http_fail(r, 400, "malformed HTTP version");
-	if (p[5] != '1' || p[7] != '1')
-		return http_fail(r, 505, "HTTP/1.1 required");
+	if (p[5] != '1' || (p[7] != '1' && p[7] != '0'))
+		return http_fail(r, 505, "HTTP/1.1 or 1.0 required");
+	r->http10 = p[7] == '0';
 	return 0;
 }
 
@@ -271,6 +285,11 @@ http_route(const struct http_req *r, size_t extra, struct http_target *t,
 		t->route = path[1] == 'h' ? HTTP_ROUTE_HEALTH :
 		    HTTP_ROUTE_METRICS;
 		t->head = !strcmp(r->method, "HEAD");
+		if (t->route == HTTP_ROUTE_HEALTH &&
+		    !strcmp(r->method, "OPTIONS")) {
+			t->route = HTTP_ROUTE_PREFLIGHT;
+			return 0;
+		}
 		if (strcmp(r->method, "GET") != 0 && !t->head)
 			return *why = "method not allowed", 405;
 		return 0;
@@ -285,6 +304,8 @@ http_route(const struct http_req *r, size_t extra, struct http_target *t,
 		return *why = "bad session id", 404;
 	if (strcmp(r->method, "GET") != 0)
 		return *why = "method not allowed", 405;
+	if (r->http10)
+		return *why = "HTTP/1.1 required for WebSocket", 505;
 	if (!(r->flags & HTTP_F_HOST))
 		return *why = "missing Host", 400;
 	if (!(r->flags & HTTP_F_UPGRADE_WS) || !(r->flags & HTTP_F_CONN_UPGRADE))
@@ -296,8 +317,12 @@ http_route(const struct http_req *r, size_t extra, struct http_target *t,
 	if (!(r->flags & HTTP_F_KEY))
 		return *why = r->flags & HTTP_F_BAD_KEY ?
 		    "bad Sec-WebSocket-Key" : "missing Sec-WebSocket-Key", 400;
+	if ((r->flags & HTTP_F_PROTO) && !(r->flags & HTTP_F_PROTO_OURS))
+		return *why = "unsupported Sec-WebSocket-Protocol: relayd "
+		    "speaks " HTTP_SUBPROTOCOL " (or none)", 400;
 	if (extra > 0)
 		return *why = "data before the handshake answer", 400;
+	t->subprotocol = (r->flags & HTTP_F_PROTO_OURS) != 0;
 	t->route = HTTP_ROUTE_RELAY;
 	strlcpy(t->session, id, sizeof(t->session));
 	if (q != NULL)
@@ -333,6 +358,7 @@ http_reason(int status)
 	switch (status) {
 	case 101: return "Switching Protocols";
 	case 200: return "OK";
+	case 204: return "No Content";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";

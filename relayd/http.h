@@ -23,12 +23,23 @@
 #define HTTP_F_VERSION		0x0020	/* Sec-WebSocket-Version present */
 #define HTTP_F_AUTH		0x0040	/* Authorization: Bearer seen */
 #define HTTP_F_UPGRADE		0x0080	/* any Upgrade header */
+#define HTTP_F_ORIGIN		0x0100	/* Origin header (in origin[]) */
+#define HTTP_F_PROTO		0x0200	/* Sec-WebSocket-Protocol offered */
+#define HTTP_F_PROTO_OURS	0x0400	/* ... and it lists HTTP_SUBPROTOCOL */
+#define HTTP_F_ORIGIN_LONG	0x0800	/* Origin too long to keep */
+
+/* The WebSocket subprotocol relayd speaks (docs/relay.md): binary frames,
+ * one packet each, 0xF0 control messages from the relay. A browser that
+ * offers it gets it echoed; one offering only others is refused. */
+#define HTTP_SUBPROTOCOL	"atmosphere.v1"
 
 struct http_req {
 	char		 method[16];
 	char		 target[HTTP_MAX_TARGET];
 	char		 ws_key[32];
 	char		 bearer[192];	/* >= TOKEN_MAXLEN (proto/token.h) */
+	char		 origin[256];	/* scheme://host[:port] of a page */
+	int		 http10;	/* HTTP/1.0 (health checks) */
 	int		 ws_version;
 	unsigned	 flags;
 	int		 nheaders;
@@ -40,6 +51,7 @@ enum http_route {
 	HTTP_ROUTE_HEALTH = 1,
 	HTTP_ROUTE_METRICS,
 	HTTP_ROUTE_RELAY,
+	HTTP_ROUTE_PREFLIGHT,		/* OPTIONS /health (CORS) */
 };
 
 struct http_target {
@@ -48,6 +60,7 @@ struct http_target {
 	char		 session[HTTP_SESSION_MAX + 1];
 	char		 token[192];	/* from ?token= or Bearer; "" if none */
 	int		 bad_token;	/* present but not token-shaped */
+	int		 subprotocol;	/* echo HTTP_SUBPROTOCOL */
 };
 
 /*
@@ -59,11 +72,14 @@ int	http_parse(const char *buf, size_t len, struct http_req *r);
 /*
  * Decide what a parsed request asks for. `extra` is the number of bytes the
  * client sent after the request head (none are allowed before our answer
- * on an upgrade). Returns 0, or an HTTP status (400, 404, 405, 426) with
+ * on an upgrade). Returns 0, or an HTTP status (400, 404, 405, 426, 505) with
  * *why set.
  */
 int	http_route(const struct http_req *r, size_t extra, struct http_target *t,
 	    const char **why);
+/* Is `tok` one element of the comma-separated list `v` (case-insensitive,
+ * blanks around elements ignored)? */
+int	http_list_has(const char *v, size_t vlen, const char *tok);
 /* [A-Za-z0-9._-]{1,128} */
 int	http_session_valid(const char *s);
 /* base64(SHA-1(key + RFC 6455 GUID)) into out (>= 29 bytes). */

@@ -53,6 +53,10 @@ const struct metrics_counter metrics_counters[] = {
 	{ ST(ratelimited), NULL, "relayd_ratelimited_total", NULL,
 	    "Times an address group's reads were paused for "
 	    "max_bytes_per_ip." },
+	{ ST(proxied), NULL, "relayd_proxy_headers_total", NULL,
+	    "PROXY v2 headers taken from proxy_protocol_from (their client "
+	    "address used); refused ones are disconnects with reason "
+	    "proxy." },
 };
 const size_t metrics_ncounters =
     sizeof(metrics_counters) / sizeof(metrics_counters[0]);
@@ -65,12 +69,13 @@ metrics_value(const struct relayd_stats *st, const struct metrics_counter *m)
 
 static const char *const metrics_auth[AUTH_MAX] = {
 	"missing", "malformed", "bad_mac", "expired", "unknown_key",
-	"wrong_prefix"
+	"wrong_prefix", "origin"
 };
 
 static const char *const metrics_reasons[REASON_MAX] = {
 	"client_close", "eof", "protocol", "too_big", "idle", "slow",
 	"kicked", "shutdown", "handshake_timeout", "http", "tls", "error",
+	"proxy",
 };
 
 const char *
@@ -168,7 +173,8 @@ metrics_prometheus(struct relayd *rd, size_t *len)
 	metric(f, "relayd_ratelimited_seconds_total", "counter",
 	    "Seconds address groups spent paused, summed over groups.",
 	    paused_s);
-	fprintf(f, "# HELP relayd_auth_failures_total Refused tokens.\n"
+	fprintf(f, "# HELP relayd_auth_failures_total Refused upgrades: "
+	    "tokens, and web origins not in origins.\n"
 	    "# TYPE relayd_auth_failures_total counter\n");
 	for (i = 0; i < AUTH_MAX; i++)
 		fprintf(f, "relayd_auth_failures_total{reason=\"%s\"} %llu\n",

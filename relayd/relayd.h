@@ -16,6 +16,7 @@
 #include "common/daemon.h"
 #include "common/log.h"
 #include "proto/token.h"
+#include "relayd/proxyv2.h"
 #include "relayd/session.h"
 
 #define RELAYD_VERSION		"0.1.0"
@@ -63,8 +64,14 @@ struct relayd_conf {
 	int	idle_timeout_ms;
 	int	ping_interval_ms;
 	int	drain_ms;
+	int	max_fragments;		/* frames per WebSocket message */
+	int	message_timeout_ms;	/* to assemble a fragmented one */
+	char	origins[1024];		/* WebSocket Origin allowlist, "" any */
+	char	cors_origins[1024];	/* /health CORS: "", "*" or a list */
+	char	proxy_from[1024];	/* PROXY v2 accepted from these */
 	/* derived at load time */
 	struct token_keyring keys;	/* every secret, by key id */
+	struct proxyv2_allow proxies;	/* proxy_from, parsed */
 };
 
 /* Why a client went away: the index into relayd_stats.disc and names. */
@@ -81,6 +88,7 @@ enum relay_reason {
 	REASON_HTTP,		/* plain HTTP request answered, or refused */
 	REASON_TLS,		/* TLS handshake failed */
 	REASON_ERROR,		/* I/O or memory error */
+	REASON_PROXY,		/* no valid PROXY v2 header from a proxy */
 	REASON_MAX
 };
 
@@ -91,6 +99,7 @@ enum relay_auth_fail {
 	AUTH_EXPIRED,
 	AUTH_UNKNOWN_KEY,	/* access token of a key not (or no longer) held */
 	AUTH_WRONG_PREFIX,	/* access token for other session names */
+	AUTH_ORIGIN,		/* a web page's Origin not in origins */
 	AUTH_MAX
 };
 
@@ -109,15 +118,18 @@ struct relayd_stats {
 	uint64_t	disc[REASON_MAX];
 	uint64_t	refused_addr;		/* of those: max_clients_per_ip */
 	uint64_t	ratelimited;		/* a group's reads paused */
+	uint64_t	proxied;		/* PROXY v2 headers taken */
 	double		ratelimited_s;		/* ended pauses, summed */
 };
 
 enum relay_state {
+	CLIENT_PROXY,		/* PROXY v2 header from a proxy (proxyconn.c) */
 	CLIENT_TLS,		/* TLS handshake */
 	CLIENT_HTTP,		/* reading the request head */
 	CLIENT_RESPOND,		/* writing an HTTP answer, then close */
 	CLIENT_WS,		/* upgraded */
 	CLIENT_CLOSING,		/* close frame queued, waiting for the end */
+	CLIENT_LINGER,		/* gone (counted), half-closed: reading to EOF */
 };
 
 struct relayd_conn {
@@ -131,6 +143,8 @@ struct relayd_conn {
 	uint8_t			 eof;
 	uint8_t			 ssl_want_write;
 	uint8_t			 throttled;	/* on grp's blocked list */
+	uint8_t			 rpaused;	/* ping held: own queue full */
+	uint16_t		 fail_code;	/* wsio's close code, 0 none */
 	ev_io			 rio, wio;
 	ev_timer		 timer;
 	SSL			*ssl;
@@ -146,9 +160,11 @@ struct relayd_conn {
 	size_t			 feed;		/* bytes wslay may take now */
 	uint64_t		 wsl_left;	/* of the frame wslay parses */
 	uint8_t			 wsl_frag;	/* wslay has a message open */
+	uint32_t		 nfrag;		/* frames of that message */
+	double			 frag_since;	/* its first frame */
 	uint8_t			 flushing;	/* on rd->flushq */
 	struct relayd_conn	*fnext;
-	wslay_event_context_ptr	 ws;
+	wslay_event_context_ptr	 ws;		/* only while wslay has work */
 	struct sockaddr_in6	 addr;		/* v4 as v4-mapped */
 	char			 addr_str[INET6_ADDRSTRLEN + 8]; /* "[v6]:port" */
 	struct ipgroup		*grp;		/* iplimit.c: its address group */
@@ -168,6 +184,7 @@ struct relayd {
 	ev_io			 lio;
 	ev_timer		 accept_retry;	/* after EMFILE */
 	struct log_ratelimit	 accept_rl;
+	struct log_ratelimit	 proxy_rl;	/* bad PROXY headers */
 	SSL_CTX			*tls;
 	struct session_table	*sessions;
 	struct iplimit		*ips;
@@ -182,6 +199,8 @@ struct relayd {
 	struct relayd_conn	*flushq;	/* output appended, not written */
 	int			 stopping;
 	ev_timer		 drain;
+	ev_timer		 trim;		/* conn.c: malloc_trim later */
+	unsigned		 freed;		/* connections since the last */
 };
 
 /* relayd_config.c */
@@ -212,9 +231,9 @@ void	listener_shutdown(struct relayd *rd);
 /*
  * The layers, top down: control.c (IPC), listener.c (accept, graceful
  * stop), conn.c (one connection: admission, watchers, HTTP phase, drop),
- * metrics.c (/health, /metrics), ws.c (the upgraded connection), wsio.c
- * (its byte streams), connio.c (transport), iplimit.c, session.c, tls.c,
- * http.c. A lower layer
+ * answer.c (a request's answer), metrics.c (/health, /metrics), ws.c (the upgraded connection), wsio.c
+ * (its byte streams), proxyconn.c (a proxy's PROXY v2 header), connio.c
+ * (transport), iplimit.c, session.c, tls.c, http.c, proxyv2.c. A lower layer
  * reports upward through return values and callbacks, never by name.
  */
 
@@ -222,10 +241,22 @@ void	listener_shutdown(struct relayd *rd);
 void	conn_accept(struct relayd *rd, int fd, const struct sockaddr *sa);
 void	conn_drop(struct relayd_conn *c, enum relay_reason why);
 
+/* answer.c: a complete request's answer (or upgrade): 0, or -1 when c
+ * must be dropped (out of memory) */
+struct http_req;
+int	answer_request(struct relayd_conn *c, const struct http_req *req,
+	    size_t extra);
+int	answer_error(struct relayd_conn *c, int status, const char *why);
+
+/* proxyconn.c: a proxy's PROXY v2 header before TLS/HTTP: 1 read (c->addr
+ * is the client's), 0 more to come, -1 over (c->reason, *why) */
+int	proxyconn_read(struct relayd_conn *c, const char **why);
+
 /* ws.c: the upgraded connection. ws_read, ws_write and ws_timer return
  * -1 when the connection is over (why in c->reason: the caller drops it),
  * else 0. */
-int	ws_start(struct relayd_conn *c, const char *session, const char *key);
+int	ws_start(struct relayd_conn *c, const char *session, const char *key,
+	    int subprotocol);
 int	ws_read(struct relayd_conn *c);
 int	ws_write(struct relayd_conn *c);
 int	ws_timer(struct relayd_conn *c);
@@ -256,11 +287,21 @@ int	connio_want_write(const struct relayd_conn *c);
  * "Forwarding path") */
 /* what wsio_input does with a complete binary message (ws_forward) */
 typedef void wsio_forward_fn(struct relayd_conn *c, struct ws_msg *m);
+/* makes c->ws when a frame needs wslay (ws.c's ws_ctx): 0 or -1 */
+typedef int wsio_ctx_fn(struct relayd_conn *c);
 ssize_t	wsio_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 	    int flags, void *arg);
 ssize_t	wsio_send_cb(wslay_event_context_ptr ctx, const uint8_t *data,
 	    size_t len, int flags, void *arg);
-int	wsio_input(struct relayd_conn *c, wsio_forward_fn *forward);
+int	wsio_input(struct relayd_conn *c, wsio_forward_fn *forward,
+	    wsio_ctx_fn *ctx);
+/* bytes waiting for c (wslay's queue and c->out), overhead included */
+size_t	wsio_queued(const struct relayd_conn *c);
+/* per queued message, beyond its payload */
+#define WSIO_MSG_OVERHEAD	64
+/* wsio_input's answer when it failed the connection itself (fragments,
+ * assembly time): c->fail_code is the close code to send */
+#define WSIO_ERR_POLICY		(-9000)
 int	wsio_append(struct relayd_conn *c, const struct ws_msg *m);
 int	wsio_send(struct relayd_conn *c);
 void	wsio_flush_later(struct relayd_conn *c);

@@ -95,6 +95,33 @@ static const struct config_opt relayd_opts[] = {
 	O("ping_interval", CONFIG_MS, ping_interval_ms, 100, 86400000,
 	    "Ping a silent client after this long; shorter than "
 	    "idle_timeout."),
+	O("max_fragments", CONFIG_INT, max_fragments, 1, 1000000,
+	    "Frames one fragmented WebSocket message may take; one more "
+	    "closes the client with 1009 (endless empty continuation frames "
+	    "would otherwise hold a message open forever)."),
+	O("message_timeout", CONFIG_MS, message_timeout_ms, 100, 3600000,
+	    "Time a fragmented WebSocket message may take from its first "
+	    "frame to its last; a frame after it closes the client with "
+	    "1008."),
+	O("origins", CONFIG_STR, origins, 0, 0,
+	    "Web origins allowed to open WebSocket sessions, comma-separated "
+	    "(https://app.example.org, ...), compared with the browser's "
+	    "Origin header; an upgrade from any other origin gets 403 with "
+	    "Atmosphere-Relay-Refused: origin. Empty = any origin. Requests "
+	    "without Origin (non-browser clients) are not affected.",
+	    .arg = "origin,...", .dflt = "any"),
+	O("cors_origins", CONFIG_STR, cors_origins, 0, 0,
+	    "Web origins that may read /health from a page (CORS), "
+	    "comma-separated, or * for any; OPTIONS answers the preflight. "
+	    "Empty = none.", .arg = "origin,..."),
+	O("proxy_protocol_from", CONFIG_STR, proxy_from, 0, 0,
+	    "Load balancers (addresses or prefixes: 10.0.0.5, 10.1.0.0/16, "
+	    "2001:db8::/48) whose connections start with a PROXY protocol v2 "
+	    "header (HAProxy send-proxy-v2); its client address is then the "
+	    "one limits, logs and session.list see. A connection from these "
+	    "without a valid header is closed; from anyone else a header is "
+	    "a bad request. Empty = none; a reload applies to new "
+	    "connections.", .arg = "address,..."),
 	O("drain", CONFIG_MS, drain_ms, 0, 600000,
 	    "On SIGTERM, wait this long for the close handshakes (a second "
 	    "signal ends the wait)."),
@@ -154,6 +181,11 @@ relayd_conf_defaults(struct relayd_conf *c)
 	c->idle_timeout_ms = 60000;
 	c->ping_interval_ms = 20000;
 	c->drain_ms = 3000;
+	/* nothing we know fragments a packet into more than a few frames;
+	 * 1024 leaves room for a streaming sender and bounds wslay's work */
+	c->max_fragments = 1024;
+	/* a 128 KiB message over a slow mobile link takes well under this */
+	c->message_timeout_ms = 30000;
 }
 
 /* Checks across keys, and derived values. */
@@ -174,6 +206,9 @@ relayd_conf_finish(void *arg, char *err, size_t errlen)
 		snprintf(err, errlen, "tls_cert and tls_key go together");
 		return -1;
 	}
+	if (proxyv2_allow_parse(&c->proxies, c->proxy_from, err,
+	    errlen) == -1)
+		return -1;
 	if (c->ping_interval_ms >= c->idle_timeout_ms) {
 		snprintf(err, errlen, "ping_interval must be shorter than "
 		    "idle_timeout");

@@ -25,20 +25,12 @@
 #include "relayd/http.h"
 #include "relayd/relayd.h"
 
-/* What one queued message costs beyond its payload (wslay's event_msg and
- * malloc overhead), so a flood of tiny frames is capped too. */
-#define WS_MSG_OVERHEAD		64
 /* After our close frame, how long the peer has to answer it. */
 #define WS_CLOSE_WAIT_S		2.0
-
-/* What waits for c: wslay's queue, and the frames in c->out. */
-static size_t
-ws_queued(const struct relayd_conn *c)
-{
-	return wslay_event_get_queued_msg_length(c->ws) +
-	    wslay_event_get_queued_msg_count(c->ws) * WS_MSG_OVERHEAD +
-	    (c->outlen - c->outoff);
-}
+/* ... unless it is a slow reader: its close frame waits behind a full
+ * queue the client has not read for slow_grace; holding that queue two
+ * more seconds buys nothing. */
+#define WS_SLOW_WAIT_S		0.25
 
 /* A masked message unmasked in place, once: for wslay's queue, which
  * takes plain payloads. */
@@ -51,6 +43,36 @@ ws_msg_plain(struct ws_msg *m)
 	m->inplace = NULL;
 }
 
+static void	ws_arm_timer(struct relayd_conn *, double);
+static int	ws_ctx(struct relayd_conn *);
+
+/* wslay has messages queued for c, which go before anything else */
+static int
+ws_queueing(const struct relayd_conn *c)
+{
+	return c->ws != NULL && wslay_event_want_write(c->ws);
+}
+
+/*
+ * c's send queue is at sendq_max (a frame for it dropped, or a ping of
+ * its own held): the slow-reader rule. Over the cap for slow_grace, c is
+ * closed; the timer makes sure that happens even when nothing more comes
+ * for c (a ping flooder that never reads sends and receives nothing else).
+ */
+static void
+ws_over_cap(struct relayd_conn *c, double now)
+{
+	double grace = c->rd->conf.slow_grace_ms / 1000.0;
+
+	if (c->over_since == 0) {
+		c->over_since = now;
+		if (ev_timer_remaining(c->rd->loop, &c->timer) > grace)
+			ws_arm_timer(c, grace);
+	} else if (now - c->over_since >= grace)
+		ws_close(c, WSLAY_CODE_POLICY_VIOLATION,
+		    "receiving too slowly", REASON_SLOW);
+}
+
 /* Queue one message towards c, within its send queue cap. 0 queued. */
 static int
 ws_enqueue(struct relayd_conn *c, struct ws_msg *msg)
@@ -61,23 +83,21 @@ ws_enqueue(struct relayd_conn *c, struct ws_msg *msg)
 
 	if (c->state != CLIENT_WS)
 		return -1;
-	if (ws_queued(c) + msg->len + WS_MSG_OVERHEAD >
+	if (wsio_queued(c) + msg->len + WSIO_MSG_OVERHEAD >
 	    (size_t)rd->conf.sendq_max) {
 		c->drops++;
 		rd->st.drops_queue++;
-		if (c->over_since == 0)
-			c->over_since = now;
-		else if (now - c->over_since >= rd->conf.slow_grace_ms / 1000.0)
-			ws_close(c, WSLAY_CODE_POLICY_VIOLATION,
-			    "receiving too slowly", REASON_SLOW);
+		ws_over_cap(c, now);
 		return -1;
 	}
 	/* straight into c's output buffer (one copy) unless wslay has
 	 * something queued, which must go first */
-	if (wslay_event_want_write(c->ws) || wsio_append(c, msg) == -1) {
+	if (ws_queueing(c) || wsio_append(c, msg) == -1) {
 		/* the buffer is full: write some of it out first */
-		if (wslay_event_want_write(c->ws) || c->eof ||
+		if (ws_queueing(c) || c->eof ||
 		    wsio_send(c) != 0 || wsio_append(c, msg) == -1) {
+			if (ws_ctx(c) == -1)
+				return -1;
 			ws_msg_plain(msg);
 			m.opcode = msg->opcode;
 			m.msg = msg->data;
@@ -201,6 +221,41 @@ ws_configure(struct relayd_conn *c)
 	    (uint64_t)c->rd->conf.max_frame);
 }
 
+/*
+ * c's wslay context exists only while wslay has work for c: a frame
+ * other than the common binary one being parsed (ping, pong, close, text,
+ * fragments), a message or control frame queued, a close sent or received.
+ * The common frames never need it (wsio.c), so an idle client holds no
+ * context: wslay's is several KiB, most of an idle client's memory
+ * otherwise (issue 14 item 3). 0, or -1 out of memory.
+ */
+static int
+ws_ctx(struct relayd_conn *c)
+{
+	if (c->ws != NULL)
+		return 0;
+	if (wslay_event_context_server_init(&c->ws, &ws_callbacks, c) != 0) {
+		c->ws = NULL;
+		return -1;
+	}
+	ws_configure(c);
+	return 0;
+}
+
+/* ... and goes when wslay holds nothing for c any more. */
+static void
+ws_ctx_idle(struct relayd_conn *c)
+{
+	if (c->ws == NULL || c->state != CLIENT_WS || c->wsl_frag ||
+	    c->wsl_left > 0 || wslay_event_want_write(c->ws) ||
+	    !wslay_event_get_read_enabled(c->ws) ||
+	    wslay_event_get_close_sent(c->ws) ||
+	    wslay_event_get_close_received(c->ws))
+		return;
+	wslay_event_context_free(c->ws);
+	c->ws = NULL;
+}
+
 static void
 ws_arm_timer(struct relayd_conn *c, double after)
 {
@@ -215,7 +270,8 @@ ws_arm_timer(struct relayd_conn *c, double after)
  * 0, or an HTTP status to answer with.
  */
 int
-ws_start(struct relayd_conn *c, const char *session, const char *key)
+ws_start(struct relayd_conn *c, const char *session, const char *key,
+    int subprotocol)
 {
 	struct relayd		*rd = c->rd;
 	struct session_member	*m;
@@ -236,15 +292,11 @@ ws_start(struct relayd_conn *c, const char *session, const char *key)
 		    r == SESSION_ETOOMANY ? "too many sessions" : "no memory");
 		return 503;
 	}
-	if (wslay_event_context_server_init(&c->ws, &ws_callbacks, c) != 0) {
-		session_leave(rd->sessions, &c->member);
-		return 503;
-	}
-	ws_configure(c);
 	n = snprintf(c->buf, HTTP_MAX_REQUEST, "HTTP/1.1 101 Switching Protocols"
 	    "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-	    "Sec-WebSocket-Accept: %s\r\nServer: relayd/%s\r\n\r\n",
-	    accept, RELAYD_VERSION);
+	    "Sec-WebSocket-Accept: %s\r\n%sServer: relayd/%s\r\n\r\n",
+	    accept, subprotocol ? "Sec-WebSocket-Protocol: " HTTP_SUBPROTOCOL
+	    "\r\n" : "", RELAYD_VERSION);
 	c->buflen = (uint32_t)n;
 	c->bufoff = 0;
 	c->state = CLIENT_WS;
@@ -288,7 +340,7 @@ ws_reason(struct relayd_conn *c)
 {
 	if (c->state == CLIENT_CLOSING)
 		return (enum relay_reason)c->reason;
-	if (wslay_event_get_close_sent(c->ws)) {
+	if (c->ws != NULL && wslay_event_get_close_sent(c->ws)) {
 		switch (wslay_event_get_status_code_sent(c->ws)) {
 		case WSLAY_CODE_MESSAGE_TOO_BIG:
 			return REASON_TOO_BIG;
@@ -315,15 +367,17 @@ ws_after_io(struct relayd_conn *c, int r)
 	if (r != 0)
 		log_debug("client %llu: wslay error %d", (unsigned long long)c->id,
 		    r);
-	if (r != 0 || (!wslay_event_want_read(c->ws) &&
+	if (r != 0 || (c->ws != NULL && !wslay_event_want_read(c->ws) &&
 	    !connio_want_write(c)))
 		return ws_over(c);
-	if (c->state == CLIENT_WS && wslay_event_get_close_sent(c->ws)) {
+	if (c->state == CLIENT_WS && c->ws != NULL &&
+	    wslay_event_get_close_sent(c->ws)) {
 		/* wslay failed the connection (bad frame): wait for the end */
 		c->reason = ws_reason(c);
 		c->state = CLIENT_CLOSING;
 		ws_arm_timer(c, WS_CLOSE_WAIT_S);
 	}
+	ws_ctx_idle(c);
 	connio_update(c);
 	return 0;
 }
@@ -335,7 +389,7 @@ ws_read(struct relayd_conn *c)
 
 	c->rbudget = WS_READ_BUDGET;
 	c->rd->batching = 1;
-	r = wsio_input(c, ws_forward);
+	r = wsio_input(c, ws_forward, ws_ctx);
 	c->rd->batching = 0;
 	wsio_flush_all(c->rd);
 	if (r == 0 && c->rbudget == 0)
@@ -343,7 +397,28 @@ ws_read(struct relayd_conn *c)
 		 * cannot see it): come back on the next loop turn */
 		ev_feed_event(c->rd->loop, &c->rio, EV_READ);
 
-	if (r != 0 && r != WSLAY_ERR_NOMEM && !c->eof &&
+	if (c->rpaused && c->state == CLIENT_WS)
+		ws_over_cap(c, ev_now(c->rd->loop));
+	if ((r == WSIO_ERR_POLICY || (r != 0 && r != WSLAY_ERR_NOMEM &&
+	    !c->eof && c->state == CLIENT_WS)) && ws_ctx(c) == -1) {
+		c->reason = REASON_ERROR;
+		return -1;
+	}
+	if (r == WSIO_ERR_POLICY) {
+		/* wsio refused a message (fragments, assembly time) */
+		log_debug("client %llu: message refused: %s",
+		    (unsigned long long)c->id, c->fail_code ==
+		    WSLAY_CODE_MESSAGE_TOO_BIG ? "too many fragments" :
+		    "assembled too slowly");
+		wslay_event_shutdown_read(c->ws);
+		r = wslay_event_queue_close(c->ws, c->fail_code, NULL, 0);
+		if (r == WSLAY_ERR_NO_MORE_MSG)
+			r = 0;
+		c->reason = c->fail_code == WSLAY_CODE_MESSAGE_TOO_BIG ?
+		    REASON_TOO_BIG : REASON_PROTOCOL;
+		c->state = CLIENT_CLOSING;
+		ws_arm_timer(c, WS_CLOSE_WAIT_S);
+	} else if (r != 0 && r != WSLAY_ERR_NOMEM && !c->eof &&
 	    c->state == CLIENT_WS) {
 		/* a frame wslay's frame layer refused (e.g. a control frame
 		 * over 125 bytes): it says "callback failure" although our
@@ -374,13 +449,19 @@ ws_write(struct relayd_conn *c)
 	r = wsio_send(c);
 
 	if (r == 0 && c->over_since != 0 &&
-	    ws_queued(c) < (size_t)c->rd->conf.sendq_max / 2)
+	    wsio_queued(c) < (size_t)c->rd->conf.sendq_max / 2) {
 		c->over_since = 0;
+		if (c->rpaused) {
+			/* the held ping's turn: parse c->in again */
+			c->rpaused = 0;
+			ev_feed_event(c->rd->loop, &c->rio, EV_READ);
+		}
+	}
 	if (c->ssl != NULL && r == 0 && c->ssl_want_write) {
 		/* an SSL_read wanted this write: read again now */
 		c->rbudget = WS_READ_BUDGET;
 		c->rd->batching = 1;
-		r = wsio_input(c, ws_forward);
+		r = wsio_input(c, ws_forward, ws_ctx);
 		c->rd->batching = 0;
 		wsio_flush_all(c->rd);
 	}
@@ -395,19 +476,32 @@ ws_timer(struct relayd_conn *c)
 	double			 idle = ev_now(rd->loop) - c->last_rx;
 	double			 pi = rd->conf.ping_interval_ms / 1000.0;
 	double			 to = rd->conf.idle_timeout_ms / 1000.0;
+	double			 grace = rd->conf.slow_grace_ms / 1000.0;
+	double			 next;
 
 	if (c->state == CLIENT_CLOSING)
 		return ws_over(c);
+	if (c->over_since != 0 && ev_now(rd->loop) - c->over_since >= grace) {
+		ws_close(c, WSLAY_CODE_POLICY_VIOLATION, "receiving too slowly",
+		    REASON_SLOW);
+		return 0;
+	}
 	if (idle >= to) {
 		ws_close(c, WSLAY_CODE_GOING_AWAY, "idle timeout", REASON_IDLE);
 		return 0;
 	}
 	if (idle >= pi) {
-		wslay_event_queue_msg(c->ws, &ping);
+		if (ws_ctx(c) == 0)
+			wslay_event_queue_msg(c->ws, &ping);
 		connio_update(c);
-		ws_arm_timer(c, pi < to - idle ? pi : to - idle);
+		next = pi < to - idle ? pi : to - idle;
 	} else
-		ws_arm_timer(c, pi - idle);
+		next = pi - idle;
+	if (c->over_since != 0 && c->over_since + grace - ev_now(rd->loop) <
+	    next)
+		next = c->over_since + grace - ev_now(rd->loop);
+	ws_arm_timer(c, next);
+	ws_ctx_idle(c);
 	return 0;
 }
 
@@ -421,8 +515,11 @@ ws_close(struct relayd_conn *c, uint16_t code, const char *msg,
 		return;
 	c->reason = why;
 	c->state = CLIENT_CLOSING;
-	wslay_event_queue_close(c->ws, code, (const uint8_t *)msg, strlen(msg));
+	if (ws_ctx(c) == 0)	/* else it goes at the timer, without */
+		wslay_event_queue_close(c->ws, code, (const uint8_t *)msg,
+		    strlen(msg));
 	ws_arm_timer(c, why == REASON_SHUTDOWN ?
-	    c->rd->conf.drain_ms / 1000.0 : WS_CLOSE_WAIT_S);
+	    c->rd->conf.drain_ms / 1000.0 : why == REASON_SLOW ?
+	    WS_SLOW_WAIT_S : WS_CLOSE_WAIT_S);
 	connio_update(c);
 }

@@ -37,6 +37,18 @@
 #include "common/wsmask.h"
 #include "relayd/relayd.h"
 
+/* What waits for c: wslay's queue (messages, pongs, closes), and the
+ * frames in c->out. Data and control replies count against one cap. */
+size_t
+wsio_queued(const struct relayd_conn *c)
+{
+	if (c->ws == NULL)
+		return c->outlen - c->outoff;
+	return wslay_event_get_queued_msg_length(c->ws) +
+	    wslay_event_get_queued_msg_count(c->ws) * WSIO_MSG_OVERHEAD +
+	    (c->outlen - c->outoff);
+}
+
 static uint8_t *
 wsio_get(struct relayd *rd)
 {
@@ -178,7 +190,7 @@ wsio_send(struct relayd_conn *c)
 			return WSLAY_ERR_CALLBACK_FAILURE;
 		}
 		c->outoff = c->outlen = 0;
-		if (!wslay_event_want_write(c->ws))
+		if (c->ws == NULL || !wslay_event_want_write(c->ws))
 			break;
 		if ((r = wslay_event_send(c->ws)) != 0)
 			return r;
@@ -243,10 +255,51 @@ wsio_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 	return (ssize_t)len;
 }
 
-/* Handle what c->in holds. 0; 1 when wslay stopped reading (the rest is
- * dropped); or wslay's error. */
+/*
+ * Before a frame goes to wslay (p: its header): the bounds wslay does not
+ * keep. A ping while c's own queue is at sendq_max waits in c->in, and
+ * reading stops (2), so pongs for a client that never reads cannot grow
+ * past the cap that holds its data (ws.c's slow-reader rule then closes
+ * it). A fragmented message gets max_fragments frames and
+ * message_timeout to complete: endless empty continuation frames would
+ * otherwise keep one message open forever.
+ */
 static int
-wsio_parse(struct relayd_conn *c, wsio_forward_fn *forward)
+wsio_check(struct relayd_conn *c, const uint8_t *p)
+{
+	struct relayd	*rd = c->rd;
+	double		 now = ev_now(rd->loop);
+	int		 op = p[0] & 0x0f;
+
+	if (op == WSLAY_PING && c->state == CLIENT_WS &&
+	    wsio_queued(c) >= (size_t)rd->conf.sendq_max) {
+		c->rpaused = 1;
+		return 2;
+	}
+	if (op >= 0x08 || c->state != CLIENT_WS)
+		return 0;
+	if (!c->wsl_frag) {
+		if (p[0] & 0x80)
+			return 0;	/* a whole message in one frame */
+		c->nfrag = 0;
+		c->frag_since = now;
+	}
+	if (++c->nfrag > (uint32_t)rd->conf.max_fragments) {
+		c->fail_code = WSLAY_CODE_MESSAGE_TOO_BIG;
+		return WSIO_ERR_POLICY;
+	}
+	if (now - c->frag_since > rd->conf.message_timeout_ms / 1000.0) {
+		c->fail_code = WSLAY_CODE_POLICY_VIOLATION;
+		return WSIO_ERR_POLICY;
+	}
+	return 0;
+}
+
+/* Handle what c->in holds. 0; 1 when wslay stopped reading (the rest is
+ * dropped); 2 when a ping waits for c's queue (the rest is kept); or an
+ * error (wslay's, or WSIO_ERR_POLICY). */
+static int
+wsio_parse(struct relayd_conn *c, wsio_forward_fn *forward, wsio_ctx_fn *ctx)
 {
 	struct relayd	*rd = c->rd;
 	struct ws_msg	 m;
@@ -276,8 +329,12 @@ wsio_parse(struct relayd_conn *c, wsio_forward_fn *forward)
 		    c->wsl_frag || c->state != CLIENT_WS ||
 		    plen > (uint64_t)rd->conf.max_frame ||
 		    plen > WSIO_BUF - hl || !wsframe_len_minimal(p, plen) ||
-		    !wslay_event_get_read_enabled(c->ws) ||
-		    wslay_event_get_close_sent(c->ws)) {
+		    (c->ws != NULL && (!wslay_event_get_read_enabled(c->ws) ||
+		    wslay_event_get_close_sent(c->ws)))) {
+			if ((r = wsio_check(c, p)) != 0)
+				return r;
+			if (ctx(c) == -1)
+				return WSLAY_ERR_NOMEM;
 			frag = c->wsl_frag;
 			c->wsl_left = wsframe_to_wslay(p, hl, plen, &frag);
 			c->wsl_frag = (uint8_t)frag;
@@ -302,20 +359,22 @@ wsio_parse(struct relayd_conn *c, wsio_forward_fn *forward)
  * on a socket error).
  */
 int
-wsio_input(struct relayd_conn *c, wsio_forward_fn *forward)
+wsio_input(struct relayd_conn *c, wsio_forward_fn *forward, wsio_ctx_fn *ctx)
 {
 	struct relayd	*rd = c->rd;
 	ssize_t		 n;
 	size_t		 want;
 	int		 r = 0, drained = 0;
 
+	if (c->rpaused)
+		return 0;
 	for (;;) {
-		if (c->inoff < c->inlen && (r = wsio_parse(c, forward)) != 0)
+		if (c->inoff < c->inlen && (r = wsio_parse(c, forward, ctx)) != 0)
 			break;
 		if (c->inoff == c->inlen)
 			c->inoff = c->inlen = 0;
-		if (c->rbudget == 0 || drained ||
-		    !wslay_event_get_read_enabled(c->ws))
+		if (c->rbudget == 0 || drained || (c->ws != NULL &&
+		    !wslay_event_get_read_enabled(c->ws)))
 			break;
 		if (c->in == NULL && (c->in = wsio_get(rd)) == NULL)
 			return WSLAY_ERR_NOMEM;
@@ -350,7 +409,8 @@ wsio_input(struct relayd_conn *c, wsio_forward_fn *forward)
 		/* wslay stopped reading (closing): nothing more is for it */
 		c->inoff = c->inlen = 0;
 		r = 0;
-	}
+	} else if (r == 2)
+		r = 0;		/* c->rpaused: the rest waits in c->in */
 	if (c->inoff == c->inlen && c->in != NULL) {
 		wsio_put(rd, c->in);
 		c->in = NULL;

@@ -2,7 +2,7 @@
 """Sessions through haproxy, one relayd killed: do only its sessions move?
 
   deploy/haproxy/run-local.sh -n 3 python3 deploy/haproxy/failover-check.py \
-      [-s SESSIONS] [--ipccall build/tests/tools/ipccall]
+      [-s SESSIONS] [--ipccall build/tests/tools/ipccall] [--sources K]
 
 Opens SESSIONS sessions of two clients through haproxy (RELAY_URL, tokens
 from the secret in RELAYD_CONF; every other session's second client uses
@@ -14,6 +14,10 @@ reconnect with a back-off (0.25 s doubling, like relay_client) and must
 meet again on one surviving relayd; no client of another relayd may have
 been disconnected, and those sessions must be where they were. Prints what
 it saw; exit 0 when all of that holds.
+
+With --sources K, client i connects from 127.0.0.(2 + i mod K), and every
+address relayd lists in session.list must be one of those: relayd sees the
+client (haproxy's PROXY v2 header), not haproxy's 127.0.0.1.
 """
 import argparse, base64, hashlib, hmac, json, os, selectors, signal, socket
 import subprocess, sys, time
@@ -28,14 +32,16 @@ def token(secret, session, exp):
 
 
 class Client:
-    def __init__(self, host, port, path):
-        self.host, self.port, self.path = host, port, path
+    def __init__(self, host, port, path, src=None):
+        self.host, self.port, self.path, self.src = host, port, path, src
         self.sock, self.buf, self.up, self.met = None, b'', False, False
         self.drops, self.attempt, self.retry_at = 0, 0, 0.0
 
     def connect(self):
         self.buf, self.up, self.met = b'', False, False
-        s = socket.create_connection((self.host, self.port), timeout=5)
+        s = socket.create_connection((self.host, self.port), timeout=5,
+                                     source_address=(self.src, 0)
+                                     if self.src else None)
         s.sendall(('GET %s HTTP/1.1\r\nHost: relay\r\nUpgrade: websocket\r\n'
                    'Connection: Upgrade\r\nSec-WebSocket-Key: '
                    'dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13'
@@ -101,8 +107,9 @@ def pump(clients, until, cond):
     return False
 
 
-def where(ipccall, socks):
-    """session -> (relay index, clients) from every live relayd"""
+def where(ipccall, socks, addrs=None):
+    """session -> (relay index, clients) from every live relayd; the
+    clients' addresses (without port) into addrs when given"""
     out = {}
     for i, s in enumerate(socks):
         if s is None:
@@ -112,6 +119,9 @@ def where(ipccall, socks):
         if r.returncode != 0:
             sys.exit('session.list on %s: %s' % (s, r.stderr.strip()))
         for e in json.loads(r.stdout):
+            if addrs is not None:
+                addrs.update(c['address'].rsplit(':', 1)[0]
+                             for c in e['clients'])
             if e['session'] in out:
                 out[e['session']] = (-1, 0)     # on two relayds
             else:
@@ -123,6 +133,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument('-s', '--sessions', type=int, default=200)
     p.add_argument('--ipccall', default='build/tests/tools/ipccall')
+    p.add_argument('--sources', type=int, default=0)
     a = p.parse_args()
     url = os.environ['RELAY_URL']
     host, port = url.split('//')[1].split(':')
@@ -133,14 +144,27 @@ def main():
     exp = int(time.time()) + 3600
     names = ['fo-%d' % i for i in range(a.sessions)]
     clients = []
+    srcs = ['127.0.0.%d' % (2 + i) for i in range(a.sources)]
+
+    def src(k):
+        return srcs[k % len(srcs)] if srcs else None
     for i, n in enumerate(names):
         q = '?token=' + token(secret, n, exp)
         alias = '/mesh/' if i % 2 else '/v1/relay/'
-        clients.append(Client(host, int(port), '/v1/relay/' + n + q))
-        clients.append(Client(host, int(port), alias + n + q))
+        clients.append(Client(host, int(port), '/v1/relay/' + n + q,
+                              src(2 * i)))
+        clients.append(Client(host, int(port), alias + n + q, src(2 * i + 1)))
     ok = pump(clients, time.time() + 30, lambda: all(c.met for c in clients))
     met = sum(c.met for c in clients)
-    before = where(a.ipccall, socks)
+    seen = set()
+    before = where(a.ipccall, socks, seen)
+    if srcs:
+        print('relayd saw %d client addresses: %s' %
+              (len(seen), ' '.join(sorted(seen)[:4]) + ' ...'))
+        if not seen or not seen <= set(srcs):
+            print('addresses that are not the clients\': %s' %
+                  sorted(seen - set(srcs)))
+            return 1
     together = sum(1 for n in names if before.get(n, (-1, 0))[0] >= 0
                    and before[n][1] == 2)
     per = [sum(1 for n in names if before.get(n, (-1,))[0] == i)

@@ -156,12 +156,66 @@ START_TEST(test_missing_or_bad_ws_headers)
 }
 END_TEST
 
+/* CORS preflight, Origin kept, subprotocol offers (issue 14 item 2) */
+START_TEST(test_origin_subprotocol)
+{
+	struct http_req		r;
+	struct http_target	t;
+	char			long_origin[400], req[1024];
+	const char		*why;
+	int			n;
+
+	ck_assert_int_eq(status_of("OPTIONS /health HTTP/1.1\r\nHost: h\r\n"
+	    "Origin: https://a.example\r\n\r\n", &t), 0);
+	ck_assert_int_eq(t.route, HTTP_ROUTE_PREFLIGHT);
+	ck_assert_int_eq(status_of("OPTIONS /metrics HTTP/1.1\r\nHost: h\r\n"
+	    "\r\n", &t), 405);
+	ck_assert_int_gt(parse("GET /health HTTP/1.1\r\nHost: h\r\n"
+	    "Origin: https://a.example\r\n\r\n", &r), 0);
+	ck_assert(r.flags & HTTP_F_ORIGIN);
+	ck_assert_str_eq(r.origin, "https://a.example");
+	ck_assert_int_eq(parse("GET /health HTTP/1.1\r\nOrigin: a\r\n"
+	    "Origin: b\r\n\r\n", &r), -1);
+	memset(long_origin, 'a', sizeof(long_origin) - 1);
+	long_origin[sizeof(long_origin) - 1] = '\0';
+	snprintf(req, sizeof(req), "GET /health HTTP/1.1\r\nOrigin: %s\r\n"
+	    "\r\n", long_origin);
+	ck_assert_int_gt(parse(req, &r), 0);
+	ck_assert(r.flags & HTTP_F_ORIGIN_LONG);
+	ck_assert_str_eq(r.origin, "");
+	/* ours offered (among others, any case, header repeated): echoed */
+	ck_assert_int_eq(status_of("GET /v1/relay/x HTTP/1.1\r\nHost: h\r\n"
+	    UPGRADE "Sec-WebSocket-Protocol: chat\r\n"
+	    "Sec-WebSocket-Protocol: x, Atmosphere.V1\r\n\r\n", &t), 0);
+	ck_assert_int_eq(t.subprotocol, 1);
+	ck_assert_int_eq(status_of(WSREQ("/v1/relay/x"), &t), 0);
+	ck_assert_int_eq(t.subprotocol, 0);
+	/* only others: a clear 400 */
+	n = parse("GET /v1/relay/x HTTP/1.1\r\nHost: h\r\n" UPGRADE
+	    "Sec-WebSocket-Protocol: chat, superchat\r\n\r\n", &r);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(http_route(&r, 0, &t, &why), 400);
+	ck_assert_ptr_nonnull(strstr(why, HTTP_SUBPROTOCOL));
+	ck_assert(http_list_has("https://a, https://b", 20, "https://b"));
+	ck_assert(!http_list_has("https://a, https://b", 20, "https://c"));
+}
+END_TEST
+
 START_TEST(test_bad_version_and_method)
 {
 	struct http_target t;
 
-	ck_assert_int_eq(status_of("GET /health HTTP/1.0\r\n\r\n", &t), 505);
+	/* HTTP/1.0 (HAProxy httpchk, check_http) for /health and /metrics,
+	 * not for the upgrade */
+	ck_assert_int_eq(status_of("GET /health HTTP/1.0\r\n\r\n", &t), 0);
+	ck_assert_int_eq(t.route, HTTP_ROUTE_HEALTH);
+	ck_assert_int_eq(status_of("HEAD /metrics HTTP/1.0\r\n\r\n", &t), 0);
+	ck_assert_int_eq(t.route, HTTP_ROUTE_METRICS);
+	ck_assert_int_eq(t.head, 1);
+	ck_assert_int_eq(status_of("GET /v1/relay/x HTTP/1.0\r\nHost: h\r\n"
+	    UPGRADE "\r\n", &t), 505);
 	ck_assert_int_eq(status_of("GET /health HTTP/2.0\r\n\r\n", &t), 505);
+	ck_assert_int_eq(status_of("GET /health HTTP/0.9\r\n\r\n", &t), 505);
 	ck_assert_int_eq(status_of("GET /health HTTP/1.1x\r\n\r\n", &t), 400);
 	ck_assert_int_eq(status_of("GET /health FTP/1.1\r\n\r\n", &t), 400);
 	ck_assert_int_eq(status_of("GET /health\r\n\r\n", &t), 400);
@@ -322,6 +376,7 @@ http_suite(void)
 	tcase_add_test(tc, test_too_many_headers);
 	tcase_add_test(tc, test_missing_or_bad_ws_headers);
 	tcase_add_test(tc, test_bad_version_and_method);
+	tcase_add_test(tc, test_origin_subprotocol);
 	tcase_add_test(tc, test_pipelined_garbage);
 	tcase_add_test(tc, test_header_injection);
 	tcase_add_test(tc, test_duplicates);
