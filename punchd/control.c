@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/mpack.h"
 #include "common/promfile.h"
+#include "common/promtext.h"
 #include "control.h"
 #include "node.h"
 #include "punchd.h"
@@ -27,10 +28,11 @@
  * The counters, once: the field, its status.get key (Prometheus:
  * punchd_KEY_total, common/promtext.h) and what it counts.
  */
-#define CTR(f)	offsetof(struct punchd_counters, f), #f
+#define CTR(f)	offsetof(struct punchd_counters, f), #f, "counters." #f
 static const struct control_counter {
 	size_t		 off;
 	const char	*key;
+	const char	*path;		/* in status.get: the metrics' help */
 	const char	*help;
 } control_counters[] = {
 	{ CTR(rx_datagrams),	"datagrams read from the UDP socket" },
@@ -60,6 +62,8 @@ static const struct control_counter {
 				"mesh" },
 };
 #undef CTR
+
+static void	control_metrics_help(struct punchd *);
 /* a counter added to the struct and not here would never be seen */
 _Static_assert(sizeof(control_counters) / sizeof(control_counters[0]) ==
     sizeof(struct punchd_counters) / sizeof(uint64_t),
@@ -398,8 +402,24 @@ control_init(struct punchd *pd, const char *path)
 	}
 	promfile_init(pd->metrics, pd->loop, "punchd", control_pack_status,
 	    control_pack_peers, pd);
+	control_metrics_help(pd);
 	control_reload(pd);
 	return 0;
+}
+
+/* the metrics file's help texts: the counter table's */
+static void
+control_metrics_help(struct punchd *pd)
+{
+	static struct promtext_help	 help[sizeof(control_counters) /
+					    sizeof(control_counters[0])];
+	size_t				 i;
+
+	for (i = 0; i < sizeof(help) / sizeof(help[0]); i++) {
+		help[i].key = control_counters[i].path;
+		help[i].help = control_counters[i].help;
+	}
+	promfile_help(pd->metrics, help, sizeof(help) / sizeof(help[0]));
 }
 
 /* after SIGHUP: the metrics file may have moved */
