@@ -138,6 +138,8 @@ PUNCHD_CORE := \
 	punchd/path.c \
 	punchd/peer.c \
 	punchd/link.c \
+	punchd/pathwatch.c \
+	punchd/failover.c \
 	punchd/input.c \
 	punchd/mesh.c \
 	punchd/store.c \

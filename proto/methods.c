@@ -104,9 +104,13 @@ const struct proto_method proto_methods[] = {
 	  "not_found, unavailable (no path), timeout (no PONG at all)" },
 	{ "punchd", "peer.send", PROTO_CALL,
 	  "Send one datagram to a peer over whichever path is up. The path "
-	  "MTU is 1196 bytes of data (1280-byte IPv6 datagram).",
+	  "MTU is 1196 bytes of data (1280-byte IPv6 datagram). While the "
+	  "direct path is in doubt (sent, no answer for 1.5 s) the result "
+	  "says so (health) and the datagram also goes through the relay "
+	  "when the pair's session is open (path direct+relay).",
 	  "{peer, data: bin}",
-	  "{path, bytes, endpoint}",
+	  "{path: direct|relay|direct+relay, bytes, health?: in doubt|dead, "
+	  "also_relay?, endpoint}",
 	  "not_found, unavailable (no path), too_big (over the path MTU)" },
 	{ "punchd", "peer.remove", PROTO_CALL,
 	  "Forget a peer (also from the state directory).",

@@ -288,9 +288,16 @@ control_send(struct ipc_conn *c, uint32_t msgid, const msgpack_object *params,
 		    "%s: no path", peer_label(p), peer_state_str(p->state));
 		return;
 	}
+	/* never plain success on a path in doubt: say it, and whether the
+	 * datagram also went through the relay */
 	control_map_begin(&m, ipc_reply_start(c, msgid));
-	mpack_kv_str(&m.pk, "path", peer_path(p));
+	mpack_kv_str(&m.pk, "path", r == 1 ? "direct+relay" : peer_path(p));
 	mpack_kv_uint(&m.pk, "bytes", len);
+	if (p->state != PEER_RELAYED && pathwatch_doubted(p)) {
+		mpack_kv_str(&m.pk, "health", health_state_name(
+		    p->health.state));
+		mpack_kv_bool(&m.pk, "also_relay", r == 1);
+	}
 	control_pack_endpoint(&m.pk, p);
 	control_map_end(&m);
 	ipc_reply_finish(c);

@@ -16,6 +16,7 @@
  * What happens above (pending requests, announcements, the join, the
  * peers file) hangs on pd->hooks: peer_up, punch_failed, peers_changed.
  */
+#include <math.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -121,15 +122,16 @@ link_up(struct peer *p)
 	memset(&p->endpoint, 0, sizeof(p->endpoint));
 	memcpy(&p->endpoint, &pp->remote.addr, sizeof(pp->remote.addr));
 	p->has_endpoint = 1;
+	/* another path, another NAT binding: its lifetime is unknown */
+	if (!netaddr_equal((struct sockaddr *)&prev,
+	    (struct sockaddr *)&p->endpoint))
+		lifetime_reset(&p->life);
 	if (pp->rtt > 0)
 		path_rtt(&p->path, pp->rtt);
 	peer_set_state(p, PEER_DIRECT);
-	/* direct now: leave the relay session, after a grace period in
-	 * which the peer may still be finishing its own switch */
-	if (p->relay != NULL && !ev_is_active(&p->linger_timer))
-		link_timer(p, &p->linger_timer, link_linger_timer_cb,
-		    LINK_RELAY_LINGER, 0);
+	link_relay_leave_later(p);
 	link_ka_start(p);
+	pathwatch_start(p);
 	netaddr_str((struct sockaddr *)&p->endpoint, a, sizeof(a));
 	if (relayed) {
 		log_info("peer %s: upgraded from the relay to direct via %s",
@@ -153,7 +155,24 @@ link_up(struct peer *p)
 	e2e_session_peer_up(p);
 }
 
-static void
+/* Direct now: leave the relay session after a grace period in which the
+ * peer may still be finishing its own switch. */
+void
+link_relay_leave_later(struct peer *p)
+{
+	if (p->relay != NULL && !ev_is_active(&p->linger_timer))
+		link_timer(p, &p->linger_timer, link_linger_timer_cb,
+		    LINK_RELAY_LINGER, 0);
+}
+
+/* The relay carries the pair again: stay in the session. */
+void
+link_relay_keep(struct peer *p)
+{
+	ev_timer_stop(p->pd->loop, &p->linger_timer);
+}
+
+void
 link_down(struct peer *p, const char *reason)
 {
 	struct punchd *pd = p->pd;
@@ -260,27 +279,44 @@ link_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	if ((f & KA_SEND) && (p->has_endpoint || p->state == PEER_RELAYED)) {
+		/* how long the path's NAT bindings went without our traffic:
+		 * the answer (or its absence) is lifetime evidence */
+		if (p->state != PEER_RELAYED)
+			p->ka_gap = punchd_time(p->pd) - p->last_tx_direct;
 		tx_send(p, PACKET_KEEPALIVE,
 		    p->ka.failures > 0 ? PACKET_F_KA_MISSED : 0, NULL, 0,
 		    peer_dest(p));
 		keepalive_sent(&p->ka, punchd_time(p->pd));
+		/* a lost one is retried within 0.5 s, not at the next slot */
+		if (p->state != PEER_RELAYED)
+			pathwatch_sent(p, 1);
 	}
 }
 
 /*
  * (Re)start keep-alives on the path that just came up, with the running
- * configuration's timing. The smaller node id leads (keepalive.h).
+ * configuration's timing, or shorter on a direct path whose NAT was seen
+ * to forget sooner (punchd/lifetime.h: half the shortest fatal idle gap,
+ * 5 s at the least). The smaller node id leads (keepalive.h).
  */
 static void
 link_ka_start(struct peer *p)
 {
-	struct punchd *pd = p->pd;
+	struct punchd	*pd = p->pd;
+	double		 iv = pd->cfg.keepalive_interval_ms / 1000.0;
 
-	keepalive_init(&p->ka, pd->cfg.keepalive_interval_ms / 1000.0,
-	    pd->cfg.warn_after, pd->cfg.dead_after,
+	if (p->state != PEER_RELAYED)
+		iv = fmin(iv, lifetime_interval(&p->life));
+	keepalive_init(&p->ka, iv, pd->cfg.warn_after, pd->cfg.dead_after,
 	    memcmp(pd->node_id, p->id, PACKET_NODEID_LEN) < 0);
 	link_timer(p, &p->ka_timer, link_ka_timer_cb, p->ka.interval,
 	    p->ka.interval);
+}
+
+void
+link_ka_restart(struct peer *p)
+{
+	link_ka_start(p);
 }
 
 /* A reload changed the keep-alive timing: apply it to the paths that are up. */
@@ -297,13 +333,21 @@ link_ka_retime(struct punchd *pd)
 int
 link_send_data(struct peer *p, const void *data, size_t len)
 {
+	int copied;
+
 	if (len > PUNCHD_MTU)
 		return -2;
 	if (!peer_is_up(p))
 		return -1;
+	/* a doubted direct path: through the relay too (tx_out) */
+	p->relay_copy = p->state != PEER_RELAYED && pathwatch_doubted(p);
 	e2e_session_send(p, PACKET_DATA, data, len, peer_dest(p));
+	copied = p->relay_copy == 2;
+	p->relay_copy = 0;
 	p->tx_data++;
-	return 0;
+	if (p->state != PEER_RELAYED)
+		pathwatch_sent(p, 0);
+	return copied;
 }
 
 int

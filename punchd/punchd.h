@@ -36,7 +36,9 @@
 #include "common/relay_client.h"
 #include "proto/packet.h"
 #include "proto/e2e.h"
+#include "health.h"
 #include "keepalive.h"
+#include "lifetime.h"
 #include "mesh.h"
 #include "path.h"
 #include "punch.h"
@@ -134,6 +136,15 @@ struct peer {
 	int			 e2e_logged;	/* mesh-key fallback said */
 	int			 e2e_nq;	/* DATA waiting for a key, */
 	struct e2e_queue	 e2e_q;		/* at most PUNCHD_E2E_QUEUE */
+	/* the direct path in use (pathwatch.c, failover.c) */
+	struct health		 health;
+	int			 watching;
+	ev_timer		 health_timer;
+	struct lifetime		 life;		/* keep-alive interval */
+	double			 ka_gap;	/* idle before our last KEEPALIVE */
+	double			 last_tx_direct, relay_heard;
+	int			 relay_copy;	/* tx_out: 1 copy, 2 copied */
+	uint64_t		 relay_copies;
 };
 
 /* What each counts, its status.get key and its Prometheus name: the one
@@ -175,6 +186,10 @@ struct punchd_hooks {
 	void	(*punch_failed)(struct peer *);
 	void	(*peer_freeing)(struct peer *);
 	void	(*peers_changed)(struct punchd *);
+	/* pathwatch.c: the direct path in use is in doubt, dead, back */
+	void	(*path_doubt)(struct peer *);
+	void	(*path_dead)(struct peer *);
+	void	(*path_back)(struct peer *);
 	/* input.c */
 	void	(*pong)(struct peer *, uint32_t, double);
 	void	(*announce)(struct peer *, const uint8_t *, size_t);
@@ -359,8 +374,25 @@ void	link_start_punch(struct peer *p);
 void	link_up(struct peer *p);	/* a pair was selected */
 void	link_relay_up(struct peer *p);	/* a packet came through the relay */
 void	link_ka_retime(struct punchd *pd);
+void	link_ka_restart(struct peer *p);
+void	link_down(struct peer *p, const char *reason);
+void	link_relay_keep(struct peer *p);	/* stay in the session */
+void	link_relay_leave_later(struct peer *p);
+/* 0 sent, 1 sent and copied through the relay (path in doubt), -1 no
+ * path, -2 too big */
 int	link_send_data(struct peer *p, const void *data, size_t len);
 int	link_ping(struct peer *p, uint32_t *id);
+
+/* pathwatch.c: health of the direct path in use (punchd/health.h) */
+void	pathwatch_start(struct peer *p);
+void	pathwatch_stop(struct peer *p);
+void	pathwatch_sent(struct peer *p, int probe);
+void	pathwatch_heard(struct peer *p, const struct sockaddr *from,
+	    int data);
+int	pathwatch_doubted(const struct peer *p);
+
+/* failover.c: in doubt, dead, back (installs the path_* hooks) */
+void	failover_init(struct punchd *pd);
 
 /* input.c */
 void	input_init(struct punchd *pd);	/* socket and relay hooks */

@@ -16,6 +16,15 @@ tx_out(struct peer *p, const void *buf, size_t len, const struct sockaddr *to)
 	if ((to != NULL ? sock_send(p->pd, buf, len, to) :
 	    relay_send(p, buf, len)) != 0)
 		return -1;
+	if (to != NULL && p->has_endpoint &&
+	    netaddr_equal(to, (const struct sockaddr *)&p->endpoint))
+		p->last_tx_direct = punchd_time(p->pd);
+	/* the direct path is in doubt: the same bytes through the relay
+	 * too; the receiver's replay window drops the second copy */
+	if (to != NULL && p->relay_copy && relay_send(p, buf, len) == 0) {
+		p->relay_copy = 2;
+		p->relay_copies++;
+	}
 	p->tx_packets++;
 	p->tx_bytes += len;
 	return 0;
