@@ -182,6 +182,7 @@ MESHCTL_SRCS := \
 	meshctl/cmd_punch.c \
 	meshctl/cmd_ping.c \
 	meshctl/cmd_send.c \
+	meshctl/cmd_why.c \
 	meshctl/cmd_listen.c \
 	meshctl/cmd_mesh.c \
 	meshctl/cmd_invite.c \

@@ -112,6 +112,18 @@ const struct proto_method proto_methods[] = {
 	  "{path: direct|relay|direct+relay, bytes, health?: in doubt|dead, "
 	  "also_relay?, endpoint}",
 	  "not_found, unavailable (no path), too_big (over the path MTU)" },
+	{ "punchd", "peer.why", PROTO_CALL,
+	  "Why a peer's path is (not) direct: the reason in words, our "
+	  "candidates, every pair and its last check, the direct path's "
+	  "health and keep-alive lifetime, the relay (meshctl why).",
+	  "{peer: name or node id}",
+	  "{peer, id, state, path, endpoint, reason, ours: {host: [..], "
+	  "srflx4, srflx6, stund}, pairs: [{address, type, priority, check, "
+	  "sent, selected}], punch, attempts, health: {state, last_heard_s, "
+	  "probes, doubts, deaths, recoveries, keepalive_interval_s, "
+	  "lifetime_interval_s, lifetime_survived_s, lifetime_died_s, "
+	  "relay_copies}, relay, relay_state, lost}",
+	  "not_found" },
 	{ "punchd", "peer.remove", PROTO_CALL,
 	  "Forget a peer (also from the state directory).",
 	  "{peer}",

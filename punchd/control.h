@@ -37,6 +37,11 @@ void	control_pack_addr(msgpack_packer *pk, const char *k,
 void	control_pack_ms(msgpack_packer *pk, const char *k, double s, int has);
 /* the peer's address, or its relay URL when relayed */
 void	control_pack_endpoint(msgpack_packer *pk, struct peer *p);
+/* control_pack.c: a peer's candidate pairs, as in peer.get */
+void	control_pack_pairs(msgpack_packer *pk, struct peer *p);
+/* control_peer.c */
+void	control_peer_why(struct ipc_conn *c, uint32_t msgid,
+	    const msgpack_object *params, void *arg);
 /* the peer named in params, or NULL after an error reply */
 struct peer *control_peer_param(struct punchd *pd, struct ipc_conn *c,
 	    uint32_t msgid, const msgpack_object *params);

@@ -14,6 +14,8 @@
  *             later; from the relay, the pair is punched again at once
  */
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "punchd.h"
@@ -65,6 +67,9 @@ failover_dead(struct peer *p)
 		link_relay_keep(p);
 		peer_set_state(p, PEER_RELAYED);
 		link_ka_restart(p);
+		snprintf(p->lost_why, sizeof(p->lost_why), "the direct path "
+		    "died: no answer for %.1f s", quiet);
+		p->lost_at = punchd_time(pd);
 		log_info("peer %s: direct path dead, no answer for %.1f s: "
 		    "relayed via %s", peer_label(p), quiet, relay_url(p));
 		peer_event(p, "peer.path", "direct path dead", NULL);
@@ -86,6 +91,72 @@ failover_back(struct peer *p)
 		link_relay_leave_later(p);
 	else if (p->punch.state != PUNCH_RUNNING)
 		link_start_punch(p);	/* relayed or down: prove it, move */
+}
+
+/* the last attempt's pairs, in words */
+static void
+failover_why_pairs(const struct peer *p, char *buf, size_t len)
+{
+	int i, ok = 0, sent = 0;
+
+	for (i = 0; i < p->punch.npairs; i++) {
+		ok += p->punch.pairs[i].state == PAIR_SUCCEEDED;
+		sent += p->punch.pairs[i].sends;
+	}
+	if (p->punch.npairs == 0)
+		snprintf(buf, len, "no candidate of the peer is known (it "
+		    "signals them through the relay, or `meshctl punch` gives "
+		    "one)");
+	else if (p->punch.state == PUNCH_RUNNING)
+		snprintf(buf, len, "punching: attempt %d running over %d "
+		    "pair%s, %d PUNCH%s sent", p->attempts, p->punch.npairs,
+		    p->punch.npairs == 1 ? "" : "s", sent, sent == 1 ? "" :
+		    "es");
+	else if (ok == 0)
+		snprintf(buf, len, "the last attempt (%d) had no answer on "
+		    "any of %d pair%s (%d PUNCH%s sent): the NATs drop what "
+		    "we send, or map it per destination", p->attempts,
+		    p->punch.npairs, p->punch.npairs == 1 ? "" : "s", sent,
+		    sent == 1 ? "" : "es");
+	else
+		snprintf(buf, len, "%d of %d pairs answered in the last "
+		    "attempt, none was nominated", ok, p->punch.npairs);
+}
+
+void
+failover_why(const struct peer *p, char *buf, size_t len)
+{
+	char	pairs[200], lost[160] = "";
+	double	now = punchd_time(p->pd);
+
+	if (p->lost_why[0] != '\0')
+		snprintf(lost, sizeof(lost), "; %.0f s ago %s", now -
+		    p->lost_at, p->lost_why);
+	failover_why_pairs(p, pairs, sizeof(pairs));
+	switch (p->state) {
+	case PEER_DIRECT:
+	case PEER_DEGRADED:
+		if (pathwatch_doubted(p))
+			snprintf(buf, len, "direct, but the path is %s: no "
+			    "answer for %.1f s%s", health_state_name(
+			    p->health.state), now - p->health.last_heard,
+			    p->relay != NULL ? "; data also goes through the "
+			    "relay" : "");
+		else
+			snprintf(buf, len, "direct%s", p->state ==
+			    PEER_DEGRADED ? ", degraded: keep-alives "
+			    "unanswered" : "");
+		return;
+	case PEER_RELAYED:
+		snprintf(buf, len, "relayed: %s%s", pairs, lost);
+		return;
+	default:
+		snprintf(buf, len, "%s: %s%s%s", peer_state_str(p->state),
+		    pairs, p->pd->relay_urls[0] == '\0' ? "; no relay "
+		    "configured" : p->relay == NULL ? "" : "; relay session "
+		    "not (yet) shared with the peer", lost);
+		return;
+	}
 }
 
 void

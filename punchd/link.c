@@ -179,6 +179,8 @@ link_down(struct peer *p, const char *reason)
 
 	ev_timer_stop(pd->loop, &p->ka_timer);
 	peer_set_state(p, PEER_DOWN);
+	strlcpy(p->lost_why, reason, sizeof(p->lost_why));
+	p->lost_at = punchd_time(pd);
 	/* once per outage: retries that fail again say nothing new */
 	if (!p->down_notified) {
 		p->down_notified = 1;

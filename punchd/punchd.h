@@ -145,6 +145,8 @@ struct peer {
 	double			 last_tx_direct, relay_heard;
 	int			 relay_copy;	/* tx_out: 1 copy, 2 copied */
 	uint64_t		 relay_copies;
+	char			 lost_why[96];	/* why the last path went */
+	double			 lost_at;
 };
 
 /* What each counts, its status.get key and its Prometheus name: the one
@@ -393,6 +395,8 @@ int	pathwatch_doubted(const struct peer *p);
 
 /* failover.c: in doubt, dead, back (installs the path_* hooks) */
 void	failover_init(struct punchd *pd);
+/* why p is not direct (or how it is), in words, for meshctl why */
+void	failover_why(const struct peer *p, char *buf, size_t len);
 
 /* input.c */
 void	input_init(struct punchd *pd);	/* socket and relay hooks */

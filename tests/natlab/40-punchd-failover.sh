@@ -90,7 +90,11 @@ table ip cut {
 	}
 }
 EOF
-sleep 8
+sleep 7
+# meshctl why, while relayed: the reason in words, the pairs, the health
+pl_m A why "$IB" >"$NL_TMP/why-A.txt" 2>&1
+pl_m A --json why "$IB" >"$NL_TMP/why-A.json" 2>&1
+sleep 1
 ip netns exec "$(nl_ns a)" nft delete table ip cut || nl_die "nft restore"
 T_BACK=$(date +%s%3N)
 nl_wait 15 pl_path_is A "$IB" direct && nl_wait 5 pl_path_is B "$IA" direct &&
@@ -174,11 +178,19 @@ eval "$(tr ' ' '\n' <"$NL_TMP/figures" | grep -E '^(gap_ms|plain_lost_after_doub
 [ "${doubt_sends:-0}" -gt 0 ] && [ "${copied:-0}" -gt 0 ] &&
 	pl_ok "$doubt_sends sends said in doubt, $copied also went through the relay" ||
 	pl_bad "sends in doubt: $doubt_sends, copied through the relay: $copied"
+sed 's/^/    /' "$NL_TMP/why-A.txt"
+[ "$(jq -r .peer.state "$NL_TMP/why-A.json")" = relayed ] &&
+	jq -r .peer.reason "$NL_TMP/why-A.json" | grep -q "direct path died: no answer for" &&
+	[ "$(jq -r .peer.health.deaths "$NL_TMP/why-A.json")" -ge 1 ] &&
+	grep -q "^why: *relayed: " "$NL_TMP/why-A.txt" &&
+	pl_ok "meshctl why A: $(jq -r .peer.reason "$NL_TMP/why-A.json")" ||
+	pl_bad "meshctl why during the cut: $(cat "$NL_TMP/why-A.txt")"
 pl_deliver A B "after-restore" && pl_path_is A "$IB" direct &&
 	pl_ok "data A -> B direct after the restore" || pl_bad "data after the restore"
 
 # FAILOVER_LOGS=DIR keeps the logs, the send log and the arrivals
 [ -n "${FAILOVER_LOGS:-}" ] && mkdir -p "$FAILOVER_LOGS" &&
-	cp "$NL_TMP"/*.log "$NL_TMP"/listen-* "$NL_TMP/figures" "$FAILOVER_LOGS"/
+	cp "$NL_TMP"/*.log "$NL_TMP"/listen-* "$NL_TMP"/why-A.* "$NL_TMP/figures" \
+	    "$FAILOVER_LOGS"/
 [ "$PL_FAILS" -ne 0 ] && grep -h "peer\|relay" "$NL_TMP"/punchd-*.log | grep -v ipc_ | tail -n 60
 pl_finish "failover: outage ${gap_ms:-?} ms (cut at 20 datagrams/s), direct again after the restore"
