@@ -7,9 +7,9 @@
  *   the probe unanswered for the RTO (>= 0.5 s)     -> in doubt
  *   3 s since the last reply, >= 3 probes out        -> dead
  *
- * A side that only receives a flow expects it to go on: a DATA packet
- * counts as "we are waiting for more", so a flow that stops is asked
- * about once (one KEEPALIVE and its ACK when it simply ended), and both
+ * A side that only receives a flow expects it to go on: while DATA came
+ * within the last second, anything heard counts as "we are waiting for
+ * more", so a flow that stops is asked about once (one KEEPALIVE and its ACK when it simply ended), and both
  * ends of a cut path notice it within the same 3 s, not only the sender.
  * The idle cadence is keepalive.c's (its interval from punchd/lifetime);
  * a KEEPALIVE it sends is a probe here, so a lost one is retried within
@@ -151,7 +151,11 @@ pathwatch_heard(struct peer *p, const struct sockaddr *from, int data)
 			return;
 		ev_timer_stop(pd->loop, &p->health_timer);
 	}
-	if (data) {
+	/* a flow in progress: still expected after a keep-alive or probe
+	 * slipped in between two datagrams (it would read as "all quiet") */
+	if (data)
+		p->data_heard = now;
+	if (now - p->data_heard < HEALTH_PROBE_AFTER) {
 		health_sent(&p->health, now);
 		if (!ev_is_active(&p->health_timer))
 			pathwatch_run(p);

@@ -142,7 +142,7 @@ struct peer {
 	ev_timer		 health_timer;
 	struct lifetime		 life;		/* keep-alive interval */
 	double			 ka_gap;	/* idle before our last KEEPALIVE */
-	double			 last_tx_direct, relay_heard;
+	double			 last_tx_direct, relay_heard, data_heard;
 	int			 relay_copy;	/* tx_out: 1 copy, 2 copied */
 	uint64_t		 relay_copies;
 	char			 lost_why[96];	/* why the last path went */

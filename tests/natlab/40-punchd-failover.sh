@@ -94,6 +94,7 @@ sleep 7
 # meshctl why, while relayed: the reason in words, the pairs, the health
 pl_m A why "$IB" >"$NL_TMP/why-A.txt" 2>&1
 pl_m A --json why "$IB" >"$NL_TMP/why-A.json" 2>&1
+pl_m B --json why "$IA" >"$NL_TMP/why-B.json" 2>&1
 sleep 1
 ip netns exec "$(nl_ns a)" nft delete table ip cut || nl_die "nft restore"
 T_BACK=$(date +%s%3N)
@@ -140,9 +141,15 @@ for l in open(listen):
     txt = j.get("text", "")
     if txt.startswith("s"):
         got.setdefault(int(txt[1:]), int(p[0]))
-# longest gap between arrivals from 1 s before the cut to the restore
-times = sorted(t for t in got.values() if cut - 1000 <= t <= back)
-gap = max((b - a for a, b in zip(times, times[1:])), default=back - cut)
+# longest time without an arrival, over gaps that end after the cut and
+# begin before the restore (no arrival at all after the cut: until then)
+times = sorted(got.values())
+gaps = [b - a for a, b in zip(times, times[1:]) if b > cut and a < back]
+after = [t for t in times if t > cut]
+before = [t for t in times if t <= cut]
+if not after:
+    gaps.append(back - (before[-1] if before else cut))
+gap = max(gaps, default=back - cut)
 # silent loss: plain "direct", exit 0, never arrived; split at the first
 # send that said "in doubt"
 first_doubt = min((t for t, rc, j in sent.values() if j.get("health")), default=None)
@@ -190,7 +197,7 @@ pl_deliver A B "after-restore" && pl_path_is A "$IB" direct &&
 
 # FAILOVER_LOGS=DIR keeps the logs, the send log and the arrivals
 [ -n "${FAILOVER_LOGS:-}" ] && mkdir -p "$FAILOVER_LOGS" &&
-	cp "$NL_TMP"/*.log "$NL_TMP"/listen-* "$NL_TMP"/why-A.* "$NL_TMP/figures" \
+	cp "$NL_TMP"/*.log "$NL_TMP"/listen-* "$NL_TMP"/why-* "$NL_TMP/figures" \
 	    "$FAILOVER_LOGS"/
 [ "$PL_FAILS" -ne 0 ] && grep -h "peer\|relay" "$NL_TMP"/punchd-*.log | grep -v ipc_ | tail -n 60
 pl_finish "failover: outage ${gap_ms:-?} ms (cut at 20 datagrams/s), direct again after the restore"
