@@ -73,7 +73,8 @@ why_print(json_t *w, json_t *nat)
 
 	printf("peer %s: %s", why_str(w, "peer", "?"), why_str(w, "state",
 	    "?"));
-	if (json_string_value(json_object_get(w, "endpoint")) != NULL)
+	if (json_string_value(json_object_get(w, "endpoint")) != NULL &&
+	    strcmp(why_str(w, "endpoint", ""), why_str(w, "relay", "")) != 0)
 		printf(", endpoint %s", why_str(w, "endpoint", ""));
 	if (json_string_value(json_object_get(w, "relay")) != NULL)
 		printf(", relay %s (%s)", why_str(w, "relay", ""),

@@ -66,6 +66,8 @@ failover_dead(struct peer *p)
 	if (failover_relay_ok(p)) {
 		link_relay_keep(p);
 		peer_set_state(p, PEER_RELAYED);
+		p->upgrade_tries = 0;
+		upgrade_init(&p->upg, punchd_time(pd));
 		link_ka_restart(p);
 		snprintf(p->lost_why, sizeof(p->lost_why), "the direct path "
 		    "died: no answer for %.1f s", quiet);
@@ -148,11 +150,13 @@ failover_why(const struct peer *p, char *buf, size_t len)
 			    "unanswered" : "");
 		return;
 	case PEER_RELAYED:
-		snprintf(buf, len, "relayed: %s%s", pairs, lost);
+		snprintf(buf, len, "relayed: %s%s%s%s", pairs,
+		    p->upg.tries > 0 ? "; " : "", p->upg.tries > 0 ?
+		    p->upg.reason : "", lost);
 		return;
 	default:
-		snprintf(buf, len, "%s: %s%s%s", peer_state_str(p->state),
-		    pairs, p->pd->relay_urls[0] == '\0' ? "; no relay "
+		snprintf(buf, len, "%s%s%s%s", p->punch.state == PUNCH_RUNNING ?
+		    "" : p->state == PEER_DOWN ? "down: " : "no path: ", pairs, p->pd->relay_urls[0] == '\0' ? "; no relay "
 		    "configured" : p->relay == NULL ? "" : "; relay session "
 		    "not (yet) shared with the peer", lost);
 		return;

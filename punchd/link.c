@@ -206,13 +206,16 @@ link_punch_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	if (p->state == PEER_RELAYED) {
 		/* upgrade attempts go on in the background, backing off
-		 * from repunch to 16 x repunch: a NAT that refused a few
-		 * times will most likely go on refusing */
+		 * from repunch to 16 x repunch, but never waiting longer than
+		 * punchd/upgrade says (15 s, 30 s, then every 60 s) */
 		if (p->upgrade_tries < 4)
 			p->upgrade_tries++;
+		upgrade_failed(&p->upg, punchd_time(p->pd), 0,
+		    "no candidate pair answered");
 		link_timer(p, &p->retry_timer, link_retry_timer_cb,
-		    p->pd->cfg.repunch_ms / 1000.0 * (1 << p->upgrade_tries),
-		    0);
+		    fmin(p->pd->cfg.repunch_ms / 1000.0 *
+		    (1 << p->upgrade_tries), p->upg.next -
+		    punchd_time(p->pd)), 0);
 		return;
 	}
 	if (peer_is_up(p))
@@ -381,6 +384,7 @@ link_relay_up(struct peer *p)
 		return;
 	peer_set_state(p, PEER_RELAYED);
 	p->upgrade_tries = 0;
+	upgrade_init(&p->upg, punchd_time(pd));
 	link_ka_start(p);
 	log_info("peer %s up: relayed via %s", peer_label(p),
 	    relay_url(p) != NULL ? relay_url(p) : "?");

@@ -46,6 +46,17 @@ pathwatch_arm(struct peer *p, double next)
 	ev_timer_start(pd->loop, &p->health_timer);
 }
 
+/* A probe on the watched path, when health asks for one. */
+static void
+pathwatch_probe(struct peer *p, int f, double now)
+{
+	if (!(f & HEALTH_F_PROBE) || !p->has_endpoint)
+		return;
+	tx_send(p, PACKET_KEEPALIVE, 0, NULL, 0,
+	    (const struct sockaddr *)&p->endpoint);
+	health_probed(&p->health, now);
+}
+
 /* Ask health what to do now, and when next. */
 static void
 pathwatch_run(struct peer *p)
@@ -57,25 +68,18 @@ pathwatch_run(struct peer *p)
 	if (!p->watching)
 		return;
 	f = health_tick(&p->health, now, &next);
-	if ((f & HEALTH_F_PROBE) && p->has_endpoint) {
-		tx_send(p, PACKET_KEEPALIVE, 0, NULL, 0,
-		    (const struct sockaddr *)&p->endpoint);
-		health_probed(&p->health, now);
-		if (!isfinite(next) || next > now + p->health.rto)
-			next = now + p->health.rto;
-	}
+	pathwatch_probe(p, f, now);
+	if ((f & HEALTH_F_PROBE) && (!isfinite(next) ||
+	    next > now + p->health.rto))
+		next = now + p->health.rto;
 	if ((f & HEALTH_F_DOUBT) && pd->hooks.path_doubt != NULL)
 		pd->hooks.path_doubt(p);
 	if ((f & HEALTH_F_DEAD) && pd->hooks.path_dead != NULL) {
 		pd->hooks.path_dead(p);
 		if (!p->watching)
 			return;
-		f = health_tick(&p->health, now, &next);
-		if ((f & HEALTH_F_PROBE) && p->has_endpoint) {
-			tx_send(p, PACKET_KEEPALIVE, 0, NULL, 0,
-			    (const struct sockaddr *)&p->endpoint);
-			health_probed(&p->health, now);
-		}
+		/* the first of the dead path's slow probes */
+		pathwatch_probe(p, health_tick(&p->health, now, &next), now);
 	}
 	pathwatch_arm(p, next);
 }

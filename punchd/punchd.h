@@ -39,6 +39,7 @@
 #include "health.h"
 #include "keepalive.h"
 #include "lifetime.h"
+#include "upgrade.h"
 #include "mesh.h"
 #include "path.h"
 #include "punch.h"
@@ -145,6 +146,7 @@ struct peer {
 	double			 last_tx_direct, relay_heard, data_heard;
 	int			 relay_copy;	/* tx_out: 1 copy, 2 copied */
 	uint64_t		 relay_copies;
+	struct upgrade		 upg;		/* relayed: when to try direct */
 	char			 lost_why[96];	/* why the last path went */
 	double			 lost_at;
 };
