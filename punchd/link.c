@@ -344,8 +344,10 @@ link_send_data(struct peer *p, const void *data, size_t len)
 		return -2;
 	if (!peer_is_up(p))
 		return -1;
-	/* a doubted direct path: through the relay too (tx_out) */
-	p->relay_copy = p->state != PEER_RELAYED && pathwatch_doubted(p);
+	/* a doubted direct path: through the relay too (tx_out); kept
+	 * for a resend in any case while direct */
+	p->relay_copy = p->state == PEER_RELAYED ? 0 :
+	    pathwatch_doubted(p) ? 1 : 3;
 	e2e_session_send(p, PACKET_DATA, data, len, peer_dest(p));
 	copied = p->relay_copy == 2;
 	p->relay_copy = 0;
@@ -417,7 +419,16 @@ link_relay_lost(struct peer *p, const char *reason)
 static void
 link_relay_met(struct peer *p)
 {
+	int n;
+
 	tx_send(p, PACKET_KEEPALIVE, 0, NULL, 0, NULL);
+	/* we came here because the direct path went quiet: what we sent
+	 * on it since its last answer may be lost; send it again here */
+	if (pathwatch_doubted(p) && (n = tx_resend(p,
+	    p->health.last_heard)) > 0)
+		log_info("peer %s: %d datagram%s sent since the path's last "
+		    "answer, again through the relay", peer_label(p), n,
+		    n == 1 ? "" : "s");
 }
 
 static void

@@ -144,7 +144,9 @@ struct peer {
 	struct lifetime		 life;		/* keep-alive interval */
 	double			 ka_gap;	/* idle before our last KEEPALIVE */
 	double			 last_tx_direct, relay_heard, data_heard;
-	int			 relay_copy;	/* tx_out: 1 copy, 2 copied */
+	int			 relay_copy;	/* tx_out: 1 copy, 2 copied, 3 keep */
+	struct tx_kept		*kept;		/* tx.c: recent DATA */
+	int			 kept_next;
 	uint64_t		 relay_copies;
 	struct upgrade		 upg;		/* relayed: when to try direct */
 	char			 lost_why[96];	/* why the last path went */
@@ -322,6 +324,13 @@ int	tx_out(struct peer *p, const void *buf, size_t len,
 	    const struct sockaddr *to);
 uint64_t tx_send(struct peer *p, uint8_t type, uint8_t flags,
 	    const uint8_t *payload, size_t len, const struct sockaddr *to);
+/* recent DATA sent direct (tx_out keeps it while relay_copy is set), sent
+ * again through the relay when the path turns out to have been cut */
+#define TX_KEPT	64
+struct tx_kept;
+void	tx_keep(struct peer *p, const void *buf, size_t len);
+int	tx_resend(struct peer *p, double since);
+void	tx_kept_free(struct peer *p);
 /* under another key (the join handshake's), to `to` or through `relay` */
 void	tx_send_keyed(struct punchd *pd, uint8_t type, const uint8_t *key,
 	    const uint8_t *payload, size_t len, const struct sockaddr *to,

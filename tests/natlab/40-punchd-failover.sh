@@ -13,6 +13,9 @@
 #   - no send made after A's "in doubt" event reported plain "direct" for a
 #     datagram that never arrived; sends in doubt say so (health) and go
 #     through the relay too (path direct+relay);
+#   - every datagram arrives in the end: those sent since the path's last
+#     answer (before anything could tell) go again through the relay when
+#     both sides meet there, the replay window drops the ones that arrived;
 #   - after the restore both sides are direct again within 15 s, and data
 #     flows direct.
 # The figures are printed: outage, datagrams lost before the doubt (the
@@ -175,13 +178,17 @@ print("sent=%d rate=%.1f/s delivered=%d lost=%d gap_ms=%d doubt_ms=%s "
          plain_lost_before, plain_lost_after))
 PY
 cat "$NL_TMP/figures"
-eval "$(tr ' ' '\n' <"$NL_TMP/figures" | grep -E '^(gap_ms|plain_lost_after_doubt|copied|doubt_sends)=')"
+eval "$(tr ' ' '\n' <"$NL_TMP/figures" | grep -E '^(gap_ms|plain_lost_after_doubt|copied|doubt_sends|lost|sent)=')"
 [ "${gap_ms:-99999}" -le "$MAXGAP" ] &&
 	pl_ok "longest time without a delivery: ${gap_ms} ms (<= $MAXGAP)" ||
 	pl_bad "outage ${gap_ms:-?} ms > $MAXGAP ms"
 [ "${plain_lost_after_doubt:-1}" -eq 0 ] &&
 	pl_ok "no plain success for a lost datagram once the path was in doubt" ||
 	pl_bad "${plain_lost_after_doubt:-?} sends said plain direct after the doubt and were lost"
+# the datagrams sent since the path's last answer went again through the
+# relay when both sides met there: none lost for good
+[ "${lost:-1}" -eq 0 ] && pl_ok "all ${sent:-?} datagrams delivered, none lost" ||
+	pl_bad "${lost:-?} of ${sent:-?} datagrams never arrived"
 [ "${doubt_sends:-0}" -gt 0 ] && [ "${copied:-0}" -gt 0 ] &&
 	pl_ok "$doubt_sends sends said in doubt, $copied also went through the relay" ||
 	pl_bad "sends in doubt: $doubt_sends, copied through the relay: $copied"
