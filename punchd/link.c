@@ -344,10 +344,10 @@ link_send_data(struct peer *p, const void *data, size_t len)
 		return -2;
 	if (!peer_is_up(p))
 		return -1;
-	/* a doubted direct path: through the relay too (tx_out); kept
-	 * for a resend in any case while direct */
+	/* a doubted direct path: through the relay too (tx_out); with a
+	 * relay, kept for a resend in any case while direct */
 	p->relay_copy = p->state == PEER_RELAYED ? 0 :
-	    pathwatch_doubted(p) ? 1 : 3;
+	    pathwatch_doubted(p) ? 1 : p->pd->relay_urls[0] != '\0' ? 3 : 0;
 	e2e_session_send(p, PACKET_DATA, data, len, peer_dest(p));
 	copied = p->relay_copy == 2;
 	p->relay_copy = 0;
