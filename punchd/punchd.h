@@ -11,12 +11,16 @@
  *   joiner.c inviter.c         the join handshake, both sides
  *   mesh.c store.c             mesh identity and announcements; peers file
  *   input.c                    packets in: checks, one handler per type
+ *   failover.c                 a path in use: in doubt, dead, back
  *   link.c                     a peer's path: punch, keep-alive, relay
+ *   pathwatch.c                the path in use watched (health.c)
  *   peer.c                     the peer table, states, events
  *   e2e_session.c members.c    session keys; the members' node keys
  *   tx.c                       packets out under the mesh key
  *   relay.c                    relay sessions (rendezvous, fallback)
  *   punch.c keepalive.c path.c the per-peer state machines, no I/O
+ *   health.c lifetime.c upgrade.c (and pathsel.c natpredict.c
+ *   birthday.c, not wired yet)
  *   sock.c                     the UDP socket
  *
  * punchd.c (main) and punchd_config.c sit beside control, on top.
