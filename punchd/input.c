@@ -109,14 +109,13 @@ input_keepalive(struct peer *p, const struct packet_hdr *h,
 static void
 input_keepalive_ack(struct peer *p, const struct sockaddr *from)
 {
-	double	rtt;
+	double	rtt, late = punchd_time(p->pd) - p->ka.out_sent;
 	int	f;
 
 	if ((f = keepalive_ack(&p->ka, punchd_time(p->pd), &rtt)) == -1)
 		return;
-	/* the NAT bindings outlived the idle gap before our KEEPALIVE */
-	if (from != NULL && p->ka_gap > 0)
-		lifetime_survived(&p->life, p->ka_gap);
+	if (from != NULL)
+		link_ka_answered(p, late);
 	if (f & KA_RTT)
 		path_rtt(&p->path, rtt);
 	if (p->state == PEER_DEGRADED) {

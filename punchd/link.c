@@ -256,6 +256,49 @@ link_linger_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		relay_stop(p);
 }
 
+/*
+ * Our KEEPALIVE after an idle gap of 5 s or more went unanswered (or was
+ * answered only after probes, once the peer had spoken up and reopened
+ * its side) on a path that still works: the far NAT's timer.
+ * punchd/lifetime shortens the interval and the keep-alive timer restarts
+ * at it (the failure counting goes on).
+ */
+static void
+link_ka_lifetime(struct peer *p)
+{
+	if (p->state == PEER_RELAYED || p->ka_gap < LIFETIME_FLOOR ||
+	    !lifetime_died(&p->life, p->ka_gap) ||
+	    lifetime_interval(&p->life) >= p->ka.interval)
+		return;
+	log_info("peer %s: keep-alive unanswered after %.1f s idle: every "
+	    "%.1f s from now", peer_label(p), p->ka_gap,
+	    lifetime_interval(&p->life));
+	p->ka.interval = lifetime_interval(&p->life);
+	p->ka_timer.repeat = p->ka.interval;
+	ev_timer_again(p->pd->loop, &p->ka_timer);
+}
+
+static void
+link_ka_missed(struct peer *p)
+{
+	path_lost(&p->path);
+	link_ka_lifetime(p);
+}
+
+/* An ACK to our KEEPALIVE, `late` s after it: in time (1 s), the NAT
+ * bindings outlived the idle gap before it; later, it answers a probe
+ * sent after the keep-alive was lost. */
+void
+link_ka_answered(struct peer *p, double late)
+{
+	if (p->ka_gap <= 0)
+		return;
+	if (late <= HEALTH_PROBE_AFTER)
+		lifetime_survived(&p->life, p->ka_gap);
+	else
+		link_ka_lifetime(p);
+}
+
 static void
 link_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -265,7 +308,7 @@ link_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	f = keepalive_tick(&p->ka, punchd_now(p->pd));
 	if (f & KA_MISSED)
-		path_lost(&p->path);
+		link_ka_missed(p);
 	if (f & KA_WARN) {
 		log_warnx("peer %s: %d keep-alives unanswered", peer_label(p),
 		    p->ka.failures);

@@ -31,6 +31,7 @@
 #define PATHWATCH_NO_IDLE	1e9
 
 static void pathwatch_timer_cb(struct ev_loop *, ev_timer *, int);
+static void pathwatch_expect_cb(struct ev_loop *, ev_timer *, int);
 
 static void
 pathwatch_arm(struct peer *p, double next)
@@ -108,6 +109,44 @@ pathwatch_stop(struct peer *p)
 {
 	p->watching = 0;
 	ev_timer_stop(p->pd->loop, &p->health_timer);
+	ev_timer_stop(p->pd->loop, &p->expect_timer);
+}
+
+/*
+ * The follower of an idle path (keepalive.h) sends nothing while the
+ * leader's keep-alives come. When its own NAT forgets the binding (a
+ * timer shorter than the interval), the leader's next keep-alive is
+ * dropped there and only the follower can reopen it: so nothing heard for
+ * an interval and a second is a reason to probe, at once, rather than
+ * after 1.5 intervals. The leader learns the shorter lifetime from its
+ * unanswered keep-alive (link.c) and keeps both bindings alive from then.
+ */
+static void
+pathwatch_expect(struct peer *p)
+{
+	struct punchd *pd = p->pd;
+
+	ev_timer_stop(pd->loop, &p->expect_timer);
+	if (p->ka.lead || p->state == PEER_RELAYED)
+		return;
+	ev_init(&p->expect_timer, pathwatch_expect_cb);
+	ev_timer_set(&p->expect_timer, p->ka.interval + HEALTH_PROBE_AFTER,
+	    0);
+	ev_timer_start(pd->loop, &p->expect_timer);
+}
+
+static void
+pathwatch_expect_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct peer *p = container_of(w, struct peer, expect_timer);
+
+	(void)loop;
+	(void)revents;
+	if (!p->watching || p->health.state != HEALTH_UP ||
+	    (p->state != PEER_DIRECT && p->state != PEER_DEGRADED))
+		return;
+	pathwatch_probe(p, HEALTH_F_PROBE, punchd_time(p->pd));
+	pathwatch_run(p);
 }
 
 /* Something went out on the direct path: data (probe 0) or a keep-alive
@@ -148,6 +187,7 @@ pathwatch_heard(struct peer *p, const struct sockaddr *from, int data)
 		return;
 	if (p->path.samples > 0)
 		health_set_rtt(&p->health, p->path.srtt);
+	pathwatch_expect(p);
 	if (health_heard(&p->health, now) & HEALTH_F_RECOVERED) {
 		if (pd->hooks.path_back != NULL)
 			pd->hooks.path_back(p);

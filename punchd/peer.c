@@ -162,6 +162,7 @@ peer_free(struct peer *p)
 	ev_timer_stop(pd->loop, &p->retry_timer);
 	ev_timer_stop(pd->loop, &p->linger_timer);
 	ev_timer_stop(pd->loop, &p->health_timer);
+	ev_timer_stop(pd->loop, &p->expect_timer);
 	e2e_session_peer_free(p);
 	tx_kept_free(p);
 	punch_free(&p->punch);

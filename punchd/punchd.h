@@ -145,6 +145,7 @@ struct peer {
 	struct health		 health;
 	int			 watching;
 	ev_timer		 health_timer;
+	ev_timer		 expect_timer;	/* the follower's */
 	struct lifetime		 life;		/* keep-alive interval */
 	double			 ka_gap;	/* idle before our last KEEPALIVE */
 	double			 last_tx_direct, relay_heard, data_heard;
@@ -392,6 +393,8 @@ void	link_up(struct peer *p);	/* a pair was selected */
 void	link_relay_up(struct peer *p);	/* a packet came through the relay */
 void	link_ka_retime(struct punchd *pd);
 void	link_ka_restart(struct peer *p);
+/* an ACK to our KEEPALIVE came `late` s after it (lifetime evidence) */
+void	link_ka_answered(struct peer *p, double late);
 void	link_down(struct peer *p, const char *reason);
 void	link_relay_keep(struct peer *p);	/* stay in the session */
 void	link_relay_leave_later(struct peer *p);
