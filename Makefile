@@ -145,6 +145,8 @@ PUNCHD_CORE := \
 	punchd/path.c \
 	punchd/peer.c \
 	punchd/link.c \
+	punchd/pathwatch.c \
+	punchd/failover.c \
 	punchd/input.c \
 	punchd/mesh.c \
 	punchd/store.c \
@@ -193,6 +195,7 @@ MESHCTL_SRCS := \
 	meshctl/cmd_punch.c \
 	meshctl/cmd_ping.c \
 	meshctl/cmd_send.c \
+	meshctl/cmd_why.c \
 	meshctl/cmd_listen.c \
 	meshctl/cmd_mesh.c \
 	meshctl/cmd_invite.c \

@@ -17,7 +17,7 @@ cmd_send(int argc, char **argv)
 	struct ipc_msg	 m;
 	msgpack_sbuffer	 sb;
 	msgpack_packer	 pk;
-	char		 path[32] = "?";
+	char		 path[32] = "?", health[32];
 	int64_t		 bytes = 0;
 	int		 r;
 
@@ -45,8 +45,16 @@ cmd_send(int argc, char **argv)
 	else {
 		mpack_get_str(m.result, "path", path, sizeof(path));
 		mpack_get_int(m.result, "bytes", &bytes);
-		printf("sent %lld bytes to %s (%s)\n", (long long)bytes,
-		    argv[1], path);
+		/* a path in doubt is no plain success: say so */
+		if (mpack_get_str(m.result, "health", health,
+		    sizeof(health)) == 0)
+			printf("sent %lld bytes to %s (%s, direct path %s%s)\n",
+			    (long long)bytes, argv[1], path, health,
+			    strcmp(path, "direct+relay") == 0 ?
+			    ": also sent through the relay" : "");
+		else
+			printf("sent %lld bytes to %s (%s)\n",
+			    (long long)bytes, argv[1], path);
 	}
 	ipc_sync_close(s);
 	return EXIT_OK;

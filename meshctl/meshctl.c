@@ -26,6 +26,7 @@ static const struct {
 	{ "punch",	cmd_punch,	"punch a direct path to a peer at HOST:PORT" },
 	{ "ping",	cmd_ping,	"round trips to a peer over its path" },
 	{ "send",	cmd_send,	"send one datagram to a peer" },
+	{ "why",	cmd_why,	"why a peer's path is (not) direct, in words" },
 	{ "listen",	cmd_listen,	"print datagrams (and events) from peers" },
 	{ "init",	cmd_init,	"create a mesh and this node's key (punchd)" },
 	{ "mesh",	cmd_mesh,	"the mesh this node is in, its key, invites" },

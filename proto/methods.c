@@ -110,10 +110,26 @@ const struct proto_method proto_methods[] = {
 	  "not_found, unavailable (no path), timeout (no PONG at all)" },
 	{ "punchd", "peer.send", PROTO_CALL,
 	  "Send one datagram to a peer over whichever path is up. The path "
-	  "MTU is 1196 bytes of data (1280-byte IPv6 datagram).",
+	  "MTU is 1196 bytes of data (1280-byte IPv6 datagram). While the "
+	  "direct path is in doubt (sent, no answer for 1.5 s) the result "
+	  "says so (health) and the datagram also goes through the relay "
+	  "when the pair's session is open (path direct+relay).",
 	  "{peer, data: bin}",
-	  "{path, bytes, endpoint}",
+	  "{path: direct|relay|direct+relay, bytes, health?: in doubt|dead, "
+	  "also_relay?, endpoint}",
 	  "not_found, unavailable (no path), too_big (over the path MTU)" },
+	{ "punchd", "peer.why", PROTO_CALL,
+	  "Why a peer's path is (not) direct: the reason in words, our "
+	  "candidates, every pair and its last check, the direct path's "
+	  "health and keep-alive lifetime, the relay (meshctl why).",
+	  "{peer: name or node id}",
+	  "{peer, id, state, path, endpoint, reason, ours: {host: [..], "
+	  "srflx4, srflx6, stund}, pairs: [{address, type, priority, check, "
+	  "sent, selected}], punch, attempts, health: {state, last_heard_s, "
+	  "probes, doubts, deaths, recoveries, keepalive_interval_s, "
+	  "lifetime_interval_s, lifetime_survived_s, lifetime_died_s, "
+	  "relay_copies}, relay, relay_state, lost}",
+	  "not_found" },
 	{ "punchd", "peer.remove", PROTO_CALL,
 	  "Forget a peer (also from the state directory).",
 	  "{peer}",

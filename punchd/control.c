@@ -167,33 +167,6 @@ control_status(struct ipc_conn *c, uint32_t msgid,
 /* ---- peer.list, peer.get ------------------------------------------------- */
 
 static void
-control_pack_pairs(msgpack_packer *pk, struct peer *p)
-{
-	static const char *const st[] = { "waiting", "in-progress",
-	    "succeeded", "failed" };
-	const struct punch_pair	*pp;
-	struct sockaddr_storage	 ss;
-	struct control_map	 m;
-	int			 i;
-
-	msgpack_pack_array(pk, p->punch.npairs);
-	for (i = 0; i < p->punch.npairs; i++) {
-		pp = &p->punch.pairs[i];
-		control_map_begin(&m, pk);
-		memset(&ss, 0, sizeof(ss));
-		memcpy(&ss, &pp->remote.addr, sizeof(pp->remote.addr));
-		control_pack_addr(&m.pk, "address", &ss, 1);
-		mpack_kv_str(&m.pk, "type",
-		    punch_cand_type_str(pp->remote.type));
-		mpack_kv_uint(&m.pk, "priority", pp->prio);
-		mpack_kv_str(&m.pk, "check", st[pp->state]);
-		mpack_kv_int(&m.pk, "sent", pp->sends);
-		mpack_kv_bool(&m.pk, "selected", i == p->punch.selected);
-		control_map_end(&m);
-	}
-}
-
-static void
 control_pack_peer(msgpack_packer *out, struct peer *p, int full)
 {
 	double			 now = ev_now(p->pd->loop);
@@ -318,9 +291,16 @@ control_send(struct ipc_conn *c, uint32_t msgid, const msgpack_object *params,
 		    "%s: no path", peer_label(p), peer_state_str(p->state));
 		return;
 	}
+	/* never plain success on a path in doubt: say it, and whether the
+	 * datagram also went through the relay */
 	control_map_begin(&m, ipc_reply_start(c, msgid));
-	mpack_kv_str(&m.pk, "path", peer_path(p));
+	mpack_kv_str(&m.pk, "path", r == 1 ? "direct+relay" : peer_path(p));
 	mpack_kv_uint(&m.pk, "bytes", len);
+	if (p->state != PEER_RELAYED && pathwatch_doubted(p)) {
+		mpack_kv_str(&m.pk, "health", health_state_name(
+		    p->health.state));
+		mpack_kv_bool(&m.pk, "also_relay", r == 1);
+	}
 	control_pack_endpoint(&m.pk, p);
 	control_map_end(&m);
 	ipc_reply_finish(c);
@@ -372,6 +352,7 @@ static const struct ipc_method control_methods[] = {
 	{ "status.get",		control_status },
 	{ "peer.list",		control_list },
 	{ "peer.get",		control_get },
+	{ "peer.why",		control_peer_why },
 	{ "peer.punch",		control_peer_punch },
 	{ "peer.ping",		control_peer_ping },
 	{ "peer.send",		control_send },

@@ -42,6 +42,11 @@ void	control_pack_endpoint(msgpack_packer *pk, struct peer *p);
 /* relay_error, relay_hint of a peer; status.get's relays */
 void	control_pack_relay_error(msgpack_packer *pk, struct peer *p);
 void	control_pack_relays(msgpack_packer *pk, struct punchd *pd);
+/* control_pack.c: a peer's candidate pairs, as in peer.get */
+void	control_pack_pairs(msgpack_packer *pk, struct peer *p);
+/* control_peer.c */
+void	control_peer_why(struct ipc_conn *c, uint32_t msgid,
+	    const msgpack_object *params, void *arg);
 /* the peer named in params, or NULL after an error reply */
 struct peer *control_peer_param(struct punchd *pd, struct ipc_conn *c,
 	    uint32_t msgid, const msgpack_object *params);

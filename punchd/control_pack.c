@@ -213,3 +213,31 @@ control_pack_relays(msgpack_packer *pk, struct punchd *pd)
 	for (i = 0; i < pd->nrelays; i++)
 		control_pack_relay(pk, pd, &pd->relays[i]);
 }
+
+/* a peer's candidate pairs, as peer.get and peer.why show them */
+void
+control_pack_pairs(msgpack_packer *pk, struct peer *p)
+{
+	static const char *const st[] = { "waiting", "in-progress",
+	    "succeeded", "failed" };
+	const struct punch_pair	*pp;
+	struct sockaddr_storage	 ss;
+	struct control_map	 m;
+	int			 i;
+
+	msgpack_pack_array(pk, p->punch.npairs);
+	for (i = 0; i < p->punch.npairs; i++) {
+		pp = &p->punch.pairs[i];
+		control_map_begin(&m, pk);
+		memset(&ss, 0, sizeof(ss));
+		memcpy(&ss, &pp->remote.addr, sizeof(pp->remote.addr));
+		control_pack_addr(&m.pk, "address", &ss, 1);
+		mpack_kv_str(&m.pk, "type",
+		    punch_cand_type_str(pp->remote.type));
+		mpack_kv_uint(&m.pk, "priority", pp->prio);
+		mpack_kv_str(&m.pk, "check", st[pp->state]);
+		mpack_kv_int(&m.pk, "sent", pp->sends);
+		mpack_kv_bool(&m.pk, "selected", i == p->punch.selected);
+		control_map_end(&m);
+	}
+}

@@ -8,6 +8,7 @@
 #include <msgpack.h>
 
 #include "common/ipc.h"
+#include "common/relay_client.h"
 #include "common/mpack.h"
 #include "control.h"
 #include "pending.h"
@@ -205,4 +206,90 @@ control_peer_ping(struct ipc_conn *c, uint32_t msgid,
 		control_wait_end(w, &msgid);
 		control_error(c, msgid, &err);
 	}
+}
+
+/* ---- peer.why: everything that says why a pair is (not) direct ---------- */
+
+static void
+control_why_ours(msgpack_packer *out, struct punchd *pd)
+{
+	struct sockaddr_storage	 host[PUNCH_MAX_CANDS];
+	struct control_map	 m;
+	msgpack_packer		*pk = control_map_begin(&m, out);
+	char			 a[NETADDR_STRLEN];
+	int			 i, n;
+
+	n = sock_host_addrs(pd, host, PUNCH_MAX_CANDS);
+	mpack_key(pk, "host");
+	msgpack_pack_array(pk, n);
+	for (i = 0; i < n; i++)
+		mpack_pack_str(pk, netaddr_str((struct sockaddr *)&host[i], a,
+		    sizeof(a)));
+	control_pack_addr(pk, "srflx4", &pd->public4, pd->has_public4);
+	control_pack_addr(pk, "srflx6", &pd->public6, pd->has_public6);
+	mpack_kv_bool(pk, "stund", pd->stund_up);
+	control_map_end(&m);
+}
+
+static void
+control_why_health(msgpack_packer *out, struct peer *p)
+{
+	double			 now = punchd_time(p->pd);
+	struct control_map	 m;
+	msgpack_packer		*pk = control_map_begin(&m, out);
+
+	mpack_kv_str(pk, "state", p->watching ?
+	    health_state_name(p->health.state) : NULL);
+	mpack_key(pk, "last_heard_s");
+	if (p->watching)
+		msgpack_pack_double(pk, now - p->health.last_heard);
+	else
+		msgpack_pack_nil(pk);
+	mpack_kv_uint(pk, "probes", p->health.probes);
+	mpack_kv_uint(pk, "doubts", p->health.doubts);
+	mpack_kv_uint(pk, "deaths", p->health.deaths);
+	mpack_kv_uint(pk, "recoveries", p->health.recoveries);
+	mpack_kv_double(pk, "keepalive_interval_s", p->ka.interval);
+	mpack_kv_double(pk, "lifetime_interval_s",
+	    lifetime_interval(&p->life));
+	mpack_kv_double(pk, "lifetime_survived_s", p->life.survived);
+	mpack_kv_double(pk, "lifetime_died_s", p->life.died);
+	mpack_kv_uint(pk, "relay_copies", p->relay_copies);
+	control_map_end(&m);
+}
+
+void
+control_peer_why(struct ipc_conn *c, uint32_t msgid,
+    const msgpack_object *params, void *arg)
+{
+	struct punchd		*pd = arg;
+	struct peer		*p;
+	struct control_map	 m;
+	msgpack_packer		*pk;
+	char			 why[400];
+
+	if ((p = control_peer_param(pd, c, msgid, params)) == NULL)
+		return;
+	failover_why(p, why, sizeof(why));
+	pk = control_map_begin(&m, ipc_reply_start(c, msgid));
+	mpack_kv_str(pk, "peer", peer_label(p));
+	mpack_kv_str(pk, "id", p->bound ? p->idstr : NULL);
+	mpack_kv_str(pk, "state", peer_state_str(p->state));
+	mpack_kv_str(pk, "path", peer_path(p));
+	control_pack_endpoint(pk, p);
+	mpack_kv_str(pk, "reason", why);
+	mpack_key(pk, "ours");
+	control_why_ours(pk, pd);
+	mpack_key(pk, "pairs");
+	control_pack_pairs(pk, p);
+	mpack_kv_str(pk, "punch", punch_state_str(p->punch.state));
+	mpack_kv_int(pk, "attempts", p->attempts);
+	mpack_key(pk, "health");
+	control_why_health(pk, p);
+	mpack_kv_str(pk, "relay", relay_url(p));
+	mpack_kv_str(pk, "relay_state", p->relay != NULL ?
+	    relay_client_state_str(relay_client_state(p->relay)) : NULL);
+	mpack_kv_str(pk, "lost", p->lost_why[0] ? p->lost_why : NULL);
+	control_map_end(&m);
+	ipc_reply_finish(c);
 }

@@ -107,13 +107,15 @@ input_keepalive(struct peer *p, const struct packet_hdr *h,
 }
 
 static void
-input_keepalive_ack(struct peer *p)
+input_keepalive_ack(struct peer *p, const struct sockaddr *from)
 {
-	double	rtt;
+	double	rtt, late = punchd_time(p->pd) - p->ka.out_sent;
 	int	f;
 
 	if ((f = keepalive_ack(&p->ka, punchd_time(p->pd), &rtt)) == -1)
 		return;
+	if (from != NULL)
+		link_ka_answered(p, late);
 	if (f & KA_RTT)
 		path_rtt(&p->path, rtt);
 	if (p->state == PEER_DEGRADED) {
@@ -302,6 +304,7 @@ input_dispatch(struct peer *p, const struct packet_hdr *h, const uint8_t *pl,
 	} else if (h->type != PACKET_PUNCH && h->type != PACKET_PUNCH_ACK &&
 	    h->type != PACKET_PUNCH_CONFIRM)
 		input_new_source(p, from);
+	pathwatch_heard(p, from, h->type == PACKET_DATA);
 	switch (h->type) {
 	case PACKET_PUNCH:
 	case PACKET_PUNCH_ACK:
@@ -314,7 +317,7 @@ input_dispatch(struct peer *p, const struct packet_hdr *h, const uint8_t *pl,
 		break;
 	case PACKET_KEEPALIVE_ACK:
 		if (from != NULL || p->state == PEER_RELAYED)
-			input_keepalive_ack(p);
+			input_keepalive_ack(p, from);
 		break;
 	case PACKET_PING:
 	case PACKET_PONG:

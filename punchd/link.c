@@ -16,6 +16,7 @@
  * What happens above (pending requests, announcements, the join, the
  * peers file) hangs on pd->hooks: peer_up, punch_failed, peers_changed.
  */
+#include <math.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -129,15 +130,16 @@ link_up(struct peer *p)
 	memset(&p->endpoint, 0, sizeof(p->endpoint));
 	memcpy(&p->endpoint, &pp->remote.addr, sizeof(pp->remote.addr));
 	p->has_endpoint = 1;
+	/* another path, another NAT binding: its lifetime is unknown */
+	if (!netaddr_equal((struct sockaddr *)&prev,
+	    (struct sockaddr *)&p->endpoint))
+		lifetime_reset(&p->life);
 	if (pp->rtt > 0)
 		path_rtt(&p->path, pp->rtt);
 	peer_set_state(p, PEER_DIRECT);
-	/* direct now: leave the relay session, after a grace period in
-	 * which the peer may still be finishing its own switch */
-	if (p->relay != NULL && !ev_is_active(&p->linger_timer))
-		link_timer(p, &p->linger_timer, link_linger_timer_cb,
-		    LINK_RELAY_LINGER, 0);
+	link_relay_leave_later(p);
 	link_ka_start(p);
+	pathwatch_start(p);
 	netaddr_str((struct sockaddr *)&p->endpoint, a, sizeof(a));
 	if (relayed) {
 		log_info("peer %s: upgraded from the relay to direct via %s",
@@ -161,13 +163,32 @@ link_up(struct peer *p)
 	e2e_session_peer_up(p);
 }
 
-static void
+/* Direct now: leave the relay session after a grace period in which the
+ * peer may still be finishing its own switch. */
+void
+link_relay_leave_later(struct peer *p)
+{
+	if (p->relay != NULL && !ev_is_active(&p->linger_timer))
+		link_timer(p, &p->linger_timer, link_linger_timer_cb,
+		    LINK_RELAY_LINGER, 0);
+}
+
+/* The relay carries the pair again: stay in the session. */
+void
+link_relay_keep(struct peer *p)
+{
+	ev_timer_stop(p->pd->loop, &p->linger_timer);
+}
+
+void
 link_down(struct peer *p, const char *reason)
 {
 	struct punchd *pd = p->pd;
 
 	ev_timer_stop(pd->loop, &p->ka_timer);
 	peer_set_state(p, PEER_DOWN);
+	strlcpy(p->lost_why, reason, sizeof(p->lost_why));
+	p->lost_at = punchd_time(pd);
 	/* once per outage: retries that fail again say nothing new */
 	if (!p->down_notified) {
 		p->down_notified = 1;
@@ -193,13 +214,16 @@ link_punch_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	if (p->state == PEER_RELAYED) {
 		/* upgrade attempts go on in the background, backing off
-		 * from repunch to 16 x repunch: a NAT that refused a few
-		 * times will most likely go on refusing */
+		 * from repunch to 16 x repunch, but never waiting longer than
+		 * punchd/upgrade says (15 s, 30 s, then every 60 s) */
 		if (p->upgrade_tries < 4)
 			p->upgrade_tries++;
+		upgrade_failed(&p->upg, punchd_time(p->pd), 0,
+		    "no candidate pair answered");
 		link_timer(p, &p->retry_timer, link_retry_timer_cb,
-		    p->pd->cfg.repunch_ms / 1000.0 * (1 << p->upgrade_tries),
-		    0);
+		    fmin(p->pd->cfg.repunch_ms / 1000.0 *
+		    (1 << p->upgrade_tries), p->upg.next -
+		    punchd_time(p->pd)), 0);
 		return;
 	}
 	if (peer_is_up(p))
@@ -240,6 +264,49 @@ link_linger_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		relay_stop(p);
 }
 
+/*
+ * Our KEEPALIVE after an idle gap of 5 s or more went unanswered (or was
+ * answered only after probes, once the peer had spoken up and reopened
+ * its side) on a path that still works: the far NAT's timer.
+ * punchd/lifetime shortens the interval and the keep-alive timer restarts
+ * at it (the failure counting goes on).
+ */
+static void
+link_ka_lifetime(struct peer *p)
+{
+	if (p->state == PEER_RELAYED || p->ka_gap < LIFETIME_FLOOR ||
+	    !lifetime_died(&p->life, p->ka_gap) ||
+	    lifetime_interval(&p->life) >= p->ka.interval)
+		return;
+	log_info("peer %s: keep-alive unanswered after %.1f s idle: every "
+	    "%.1f s from now", peer_label(p), p->ka_gap,
+	    lifetime_interval(&p->life));
+	p->ka.interval = lifetime_interval(&p->life);
+	p->ka_timer.repeat = p->ka.interval;
+	ev_timer_again(p->pd->loop, &p->ka_timer);
+}
+
+static void
+link_ka_missed(struct peer *p)
+{
+	path_lost(&p->path);
+	link_ka_lifetime(p);
+}
+
+/* An ACK to our KEEPALIVE, `late` s after it: in time (1 s), the NAT
+ * bindings outlived the idle gap before it; later, it answers a probe
+ * sent after the keep-alive was lost. */
+void
+link_ka_answered(struct peer *p, double late)
+{
+	if (p->ka_gap <= 0)
+		return;
+	if (late <= HEALTH_PROBE_AFTER)
+		lifetime_survived(&p->life, p->ka_gap);
+	else
+		link_ka_lifetime(p);
+}
+
 static void
 link_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -249,7 +316,7 @@ link_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	f = keepalive_tick(&p->ka, punchd_now(p->pd));
 	if (f & KA_MISSED)
-		path_lost(&p->path);
+		link_ka_missed(p);
 	if (f & KA_WARN) {
 		log_warnx("peer %s: %d keep-alives unanswered", peer_label(p),
 		    p->ka.failures);
@@ -268,27 +335,44 @@ link_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	if ((f & KA_SEND) && (p->has_endpoint || p->state == PEER_RELAYED)) {
+		/* how long the path's NAT bindings went without our traffic:
+		 * the answer (or its absence) is lifetime evidence */
+		if (p->state != PEER_RELAYED)
+			p->ka_gap = punchd_time(p->pd) - p->last_tx_direct;
 		tx_send(p, PACKET_KEEPALIVE,
 		    p->ka.failures > 0 ? PACKET_F_KA_MISSED : 0, NULL, 0,
 		    peer_dest(p));
 		keepalive_sent(&p->ka, punchd_time(p->pd));
+		/* a lost one is retried within 0.5 s, not at the next slot */
+		if (p->state != PEER_RELAYED)
+			pathwatch_sent(p, 1);
 	}
 }
 
 /*
  * (Re)start keep-alives on the path that just came up, with the running
- * configuration's timing. The smaller node id leads (keepalive.h).
+ * configuration's timing, or shorter on a direct path whose NAT was seen
+ * to forget sooner (punchd/lifetime.h: half the shortest fatal idle gap,
+ * 5 s at the least). The smaller node id leads (keepalive.h).
  */
 static void
 link_ka_start(struct peer *p)
 {
-	struct punchd *pd = p->pd;
+	struct punchd	*pd = p->pd;
+	double		 iv = pd->cfg.keepalive_interval_ms / 1000.0;
 
-	keepalive_init(&p->ka, pd->cfg.keepalive_interval_ms / 1000.0,
-	    pd->cfg.warn_after, pd->cfg.dead_after,
+	if (p->state != PEER_RELAYED)
+		iv = fmin(iv, lifetime_interval(&p->life));
+	keepalive_init(&p->ka, iv, pd->cfg.warn_after, pd->cfg.dead_after,
 	    memcmp(pd->node_id, p->id, PACKET_NODEID_LEN) < 0);
 	link_timer(p, &p->ka_timer, link_ka_timer_cb, p->ka.interval,
 	    p->ka.interval);
+}
+
+void
+link_ka_restart(struct peer *p)
+{
+	link_ka_start(p);
 }
 
 /* A reload changed the keep-alive timing: apply it to the paths that are up. */
@@ -305,13 +389,23 @@ link_ka_retime(struct punchd *pd)
 int
 link_send_data(struct peer *p, const void *data, size_t len)
 {
+	int copied;
+
 	if (len > PUNCHD_MTU)
 		return -2;
 	if (!peer_is_up(p))
 		return -1;
+	/* a doubted direct path: through the relay too (tx_out); with a
+	 * relay, kept for a resend in any case while direct */
+	p->relay_copy = p->state == PEER_RELAYED ? 0 :
+	    pathwatch_doubted(p) ? 1 : p->pd->relay_urls[0] != '\0' ? 3 : 0;
 	e2e_session_send(p, PACKET_DATA, data, len, peer_dest(p));
+	copied = p->relay_copy == 2;
+	p->relay_copy = 0;
 	p->tx_data++;
-	return 0;
+	if (p->state != PEER_RELAYED)
+		pathwatch_sent(p, 0);
+	return copied;
 }
 
 int
@@ -343,6 +437,7 @@ link_relay_up(struct peer *p)
 		return;
 	peer_set_state(p, PEER_RELAYED);
 	p->upgrade_tries = 0;
+	upgrade_init(&p->upg, punchd_time(pd));
 	link_ka_start(p);
 	log_info("peer %s up: relayed via %s", peer_label(p),
 	    relay_url(p) != NULL ? relay_url(p) : "?");
@@ -375,7 +470,16 @@ link_relay_lost(struct peer *p, const char *reason)
 static void
 link_relay_met(struct peer *p)
 {
+	int n;
+
 	tx_send(p, PACKET_KEEPALIVE, 0, NULL, 0, NULL);
+	/* we came here because the direct path went quiet: what we sent
+	 * on it since its last answer may be lost; send it again here */
+	if (pathwatch_doubted(p) && (n = tx_resend(p,
+	    p->health.last_heard)) > 0)
+		log_info("peer %s: %d datagram%s sent since the path's last "
+		    "answer, again through the relay", peer_label(p), n,
+		    n == 1 ? "" : "s");
 }
 
 static void

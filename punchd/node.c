@@ -41,6 +41,7 @@ node_init(struct punchd *pd)
 	pd->fd4 = pd->fd6 = -1;
 	input_init(pd);
 	link_init(pd);
+	failover_init(pd);
 	pd->hooks.peer_up = node_peer_up;
 	pd->hooks.punch_failed = pending_punch_failed;
 	pd->hooks.peer_freeing = node_peer_freeing;

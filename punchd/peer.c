@@ -130,6 +130,7 @@ peer_create(struct punchd *pd, const char *name)
 	keepalive_init(&p->ka, pd->cfg.keepalive_interval_ms / 1000.0,
 	    pd->cfg.warn_after, pd->cfg.dead_after, 0);
 	path_init(&p->path);
+	lifetime_init(&p->life);
 	packet_replay_reset(&p->replay);
 	/* the timers are link.c's, set up as it starts them */
 	LIST_INIT(&p->pending);
@@ -160,7 +161,10 @@ peer_free(struct peer *p)
 	ev_timer_stop(pd->loop, &p->ka_timer);
 	ev_timer_stop(pd->loop, &p->retry_timer);
 	ev_timer_stop(pd->loop, &p->linger_timer);
+	ev_timer_stop(pd->loop, &p->health_timer);
+	ev_timer_stop(pd->loop, &p->expect_timer);
 	e2e_session_peer_free(p);
+	tx_kept_free(p);
 	punch_free(&p->punch);
 	TAILQ_REMOVE(&pd->peers, p, entry);
 	pd->npeers--;

@@ -13,13 +13,17 @@
  *   joiner_race.c              the joiner's paths, raced
  *   mesh.c store.c             mesh identity and announcements; peers file
  *   input.c                    packets in: checks, one handler per type
+ *   failover.c                 a path in use: in doubt, dead, back
  *   link.c                     a peer's path: punch, keep-alive, relay
+ *   pathwatch.c                the path in use watched (health.c)
  *   peer.c                     the peer table, states, events
  *   e2e_session.c members.c    session keys; the members' node keys
  *   tx.c                       packets out under the mesh key
  *   relay.c                    relay sessions (rendezvous, fallback)
  *   relay_access.c             the relay credential; relays' refusals
  *   punch.c keepalive.c path.c the per-peer state machines, no I/O
+ *   health.c lifetime.c upgrade.c (and pathsel.c natpredict.c
+ *   birthday.c, not wired yet)
  *   sock.c                     the UDP socket
  *   portmap*.c                 port mapping on the gateway (UPnP IGD,
  *                              NAT-PMP, PCP): no punchd.h, callbacks only
@@ -41,7 +45,10 @@
 #include "common/relay_client.h"
 #include "proto/packet.h"
 #include "proto/e2e.h"
+#include "health.h"
 #include "keepalive.h"
+#include "lifetime.h"
+#include "upgrade.h"
 #include "mesh.h"
 #include "path.h"
 #include "punch.h"
@@ -162,6 +169,21 @@ struct peer {
 	int			 e2e_logged;	/* mesh-key fallback said */
 	int			 e2e_nq;	/* DATA waiting for a key, */
 	struct e2e_queue	 e2e_q;		/* at most PUNCHD_E2E_QUEUE */
+	/* the direct path in use (pathwatch.c, failover.c) */
+	struct health		 health;
+	int			 watching;
+	ev_timer		 health_timer;
+	ev_timer		 expect_timer;	/* the follower's */
+	struct lifetime		 life;		/* keep-alive interval */
+	double			 ka_gap;	/* idle before our last KEEPALIVE */
+	double			 last_tx_direct, relay_heard, data_heard;
+	int			 relay_copy;	/* tx_out: 1 copy, 2 copied, 3 keep */
+	struct tx_kept		*kept;		/* tx.c: recent DATA */
+	int			 kept_next;
+	uint64_t		 relay_copies;
+	struct upgrade		 upg;		/* relayed: when to try direct */
+	char			 lost_why[96];	/* why the last path went */
+	double			 lost_at;
 };
 
 /* What each counts, its status.get key and its Prometheus name: the one
@@ -204,6 +226,10 @@ struct punchd_hooks {
 	void	(*punch_failed)(struct peer *);
 	void	(*peer_freeing)(struct peer *);
 	void	(*peers_changed)(struct punchd *);
+	/* pathwatch.c: the direct path in use is in doubt, dead, back */
+	void	(*path_doubt)(struct peer *);
+	void	(*path_dead)(struct peer *);
+	void	(*path_back)(struct peer *);
 	/* input.c */
 	void	(*pong)(struct peer *, uint32_t, double);
 	void	(*announce)(struct peer *, const uint8_t *, size_t);
@@ -369,6 +395,13 @@ int	tx_out(struct peer *p, const void *buf, size_t len,
 	    const struct sockaddr *to);
 uint64_t tx_send(struct peer *p, uint8_t type, uint8_t flags,
 	    const uint8_t *payload, size_t len, const struct sockaddr *to);
+/* recent DATA sent direct (tx_out keeps it while relay_copy is set), sent
+ * again through the relay when the path turns out to have been cut */
+#define TX_KEPT	64
+struct tx_kept;
+void	tx_keep(struct peer *p, const void *buf, size_t len);
+int	tx_resend(struct peer *p, double since);
+void	tx_kept_free(struct peer *p);
 /* under another key (the join handshake's), to `to` or through `relay` */
 void	tx_send_keyed(struct punchd *pd, uint8_t type, const uint8_t *key,
 	    const uint8_t *payload, size_t len, const struct sockaddr *to,
@@ -429,8 +462,29 @@ void	link_start_punch(struct peer *p);
 void	link_up(struct peer *p);	/* a pair was selected */
 void	link_relay_up(struct peer *p);	/* a packet came through the relay */
 void	link_ka_retime(struct punchd *pd);
+void	link_ka_restart(struct peer *p);
+/* an ACK to our KEEPALIVE came `late` s after it (lifetime evidence) */
+void	link_ka_answered(struct peer *p, double late);
+void	link_down(struct peer *p, const char *reason);
+void	link_relay_keep(struct peer *p);	/* stay in the session */
+void	link_relay_leave_later(struct peer *p);
+/* 0 sent, 1 sent and copied through the relay (path in doubt), -1 no
+ * path, -2 too big */
 int	link_send_data(struct peer *p, const void *data, size_t len);
 int	link_ping(struct peer *p, uint32_t *id);
+
+/* pathwatch.c: health of the direct path in use (punchd/health.h) */
+void	pathwatch_start(struct peer *p);
+void	pathwatch_stop(struct peer *p);
+void	pathwatch_sent(struct peer *p, int probe);
+void	pathwatch_heard(struct peer *p, const struct sockaddr *from,
+	    int data);
+int	pathwatch_doubted(const struct peer *p);
+
+/* failover.c: in doubt, dead, back (installs the path_* hooks) */
+void	failover_init(struct punchd *pd);
+/* why p is not direct (or how it is), in words, for meshctl why */
+void	failover_why(const struct peer *p, char *buf, size_t len);
 
 /* input.c */
 void	input_init(struct punchd *pd);	/* socket and relay hooks */

@@ -4,6 +4,7 @@
  * session. The session-key path (e2e_session.c) seals its own and leaves
  * through tx_out() as well, so the per-peer counters see every packet.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -16,9 +17,87 @@ tx_out(struct peer *p, const void *buf, size_t len, const struct sockaddr *to)
 	if ((to != NULL ? sock_send(p->pd, buf, len, to) :
 	    relay_send(p, buf, len)) != 0)
 		return -1;
+	if (to != NULL && p->has_endpoint &&
+	    netaddr_equal(to, (const struct sockaddr *)&p->endpoint))
+		p->last_tx_direct = punchd_time(p->pd);
+	/* the direct path is in doubt: the same bytes through the relay
+	 * too; the receiver's replay window drops the second copy */
+	if (to != NULL && p->relay_copy == 1 && relay_send(p, buf, len) == 0) {
+		p->relay_copy = 2;
+		p->relay_copies++;
+	}
+	if (to != NULL && p->relay_copy != 0)
+		tx_keep(p, buf, len);
 	p->tx_packets++;
 	p->tx_bytes += len;
 	return 0;
+}
+
+/*
+ * The last TX_KEPT DATA packets sent direct, sealed: when the path turns
+ * out to have been cut, those sent since its last answer go through the
+ * relay once the peer is there (tx_resend); the receiver's replay window
+ * drops the ones that did arrive. 64 covers the up to 2.5 s between a
+ * path's last answer and the meeting in the relay at 20 datagrams/s; a
+ * faster flow loses the oldest. Each slot holds its packet's own size
+ * (grown, never shrunk): 64 small datagrams cost a few kB, 64 full ones
+ * 80 kB, only for peers that send.
+ */
+struct tx_kept {
+	double		 at;
+	size_t		 len, cap;
+	uint8_t		*buf;
+};
+
+void
+tx_keep(struct peer *p, const void *buf, size_t len)
+{
+	struct tx_kept	*k;
+	uint8_t		*nb;
+
+	if (p->kept == NULL &&
+	    (p->kept = calloc(TX_KEPT, sizeof(*p->kept))) == NULL)
+		return;
+	k = &p->kept[p->kept_next];
+	if (k->cap < len) {
+		if ((nb = realloc(k->buf, len)) == NULL)
+			return;
+		k->buf = nb;
+		k->cap = len;
+	}
+	p->kept_next = (p->kept_next + 1) % TX_KEPT;
+	k->at = punchd_time(p->pd);
+	k->len = len;
+	memcpy(k->buf, buf, len);
+}
+
+/* DATA sent direct at or after `since`, again through the relay, oldest
+ * first; returns how many */
+int
+tx_resend(struct peer *p, double since)
+{
+	struct tx_kept	*k;
+	int		 i, n = 0;
+
+	for (i = 0; p->kept != NULL && i < TX_KEPT; i++) {
+		k = &p->kept[(p->kept_next + i) % TX_KEPT];
+		if (k->len == 0 || k->at < since)
+			continue;
+		if (relay_send(p, k->buf, k->len) == 0)
+			n++;
+	}
+	return n;
+}
+
+void
+tx_kept_free(struct peer *p)
+{
+	int i;
+
+	for (i = 0; p->kept != NULL && i < TX_KEPT; i++)
+		free(p->kept[i].buf);
+	free(p->kept);
+	p->kept = NULL;
 }
 
 static ssize_t
