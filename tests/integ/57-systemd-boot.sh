@@ -262,8 +262,11 @@ sed -n 2p "$T/stranger.txt"
 # --- 6. stopping the target -------------------------------------------------------------
 
 inside systemctl stop atmosphere.target || fail "systemctl stop atmosphere.target"
+# the PartOf= stop jobs may still be running when systemctl returns for the
+# target's own job: give them a moment, as the restart checks above do
+inactive() { [ "$(prop "$1" ActiveState)" = inactive ]; }
 for d in stund punchd; do
-	[ "$(prop "$d" ActiveState)" = inactive ] || fail "$d still $(prop "$d" ActiveState) after stop atmosphere.target"
+	wait_for 10 inactive "$d" || fail "$d still $(prop "$d" ActiveState) after stop atmosphere.target"
 done
 active relayd || fail "relayd stopped with atmosphere.target"
 l=$(status_line)
