@@ -29,7 +29,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const top = resolve(here, '..', '..', '..');
 const bin = resolve(top, process.env.BUILD || 'build', 'bin');
 const dist = resolve(top, 'web', 'dist');
-const out = resolve(here, 'out');
+// screenshots: ATM_E2E_OUT (tests/integ/07-browser.sh: its log dir) or out/
+const out = process.env.ATM_E2E_OUT || resolve(here, 'out');
 const M = join(bin, 'meshctl');
 const skip = !existsSync(join(bin, 'punchd')) ? `no ${bin}/punchd (make)` :
     !existsSync(CHROMIUM) ? `no ${CHROMIUM}` :
