@@ -81,6 +81,47 @@ START_TEST(test_hello)
 }
 END_TEST
 
+/* the relay-only byte after the name (docs/browser-member.md) */
+START_TEST(test_hello_flags)
+{
+	struct join_hello	h, d;
+	uint8_t			pk[JOIN_PK_LEN], sk[JOIN_SK_LEN], buf[256];
+	int			n;
+
+	crypto_sign_keypair(pk, sk);
+	memset(&h, 0, sizeof(h));
+	memset(h.txid, 9, sizeof(h.txid));
+	memcpy(h.pk, pk, sizeof(pk));
+	strcpy(h.name, "browser");
+	h.flags = JOIN_F_RELAY_ONLY;
+	join_hello_sign(&h, id_j, sk);
+	n = join_hello_encode(buf, sizeof(buf), &h);
+	ck_assert_int_eq(n, 108 + 1 + 7 + 1);
+	ck_assert_uint_eq(buf[n - 1], JOIN_F_RELAY_ONLY);
+	ck_assert_int_eq(join_hello_decode(buf, n, &d), 0);
+	ck_assert_mem_eq(&d, &h, sizeof(h));
+	ck_assert_int_eq(join_hello_verify(&d, id_j), 0);
+	/* an old HELLO (no byte) reads 0; a later byte is ignored */
+	ck_assert_int_eq(join_hello_decode(buf, n - 1, &d), 0);
+	ck_assert_uint_eq(d.flags, 0);
+	buf[n] = 0xee;
+	ck_assert_int_eq(join_hello_decode(buf, n + 1, &d), 0);
+	ck_assert_uint_eq(d.flags, JOIN_F_RELAY_ONLY);
+	/* no name, the flag: the empty name's length byte, then the flag */
+	h.name[0] = '\0';
+	n = join_hello_encode(buf, sizeof(buf), &h);
+	ck_assert_int_eq(n, 108 + 1 + 1);
+	ck_assert_int_eq(join_hello_decode(buf, n, &d), 0);
+	ck_assert_str_eq(d.name, "");
+	ck_assert_uint_eq(d.flags, JOIN_F_RELAY_ONLY);
+	/* no room for it */
+	ck_assert_int_eq(join_hello_encode(buf, 109, &h), -1);
+	/* zero is not written: the bytes of an old encoder */
+	h.flags = 0;
+	ck_assert_int_eq(join_hello_encode(buf, sizeof(buf), &h), 109);
+}
+END_TEST
+
 START_TEST(test_welcome)
 {
 	struct join_welcome	w, d;
@@ -185,6 +226,17 @@ START_TEST(test_announce)
 	ck_assert_int_eq(join_announce_decode(buf, n, &d), -1);
 	a.ncands = JOIN_MAX_CANDS + 1;
 	ck_assert_int_eq(join_announce_encode(buf, sizeof(buf), &a), -1);
+	/* the relay-only byte after the name, passed on to other members */
+	ck_assert_uint_eq(d.flags, 0);
+	a.ncands = 1;
+	a.flags = JOIN_F_RELAY_ONLY;
+	n = join_announce_encode(buf, sizeof(buf), &a);
+	ck_assert_int_eq(n, 8 + 32 + 1 + 19 + 1 + 5 + 1);
+	ck_assert_int_eq(join_announce_decode(buf, n, &d), 0);
+	ck_assert_uint_eq(d.flags, JOIN_F_RELAY_ONLY);
+	ck_assert_str_eq(d.name, "carol");
+	ck_assert_int_eq(join_announce_decode(buf, n - 1, &d), 0);
+	ck_assert_uint_eq(d.flags, 0);
 }
 END_TEST
 
@@ -196,6 +248,7 @@ join_suite(void)
 
 	tcase_add_test(tc, test_derive);
 	tcase_add_test(tc, test_hello);
+	tcase_add_test(tc, test_hello_flags);
 	tcase_add_test(tc, test_welcome);
 	tcase_add_test(tc, test_refuse);
 	tcase_add_test(tc, test_announce);
