@@ -43,18 +43,28 @@ START_TEST(test_derive)
 }
 END_TEST
 
+/* a signed HELLO of id_j with a fresh key */
+static void
+hello_make(struct join_hello *h, const char *name, uint8_t flags)
+{
+	uint8_t pk[JOIN_PK_LEN], sk[JOIN_SK_LEN];
+
+	crypto_sign_keypair(pk, sk);
+	memset(h, 0, sizeof(*h));
+	memset(h->txid, 7, sizeof(h->txid));
+	memcpy(h->pk, pk, sizeof(pk));
+	strcpy(h->name, name);
+	h->flags = flags;
+	join_hello_sign(h, id_j, sk);
+}
+
 START_TEST(test_hello)
 {
 	struct join_hello	h, d;
-	uint8_t			pk[JOIN_PK_LEN], sk[JOIN_SK_LEN], buf[256];
+	uint8_t			buf[256];
 	int			n;
 
-	crypto_sign_keypair(pk, sk);
-	memset(&h, 0, sizeof(h));
-	memset(h.txid, 7, sizeof(h.txid));
-	memcpy(h.pk, pk, sizeof(pk));
-	strcpy(h.name, "bob");
-	join_hello_sign(&h, id_j, sk);
+	hello_make(&h, "bob", 0);
 	ck_assert_int_eq(join_hello_verify(&h, id_j), 0);
 	/* bound to the node id */
 	ck_assert_int_eq(join_hello_verify(&h, id_x), -1);
@@ -85,16 +95,10 @@ END_TEST
 START_TEST(test_hello_flags)
 {
 	struct join_hello	h, d;
-	uint8_t			pk[JOIN_PK_LEN], sk[JOIN_SK_LEN], buf[256];
+	uint8_t			buf[256];
 	int			n;
 
-	crypto_sign_keypair(pk, sk);
-	memset(&h, 0, sizeof(h));
-	memset(h.txid, 9, sizeof(h.txid));
-	memcpy(h.pk, pk, sizeof(pk));
-	strcpy(h.name, "browser");
-	h.flags = JOIN_F_RELAY_ONLY;
-	join_hello_sign(&h, id_j, sk);
+	hello_make(&h, "browser", JOIN_F_RELAY_ONLY);
 	n = join_hello_encode(buf, sizeof(buf), &h);
 	ck_assert_int_eq(n, 108 + 1 + 7 + 1);
 	ck_assert_uint_eq(buf[n - 1], JOIN_F_RELAY_ONLY);
