@@ -15,6 +15,8 @@ MANDIR		?= $(PREFIX)/share/man
 UNITDIR		?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR	?= $(PREFIX)/lib/tmpfiles.d
+# relayd's status page and browser member (web/dist, `make web`)
+WEBDIR		?= $(PREFIX)/share/atmosphere/web
 BUILD	?= build
 SAN	?= 0
 
@@ -221,7 +223,7 @@ BENCHES	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 ALL_SRCS := $(COMMON_SRCS) $(PROTO_SRCS) $(STUND_SRCS) $(RELAYD_SRCS) \
 	$(PUNCHD_SRCS) $(MESHCTL_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) $(BENCH_SRCS)
 
-.PHONY: all check unit asan bench install clean
+.PHONY: all check unit asan bench install clean web
 all: $(PROGS) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
@@ -229,6 +231,8 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(call obj,$(UNIT_SRCS)): override CFLAGS += $(CHECK_CFLAGS)
+# relayd's default web_root is where install puts web/dist
+$(call obj,relayd/relayd.c): override CFLAGS += -DRELAYD_WEB_ROOT='"$(WEBDIR)"'
 
 $(LIBATMO): $(call obj,$(COMMON_SRCS) $(PROTO_SRCS))
 	@mkdir -p $(@D)
@@ -292,6 +296,11 @@ asan:
 bench: all $(BENCHES)
 	BUILD=$(BUILD) sh bench/run.sh
 
+# web: relayd's pages (web/dist) from npm's pinned packages; needs node
+# and npm (scripts/deps.sh), and the registry or its cache for npm ci
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build
+
 # install: what is built (punchd and meshctl may not be yet), the units with
 # @SBINDIR@ replaced, sysusers/tmpfiles, man pages, and the example config;
 # atmosphere.conf itself only when absent (an operator's file is never
@@ -326,6 +335,10 @@ install: $(PROGS)
 	install -m 0644 $(addprefix man/,$(MAN1)) $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 $(addprefix man/,$(MAN5)) $(DESTDIR)$(MANDIR)/man5
 	install -m 0644 $(addprefix man/,$(MAN8)) $(DESTDIR)$(MANDIR)/man8
+	if [ -f web/dist/index.html ]; then \
+		install -d $(DESTDIR)$(WEBDIR) && \
+		install -m 0644 web/dist/* $(DESTDIR)$(WEBDIR)/ || exit 1; \
+	else echo "install: web/dist is not built (make web), skipped"; fi
 	install -d -m 0755 $(CONFDIR)
 	install -m 0644 docs/atmosphere.conf.example $(CONFDIR)/atmosphere.conf.example
 	[ -e $(CONFDIR)/atmosphere.conf ] || \
@@ -350,6 +363,8 @@ uninstall:
 		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(MAN5)) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MAN8))
 	rm -f $(CONFDIR)/atmosphere.conf.example
+	if [ -d $(DESTDIR)$(WEBDIR) ]; then rm -f $(DESTDIR)$(WEBDIR)/*; \
+		rmdir $(DESTDIR)$(WEBDIR); fi; true
 	rmdir $(CONFDIR) 2>/dev/null || true
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
 		systemctl daemon-reload; fi; true

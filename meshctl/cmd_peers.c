@@ -105,9 +105,13 @@ cmd_peers(int argc, char **argv)
 		peers_col(row, "rtt_ms", c[5], sizeof(c[5]), 'm');
 		peers_col(row, "loss", c[6], sizeof(c[6]), '%');
 		peers_col(row, "last_seen_s", c[7], sizeof(c[7]), 's');
-		printf("%-16s %-16s %-9s %-6s %-22s %-9s %-5s %s\n",
+		/* a relay-only member says why: "browser: no UDP" */
+		if (mpack_get_str(row, "reason", err, sizeof(err)) != 0)
+			err[0] = '\0';
+		printf("%-16s %-16s %-9s %-6s %-22s %-9s %-5s %s%s%s%s\n",
 		    strcmp(c[0], "-") ? c[0] : c[1], c[1], c[2], c[3], c[4],
-		    c[5], c[6], c[7]);
+		    c[5], c[6], c[7], err[0] ? " (" : "", err,
+		    err[0] ? ")" : "");
 		/* why the relay will not carry this peer, and what to do */
 		if (mpack_get_str(row, "relay_error", err, sizeof(err)) == 0) {
 			if (mpack_get_str(row, "relay_hint", hint,

@@ -158,6 +158,28 @@ get_name(const uint8_t *buf, size_t len, size_t off, char *name)
 	return 0;
 }
 
+/* the flags byte after a name that ends at n (a put_name result) */
+static int
+put_flags(uint8_t *buf, size_t cap, int n, uint8_t flags)
+{
+	if (n < 0 || flags == 0)
+		return n;
+	if ((size_t)n + 1 > cap)
+		return -1;
+	buf[n] = flags;
+	return n + 1;
+}
+
+/* the byte after the name at off (get_name checked it), 0 when none */
+static uint8_t
+get_flags(const uint8_t *buf, size_t len, size_t off)
+{
+	if (off >= len)
+		return 0;
+	off += 1 + (size_t)buf[off];
+	return off < len ? buf[off] : 0;
+}
+
 int
 join_hello_encode(uint8_t *buf, size_t cap, const struct join_hello *h)
 {
@@ -166,7 +188,7 @@ join_hello_encode(uint8_t *buf, size_t cap, const struct join_hello *h)
 	memcpy(buf, h->txid, JOIN_TXID_LEN);
 	memcpy(buf + 12, h->pk, JOIN_PK_LEN);
 	memcpy(buf + 44, h->sig, JOIN_SIG_LEN);
-	return put_name(buf, cap, 108, h->name);
+	return put_flags(buf, cap, put_name(buf, cap, 108, h->name), h->flags);
 }
 
 int
@@ -178,7 +200,10 @@ join_hello_decode(const uint8_t *buf, size_t len, struct join_hello *h)
 	memcpy(h->txid, buf, JOIN_TXID_LEN);
 	memcpy(h->pk, buf + 12, JOIN_PK_LEN);
 	memcpy(h->sig, buf + 44, JOIN_SIG_LEN);
-	return get_name(buf, len, 108, h->name);
+	if (get_name(buf, len, 108, h->name) != 0)
+		return -1;
+	h->flags = get_flags(buf, len, 108);
+	return 0;
 }
 
 #define WELCOME_FIXED	(JOIN_TXID_LEN + JOIN_MESH_ID_LEN + JOIN_SEALED_LEN + \
@@ -269,7 +294,7 @@ join_announce_encode(uint8_t *buf, size_t cap, const struct join_announce *a)
 		cnt++;
 	}
 	*e = (uint8_t)cnt;
-	return put_name(buf, cap, n, a->name);
+	return put_flags(buf, cap, put_name(buf, cap, n, a->name), a->flags);
 }
 
 int
@@ -282,6 +307,7 @@ join_announce_decode(const uint8_t *buf, size_t len, struct join_announce *a)
 
 	a->ncands = 0;
 	a->name[0] = '\0';
+	a->flags = 0;
 	if (len < JOIN_ID_LEN + JOIN_PK_LEN + 1)
 		return -1;
 	memcpy(a->id, buf + n, JOIN_ID_LEN), n += JOIN_ID_LEN;
@@ -305,7 +331,10 @@ join_announce_decode(const uint8_t *buf, size_t len, struct join_announce *a)
 			return -1;
 		a->ncands++;
 	}
-	return get_name(buf, len, n, a->name);
+	if (get_name(buf, len, n, a->name) != 0)
+		return -1;
+	a->flags = get_flags(buf, len, n);
+	return 0;
 }
 
 const char *

@@ -55,11 +55,21 @@
 #define JOIN_R_USED		2
 #define JOIN_R_NOMESH		3
 
+/*
+ * A byte after the name of HELLO and ANNOUNCE (docs/browser-member.md):
+ * written only when not zero, read when present (older encoders send
+ * none: 0; bytes after it are ignored). Not signed, like the name: it is
+ * under the join key or the mesh key, and it only makes nodes skip
+ * punching that member.
+ */
+#define JOIN_F_RELAY_ONLY	0x01	/* no UDP (a browser): relay only */
+
 struct join_hello {
 	uint8_t		txid[JOIN_TXID_LEN];
 	uint8_t		pk[JOIN_PK_LEN];
 	uint8_t		sig[JOIN_SIG_LEN];
 	char		name[JOIN_NAME_MAX + 1];	/* "" = none */
+	uint8_t		flags;				/* JOIN_F_* */
 };
 
 struct join_welcome {
@@ -83,6 +93,7 @@ struct join_announce {
 	int		ncands;
 	struct sockaddr_storage *cands;	/* caller's array, JOIN_MAX_CANDS */
 	char		name[JOIN_NAME_MAX + 1];
+	uint8_t		flags;		/* JOIN_F_* of the member announced */
 };
 
 /* Keys and names derived from the join secret. */

@@ -80,7 +80,8 @@ const struct proto_method proto_methods[] = {
 	  "[{id?, name?, state, path?: direct|relay, endpoint?, "
 	  "endpoint_type?: host|mapped|prflx|srflx|relay, rtt_ms?, "
 	  "rtt_min_ms?, jitter_ms?, loss?, last_seen_s?, since_s, "
-	  "controlling, relay_error?: \"relay URL refused: 403 token "
+	  "controlling, reason?: \"browser: no UDP\" (a relay-only member, "
+	  "never punched), relay_error?: \"relay URL refused: 403 token "
 	  "expired\", relay_hint?: what to do}]",
 	  "" },
 	{ "punchd", "peer.get", PROTO_CALL,

@@ -178,6 +178,9 @@ control_pack_peer(msgpack_packer *out, struct peer *p, int full)
 	mpack_kv_str(pk, "name", p->name[0] ? p->name : NULL);
 	mpack_kv_str(pk, "state", peer_state_str(p->state));
 	mpack_kv_str(pk, "path", peer_path(p));
+	/* why its path is what it is, when that is not the network's doing */
+	if (p->bound && members_relay_only(p->pd, p->id))
+		mpack_kv_str(pk, "reason", "browser: no UDP");
 	control_pack_endpoint(pk, p);
 	control_pack_ms(pk, "rtt_ms", p->path.srtt, has);
 	control_pack_ms(pk, "rtt_min_ms", p->path.rtt_min, has);

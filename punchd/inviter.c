@@ -316,6 +316,7 @@ inviter_new_member(struct punchd *pd, const uint8_t *id,
 	    peer_find_id(pd, id) != NULL)
 		return;
 	members_set(pd, id, h->pk, h->name);
+	members_set_relay_only(pd, id, h->flags & JOIN_F_RELAY_ONLY);
 	sodium_bin2hex(idstr, sizeof(idstr), id, JOIN_ID_LEN);
 	if ((p = peer_find_id(pd, id)) == NULL) {
 		if ((p = peer_create(pd, idstr)) == NULL)

@@ -74,6 +74,11 @@ link_start_punch(struct peer *p)
 	struct punchd *pd = p->pd;
 
 	ev_timer_stop(pd->loop, &p->retry_timer);
+	/* no UDP there (a browser): its relay session only, no punching */
+	if (p->bound && members_relay_only(pd, p->id)) {
+		relay_start(p);
+		return;
+	}
 	if (!peer_is_up(p)) {
 		ev_timer_stop(pd->loop, &p->ka_timer);
 		peer_set_state(p, PEER_PUNCHING);

@@ -3,8 +3,11 @@
  * E2E_INIT), with their node keys: what e2e_session.c checks a peer's
  * handshake against. $STATE_DIRECTORY/members, through common/state.h:
  *
- *     # mesh members: id public-key name
- *     <node id hex> <Ed25519 public key hex> <name or ->
+ *     # mesh members: id public-key name [r]
+ *     <node id hex> <Ed25519 public key hex> <name or -> [r]
+ *
+ * "r": a relay-only member (a browser, docs/browser-member.md); files
+ * without it read as before.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +33,9 @@ members_save(struct punchd *pd)
 	for (i = 0; i < m->nmembers; i++) {
 		sodium_bin2hex(id, sizeof(id), m->members[i].id, JOIN_ID_LEN);
 		sodium_bin2hex(pk, sizeof(pk), m->members[i].pk, JOIN_PK_LEN);
-		n += snprintf(text + n, cap - n, "%s %s %s\n", id, pk,
-		    m->members[i].name[0] ? m->members[i].name : "-");
+		n += snprintf(text + n, cap - n, "%s %s %s%s\n", id, pk,
+		    m->members[i].name[0] ? m->members[i].name : "-",
+		    m->members[i].relay_only ? " r" : "");
 	}
 	if (state_write(pd->statedir, "members", text, n) == -1)
 		log_warn("%s: %s/members", __func__, pd->statedir);
@@ -44,14 +48,15 @@ members_load(struct punchd *pd)
 	struct mesh		*m = &pd->mesh;
 	struct mesh_member	*mm;
 	char			 text[MESH_MAX_MEMBERS * 160], *line, *save;
-	char			 id[40], pk[80], name[80];
+	char			 id[40], pk[80], name[80], fl[8];
+	int			 nf;
 
 	if (state_read(pd->statedir, "members", text, sizeof(text)) == -1)
 		return;
 	for (line = strtok_r(text, "\n", &save); line != NULL &&
 	    m->nmembers < MESH_MAX_MEMBERS; line = strtok_r(NULL, "\n", &save)) {
-		if (*line == '#' || sscanf(line, "%39s %79s %79s", id, pk,
-		    name) != 3)
+		if (*line == '#' || (nf = sscanf(line, "%39s %79s %79s %7s", id,
+		    pk, name, fl)) < 3)
 			continue;
 		mm = &m->members[m->nmembers];
 		if (sodium_hex2bin(mm->id, JOIN_ID_LEN, id, strlen(id), NULL,
@@ -60,6 +65,7 @@ members_load(struct punchd *pd)
 			continue;
 		strlcpy(mm->name, strcmp(name, "-") ? name : "",
 		    sizeof(mm->name));
+		mm->relay_only = nf == 4 && !strcmp(fl, "r");
 		m->nmembers++;
 	}
 }
@@ -103,6 +109,25 @@ members_set(struct punchd *pd, const uint8_t *id, const uint8_t *pk,
 	if (name != NULL && *name != '\0')
 		strlcpy(mm->name, name, sizeof(mm->name));
 	members_save(pd);
+}
+
+void
+members_set_relay_only(struct punchd *pd, const uint8_t *id, int on)
+{
+	struct mesh_member *mm = members_lookup(pd, id);
+
+	if (mm == NULL || mm->relay_only == (on != 0))
+		return;
+	mm->relay_only = on != 0;
+	members_save(pd);
+}
+
+int
+members_relay_only(struct punchd *pd, const uint8_t *id)
+{
+	const struct mesh_member *mm = members_lookup(pd, id);
+
+	return mm != NULL && mm->relay_only;
 }
 
 void

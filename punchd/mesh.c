@@ -220,6 +220,7 @@ mesh_announce(struct peer *to, struct peer *about)
 	if ((mm = members_find(to->pd, about->id)) != NULL) {
 		memcpy(a.pk, mm->pk, JOIN_PK_LEN);
 		strlcpy(a.name, mm->name, sizeof(a.name));
+		a.flags = mm->relay_only ? JOIN_F_RELAY_ONLY : 0;
 	}
 	if (about->has_endpoint)
 		cands[n++] = about->endpoint;
@@ -274,6 +275,7 @@ mesh_announce_input(struct peer *from, const uint8_t *pl, size_t len)
 	if (!memcmp(a.id, pd->node_id, JOIN_ID_LEN))
 		return;
 	members_set(pd, a.id, a.pk, a.name);
+	members_set_relay_only(pd, a.id, a.flags & JOIN_F_RELAY_ONLY);
 	if ((q = peer_find_id(pd, a.id)) == NULL) {
 		sodium_bin2hex(idstr, sizeof(idstr), a.id, JOIN_ID_LEN);
 		if ((q = peer_create(pd, idstr)) == NULL)

@@ -65,6 +65,7 @@ struct mesh_member {
 	uint8_t		id[JOIN_ID_LEN];
 	uint8_t		pk[JOIN_PK_LEN];
 	char		name[JOIN_NAME_MAX + 1];
+	uint8_t		relay_only;	/* JOIN_F_RELAY_ONLY: no UDP (browser) */
 };
 
 struct mesh {

@@ -413,6 +413,10 @@ const struct mesh_member *members_find(struct punchd *pd, const uint8_t *id);
 void	members_set(struct punchd *pd, const uint8_t *id, const uint8_t *pk,
 	    const char *name);
 void	members_remove(struct punchd *pd, const uint8_t *id);
+/* a member without UDP (JOIN_F_RELAY_ONLY, docs/browser-member.md): met
+ * on the relay only, never punched */
+void	members_set_relay_only(struct punchd *pd, const uint8_t *id, int on);
+int	members_relay_only(struct punchd *pd, const uint8_t *id);
 void	members_clear(struct punchd *pd);
 
 /* e2e_session.c: end-to-end session keys (docs: e2e) */

@@ -16,14 +16,18 @@
 #include "relayd/relayd.h"
 
 /* Queue an HTTP answer; the connection closes after it. 0, or -1 out of
- * memory (the caller drops c). */
+ * memory (the caller drops c). `cache` is the Cache-Control value. */
 static int
-answer_respond(struct relayd_conn *c, int status, const char *headers,
-    const char *ctype, const char *body, size_t bodylen, int head)
+answer_respond_cache(struct relayd_conn *c, int status, const char *headers,
+    const char *ctype, const char *cache, const char *body, size_t bodylen,
+    int head)
 {
 	char	*b;
 	int	 n;
-	size_t	 cap = 512 + bodylen;
+	/* the status line and our headers take < 200 bytes; the caller's
+	 * (a web file's CSP is ~400) are counted */
+	size_t	 len = head ? 0 : bodylen, cap = 256 + strlen(cache) +
+	    (headers != NULL ? strlen(headers) : 0) + len;
 
 	if (status >= 400)
 		c->rd->st.http_errors++;
@@ -33,26 +37,36 @@ answer_respond(struct relayd_conn *c, int status, const char *headers,
 	c->state = CLIENT_RESPOND;
 	if ((b = malloc(cap)) == NULL)
 		return -1;
-	if (status == 204)	/* no body, no Content-* (RFC 9110 8.6) */
-		n = snprintf(b, cap, "HTTP/1.1 204 %s\r\nServer: relayd/%s\r\n"
-		    "Connection: close\r\n%s\r\n", http_reason(status),
-		    RELAYD_VERSION, headers != NULL ? headers : "");
+	if (status == 204 || status == 304)
+		/* no body, no Content-* (RFC 9110 8.6, 15.4.5) */
+		n = snprintf(b, cap, "HTTP/1.1 %d %s\r\nServer: relayd/%s\r\n"
+		    "Cache-Control: %s\r\nConnection: close\r\n%s\r\n",
+		    status, http_reason(status), RELAYD_VERSION, cache,
+		    headers != NULL ? headers : "");
 	else
 		n = snprintf(b, cap, "HTTP/1.1 %d %s\r\nServer: relayd/%s\r\n"
 		    "Content-Type: %s\r\nContent-Length: %zu\r\n"
-		    "Cache-Control: no-store\r\nConnection: close\r\n%s\r\n",
+		    "Cache-Control: %s\r\nConnection: close\r\n%s\r\n",
 		    status, http_reason(status), RELAYD_VERSION, ctype, bodylen,
-		    headers != NULL ? headers : "");
-	if (n < 0 || (size_t)n + bodylen > cap) {
+		    cache, headers != NULL ? headers : "");
+	if (n < 0 || (size_t)n + len > cap) {
 		free(b);
 		return -1;
 	}
-	if (!head)
-		memcpy(b + n, body, bodylen);
+	if (len > 0)
+		memcpy(b + n, body, len);
 	c->buf = b;
-	c->buflen = (uint32_t)(n + (head ? 0 : bodylen));
+	c->buflen = (uint32_t)(n + len);
 	connio_update(c);
 	return 0;
+}
+
+static int
+answer_respond(struct relayd_conn *c, int status, const char *headers,
+    const char *ctype, const char *body, size_t bodylen, int head)
+{
+	return answer_respond_cache(c, status, headers, ctype, "no-store",
+	    body, bodylen, head);
 }
 
 int
@@ -173,6 +187,54 @@ answer_cors(struct relayd_conn *c, const struct http_req *req, int preflight,
 	    "Access-Control-Max-Age: 600\r\n" : "");
 }
 
+/*
+ * A file under web_root (web.h): the status page, the browser member.
+ * web = no, or no web_root open: 404 as for any unknown path. The page
+ * is revalidated (ETag, 304) rather than cached blind, so an upgrade of
+ * relayd's files reaches browsers at once.
+ */
+static int
+answer_web(struct relayd_conn *c, const struct http_req *req,
+    const struct http_target *t)
+{
+	struct relayd	*rd = c->rd;
+	struct web_file	 f = { .fd = -1 };
+	const char	*why;
+	char		 h[1024], *body = NULL;
+	int		 status;
+
+	if (!rd->conf.web || rd->web.dirfd == -1)
+		return answer_error(c, 404, "no such route");
+	if ((status = web_lookup(&rd->web, req->method, req->target, &f,
+	    &why)) != 0) {
+		log_debug("client %llu %s: web: %d, %s",
+		    (unsigned long long)c->id, c->addr_str, status, why);
+		return answer_error(c, status, status == 405 ?
+		    "method not allowed" : status == 400 ? "bad request" :
+		    "no such file");
+	}
+	if (web_headers(&f, h, sizeof(h)) == -1) {
+		web_file_close(&f);
+		return answer_error(c, 500, "error");
+	}
+	if ((req->flags & HTTP_F_INM) && web_etag_match(&f, req->inm)) {
+		web_file_close(&f);
+		return answer_respond_cache(c, 304, h, NULL, "no-cache", NULL,
+		    0, 1);
+	}
+	if (!t->head && (body = web_read(&f)) == NULL) {
+		web_file_close(&f);
+		log_warn("client %llu: web: reading a file",
+		    (unsigned long long)c->id);
+		return answer_error(c, 503, "unavailable");
+	}
+	status = answer_respond_cache(c, 200, h, f.type, "no-cache", body,
+	    f.size, t->head);
+	web_file_close(&f);
+	free(body);
+	return status;
+}
+
 /* c's request answered (or the upgrade accepted): 0, or -1 when c must be
  * dropped (out of memory) */
 int
@@ -209,6 +271,8 @@ answer_request(struct relayd_conn *c, const struct http_req *req,
 		    "text/plain; version=0.0.4", body, len, t.head);
 		free(body);
 		return status;
+	case HTTP_ROUTE_WEB:
+		return answer_web(c, req, &t);
 	case HTTP_ROUTE_RELAY:
 		if ((status = answer_origin(c, req)) != 0 ||
 		    (status = answer_auth(c, &t)) != 0)

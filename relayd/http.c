@@ -119,6 +119,14 @@ http_header(struct http_req *r, const char *name, size_t nlen, const char *v,
 		/* too long for any allowlist entry: kept as matching none */
 		if (http_copy(r->origin, sizeof(r->origin), v, vlen) == -1)
 			r->flags |= HTTP_F_ORIGIN_LONG;
+	} else if (IS("If-None-Match")) {
+		/* a list header; one line is what browsers send */
+		if (r->flags & HTTP_F_INM)
+			return http_fail(r, 400, "duplicate If-None-Match");
+		r->flags |= HTTP_F_INM;
+		/* too long for ours (WEB_ETAG_LEN): matches nothing */
+		if (http_copy(r->inm, sizeof(r->inm), v, vlen) == -1)
+			r->inm[0] = '\0';
 	} else if (IS("Sec-WebSocket-Protocol")) {
 		/* a list header, may repeat (RFC 6455 11.3.4) */
 		r->flags |= HTTP_F_PROTO;
@@ -298,6 +306,11 @@ http_route(const struct http_req *r, size_t extra, struct http_target *t,
 		id = path + 10;
 	else if (!strncmp(path, "/mesh/", 6))
 		id = path + 6;
+	if (id == NULL && !(r->flags & HTTP_F_UPGRADE)) {
+		t->route = HTTP_ROUTE_WEB;
+		t->head = !strcmp(r->method, "HEAD");
+		return 0;
+	}
 	if (id == NULL)
 		return *why = "no such route", 404;
 	if (!http_session_valid(id))
@@ -359,6 +372,7 @@ http_reason(int status)
 	case 101: return "Switching Protocols";
 	case 200: return "OK";
 	case 204: return "No Content";
+	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";

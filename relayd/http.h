@@ -27,6 +27,7 @@
 #define HTTP_F_PROTO		0x0200	/* Sec-WebSocket-Protocol offered */
 #define HTTP_F_PROTO_OURS	0x0400	/* ... and it lists HTTP_SUBPROTOCOL */
 #define HTTP_F_ORIGIN_LONG	0x0800	/* Origin too long to keep */
+#define HTTP_F_INM		0x1000	/* If-None-Match (in inm[]) */
 
 /* The WebSocket subprotocol relayd speaks (docs/relay.md): binary frames,
  * one packet each, 0xF0 control messages from the relay. A browser that
@@ -39,6 +40,7 @@ struct http_req {
 	char		 ws_key[32];
 	char		 bearer[192];	/* >= TOKEN_MAXLEN (proto/token.h) */
 	char		 origin[256];	/* scheme://host[:port] of a page */
+	char		 inm[128];	/* If-None-Match, "" when too long */
 	int		 http10;	/* HTTP/1.0 (health checks) */
 	int		 ws_version;
 	unsigned	 flags;
@@ -52,6 +54,8 @@ enum http_route {
 	HTTP_ROUTE_METRICS,
 	HTTP_ROUTE_RELAY,
 	HTTP_ROUTE_PREFLIGHT,		/* OPTIONS /health (CORS) */
+	HTTP_ROUTE_WEB,			/* anything else without Upgrade: a
+					 * file under web_root (web.h) */
 };
 
 struct http_target {
@@ -73,7 +77,9 @@ int	http_parse(const char *buf, size_t len, struct http_req *r);
  * Decide what a parsed request asks for. `extra` is the number of bytes the
  * client sent after the request head (none are allowed before our answer
  * on an upgrade). Returns 0, or an HTTP status (400, 404, 405, 426, 505) with
- * *why set.
+ * *why set. A path other than /health, /metrics, /v1/relay/ and /mesh/ in a
+ * request without Upgrade is HTTP_ROUTE_WEB, whatever its method (web.c
+ * answers 405); with Upgrade it is 404.
  */
 int	http_route(const struct http_req *r, size_t extra, struct http_target *t,
 	    const char **why);

@@ -72,6 +72,24 @@ relayd_stop(void *arg)
 	listener_shutdown(rd);
 }
 
+/* (Re)open web_root: a directory that is not there is a warning (the
+ * relay works without its page), never fatal */
+static void
+relayd_web_open(struct relayd *rd)
+{
+	const char *path = rd->conf.web_root[0] != '\0' ? rd->conf.web_root :
+	    RELAYD_WEB_ROOT;
+
+	web_root_close(&rd->web);
+	if (!rd->conf.web)
+		return;
+	if (web_root_open(&rd->web, path) == -1)
+		log_warn("web: cannot open web_root %s, / answers 404 (build "
+		    "the page: make web; or set [relayd] web = no)", path);
+	else
+		log_info("web: serving %s", path);
+}
+
 static void
 relayd_reload(void *arg)
 {
@@ -108,6 +126,7 @@ relayd_reload(void *arg)
 		if (c->ws != NULL)
 			ws_configure(c);
 	iplimit_reconf(rd);
+	relayd_web_open(rd);
 	log_info("configuration reloaded");
 }
 
@@ -135,6 +154,7 @@ main(int argc, char *argv[])
 
 	memset(&rd, 0, sizeof(rd));
 	rd.lfd = -1;
+	rd.web.dirfd = -1;
 	startup_args(&startup, &relayd_prog, argc, argv);
 	if (sodium_init() == -1)
 		startup_exit(&startup, STARTUP_EXIT_FAIL, "libsodium "
@@ -168,11 +188,13 @@ main(int argc, char *argv[])
 		startup_exit(&startup, STARTUP_EXIT_FAIL, "cannot open the IPC "
 		    "socket %s", sock);
 
+	relayd_web_open(&rd);
 	daemon_ready(&rd.dctx, "relaying on port %d", rd.port);
 	ev_run(rd.loop, 0);
 
 	control_fini(&rd);
 	listener_close(&rd);
+	web_root_close(&rd.web);
 	session_table_free(rd.sessions);
 	iplimit_free(rd.ips);
 	tls_ctx_free(rd.tls);

@@ -18,6 +18,7 @@
 #include "proto/token.h"
 #include "relayd/proxyv2.h"
 #include "relayd/session.h"
+#include "relayd/web.h"
 
 #define RELAYD_VERSION		"0.1.0"
 #define RELAYD_DEFAULT_PORT	8080
@@ -69,6 +70,8 @@ struct relayd_conf {
 	char	origins[1024];		/* WebSocket Origin allowlist, "" any */
 	char	cors_origins[1024];	/* /health CORS: "", "*" or a list */
 	char	proxy_from[1024];	/* PROXY v2 accepted from these */
+	int	web;			/* serve web_root (web.h) */
+	char	web_root[256];		/* "" = RELAYD_WEB_ROOT */
 	/* derived at load time */
 	struct token_keyring keys;	/* every secret, by key id */
 	struct proxyv2_allow proxies;	/* proxy_from, parsed */
@@ -192,6 +195,7 @@ struct relayd {
 	unsigned		 nclients, nws;
 	uint64_t		 next_id;
 	struct relayd_stats	 st;
+	struct web_root		 web;		/* opened at start, SIGHUP */
 	struct ipc_server	*ipc;
 	uint8_t			*pool[WSIO_POOL];	/* free I/O buffers */
 	unsigned		 npool;
@@ -247,6 +251,12 @@ struct http_req;
 int	answer_request(struct relayd_conn *c, const struct http_req *req,
 	    size_t extra);
 int	answer_error(struct relayd_conn *c, int status, const char *why);
+
+/* The static files' directory when none is configured: make install's
+ * $(WEBDIR) (the Makefile passes it) */
+#ifndef RELAYD_WEB_ROOT
+#define RELAYD_WEB_ROOT		"/usr/local/share/atmosphere/web"
+#endif
 
 /* proxyconn.c: a proxy's PROXY v2 header before TLS/HTTP: 1 read (c->addr
  * is the client's), 0 more to come, -1 over (c->reason, *why) */

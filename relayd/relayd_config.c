@@ -122,6 +122,16 @@ static const struct config_opt relayd_opts[] = {
 	    "without a valid header is closed; from anyone else a header is "
 	    "a bad request. Empty = none; a reload applies to new "
 	    "connections.", .arg = "address,..."),
+	O("web", CONFIG_BOOL, web, 0, 1,
+	    "Serve the status page and the browser member (join.html) from "
+	    "web_root for GET and HEAD of any path other than /health, "
+	    "/metrics and the relay's; no = 404 there as before. A missing "
+	    "web_root is a warning, not an error."),
+	O("web_root", CONFIG_STR, web_root, 0, 0,
+	    "Directory of the static files (web/dist of the build; make "
+	    "install copies them there). Opened at start and on reload; "
+	    "symbolic links in it are not followed.", .arg = "path",
+	    .dflt = "make install's WEBDIR, PREFIX/share/atmosphere/web"),
 	O("drain", CONFIG_MS, drain_ms, 0, 600000,
 	    "On SIGTERM, wait this long for the close handshakes (a second "
 	    "signal ends the wait)."),
@@ -186,6 +196,7 @@ relayd_conf_defaults(struct relayd_conf *c)
 	c->max_fragments = 1024;
 	/* a 128 KiB message over a slow mobile link takes well under this */
 	c->message_timeout_ms = 30000;
+	c->web = 1;
 }
 
 /* Checks across keys, and derived values. */

@@ -15,7 +15,7 @@ $SUDO apt-get install -y -q --no-install-recommends \
 	clang libclang-rt-14-dev \
 	debootstrap systemd-container \
 	libminiupnpc-dev libnatpmp-dev miniupnpd-nftables \
-	zbar-tools iputils-ping
+	zbar-tools iputils-ping chromium
 # clang + libclang-rt-14-dev: make fuzz. On Debian 12 -fsanitize=fuzzer links
 # libclang_rt.fuzzer-x86_64.a from libclang-rt-14-dev (libfuzzer-14-dev only
 # carries a standalone libFuzzer.a, which the build does not use).
@@ -24,6 +24,8 @@ $SUDO apt-get install -y -q --no-install-recommends \
 # there by the test only; its package may start a system service, which
 # does nothing useful without a configured ext_ifname).
 # valgrind: tests/integ/80-valgrind.sh (skipped without it).
+# chromium: headless, tests/integ/07-browser.sh and web/'s npm run test:e2e
+# drive the browser member over its DevTools protocol (skipped without it).
 # zbar-tools (zbarimg): tests/integ/23-invite-fields.sh reads meshctl's QR
 # code back (that part skipped without it).
 # debootstrap + systemd-container (systemd-nspawn): tests/integ/57-systemd-boot.sh

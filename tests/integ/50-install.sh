@@ -75,6 +75,12 @@ echo "built:$built"
 	done
 	echo "etc/atmosphere/atmosphere.conf.example 644"
 	echo "etc/atmosphere/atmosphere.conf 640"
+	# relayd's pages, when web/dist is built (make web)
+	if [ -f "$TOP/web/dist/index.html" ]; then
+		for f in "$TOP"/web/dist/*; do
+			echo "usr/share/atmosphere/web/${f##*/} 644"
+		done
+	fi
 } | sort >"$T/want"
 (cd "$R" && find . -type f -printf '%P %m\n' | sort) >"$T/got"
 if ! cmp -s "$T/want" "$T/got"; then

@@ -230,8 +230,22 @@ START_TEST(test_bad_version_and_method)
 	ck_assert_int_eq(status_of("HEAD /health HTTP/1.1\r\nHost: h\r\n\r\n",
 	    &t), 0);
 	ck_assert_int_eq(t.head, 1);
+	/* any other path is a file under web_root (answer.c, web.c: 404
+	 * when there is none, 405 for other methods); with Upgrade, 404 */
 	ck_assert_int_eq(status_of("GET /nope HTTP/1.1\r\nHost: h\r\n\r\n", &t),
-	    404);
+	    0);
+	ck_assert_int_eq(t.route, HTTP_ROUTE_WEB);
+	ck_assert_int_eq(t.head, 0);
+	ck_assert_int_eq(status_of("HEAD / HTTP/1.0\r\n\r\n", &t), 0);
+	ck_assert_int_eq(t.route, HTTP_ROUTE_WEB);
+	ck_assert_int_eq(t.head, 1);
+	ck_assert_int_eq(status_of("POST / HTTP/1.1\r\nHost: h\r\n\r\n", &t),
+	    0);
+	ck_assert_int_eq(t.route, HTTP_ROUTE_WEB);
+	ck_assert_int_eq(status_of("GET /nope HTTP/1.1\r\nHost: h\r\n"
+	    UPGRADE "\r\n", &t), 404);
+	ck_assert_int_eq(status_of("GET /x HTTP/1.1\r\nHost: h\r\n"
+	    "Upgrade: h2c\r\n\r\n", &t), 404);
 	ck_assert_int_eq(status_of("GET /v1/relay/ HTTP/1.1\r\nHost: h\r\n"
 	    UPGRADE "\r\n", &t), 404);
 	ck_assert_int_eq(status_of("GET /v1/relay/a/b HTTP/1.1\r\nHost: h\r\n"

@@ -43,18 +43,28 @@ START_TEST(test_derive)
 }
 END_TEST
 
+/* a signed HELLO of id_j with a fresh key */
+static void
+hello_make(struct join_hello *h, const char *name, uint8_t flags)
+{
+	uint8_t pk[JOIN_PK_LEN], sk[JOIN_SK_LEN];
+
+	crypto_sign_keypair(pk, sk);
+	memset(h, 0, sizeof(*h));
+	memset(h->txid, 7, sizeof(h->txid));
+	memcpy(h->pk, pk, sizeof(pk));
+	strcpy(h->name, name);
+	h->flags = flags;
+	join_hello_sign(h, id_j, sk);
+}
+
 START_TEST(test_hello)
 {
 	struct join_hello	h, d;
-	uint8_t			pk[JOIN_PK_LEN], sk[JOIN_SK_LEN], buf[256];
+	uint8_t			buf[256];
 	int			n;
 
-	crypto_sign_keypair(pk, sk);
-	memset(&h, 0, sizeof(h));
-	memset(h.txid, 7, sizeof(h.txid));
-	memcpy(h.pk, pk, sizeof(pk));
-	strcpy(h.name, "bob");
-	join_hello_sign(&h, id_j, sk);
+	hello_make(&h, "bob", 0);
 	ck_assert_int_eq(join_hello_verify(&h, id_j), 0);
 	/* bound to the node id */
 	ck_assert_int_eq(join_hello_verify(&h, id_x), -1);
@@ -78,6 +88,41 @@ START_TEST(test_hello)
 	h.name[JOIN_NAME_MAX] = '\0';
 	ck_assert_int_eq(join_hello_encode(buf, 120, &h), -1);
 	ck_assert_int_eq(join_hello_encode(buf, 50, &h), -1);
+}
+END_TEST
+
+/* the relay-only byte after the name (docs/browser-member.md) */
+START_TEST(test_hello_flags)
+{
+	struct join_hello	h, d;
+	uint8_t			buf[256];
+	int			n;
+
+	hello_make(&h, "browser", JOIN_F_RELAY_ONLY);
+	n = join_hello_encode(buf, sizeof(buf), &h);
+	ck_assert_int_eq(n, 108 + 1 + 7 + 1);
+	ck_assert_uint_eq(buf[n - 1], JOIN_F_RELAY_ONLY);
+	ck_assert_int_eq(join_hello_decode(buf, n, &d), 0);
+	ck_assert_mem_eq(&d, &h, sizeof(h));
+	ck_assert_int_eq(join_hello_verify(&d, id_j), 0);
+	/* an old HELLO (no byte) reads 0; a later byte is ignored */
+	ck_assert_int_eq(join_hello_decode(buf, n - 1, &d), 0);
+	ck_assert_uint_eq(d.flags, 0);
+	buf[n] = 0xee;
+	ck_assert_int_eq(join_hello_decode(buf, n + 1, &d), 0);
+	ck_assert_uint_eq(d.flags, JOIN_F_RELAY_ONLY);
+	/* no name, the flag: the empty name's length byte, then the flag */
+	h.name[0] = '\0';
+	n = join_hello_encode(buf, sizeof(buf), &h);
+	ck_assert_int_eq(n, 108 + 1 + 1);
+	ck_assert_int_eq(join_hello_decode(buf, n, &d), 0);
+	ck_assert_str_eq(d.name, "");
+	ck_assert_uint_eq(d.flags, JOIN_F_RELAY_ONLY);
+	/* no room for it */
+	ck_assert_int_eq(join_hello_encode(buf, 109, &h), -1);
+	/* zero is not written: the bytes of an old encoder */
+	h.flags = 0;
+	ck_assert_int_eq(join_hello_encode(buf, sizeof(buf), &h), 109);
 }
 END_TEST
 
@@ -185,6 +230,17 @@ START_TEST(test_announce)
 	ck_assert_int_eq(join_announce_decode(buf, n, &d), -1);
 	a.ncands = JOIN_MAX_CANDS + 1;
 	ck_assert_int_eq(join_announce_encode(buf, sizeof(buf), &a), -1);
+	/* the relay-only byte after the name, passed on to other members */
+	ck_assert_uint_eq(d.flags, 0);
+	a.ncands = 1;
+	a.flags = JOIN_F_RELAY_ONLY;
+	n = join_announce_encode(buf, sizeof(buf), &a);
+	ck_assert_int_eq(n, 8 + 32 + 1 + 19 + 1 + 5 + 1);
+	ck_assert_int_eq(join_announce_decode(buf, n, &d), 0);
+	ck_assert_uint_eq(d.flags, JOIN_F_RELAY_ONLY);
+	ck_assert_str_eq(d.name, "carol");
+	ck_assert_int_eq(join_announce_decode(buf, n - 1, &d), 0);
+	ck_assert_uint_eq(d.flags, 0);
 }
 END_TEST
 
@@ -196,6 +252,7 @@ join_suite(void)
 
 	tcase_add_test(tc, test_derive);
 	tcase_add_test(tc, test_hello);
+	tcase_add_test(tc, test_hello_flags);
 	tcase_add_test(tc, test_welcome);
 	tcase_add_test(tc, test_refuse);
 	tcase_add_test(tc, test_announce);

@@ -57,9 +57,9 @@ function getName(buf, off) {
 }
 
 // HELLO: txid (12) | pk (32) | sig (64) | name length (1) | name
-// [| flags (1)]: a byte after the name, which join_hello_decode (C) ignores
-// today ("receivers ignore trailing bytes"); HELLO_F_RELAY_ONLY says the
-// joiner has no UDP (docs/browser-member.md, "The C side").
+// [| flags (1)]: a byte after the name (join_hello_decode reads it when
+// present, JOIN_F_RELAY_ONLY in proto/join.h); HELLO_F_RELAY_ONLY says the
+// joiner has no UDP: nodes never punch it (docs/browser-member.md).
 export const HELLO_F_RELAY_ONLY = 0x01;
 
 export function helloEncode(txid, id, pk, sk, name = '', flags = null) {

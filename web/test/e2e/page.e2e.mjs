@@ -17,7 +17,8 @@ import { haveTool, loadVectors } from '../helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = resolve(here, '..', '..', 'dist');
-const out = resolve(here, 'out');
+// screenshots: ATM_E2E_OUT (tests/integ/07-browser.sh: its log dir) or out/
+const out = process.env.ATM_E2E_OUT || resolve(here, 'out');
 const skip = !existsSync(CHROMIUM) ? `no ${CHROMIUM} (apt-get install chromium)` :
     typeof WebSocket === 'undefined' ? 'no WebSocket in node (node >= 22, or --experimental-websocket)' :
     !existsSync(resolve(dist, 'app.js')) ? 'no web/dist (cd web && npm run build)' : false;
