@@ -99,7 +99,8 @@ echo "I: join_moved +$((m1 - m0))"
 nl_log "ok: 200 spoofed replays: V received 0 datagrams"
 
 echo "== 2. 200 replays spoofed as J's own endpoint (203.0.113.21:7777)"
-nl_bg job "$NL_TMP/j2.out" "$UF" -L 203.0.113.21:7777 -w 5
+mkdir -p "$NL_TMP/j2cap"
+nl_bg job "$NL_TMP/j2.out" "$UF" -L 203.0.113.21:7777 -w 5 -o "$NL_TMP/j2cap"
 L=$NL_LASTPID
 nl_wait 3 grep -q listening "$NL_TMP/j2.out" || nl_die "listener in J"
 l0=$(ctr i join_limited)
@@ -111,9 +112,21 @@ wait "$L"
 cat "$NL_TMP/s2.out" "$NL_TMP/j2.out"
 l1=$(ctr i join_limited)
 n=$(field received "$NL_TMP/j2.out"); b=$(field bytes "$NL_TMP/j2.out")
+# what the replays can cause are join answers (WELCOME 10, REFUSE 11); I
+# also probes J's last address, a member whose path just died (PUNCH /
+# KEEPALIVE every 2 s for 30 s): counted apart, not answers to anyone
+nall=$n
+n=0
+for f in "$NL_TMP"/j2cap/*; do
+	[ -f "$f" ] || continue
+	case $(od -An -tu1 -j1 -N1 "$f" | tr -d ' ') in 10|11) n=$((n + 1)) ;; esac
+done
+nother=$((nall - n))
+echo "J's address: $n join answers, $nother other datagrams (path probes)"
+[ "$nother" -le 10 ] || nl_die "$nother non-join datagrams to J's address in ${secs:-2}s"
 secs=$(awk -v a="$t0" -v z="$t1" 'BEGIN { printf "%.2f", (z - a) / 1e9 }')
 bound=$(awk -v s="$secs" 'BEGIN { print int(4 + s + 2) }')
-echo "I: join_limited +$((l1 - l0)); J's address got $n datagrams, $b bytes in ${secs}s (bound $bound)"
+echo "I: join_limited +$((l1 - l0)); J's address got $n join answers ($nall datagrams, $b bytes) in ${secs}s (bound $bound)"
 echo "per spoofed HELLO: $(awk -v n="$n" 'BEGIN { printf "%.3f", n / 200 }') datagrams, $(awk -v b="$b" 'BEGIN { printf "%.1f", b / 200 }') bytes"
 [ "$n" -ge 1 ] || nl_die "the first source got no WELCOME"
 [ "$n" -le "$bound" ] || nl_die "$n datagrams to J's address, bound $bound"
