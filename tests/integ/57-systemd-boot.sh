@@ -320,6 +320,8 @@ p1=$(prop punchd MainPID)
 inside journalctl --no-pager -o cat -u punchd | grep -A 3 'Watchdog timeout'
 inside systemctl stop atmosphere.target relayd || fail "stop (strict)"
 for d in $DAEMONS; do
+	# stund and punchd stop through PartOf=: their jobs may still run
+	wait_for 10 inactive "$d" || fail "$d still $(prop "$d" ActiveState) after stop (strict)"
 	r="$(prop "$d" Result) $(prop "$d" ExecMainCode) $(prop "$d" ExecMainStatus)"
 	# CLD_EXITED (1) with status 0; a SIGSYS is CLD_KILLED/CLD_DUMPED 31
 	[ "$r" = "success 1 0" ] || fail "$d stopped with Result ExecMainCode ExecMainStatus '$r'"
