@@ -50,11 +50,14 @@ need_bin() {
 	done
 }
 
-# free_port: a UDP+TCP port nobody listens on now (best effort)
+# free_port: a UDP+TCP port no socket uses now (best effort). Below the
+# kernel's ephemeral range (32768-60999 by default), so an outgoing
+# connection cannot take it between this check and the bind (seen once:
+# relayd's port was a client's ephemeral port).
 free_port() {
-	p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 ))
-	while ss -Hlnu "sport = :$p" 2>/dev/null | grep -q . ||
-	    ss -Hlnt "sport = :$p" 2>/dev/null | grep -q .; do
+	p=$(( 10000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 22000 ))
+	while ss -Hanu "sport = :$p" 2>/dev/null | grep -q . ||
+	    ss -Hant "sport = :$p" 2>/dev/null | grep -q .; do
 		p=$((p + 1))
 	done
 	echo "$p"
