@@ -11,50 +11,22 @@
 # source, never sent to the address it names.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-build}
-BIN=$TOP/$BUILD/bin
+. "$TOP/tests/integ/lib.sh"	# BIN, T, PIDS + cleanup trap, skip, wait_for
+need_bin stund
+command -v stun >/dev/null 2>&1 || skip "skipped: stun missing (Debian package stun-client, scripts/deps.sh)"
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ -x "$BIN/stund" ] || skip "stund is not built yet ($BIN/stund missing)"
-command -v stun >/dev/null 2>&1 || skip "stun missing (Debian package stun-client, scripts/deps.sh)"
-command -v jq >/dev/null 2>&1 || skip "jq missing (scripts/deps.sh)"
-
-T=$(mktemp -d /tmp/atm-stun-classic.XXXXXX)
-PIDS=
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 30 ]; do
-			sleep 0.1; i=$((i + 1))
-		done
-		kill -9 "$p" 2>/dev/null
-	done
-	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 fails=0
-ok() { echo "ok:   $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-die() { echo "FAIL: $*"; echo "--- stund log"; tail -n 30 "$T/stund.log"; exit 1; }
-wait_for() {
-	w=$(($1 * 10)); shift
-	until "$@" >/dev/null 2>&1; do
-		w=$((w - 1)); [ $w -le 0 ] && return 1; sleep 0.1
-	done
-}
+die() { fail "$*"; }
 bound() { ss -Hlnu "sport = :$1" | grep -q "$2:$1"; }
-free_port() {
-	p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 ))
-	while ss -Hlnu "sport = :$p" | grep -q . ||
-	    ss -Hlnu "sport = :$((p + 1))" | grep -q .; do
-		p=$((p + 2))
-	done
+# P and P+1 free for UDP (the RFC 5780 alternate port)
+pair_port() {
+	p=$(free_port)
+	while ss -Hanu "sport = :$((p + 1))" | grep -q .; do p=$(free_port); done
 	echo "$p"
 }
 
-P=$(free_port) A=$((P + 1))
+P=$(pair_port) A=$((P + 1))
 mkdir -p "$T/run"
 : >"$T/empty.conf"
 RUNTIME_DIRECTORY=$T/run "$BIN/stund" -v -f "$T/empty.conf" \
