@@ -158,6 +158,7 @@ PUNCHD_CORE := \
 	punchd/joiner.c \
 	punchd/joiner_race.c \
 	punchd/pending.c \
+	punchd/iface.c \
 	punchd/node.c \
 	punchd/node_portmap.c
 

@@ -9,6 +9,8 @@
  *   node.c node_portmap.c      the core's top: wiring, typed operations;
  *                              the gateway's port mapping (portmap*.c)
  *   pending.c                  peer.punch / peer.ping answered later
+ *   iface.c                    the mesh interface (tun.c, meshaddr.c):
+ *                              IP packets to and from members
  *   joiner.c inviter.c         the join handshake, both sides
  *   joiner_race.c              the joiner's paths, raced
  *   mesh.c store.c             mesh identity and announcements; peers file
@@ -36,6 +38,7 @@
 #define PUNCHD_PUNCHD_H
 
 #include <stdint.h>
+#include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
@@ -61,6 +64,9 @@
  * on any path that carries IPv6, and IPv4 keeps room for a tunnel or two.
  */
 #define PUNCHD_MTU		1196
+/* Largest IP packet of the mesh interface (tun.h TUN_MTU_MAX): the seal
+ * buffers hold PACKET_OVERHEAD + this; peer.send keeps PUNCHD_MTU. */
+#define PUNCHD_IP_MTU		1416
 #define PUNCHD_MAX_PEERS	4096
 #define PUNCHD_NAME_LEN		64
 /* DATA held while the first session key is negotiated */
@@ -68,6 +74,7 @@
 struct e2e_queued;
 STAILQ_HEAD(e2e_queue, e2e_queued);
 
+struct iface;
 struct ipc_server;
 struct ipc_peer;
 struct portmap;
@@ -102,6 +109,9 @@ struct punchd_config {
 	char	metrics_file[256];	/* Prometheus text, "" = off */
 	char	portmap[16];		/* auto, upnp, natpmp, pcp, no */
 	int	metrics_interval_ms;
+	int	tun;			/* the mesh interface (iface.c) */
+	char	tun_name[16];		/* IFNAMSIZ */
+	int	tun_mtu;
 };
 
 enum peer_state {
@@ -196,6 +206,9 @@ struct punchd_counters {
 	uint64_t	drop_unproven, peers_full, relay_rx;
 	uint64_t	drop_downgrade, drop_nokey, e2e_queue_drops;
 	uint64_t	join_repeat, join_moved, join_limited, join_refused;
+	/* iface.c: the mesh interface */
+	uint64_t	tun_rx, tun_tx, tun_noroute, tun_nopath;
+	uint64_t	tun_bad_source, tun_bad_dest, tun_full, tun_off;
 };
 
 /*
@@ -237,6 +250,8 @@ struct punchd_hooks {
 		    const struct sockaddr *);
 	void	(*join_reply)(struct punchd *, uint8_t *, size_t,
 		    const struct sockaddr *);
+	/* input.c: PACKET_IP (iface.c installs it when tun = yes) */
+	void	(*ip)(struct peer *, const uint8_t *, size_t);
 };
 
 /* The one event hook: what the core tells its users (control.c installs
@@ -293,6 +308,10 @@ struct punchd {
 	struct mesh		 mesh;
 	ev_timer		 e2e_timer;
 	int			 e2e_logged;	/* "no node key" said */
+	/* iface.c: the mesh interface, NULL with tun = no */
+	struct iface		*iface;
+	char			 tun_ifname[16];	/* "" without one */
+	int			 tun_ifindex;		/* 0 without one */
 };
 
 /* punchd_config.c */
@@ -332,6 +351,24 @@ peer_dest(const struct peer *p)
 {
 	return p->state == PEER_RELAYED ? NULL :
 	    (const struct sockaddr *)&p->endpoint;
+}
+
+/*
+ * Is this interface punchd's own mesh interface (by name, or by index for
+ * netlink)? Its addresses are no host candidates and its changes are no
+ * roaming: they are the mesh, not the underlay.
+ */
+static inline int
+punchd_is_mesh_if(const struct punchd *pd, const char *ifname)
+{
+	return pd->tun_ifname[0] != '\0' && ifname != NULL &&
+	    !strcmp(ifname, pd->tun_ifname);
+}
+
+static inline int
+punchd_is_mesh_ifindex(const struct punchd *pd, int ifindex)
+{
+	return pd->tun_ifindex != 0 && ifindex == pd->tun_ifindex;
 }
 
 static inline const char *

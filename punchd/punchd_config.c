@@ -129,6 +129,19 @@ static const struct config_opt punchd_opts[] = {
 	    "removed when punchd stops.", .arg = "path", .dflt = "off"),
 	O("metrics_interval", CONFIG_MS, metrics_interval_ms, 100, 3600000,
 	    "Rewrite metrics_file this often."),
+	O("tun", CONFIG_BOOL, tun, 0, 1,
+	    "The mesh interface: a TUN device with this node's mesh addresses "
+	    "(IPv6 ULA from the mesh id and node id, IPv4 in 100.64.0.0/10); "
+	    "IP packets to members travel over the pair's path under its "
+	    "session key. Needs CAP_NET_ADMIN at start, dropped once the "
+	    "device is set up (docs/mesh-interface.md).", RESTART),
+	O("tun_name", CONFIG_STR, tun_name, 0, 0,
+	    "Name of the mesh interface; a name with %d lets the kernel pick "
+	    "the number.", .arg = "name", RESTART),
+	O("tun_mtu", CONFIG_INT, tun_mtu, 1280, 1416,
+	    "MTU of the mesh interface: 1280 fits any underlay path of 1364 "
+	    "bytes or more; 1416 fills a clean 1500-byte IPv6 path.",
+	    RESTART),
 };
 #undef RESTART
 #undef O
@@ -176,6 +189,8 @@ punchd_config_defaults(struct punchd_config *c)
 	c->rekey_packets = 1 << 30;
 	c->rekey_grace_ms = 10000;
 	c->metrics_interval_ms = 15000;
+	strlcpy(c->tun_name, "atm0", sizeof(c->tun_name));
+	c->tun_mtu = 1280;
 }
 
 static int
@@ -217,6 +232,12 @@ punchd_config_check(const struct punchd_config *c, char *err, size_t errlen)
 	if (c->warn_after > c->dead_after) {
 		snprintf(err, errlen, "punchd.warn_after (%d) is above "
 		    "dead_after (%d)", c->warn_after, c->dead_after);
+		return -1;
+	}
+	if (c->tun_name[0] == '\0' || strchr(c->tun_name, '/') != NULL ||
+	    strchr(c->tun_name, ' ') != NULL) {
+		snprintf(err, errlen, "punchd.tun_name: '%s' is not an "
+		    "interface name", c->tun_name);
 		return -1;
 	}
 	if (c->metrics_file[0] != '\0' && c->metrics_file[0] != '/') {

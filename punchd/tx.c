@@ -122,7 +122,7 @@ uint64_t
 tx_send(struct peer *p, uint8_t type, uint8_t flags, const uint8_t *payload,
     size_t len, const struct sockaddr *to)
 {
-	uint8_t		buf[PACKET_OVERHEAD + PUNCHD_MTU];
+	uint8_t		buf[PACKET_OVERHEAD + PUNCHD_IP_MTU];
 	ssize_t		n;
 	uint64_t	seq;
 
