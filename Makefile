@@ -167,6 +167,7 @@ PUNCHD_SRCS := \
 	punchd/control.c \
 	punchd/control_peer.c \
 	punchd/control_mesh.c \
+	punchd/control_hosts.c \
 	punchd/control_stund.c \
 	punchd/control_pack.c \
 	punchd/control_portmap.c \
@@ -203,6 +204,7 @@ MESHCTL_SRCS := \
 	meshctl/cmd_mesh.c \
 	meshctl/cmd_invite.c \
 	meshctl/cmd_join.c \
+	meshctl/cmd_hosts.c \
 	meshctl/qr.c
 
 UNIT_SRCS := tests/unit/runner.c $(wildcard tests/unit/check_*.c)

@@ -69,6 +69,8 @@ int	cmd_mesh(int argc, char **argv);
 int	cmd_leave(int argc, char **argv);
 int	cmd_invite(int argc, char **argv);
 int	cmd_join(int argc, char **argv);
+/* cmd_hosts.c: the members' mesh interface addresses, /etc/hosts style */
+int	cmd_hosts(int argc, char **argv);
 /* from the relay client work; weak so meshctl links without it */
 int	cmd_relaytest(int argc, char **argv) __attribute__((weak));
 

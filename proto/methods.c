@@ -151,6 +151,14 @@ const struct proto_method proto_methods[] = {
 	  "{name?, mesh_id?, source, node_id, public_key?, members, peers, "
 	  "invites: [{invite, expires_in_s, uses, max_uses}]}",
 	  "" },
+	{ "punchd", "mesh.hosts", PROTO_CALL,
+	  "The mesh interface's addresses of every member with one (this "
+	  "node included; browsers have none), as atm0 routes them: IPv4 in "
+	  "100.64.0.0/10, IPv6 in the mesh's /64 (docs/mesh-interface.md). "
+	  "name: the member's name, \"\" when unknown.",
+	  "{}",
+	  "{interface, mesh, hosts: [{id, name, v4, v6, self: bool}]}",
+	  "unavailable (punchd.tun = no)" },
 	{ "punchd", "mesh.leave", PROTO_CALL,
 	  "Leave the mesh: forget it, its peers, members and invites.",
 	  "{}",

@@ -377,6 +377,7 @@ static const struct ipc_method control_methods[] = {
 	{ "mesh.leave",		control_mesh_leave },
 	{ "mesh.invite",	control_mesh_invite },
 	{ "mesh.join",		control_mesh_join },
+	{ "mesh.hosts",		control_mesh_hosts },
 };
 
 /* IPC, the events, the stund client and the metrics file */

@@ -285,6 +285,23 @@ iface_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	iface_sync(w->data);
 }
 
+const char *
+iface_each(struct punchd *pd, void (*fn)(void *,
+    const struct meshaddr_member *), void *arg, int *n)
+{
+	struct iface	*f = pd->iface;
+	size_t		 i;
+
+	*n = 0;
+	if (f == NULL)
+		return NULL;
+	iface_resync(f);
+	for (i = 0; f->self != NULL && i < f->t.n; i++)
+		fn(arg, &f->t.m[i]);
+	*n = f->self != NULL ? (int)f->t.n : 0;
+	return f->ifname;
+}
+
 int
 iface_start(struct punchd *pd)
 {

@@ -22,4 +22,13 @@ struct punchd;
 int	iface_start(struct punchd *pd);
 void	iface_stop(struct punchd *pd);
 
+/*
+ * The member table, fresh: fn once per member with an address (this node
+ * included). The device's name (NULL: tun = no, nothing called), and the
+ * number of members in *n (0 while this node is in no mesh).
+ */
+struct meshaddr_member;
+const char *iface_each(struct punchd *pd, void (*fn)(void *,
+	    const struct meshaddr_member *), void *arg, int *n);
+
 #endif

@@ -87,14 +87,15 @@ r6=$(nl_exec a-host ip -6 route show dev atm0 | grep -v "^fe80::/64")
 	pl_ok "CAP_NET_ADMIN dropped after set-up (CapEff $(capeff "$PA"))" ||
 	pl_bad "punchd still holds CAP_NET_ADMIN: $(capeff "$PA") $(capeff "$PB")"
 
-if pl_m A hosts >"$NL_TMP/hosts" 2>&1; then
-	sed 's/^/    /' "$NL_TMP/hosts"
-	grep -q "^$B4[[:space:]].*bob" "$NL_TMP/hosts" &&
-		grep -q "^$B6[[:space:]].*bob" "$NL_TMP/hosts" &&
-		grep -q "^$A4[[:space:]]" "$NL_TMP/hosts" &&
-		pl_ok "meshctl hosts lists both members with atm0's addresses" ||
-		pl_bad "meshctl hosts: $(cat "$NL_TMP/hosts")"
-fi
+pl_m A hosts >"$NL_TMP/hosts" 2>&1
+sed 's/^/    /' "$NL_TMP/hosts"
+grep -q "^$B4 *bob bob.home$" "$NL_TMP/hosts" &&
+	grep -q "^$B6 *bob bob.home$" "$NL_TMP/hosts" &&
+	grep -q "^$A4 .*# this node" "$NL_TMP/hosts" &&
+	grep -q "^$A6 .*# this node" "$NL_TMP/hosts" &&
+	[ "$(grep -vc '^#' "$NL_TMP/hosts")" -eq 4 ] &&
+	pl_ok "meshctl hosts lists both members with atm0's addresses" ||
+	pl_bad "meshctl hosts: $(cat "$NL_TMP/hosts")"
 
 echo "== direct: ping, ping -6, iperf3 TCP over atm0"
 ctr() { pl_status "$1" ".counters.$2"; }
