@@ -17,6 +17,8 @@ SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR	?= $(PREFIX)/lib/tmpfiles.d
 # relayd's status page and browser member (web/dist, `make web`)
 WEBDIR		?= $(PREFIX)/share/atmosphere/web
+# punchd-tun.conf, the opt-in drop-in for the mesh interface
+DATADIR		?= $(PREFIX)/share/atmosphere
 BUILD	?= build
 SAN	?= 0
 
@@ -334,6 +336,10 @@ install: $(PROGS)
 	done
 	install -m 0644 systemd/atmosphere.sysusers $(DESTDIR)$(SYSUSERSDIR)/atmosphere.conf
 	install -m 0644 systemd/atmosphere.tmpfiles $(DESTDIR)$(TMPFILESDIR)/atmosphere.conf
+	install -d $(DESTDIR)$(DATADIR)
+	sed 's|@DATADIR@|$(DATADIR)|g' systemd/punchd-tun.conf \
+	    >$(DESTDIR)$(DATADIR)/punchd-tun.conf && \
+	    chmod 0644 $(DESTDIR)$(DATADIR)/punchd-tun.conf
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(addprefix man/,$(MAN1)) $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 $(addprefix man/,$(MAN5)) $(DESTDIR)$(MANDIR)/man5
@@ -362,6 +368,7 @@ uninstall:
 		$(DESTDIR)$(SBINDIR)/relayd $(DESTDIR)$(BINDIR)/meshctl
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/atmosphere.conf $(DESTDIR)$(TMPFILESDIR)/atmosphere.conf
+	rm -f $(DESTDIR)$(DATADIR)/punchd-tun.conf
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(MAN1)) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(MAN5)) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MAN8))
