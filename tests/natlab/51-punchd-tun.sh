@@ -15,7 +15,8 @@
 #     member owns, added to A's atm0 by the test) is dropped by B and
 #     counted (tun_bad_source), never answered;
 #   - relayed: all UDP between the NATs dropped, the pair goes relayed
-#     (<= 45 s) and ping over IPv4 and IPv6 still works.
+#     (<= 45 s); ping over IPv4 and IPv6 and an iperf3 TCP transfer still
+#     work, through relayd.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BUILD:-build}
@@ -100,19 +101,25 @@ grep -q "^$B4 *bob bob.home$" "$NL_TMP/hosts" &&
 echo "== direct: ping, ping -6, iperf3 TCP over atm0"
 ctr() { pl_status "$1" ".counters.$2"; }
 tx0=$(ctr A tun_tx)
-nl_exec a-host ping -c 3 -i 0.2 -W 2 "$B4" >"$NL_TMP/ping4" &&
-	pl_ok "ping $B4: $(tail -n 1 "$NL_TMP/ping4")" ||
-	pl_bad "IPv4 ping over atm0: $(cat "$NL_TMP/ping4")"
-nl_exec a-host ping -6 -c 3 -i 0.2 -W 2 "$B6" >"$NL_TMP/ping6" &&
-	pl_ok "ping -6 $B6: $(tail -n 1 "$NL_TMP/ping6")" ||
-	pl_bad "IPv6 ping over atm0: $(cat "$NL_TMP/ping6")"
-nl_bg b-host "$NL_TMP/iperf-s.log" iperf3 -s -1
-nl_wait 5 sh -c "ip netns exec $(nl_ns b-host) ss -Hltn 'sport = :5201' | grep -q ."
-nl_exec a-host iperf3 -c "$B4" -t 2 -J >"$NL_TMP/iperf.json" 2>&1
-bps=$(jq '.end.sum_received.bits_per_second // 0' "$NL_TMP/iperf.json" 2>/dev/null)
-awk -v b="${bps:-0}" 'BEGIN { exit !(b > 1000000) }' &&
-	pl_ok "iperf3 TCP A -> B over atm0: $(awk -v b="$bps" 'BEGIN { printf "%.0f", b / 1e6 }') Mbit/s" ||
-	pl_bad "iperf3 TCP over atm0: ${bps:-?} bit/s $(head -c 300 "$NL_TMP/iperf.json")"
+pings() { # LABEL: 3 pings A -> B over IPv4, then IPv6
+	for _f in 4 6; do
+		eval "_to=\$B$_f"
+		nl_exec a-host ping -$_f -c 3 -i 0.2 -W 3 "$_to" >"$NL_TMP/ping$_f-$1" &&
+			pl_ok "$1 ping -$_f $_to: $(tail -n 1 "$NL_TMP/ping$_f-$1")" ||
+			pl_bad "$1 IPv$_f ping over atm0: $(cat "$NL_TMP/ping$_f-$1")"
+	done
+}
+pings direct
+tcp() { # LABEL SECONDS: iperf3 TCP A -> B over atm0, more than 1 Mbit/s
+	nl_bg b-host "$NL_TMP/iperf-s-$1.log" iperf3 -s -1
+	nl_wait 5 sh -c "ip netns exec $(nl_ns b-host) ss -Hltn 'sport = :5201' | grep -q ."
+	nl_exec a-host iperf3 -c "$B4" -t "$2" -J >"$NL_TMP/iperf-$1.json" 2>&1
+	_bps=$(jq '.end.sum_received.bits_per_second // 0' "$NL_TMP/iperf-$1.json" 2>/dev/null)
+	awk -v b="${_bps:-0}" 'BEGIN { exit !(b > 1000000) }' &&
+		pl_ok "$1 iperf3 TCP A -> B over atm0: $(awk -v b="$_bps" 'BEGIN { printf "%.0f", b / 1e6 }') Mbit/s" ||
+		pl_bad "$1 iperf3 TCP over atm0: ${_bps:-?} bit/s $(head -c 300 "$NL_TMP/iperf-$1.json")"
+}
+tcp direct 2
 pl_path_is A "$IB" direct && [ "$(ctr A tun_tx)" -gt "$tx0" ] &&
 	[ "$(ctr B tun_rx)" -gt 0 ] &&
 	pl_ok "path direct; A tun_tx $(ctr A tun_tx), B tun_rx $(ctr B tun_rx)" ||
@@ -145,12 +152,8 @@ nl_wait 45 pl_path_is A "$IB" relay && nl_wait 10 pl_path_is B "$IA" relay &&
 	pl_ok "relayed $(( $(pl_ms) - T0 )) ms after the cut" ||
 	pl_bad "not relayed after the cut: $(pl_peer A "$IB" .state) / $(pl_peer B "$IA" .state)"
 rr0=$(pl_status B .counters.relay_rx)
-nl_exec a-host ping -c 3 -i 0.2 -W 3 "$B4" >"$NL_TMP/ping4r" &&
-	pl_ok "relayed ping $B4: $(tail -n 1 "$NL_TMP/ping4r")" ||
-	pl_bad "relayed IPv4 ping: $(cat "$NL_TMP/ping4r")"
-nl_exec a-host ping -6 -c 3 -i 0.2 -W 3 "$B6" >"$NL_TMP/ping6r" &&
-	pl_ok "relayed ping -6 $B6: $(tail -n 1 "$NL_TMP/ping6r")" ||
-	pl_bad "relayed IPv6 ping: $(cat "$NL_TMP/ping6r")"
+pings relayed
+tcp relayed 1
 [ "$(pl_status B .counters.relay_rx)" -ge $((rr0 + 6)) ] &&
 	pl_ok "through relayd: B relay_rx $rr0 -> $(pl_status B .counters.relay_rx)" ||
 	pl_bad "B relay_rx $rr0 -> $(pl_status B .counters.relay_rx)"
