@@ -134,9 +134,16 @@ iface_setup(struct iface *f)
 	memcpy(tc.v6, f->self->v6, 16);
 	tc.v6_plen = MESHADDR_V6_PLEN;
 	if (tun_setup(f->ifname, &tc) == -1) {
-		log_errorx("%s: cannot set up the mesh interface (punchd needs "
-		    "CAP_NET_ADMIN until then)", f->ifname);
-		return -1;
+		/* a host with IPv6 off for new links: IPv4 only, said */
+		memset(tc.v6, 0, sizeof(tc.v6));
+		if (tun_setup(f->ifname, &tc) == -1) {
+			log_errorx("%s: cannot set up the mesh interface "
+			    "(punchd needs CAP_NET_ADMIN until then)",
+			    f->ifname);
+			return -1;
+		}
+		log_warnx("%s: IPv4 only: the IPv6 address was refused",
+		    f->ifname);
 	}
 	f->v4 = f->self->v4;
 	f->up = 1;

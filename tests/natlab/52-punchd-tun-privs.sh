@@ -10,6 +10,7 @@
 #     all zero), the device still reads and writes: a ping to an address
 #     of the mesh no member owns is read from atm0 and counted
 #     (tun_noroute);
+#   - IPv6 off for new links: the device comes up with IPv4 only, said;
 #   - without the capability, tun = yes fails at start with a clear error
 #     (exit 1) instead of running without the interface;
 #   - tun = no (default) needs nothing and creates no device.
@@ -68,6 +69,22 @@ n1=$(pl_status A .counters.tun_noroute)
 	pl_bad "tun_noroute $n0 -> $n1"
 kill $PA
 wait $PA 2>/dev/null
+
+echo "== IPv6 off for new links: atm0 with IPv4 only"
+nl_exec a sysctl -qw net.ipv6.conf.default.disable_ipv6=1 || nl_die "IPv6 off"
+(asnobody D +net_admin -o punchd.tun=yes) >"$NL_TMP/D.log" 2>&1 &
+PD=$!
+nl_track $PD
+nl_wait 5 up D || nl_die "punchd D did not start: $(tail -n 5 "$NL_TMP/D.log")"
+pl_m D init v4only >/dev/null || nl_die "meshctl init D"
+nl_wait 5 sh -c "ip netns exec $(nl_ns a) ip -o -4 addr show dev atm0 | grep -q 'inet 100\.'" &&
+	! nl_exec a ip -o -6 addr show dev atm0 scope global | grep -q inet6 &&
+	grep -q "IPv4 only" "$NL_TMP/D.log" &&
+	pl_ok "IPv4 only, said: $(grep -m1 'IPv4 only' "$NL_TMP/D.log")" ||
+	pl_bad "IPv6 off: $(nl_exec a ip -o addr show dev atm0 2>&1) $(tail -n 3 "$NL_TMP/D.log")"
+kill $PD
+wait $PD 2>/dev/null
+nl_exec a sysctl -qw net.ipv6.conf.default.disable_ipv6=0
 
 echo "== nobody without the capability, tun = yes"
 (asnobody B "" -o punchd.tun=yes) >"$NL_TMP/B.log" 2>&1
