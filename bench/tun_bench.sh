@@ -178,6 +178,7 @@ run_nebula() {
 	command -v nebula >/dev/null && command -v nebula-cert >/dev/null ||
 		{ echo "nebula: missing (apt-get install nebula)"; return 0; }
 	_d=$NL_TMP/nebula
+	rm -rf "$_d"	# a row may come twice: a new CA each time
 	mkdir -p "$_d"
 	(cd "$_d" && nebula-cert ca -name lab &&
 	    nebula-cert sign -name a -ip 10.201.0.1/24 &&
