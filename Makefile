@@ -131,6 +131,7 @@ RELAYD_SRCS := \
 PUNCHD_CORE := \
 	punchd/punchd_config.c \
 	punchd/sock.c \
+	punchd/sock_gso.c \
 	punchd/relay.c \
 	punchd/relay_access.c \
 	punchd/tx.c \

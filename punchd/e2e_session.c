@@ -241,6 +241,26 @@ e2e_session_seal_send(struct peer *p, uint8_t type, const uint8_t *payload,
 	return 1;
 }
 
+size_t
+e2e_session_seal_ip(struct peer *p, const uint8_t *pkt, size_t len,
+    uint8_t *out, size_t cap)
+{
+	struct packet_hdr	h;
+	ssize_t			n;
+
+	if (!p->e2e_inited || !e2e_ready(&p->e2e) || !e2e_session_required(p))
+		return 0;
+	memset(&h, 0, sizeof(h));
+	h.type = PACKET_IP;
+	memcpy(h.sender, p->pd->node_id, PACKET_NODEID_LEN);
+	if ((n = e2e_encrypt(&p->e2e, out, cap, &h, pkt, len)) == -1)
+		return 0;
+	if (p->e2e.cur.tx_seq >= p->e2e.par.rekey_packets &&
+	    !e2e_busy(&p->e2e))
+		e2e_session_send_init(p, peer_dest(p));
+	return (size_t)n;
+}
+
 uint64_t
 e2e_session_send(struct peer *p, uint8_t type, const uint8_t *payload,
     size_t len, const struct sockaddr *to)

@@ -14,8 +14,12 @@
  * change: a new mesh (or an IPv4 address that moved on a clash) is logged
  * and needs a restart.
  *
- * No per-packet allocation: the read buffers are fixed arrays here; the
- * seal goes through e2e_session_send's stack buffer.
+ * No per-packet allocation: the read buffers and the run are fixed arrays
+ * here. A drain's packets to one direct peer are sealed end to end into
+ * the run and leave in one send (UDP_SEGMENT: the kernel walks its stack
+ * once for up to 64 datagrams, the receiver sees ordinary ones); relayed
+ * pairs, and a pair still without a session key, go packet by packet
+ * through e2e_session_send.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,6 +62,11 @@ struct iface {
 	uint8_t			 buf[IFACE_BATCH][TUN_MTU_MAX];
 	uint8_t			*bufs[IFACE_BATCH];
 	size_t			 lens[IFACE_BATCH];
+	/* the run being sealed: packets of one size to one direct peer,
+	 * sent in one go (tx_out_segs: UDP_SEGMENT) */
+	struct peer		*run_peer;
+	size_t			 run_len, run_seg;
+	uint8_t			 run[PACKET_MAX_LEN];
 };
 
 /* The mesh id the addresses derive from: the managed mesh's; with a
@@ -200,6 +209,44 @@ iface_resync(struct iface *f)
 		iface_sync(f);
 }
 
+static void
+iface_flush(struct iface *f)
+{
+	if (f->run_len > 0)
+		tx_out_segs(f->run_peer, f->run, f->run_len, f->run_seg,
+		    peer_dest(f->run_peer));
+	f->run_len = 0;
+	f->run_peer = NULL;
+}
+
+/*
+ * Sealed into the run when it can join it (the same direct peer, the same
+ * size, room left; a shorter packet ends a run), else the run goes first
+ * (order kept) and the packet by itself: through the relay, or without a
+ * session key yet (e2e_session_send decides).
+ */
+static void
+iface_seal(struct iface *f, struct peer *p, const uint8_t *pkt, size_t len)
+{
+	const struct sockaddr	*to = peer_dest(p);
+	size_t			 n = len + PACKET_OVERHEAD, got;
+
+	if (f->run_len > 0 && (f->run_peer != p || n > f->run_seg ||
+	    f->run_len % f->run_seg != 0 || f->run_len + n > sizeof(f->run)))
+		iface_flush(f);
+	if (to == NULL || (got = e2e_session_seal_ip(p, pkt, len,
+	    f->run + f->run_len, sizeof(f->run) - f->run_len)) == 0) {
+		iface_flush(f);
+		e2e_session_send(p, PACKET_IP, pkt, len, to);
+		return;
+	}
+	if (f->run_len == 0) {
+		f->run_peer = p;
+		f->run_seg = got;
+	}
+	f->run_len += got;
+}
+
 /* One packet from the device to the member owning its destination. */
 static void
 iface_out(struct iface *f, const uint8_t *pkt, size_t len)
@@ -222,7 +269,7 @@ iface_out(struct iface *f, const uint8_t *pkt, size_t len)
 	}
 	p->tx_data++;
 	pd->ctr.tun_tx++;
-	e2e_session_send(p, PACKET_IP, pkt, len, peer_dest(p));
+	iface_seal(f, p, pkt, len);
 }
 
 static void
@@ -240,6 +287,7 @@ iface_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	for (i = 0; i < n; i++)
 		iface_out(f, f->bufs[i], f->lens[i]);
+	iface_flush(f);
 }
 
 /* hooks.ip: PACKET_IP from p, authenticated; checked, then to the device */

@@ -382,6 +382,11 @@ int	sock_open(struct punchd *pd);
 void	sock_close(struct punchd *pd);
 int	sock_send(struct punchd *pd, const void *buf, size_t len,
 	    const struct sockaddr *to);
+/* sock_gso.c: a run of datagrams of `seg` bytes each (the last may be
+ * shorter), end to end in buf, to one address in one send (UDP_SEGMENT),
+ * else one by one */
+int	sock_send_segs(struct punchd *pd, const uint8_t *buf, size_t len,
+	    size_t seg, const struct sockaddr *to);
 /* host candidates: fills up to max, returns how many */
 int	sock_host_addrs(struct punchd *pd, struct sockaddr_storage *out,
 	    int max);
@@ -430,6 +435,9 @@ void	relay_access_say(struct punchd *pd, const char *url,
 /* tx.c: one packet to p under the mesh key; `to` NULL = through the relay */
 int	tx_out(struct peer *p, const void *buf, size_t len,
 	    const struct sockaddr *to);
+/* the same for a run of sealed packets of `seg` bytes (sock_send_segs) */
+int	tx_out_segs(struct peer *p, const uint8_t *buf, size_t len, size_t seg,
+	    const struct sockaddr *to);
 uint64_t tx_send(struct peer *p, uint8_t type, uint8_t flags,
 	    const uint8_t *payload, size_t len, const struct sockaddr *to);
 /* recent DATA sent direct (tx_out keeps it while relay_copy is set), sent
@@ -465,6 +473,10 @@ void	e2e_session_peer_up(struct peer *p);
  * queued until it has), else under the mesh key */
 uint64_t e2e_session_send(struct peer *p, uint8_t type,
 	    const uint8_t *payload, size_t len, const struct sockaddr *to);
+/* PACKET_IP sealed under p's session key into out: its length, or 0 when
+ * p has no session key ready (then e2e_session_send knows what to do) */
+size_t	e2e_session_seal_ip(struct peer *p, const uint8_t *pkt, size_t len,
+	    uint8_t *out, size_t cap);
 /* E2E_INIT / E2E_RESP from p (mesh key checked); from NULL = relay */
 void	e2e_session_handshake(struct peer *p, uint8_t type,
 	    const uint8_t *pl, size_t len, const struct sockaddr *from);

@@ -6,7 +6,9 @@
  * tests/natlab/51-punchd-tun.sh). Checks: an IP packet under the session
  * key reaches the hook byte for byte, up to PUNCHD_IP_MTU (above
  * peer.send's PUNCHD_MTU); one under the mesh key while a session key is
- * required is refused (drop_downgrade); a node without the hook counts it
+ * required is refused (drop_downgrade); a run of sealed packets sent as
+ * the interface sends it (e2e_session_seal_ip, tx_out_segs) arrives as
+ * separate packets, in order; a node without the hook counts it
  * (tun_off); before a session key exists an IP packet is dropped, not
  * queued, and the handshake starts; garbage from an authenticated peer
  * still goes only to the hook (its checks are meshaddr's, check_meshaddr).
@@ -100,6 +102,34 @@ START_TEST(test_ip_session)
 	ck_assert_uint_eq(ip_len, sizeof(pkt));
 	ck_assert_mem_eq(ip_got, pkt, sizeof(pkt));
 	ck_assert_uint_eq(n[0]->ndata, 0);	/* not a peer.data */
+
+	/* a run as the interface sends it: three sealed end to end (the
+	 * last shorter), one tx_out_segs; three datagrams, in order */
+	{
+		uint8_t		run[3 * (PACKET_OVERHEAD + 300)];
+		size_t		len = 0, got;
+		uint64_t	txp = pb->tx_packets, dg = n[1]->pd.ctr.tx_datagrams;
+		int		i;
+
+		for (i = 0; i < 3; i++) {
+			memset(pkt, 0x60 + i, 300);
+			got = e2e_session_seal_ip(pb, pkt, i < 2 ? 300 : 120,
+			    run + len, sizeof(run) - len);
+			ck_assert_uint_eq(got, PACKET_OVERHEAD +
+			    (i < 2 ? 300 : 120));
+			len += got;
+		}
+		ip_n = 0;
+		ck_assert_int_eq(tx_out_segs(pb, run, len, PACKET_OVERHEAD +
+		    300, peer_dest(pb)), 0);
+		ck_assert_uint_eq(pb->tx_packets, txp + 3);
+		ck_assert_uint_eq(n[1]->pd.ctr.tx_datagrams, dg + 3);
+		want = 3;
+		ck_assert(fakenet_run(ip_arrived, &want, 2));
+		ck_assert_uint_eq(ip_len, 120);
+		ck_assert_uint_eq(ip_got[0], 0x62);
+		ip_n = 1;
+	}
 
 	/* any payload goes to the hook only (its checks are the iface's) */
 	e2e_session_send(pb, PACKET_IP, (const uint8_t *)"x", 1, peer_dest(pb));
