@@ -69,6 +69,9 @@ n1=$(pl_status A .counters.tun_noroute)
 	pl_bad "tun_noroute $n0 -> $n1"
 kill $PA
 wait $PA 2>/dev/null
+# a sanitizer build (BUILD=build-asan) reports leaks and errors at exit
+grep -q "Sanitizer" "$NL_TMP/A.log" &&
+	pl_bad "sanitizer report: $(grep -m3 -A5 Sanitizer "$NL_TMP/A.log")"
 
 echo "== IPv6 off for new links: atm0 with IPv4 only"
 nl_exec a sysctl -qw net.ipv6.conf.default.disable_ipv6=1 || nl_die "IPv6 off"
