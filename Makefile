@@ -93,15 +93,18 @@ STUND_SRCS := \
 	stund/stund.c \
 	stund/stund_config.c \
 	stund/control.c \
+	stund/control_check.c \
 	stund/probe.c \
 	stund/discover.c \
 	stund/natbehav.c \
 	stund/natbehav_classify.c \
+	stund/hairpin.c \
 	stund/alloc.c \
 	stund/server.c
 
 # stund files the unit tests link: all but main and the IPC dispatch
-STUND_LOGIC_SRCS := $(filter-out stund/stund.c stund/control.c,$(STUND_SRCS))
+STUND_LOGIC_SRCS := $(filter-out stund/stund.c stund/control.c \
+	stund/control_check.c,$(STUND_SRCS))
 
 RELAYD_SRCS := \
 	relayd/relayd.c \
@@ -192,6 +195,8 @@ MESHCTL_SRCS := \
 	meshctl/cmd_metrics.c \
 	meshctl/cmd_network.c \
 	meshctl/network_portmap.c \
+	meshctl/network_check.c \
+	meshctl/network_relays.c \
 	meshctl/cmd_relaytest.c \
 	meshctl/cmd_peers.c \
 	meshctl/cmd_punch.c \

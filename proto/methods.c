@@ -45,13 +45,25 @@ const struct proto_method proto_methods[] = {
 	  "from the cache unless refresh is set.",
 	  "{refresh?: bool}",
 	  "{behind_nat, mapping, filtering, classic, method, public, local, "
-	  "explanation, servers: [...], age_s}",
+	  "explanation, servers: [...], age_s, hairpin: bool|nil, hairpin_ms, "
+	  "hairpin_note?}",
 	  "unavailable" },
 	{ "stund", "stun.servers", PROTO_CALL,
 	  "Configured STUN servers and what each last answered.",
 	  "{}",
 	  "[{server, address?, ok, rtt_ms?, mapped?, error?, other_address?}]",
 	  "" },
+	{ "stund", "stun.check", PROTO_CALL,
+	  "Netcheck: a Binding request to every STUN server at once, every "
+	  "answer waited for (timeout_ms bounds it): round-trip time per "
+	  "server, and per family whether UDP gets through and whether the "
+	  "mapping varies by destination.",
+	  "{timeout_ms?: 100..60000}",
+	  "{udp, duration_s, timeout_ms, ipv4: {servers, asked, answered, "
+	  "public?, mapping_varies?, no_answer_from?}, ipv6: {...}, error?, "
+	  "servers: [{server, address?, family?, ok, rtt_ms?, mapped?, "
+	  "other_address?, error?}]}",
+	  "bad_params" },
 	{ "stund", "nat.changed", PROTO_EVENT,
 	  "The public endpoint or the NAT type changed.",
 	  "{public, previous?, mapping?, filtering?, classic?}",
