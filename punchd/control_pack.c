@@ -175,16 +175,28 @@ control_pack_relay(msgpack_packer *out, struct punchd *pd,
 	struct control_map	 m;
 	msgpack_packer		*pk = control_map_begin(&m, out);
 	struct peer		*p;
-	int			 n = 0;
+	double			 rtt = -1, t;
+	int			 n = 0, here;
 
-	TAILQ_FOREACH(p, &pd->peers, entry)
-		n += p->relay != NULL && relay_client_state(p->relay) ==
+	TAILQ_FOREACH(p, &pd->peers, entry) {
+		here = p->relay != NULL && relay_client_state(p->relay) ==
 		    RELAY_CLIENT_CONNECTED && relay_url(p) != NULL &&
 		    strcmp(relay_url(p), r->url) == 0;
+		n += here;
+		/* the netcheck's relay RTT: the best last WebSocket ping of
+		 * the sessions open on this relay */
+		if (here && (t = relay_client_rtt(p->relay)) >= 0 &&
+		    (rtt < 0 || t < rtt))
+			rtt = t;
+	}
 	mpack_kv_str(pk, "url", r->url);
 	mpack_kv_bool(pk, "configured", r->configured);
 	mpack_kv_str(pk, "state", relay_access_state_str(r->state));
 	mpack_kv_int(pk, "sessions", n);
+	if (rtt >= 0)
+		mpack_kv_double(pk, "rtt_ms", rtt * 1000.0);
+	else
+		mpack_kv_str(pk, "rtt_ms", NULL);
 	mpack_key(pk, "last_refusal");
 	if (r->status == 0)
 		msgpack_pack_nil(pk);
