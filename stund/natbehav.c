@@ -88,6 +88,11 @@ natbehav_hairpin(struct natbehav *nb)
 {
 	if (!nb->cur.valid || nb->fd == -1 || nb->step == NB_HAIRPIN)
 		return 0;
+	if (!nb->sd->cfg.hairpin_test) {
+		strlcpy(nb->cur.hairpin_note, "not tested (stund.hairpin_test "
+		    "= no)", sizeof(nb->cur.hairpin_note));
+		return 0;
+	}
 	nb->step = NB_HAIRPIN;
 	if (hairpin_start(&nb->hairpin, nb->sd->loop, nb->fd,
 	    (struct sockaddr *)&nb->m1, nb->sd->cfg.nat_timeout_ms / 1000.0,
