@@ -1,6 +1,6 @@
 /*
- * Hairpin test (RFC 5780 section 4.5 names it among the behaviours to
- * combine; RFC 4787 REQ-9): from a socket whose mapping M the NAT tests
+ * Hairpin test (hairpinning: RFC 4787 section 6, REQ-9; run in the style
+ * of RFC 5780 section 4.5, after the other tests): from a socket whose mapping M the NAT tests
  * just learnt, send a Binding request to M itself. A NAT that hairpins
  * turns it round to its own internal side, and the request comes back in
  * on the same socket (matched by its transaction id); one that does not
