@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/netaddr.h"
 #include "common/util.h"
+#include "probe.h"
 #include "proto/stun.h"
 
 static void
@@ -72,8 +73,7 @@ hairpin_start(struct hairpin *h, struct ev_loop *loop, int fd,
     const struct sockaddr *mapped, double timeout_s, hairpin_done_cb *cb,
     void *arg)
 {
-	struct stun_writer	w;
-	int			n;
+	int n;
 
 	memset(h, 0, sizeof(*h));
 	h->loop = loop;
@@ -84,15 +84,8 @@ hairpin_start(struct hairpin *h, struct ev_loop *loop, int fd,
 	if (mapped->sa_family != AF_INET && mapped->sa_family != AF_INET6)
 		return -1;
 	memcpy(&h->dst, mapped, netaddr_len(mapped));
-	stun_new_tid(h->tid);
-	stun_init(&w, h->req, sizeof(h->req), STUN_METHOD_BINDING,
-	    STUN_CLASS_REQUEST, h->tid);
-	stun_add_fingerprint(&w);
-	if ((n = stun_finish(&w)) < 0) {
-		log_errorx("%s: cannot build request: %s", __func__,
-		    stun_strerror(n));
+	if ((n = probe_request(h->req, sizeof(h->req), h->tid, 0)) == -1)
 		return -1;
-	}
 	h->reqlen = n;
 	h->started = ev_time();	/* ev_now may be stale: ms is a time */
 	h->deadline = h->started + timeout_s;
