@@ -108,6 +108,10 @@ nc_family(json_t *nc, const json_t *check, const char *key, int v)
 		snprintf(note, sizeof(note), "public %s (%lld of %lld IPv%d "
 		    "servers answered)", nc_str(f, "public"), (long long)answered,
 		    (long long)servers, v);
+	} else if (json_integer_value(json_object_get(f, "asked")) == 0) {
+		json_object_set_new(o, "reachable", json_false());
+		snprintf(note, sizeof(note), "no IPv%d socket could be opened "
+		    "(is IPv%d off on this host?)", v, v);
 	} else {
 		json_object_set_new(o, "reachable", json_false());
 		snprintf(note, sizeof(note), "no answer from %s",

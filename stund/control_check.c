@@ -72,6 +72,8 @@ check_pack_server(msgpack_packer *out, const struct stund_srv *s,
 	    NULL);
 	mpack_kv_str(pk, "error", ok ? NULL : res != NULL ? (res->state == 0 ?
 	    "pending" : res->error) : s->resolved == -1 ? s->error :
+	    s->resolved == 1 ? "not asked: no socket of its address family "
+	    "could be opened (IPv6 off on this host?)" :
 	    "not asked: its name is not resolved yet");
 	mpack_map_end(&m);
 }
@@ -99,8 +101,9 @@ check_pack_family(msgpack_packer *out, struct stund *sd,
 		asked++;
 		if (res->state != 1) {
 			off += snprintf(note + off, off < sizeof(note) ?
-			    sizeof(note) - off : 0, "%s%s", off ? ", " : "",
-			    s->name);
+			    sizeof(note) - off : 0, "%s%s (%s)", off ? ", " :
+			    "", s->name, res->state == 0 ? "pending" :
+			    res->error);
 			continue;
 		}
 		ok++;

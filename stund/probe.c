@@ -151,6 +151,8 @@ probe_start(struct probe *p, struct probe_engine *e, int fd,
 {
 	int n;
 
+	if (fd < 0)
+		return -1;	/* no socket of dst's family (IPv6 off?) */
 	memset(p, 0, sizeof(*p));
 	p->eng = e;
 	p->fd = fd;
