@@ -337,6 +337,7 @@ relay_stop(struct peer *p)
 	relay_client_stop(p->relay);
 	relay_client_free(p->relay);
 	p->relay = NULL;
+	p->relay_try_url = NULL;	/* pointed into the client */
 }
 
 int

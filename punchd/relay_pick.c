@@ -82,11 +82,13 @@ relay_pick_row(struct punchd *pd, const char *url)
 }
 
 /*
- * A pair session's relay client changed state (relay.c's on_state). The
- * client says CONNECTING with the relay it tries, then BACKOFF with the
- * relay it will try next: an attempt that ends in BACKOFF without any
+ * A pair session's relay client changed state (relay.c's on_state). An
+ * attempt on a relay starts with CONNECTING, or already with the BACKOFF
+ * that names the relay tried next (a connect can fail before the client
+ * says CONNECTING); it ends in BACKOFF. One that ends so without any
  * answer from its relay since it began (relay_access.c stamps every
- * answer) found that relay down.
+ * answer, refusals too) found that relay down. A drop of a working
+ * connection is not one: CONNECTED forgets the attempt.
  */
 void
 relay_pick_seen(struct peer *p, enum relay_client_state state,
@@ -98,9 +100,10 @@ relay_pick_seen(struct peer *p, enum relay_client_state state,
 
 	switch (state) {
 	case RELAY_CLIENT_CONNECTING:
-		if (p->relay_try_url != url || p->relay_try_at == 0)
+		if (p->relay_try_url != url) {
+			p->relay_try_url = url;
 			p->relay_try_at = now;
-		p->relay_try_url = url;
+		}
 		return;
 	case RELAY_CLIENT_BACKOFF:
 		if (p->relay_try_url != NULL && (r = relay_pick_row(pd,
@@ -112,12 +115,14 @@ relay_pick_seen(struct peer *p, enum relay_client_state state,
 			    "it ranks first (they go to the next relay)",
 			    r->url);
 		}
-		break;
+		p->relay_try_url = url;
+		p->relay_try_at = now;
+		return;
 	default:
-		break;
+		p->relay_try_url = NULL;
+		p->relay_try_at = 0;
+		return;
 	}
-	p->relay_try_url = NULL;
-	p->relay_try_at = 0;
 }
 
 /*

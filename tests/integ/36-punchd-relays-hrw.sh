@@ -7,7 +7,8 @@
 # use moves only its pairs, to one relay on both sides, relayed again
 # within seconds; the others never reconnect. meshctl relays says which
 # relay is down and how many sessions each carries. When the relay comes
-# back, its pairs (and only they) return to it (punchd.relay_return).
+# back, its pairs (and only they) return to it (punchd.relay_return). A
+# node whose token every relay refuses sees why in meshctl relays.
 . "$(dirname "$0")/lib.sh"
 need_bin punchd relayd meshctl
 
@@ -30,12 +31,12 @@ relay() { # N PORT
 relay 1 "$R1"; relay 2 "$R2"; relay 3 "$R3"
 echo "== relays $U1 $U2 $U3, tokens required"
 
-node() { # NAME LIST
+node() { # NAME LIST [TOKEN]
 	mkdir -p "$T/$1"
 	RUNTIME_DIRECTORY=$T/$1 STATE_DIRECTORY=$T/$1 start "$1" "$T/$1.log" \
 		"$BIN/punchd" -v -p "$(free_port)" \
 		-o punchd.mesh_secret="$T/secret" \
-		-o punchd.relay_url="$2" -o punchd.relay_token="$RELAY_TOKEN" \
+		-o punchd.relay_url="$2" -o punchd.relay_token="${3:-$RELAY_TOKEN}" \
 		-o punchd.relay_return=1s -o punchd.relay_signal_host=no \
 		-o punchd.host_loopback=yes -o punchd.punch_interval=50ms \
 		-o punchd.punch_timeout=1s -o punchd.repunch=2s \
@@ -175,4 +176,22 @@ for n in $NODES; do for u in "$U1" "$U2" "$U3"; do
 		fail "$n reconnected to $u when $X returned"
 done; done
 ok "$X took back its pairs only"
+
+echo "== a node with a token the relays refuse"
+node e "$U2,$U1,$U3" "v1.0.notatoken"
+wait_sock "$T/e/punchd.sock"
+wait_for 5 "$M" -S "$T/e" peers || fail "e does not answer"
+"$M" -S "$T/e" punch -w 3000 "$id_a" "127.0.0.1:$(free_port)" >/dev/null 2>&1
+refused() {
+	[ "$("$M" -S "$T/e" --json relays | jq '[.[] | select(.reach == "refused")] | length')" = 3 ]
+}
+wait_for 10 refused || fail "e's relays should all refuse its token"
+"$M" -S "$T/e" relays | tee "$T/relays.e"
+for u in "$U1" "$U2" "$U3"; do
+	grep -q "^$u  *refused  *-  *0  *0\$" "$T/relays.e" || fail "meshctl relays row of $u on e"
+done
+[ "$(grep -c "^  refused: 40[13] .* (malformed)\$" "$T/relays.e")" = 3 ] ||
+	fail "each refusal with its status and reason"
+grep -q "relay_token" "$T/relays.e" || fail "what to do about it"
+ok "meshctl relays: refused, with the reason and what to do"
 echo PASS
