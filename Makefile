@@ -131,6 +131,7 @@ PUNCHD_CORE := \
 	punchd/sock.c \
 	punchd/relay.c \
 	punchd/relay_access.c \
+	punchd/relay_pick.c \
 	punchd/tx.c \
 	punchd/members.c \
 	punchd/e2e_session.c \
@@ -194,6 +195,7 @@ MESHCTL_SRCS := \
 	meshctl/network_portmap.c \
 	meshctl/cmd_relaytest.c \
 	meshctl/cmd_peers.c \
+	meshctl/cmd_relays.c \
 	meshctl/cmd_punch.c \
 	meshctl/cmd_ping.c \
 	meshctl/cmd_send.c \

@@ -273,6 +273,7 @@ relay_on_state(void *arg, enum relay_client_state state, const char *url)
 
 	log_debug("peer %s: relay %s %s", peer_label(p),
 	    relay_client_state_str(state), url != NULL ? url : "");
+	relay_pick_seen(p, state, url);
 	if (state != RELAY_CLIENT_CONNECTED && p->state == PEER_RELAYED)
 		relay_lost(p, "relay connection lost");
 }
@@ -283,9 +284,9 @@ relay_start(struct peer *p)
 	struct punchd		*pd = p->pd;
 	struct relay_client_url	 urls[RELAY_MAX_URLS];
 	struct relay_client_cfg	 cfg;
-	char			 list[sizeof(pd->relay_urls)], *s, *tok;
+	char			 list[sizeof(pd->relay_urls)];
 	char			 session[64];
-	size_t			 n = 0;
+	size_t			 n;
 
 	if (!relay_enabled(pd) || !p->bound)
 		return;
@@ -304,17 +305,17 @@ relay_start(struct peer *p)
 		}
 		return;
 	}
-	strlcpy(list, pd->relay_urls, sizeof(list));
-	for (s = list; (tok = strsep(&s, ", ")) != NULL && n < RELAY_MAX_URLS;)
-		if (*tok != '\0') {
-			urls[n].url = tok;
-			urls[n++].region = NULL;
-		}
+	/* the session's relays in its rendezvous order: the peer, with the
+	 * same list, tries the same ones in the same order (relay_pick.c) */
 	relay_session_name(p, session, sizeof(session));
+	if ((n = relay_pick_order(pd, session, list, sizeof(list), urls,
+	    RELAY_MAX_URLS)) == 0)
+		return;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.urls = urls;
 	cfg.nurls = n;
 	cfg.session = session;
+	cfg.primary_retry = pd->cfg.relay_return_ms / 1000.0;
 	relay_cfg_cred(pd, &cfg);
 	cfg.on_state = relay_on_state;
 	cfg.on_frame = relay_on_frame;
@@ -323,8 +324,8 @@ relay_start(struct peer *p)
 		log_warn("peer %s: relay client", peer_label(p));
 		return;
 	}
-	log_debug("peer %s: joining relay session %.8s...", peer_label(p),
-	    session);
+	log_debug("peer %s: joining relay session %.8s... on %s first",
+	    peer_label(p), session, urls[0].url);
 	relay_client_start(p->relay);
 }
 
@@ -336,6 +337,7 @@ relay_stop(struct peer *p)
 	relay_client_stop(p->relay);
 	relay_client_free(p->relay);
 	p->relay = NULL;
+	p->relay_try_url = NULL;	/* pointed into the client */
 }
 
 int
