@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -177,7 +178,7 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 {
 	struct punchd		*pd = j->pd;
 	struct join_welcome	 w;
-	struct sockaddr_storage	 cands[4];
+	struct sockaddr_storage	 cands[1 + 4];
 	uint8_t			 secret[JOIN_SECRET_LEN];
 	struct peer		*p;
 	char			 idstr[2 * JOIN_ID_LEN + 1];
@@ -230,9 +231,12 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 		memset(&cands[n], 0, sizeof(cands[n]));
 		memcpy(&cands[n++], from, netaddr_len(from));
 	}
-	/* the code's endpoints too: one of them may be the better path */
+	/* the code's endpoints too, both families: one of them may be the
+	 * better path */
 	n += joiner_cand(&j->inv.ep_local, &cands[n]);
+	n += joiner_cand(&j->inv.ep_local6, &cands[n]);
 	n += joiner_cand(&j->inv.ep_public, &cands[n]);
+	n += joiner_cand(&j->inv.ep_public6, &cands[n]);
 	log_notice("joined mesh '%s' through %s; inviter %s", pd->mesh.name,
 	    joiner_path_names[j->won], idstr);
 	j->connecting = 1;
@@ -292,13 +296,19 @@ joiner_peer_up(struct peer *p)
 	/* relayed: wait for direct until the deadline */
 }
 
-/* "local,public,relay" (any of them, in any order: the order is the
- * start order) into paths[]; how many, or -1 for a bad or repeated name */
+/*
+ * "local,public,relay" (any of them, in any order: the order is the start
+ * order; local6 and public6 too) into slots[]: the paths of each start, a
+ * bit per path. local and public take their IPv6 endpoint along in the
+ * same start unless local6 or public6 is named on its own. How many
+ * slots, or -1 for a bad or repeated name.
+ */
 static int
-joiner_parse_paths(const char *list, int *paths)
+joiner_parse_paths(const char *list, unsigned *slots)
 {
 	char	buf[64], *s = buf, *tok;
-	int	i, n = 0, seen = 0;
+	int	i, n = 0;
+	unsigned seen = 0;
 
 	strlcpy(buf, list[0] != '\0' ? list : "local,public,relay",
 	    sizeof(buf));
@@ -306,27 +316,35 @@ joiner_parse_paths(const char *list, int *paths)
 		for (i = 0; i < JOINER_NPATHS; i++)
 			if (!strcmp(tok, joiner_path_names[i]))
 				break;
-		if (i == JOINER_NPATHS || (seen & (1 << i)))
+		if (i == JOINER_NPATHS || (seen & (1u << i)))
 			return -1;	/* unknown, or twice */
-		seen |= 1 << i;
-		paths[n++] = i;
+		seen |= 1u << i;
+		slots[n++] = 1u << i;
 	}
+	for (i = 0; i < n; i++)
+		if ((slots[i] == 1u << JOINER_LOCAL &&
+		    !(seen & (1u << JOINER_LOCAL6))) ||
+		    (slots[i] == 1u << JOINER_PUBLIC &&
+		    !(seen & (1u << JOINER_PUBLIC6))))
+			slots[i] |= slots[i] << 1;	/* its IPv6 one */
 	return n;
 }
 
 static int
 joiner_check(struct punchd *pd, const struct joiner_req *req,
-    struct joiner *j, int *paths, int *npaths, struct result *err)
+    struct joiner *j, unsigned *slots, int *nslots, struct result *err)
 {
 	char	msg[200];
 	int	r;
 
-	*npaths = joiner_parse_paths(req->path, paths);
+	*nslots = joiner_parse_paths(req->path, slots);
 	r = invite_parse(req->token, (uint64_t)time(NULL), &j->inv, msg,
 	    sizeof(msg));
-	if (*npaths == -1)
+	if (*nslots == -1)
 		return result_set(err, RESULT_BAD_PARAMS, "path is local, "
-		    "public or relay, or a list of them (local,public,relay)");
+		    "local6, public, public6 or relay, or a list of them "
+		    "(local,public,relay; local and public include their IPv6 "
+		    "endpoint)");
 	if (r != INVITE_OK)
 		return result_set(err, r == INVITE_ERR_EXPIRED ?
 		    RESULT_EXPIRED : RESULT_BAD_PARAMS, "%s", msg);
@@ -366,31 +384,65 @@ joiner_hello(struct joiner *j, const char *name)
 	return 0;
 }
 
-/* The paths the request names, in its order, `stagger` apart; how many
- * the invite has. */
+/* the invite's endpoint for a UDP path */
+static const struct invite_addr *
+joiner_path_addr(const struct joiner *j, int path)
+{
+	switch (path) {
+	case JOINER_LOCAL:	return &j->inv.ep_local;
+	case JOINER_LOCAL6:	return &j->inv.ep_local6;
+	case JOINER_PUBLIC:	return &j->inv.ep_public;
+	default:		return &j->inv.ep_public6;
+	}
+}
+
+/* One path of a start: its endpoint, unless an earlier path has the same
+ * one (an IPv6 host without NAT: its global address is local6 and
+ * public6). 1 when it runs. */
 static int
-joiner_paths_add(struct joiner *j, const struct joiner_req *req,
-    const int *paths, int n)
+joiner_path_add(struct joiner *j, const struct joiner_req *req, int path,
+    double at)
 {
 	struct sockaddr_storage	 to;
 	const struct invite_addr *ia;
 	char			 via[300];
-	double			 at = 0;
-	int			 k, running = 0;
+	int			 i;
+
+	via[0] = '\0';
+	memset(&to, 0, sizeof(to));
+	if (path == JOINER_RELAY)
+		strlcpy(via, j->inv.ep_relay, sizeof(via));
+	else if (joiner_cand((ia = joiner_path_addr(j, path)), &to))
+		invite_addr_str(ia, "udp://", via, sizeof(via));
+	for (i = 0; i < JOINER_NPATHS && via[0] != '\0'; i++)
+		if (i != path && j->race.t[i].state == JOINER_TRY_WAITING &&
+		    !strcmp(j->race.t[i].via, via)) {
+			snprintf(j->race.t[path].why, sizeof(j->race.t[path].why),
+			    "the same endpoint as %s", joiner_path_names[i]);
+			return 0;
+		}
+	joiner_race_add(&j->race, path, via, &to, at, (path == JOINER_RELAY ?
+	    req->relay_timeout_ms : req->timeout_ms) / 1000.0);
+	return via[0] != '\0';
+}
+
+/* The paths the request names, in its order, `stagger` apart (the IPv6
+ * endpoint of a kind starts with the IPv4 one); how many the invite
+ * has. */
+static int
+joiner_paths_add(struct joiner *j, const struct joiner_req *req,
+    const unsigned *slots, int n)
+{
+	double	at = 0;
+	int	k, i, started, running = 0;
 
 	for (k = 0; k < n; k++) {
-		via[0] = '\0';
-		ia = paths[k] == JOINER_LOCAL ? &j->inv.ep_local :
-		    &j->inv.ep_public;
-		if (paths[k] == JOINER_RELAY)
-			strlcpy(via, j->inv.ep_relay, sizeof(via));
-		else if (joiner_cand(ia, &to))
-			invite_addr_str(ia, "udp://", via, sizeof(via));
-		joiner_race_add(&j->race, paths[k], via, &to, at,
-		    (paths[k] == JOINER_RELAY ? req->relay_timeout_ms :
-		    req->timeout_ms) / 1000.0);
-		if (via[0] != '\0') {
-			running++;
+		started = 0;
+		for (i = 0; i < JOINER_NPATHS; i++)
+			if (slots[k] & (1u << i))
+				started += joiner_path_add(j, req, i, at);
+		if (started > 0) {
+			running += started;
 			at += req->stagger_ms / 1000.0;
 		}
 	}
@@ -406,7 +458,8 @@ joiner_start(struct punchd *pd, const struct joiner_req *req,
     joiner_done_fn *done, void *arg, struct result *err)
 {
 	struct joiner	*j;
-	int		 n, paths[JOINER_NPATHS];
+	unsigned	 slots[JOINER_NPATHS];
+	int		 n;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return result_set(err, RESULT_INTERNAL, "out of memory");
@@ -414,7 +467,7 @@ joiner_start(struct punchd *pd, const struct joiner_req *req,
 	joiner_race_init(&j->race, pd);
 	ev_init(&j->deadline, joiner_deadline_cb);
 	j->deadline.data = j;
-	if (joiner_check(pd, req, j, paths, &n, err) == -1)
+	if (joiner_check(pd, req, j, slots, &n, err) == -1)
 		goto fail;
 	j->won = -1;
 	j->started = punchd_time(pd);
@@ -433,9 +486,9 @@ joiner_start(struct punchd *pd, const struct joiner_req *req,
 		result_set(err, RESULT_BAD_PARAMS, "name too long");
 		goto fail;
 	}
-	if (joiner_paths_add(j, req, paths, n) == 0) {
+	if (joiner_paths_add(j, req, slots, n) == 0) {
 		result_set(err, RESULT_NOT_FOUND, "the invite has no %s "
-		    "endpoint", n == 1 ? joiner_path_names[paths[0]] :
+		    "endpoint", n == 1 ? joiner_path_names[ffs(slots[0]) - 1] :
 		    "usable");
 		goto fail;
 	}

@@ -350,6 +350,97 @@ START_TEST(test_join_race)
 }
 END_TEST
 
+/* the code of res with IPv6 endpoints beside the IPv4 ones (the fake
+ * network carries IPv4 only: these are dead paths) */
+static void
+with_v6(struct inviter_res *res, const char *local6, const char *public6)
+{
+	struct invite iv;
+
+	ck_assert_int_eq(invite_decode(res->token, 0, &iv, NULL, 0), 0);
+	ck_assert_int_eq(invite_addr_parse(local6, &iv.ep_local6), 0);
+	ck_assert_int_eq(invite_addr_parse(public6, &iv.ep_public6), 0);
+	ck_assert_int_gt(invite_encode(&iv, res->token, sizeof(res->token)),
+	    0);
+	invite_clear(&iv);
+}
+
+/*
+ * IPv6 endpoints race too (issue 13 item 6): local6 starts with local,
+ * public6 with public, the relay's turn does not move; a public6 that is
+ * the local6 address (an IPv6 host without NAT) is not sent to twice;
+ * --paths local6 alone tries only it; a failed join names every family.
+ */
+START_TEST(test_join_race6)
+{
+	struct fake_node	*a, *b, *c;
+	struct inviter_res	 inv;
+	struct join_seen	 js;
+	struct joiner_req	 req;
+	struct result		 err;
+	const struct joiner_attempt *at;
+
+	a = fakenode_new(17141, NULL);
+	b = fakenode_new(17142, NULL);
+	c = fakenode_new(17143, NULL);
+	c->cut = 1;
+	ck_assert_int_eq(node_mesh_create(&a->pd, "lab", 0, &err), 0);
+	mint_eps(a, "127.0.0.1:17143", "127.0.0.1:17141", &inv);
+	with_v6(&inv, "[2001:db8:1::2]:7777", "[2001:db8:2::2]:7777");
+	race(b, inv.token, &js);
+	ck_assert(fakenet_run(join_over, &js, 5));
+	ck_assert_msg(js.err.code == RESULT_OK, "join: %s", js.err.msg);
+	ck_assert_str_eq(js.res.path, "public");
+	at = js.res.attempts;
+	ck_assert_str_eq(at[JOINER_LOCAL6].path, "local6");
+	ck_assert_str_eq(at[JOINER_LOCAL6].state, "cancelled");
+	ck_assert_str_eq(at[JOINER_PUBLIC6].path, "public6");
+	ck_assert_str_eq(at[JOINER_PUBLIC6].state, "cancelled");
+	ck_assert_str_eq(at[JOINER_PUBLIC].state, "won");
+	ck_assert_double_eq_tol(at[JOINER_LOCAL6].start_ms,
+	    at[JOINER_LOCAL].start_ms, 50);
+	ck_assert_double_eq_tol(at[JOINER_PUBLIC6].start_ms,
+	    at[JOINER_PUBLIC].start_ms, 50);
+	ck_assert_double_gt(at[JOINER_PUBLIC].start_ms,
+	    at[JOINER_LOCAL].start_ms + 100);
+
+	/* public6 = local6, everything dead: one HELLO stream to it, and
+	 * the failure names each family */
+	ck_assert_int_eq(node_mesh_leave(&b->pd, &err), 0);
+	mint_eps(a, "127.0.0.1:17143", "127.0.0.1:17144", &inv);
+	with_v6(&inv, "[2001:db8:1::2]:7777", "[2001:db8:1::2]:7777");
+	race(b, inv.token, &js);
+	ck_assert(fakenet_run(join_over, &js, 5));
+	ck_assert_int_eq(js.err.code, RESULT_TIMEOUT);
+	ck_assert_msg(strstr(js.err.msg, "local: no answer within 1500 ms; "
+	    "local6: no answer within 1500 ms; public: no answer within 1500 "
+	    "ms;") != NULL, "%s", js.err.msg);
+	ck_assert_msg(strstr(js.err.msg, "public6") == NULL, "%s",
+	    js.err.msg);
+
+	/* --paths local6: that one alone; a name twice or unknown: refused */
+	memset(&req, 0, sizeof(req));
+	strlcpy(req.token, inv.token, sizeof(req.token));
+	req.stagger_ms = 250;
+	req.timeout_ms = 300;
+	req.relay_timeout_ms = 300;
+	req.connect_ms = 300;
+	strlcpy(req.path, "local6", sizeof(req.path));
+	memset(&js, 0, sizeof(js));
+	ck_assert_int_eq(joiner_start(&b->pd, &req, join_done, &js, &err), 0);
+	ck_assert(fakenet_run(join_over, &js, 3));
+	ck_assert_int_eq(js.err.code, RESULT_TIMEOUT);
+	ck_assert_msg(strstr(js.err.msg, "(local6: no answer within 300 ms;")
+	    != NULL, "%s", js.err.msg);
+	strlcpy(req.path, "local,local", sizeof(req.path));
+	ck_assert_int_eq(joiner_start(&b->pd, &req, join_done, &js, &err), -1);
+	ck_assert_int_eq(err.code, RESULT_BAD_PARAMS);
+	strlcpy(req.path, "local7", sizeof(req.path));
+	ck_assert_int_eq(joiner_start(&b->pd, &req, join_done, &js, &err), -1);
+	fakenet_free();
+}
+END_TEST
+
 START_TEST(test_join_hostile)
 {
 	struct fake_node	*a;
@@ -676,6 +767,7 @@ mesh_suite(void)
 	tcase_add_test(tc, test_invite_used);
 	tcase_add_test(tc, test_join_errors);
 	tcase_add_test(tc, test_join_race);
+	tcase_add_test(tc, test_join_race6);
 	tcase_add_test(tc, test_join_hostile);
 	tcase_add_test(tc, test_join_replay);
 	tcase_add_test(tc, test_join_guard);
