@@ -171,6 +171,18 @@ joiner_cand(const struct invite_addr *ia, struct sockaddr_storage *ss)
 	    invite_addr_str(ia, NULL, a, sizeof(a)), 0, ss) == 0;
 }
 
+/* the invite's endpoint for a UDP path */
+static const struct invite_addr *
+joiner_path_addr(const struct joiner *j, int path)
+{
+	switch (path) {
+	case JOINER_LOCAL:	return &j->inv.ep_local;
+	case JOINER_LOCAL6:	return &j->inv.ep_local6;
+	case JOINER_PUBLIC:	return &j->inv.ep_public;
+	default:		return &j->inv.ep_public6;
+	}
+}
+
 /* WELCOME: the mesh is ours; the inviter becomes a peer. */
 static void
 joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
@@ -179,6 +191,7 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 	struct punchd		*pd = j->pd;
 	struct join_welcome	 w;
 	struct sockaddr_storage	 cands[1 + 4];
+	enum punch_cand_type	 types[1 + 4];
 	uint8_t			 secret[JOIN_SECRET_LEN];
 	struct peer		*p;
 	char			 idstr[2 * JOIN_ID_LEN + 1];
@@ -229,21 +242,23 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 	}
 	if (from != NULL) {
 		memset(&cands[n], 0, sizeof(cands[n]));
-		memcpy(&cands[n++], from, netaddr_len(from));
+		memcpy(&cands[n], from, netaddr_len(from));
+		types[n++] = CAND_NTYPES;	/* guessed from the address */
 	}
 	/* the code's endpoints too, both families: one of them may be the
-	 * better path */
-	n += joiner_cand(&j->inv.ep_local, &cands[n]);
-	n += joiner_cand(&j->inv.ep_local6, &cands[n]);
-	n += joiner_cand(&j->inv.ep_public, &cands[n]);
-	n += joiner_cand(&j->inv.ep_public6, &cands[n]);
+	 * better path. The local ones are host candidates whatever their
+	 * address says (a global IPv6 one looks like a STUN mapping). */
+	for (i = JOINER_LOCAL; i < JOINER_RELAY; i++)
+		if (joiner_cand(joiner_path_addr(j, i), &cands[n]))
+			types[n++] = i == JOINER_LOCAL || i == JOINER_LOCAL6 ?
+			    CAND_HOST : CAND_NTYPES;
 	log_notice("joined mesh '%s' through %s; inviter %s", pd->mesh.name,
 	    joiner_path_names[j->won], idstr);
 	j->connecting = 1;
 	ev_timer_stop(pd->loop, &j->deadline);
 	ev_timer_set(&j->deadline, j->connect_s, 0);
 	ev_timer_start(pd->loop, &j->deadline);
-	link_punch(p, cands, n);
+	link_punch_typed(p, cands, types, n);
 	store_changed(pd);
 }
 
@@ -382,18 +397,6 @@ joiner_hello(struct joiner *j, const char *name)
 		return -1;
 	j->race.hello_len = (size_t)n;
 	return 0;
-}
-
-/* the invite's endpoint for a UDP path */
-static const struct invite_addr *
-joiner_path_addr(const struct joiner *j, int path)
-{
-	switch (path) {
-	case JOINER_LOCAL:	return &j->inv.ep_local;
-	case JOINER_LOCAL6:	return &j->inv.ep_local6;
-	case JOINER_PUBLIC:	return &j->inv.ep_public;
-	default:		return &j->inv.ep_public6;
-	}
 }
 
 /* One path of a start: its endpoint, unless an earlier path has the same
