@@ -10,11 +10,15 @@
 #   (b) a dual-stack pair whose IPv4 is symmetric (masquerade fully-random)
 #       on both sides: no IPv4 pair can work, the IPv6 one does: direct
 #       over IPv6. The invite carries local, local6, public (IPv4, STUN)
-#       and public6, and the join races them all.
+#       and public6, and the join races them all;
+#   (c) a v6-only pair whose inviter is behind NAT66 (masquerade on its
+#       router's IPv6 WAN): an IPv6 server-reflexive candidate that is not
+#       the host address; direct on it.
 #
 # At the peer, the other side's IPv6 host address is typed "host" (it was
-# guessed "srflx": a global address looks like a STUN mapping), in
-# `meshctl peers --json` (endpoint_type) and `meshctl why --json` (pairs).
+# guessed "srflx": a global address looks like a STUN mapping) and a NAT66
+# mapping "srflx", in `meshctl peers --json` (endpoint_type) and `meshctl
+# why --json` (pairs).
 # Data goes both ways on the direct IPv6 path.
 #
 # Lab: tests/natlab/lib.sh namespaces with IPv6 switched back on where
@@ -52,9 +56,12 @@ v6_public_host() {
 	_nl_q "$1" ip -6 route add default via 2001:db8:ff::1
 }
 
-# v6_site NAT N [v6only]: the NAT router of nl_nat routes IPv6 too, with a
-# stateful firewall and no NAT; its host gets 2001:db8:N::2 (and loses its
-# IPv4 with v6only)
+# v6_site NAT N [v6only|nat66]: the NAT router of nl_nat routes IPv6 too,
+# with a stateful firewall and no NAT; its host gets 2001:db8:N::2 (and
+# loses its IPv4 with v6only). nat66: the host has no IPv4 either, and the
+# router masquerades IPv6 to its WAN address (NAT66: the one way to get
+# an IPv6 server-reflexive candidate that differs from the host address);
+# the LAN prefix is not routed from outside.
 v6_site() {
 	_s=$1 _n=$2
 	v6_on "$_s" wan lan
@@ -65,10 +72,18 @@ v6_site() {
 	_nl_q "$_s" ip -6 route add default via 2001:db8:ff::1
 	_nl_q "$_s-host" ip -6 addr add "2001:db8:$_n::2/64" dev eth0 nodad
 	_nl_q "$_s-host" ip -6 route add default via "2001:db8:$_n::1"
-	_nl_q pub ip -6 route add "2001:db8:$_n::/64" via "2001:db8:ff::10$_n"
-	if [ "${3:-}" = v6only ]; then
-		_nl_q "$_s-host" ip -4 addr flush dev eth0
-	fi
+	[ "${3:-}" = nat66 ] ||
+		_nl_q pub ip -6 route add "2001:db8:$_n::/64" via "2001:db8:ff::10$_n"
+	[ -n "${3:-}" ] && _nl_q "$_s-host" ip -4 addr flush dev eth0
+	[ "${3:-}" = nat66 ] && { ip netns exec "$NL_PFX-$_s" nft -f - <<-EOF || nl_die "nat66 in $_s"
+		table ip6 nat66 {
+			chain post {
+				type nat hook postrouting priority srcnat;
+				oifname "wan" masquerade
+			}
+		}
+	EOF
+	}
 	ip netns exec "$NL_PFX-$_s" nft -f - <<-EOF || nl_die "nft ip6 in $_s"
 		table ip6 fw {
 			chain forward {
@@ -103,15 +118,22 @@ v6_fw_drops() {
 }
 
 # one pair: A (inviter) and B (joiner); checks the invite, the join and
-# the direct IPv6 path; $1 label, $2/$3 sites, $4 A's IPv6, $5 B's IPv6
+# the direct IPv6 path; $1 label, $2 A's IPv6 host address, $3 B's, $4
+# A's public IPv6 address (its own without NAT66), $5 the type B gives A's
+# endpoint
 v6_pair() {
-	_l=$1 _A=A$1 _B=B$1 _a6=$4 _b6=$5
+	_l=$1 _A=A$1 _B=B$1 _a6=$2 _b6=$3 _p6=$4 _ty=$5
 	pl_m "$_A" init "mesh$_l" >/dev/null || nl_die "init on $_A"
 	pl_m "$_A" --json invite --no-qr >"$NL_TMP/inv-$_l.json" || nl_die "invite on $_A"
 	jq -c .endpoints "$NL_TMP/inv-$_l.json" | sed 's/^/    invite: /'
 	_code=$(jq -r .token "$NL_TMP/inv-$_l.json")
 	_pub6=udp://[$_a6]:7777
-	if [ "$_l" = a ]; then
+	if [ "$_l" = c ]; then
+		[ "$(jq -r .endpoints.local "$NL_TMP/inv-$_l.json")" = "$_pub6" ] &&
+		    [ "$(jq -r .endpoints.public "$NL_TMP/inv-$_l.json")" = "udp://[$_p6]:7777" ] &&
+			pl_ok "($_l) NAT66 invite: local $_pub6, public (STUN) udp://[$_p6]:7777" ||
+			pl_bad "($_l) invite endpoints: $(jq -c .endpoints "$NL_TMP/inv-$_l.json")"
+	elif [ "$_l" = a ]; then
 		[ "$(jq -r .endpoints.local "$NL_TMP/inv-$_l.json")" = "$_pub6" ] &&
 		    [ "$(jq -r .endpoints.public "$NL_TMP/inv-$_l.json")" = "$_pub6" ] &&
 			pl_ok "($_l) v6-only invite: local and public are $_pub6" ||
@@ -138,16 +160,16 @@ v6_pair() {
 	_ia=$(pl_id "$_A") _ib=$(pl_id "$_B")
 	if nl_wait 15 pl_state_is "$_B" "$_ia" direct && nl_wait 5 pl_state_is "$_A" "b$_l" direct; then
 		_ea=$(pl_peer "$_B" "$_ia" .endpoint) _eb=$(pl_peer "$_A" "b$_l" .endpoint)
-		[ "$_ea" = "[$_a6]:7777" ] && [ "$_eb" = "[$_b6]:7777" ] &&
+		[ "$_ea" = "[$_p6]:7777" ] && [ "$_eb" = "[$_b6]:7777" ] &&
 			pl_ok "($_l) direct over IPv6: B -> $_ea, A -> $_eb" ||
 			pl_bad "($_l) direct, but not over IPv6: B -> $_ea, A -> $_eb"
 	else
 		pl_bad "($_l) not direct: B sees $(pl_peer "$_B" "$_ia" '.state+" "+(.endpoint//"-")'), A sees $(pl_peer "$_A" "b$_l" '.state+" "+(.endpoint//"-")')"
 	fi
 	_ta=$(pl_peer "$_B" "$_ia" .endpoint_type) _tb=$(pl_peer "$_A" "b$_l" .endpoint_type)
-	[ "$_ta" = host ] && [ "$_tb" = host ] &&
-		pl_ok "($_l) the IPv6 endpoint is typed host on both sides" ||
-		pl_bad "($_l) endpoint types: at B $_ta, at A $_tb (want host)"
+	[ "$_ta" = "$_ty" ] && [ "$_tb" = host ] &&
+		pl_ok "($_l) IPv6 endpoints typed: at B $_ta, at A $_tb" ||
+		pl_bad "($_l) endpoint types: at B $_ta (want $_ty), at A $_tb (want host)"
 	pl_m "$_B" --json why "$_ia" >"$NL_TMP/why-$_l.json" 2>&1
 	_wt=$(jq -r "[.. | objects | select(.address? == \"[$_a6]:7777\") | .type] | first" \
 	    "$NL_TMP/why-$_l.json" 2>/dev/null)
@@ -205,7 +227,7 @@ v6_node Ba fb-host
 [ "$(pl_public Aa)" = "[2001:db8:1::2]:7777" ] &&
 	pl_ok "(a) A's server-reflexive candidate from stund over IPv6: $(pl_public Aa)" ||
 	pl_bad "(a) A's public: $(pl_public Aa)"
-v6_pair a fa fb 2001:db8:1::2 2001:db8:2::2
+v6_pair a 2001:db8:1::2 2001:db8:2::2 2001:db8:1::2 host
 
 echo "== (b) dual-stack pair, IPv4 symmetric on both sides"
 v6_node Ab da-host
@@ -214,7 +236,7 @@ case $(pl_public Ab) in
 "$(nl_wan da)":7777|"$(nl_wan da)":*) pl_ok "(b) A's IPv4 mapping: $(pl_public Ab) (fully-random NAT)" ;;
 *) pl_bad "(b) A's IPv4 public: $(pl_public Ab)" ;;
 esac
-v6_pair b da db 2001:db8:3::2 2001:db8:4::2
+v6_pair b 2001:db8:3::2 2001:db8:4::2 2001:db8:3::2 host
 
 # the inviters' firewalls dropped the joiners' HELLOs (and early PUNCHes):
 # they filter, so the direct paths above were opened from inside
@@ -224,4 +246,16 @@ for s in fa da; do
 		pl_bad "firewall $s dropped nothing (${d:-?}): not a stateful-firewall test"
 done
 
-pl_finish "IPv6 behind stateful firewalls: v6-only pair and dual-stack pair with symmetric IPv4, both direct over IPv6"
+echo "== (c) v6-only pair, the inviter behind NAT66 (an IPv6 server-reflexive candidate)"
+nl_nat nc sym
+nl_nat nd sym
+v6_site nc 5 nat66
+v6_site nd 6 v6only
+v6_node Ac nc-host
+v6_node Bc nd-host
+[ "$(pl_public Ac)" = "[2001:db8:ff::105]:7777" ] &&
+	pl_ok "(c) A's IPv6 server-reflexive candidate $(pl_public Ac) (host 2001:db8:5::2)" ||
+	pl_bad "(c) A's public: $(pl_public Ac)"
+v6_pair c 2001:db8:5::2 2001:db8:6::2 2001:db8:ff::105 srflx
+
+pl_finish "IPv6 behind stateful firewalls: v6-only pair, dual-stack pair with symmetric IPv4, and a NAT66 side: all direct over IPv6, candidates typed host / srflx"
