@@ -1090,6 +1090,33 @@ START_TEST(test_clear_and_strerror)
 }
 END_TEST
 
+/* every field but the relay token at its longest (the public endpoint
+ * IPv6, so no tag 11) */
+static void
+make_longest(struct invite *inv)
+{
+	size_t i;
+
+	make_invite(inv);
+	memset(inv->mesh_name, 'n', INVITE_NAME_MAX);
+	inv->mesh_name[INVITE_NAME_MAX] = '\0';
+	strlcpy(inv->ep_relay, "wss://", sizeof(inv->ep_relay));
+	for (i = 6; i < INVITE_URL_MAX; i++)
+		inv->ep_relay[i] = 'r';
+	inv->ep_relay[INVITE_URL_MAX] = '\0';
+	invite_addr_parse("255.255.255.255:65535", &inv->ep_local);
+	invite_addr_parse("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535",
+	    &inv->ep_local6);
+	inv->ep_public = inv->ep_local6;
+	inv->local_ip = inv->ep_local6;
+	inv->public_ip = inv->ep_local6;
+	memset(inv->nat_type, 'x', INVITE_NAT_TYPE_MAX);
+	inv->nat_type[INVITE_NAT_TYPE_MAX] = '\0';
+	strlcpy(inv->stun_source, "stun:", sizeof(inv->stun_source));
+	memset(inv->stun_source + 5, 's', INVITE_STUN_SOURCE_MAX - 5);
+	inv->stun_source[INVITE_STUN_SOURCE_MAX] = '\0';
+}
+
 /*
  * Tags 9 (an IPv6 local endpoint beside the IPv4 one) and 10 (the STUN
  * server that reported the public endpoint): round trips in the code, the
@@ -1101,7 +1128,6 @@ START_TEST(test_local6_stun_source)
 	struct invite	 a, b;
 	char		 code[INVITE_CODE_MAX], uri[INVITE_URI_MAX], err[256];
 	json_t		*o;
-	size_t		 i;
 
 	make_invite(&a);
 	ck_assert_int_eq(invite_addr_parse("udp://[2001:db8::2]:7777",
@@ -1167,24 +1193,7 @@ START_TEST(test_local6_stun_source)
 	    10, 6, 's', 't', 'u', 'n', ':', 'b'), "network_info.stun_source");
 
 	/* every field at its longest: 685 bytes, as invite.h says */
-	make_invite(&a);
-	memset(a.mesh_name, 'n', INVITE_NAME_MAX);
-	a.mesh_name[INVITE_NAME_MAX] = '\0';
-	strlcpy(a.ep_relay, "wss://", sizeof(a.ep_relay));
-	for (i = 6; i < INVITE_URL_MAX; i++)
-		a.ep_relay[i] = 'r';
-	a.ep_relay[INVITE_URL_MAX] = '\0';
-	invite_addr_parse("255.255.255.255:65535", &a.ep_local);
-	invite_addr_parse("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535",
-	    &a.ep_local6);
-	a.ep_public = a.ep_local6;
-	a.local_ip = a.ep_local6;
-	a.public_ip = a.ep_local6;
-	memset(a.nat_type, 'x', INVITE_NAT_TYPE_MAX);
-	a.nat_type[INVITE_NAT_TYPE_MAX] = '\0';
-	strlcpy(a.stun_source, "stun:", sizeof(a.stun_source));
-	memset(a.stun_source + 5, 's', INVITE_STUN_SOURCE_MAX - 5);
-	a.stun_source[INVITE_STUN_SOURCE_MAX] = '\0';
+	make_longest(&a);
 	ck_assert_int_eq(invite_encode(&a, code, sizeof(code)),
 	    4 + (685 * 8 + 4) / 5);
 	ck_assert_int_eq(invite_decode(code, NOW, &b, NULL, 0), 0);
@@ -1338,25 +1347,9 @@ START_TEST(test_public6)
 
 	/* every field at its longest, tag 11 and a relay token included:
 	 * 951 bytes, under INVITE_BLOB_MAX as invite.h says */
-	make_invite(&a);
-	memset(a.mesh_name, 'n', INVITE_NAME_MAX);
-	a.mesh_name[INVITE_NAME_MAX] = '\0';
-	strlcpy(a.ep_relay, "wss://", sizeof(a.ep_relay));
-	for (i = 6; i < INVITE_URL_MAX; i++)
-		a.ep_relay[i] = 'r';
-	a.ep_relay[INVITE_URL_MAX] = '\0';
-	invite_addr_parse("255.255.255.255:65535", &a.ep_local);
-	a.ep_public = a.ep_local;
-	invite_addr_parse("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535",
-	    &a.ep_local6);
+	make_longest(&a);
+	a.ep_public = a.ep_local;		/* IPv4, and tag 11 beside it */
 	a.ep_public6 = a.ep_local6;
-	a.local_ip = a.ep_local6;
-	a.public_ip = a.ep_local6;
-	memset(a.nat_type, 'x', INVITE_NAT_TYPE_MAX);
-	a.nat_type[INVITE_NAT_TYPE_MAX] = '\0';
-	strlcpy(a.stun_source, "stun:", sizeof(a.stun_source));
-	memset(a.stun_source + 5, 's', INVITE_STUN_SOURCE_MAX - 5);
-	a.stun_source[INVITE_STUN_SOURCE_MAX] = '\0';
 	memset(a.relay_token, 't', INVITE_TOKEN_MAX);
 	a.relay_token[INVITE_TOKEN_MAX] = '\0';
 	ck_assert_int_eq(invite_encode(&a, code, sizeof(code)),

@@ -303,6 +303,35 @@ race(struct fake_node *b, const char *token, struct join_seen *js)
 	    "%s", err.msg);
 }
 
+/* a (port), b (port + 1) and a dead node (port + 2); a makes a mesh and
+ * an invite whose local endpoint is the dead node, public a itself */
+static void
+race_lab(int port, struct fake_node **a, struct fake_node **b,
+    struct inviter_res *inv)
+{
+	struct result	err;
+	char		local[32], public[32];
+
+	*a = fakenode_new(port, NULL);
+	*b = fakenode_new(port + 1, NULL);
+	fakenode_new(port + 2, NULL)->cut = 1;	/* a dead endpoint */
+	ck_assert_int_eq(node_mesh_create(&(*a)->pd, "lab", 0, &err), 0);
+	snprintf(local, sizeof(local), "127.0.0.1:%d", port + 2);
+	snprintf(public, sizeof(public), "127.0.0.1:%d", port);
+	mint_eps(*a, local, public, inv);
+}
+
+/* b joins inv and path wins */
+static void
+race_won(struct fake_node *b, const struct inviter_res *inv,
+    struct join_seen *js, const char *path)
+{
+	race(b, inv->token, js);
+	ck_assert(fakenet_run(join_over, js, 5));
+	ck_assert_msg(js->err.code == RESULT_OK, "join: %s", js->err.msg);
+	ck_assert_str_eq(js->res.path, path);
+}
+
 /*
  * The race: local (dead) starts at 0, public (the inviter) at 250 ms and
  * wins; local is cancelled, the relay (not in the invite) absent. Then
@@ -311,22 +340,14 @@ race(struct fake_node *b, const char *token, struct join_seen *js)
  */
 START_TEST(test_join_race)
 {
-	struct fake_node	*a, *b, *c;
+	struct fake_node	*a, *b;
 	struct inviter_res	 inv;
 	struct join_seen	 js;
 	struct result		 err;
 	const struct joiner_attempt *at;
 
-	a = fakenode_new(17131, NULL);
-	b = fakenode_new(17132, NULL);
-	c = fakenode_new(17133, NULL);
-	c->cut = 1;	/* a dead endpoint */
-	ck_assert_int_eq(node_mesh_create(&a->pd, "lab", 0, &err), 0);
-	mint_eps(a, "127.0.0.1:17133", "127.0.0.1:17131", &inv);
-	race(b, inv.token, &js);
-	ck_assert(fakenet_run(join_over, &js, 5));
-	ck_assert_msg(js.err.code == RESULT_OK, "join: %s", js.err.msg);
-	ck_assert_str_eq(js.res.path, "public");
+	race_lab(17131, &a, &b, &inv);
+	race_won(b, &inv, &js, "public");
 	at = js.res.attempts;
 	ck_assert_str_eq(at[JOINER_LOCAL].state, "cancelled");
 	ck_assert_str_eq(at[JOINER_PUBLIC].state, "won");
@@ -379,24 +400,16 @@ with_v6(struct inviter_res *res, const char *local6, const char *public6)
  */
 START_TEST(test_join_race6)
 {
-	struct fake_node	*a, *b, *c;
+	struct fake_node	*a, *b;
 	struct inviter_res	 inv;
 	struct join_seen	 js;
 	struct joiner_req	 req;
 	struct result		 err;
 	const struct joiner_attempt *at;
 
-	a = fakenode_new(17141, NULL);
-	b = fakenode_new(17142, NULL);
-	c = fakenode_new(17143, NULL);
-	c->cut = 1;
-	ck_assert_int_eq(node_mesh_create(&a->pd, "lab", 0, &err), 0);
-	mint_eps(a, "127.0.0.1:17143", "127.0.0.1:17141", &inv);
+	race_lab(17141, &a, &b, &inv);
 	with_v6(&inv, "[2001:db8:1::2]:7777", "[2001:db8:2::2]:7777");
-	race(b, inv.token, &js);
-	ck_assert(fakenet_run(join_over, &js, 5));
-	ck_assert_msg(js.err.code == RESULT_OK, "join: %s", js.err.msg);
-	ck_assert_str_eq(js.res.path, "public");
+	race_won(b, &inv, &js, "public");
 	at = js.res.attempts;
 	ck_assert_str_eq(at[JOINER_LOCAL6].path, "local6");
 	ck_assert_str_eq(at[JOINER_LOCAL6].state, "cancelled");
