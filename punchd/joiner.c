@@ -1,8 +1,9 @@
 /*
  * The joiner's side of the join handshake (mesh.join, `meshctl join`),
  * answered through the caller's completion callback. The invite's paths
- * race (joiner_race.c: staggered starts, each path its own timeout); here,
- * what the answers mean:
+ * (joiner_paths.c: which, both address families) race (joiner_race.c:
+ * staggered starts, each path its own timeout); here, what the answers
+ * mean:
  *
  *   hello    the race sends JOIN_HELLO on every started path; when every
  *            path is over without a WELCOME the join fails, naming each
@@ -30,6 +31,7 @@
 #include "punchd.h"
 #include "inviter.h"
 #include "joiner.h"
+#include "joiner_paths.h"
 #include "joiner_race.h"
 
 struct joiner {
@@ -162,27 +164,6 @@ joiner_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		    RESULT_TIMEOUT, j->failed);
 }
 
-static int
-joiner_cand(const struct invite_addr *ia, struct sockaddr_storage *ss)
-{
-	char a[80];
-
-	return ia->family != INVITE_AF_NONE && netaddr_parse(
-	    invite_addr_str(ia, NULL, a, sizeof(a)), 0, ss) == 0;
-}
-
-/* the invite's endpoint for a UDP path */
-static const struct invite_addr *
-joiner_path_addr(const struct joiner *j, int path)
-{
-	switch (path) {
-	case JOINER_LOCAL:	return &j->inv.ep_local;
-	case JOINER_LOCAL6:	return &j->inv.ep_local6;
-	case JOINER_PUBLIC:	return &j->inv.ep_public;
-	default:		return &j->inv.ep_public6;
-	}
-}
-
 /* WELCOME: the mesh is ours; the inviter becomes a peer. */
 static void
 joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
@@ -249,7 +230,8 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 	 * better path. The local ones are host candidates whatever their
 	 * address says (a global IPv6 one looks like a STUN mapping). */
 	for (i = JOINER_LOCAL; i < JOINER_RELAY; i++)
-		if (joiner_cand(joiner_path_addr(j, i), &cands[n]))
+		if (joiner_paths_cand(joiner_paths_addr(&j->inv, i),
+		    &cands[n]))
 			types[n++] = i == JOINER_LOCAL || i == JOINER_LOCAL6 ?
 			    CAND_HOST : CAND_NTYPES;
 	log_notice("joined mesh '%s' through %s; inviter %s", pd->mesh.name,
@@ -311,40 +293,6 @@ joiner_peer_up(struct peer *p)
 	/* relayed: wait for direct until the deadline */
 }
 
-/*
- * "local,public,relay" (any of them, in any order: the order is the start
- * order; local6 and public6 too) into slots[]: the paths of each start, a
- * bit per path. local and public take their IPv6 endpoint along in the
- * same start unless local6 or public6 is named on its own. How many
- * slots, or -1 for a bad or repeated name.
- */
-static int
-joiner_parse_paths(const char *list, unsigned *slots)
-{
-	char	buf[64], *s = buf, *tok;
-	int	i, n = 0;
-	unsigned seen = 0;
-
-	strlcpy(buf, list[0] != '\0' ? list : "local,public,relay",
-	    sizeof(buf));
-	while ((tok = strsep(&s, ",")) != NULL) {
-		for (i = 0; i < JOINER_NPATHS; i++)
-			if (!strcmp(tok, joiner_path_names[i]))
-				break;
-		if (i == JOINER_NPATHS || (seen & (1u << i)))
-			return -1;	/* unknown, or twice */
-		seen |= 1u << i;
-		slots[n++] = 1u << i;
-	}
-	for (i = 0; i < n; i++)
-		if ((slots[i] == 1u << JOINER_LOCAL &&
-		    !(seen & (1u << JOINER_LOCAL6))) ||
-		    (slots[i] == 1u << JOINER_PUBLIC &&
-		    !(seen & (1u << JOINER_PUBLIC6))))
-			slots[i] |= slots[i] << 1;	/* its IPv6 one */
-	return n;
-}
-
 static int
 joiner_check(struct punchd *pd, const struct joiner_req *req,
     struct joiner *j, unsigned *slots, int *nslots, struct result *err)
@@ -352,7 +300,7 @@ joiner_check(struct punchd *pd, const struct joiner_req *req,
 	char	msg[200];
 	int	r;
 
-	*nslots = joiner_parse_paths(req->path, slots);
+	*nslots = joiner_paths_parse(req->path, slots);
 	r = invite_parse(req->token, (uint64_t)time(NULL), &j->inv, msg,
 	    sizeof(msg));
 	if (*nslots == -1)
@@ -399,59 +347,6 @@ joiner_hello(struct joiner *j, const char *name)
 	return 0;
 }
 
-/* One path of a start: its endpoint, unless an earlier path has the same
- * one (an IPv6 host without NAT: its global address is local6 and
- * public6). 1 when it runs. */
-static int
-joiner_path_add(struct joiner *j, const struct joiner_req *req, int path,
-    double at)
-{
-	struct sockaddr_storage	 to;
-	const struct invite_addr *ia;
-	char			 via[300];
-	int			 i;
-
-	via[0] = '\0';
-	memset(&to, 0, sizeof(to));
-	if (path == JOINER_RELAY)
-		strlcpy(via, j->inv.ep_relay, sizeof(via));
-	else if (joiner_cand((ia = joiner_path_addr(j, path)), &to))
-		invite_addr_str(ia, "udp://", via, sizeof(via));
-	for (i = 0; i < JOINER_NPATHS && via[0] != '\0'; i++)
-		if (i != path && j->race.t[i].state == JOINER_TRY_WAITING &&
-		    !strcmp(j->race.t[i].via, via)) {
-			snprintf(j->race.t[path].why, sizeof(j->race.t[path].why),
-			    "the same endpoint as %s", joiner_path_names[i]);
-			return 0;
-		}
-	joiner_race_add(&j->race, path, via, &to, at, (path == JOINER_RELAY ?
-	    req->relay_timeout_ms : req->timeout_ms) / 1000.0);
-	return via[0] != '\0';
-}
-
-/* The paths the request names, in its order, `stagger` apart (the IPv6
- * endpoint of a kind starts with the IPv4 one); how many the invite
- * has. */
-static int
-joiner_paths_add(struct joiner *j, const struct joiner_req *req,
-    const unsigned *slots, int n)
-{
-	double	at = 0;
-	int	k, i, started, running = 0;
-
-	for (k = 0; k < n; k++) {
-		started = 0;
-		for (i = 0; i < JOINER_NPATHS; i++)
-			if (slots[k] & (1u << i))
-				started += joiner_path_add(j, req, i, at);
-		if (started > 0) {
-			running += started;
-			at += req->stagger_ms / 1000.0;
-		}
-	}
-	return running;
-}
-
 /*
  * mesh.join: 0 when the attempt runs (done is called once, later), or -1
  * with err (done is not called).
@@ -489,7 +384,7 @@ joiner_start(struct punchd *pd, const struct joiner_req *req,
 		result_set(err, RESULT_BAD_PARAMS, "name too long");
 		goto fail;
 	}
-	if (joiner_paths_add(j, req, slots, n) == 0) {
+	if (joiner_paths_add(&j->race, &j->inv, req, slots, n) == 0) {
 		result_set(err, RESULT_NOT_FOUND, "the invite has no %s "
 		    "endpoint", n == 1 ? joiner_path_names[ffs(slots[0]) - 1] :
 		    "usable");
