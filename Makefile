@@ -157,6 +157,7 @@ PUNCHD_CORE := \
 	punchd/inviter_guard.c \
 	punchd/inviter_ends.c \
 	punchd/joiner.c \
+	punchd/joiner_paths.c \
 	punchd/joiner_race.c \
 	punchd/pending.c \
 	punchd/node.c \

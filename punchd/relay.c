@@ -200,6 +200,25 @@ relay_signal_all(struct punchd *pd)
 			relay_signal(p);
 }
 
+/*
+ * The type the peer gave a candidate: host, srflx and mapped are what it
+ * knows and an address cannot tell (a global IPv6 host address looks
+ * like a STUN mapping, and without NAT the two are one); anything else
+ * is guessed from the address (CAND_NTYPES), as before. A PUNCH proves
+ * the pair either way; the type only orders the checks.
+ */
+static enum punch_cand_type
+relay_cand_kind(const char *kind)
+{
+	if (!strcmp(kind, "host"))
+		return CAND_HOST;
+	if (!strcmp(kind, "srflx"))
+		return CAND_SRFLX;
+	if (!strcmp(kind, "mapped"))
+		return CAND_MAPPED;
+	return CAND_NTYPES;
+}
+
 static void
 relay_on_signal(struct peer *p, const void *data, size_t len)
 {
@@ -214,13 +233,8 @@ relay_on_signal(struct peer *p, const void *data, size_t len)
 	    strcmp(sig.type, "candidates") != 0)
 		return;
 	for (i = 0; i < sig.ncands; i++)
-		if (netaddr_parse(sig.cands[i].addr, 0, &cands[n]) == 0) {
-			/* mapped is the one kind an address cannot tell;
-			 * the rest are guessed from it, as before (a PUNCH
-			 * proves the pair either way) */
-			types[n++] = !strcmp(sig.cands[i].kind, "mapped") ?
-			    CAND_MAPPED : CAND_NTYPES;
-		}
+		if (netaddr_parse(sig.cands[i].addr, 0, &cands[n]) == 0)
+			types[n++] = relay_cand_kind(sig.cands[i].kind);
 	log_info("peer %s: %d candidate%s through the relay", peer_label(p),
 	    n, n == 1 ? "" : "s");
 	if (n > 0 && p->state != PEER_DIRECT && p->state != PEER_DEGRADED &&
