@@ -73,6 +73,7 @@ int	cmd_ping(int argc, char **argv);
 int	cmd_send(int argc, char **argv);
 int	cmd_why(int argc, char **argv);
 int	cmd_listen(int argc, char **argv);
+int	cmd_relays(int argc, char **argv);
 /* mesh membership (cmd_mesh.c, cmd_invite.c, cmd_join.c; qr.c) */
 int	cmd_init(int argc, char **argv);
 int	cmd_mesh(int argc, char **argv);

@@ -1,9 +1,10 @@
 /*
  * meshctl network's relays: each relay punchd knows (status.get relays[])
- * and its round-trip time. punchd measures it on an open session (the
- * WebSocket ping of its relay client, the first one a second after the
- * connection opens); for a relay with no session open, meshctl times a TCP
- * connect to it (one SYN / SYN-ACK round trip), bounded by NC_TCP_MS.
+ * and its round-trip time. punchd measures it on an open session
+ * (session_rtt_ms: the WebSocket ping of its relay client, the first one a
+ * second after the connection opens); for a relay with no session open,
+ * meshctl times a TCP connect to it (one SYN / SYN-ACK round trip),
+ * bounded by NC_TCP_MS.
  */
 #include <sys/socket.h>
 #include <errno.h>
@@ -125,9 +126,12 @@ network_relays(const json_t *pstatus)
 
 	json_array_foreach(json_object_get(pstatus, "relays"), i, in) {
 		r = json_deep_copy(in);
-		if (json_is_number(json_object_get(in, "rtt_ms")))
+		if (json_is_number(json_object_get(in, "session_rtt_ms"))) {
+			json_object_set_new(r, "rtt_ms", json_deep_copy(
+			    json_object_get(in, "session_rtt_ms")));
 			json_object_set_new(r, "rtt_source",
 			    json_string("websocket ping"));
+		}
 		else if ((ms = relays_tcp_ms(json_string_value(json_object_get(
 		    in, "url")) != NULL ? json_string_value(json_object_get(in,
 		    "url")) : "", err, sizeof(err))) >= 0) {

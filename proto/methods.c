@@ -178,7 +178,9 @@ const struct proto_method proto_methods[] = {
 	  "not_found (in no mesh), bad_params" },
 	{ "punchd", "mesh.join", PROTO_CALL,
 	  "Join the mesh of an invite. Its paths (local, public: UDP to that "
-	  "endpoint; relay: the invite's relay session) race: each starts "
+	  "endpoint; local6, public6: to its IPv6 endpoint, started with "
+	  "local and public, which take them along unless named; relay: the "
+	  "invite's relay session) race: each starts "
 	  "stagger_ms after the one before, in the order given, and sends "
 	  "JOIN_HELLO until JOIN_WELCOME or its own timeout; the first WELCOME "
 	  "wins and the others are cancelled; a REFUSE on any path ends the "
@@ -187,8 +189,8 @@ const struct proto_method proto_methods[] = {
 	  "cancelled, absent), why, start_ms and end_ms (-1: never). When "
 	  "every path failed, the error names each path's reason and, with no "
 	  "relay in the invite, what would help.",
-	  "{token: code or URI, path?: local|public|relay or a list "
-	  "(\"local,public,relay\"), stagger_ms?: (250), timeout_ms?: (3000, "
+	  "{token: code or URI, path?: local|local6|public|public6|relay or a "
+	  "list (\"local,public,relay\"), stagger_ms?: (250), timeout_ms?: (3000, "
 	  "local and public), relay_timeout_ms?: (10000; timeout_ms when path "
 	  "is relay alone), connect_ms?: (5000), name?, force?: bool}",
 	  "{mesh, mesh_id, path, via, inviter, state, peer_path, endpoint, "
