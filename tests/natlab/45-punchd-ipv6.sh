@@ -238,6 +238,23 @@ case $(pl_public Ab) in
 esac
 v6_pair b 2001:db8:3::2 2001:db8:4::2 2001:db8:3::2 host
 
+# the netcheck (meshctl network) of a dual-stack and a v6-only host: each
+# family reachable or not, with the public endpoint or the reason
+v6_netcheck() {
+	nl_exec "$2" "$BIN/meshctl" -S "$NL_TMP/$1" --json network 2>/dev/null |
+	    jq -r '.netcheck | "\(.ipv4.reachable) \(.ipv4.public // .ipv4.note) \(.ipv6.reachable) \(.ipv6.public) \(.mapping_varies)"'
+}
+r=$(v6_netcheck Ab da-host)
+case $r in
+"true $(nl_wan da):"*" true [2001:db8:3::2]:"*" true") pl_ok "(b) netcheck: IPv4 and IPv6 reachable, IPv4 mapping varies: $r" ;;
+*) pl_bad "(b) netcheck: $r" ;;
+esac
+r=$(v6_netcheck Aa fa-host)
+case $r in
+"false no answer from 203.0.113.10:3478 ("*" true [2001:db8:1::2]:"*) pl_ok "(a) netcheck: no IPv4, IPv6 reachable: $r" ;;
+*) pl_bad "(a) netcheck: $r" ;;
+esac
+
 # the inviters' firewalls dropped the joiners' HELLOs (and early PUNCHes):
 # they filter, so the direct paths above were opened from inside
 for s in fa da; do
