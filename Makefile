@@ -167,6 +167,7 @@ PUNCHD_CORE := \
 	punchd/joiner_race.c \
 	punchd/pending.c \
 	punchd/iface.c \
+	punchd/iface_io.c \
 	punchd/node.c \
 	punchd/node_portmap.c
 

@@ -1,5 +1,6 @@
 /*
- * The mesh interface (iface.h): device, member table, packets both ways.
+ * The mesh interface (iface.h): the device, the member table, start and
+ * stop; the packets are iface_io.c's.
  *
  * The member table is rebuilt when the set of node ids changes: this node,
  * the mesh's members (relay-only ones, browsers, have no address) and the
@@ -31,43 +32,9 @@
 #include <sodium.h>
 
 #include "common/log.h"
-#include "punchd.h"
 #include "iface.h"
-#include "meshaddr.h"
-#include "tun.h"
+#include "iface_priv.h"
 
-_Static_assert(PUNCHD_IP_MTU == TUN_MTU_MAX,
-    "the seal buffers hold the largest inner packet");
-
-#define IFACE_BATCH	64
-#define IFACE_TICK	1.0	/* s: membership checked this often */
-#define IFACE_RESYNC	0.2	/* s: at most this often on a miss */
-#define IFACE_MAX_IDS	(PUNCHD_MAX_PEERS + MESH_MAX_MEMBERS + 1)
-
-struct iface {
-	struct punchd		*pd;
-	int			 fd;
-	char			 ifname[IFNAMSIZ];
-	int			 up;		/* addresses set, reading */
-	ev_io			 io;
-	ev_timer		 tick;
-	double			 synced_at;
-	uint8_t			 sig[16];	/* hash of the id set */
-	uint8_t			 mesh_id[MESHADDR_MESH_ID_LEN];	/* of set-up */
-	uint32_t		 v4;		/* the device's, host order */
-	int			 moved_said;
-	struct meshaddr_table	 t;
-	const struct meshaddr_member *self;
-	uint8_t			 (*ids)[MESHADDR_NODE_ID_LEN];
-	uint8_t			 buf[IFACE_BATCH][TUN_MTU_MAX];
-	uint8_t			*bufs[IFACE_BATCH];
-	size_t			 lens[IFACE_BATCH];
-	/* the run being sealed: packets of one size to one direct peer,
-	 * sent in one go (tx_out_segs: UDP_SEGMENT) */
-	struct peer		*run_peer;
-	size_t			 run_len, run_seg;
-	uint8_t			 run[PACKET_MAX_LEN];
-};
 
 /* The mesh id the addresses derive from: the managed mesh's; with a
  * configured mesh_secret (no managed mesh) a hash of the mesh key, the
@@ -209,128 +176,6 @@ iface_resync(struct iface *f)
 		iface_sync(f);
 }
 
-static void
-iface_flush(struct iface *f)
-{
-	if (f->run_len > 0)
-		tx_out_segs(f->run_peer, f->run, f->run_len, f->run_seg,
-		    peer_dest(f->run_peer));
-	f->run_len = 0;
-	f->run_peer = NULL;
-}
-
-/*
- * Sealed into the run when it can join it (the same direct peer, the same
- * size, room left; a shorter packet ends a run), else the run goes first
- * (order kept) and the packet by itself: through the relay, or without a
- * session key yet (e2e_session_send decides).
- */
-static void
-iface_seal(struct iface *f, struct peer *p, const uint8_t *pkt, size_t len)
-{
-	const struct sockaddr	*to = peer_dest(p);
-	size_t			 n = len + PACKET_OVERHEAD, got;
-
-	if (f->run_len > 0 && (f->run_peer != p || n > f->run_seg ||
-	    f->run_len % f->run_seg != 0 || f->run_len + n > sizeof(f->run)))
-		iface_flush(f);
-	if (to == NULL || (got = e2e_session_seal_ip(p, pkt, len,
-	    f->run + f->run_len, sizeof(f->run) - f->run_len)) == 0) {
-		iface_flush(f);
-		e2e_session_send(p, PACKET_IP, pkt, len, to);
-		return;
-	}
-	if (f->run_len == 0) {
-		f->run_peer = p;
-		f->run_seg = got;
-	}
-	f->run_len += got;
-}
-
-/* One packet from the device to the member owning its destination. */
-static void
-iface_out(struct iface *f, const uint8_t *pkt, size_t len)
-{
-	struct punchd			*pd = f->pd;
-	const struct meshaddr_member	*m;
-	struct peer			*p;
-
-	if ((m = meshaddr_route_out(&f->t, pkt, len)) == NULL) {
-		iface_resync(f);
-		m = meshaddr_route_out(&f->t, pkt, len);
-	}
-	if (m == NULL || m == f->self) {
-		pd->ctr.tun_noroute++;
-		return;
-	}
-	if ((p = peer_find_id(pd, m->node_id)) == NULL || !peer_is_up(p)) {
-		pd->ctr.tun_nopath++;
-		return;
-	}
-	p->tx_data++;
-	pd->ctr.tun_tx++;
-	iface_seal(f, p, pkt, len);
-}
-
-static void
-iface_io_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct iface	*f = w->data;
-	int		 n, i;
-
-	(void)loop;
-	(void)revents;
-	if ((n = tun_read_batch(f->fd, f->bufs, sizeof(f->buf[0]), f->lens,
-	    IFACE_BATCH)) == -1) {
-		log_warn("%s: read", f->ifname);
-		return;
-	}
-	for (i = 0; i < n; i++)
-		iface_out(f, f->bufs[i], f->lens[i]);
-	iface_flush(f);
-}
-
-/* hooks.ip: PACKET_IP from p, authenticated; checked, then to the device */
-static void
-iface_in(struct peer *p, const uint8_t *pkt, size_t len)
-{
-	struct punchd	*pd = p->pd;
-	struct iface	*f = pd->iface;
-	int		 r;
-
-	if (!f->up) {
-		pd->ctr.tun_off++;
-		return;
-	}
-	r = meshaddr_check_in(&f->t, p->id, f->self, pkt, len);
-	if (r == MESHADDR_ERR_SENDER) {
-		iface_resync(f);
-		r = meshaddr_check_in(&f->t, p->id, f->self, pkt, len);
-	}
-	switch (r) {
-	case MESHADDR_OK:
-		break;
-	case MESHADDR_ERR_SRC:
-	case MESHADDR_ERR_SENDER:
-		pd->ctr.tun_bad_source++;
-		return;
-	case MESHADDR_ERR_DST:
-		pd->ctr.tun_bad_dest++;
-		return;
-	default:
-		pd->ctr.drop_malformed++;
-		return;
-	}
-	p->rx_data++;
-	if (tun_write(f->fd, pkt, len) == -1) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
-			pd->ctr.tun_full++;
-		else
-			pd->ctr.drop_malformed++;	/* EINVAL: not IP */
-		return;
-	}
-	pd->ctr.tun_rx++;
-}
 
 static void
 iface_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -380,6 +225,7 @@ iface_start(struct punchd *pd)
 		return -1;
 	}
 	f->pd = pd;
+	f->resync = iface_resync;
 	for (i = 0; i < IFACE_BATCH; i++)
 		f->bufs[i] = f->buf[i];
 	ev_io_init(&f->io, iface_io_cb, f->fd, EV_READ);

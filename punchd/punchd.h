@@ -9,7 +9,7 @@
  *   node.c node_portmap.c      the core's top: wiring, typed operations;
  *                              the gateway's port mapping (portmap*.c)
  *   pending.c                  peer.punch / peer.ping answered later
- *   iface.c                    the mesh interface (tun.c, meshaddr.c):
+ *   iface.c iface_io.c         the mesh interface (tun.c, meshaddr.c):
  *                              IP packets to and from members
  *   joiner.c inviter.c         the join handshake, both sides
  *   joiner_race.c              the joiner's paths, raced
