@@ -159,7 +159,10 @@ PUNCHD_CORE := \
 	punchd/joiner_race.c \
 	punchd/pending.c \
 	punchd/node.c \
-	punchd/node_portmap.c
+	punchd/node_portmap.c \
+	punchd/netwatch.c \
+	punchd/roamlogic.c \
+	punchd/roam.c
 
 PUNCHD_SRCS := \
 	punchd/punchd.c \

@@ -60,6 +60,10 @@ static const struct control_counter {
 	{ CTR(join_limited),	"JOIN_HELLOs unanswered: over the rate" },
 	{ CTR(join_refused),	"JOIN_HELLOs refused: expired, used, no "
 				"mesh" },
+	{ CTR(roam_looks),	"roaming: looks for our candidates (an "
+				"address, route, path or NAT changed)" },
+	{ CTR(roam_changes),	"roaming: our candidates changed, peers "
+				"told" },
 };
 #undef CTR
 

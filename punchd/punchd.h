@@ -49,6 +49,7 @@
 #include "keepalive.h"
 #include "lifetime.h"
 #include "upgrade.h"
+#include "roamlogic.h"
 #include "mesh.h"
 #include "path.h"
 #include "punch.h"
@@ -73,6 +74,10 @@ struct ipc_peer;
 struct portmap;
 struct promfile;
 struct relay_client;
+struct netwatch;
+
+/* the host addresses roam.c compares from one look to the next */
+#define ROAM_MAX_HOSTS	8
 
 struct punchd_config {
 	int	port;
@@ -95,6 +100,7 @@ struct punchd_config {
 	char	relay_token[512];
 	char	invite_relay_token[512];	/* "", "auto" or a token */
 	int	relay_signal_host;	/* offer host addresses through it */
+	int	roam;			/* watch addresses and routes */
 	int	e2e;			/* per-session keys (default yes) */
 	int	rekey_interval_ms;
 	int	rekey_packets;
@@ -196,6 +202,7 @@ struct punchd_counters {
 	uint64_t	drop_unproven, peers_full, relay_rx;
 	uint64_t	drop_downgrade, drop_nokey, e2e_queue_drops;
 	uint64_t	join_repeat, join_moved, join_limited, join_refused;
+	uint64_t	roam_looks, roam_changes;
 };
 
 /*
@@ -230,6 +237,8 @@ struct punchd_hooks {
 	void	(*path_doubt)(struct peer *);
 	void	(*path_dead)(struct peer *);
 	void	(*path_back)(struct peer *);
+	/* roam.c: find our socket's mapping again, now (control_stund.c) */
+	void	(*rediscover)(struct punchd *);
 	/* input.c */
 	void	(*pong)(struct peer *, uint32_t, double);
 	void	(*announce)(struct peer *, const uint8_t *, size_t);
@@ -293,6 +302,13 @@ struct punchd {
 	struct mesh		 mesh;
 	ev_timer		 e2e_timer;
 	int			 e2e_logged;	/* "no node key" said */
+	/* roam.c: addresses, routes and mappings watched */
+	struct roamlogic	 roam;
+	ev_timer		 roam_timer;
+	struct netwatch		*netwatch;
+	struct sockaddr_storage	 roam_hosts[ROAM_MAX_HOSTS];
+	int			 roam_nhosts, roam_on;
+	int			 stun_again;	/* control_stund.c: ask once more */
 };
 
 /* punchd_config.c */
@@ -356,6 +372,9 @@ int	relay_send(struct peer *p, const void *buf, size_t len);
 const char *relay_url(const struct peer *p);
 /* our candidates changed: signal them to the peers met on a relay */
 void	relay_signal_all(struct punchd *pd);
+/* roam.c: our candidates changed; p hears them now if its session is up
+ * (0), else -1 */
+int	relay_resignal(struct peer *p);
 /* the join handshake's session on one relay (callbacks: relay_client.h) */
 struct relay_client *relay_join_open(struct punchd *pd, const char *url,
 	    const uint8_t *secret, void (*on_frame)(void *, const void *,
@@ -484,6 +503,15 @@ void	pathwatch_sent(struct peer *p, int probe);
 void	pathwatch_heard(struct peer *p, const struct sockaddr *from,
 	    int data);
 int	pathwatch_doubted(const struct peer *p);
+
+/* roam.c: news that our candidates may have changed (ROAM_*), and the
+ * change itself (new host addresses, a new mapping) */
+void	roam_init(struct punchd *pd);
+void	roam_start(struct punchd *pd);
+void	roam_stop(struct punchd *pd);
+void	roam_reload(struct punchd *pd);
+void	roam_note(struct punchd *pd, unsigned why);
+void	roam_candidates_changed(struct punchd *pd, const char *what);
 
 /* failover.c: in doubt, dead, back (installs the path_* hooks) */
 void	failover_init(struct punchd *pd);

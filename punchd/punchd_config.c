@@ -101,6 +101,13 @@ static const struct config_opt punchd_opts[] = {
 	    "docs/security.md.", .arg = "token|auto", .dflt = "none"),
 	O("relay_signal_host", CONFIG_BOOL, relay_signal_host, 0, 1,
 	    "Offer host addresses to peers through the relay."),
+	O("roam", CONFIG_BOOL, roam, 0, 1,
+	    "Watch this host's addresses and routes (rtnetlink) and, on a "
+	    "change, look for our candidates again at once: host addresses, "
+	    "the STUN mapping of our socket; peers without a working direct "
+	    "path hear the new ones through the relay and are punched again "
+	    "(docs/paths.md, Roaming). A direct path that goes quiet starts "
+	    "the same look either way."),
 	O("portmap", CONFIG_STR, portmap, 0, 0,
 	    "Ask the gateway to map the UDP port: UPnP IGD, NAT-PMP or PCP, "
 	    "auto = UPnP and PCP at once (NAT-PMP when the gateway answers PCP "
@@ -170,6 +177,7 @@ punchd_config_defaults(struct punchd_config *c)
 	c->repunch_ms = 30000;
 	c->stun_refresh_ms = 300000;
 	c->relay_signal_host = 1;
+	c->roam = 1;
 	strlcpy(c->portmap, "auto", sizeof(c->portmap));
 	c->e2e = 1;
 	c->rekey_interval_ms = 120000;

@@ -146,7 +146,7 @@ relay_cand(struct relaymsg_cand *c, const struct sockaddr_storage *ss,
 /* Our candidates for the peer: host addresses, then the mapping(s):
  * the gateway's port mapping, then the STUN ones. */
 static void
-relay_signal(struct peer *p)
+relay_signal_cands(struct peer *p)
 {
 	struct punchd		*pd = p->pd;
 	struct relaymsg_signal	 sig;
@@ -177,9 +177,25 @@ relay_signal(struct peer *p)
 	sig.ncands = n;
 	if ((len = relaymsg_signal_write(buf, sizeof(buf), &sig)) > 0)
 		relay_client_send(p->relay, buf, len);
+}
+
+static void
+relay_signal(struct peer *p)
+{
+	relay_signal_cands(p);
 	/* and one authenticated packet, so that the peer can tell it is us */
-	if (pd->hooks.relay_met != NULL)
-		pd->hooks.relay_met(p);
+	if (p->pd->hooks.relay_met != NULL)
+		p->pd->hooks.relay_met(p);
+}
+
+int
+relay_resignal(struct peer *p)
+{
+	if (p->relay == NULL ||
+	    relay_client_state(p->relay) != RELAY_CLIENT_CONNECTED)
+		return -1;
+	relay_signal_cands(p);
+	return 0;
 }
 
 /*
@@ -223,7 +239,9 @@ relay_on_signal(struct peer *p, const void *data, size_t len)
 		}
 	log_info("peer %s: %d candidate%s through the relay", peer_label(p),
 	    n, n == 1 ? "" : "s");
-	if (n > 0 && p->state != PEER_DIRECT && p->state != PEER_DEGRADED &&
+	/* a degraded pair takes them too: its path is in doubt, and a peer
+	 * that roamed signals its new candidates just then (roam.c) */
+	if (n > 0 && p->state != PEER_DIRECT &&
 	    p->pd->hooks.relay_cands != NULL)
 		p->pd->hooks.relay_cands(p, cands, types, n);
 }
