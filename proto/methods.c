@@ -53,7 +53,8 @@ const struct proto_method proto_methods[] = {
 	  "[{server, address?, ok, rtt_ms?, mapped?, error?, other_address?}]",
 	  "" },
 	{ "stund", "nat.changed", PROTO_EVENT,
-	  "The public endpoint or the NAT type changed.",
+	  "The public endpoint or the NAT type changed. punchd subscribes: "
+	  "it then looks for its own socket's mapping again (roaming).",
 	  "{public, previous?, mapping?, filtering?, classic?}",
 	  "-",
 	  "" },
