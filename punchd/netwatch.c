@@ -130,6 +130,9 @@ netwatch_open(struct ev_loop *loop, netwatch_cb *cb, void *arg)
 	nw->arg = arg;
 	ev_io_init(&nw->io, netwatch_read_cb, nw->fd, EV_READ);
 	ev_io_start(loop, &nw->io);
+	/* a watch alone keeps no loop running (libev's ev_unref idiom):
+	 * a node with nothing else to do still ends its loop */
+	ev_unref(loop);
 	return nw;
 }
 
@@ -138,6 +141,7 @@ netwatch_close(struct netwatch *nw)
 {
 	if (nw == NULL)
 		return;
+	ev_ref(nw->loop);
 	ev_io_stop(nw->loop, &nw->io);
 	close(nw->fd);
 	free(nw);
