@@ -308,6 +308,8 @@ struct punchd {
 	struct netwatch		*netwatch;
 	struct sockaddr_storage	 roam_hosts[ROAM_MAX_HOSTS];
 	int			 roam_nhosts, roam_on;
+	double			 roam_at;	/* when the last look's news began */
+	double			 roam_changed;	/* our candidates last changed */
 	int			 stun_again;	/* control_stund.c: ask once more */
 };
 
@@ -375,6 +377,9 @@ void	relay_signal_all(struct punchd *pd);
 /* roam.c: our candidates changed; p hears them now if its session is up
  * (0), else -1 */
 int	relay_resignal(struct peer *p);
+/* roam.c: an address went away: the session connects again now (0), -1
+ * without one */
+int	relay_reconnect(struct peer *p);
 /* the join handshake's session on one relay (callbacks: relay_client.h) */
 struct relay_client *relay_join_open(struct punchd *pd, const char *url,
 	    const uint8_t *secret, void (*on_frame)(void *, const void *,
@@ -512,6 +517,7 @@ void	roam_stop(struct punchd *pd);
 void	roam_reload(struct punchd *pd);
 void	roam_note(struct punchd *pd, unsigned why);
 void	roam_candidates_changed(struct punchd *pd, const char *what);
+int	roam_unconfirmed(const struct peer *p);
 
 /* failover.c: in doubt, dead, back (installs the path_* hooks) */
 void	failover_init(struct punchd *pd);

@@ -216,6 +216,35 @@ relay_signal_all(struct punchd *pd)
 			relay_signal(p);
 }
 
+/*
+ * roam.c: an address of this host went away. A session's TCP connection
+ * bound to it is dead without knowing it (no RST ever comes back to an
+ * address that moved; the client would notice after 45 s without a
+ * frame): connect again now, from the addresses we have.
+ */
+int
+relay_reconnect(struct peer *p)
+{
+	if (p->relay == NULL)
+		return -1;
+	relay_client_stop(p->relay);
+	relay_client_start(p->relay);
+	return 0;
+}
+
+static int
+relay_cands_new(const struct peer *p, const struct sockaddr_storage *cands,
+    int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (punch_find(&p->punch, (const struct sockaddr *)&cands[i]) ==
+		    -1)
+			return 1;
+	return 0;
+}
+
 static void
 relay_on_signal(struct peer *p, const void *data, size_t len)
 {
@@ -240,9 +269,11 @@ relay_on_signal(struct peer *p, const void *data, size_t len)
 	log_info("peer %s: %d candidate%s through the relay", peer_label(p),
 	    n, n == 1 ? "" : "s");
 	/* a degraded pair takes them too: its path is in doubt, and a peer
-	 * that roamed signals its new candidates just then (roam.c) */
-	if (n > 0 && p->state != PEER_DIRECT &&
-	    p->pd->hooks.relay_cands != NULL)
+	 * that roamed signals its new candidates just then (roam.c); a
+	 * direct one when one is new: the peer moved, and its new address
+	 * is checked while the old path may still hold */
+	if (n > 0 && (p->state != PEER_DIRECT || relay_cands_new(p, cands,
+	    n)) && p->pd->hooks.relay_cands != NULL)
 		p->pd->hooks.relay_cands(p, cands, types, n);
 }
 

@@ -14,11 +14,14 @@
  *             our socket's mapping again (hooks.rediscover: stund)
  *   a change  new host addresses, or a mapping that differs from the last
  *             (roam_candidates_changed, from control_stund.c): every peer
- *             without a working direct path hears our candidates through
- *             its relay session now (SIGNAL), its upgrade back-off ends,
- *             and it is punched again; a peer whose direct path still
- *             answers keeps it (it meets our candidates on the relay if
- *             the path dies later: every meeting signals them afresh)
+ *             with an open relay session hears our candidates now
+ *             (SIGNAL; the peer checks the new ones at once, even while
+ *             its direct path holds); a peer without a working direct
+ *             path also ends its upgrade back-off and is punched again; a
+ *             direct peer without a session meets our candidates on the
+ *             relay if its path dies (every meeting signals them afresh)
+ *   an address gone  relay sessions connect again at once: their TCP
+ *             connection may leave from it (relay_reconnect)
  */
 #include <stdio.h>
 #include <string.h>
@@ -54,21 +57,53 @@ roam_netwatch_cb(void *arg)
 	roam_note(arg, ROAM_NET);
 }
 
-/* The host addresses now; 1 when they differ from the last look's. */
+#define ROAM_HOSTS_CHANGED	0x1
+#define ROAM_HOSTS_GONE		0x2	/* one of the last look's went away */
+
+static int
+roam_has(const struct sockaddr_storage *set, int n,
+    const struct sockaddr_storage *a)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (netaddr_equal((const struct sockaddr *)&set[i],
+		    (const struct sockaddr *)a))
+			return 1;
+	return 0;
+}
+
+/* The host addresses now, against the last look's: ROAM_HOSTS_* */
 static int
 roam_hosts(struct punchd *pd)
 {
 	struct sockaddr_storage	 cur[ROAM_MAX_HOSTS];
-	int			 n, i, same;
+	int			 n, i, f = 0;
 
 	n = sock_host_addrs(pd, cur, ROAM_MAX_HOSTS);
-	same = n == pd->roam_nhosts;
-	for (i = 0; same && i < n; i++)
-		same = netaddr_equal((struct sockaddr *)&cur[i],
-		    (struct sockaddr *)&pd->roam_hosts[i]);
+	for (i = 0; i < pd->roam_nhosts; i++)
+		if (!roam_has(cur, n, &pd->roam_hosts[i]))
+			f |= ROAM_HOSTS_GONE | ROAM_HOSTS_CHANGED;
+	for (i = 0; i < n; i++)
+		if (!roam_has(pd->roam_hosts, pd->roam_nhosts, &cur[i]))
+			f |= ROAM_HOSTS_CHANGED;
 	memcpy(pd->roam_hosts, cur, sizeof(cur[0]) * (size_t)n);
 	pd->roam_nhosts = n;
-	return !same;
+	return f;
+}
+
+/* An address went away: relay sessions connect again (relay_reconnect) */
+static void
+roam_relays(struct punchd *pd)
+{
+	struct peer	*p;
+	int		 n = 0;
+
+	TAILQ_FOREACH(p, &pd->peers, entry)
+		n += relay_reconnect(p) == 0;
+	if (n > 0)
+		log_info("roaming: an address went away: %d relay session%s "
+		    "connect%s again", n, n == 1 ? "" : "s", n == 1 ? "s" : "");
 }
 
 /* After a netlink change: every direct path answers a probe now, or
@@ -91,17 +126,21 @@ static void
 roam_look(struct punchd *pd)
 {
 	unsigned	why;
+	double		at;
 	char		words[160], hosts[400], a[NETADDR_STRLEN];
-	int		i, off;
+	int		i, off, hf;
 
+	/* the news began here: a netlink burst's first message, else now */
+	at = pd->roam.why & ROAM_NET ? pd->roam.first : punchd_time(pd);
 	if ((why = roamlogic_take(&pd->roam, punchd_time(pd))) == 0) {
 		roam_arm(pd);
 		return;
 	}
+	pd->roam_at = at;
 	pd->ctr.roam_looks++;
 	roamlogic_words(why, words, sizeof(words));
 	log_info("roaming: looking for our candidates again: %s", words);
-	if (roam_hosts(pd)) {
+	if ((hf = roam_hosts(pd)) != 0) {
 		hosts[0] = '\0';
 		for (i = off = 0; i < pd->roam_nhosts &&
 		    off < (int)sizeof(hosts) - 1; i++)
@@ -110,6 +149,8 @@ roam_look(struct punchd *pd)
 			    &pd->roam_hosts[i], a, sizeof(a)));
 		log_info("roaming: host addresses now %s", pd->roam_nhosts ?
 		    hosts : "none");
+		if (hf & ROAM_HOSTS_GONE)
+			roam_relays(pd);
 		roam_candidates_changed(pd, "our host addresses changed");
 	}
 	if (why & ROAM_NET)
@@ -132,20 +173,45 @@ roam_candidates_changed(struct punchd *pd, const char *what)
 {
 	struct peer	*p;
 	double		 now = punchd_time(pd);
-	int		 n = 0;
+	int		 n = 0, k;
 
 	pd->ctr.roam_changes++;
+	pd->roam_changed = now;
 	TAILQ_FOREACH(p, &pd->peers, entry) {
-		if (!p->bound || (p->state == PEER_DIRECT &&
-		    !pathwatch_doubted(p)))
+		if (!p->bound)
+			continue;
+		/* every open session hears it, a direct pair's too: the
+		 * peer checks what is new while its path may still hold */
+		if (relay_resignal(p) == 0) {
+			n++;
+			/* what went out direct since the news may be lost
+			 * (no doubt has been cast yet, so failover will not
+			 * send it again): through the relay too, the replay
+			 * window drops the copies that did arrive */
+			if (p->state == PEER_DIRECT && !pathwatch_doubted(p) &&
+			    (k = tx_resend(p, pd->roam_at)) > 0)
+				log_info("peer %s: %d datagram%s sent since the "
+				    "change, again through the relay",
+				    peer_label(p), k, k == 1 ? "" : "s");
+		}
+		if (p->state == PEER_DIRECT && !pathwatch_doubted(p))
 			continue;
 		upgrade_changed(&p->upg, now, what);
-		n += relay_resignal(p) == 0;
 		if (p->punch.state != PUNCH_RUNNING)
 			link_start_punch(p);
 	}
 	log_info("roaming: %s: %d peer%s told through the relay", what, n,
 	    n == 1 ? "" : "s");
+}
+
+/* Our candidates changed and the peer's direct path has not answered
+ * since: what goes out on it may be lost (link_send_data copies it
+ * through the relay meanwhile). */
+int
+roam_unconfirmed(const struct peer *p)
+{
+	return p->pd->roam_changed > 0 && p->state == PEER_DIRECT &&
+	    p->health.last_heard < p->pd->roam_changed;
 }
 
 void

@@ -15,7 +15,9 @@
 #      laptop from Wi-Fi to a phone's hotspot: a new link up with a new
 #      LAN address behind another port-restricted NAT c, the old link down.
 #      netlink tells punchd at once: new host candidate, new mapping,
-#      signalled, punched.
+#      signalled, punched; A's relay session, still lingering from case 1
+#      on a TCP connection from the old address, connects again at once
+#      (that connection would die silently: no RST reaches a moved host).
 # Checks, each case: the longest time without a delivery at B is <= 5 s
 # (ROAM_MAX_GAP_MS), both sides direct again on A's new endpoint, every
 # datagram delivered in the end; the figures are printed.
@@ -40,6 +42,15 @@ pl_start_relay_tokens
 PL_RELAY_TOKEN=$PL_TOKEN
 nl_nat a eim
 nl_nat b eim
+if [ "${ROAM_HOST:-1}" = 1 ]; then
+	# case 2's network: NAT c (port-restricted too) with a second LAN,
+	# 192.168.33.0/24, wired to A's host as eth1, down until the move
+	nl_nat c eim
+	ip -n "$(nl_ns c)" link add lan33 type veth peer name eth1 \
+	    netns "$(nl_ns a-host)" || nl_die "veth c <-> a-host"
+	nl_exec c ip addr add 192.168.33.1/24 dev lan33 || nl_die "lan33"
+	nl_exec c ip link set lan33 up || nl_die "lan33 up"
+fi
 pl_node A a-host
 pl_node B b-host
 IA=$(pl_id A) IB=$(pl_id B)
@@ -89,7 +100,7 @@ roam_case() {
 		T_DIRECT=$(date +%s%3N)
 		pl_bad "$_name: not direct on the new endpoint: A $(pl_peer A "$IB" .state) $(pl_peer A "$IB" .path), B $(pl_peer B "$IA" .state) $(pl_peer B "$IA" .path) $(pl_peer B "$IA" .endpoint)"
 	fi
-	sleep 2
+	sleep 1.2
 	python3 - "$NL_TMP/listen-B" "$T_CHG" "$T_DIRECT" <<'PY' >"$NL_TMP/gap-$_name"
 import json, sys
 listen, chg, direct = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -106,6 +117,7 @@ times.sort()
 gaps = [b - a for a, b in zip(times, times[1:]) if b > chg and a < direct + 1000]
 print(max(gaps) if gaps else direct + 1000 - chg)
 PY
+	echo "$_name $T_CHG" >>"$NL_TMP/changes"
 	_gap=$(cat "$NL_TMP/gap-$_name")
 	_sig=$(grep -c "server-reflexive candidate .* (moved)\|roaming: host addresses now" "$NL_TMP/punchd-A.log")
 	echo "figures: case=$_name gap_ms=$_gap direct_ms=$((T_DIRECT - T_CHG))" |
@@ -132,14 +144,9 @@ grep -q "relayed\|degraded" "$NL_TMP/listen-A" &&
 
 if [ "${ROAM_HOST:-1}" = 1 ]; then
 	echo "== 2. A's host moves to another network mid-stream (LAN 192.168.1.2 behind a -> 192.168.33.2 behind c)"
-	# NAT c (port-restricted too) with a second LAN, 192.168.33.0/24,
-	# wired to A's host as eth1, down until the move
-	nl_nat c eim
-	ip -n "$(nl_ns c)" link add lan33 type veth peer name eth1 \
-	    netns "$(nl_ns a-host)" || nl_die "veth c <-> a-host"
-	nl_exec c ip addr add 192.168.33.1/24 dev lan33 || nl_die "lan33"
-	nl_exec c ip link set lan33 up || nl_die "lan33 up"
-	sleep 2
+	# A is still in the relay session it joined in case 1 (5 s linger):
+	# its TCP connection leaves from the address that goes away
+	RS=$(pl_m A --json why "$IB" 2>/dev/null | jq -r '.peer.relay_state // "none"')
 	T_CHG=$(date +%s%3N)
 	# the move as a link switch does it: the new link up with its lease
 	# and default route, the old link gone (its address with it)
@@ -152,6 +159,14 @@ if [ "${ROAM_HOST:-1}" = 1 ]; then
 	grep -q "roaming: looking for our candidates again: an address or route changed" \
 	    "$NL_TMP/punchd-A.log" && pl_ok "host: netlink told punchd" ||
 		pl_bad "host: no netlink-started look in A's log"
+	if [ "$RS" = connected ]; then
+		grep -q "roaming: an address went away: 1 relay session connects again" \
+		    "$NL_TMP/punchd-A.log" &&
+			pl_ok "host: A's relay session, on the old address, connected again at once" ||
+			pl_bad "host: A's relay session was not connected again"
+	else
+		echo "    (A had left the relay session before the move: $RS)"
+	fi
 	grep -q "roaming: host addresses now 192.168.33.2:7777" "$NL_TMP/punchd-A.log" &&
 		pl_ok "host: A's new host candidate 192.168.33.2:7777" ||
 		pl_bad "host: A did not see its new host address"
@@ -159,13 +174,15 @@ fi
 touch "$NL_TMP/stop"
 wait $SENDER 2>/dev/null
 sleep 1
-python3 - "$NL_TMP/send.log" "$NL_TMP/listen-B" <<'PY' >"$NL_TMP/lost"
+python3 - "$NL_TMP/send.log" "$NL_TMP/listen-B" "$NL_TMP/changes" <<'PY' >"$NL_TMP/lost"
 import json, sys
-sent = set()
+sent, at = set(), {}
 for l in open(sys.argv[1]):
     p = l.split(" ", 3)
     if len(p) == 4 and p[2] == "0":
         sent.add(int(p[1]))
+        at[int(p[1])] = int(p[0])
+chg = [l.split() for l in open(sys.argv[2].replace("listen-B", "changes"))]
 got = set()
 for l in open(sys.argv[2]):
     p = l.split(" ", 1)
@@ -177,6 +194,9 @@ for l in open(sys.argv[2]):
     if j.get("event") == "peer.data" and t.startswith("s"):
         got.add(int(t[1:]))
 print(len(sent), len(sent - got))
+for i in sorted(sent - got):
+    print("    lost s%d, sent %s" % (i, ", ".join("%+d ms from the %s change"
+        % (at[i] - int(t), n) for n, t in chg)), file=sys.stderr)
 PY
 read -r NSENT NLOST <"$NL_TMP/lost"
 echo "figures: sent=$NSENT lost=$NLOST" | tee -a "$NL_TMP/figures"
