@@ -14,6 +14,7 @@ BUILD=${BUILD:-build}
 RUNS=${RUNS:-6}
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/roam-bench.XXXXXX") || exit 1
 trap 'rm -rf "$OUT"' EXIT
+trap 'exit 143' TERM INT
 echo "roam bench: $RUNS runs of tests/natlab/44-punchd-roam.sh, load $(cut -d' ' -f1-3 /proc/loadavg)"
 fails=0
 i=0

@@ -190,10 +190,10 @@ control_stund_rediscover(struct punchd *pd)
 		control_stund_discover(pd, AF_INET);
 }
 
-/* Our mapping moved: stund runs its discovery and behaviour tests again
- * (nat.get {refresh: true}), its nat.changed follows. */
+/* nat.get: stund's cached behaviour, or (refresh) its discovery and
+ * behaviour tests run again, nat.changed following a change */
 static void
-control_stund_nat_refresh(struct punchd *pd)
+control_stund_nat_get(struct punchd *pd, int refresh)
 {
 	struct control_map	m;
 	msgpack_sbuffer		sb;
@@ -202,11 +202,19 @@ control_stund_nat_refresh(struct punchd *pd)
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	control_map_begin(&m, &pk);
-	mpack_kv_bool(&m.pk, "refresh", 1);
+	if (refresh)
+		mpack_kv_bool(&m.pk, "refresh", 1);
 	control_map_end(&m);
-	ipc_peer_call(pd->stund, "nat.get", sb.data, sb.size, -1, 30000,
-	    control_stund_nat_cb, pd);
+	ipc_peer_call(pd->stund, "nat.get", sb.data, sb.size, -1, refresh ?
+	    30000 : 10000, control_stund_nat_cb, pd);
 	msgpack_sbuffer_destroy(&sb);
+}
+
+/* Our mapping moved: stund tests again */
+static void
+control_stund_nat_refresh(struct punchd *pd)
+{
+	control_stund_nat_get(pd, 1);
 }
 
 /* The NAT type for invites: what stund knows now (its cache, no new
@@ -227,12 +235,8 @@ control_stund_nat_watch(struct punchd *pd)
 	control_map_end(&m);
 	ipc_peer_call(pd->stund, "events.subscribe", sb.data, sb.size, -1,
 	    10000, control_stund_ignore_cb, pd);
-	msgpack_sbuffer_clear(&sb);
-	control_map_begin(&m, &pk);
-	control_map_end(&m);
-	ipc_peer_call(pd->stund, "nat.get", sb.data, sb.size, -1, 10000,
-	    control_stund_nat_cb, pd);
 	msgpack_sbuffer_destroy(&sb);
+	control_stund_nat_get(pd, 0);
 }
 
 static void

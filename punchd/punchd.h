@@ -344,6 +344,16 @@ peer_is_up(const struct peer *p)
 	    p->state == PEER_RELAYED;
 }
 
+/* Our candidates changed (roam.c) and the peer's direct path has not
+ * answered since: what goes out on it may be lost (link.c copies it
+ * through the relay meanwhile). */
+static inline int
+roam_unconfirmed(const struct peer *p)
+{
+	return p->pd->roam_changed > 0 && p->state == PEER_DIRECT &&
+	    p->health.last_heard < p->pd->roam_changed;
+}
+
 /* where the current path goes: the endpoint, or NULL for the relay */
 static inline const struct sockaddr *
 peer_dest(const struct peer *p)
@@ -517,7 +527,6 @@ void	roam_stop(struct punchd *pd);
 void	roam_reload(struct punchd *pd);
 void	roam_note(struct punchd *pd, unsigned why);
 void	roam_candidates_changed(struct punchd *pd, const char *what);
-int	roam_unconfirmed(const struct peer *p);
 
 /* failover.c: in doubt, dead, back (installs the path_* hooks) */
 void	failover_init(struct punchd *pd);

@@ -204,16 +204,6 @@ roam_candidates_changed(struct punchd *pd, const char *what)
 	    n == 1 ? "" : "s");
 }
 
-/* Our candidates changed and the peer's direct path has not answered
- * since: what goes out on it may be lost (link_send_data copies it
- * through the relay meanwhile). */
-int
-roam_unconfirmed(const struct peer *p)
-{
-	return p->pd->roam_changed > 0 && p->state == PEER_DIRECT &&
-	    p->health.last_heard < p->pd->roam_changed;
-}
-
 void
 roam_init(struct punchd *pd)
 {
