@@ -57,6 +57,10 @@ roam_netwatch_cb(void *arg)
 	roam_note(arg, ROAM_NET);
 }
 
+/* datagrams sent this long before a change that no look announced may
+ * have gone to the old address: 2 s at 20 a second is 40 of TX_KEPT */
+#define ROAM_RESEND_MAX		2.0
+
 #define ROAM_HOSTS_CHANGED	0x1
 #define ROAM_HOSTS_GONE		0x2	/* one of the last look's went away */
 
@@ -172,11 +176,15 @@ void
 roam_candidates_changed(struct punchd *pd, const char *what)
 {
 	struct peer	*p;
-	double		 now = punchd_time(pd);
+	double		 now = punchd_time(pd), since;
 	int		 n = 0, k;
 
 	pd->ctr.roam_changes++;
 	pd->roam_changed = now;
+	/* since the news of this look; a change no look started (the
+	 * periodic STUN refresh): the last ROAM_RESEND_MAX s */
+	since = now - pd->roam_at < ROAM_RESEND_MAX ? pd->roam_at :
+	    now - ROAM_RESEND_MAX;
 	TAILQ_FOREACH(p, &pd->peers, entry) {
 		if (!p->bound)
 			continue;
@@ -189,7 +197,7 @@ roam_candidates_changed(struct punchd *pd, const char *what)
 			 * send it again): through the relay too, the replay
 			 * window drops the copies that did arrive */
 			if (p->state == PEER_DIRECT && !pathwatch_doubted(p) &&
-			    (k = tx_resend(p, pd->roam_at)) > 0)
+			    (k = tx_resend(p, since)) > 0)
 				log_info("peer %s: %d datagram%s sent since the "
 				    "change, again through the relay",
 				    peer_label(p), k, k == 1 ? "" : "s");
