@@ -33,6 +33,7 @@ static const struct {
 	{ "invite",	cmd_invite,	"invite code, URI and QR code to join the mesh" },
 	{ "join",	cmd_join,	"join a mesh with an invite code or URI" },
 	{ "leave",	cmd_leave,	"leave the mesh, forget its peers" },
+	{ "relays",	cmd_relays,	"punchd's relays: state, RTT, sessions on each" },
 	{ "relay-test",	cmd_relaytest,	"two clients through a relay: RTT and throughput" },
 };
 

@@ -101,6 +101,7 @@ struct punchd_config {
 	char	invite_relay_token[512];	/* "", "auto" or a token */
 	int	relay_signal_host;	/* offer host addresses through it */
 	int	roam;			/* watch addresses and routes */
+	int	relay_return_ms;	/* back to a session's first relay */
 	int	e2e;			/* per-session keys (default yes) */
 	int	rekey_interval_ms;
 	int	rekey_packets;
@@ -139,6 +140,10 @@ struct relay_access_row {
 	char			 text[48];
 	double			 refused_at;
 	uint64_t		 refusals;
+	/* relay_pick.c: what the sessions saw */
+	double			 heard_at;	/* ev_now of the last answer */
+	int			 down;		/* last attempt: no answer */
+	double			 down_at;	/* unix time */
 };
 
 struct peer {
@@ -158,6 +163,8 @@ struct peer {
 	int			 has_endpoint;
 	struct packet_replay	 replay;
 	struct relay_client	*relay;		/* pair session, while wanted */
+	const char		*relay_try_url;	/* relay_pick_seen() */
+	double			 relay_try_at;
 	ev_timer		 punch_timer;
 	ev_timer		 ka_timer;
 	ev_timer		 retry_timer;
@@ -406,6 +413,15 @@ size_t	relay_frame_packet(const void *data, size_t len, uint8_t *buf,
 /* why p's relay session was refused, NULL when it was not */
 const struct relay_client_refusal *relay_refusal(const struct peer *p);
 
+/* relay_pick.c: a session's relays in rendezvous order, what they are now */
+size_t	relay_pick_split(const char *list, char *buf, size_t len,
+	    const char **urls, size_t max);
+size_t	relay_pick_order(struct punchd *pd, const char *session, char *buf,
+	    size_t len, struct relay_client_url *urls, size_t max);
+void	relay_pick_seen(struct peer *p, enum relay_client_state state,
+	    const char *url);
+void	relay_pick_usage(struct punchd *pd, const char *url, int *sessions,
+	    int *relayed, double *rtt_ms);
 /* relay_access.c: the credential every relay session shows, and what each
  * relay said to it */
 int	relay_access_init(struct punchd *pd);

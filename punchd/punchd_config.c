@@ -83,9 +83,12 @@ static const struct config_opt punchd_opts[] = {
 	O("socket", CONFIG_STR, socket, 0, 0, "IPC socket.", .arg = "path",
 	    .dflt = "$RUNTIME_DIRECTORY/punchd.sock", RESTART),
 	O("relay_url", CONFIG_STR, relay_url, 0, 0,
-	    "Relays for fallback and rendezvous, comma-separated; "
-	    "ATMOSPHERE_RELAY_URL overrides it. Relay sessions opened after a "
-	    "reload use the new list.", .arg = "ws[s]://host:port,...",
+	    "Relays for fallback and rendezvous, comma-separated, at most 8; "
+	    "ATMOSPHERE_RELAY_URL overrides it. Each pair's session goes to "
+	    "the relay that rendezvous hashing of its name ranks first over "
+	    "this set (the order written does not matter; both peers need the "
+	    "same URLs, spelled alike), the next while that one is down. "
+	    "Relay sessions opened after a reload use the new list.", .arg = "ws[s]://host:port,...",
 	    .dflt = "direct paths only"),
 	O("relay_token", CONFIG_STR, relay_token, 0, 0,
 	    "Relay access token presented on every relay session this node "
@@ -108,6 +111,11 @@ static const struct config_opt punchd_opts[] = {
 	    "path hear the new ones through the relay and are punched again "
 	    "(docs/paths.md, Roaming). A direct path that goes quiet starts "
 	    "the same look either way."),
+	O("relay_return", CONFIG_MS, relay_return_ms, 100, 86400000,
+	    "A pair session goes to the first relay of its rendezvous order "
+	    "over relay_url (the same on both peers); while that one is down "
+	    "or refuses, to the next. Check the first again this often and "
+	    "move back when it answers."),
 	O("portmap", CONFIG_STR, portmap, 0, 0,
 	    "Ask the gateway to map the UDP port: UPnP IGD, NAT-PMP or PCP, "
 	    "auto = UPnP and PCP at once (NAT-PMP when the gateway answers PCP "
@@ -178,6 +186,7 @@ punchd_config_defaults(struct punchd_config *c)
 	c->stun_refresh_ms = 300000;
 	c->relay_signal_host = 1;
 	c->roam = 1;
+	c->relay_return_ms = 300000;
 	strlcpy(c->portmap, "auto", sizeof(c->portmap));
 	c->e2e = 1;
 	c->rekey_interval_ms = 120000;
