@@ -73,13 +73,17 @@ netwatch_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct netwatch	*nw = (struct netwatch *)w;
 	/* aligned for struct nlmsghdr; 8 kB holds a burst of a few dozen */
 	uint32_t	 buf[2048];
+	struct sockaddr_nl from;
+	socklen_t	 slen;
 	ssize_t		 r;
 	int		 news = 0, n;
 
 	(void)loop;
 	(void)revents;
 	for (;;) {
-		r = recv(nw->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		slen = sizeof(from);
+		r = recvfrom(nw->fd, buf, sizeof(buf), MSG_DONTWAIT,
+		    (struct sockaddr *)&from, &slen);
 		if (r == -1 && errno == ENOBUFS) {
 			/* the kernel dropped messages: something changed */
 			news = 1;
@@ -87,6 +91,10 @@ netwatch_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		if (r <= 0)
 			break;
+		/* the kernel's only: another process (root may send to our
+		 * port id) makes no news */
+		if (slen != sizeof(from) || from.nl_pid != 0)
+			continue;
 		if ((n = netwatch_parse(buf, (size_t)r)) == -1)
 			log_debug("%s: a malformed netlink message", __func__);
 		else if (n > 0)
