@@ -169,7 +169,10 @@ PUNCHD_CORE := \
 	punchd/iface.c \
 	punchd/iface_io.c \
 	punchd/node.c \
-	punchd/node_portmap.c
+	punchd/node_portmap.c \
+	punchd/netwatch.c \
+	punchd/roamlogic.c \
+	punchd/roam.c
 
 PUNCHD_SRCS := \
 	punchd/punchd.c \

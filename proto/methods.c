@@ -65,7 +65,8 @@ const struct proto_method proto_methods[] = {
 	  "other_address?, error?}]}",
 	  "bad_params" },
 	{ "stund", "nat.changed", PROTO_EVENT,
-	  "The public endpoint or the NAT type changed.",
+	  "The public endpoint or the NAT type changed. punchd subscribes: "
+	  "it then looks for its own socket's mapping again (roaming).",
 	  "{public, previous?, mapping?, filtering?, classic?}",
 	  "-",
 	  "" },

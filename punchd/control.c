@@ -72,6 +72,10 @@ static const struct control_counter {
 	{ CTR(tun_full),	"IP packets dropped: interface queue full" },
 	{ CTR(tun_off),		"IP packets while the interface is off or "
 				"not set up" },
+	{ CTR(roam_looks),	"roaming: looks for our candidates (an "
+				"address, route, path or NAT changed)" },
+	{ CTR(roam_changes),	"roaming: our candidates changed, peers "
+				"told" },
 };
 #undef CTR
 

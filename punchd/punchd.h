@@ -52,6 +52,7 @@
 #include "keepalive.h"
 #include "lifetime.h"
 #include "upgrade.h"
+#include "roamlogic.h"
 #include "mesh.h"
 #include "path.h"
 #include "punch.h"
@@ -80,6 +81,10 @@ struct ipc_peer;
 struct portmap;
 struct promfile;
 struct relay_client;
+struct netwatch;
+
+/* the host addresses roam.c compares from one look to the next */
+#define ROAM_MAX_HOSTS	8
 
 struct punchd_config {
 	int	port;
@@ -102,6 +107,7 @@ struct punchd_config {
 	char	relay_token[512];
 	char	invite_relay_token[512];	/* "", "auto" or a token */
 	int	relay_signal_host;	/* offer host addresses through it */
+	int	roam;			/* watch addresses and routes */
 	int	relay_return_ms;	/* back to a session's first relay */
 	int	e2e;			/* per-session keys (default yes) */
 	int	rekey_interval_ms;
@@ -216,6 +222,7 @@ struct punchd_counters {
 	/* iface.c: the mesh interface */
 	uint64_t	tun_rx, tun_tx, tun_noroute, tun_nopath;
 	uint64_t	tun_bad_source, tun_bad_dest, tun_full, tun_off;
+	uint64_t	roam_looks, roam_changes;
 };
 
 /*
@@ -250,6 +257,8 @@ struct punchd_hooks {
 	void	(*path_doubt)(struct peer *);
 	void	(*path_dead)(struct peer *);
 	void	(*path_back)(struct peer *);
+	/* roam.c: find our socket's mapping again, now (control_stund.c) */
+	void	(*rediscover)(struct punchd *);
 	/* input.c */
 	void	(*pong)(struct peer *, uint32_t, double);
 	void	(*announce)(struct peer *, const uint8_t *, size_t);
@@ -319,6 +328,15 @@ struct punchd {
 	struct iface		*iface;
 	char			 tun_ifname[16];	/* "" without one */
 	int			 tun_ifindex;		/* 0 without one */
+	/* roam.c: addresses, routes and mappings watched */
+	struct roamlogic	 roam;
+	ev_timer		 roam_timer;
+	struct netwatch		*netwatch;
+	struct sockaddr_storage	 roam_hosts[ROAM_MAX_HOSTS];
+	int			 roam_nhosts, roam_on;
+	double			 roam_at;	/* when the last look's news began */
+	double			 roam_changed;	/* our candidates last changed */
+	int			 stun_again;	/* control_stund.c: ask once more */
 };
 
 /* punchd_config.c */
@@ -350,6 +368,16 @@ peer_is_up(const struct peer *p)
 {
 	return p->state == PEER_DIRECT || p->state == PEER_DEGRADED ||
 	    p->state == PEER_RELAYED;
+}
+
+/* Our candidates changed (roam.c) and the peer's direct path has not
+ * answered since: what goes out on it may be lost (link.c copies it
+ * through the relay meanwhile). */
+static inline int
+roam_unconfirmed(const struct peer *p)
+{
+	return p->pd->roam_changed > 0 && p->state == PEER_DIRECT &&
+	    p->health.last_heard < p->pd->roam_changed;
 }
 
 /* where the current path goes: the endpoint, or NULL for the relay */
@@ -405,6 +433,12 @@ int	relay_send(struct peer *p, const void *buf, size_t len);
 const char *relay_url(const struct peer *p);
 /* our candidates changed: signal them to the peers met on a relay */
 void	relay_signal_all(struct punchd *pd);
+/* roam.c: our candidates changed; p hears them now if its session is up
+ * (0), else -1 */
+int	relay_resignal(struct peer *p);
+/* roam.c: an address went away: the session connects again now (0), -1
+ * without one */
+int	relay_reconnect(struct peer *p);
 /* the join handshake's session on one relay (callbacks: relay_client.h) */
 struct relay_client *relay_join_open(struct punchd *pd, const char *url,
 	    const uint8_t *secret, void (*on_frame)(void *, const void *,
@@ -549,6 +583,15 @@ void	pathwatch_sent(struct peer *p, int probe);
 void	pathwatch_heard(struct peer *p, const struct sockaddr *from,
 	    int data);
 int	pathwatch_doubted(const struct peer *p);
+
+/* roam.c: news that our candidates may have changed (ROAM_*), and the
+ * change itself (new host addresses, a new mapping) */
+void	roam_init(struct punchd *pd);
+void	roam_start(struct punchd *pd);
+void	roam_stop(struct punchd *pd);
+void	roam_reload(struct punchd *pd);
+void	roam_note(struct punchd *pd, unsigned why);
+void	roam_candidates_changed(struct punchd *pd, const char *what);
 
 /* failover.c: in doubt, dead, back (installs the path_* hooks) */
 void	failover_init(struct punchd *pd);

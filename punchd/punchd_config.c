@@ -104,6 +104,13 @@ static const struct config_opt punchd_opts[] = {
 	    "docs/security.md.", .arg = "token|auto", .dflt = "none"),
 	O("relay_signal_host", CONFIG_BOOL, relay_signal_host, 0, 1,
 	    "Offer host addresses to peers through the relay."),
+	O("roam", CONFIG_BOOL, roam, 0, 1,
+	    "Watch this host's addresses and routes (rtnetlink) and, on a "
+	    "change, look for our candidates again at once: host addresses, "
+	    "the STUN mapping of our socket; peers without a working direct "
+	    "path hear the new ones through the relay and are punched again "
+	    "(docs/paths.md, Roaming). A direct path that goes quiet starts "
+	    "the same look either way."),
 	O("relay_return", CONFIG_MS, relay_return_ms, 100, 86400000,
 	    "A pair session goes to the first relay of its rendezvous order "
 	    "over relay_url (the same on both peers); while that one is down "
@@ -191,6 +198,7 @@ punchd_config_defaults(struct punchd_config *c)
 	c->repunch_ms = 30000;
 	c->stun_refresh_ms = 300000;
 	c->relay_signal_host = 1;
+	c->roam = 1;
 	c->relay_return_ms = 300000;
 	strlcpy(c->portmap, "auto", sizeof(c->portmap));
 	c->e2e = 1;

@@ -146,7 +146,7 @@ relay_cand(struct relaymsg_cand *c, const struct sockaddr_storage *ss,
 /* Our candidates for the peer: host addresses, then the mapping(s):
  * the gateway's port mapping, then the STUN ones. */
 static void
-relay_signal(struct peer *p)
+relay_signal_cands(struct peer *p)
 {
 	struct punchd		*pd = p->pd;
 	struct relaymsg_signal	 sig;
@@ -177,9 +177,25 @@ relay_signal(struct peer *p)
 	sig.ncands = n;
 	if ((len = relaymsg_signal_write(buf, sizeof(buf), &sig)) > 0)
 		relay_client_send(p->relay, buf, len);
+}
+
+static void
+relay_signal(struct peer *p)
+{
+	relay_signal_cands(p);
 	/* and one authenticated packet, so that the peer can tell it is us */
-	if (pd->hooks.relay_met != NULL)
-		pd->hooks.relay_met(p);
+	if (p->pd->hooks.relay_met != NULL)
+		p->pd->hooks.relay_met(p);
+}
+
+int
+relay_resignal(struct peer *p)
+{
+	if (p->relay == NULL ||
+	    relay_client_state(p->relay) != RELAY_CLIENT_CONNECTED)
+		return -1;
+	relay_signal_cands(p);
+	return 0;
 }
 
 /*
@@ -198,6 +214,35 @@ relay_signal_all(struct punchd *pd)
 		    p->state != PEER_DEGRADED &&
 		    relay_client_state(p->relay) == RELAY_CLIENT_CONNECTED)
 			relay_signal(p);
+}
+
+/*
+ * roam.c: an address of this host went away. A session's TCP connection
+ * bound to it is dead without knowing it (no RST ever comes back to an
+ * address that moved; the client would notice after 45 s without a
+ * frame): connect again now, from the addresses we have.
+ */
+int
+relay_reconnect(struct peer *p)
+{
+	if (p->relay == NULL)
+		return -1;
+	relay_client_stop(p->relay);
+	relay_client_start(p->relay);
+	return 0;
+}
+
+static int
+relay_cands_new(const struct peer *p, const struct sockaddr_storage *cands,
+    int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (punch_find(&p->punch, (const struct sockaddr *)&cands[i]) ==
+		    -1)
+			return 1;
+	return 0;
 }
 
 /*
@@ -237,8 +282,12 @@ relay_on_signal(struct peer *p, const void *data, size_t len)
 			types[n++] = relay_cand_kind(sig.cands[i].kind);
 	log_info("peer %s: %d candidate%s through the relay", peer_label(p),
 	    n, n == 1 ? "" : "s");
-	if (n > 0 && p->state != PEER_DIRECT && p->state != PEER_DEGRADED &&
-	    p->pd->hooks.relay_cands != NULL)
+	/* a degraded pair takes them too: its path is in doubt, and a peer
+	 * that roamed signals its new candidates just then (roam.c); a
+	 * direct one when one is new: the peer moved, and its new address
+	 * is checked while the old path may still hold */
+	if (n > 0 && (p->state != PEER_DIRECT || relay_cands_new(p, cands,
+	    n)) && p->pd->hooks.relay_cands != NULL)
 		p->pd->hooks.relay_cands(p, cands, types, n);
 }
 

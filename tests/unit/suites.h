@@ -50,6 +50,7 @@
 	X(web)			\
 	X(meshaddr)		\
 	X(ippath)		\
+	X(roam)			\
 	X(hairpin)		\
 	/* new suites above this line, each ending in a backslash */
 
