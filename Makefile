@@ -86,6 +86,7 @@ PROTO_SRCS := \
 	proto/join.c \
 	proto/token.c \
 	proto/relaymsg.c \
+	proto/relaymsg_nat.c \
 	proto/stun.c \
 	proto/crc32.c
 

@@ -45,7 +45,9 @@ const struct proto_method proto_methods[] = {
 	  "from the cache unless refresh is set.",
 	  "{refresh?: bool}",
 	  "{behind_nat, mapping, filtering, classic, method, public, local, "
-	  "explanation, servers: [...], age_s}",
+	  "explanation, servers: [...], age_s, alloc: {pattern: constant|"
+	  "preserving|sequential|random|unknown, delta, jitter, rate, "
+	  "confidence, last_port, age_s, destinations, addr_varies, why}}",
 	  "unavailable" },
 	{ "stund", "stun.servers", PROTO_CALL,
 	  "Configured STUN servers and what each last answered.",
@@ -54,7 +56,7 @@ const struct proto_method proto_methods[] = {
 	  "" },
 	{ "stund", "nat.changed", PROTO_EVENT,
 	  "The public endpoint or the NAT type changed.",
-	  "{public, previous?, mapping?, filtering?, classic?}",
+	  "{public, previous?, mapping?, filtering?, classic?, alloc?}",
 	  "-",
 	  "" },
 

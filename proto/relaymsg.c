@@ -80,7 +80,7 @@ relaymsg_signal_write(void *buf, size_t len, const struct relaymsg_signal *s)
 		return 0;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, s->ncands > 0 ? 4 : 3);
+	msgpack_pack_map(&pk, 3 + (s->ncands > 0) + (s->has_nat != 0));
 	relaymsg_pack_str(&pk, "type");
 	relaymsg_pack_str(&pk, s->type);
 	relaymsg_pack_str(&pk, "from");
@@ -99,6 +99,10 @@ relaymsg_signal_write(void *buf, size_t len, const struct relaymsg_signal *s)
 			relaymsg_pack_str(&pk, "prio");
 			msgpack_pack_uint32(&pk, s->cands[i].prio);
 		}
+	}
+	if (s->has_nat) {
+		relaymsg_pack_str(&pk, "nat");
+		relaymsg_nat_pack(&pk, &s->nat);
 	}
 	if (sb.size + 1 <= len) {
 		((uint8_t *)buf)[0] = RELAYMSG_SIGNAL;
@@ -192,6 +196,10 @@ relaymsg_signal_map(const msgpack_object *o, struct relaymsg_signal *s)
 				    &s->cands[j]) == -1)
 					return -1;
 			s->ncands = a->via.array.size;
+		} else if (relaymsg_key(kv, "nat")) {
+			if (relaymsg_nat_read(&kv->val, &s->nat) == -1)
+				return -1;
+			s->has_nat = 1;
 		}
 	}
 	return have == 3 ? 0 : -1;
