@@ -138,6 +138,7 @@ PUNCHD_CORE := \
 	punchd/punch.c \
 	punchd/natpredict.c \
 	punchd/birthday.c \
+	punchd/hardnat_behav.c \
 	punchd/lifetime.c \
 	punchd/health.c \
 	punchd/pathsel.c \
@@ -150,6 +151,7 @@ PUNCHD_CORE := \
 	punchd/link.c \
 	punchd/pathwatch.c \
 	punchd/failover.c \
+	punchd/hardnat.c \
 	punchd/input.c \
 	punchd/mesh.c \
 	punchd/store.c \

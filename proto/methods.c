@@ -123,7 +123,8 @@ const struct proto_method proto_methods[] = {
 	  "not_found, unavailable (no path), too_big (over the path MTU)" },
 	{ "punchd", "peer.why", PROTO_CALL,
 	  "Why a peer's path is (not) direct: the reason in words, our "
-	  "candidates, every pair and its last check, the direct path's "
+	  "candidates, both NAT behaviours and the hard-NAT technique, "
+	  "every pair and its last check, the direct path's "
 	  "health and keep-alive lifetime, the relay (meshctl why).",
 	  "{peer: name or node id}",
 	  "{peer, id, state, path, endpoint, reason, ours: {host: [..], "
@@ -131,7 +132,10 @@ const struct proto_method proto_methods[] = {
 	  "sent, selected}], punch, attempts, health: {state, last_heard_s, "
 	  "probes, doubts, deaths, recoveries, keepalive_interval_s, "
 	  "lifetime_interval_s, lifetime_survived_s, lifetime_died_s, "
-	  "relay_copies}, relay, relay_state, lost}",
+	  "relay_copies}, relay, relay_state, lost, nat_ours, nat_theirs: "
+	  "{mapping, filtering, alloc, delta, last_port, confidence, text} "
+	  "or nil (not signalled), hardnat (the technique for the pair, in "
+	  "words), hardnat_result (the last probing run), hardnat_probes}",
 	  "not_found" },
 	{ "punchd", "peer.remove", PROTO_CALL,
 	  "Forget a peer (also from the state directory).",

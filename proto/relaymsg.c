@@ -1,4 +1,5 @@
 #include "relaymsg.h"
+#include "relaymsg_priv.h"
 
 #include <string.h>
 
@@ -62,7 +63,7 @@ relaymsg_control_read(const void *buf, size_t len, struct relaymsg_control *c)
 	return 0;
 }
 
-static void
+void
 relaymsg_pack_str(msgpack_packer *pk, const char *s)
 {
 	msgpack_pack_str(pk, strlen(s));
@@ -113,7 +114,7 @@ relaymsg_signal_write(void *buf, size_t len, const struct relaymsg_signal *s)
 	return n;
 }
 
-static int
+int
 relaymsg_str(const msgpack_object *o, char *buf, size_t len)
 {
 	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size >= len ||
@@ -124,7 +125,7 @@ relaymsg_str(const msgpack_object *o, char *buf, size_t len)
 	return 0;
 }
 
-static int
+int
 relaymsg_key(const msgpack_object_kv *kv, const char *key)
 {
 	return kv->key.type == MSGPACK_OBJECT_STR &&

@@ -161,10 +161,4 @@ int	relaymsg_signal_read(const void *buf, size_t len,
 
 const char *relaymsg_event_str(uint8_t event);
 
-/* relaymsg_nat.c: the "nat" map, for relaymsg.c (msgpack_packer and
- * msgpack_object, passed as void to keep msgpack out of this header) */
-void	relaymsg_nat_pack(void *msgpack_packer, const struct relaymsg_nat *n);
-/* 0, or -1 when not a map or a value has the wrong type or range */
-int	relaymsg_nat_read(const void *msgpack_object, struct relaymsg_nat *n);
-
 #endif

@@ -3,68 +3,35 @@
  * mapping, filtering and port allocation, for hard-NAT traversal.
  */
 #include "relaymsg.h"
+#include "relaymsg_priv.h"
 
 #include <math.h>
 #include <string.h>
 
 #include <msgpack.h>
 
-static void
-relaymsg_nat_str(msgpack_packer *pk, const char *k, const char *v)
-{
-	msgpack_pack_str(pk, strlen(k));
-	msgpack_pack_str_body(pk, k, strlen(k));
-	msgpack_pack_str(pk, strlen(v));
-	msgpack_pack_str_body(pk, v, strlen(v));
-}
-
-static void
-relaymsg_nat_key(msgpack_packer *pk, const char *k)
-{
-	msgpack_pack_str(pk, strlen(k));
-	msgpack_pack_str_body(pk, k, strlen(k));
-}
-
 void
-relaymsg_nat_pack(void *arg, const struct relaymsg_nat *n)
+relaymsg_nat_pack(msgpack_packer *pk, const struct relaymsg_nat *n)
 {
-	msgpack_packer *pk = arg;
-
 	msgpack_pack_map(pk, 9);
-	relaymsg_nat_str(pk, "mapping", n->mapping);
-	relaymsg_nat_str(pk, "filtering", n->filtering);
-	relaymsg_nat_str(pk, "alloc", n->alloc);
-	relaymsg_nat_key(pk, "delta");
+	relaymsg_pack_str(pk, "mapping");
+	relaymsg_pack_str(pk, n->mapping);
+	relaymsg_pack_str(pk, "filtering");
+	relaymsg_pack_str(pk, n->filtering);
+	relaymsg_pack_str(pk, "alloc");
+	relaymsg_pack_str(pk, n->alloc);
+	relaymsg_pack_str(pk, "delta");
 	msgpack_pack_int32(pk, n->delta);
-	relaymsg_nat_key(pk, "jitter");
+	relaymsg_pack_str(pk, "jitter");
 	msgpack_pack_int32(pk, n->jitter);
-	relaymsg_nat_key(pk, "last_port");
+	relaymsg_pack_str(pk, "last_port");
 	msgpack_pack_uint16(pk, n->last_port);
-	relaymsg_nat_key(pk, "age_ms");
+	relaymsg_pack_str(pk, "age_ms");
 	msgpack_pack_uint32(pk, n->age_ms);
-	relaymsg_nat_key(pk, "rate");
+	relaymsg_pack_str(pk, "rate");
 	msgpack_pack_double(pk, n->rate);
-	relaymsg_nat_key(pk, "confidence");
+	relaymsg_pack_str(pk, "confidence");
 	msgpack_pack_double(pk, n->confidence);
-}
-
-static int
-relaymsg_nat_is(const msgpack_object_kv *kv, const char *key)
-{
-	return kv->key.type == MSGPACK_OBJECT_STR &&
-	    kv->key.via.str.size == strlen(key) &&
-	    memcmp(kv->key.via.str.ptr, key, strlen(key)) == 0;
-}
-
-static int
-relaymsg_nat_getstr(const msgpack_object *o, char *buf, size_t len)
-{
-	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size >= len ||
-	    memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
-		return -1;
-	memcpy(buf, o->via.str.ptr, o->via.str.size);
-	buf[o->via.str.size] = '\0';
-	return 0;
 }
 
 /* an integer in [lo, hi] */
@@ -98,9 +65,8 @@ relaymsg_nat_getnum(const msgpack_object *o, double lo, double hi, double *v)
 }
 
 int
-relaymsg_nat_read(const void *arg, struct relaymsg_nat *n)
+relaymsg_nat_read(const msgpack_object *o, struct relaymsg_nat *n)
 {
-	const msgpack_object	*o = arg;
 	const msgpack_object_kv	*kv;
 	uint32_t		 i;
 	int64_t			 v;
@@ -114,34 +80,34 @@ relaymsg_nat_read(const void *arg, struct relaymsg_nat *n)
 	strlcpy(n->alloc, "unknown", sizeof(n->alloc));
 	for (i = 0; i < o->via.map.size && r == 0; i++) {
 		kv = &o->via.map.ptr[i];
-		if (relaymsg_nat_is(kv, "mapping"))
-			r = relaymsg_nat_getstr(&kv->val, n->mapping,
+		if (relaymsg_key(kv, "mapping"))
+			r = relaymsg_str(&kv->val, n->mapping,
 			    sizeof(n->mapping));
-		else if (relaymsg_nat_is(kv, "filtering"))
-			r = relaymsg_nat_getstr(&kv->val, n->filtering,
+		else if (relaymsg_key(kv, "filtering"))
+			r = relaymsg_str(&kv->val, n->filtering,
 			    sizeof(n->filtering));
-		else if (relaymsg_nat_is(kv, "alloc"))
-			r = relaymsg_nat_getstr(&kv->val, n->alloc,
+		else if (relaymsg_key(kv, "alloc"))
+			r = relaymsg_str(&kv->val, n->alloc,
 			    sizeof(n->alloc));
-		else if (relaymsg_nat_is(kv, "delta")) {
+		else if (relaymsg_key(kv, "delta")) {
 			if ((r = relaymsg_nat_getint(&kv->val, -65535, 65535,
 			    &v)) == 0)
 				n->delta = (int32_t)v;
-		} else if (relaymsg_nat_is(kv, "jitter")) {
+		} else if (relaymsg_key(kv, "jitter")) {
 			if ((r = relaymsg_nat_getint(&kv->val, 0, 65535,
 			    &v)) == 0)
 				n->jitter = (int32_t)v;
-		} else if (relaymsg_nat_is(kv, "last_port")) {
+		} else if (relaymsg_key(kv, "last_port")) {
 			if ((r = relaymsg_nat_getint(&kv->val, 0, 65535,
 			    &v)) == 0)
 				n->last_port = (uint16_t)v;
-		} else if (relaymsg_nat_is(kv, "age_ms")) {
+		} else if (relaymsg_key(kv, "age_ms")) {
 			if ((r = relaymsg_nat_getint(&kv->val, 0, UINT32_MAX,
 			    &v)) == 0)
 				n->age_ms = (uint32_t)v;
-		} else if (relaymsg_nat_is(kv, "rate"))
+		} else if (relaymsg_key(kv, "rate"))
 			r = relaymsg_nat_getnum(&kv->val, 0, 65536, &n->rate);
-		else if (relaymsg_nat_is(kv, "confidence"))
+		else if (relaymsg_key(kv, "confidence"))
 			r = relaymsg_nat_getnum(&kv->val, 0, 1,
 			    &n->confidence);
 	}

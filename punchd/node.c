@@ -31,6 +31,7 @@ static void
 node_peer_freeing(struct peer *p)
 {
 	pending_fail_all(p, RESULT_NOT_FOUND, "peer removed");
+	hardnat_peer_free(p);
 }
 
 void
@@ -42,6 +43,7 @@ node_init(struct punchd *pd)
 	input_init(pd);
 	link_init(pd);
 	failover_init(pd);
+	hardnat_init(pd);
 	pd->hooks.peer_up = node_peer_up;
 	pd->hooks.punch_failed = pending_punch_failed;
 	pd->hooks.peer_freeing = node_peer_freeing;

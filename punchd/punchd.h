@@ -45,6 +45,7 @@
 #include "common/relay_client.h"
 #include "proto/packet.h"
 #include "proto/e2e.h"
+#include "hardnat.h"
 #include "health.h"
 #include "keepalive.h"
 #include "lifetime.h"
@@ -73,6 +74,8 @@ struct ipc_peer;
 struct portmap;
 struct promfile;
 struct relay_client;
+struct relaymsg_signal;
+struct hardnat;
 
 struct punchd_config {
 	int	port;
@@ -184,6 +187,7 @@ struct peer {
 	struct upgrade		 upg;		/* relayed: when to try direct */
 	char			 lost_why[96];	/* why the last path went */
 	double			 lost_at;
+	struct hardnat		*hn;		/* hardnat.c: NAT signalled */
 };
 
 /* What each counts, its status.get key and its Prometheus name: the one
@@ -219,6 +223,9 @@ struct punchd_hooks {
 	void	(*relay_cands)(struct peer *, const struct sockaddr_storage *,
 		    const enum punch_cand_type *, int);
 	void	(*relay_met)(struct peer *);
+	/* ... and a candidate signal that carried the peer's NAT behaviour
+	 * (before relay_cands) */
+	void	(*relay_nat)(struct peer *, const struct relaymsg_signal *);
 	void	(*relay_lost)(struct peer *, const char *);
 	/* link.c: a path came up, an attempt failed; peer.c: p is being
 	 * freed, something the peers file holds changed */
@@ -278,6 +285,7 @@ struct punchd {
 	int			 has_public4, has_public6;
 	char			 stun_source4[128], stun_source6[128];
 	char			 nat_type[32];	/* stund's, invite_nat_type_word */
+	struct hardnat_behav	 nat_ours;	/* stund's, for hardnat.c */
 	/* node_portmap.c: our port mapped on the gateway (candidate "mapped") */
 	struct portmap		*pm;
 	struct sockaddr_storage	 mapped;

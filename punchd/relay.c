@@ -175,6 +175,16 @@ relay_signal(struct peer *p)
 	for (; i < n; i++)
 		relay_cand(&sig.cands[i], &host[i], CAND_SRFLX, i);
 	sig.ncands = n;
+	if (pd->nat_ours.known) {
+		/* our NAT behaviour, for hard-NAT traversal (hardnat.h) */
+		hardnat_behav_to_wire(&pd->nat_ours, punchd_time(pd),
+		    &sig.nat);
+		if (pd->has_public4)
+			sig.nat.last_port = hardnat_behav_freshest(
+			    &pd->nat_ours, netaddr_port((struct sockaddr *)
+			    &pd->public4));
+		sig.has_nat = 1;
+	}
 	if ((len = relaymsg_signal_write(buf, sizeof(buf), &sig)) > 0)
 		relay_client_send(p->relay, buf, len);
 	/* and one authenticated packet, so that the peer can tell it is us */
@@ -223,6 +233,8 @@ relay_on_signal(struct peer *p, const void *data, size_t len)
 		}
 	log_info("peer %s: %d candidate%s through the relay", peer_label(p),
 	    n, n == 1 ? "" : "s");
+	if (sig.has_nat && p->pd->hooks.relay_nat != NULL)
+		p->pd->hooks.relay_nat(p, &sig);
 	if (n > 0 && p->state != PEER_DIRECT && p->state != PEER_DEGRADED &&
 	    p->pd->hooks.relay_cands != NULL)
 		p->pd->hooks.relay_cands(p, cands, types, n);

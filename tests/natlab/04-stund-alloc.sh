@@ -21,6 +21,7 @@ IPCCALL=$TOP/$BUILD/tests/tools/ipccall
 [ -x "$BIN/stund" ] || nl_skip "stund is not built yet ($BIN/stund missing)"
 [ -x "$IPCCALL" ] || nl_skip "tests/tools/ipccall is not built yet"
 command -v jq >/dev/null 2>&1 || nl_skip "jq missing (scripts/deps.sh)"
+. "$TOP/tests/natlab/punchd.inc"
 nl_require
 nl_init
 
@@ -29,30 +30,14 @@ ok() { echo "ok:   $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 echo "== building the lab (prefix $NL_PFX)"
-nl_public
-nl_host srv 203.0.113.10 203.0.113.11
+pl_stun_server
 nl_nat eim eim
 nl_nat_seq seq
 nl_nat sym sym
-: >"$NL_TMP/empty.conf"
-
-stund_in() {
-	_ns=$1 _name=$2; shift 2
-	mkdir -p "$NL_TMP/$_name"
-	nl_bg "$_ns" "$NL_TMP/stund-$_name.log" env RUNTIME_DIRECTORY="$NL_TMP/$_name" \
-	    "$BIN/stund" -v -f "$NL_TMP/empty.conf" "$@"
-	nl_wait 5 "$IPCCALL" "$NL_TMP/$_name/stund.sock" status.get >/dev/null ||
-		nl_die "stund $_name: no answer: $(tail -n 5 "$NL_TMP/stund-$_name.log")"
-}
-
-stund_in srv server -o stund.server=yes -o stund.servers=none \
-    -o stund.listen=203.0.113.10:3478 -o stund.alt_ip=203.0.113.11 \
-    -o stund.alt_port=3479
-for s in 203.0.113.10:3478 203.0.113.10:3479 203.0.113.11:3478 203.0.113.11:3479; do
-	nl_wait 5 nl_udp_bound srv "${s#*:}" "$s" || nl_die "stund server did not bind $s"
-done
 for h in eim-host seq-host sym-host; do
-	stund_in "$h" "$h" -o stund.servers=203.0.113.10:3478 -o stund.timeout=3s
+	pl_stund "$h" "$h"
+	nl_wait 5 "$IPCCALL" "$NL_TMP/$h/stund.sock" status.get >/dev/null ||
+		nl_die "stund $h: no answer: $(tail -n 5 "$NL_TMP/stund-$h.log")"
 done
 pids=
 for h in eim-host seq-host sym-host; do
