@@ -152,6 +152,7 @@ PUNCHD_CORE := \
 	punchd/pathwatch.c \
 	punchd/failover.c \
 	punchd/hardnat.c \
+	punchd/hardnat_sock.c \
 	punchd/input.c \
 	punchd/mesh.c \
 	punchd/store.c \

@@ -15,11 +15,8 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "birthday.h"
-#include "hardnat.h"
-#include "natpredict.h"
+#include "hardnat_priv.h"
 #include "proto/relaymsg.h"
-#include "punchd.h"
 
 /* the peer's first PUNCHes must have opened the mapping being predicted */
 #define HARDNAT_DELAY	0.1
@@ -27,21 +24,6 @@
 #define HARDNAT_STRIDE_PORTS	64
 /* other hosts' drift is believed this far at most */
 #define HARDNAT_MAX_DRIFT	1000.0
-
-struct hardnat {
-	struct peer		*p;
-	struct hardnat_behav	 theirs;
-	struct sockaddr_storage	 their_public;	/* their srflx, IPv4 */
-	int			 has_public;
-	int			 strategy, role;
-	const char		*why;
-	struct birthday		 b;
-	int			 running;
-	uint16_t		 ports[NATPREDICT_MAX];
-	ev_timer		 timer;
-	unsigned		 runs, probes;
-	char			 result[200];
-};
 
 static void	hardnat_timer_cb(struct ev_loop *, ev_timer *, int);
 
@@ -111,29 +93,49 @@ hardnat_start(struct hardnat *hn)
 	struct birthday_cfg	 cfg;
 	struct birthday_cb	 cb = { NULL, hardnat_send_cb, NULL, hn };
 	double			 now = punchd_time(pd);
-	size_t			 n;
+	size_t			 n = 0;
 	uint64_t		 seed;
+	char			 a[NETADDR_STRLEN];
 
 	if (hn->running || p->state == PEER_DIRECT ||
 	    p->state == PEER_DEGRADED || !hn->has_public)
 		return;
 	hardnat_plan(hn);
-	if (hn->strategy != BDAY_PREDICT || hn->role != BDAY_EASY)
-		return;		/* nothing for this side to probe (yet) */
-	if ((n = hardnat_predict(hn, now)) == 0)
-		return;
-	birthday_defaults(&cfg, BDAY_EASY);
-	cfg.ports = hn->ports;
-	cfg.nports = n;
+	if (hn->role == BDAY_NONE)
+		return;		/* nothing for this side to send */
+	birthday_defaults(&cfg, hn->role);
+	if (hn->strategy == BDAY_PREDICT) {
+		if ((n = hardnat_predict(hn, now)) == 0)
+			return;
+		cfg.ports = hn->ports;
+		cfg.nports = n;
+	}
+	if (hn->role == BDAY_HARD) {
+		/* a new run: the last winner's socket goes, its pair too */
+		hardnat_sock_drop_winner(hn);
+		if (hardnat_sock_alloc(hn, cfg.sockets) == -1)
+			return;
+		cb.open_cb = hardnat_sock_open;
+		cb.send_cb = hardnat_sock_send;
+		cb.close_cb = hardnat_sock_close;
+	}
 	arc4random_buf(&seed, sizeof(seed));
-	if (birthday_start(&hn->b, &cfg, &cb, now, seed) == -1)
+	if (birthday_start(&hn->b, &cfg, &cb, now, seed) == -1) {
+		hardnat_sock_free(hn);
 		return;
+	}
 	hn->running = 1;
 	hn->runs++;
-	log_info("peer %s: %s; probing %zu predicted ports of %s from %u",
-	    peer_label(p), hn->why, n, netaddr_str((struct sockaddr *)
-	    &hn->their_public, (char[NETADDR_STRLEN]){ 0 }, NETADDR_STRLEN),
-	    hn->ports[0]);
+	netaddr_str((struct sockaddr *)&hn->their_public, a, sizeof(a));
+	if (hn->role == BDAY_HARD)
+		log_info("peer %s: %s; %u extra sockets towards %s",
+		    peer_label(p), hn->why, cfg.sockets, a);
+	else if (n > 0)
+		log_info("peer %s: %s; probing %zu predicted ports of %s "
+		    "from %u", peer_label(p), hn->why, n, a, hn->ports[0]);
+	else
+		log_info("peer %s: %s; probing random ports of %s",
+		    peer_label(p), hn->why, a);
 	ev_timer_set(&hn->timer, 0, 0);
 	ev_timer_start(pd->loop, &hn->timer);
 }
@@ -143,6 +145,10 @@ static void
 hardnat_over(struct hardnat *hn)
 {
 	hn->running = 0;
+	hardnat_sock_free(hn);
+	/* probing that failed: only a change can help (upgrade.h) */
+	hn->hopeless = hn->b.state == BDAY_FAILED &&
+	    hn->strategy == BDAY_BIRTHDAY;
 	strlcpy(hn->result, hn->b.reason, sizeof(hn->result));
 	log_info("peer %s: %s", peer_label(hn->p), hn->result);
 }
@@ -160,9 +166,14 @@ hardnat_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		hardnat_start(hn);	/* the delayed start */
 		return;
 	}
+	if (hn->b.state != BDAY_RUNNING) {
+		hardnat_over(hn);	/* the hard side won on a socket */
+		return;
+	}
 	if (p->state == PEER_DIRECT || p->state == PEER_DEGRADED) {
 		port = netaddr_port((struct sockaddr *)&p->endpoint);
-		if (netaddr_equal_ip((struct sockaddr *)&p->endpoint,
+		if (hn->role == BDAY_EASY && netaddr_equal_ip(
+		    (struct sockaddr *)&p->endpoint,
 		    (struct sockaddr *)&hn->their_public) &&
 		    port != netaddr_port((struct sockaddr *)&hn->their_public))
 			birthday_input(&hn->b, now, -1, port);
@@ -184,7 +195,9 @@ hardnat_get(struct peer *p)
 {
 	if (p->hn == NULL && (p->hn = calloc(1, sizeof(*p->hn))) != NULL) {
 		p->hn->p = p;
+		p->hn->b.state = BDAY_FAILED;	/* no run yet */
 		ev_init(&p->hn->timer, hardnat_timer_cb);
+		hardnat_sock_init(p->hn);
 	}
 	return p->hn;
 }
@@ -198,7 +211,8 @@ hardnat_heard(struct peer *p, const struct relaymsg_signal *sig)
 	char			 s[200];
 	size_t			 i;
 
-	if (!sig->has_nat || (hn = hardnat_get(p)) == NULL)
+	if (!sig->has_nat || !p->pd->cfg.hardnat ||
+	    (hn = hardnat_get(p)) == NULL)
 		return;
 	hardnat_behav_from_wire(&hn->theirs, &sig->nat, punchd_time(p->pd));
 	for (i = 0; i < sig->ncands; i++)
@@ -212,8 +226,9 @@ hardnat_heard(struct peer *p, const struct relaymsg_signal *sig)
 	hardnat_plan(hn);
 	hardnat_behav_str(&hn->theirs, s, sizeof(s));
 	log_info("peer %s: NAT %s; %s", peer_label(p), s, hn->why);
-	if (!hn->running && hn->strategy == BDAY_PREDICT &&
-	    hn->role == BDAY_EASY) {
+	/* nothing any probing can do: the upgrade backs off (link.c) */
+	hn->hopeless = hn->strategy == BDAY_RELAY;
+	if (!hn->running && hn->role != BDAY_NONE) {
 		ev_timer_set(&hn->timer, HARDNAT_DELAY, 0);
 		ev_timer_start(p->pd->loop, &hn->timer);
 	}
@@ -237,7 +252,10 @@ hardnat_peer_free(struct peer *p)
 	if (p->hn == NULL)
 		return;
 	ev_timer_stop(p->pd->loop, &p->hn->timer);
-	birthday_stop(&p->hn->b, "peer removed");
+	if (p->hn->running)
+		birthday_stop(&p->hn->b, "peer removed");
+	hardnat_sock_free(p->hn);
+	hardnat_sock_drop_winner(p->hn);
 	free(p->hn);
 	p->hn = NULL;
 }
@@ -260,7 +278,8 @@ hardnat_result(const struct peer *p)
 	if (p->hn == NULL)
 		return NULL;
 	if (p->hn->running)
-		return "probing the predicted ports";
+		return p->hn->strategy == BDAY_PREDICT ?
+		    "probing the predicted ports" : "birthday probing";
 	return p->hn->result[0] ? p->hn->result : NULL;
 }
 
@@ -268,4 +287,12 @@ unsigned
 hardnat_probes(const struct peer *p)
 {
 	return p->hn != NULL ? p->hn->probes : 0;
+}
+
+const char *
+hardnat_hopeless(const struct peer *p)
+{
+	if (p->hn == NULL || !p->hn->hopeless || p->hn->running)
+		return NULL;
+	return p->hn->strategy == BDAY_RELAY ? p->hn->why : p->hn->result;
 }

@@ -71,5 +71,8 @@ const struct hardnat_behav *hardnat_theirs(const struct peer *p);
 const char *hardnat_strategy_why(const struct peer *p);
 const char *hardnat_result(const struct peer *p);
 unsigned hardnat_probes(const struct peer *p);
+/* why no probing can help this pair (both random, or a birthday run
+ * failed), for upgrade_failed(hopeless); NULL when something can */
+const char *hardnat_hopeless(const struct peer *p);
 
 #endif

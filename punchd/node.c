@@ -39,7 +39,7 @@ node_init(struct punchd *pd)
 {
 	TAILQ_INIT(&pd->peers);
 	LIST_INIT(&pd->mesh.invites);
-	pd->fd4 = pd->fd6 = -1;
+	pd->fd4 = pd->fd6 = pd->via_fd = -1;
 	input_init(pd);
 	link_init(pd);
 	failover_init(pd);

@@ -98,6 +98,7 @@ struct punchd_config {
 	char	relay_token[512];
 	char	invite_relay_token[512];	/* "", "auto" or a token */
 	int	relay_signal_host;	/* offer host addresses through it */
+	int	hardnat;		/* hardnat.c: signal NAT, probe */
 	int	e2e;			/* per-session keys (default yes) */
 	int	rekey_interval_ms;
 	int	rekey_packets;
@@ -188,6 +189,8 @@ struct peer {
 	char			 lost_why[96];	/* why the last path went */
 	double			 lost_at;
 	struct hardnat		*hn;		/* hardnat.c: NAT signalled */
+	int			 pair_fd;	/* its winning extra socket, or
+						 * -1: the node's socket */
 };
 
 /* What each counts, its status.get key and its Prometheus name: the one
@@ -272,6 +275,8 @@ struct punchd {
 	uint64_t		 seq;
 	int			 fd4, fd6;
 	ev_io			 io4, io6;
+	int			 via_fd;	/* sock_via, -1 none */
+	struct sockaddr_storage	 via_to;
 	struct punchd_hooks	 hooks;
 	struct punchd_events	 events;
 	/* control.c and control_stund.c */
@@ -353,6 +358,19 @@ int	sock_open(struct punchd *pd);
 void	sock_close(struct punchd *pd);
 int	sock_send(struct punchd *pd, const void *buf, size_t len,
 	    const struct sockaddr *to);
+/* from socket fd (-1: as sock_send chooses: the via socket for its
+ * address, else the node's socket of the family) */
+int	sock_send_fd(struct punchd *pd, int fd, const void *buf, size_t len,
+	    const struct sockaddr *to);
+/* extra sockets (hardnat.c): a fresh unbound UDP socket; read one with
+ * sock_read_fd (demultiplexed like the node's: packets go to packet_rx,
+ * and what answers them leaves by that socket); sock_via(pd, fd, to)
+ * sends what goes to `to` from fd until sock_via(pd, -1, NULL) */
+int	sock_open_extra(int family);
+void	sock_read_fd(struct punchd *pd, int fd);
+void	sock_dispatch(struct punchd *pd, int fd, uint8_t *buf, size_t n,
+	    const struct sockaddr *from);
+void	sock_via(struct punchd *pd, int fd, const struct sockaddr *to);
 /* host candidates: fills up to max, returns how many */
 int	sock_host_addrs(struct punchd *pd, struct sockaddr_storage *out,
 	    int max);

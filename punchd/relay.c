@@ -175,7 +175,7 @@ relay_signal(struct peer *p)
 	for (; i < n; i++)
 		relay_cand(&sig.cands[i], &host[i], CAND_SRFLX, i);
 	sig.ncands = n;
-	if (pd->nat_ours.known) {
+	if (pd->nat_ours.known && pd->cfg.hardnat) {
 		/* our NAT behaviour, for hard-NAT traversal (hardnat.h) */
 		hardnat_behav_to_wire(&pd->nat_ours, punchd_time(pd),
 		    &sig.nat);

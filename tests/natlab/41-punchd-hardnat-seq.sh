@@ -23,11 +23,10 @@ BUILD=${BUILD:-build}
 BIN=$TOP/$BUILD/bin
 . "$TOP/tests/natlab/lib.sh"
 . "$TOP/tests/natlab/punchd.inc"
+. "$TOP/tests/natlab/hardnat.inc"
 pl_need
 nl_require
 nl_init
-
-IPCCALL=$TOP/$BUILD/tests/tools/ipccall
 
 echo "== lab $NL_PFX: sequential a, port-restricted b"
 pl_world
@@ -37,13 +36,9 @@ pl_node A a-host -o punchd.punch_timeout=10s
 pl_node B b-host -o punchd.punch_timeout=10s
 IA=$(pl_id A) IB=$(pl_id B)
 # NAT behaviour: stund's first run (the one punchd asked for at start)
-for n in A B; do
-	timeout 15 "$IPCCALL" "$NL_TMP/$n/stund.sock" nat.get >"$NL_TMP/nat-$n.json" ||
-		nl_die "stund $n: no NAT behaviour"
-done
-sleep 0.5
-echo "    A: $(jq -c '{mapping, alloc: .alloc.pattern, delta: .alloc.delta, last: .alloc.last_port}' "$NL_TMP/nat-A.json"), public $(pl_public A)"
-echo "    B: $(jq -c '{mapping, alloc: .alloc.pattern}' "$NL_TMP/nat-B.json"), public $(pl_public B)"
+hn_nat_known A B
+echo "    A: $(hn_nat A)"
+echo "    B: $(hn_nat B)"
 [ "$(jq -r .alloc.pattern "$NL_TMP/nat-A.json")" = sequential ] &&
 	pl_ok "A's stund: sequential allocation" ||
 	pl_bad "A's stund: $(jq -c .alloc "$NL_TMP/nat-A.json")"
@@ -52,10 +47,9 @@ pl_listen A "$NL_TMP/listen-A"
 pl_listen B "$NL_TMP/listen-B"
 
 echo "== both punch at once"
-t0=$(pl_ms)
 pl_punch_both A B 4000
-nl_wait 3 pl_path_is A "$IB" direct && nl_wait 3 pl_path_is B "$IA" direct &&
-	pl_ok "direct both ways, $(( $(pl_ms) - t0 )) ms after the punch" ||
+ms=$(hn_direct_both A B 3) &&
+	pl_ok "direct both ways, $ms ms after the punch returned" ||
 	pl_bad "not direct: A sees $(pl_peer A "$IB" '.state+" "+.endpoint'), B sees $(pl_peer B "$IA" '.state+" "+.endpoint')"
 eb=$(pl_peer B "$IA" .endpoint) pa=$(pl_public A)
 case $eb in
@@ -82,7 +76,7 @@ pl_m A why "$IB" >"$NL_TMP/why-A.txt" 2>&1
 grep -q "^their NAT: mapping endpoint-independent" "$NL_TMP/why-A.txt" &&
 	pl_ok "why on A: B's NAT signalled" ||
 	pl_bad "why on A: $(grep NAT "$NL_TMP/why-A.txt")"
-pr=$("$IPCCALL" "$NL_TMP/B/punchd.sock" peer.why "{\"peer\": \"$IA\"}" | jq -r .hardnat_probes)
+pr=$(hn_why B "$IA" .hardnat_probes)
 [ "$pr" -ge 1 ] && [ "$pr" -le 2048 ] &&
 	pl_ok "B sent $pr probes (budget 2048)" || pl_bad "B's probes: $pr"
 
