@@ -14,23 +14,23 @@ void
 relaymsg_nat_pack(msgpack_packer *pk, const struct relaymsg_nat *n)
 {
 	msgpack_pack_map(pk, 9);
-	relaymsg_pack_str(pk, "mapping");
-	relaymsg_pack_str(pk, n->mapping);
-	relaymsg_pack_str(pk, "filtering");
-	relaymsg_pack_str(pk, n->filtering);
-	relaymsg_pack_str(pk, "alloc");
-	relaymsg_pack_str(pk, n->alloc);
-	relaymsg_pack_str(pk, "delta");
+	relaymsg_mp_pack_str(pk, "mapping");
+	relaymsg_mp_pack_str(pk, n->mapping);
+	relaymsg_mp_pack_str(pk, "filtering");
+	relaymsg_mp_pack_str(pk, n->filtering);
+	relaymsg_mp_pack_str(pk, "alloc");
+	relaymsg_mp_pack_str(pk, n->alloc);
+	relaymsg_mp_pack_str(pk, "delta");
 	msgpack_pack_int32(pk, n->delta);
-	relaymsg_pack_str(pk, "jitter");
+	relaymsg_mp_pack_str(pk, "jitter");
 	msgpack_pack_int32(pk, n->jitter);
-	relaymsg_pack_str(pk, "last_port");
+	relaymsg_mp_pack_str(pk, "last_port");
 	msgpack_pack_uint16(pk, n->last_port);
-	relaymsg_pack_str(pk, "age_ms");
+	relaymsg_mp_pack_str(pk, "age_ms");
 	msgpack_pack_uint32(pk, n->age_ms);
-	relaymsg_pack_str(pk, "rate");
+	relaymsg_mp_pack_str(pk, "rate");
 	msgpack_pack_double(pk, n->rate);
-	relaymsg_pack_str(pk, "confidence");
+	relaymsg_mp_pack_str(pk, "confidence");
 	msgpack_pack_double(pk, n->confidence);
 }
 
@@ -80,34 +80,34 @@ relaymsg_nat_read(const msgpack_object *o, struct relaymsg_nat *n)
 	strlcpy(n->alloc, "unknown", sizeof(n->alloc));
 	for (i = 0; i < o->via.map.size && r == 0; i++) {
 		kv = &o->via.map.ptr[i];
-		if (relaymsg_key(kv, "mapping"))
-			r = relaymsg_str(&kv->val, n->mapping,
+		if (relaymsg_mp_key(kv, "mapping"))
+			r = relaymsg_mp_str(&kv->val, n->mapping,
 			    sizeof(n->mapping));
-		else if (relaymsg_key(kv, "filtering"))
-			r = relaymsg_str(&kv->val, n->filtering,
+		else if (relaymsg_mp_key(kv, "filtering"))
+			r = relaymsg_mp_str(&kv->val, n->filtering,
 			    sizeof(n->filtering));
-		else if (relaymsg_key(kv, "alloc"))
-			r = relaymsg_str(&kv->val, n->alloc,
+		else if (relaymsg_mp_key(kv, "alloc"))
+			r = relaymsg_mp_str(&kv->val, n->alloc,
 			    sizeof(n->alloc));
-		else if (relaymsg_key(kv, "delta")) {
+		else if (relaymsg_mp_key(kv, "delta")) {
 			if ((r = relaymsg_nat_getint(&kv->val, -65535, 65535,
 			    &v)) == 0)
 				n->delta = (int32_t)v;
-		} else if (relaymsg_key(kv, "jitter")) {
+		} else if (relaymsg_mp_key(kv, "jitter")) {
 			if ((r = relaymsg_nat_getint(&kv->val, 0, 65535,
 			    &v)) == 0)
 				n->jitter = (int32_t)v;
-		} else if (relaymsg_key(kv, "last_port")) {
+		} else if (relaymsg_mp_key(kv, "last_port")) {
 			if ((r = relaymsg_nat_getint(&kv->val, 0, 65535,
 			    &v)) == 0)
 				n->last_port = (uint16_t)v;
-		} else if (relaymsg_key(kv, "age_ms")) {
+		} else if (relaymsg_mp_key(kv, "age_ms")) {
 			if ((r = relaymsg_nat_getint(&kv->val, 0, UINT32_MAX,
 			    &v)) == 0)
 				n->age_ms = (uint32_t)v;
-		} else if (relaymsg_key(kv, "rate"))
+		} else if (relaymsg_mp_key(kv, "rate"))
 			r = relaymsg_nat_getnum(&kv->val, 0, 65536, &n->rate);
-		else if (relaymsg_key(kv, "confidence"))
+		else if (relaymsg_mp_key(kv, "confidence"))
 			r = relaymsg_nat_getnum(&kv->val, 0, 1,
 			    &n->confidence);
 	}

@@ -11,11 +11,12 @@
 
 #include "relaymsg.h"
 
-void	relaymsg_pack_str(msgpack_packer *pk, const char *s);
+/* relaymsg_mp.c */
+void	relaymsg_mp_pack_str(msgpack_packer *pk, const char *s);
 /* a string without NUL shorter than len into buf: 0, else -1 */
-int	relaymsg_str(const msgpack_object *o, char *buf, size_t len);
+int	relaymsg_mp_str(const msgpack_object *o, char *buf, size_t len);
 /* is kv's key `key`? */
-int	relaymsg_key(const msgpack_object_kv *kv, const char *key);
+int	relaymsg_mp_key(const msgpack_object_kv *kv, const char *key);
 
 /* relaymsg_nat.c: the "nat" map */
 void	relaymsg_nat_pack(msgpack_packer *pk, const struct relaymsg_nat *n);
