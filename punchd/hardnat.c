@@ -80,9 +80,16 @@ hardnat_predict(struct hardnat *hn, double now)
 	if (hardnat_ours_side(p->pd) == BDAY_SIDE_SEQ)
 		/* both sequential: strides 1 (smaller node id) and 2 */
 		return natpredict_stride(&np, memcmp(p->pd->node_id, p->id,
-		    PACKET_NODEID_LEN) < 0 ? 1 : 2, hn->ports,
+		    PACKET_NODEID_LEN) < 0 ? 1 : 2, hn->run->ports,
 		    HARDNAT_STRIDE_PORTS);
-	return natpredict_ports(&np, hn->ports, NATPREDICT_MAX);
+	return natpredict_ports(&np, hn->run->ports, NATPREDICT_MAX);
+}
+
+static void
+hardnat_run_free(struct hardnat *hn)
+{
+	free(hn->run);
+	hn->run = NULL;
 }
 
 static void
@@ -103,25 +110,32 @@ hardnat_start(struct hardnat *hn)
 	hardnat_plan(hn);
 	if (hn->role == BDAY_NONE)
 		return;		/* nothing for this side to send */
+	if ((hn->run = calloc(1, sizeof(*hn->run))) == NULL)
+		return;
 	birthday_defaults(&cfg, hn->role);
 	if (hn->strategy == BDAY_PREDICT) {
-		if ((n = hardnat_predict(hn, now)) == 0)
+		if ((n = hardnat_predict(hn, now)) == 0) {
+			hardnat_run_free(hn);
 			return;
-		cfg.ports = hn->ports;
+		}
+		cfg.ports = hn->run->ports;
 		cfg.nports = n;
 	}
 	if (hn->role == BDAY_HARD) {
 		/* a new run: the last winner's socket goes, its pair too */
 		hardnat_sock_drop_winner(hn);
-		if (hardnat_sock_alloc(hn, cfg.sockets) == -1)
+		if (hardnat_sock_alloc(hn, cfg.sockets) == -1) {
+			hardnat_run_free(hn);
 			return;
+		}
 		cb.open_cb = hardnat_sock_open;
 		cb.send_cb = hardnat_sock_send;
 		cb.close_cb = hardnat_sock_close;
 	}
 	arc4random_buf(&seed, sizeof(seed));
-	if (birthday_start(&hn->b, &cfg, &cb, now, seed) == -1) {
+	if (birthday_start(&hn->run->b, &cfg, &cb, now, seed) == -1) {
 		hardnat_sock_free(hn);
+		hardnat_run_free(hn);
 		return;
 	}
 	hn->running = 1;
@@ -132,7 +146,7 @@ hardnat_start(struct hardnat *hn)
 		    peer_label(p), hn->why, cfg.sockets, a);
 	else if (n > 0)
 		log_info("peer %s: %s; probing %zu predicted ports of %s "
-		    "from %u", peer_label(p), hn->why, n, a, hn->ports[0]);
+		    "from %u", peer_label(p), hn->why, n, a, hn->run->ports[0]);
 	else
 		log_info("peer %s: %s; probing random ports of %s",
 		    peer_label(p), hn->why, a);
@@ -147,9 +161,10 @@ hardnat_over(struct hardnat *hn)
 	hn->running = 0;
 	hardnat_sock_free(hn);
 	/* probing that failed: only a change can help (upgrade.h) */
-	hn->hopeless = hn->b.state == BDAY_FAILED &&
+	hn->hopeless = hn->run->b.state == BDAY_FAILED &&
 	    hn->strategy == BDAY_BIRTHDAY;
-	strlcpy(hn->result, hn->b.reason, sizeof(hn->result));
+	strlcpy(hn->result, hn->run->b.reason, sizeof(hn->result));
+	hardnat_run_free(hn);
 	log_info("peer %s: %s", peer_label(hn->p), hn->result);
 }
 
@@ -166,7 +181,7 @@ hardnat_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		hardnat_start(hn);	/* the delayed start */
 		return;
 	}
-	if (hn->b.state != BDAY_RUNNING) {
+	if (hn->run->b.state != BDAY_RUNNING) {
 		hardnat_over(hn);	/* the hard side won on a socket */
 		return;
 	}
@@ -176,13 +191,13 @@ hardnat_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		    (struct sockaddr *)&p->endpoint,
 		    (struct sockaddr *)&hn->their_public) &&
 		    port != netaddr_port((struct sockaddr *)&hn->their_public))
-			birthday_input(&hn->b, now, -1, port);
+			birthday_input(&hn->run->b, now, -1, port);
 		else
-			birthday_stop(&hn->b, "direct by ordinary punching");
+			birthday_stop(&hn->run->b, "direct by ordinary punching");
 		hardnat_over(hn);
 		return;
 	}
-	if ((next = birthday_tick(&hn->b, now)) < 0) {
+	if ((next = birthday_tick(&hn->run->b, now)) < 0) {
 		hardnat_over(hn);
 		return;
 	}
@@ -195,7 +210,6 @@ hardnat_get(struct peer *p)
 {
 	if (p->hn == NULL && (p->hn = calloc(1, sizeof(*p->hn))) != NULL) {
 		p->hn->p = p;
-		p->hn->b.state = BDAY_FAILED;	/* no run yet */
 		ev_init(&p->hn->timer, hardnat_timer_cb);
 		hardnat_sock_init(p->hn);
 	}
@@ -253,9 +267,10 @@ hardnat_peer_free(struct peer *p)
 		return;
 	ev_timer_stop(p->pd->loop, &p->hn->timer);
 	if (p->hn->running)
-		birthday_stop(&p->hn->b, "peer removed");
+		birthday_stop(&p->hn->run->b, "peer removed");
 	hardnat_sock_free(p->hn);
 	hardnat_sock_drop_winner(p->hn);
+	hardnat_run_free(p->hn);
 	free(p->hn);
 	p->hn = NULL;
 }

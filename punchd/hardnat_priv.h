@@ -12,6 +12,13 @@
 #include "natpredict.h"
 #include "punchd.h"
 
+/* one probing run: allocated while it runs (the planner's port bitmap is
+ * 8 KiB; a peer keeps only what `why` shows) */
+struct hardnat_run {
+	struct birthday		 b;
+	uint16_t		 ports[NATPREDICT_MAX];
+};
+
 struct hardnat {
 	struct peer		*p;
 	struct hardnat_behav	 theirs;
@@ -19,9 +26,8 @@ struct hardnat {
 	int			 has_public;
 	int			 strategy, role;
 	const char		*why;
-	struct birthday		 b;
+	struct hardnat_run	*run;		/* NULL: no run going */
 	int			 running;
-	uint16_t		 ports[NATPREDICT_MAX];
 	ev_timer		 timer;
 	unsigned		 runs, probes;
 	int			 hopeless;	/* nothing short of a change */

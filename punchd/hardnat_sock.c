@@ -41,7 +41,7 @@ hardnat_sock_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 	sock_read_fd(p->pd, w->fd);
 	if (p->rx_packets > rx && hn->running &&
-	    birthday_input(&hn->b, punchd_time(p->pd), k, 0))
+	    birthday_input(&hn->run->b, punchd_time(p->pd), k, 0))
 		hardnat_sock_won(hn, k);
 }
 
