@@ -17,9 +17,12 @@
 # (median, max), and the packets each side's hard-NAT run sent (probes
 # from the easy side, extra-socket packets from the hard side: mean, max).
 # The load average is printed before and after (the machine is shared).
+# LOAD=N (default 0): another host behind each sequential NAT opens N new
+# UDP flows per second throughout (as tests/natlab/03-birthday.sh does),
+# so its ports move on between stund's observation and the punch.
 #
 #   BUILD=build TRIES=20 SCENARIOS="seq-pr seq-seq sym-pr sym-sym" \
-#       sh bench/hardnat_bench.sh
+#       LOAD=0 sh bench/hardnat_bench.sh
 #
 # Needs root, iproute2, nftables, conntrack, jq; exits 77 when it cannot.
 set -u
@@ -28,6 +31,7 @@ BUILD=${BUILD:-build}
 BIN=$TOP/$BUILD/bin
 TRIES=${TRIES:-20}
 SCENARIOS=${SCENARIOS:-"seq-pr seq-seq sym-pr sym-sym"}
+LOAD=${LOAD:-0}
 . "$TOP/tests/natlab/lib.sh"
 . "$TOP/tests/natlab/punchd.inc"
 . "$TOP/tests/natlab/hardnat.inc"
@@ -36,13 +40,22 @@ nl_require
 nl_init
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "command: BUILD=$BUILD TRIES=$TRIES SCENARIOS=\"$SCENARIOS\" sh bench/hardnat_bench.sh"
+echo "command: BUILD=$BUILD TRIES=$TRIES SCENARIOS=\"$SCENARIOS\" LOAD=$LOAD sh bench/hardnat_bench.sh"
 pl_world
 nl_nat pr1 eim
 nl_nat_seq seq1 40000
 nl_nat_seq seq2 41000
 nl_nat sym1 sym
 nl_nat sym2 sym
+if [ "$LOAD" != 0 ]; then
+	command -v bash >/dev/null 2>&1 || nl_skip "bash missing (the load generator)"
+	for _n in seq1 seq2; do
+		nl_nat_host "$_n" "$_n-bg"
+		nl_bg "$_n-bg" "$NL_TMP/$_n-bg.log" bash -c "i=0; while :; do
+		    echo x >/dev/udp/203.0.113.20/\$((20000 + i % 1000)); i=\$((i + 1));
+		    sleep $(awk -v l="$LOAD" 'BEGIN { printf "%.3f", 1 / l }'); done"
+	done
+fi
 
 # stop_ns NS: every process this bench started in namespace NS
 stop_ns() {
