@@ -8,7 +8,11 @@
 #include "punchd/birthday.h"
 #include "punchd/hardnat.h"
 #include "proto/relaymsg.h"
+#include "fakenode.h"
 #include "suites.h"
+
+#define SECRET	\
+	"7e0c0ffee6d0c0ffee6d0c0ffee6d0c0ffee6d0c0ffee6d0c0ffee6d0c0ffee1"
 
 static struct hardnat_behav
 behav(const char *mapping, const char *alloc, int delta, uint16_t last)
@@ -109,6 +113,121 @@ START_TEST(test_freshest)
 }
 END_TEST
 
+/*
+ * punchd's core with a fake net (fakenode.h): B meets A's candidates and
+ * NAT behaviour as a relay SIGNAL would bring them. A's signalled
+ * server-reflexive port (40005) is dead and A's socket sits at 40007, two
+ * allocations further: only B's probes of A's predicted ports can reach
+ * it, and the check they start completes as an ordinary one.
+ */
+static struct relaymsg_signal
+signal_of(const char *mapping, const char *alloc, int delta, uint16_t last,
+    int srflx_port)
+{
+	struct relaymsg_signal	s;
+
+	memset(&s, 0, sizeof(s));
+	strcpy(s.type, "candidates");
+	s.ncands = 1;
+	strcpy(s.cands[0].kind, "srflx");
+	snprintf(s.cands[0].addr, sizeof(s.cands[0].addr), "127.0.0.1:%d",
+	    srflx_port);
+	s.has_nat = 1;
+	strcpy(s.nat.mapping, mapping);
+	strcpy(s.nat.filtering, "address-and-port-dependent");
+	strcpy(s.nat.alloc, alloc);
+	s.nat.delta = delta;
+	s.nat.last_port = last;
+	s.nat.confidence = 0.8;
+	return s;
+}
+
+/* p met its peer on a relay: its candidates and its NAT's behaviour */
+static void
+meet(struct peer *p, const struct relaymsg_signal *sig)
+{
+	struct sockaddr_storage	cand;
+	enum punch_cand_type	type = CAND_SRFLX;
+
+	memset(&cand, 0, sizeof(cand));
+	ck_assert_int_eq(netaddr_parse(sig->cands[0].addr, 0, &cand), 0);
+	p->pd->hooks.relay_nat(p, sig);
+	p->pd->hooks.relay_cands(p, &cand, &type, 1);
+}
+
+static int
+is_direct(void *arg)
+{
+	return ((struct peer *)arg)->state == PEER_DIRECT;
+}
+
+START_TEST(test_predicted_in_punchd)
+{
+	struct fake_node	*a, *b;
+	struct relaymsg_signal	 sig;
+	struct peer		*p;
+	const char		*r;
+
+	a = fakenode_new(40007, SECRET);
+	b = fakenode_new(17302, SECRET);
+	b->pd.nat_ours = behav("endpoint-independent", "port-preserving", 0,
+	    17302);
+	p = peer_create(&b->pd, a->pd.node_idstr);
+	ck_assert_ptr_nonnull(p);
+	sig = signal_of("address-and-port-dependent", "sequential", 1, 40005,
+	    40005);
+	meet(p, &sig);
+	ck_assert_str_eq(hardnat_strategy_why(p), "one side maps per "
+	    "destination with sequential ports: the other probes the "
+	    "predicted range");
+	ck_assert(fakenet_run(is_direct, p, 3));
+	ck_assert_uint_eq(netaddr_port((struct sockaddr *)&p->endpoint),
+	    40007);
+	/* the run ends at its next tick: the result for `why` */
+	fakenet_run(NULL, NULL, 0.1);
+	r = hardnat_result(p);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_msg(strstr(r, "predicted-range probing crossed at port "
+	    "40007 after 2 probes") != NULL, "%s", r);
+	ck_assert_uint_eq(hardnat_probes(p), 2);
+	ck_assert_ptr_null(hardnat_hopeless(p));
+	fakenet_free();
+}
+END_TEST
+
+/* random ports on both sides: nothing probed, the pair hopeless */
+START_TEST(test_hopeless_in_punchd)
+{
+	struct fake_node	*a, *b;
+	struct relaymsg_signal	 sig;
+	struct peer		*p;
+	const char		*h;
+
+	a = fakenode_new(17311, SECRET);
+	b = fakenode_new(17312, SECRET);
+	b->pd.nat_ours = behav("address-and-port-dependent", "random", 0,
+	    31000);
+	a->cut = 1;
+	p = peer_create(&b->pd, a->pd.node_idstr);
+	sig = signal_of("address-and-port-dependent", "random", 0, 52000,
+	    52000);
+	meet(p, &sig);
+	fakenet_run(NULL, NULL, 0.5);
+	h = hardnat_hopeless(p);
+	ck_assert_ptr_nonnull(h);
+	ck_assert_str_eq(h, "both sides map per destination, one with random "
+	    "ports: no port can be guessed");
+	ck_assert_uint_eq(hardnat_probes(p), 0);
+	ck_assert_int_eq(p->pair_fd, -1);
+	/* with hard-NAT traversal off, a signal is not even kept */
+	b->pd.cfg.hardnat = 0;
+	p = peer_create(&b->pd, "other");
+	meet(p, &sig);
+	ck_assert_ptr_null(hardnat_theirs(p));
+	fakenet_free();
+}
+END_TEST
+
 Suite *
 hardnat_suite(void)
 {
@@ -118,6 +237,11 @@ hardnat_suite(void)
 	tcase_add_test(tc, test_side);
 	tcase_add_test(tc, test_wire);
 	tcase_add_test(tc, test_freshest);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("punchd");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_predicted_in_punchd);
+	tcase_add_test(tc, test_hopeless_in_punchd);
 	suite_add_tcase(s, tc);
 	return s;
 }
