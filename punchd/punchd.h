@@ -9,6 +9,8 @@
  *   node.c node_portmap.c      the core's top: wiring, typed operations;
  *                              the gateway's port mapping (portmap*.c)
  *   pending.c                  peer.punch / peer.ping answered later
+ *   iface.c iface_io.c         the mesh interface (tun.c, meshaddr.c):
+ *                              IP packets to and from members
  *   joiner.c inviter.c         the join handshake, both sides
  *   joiner_race.c              the joiner's paths, raced
  *   mesh.c store.c             mesh identity and announcements; peers file
@@ -36,6 +38,7 @@
 #define PUNCHD_PUNCHD_H
 
 #include <stdint.h>
+#include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
@@ -62,6 +65,9 @@
  * on any path that carries IPv6, and IPv4 keeps room for a tunnel or two.
  */
 #define PUNCHD_MTU		1196
+/* Largest IP packet of the mesh interface (tun.h TUN_MTU_MAX): the seal
+ * buffers hold PACKET_OVERHEAD + this; peer.send keeps PUNCHD_MTU. */
+#define PUNCHD_IP_MTU		1416
 #define PUNCHD_MAX_PEERS	4096
 #define PUNCHD_NAME_LEN		64
 /* DATA held while the first session key is negotiated */
@@ -69,6 +75,7 @@
 struct e2e_queued;
 STAILQ_HEAD(e2e_queue, e2e_queued);
 
+struct iface;
 struct ipc_server;
 struct ipc_peer;
 struct portmap;
@@ -99,6 +106,7 @@ struct punchd_config {
 	char	invite_relay_token[512];	/* "", "auto" or a token */
 	int	relay_signal_host;	/* offer host addresses through it */
 	int	hardnat;		/* hardnat.c: signal NAT, probe */
+	int	relay_return_ms;	/* back to a session's first relay */
 	int	e2e;			/* per-session keys (default yes) */
 	int	rekey_interval_ms;
 	int	rekey_packets;
@@ -106,6 +114,9 @@ struct punchd_config {
 	char	metrics_file[256];	/* Prometheus text, "" = off */
 	char	portmap[16];		/* auto, upnp, natpmp, pcp, no */
 	int	metrics_interval_ms;
+	int	tun;			/* the mesh interface (iface.c) */
+	char	tun_name[16];		/* IFNAMSIZ */
+	int	tun_mtu;
 };
 
 enum peer_state {
@@ -137,6 +148,10 @@ struct relay_access_row {
 	char			 text[48];
 	double			 refused_at;
 	uint64_t		 refusals;
+	/* relay_pick.c: what the sessions saw */
+	double			 heard_at;	/* ev_now of the last answer */
+	int			 down;		/* last attempt: no answer */
+	double			 down_at;	/* unix time */
 };
 
 struct peer {
@@ -156,6 +171,8 @@ struct peer {
 	int			 has_endpoint;
 	struct packet_replay	 replay;
 	struct relay_client	*relay;		/* pair session, while wanted */
+	const char		*relay_try_url;	/* relay_pick_seen() */
+	double			 relay_try_at;
 	ev_timer		 punch_timer;
 	ev_timer		 ka_timer;
 	ev_timer		 retry_timer;
@@ -203,6 +220,9 @@ struct punchd_counters {
 	uint64_t	drop_unproven, peers_full, relay_rx;
 	uint64_t	drop_downgrade, drop_nokey, e2e_queue_drops;
 	uint64_t	join_repeat, join_moved, join_limited, join_refused;
+	/* iface.c: the mesh interface */
+	uint64_t	tun_rx, tun_tx, tun_noroute, tun_nopath;
+	uint64_t	tun_bad_source, tun_bad_dest, tun_full, tun_off;
 };
 
 /*
@@ -247,6 +267,8 @@ struct punchd_hooks {
 		    const struct sockaddr *);
 	void	(*join_reply)(struct punchd *, uint8_t *, size_t,
 		    const struct sockaddr *);
+	/* input.c: PACKET_IP (iface.c installs it when tun = yes) */
+	void	(*ip)(struct peer *, const uint8_t *, size_t);
 };
 
 /* The one event hook: what the core tells its users (control.c installs
@@ -306,6 +328,10 @@ struct punchd {
 	struct mesh		 mesh;
 	ev_timer		 e2e_timer;
 	int			 e2e_logged;	/* "no node key" said */
+	/* iface.c: the mesh interface, NULL with tun = no */
+	struct iface		*iface;
+	char			 tun_ifname[16];	/* "" without one */
+	int			 tun_ifindex;		/* 0 without one */
 };
 
 /* punchd_config.c */
@@ -347,6 +373,24 @@ peer_dest(const struct peer *p)
 	    (const struct sockaddr *)&p->endpoint;
 }
 
+/*
+ * Is this interface punchd's own mesh interface (by name, or by index for
+ * netlink)? Its addresses are no host candidates and its changes are no
+ * roaming: they are the mesh, not the underlay.
+ */
+static inline int
+punchd_is_mesh_if(const struct punchd *pd, const char *ifname)
+{
+	return pd->tun_ifname[0] != '\0' && ifname != NULL &&
+	    !strcmp(ifname, pd->tun_ifname);
+}
+
+static inline int
+punchd_is_mesh_ifindex(const struct punchd *pd, int ifindex)
+{
+	return pd->tun_ifindex != 0 && ifindex == pd->tun_ifindex;
+}
+
 static inline const char *
 peer_label(const struct peer *p)
 {
@@ -371,6 +415,11 @@ void	sock_read_fd(struct punchd *pd, int fd);
 void	sock_dispatch(struct punchd *pd, int fd, uint8_t *buf, size_t n,
 	    const struct sockaddr *from);
 void	sock_via(struct punchd *pd, int fd, const struct sockaddr *to);
+/* sock_gso.c: a run of datagrams of `seg` bytes each (the last may be
+ * shorter), end to end in buf, to one address in one send (UDP_SEGMENT),
+ * else one by one */
+int	sock_send_segs(struct punchd *pd, const uint8_t *buf, size_t len,
+	    size_t seg, const struct sockaddr *to);
 /* host candidates: fills up to max, returns how many */
 int	sock_host_addrs(struct punchd *pd, struct sockaddr_storage *out,
 	    int max);
@@ -398,6 +447,15 @@ size_t	relay_frame_packet(const void *data, size_t len, uint8_t *buf,
 /* why p's relay session was refused, NULL when it was not */
 const struct relay_client_refusal *relay_refusal(const struct peer *p);
 
+/* relay_pick.c: a session's relays in rendezvous order, what they are now */
+size_t	relay_pick_split(const char *list, char *buf, size_t len,
+	    const char **urls, size_t max);
+size_t	relay_pick_order(struct punchd *pd, const char *session, char *buf,
+	    size_t len, struct relay_client_url *urls, size_t max);
+void	relay_pick_seen(struct peer *p, enum relay_client_state state,
+	    const char *url);
+void	relay_pick_usage(struct punchd *pd, const char *url, int *sessions,
+	    int *relayed, double *rtt_ms);
 /* relay_access.c: the credential every relay session shows, and what each
  * relay said to it */
 int	relay_access_init(struct punchd *pd);
@@ -418,6 +476,9 @@ void	relay_access_say(struct punchd *pd, const char *url,
 
 /* tx.c: one packet to p under the mesh key; `to` NULL = through the relay */
 int	tx_out(struct peer *p, const void *buf, size_t len,
+	    const struct sockaddr *to);
+/* the same for a run of sealed packets of `seg` bytes (sock_send_segs) */
+int	tx_out_segs(struct peer *p, const uint8_t *buf, size_t len, size_t seg,
 	    const struct sockaddr *to);
 uint64_t tx_send(struct peer *p, uint8_t type, uint8_t flags,
 	    const uint8_t *payload, size_t len, const struct sockaddr *to);
@@ -454,6 +515,10 @@ void	e2e_session_peer_up(struct peer *p);
  * queued until it has), else under the mesh key */
 uint64_t e2e_session_send(struct peer *p, uint8_t type,
 	    const uint8_t *payload, size_t len, const struct sockaddr *to);
+/* PACKET_IP sealed under p's session key into out: its length, or 0 when
+ * p has no session key ready (then e2e_session_send knows what to do) */
+size_t	e2e_session_seal_ip(struct peer *p, const uint8_t *pkt, size_t len,
+	    uint8_t *out, size_t cap);
 /* E2E_INIT / E2E_RESP from p (mesh key checked); from NULL = relay */
 void	e2e_session_handshake(struct peer *p, uint8_t type,
 	    const uint8_t *pl, size_t len, const struct sockaddr *from);

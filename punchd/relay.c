@@ -210,6 +210,25 @@ relay_signal_all(struct punchd *pd)
 			relay_signal(p);
 }
 
+/*
+ * The type the peer gave a candidate: host, srflx and mapped are what it
+ * knows and an address cannot tell (a global IPv6 host address looks
+ * like a STUN mapping, and without NAT the two are one); anything else
+ * is guessed from the address (CAND_NTYPES), as before. A PUNCH proves
+ * the pair either way; the type only orders the checks.
+ */
+static enum punch_cand_type
+relay_cand_kind(const char *kind)
+{
+	if (!strcmp(kind, "host"))
+		return CAND_HOST;
+	if (!strcmp(kind, "srflx"))
+		return CAND_SRFLX;
+	if (!strcmp(kind, "mapped"))
+		return CAND_MAPPED;
+	return CAND_NTYPES;
+}
+
 static void
 relay_on_signal(struct peer *p, const void *data, size_t len)
 {
@@ -224,13 +243,8 @@ relay_on_signal(struct peer *p, const void *data, size_t len)
 	    strcmp(sig.type, "candidates") != 0)
 		return;
 	for (i = 0; i < sig.ncands; i++)
-		if (netaddr_parse(sig.cands[i].addr, 0, &cands[n]) == 0) {
-			/* mapped is the one kind an address cannot tell;
-			 * the rest are guessed from it, as before (a PUNCH
-			 * proves the pair either way) */
-			types[n++] = !strcmp(sig.cands[i].kind, "mapped") ?
-			    CAND_MAPPED : CAND_NTYPES;
-		}
+		if (netaddr_parse(sig.cands[i].addr, 0, &cands[n]) == 0)
+			types[n++] = relay_cand_kind(sig.cands[i].kind);
 	log_info("peer %s: %d candidate%s through the relay", peer_label(p),
 	    n, n == 1 ? "" : "s");
 	if (sig.has_nat && p->pd->hooks.relay_nat != NULL)
@@ -285,6 +299,7 @@ relay_on_state(void *arg, enum relay_client_state state, const char *url)
 
 	log_debug("peer %s: relay %s %s", peer_label(p),
 	    relay_client_state_str(state), url != NULL ? url : "");
+	relay_pick_seen(p, state, url);
 	if (state != RELAY_CLIENT_CONNECTED && p->state == PEER_RELAYED)
 		relay_lost(p, "relay connection lost");
 }
@@ -295,9 +310,9 @@ relay_start(struct peer *p)
 	struct punchd		*pd = p->pd;
 	struct relay_client_url	 urls[RELAY_MAX_URLS];
 	struct relay_client_cfg	 cfg;
-	char			 list[sizeof(pd->relay_urls)], *s, *tok;
+	char			 list[sizeof(pd->relay_urls)];
 	char			 session[64];
-	size_t			 n = 0;
+	size_t			 n;
 
 	if (!relay_enabled(pd) || !p->bound)
 		return;
@@ -316,17 +331,17 @@ relay_start(struct peer *p)
 		}
 		return;
 	}
-	strlcpy(list, pd->relay_urls, sizeof(list));
-	for (s = list; (tok = strsep(&s, ", ")) != NULL && n < RELAY_MAX_URLS;)
-		if (*tok != '\0') {
-			urls[n].url = tok;
-			urls[n++].region = NULL;
-		}
+	/* the session's relays in its rendezvous order: the peer, with the
+	 * same list, tries the same ones in the same order (relay_pick.c) */
 	relay_session_name(p, session, sizeof(session));
+	if ((n = relay_pick_order(pd, session, list, sizeof(list), urls,
+	    RELAY_MAX_URLS)) == 0)
+		return;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.urls = urls;
 	cfg.nurls = n;
 	cfg.session = session;
+	cfg.primary_retry = pd->cfg.relay_return_ms / 1000.0;
 	relay_cfg_cred(pd, &cfg);
 	cfg.on_state = relay_on_state;
 	cfg.on_frame = relay_on_frame;
@@ -335,8 +350,8 @@ relay_start(struct peer *p)
 		log_warn("peer %s: relay client", peer_label(p));
 		return;
 	}
-	log_debug("peer %s: joining relay session %.8s...", peer_label(p),
-	    session);
+	log_debug("peer %s: joining relay session %.8s... on %s first",
+	    peer_label(p), session, urls[0].url);
 	relay_client_start(p->relay);
 }
 
@@ -348,6 +363,7 @@ relay_stop(struct peer *p)
 	relay_client_stop(p->relay);
 	relay_client_free(p->relay);
 	p->relay = NULL;
+	p->relay_try_url = NULL;	/* pointed into the client */
 }
 
 int

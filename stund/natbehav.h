@@ -52,6 +52,10 @@ struct nat_result {
 	 * primary address at the alternate port */
 	struct alloc_result	 alloc;
 	char			 error[700];
+	/* hairpin (hairpin.h), run last on the tests' socket */
+	int			 hairpin;	/* 1, 0, -1 unknown */
+	double			 hairpin_ms;
+	char			 hairpin_note[160];
 };
 
 const char *natbehav_term(int behaviour);

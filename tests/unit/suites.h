@@ -50,6 +50,8 @@
 	X(web)			\
 	X(meshaddr)		\
 	X(hardnat)		\
+	X(ippath)		\
+	X(hairpin)		\
 	/* new suites above this line, each ending in a backslash */
 
 #define UNIT_DECLARE(name) Suite *name##_suite(void) __attribute__((weak));
