@@ -83,4 +83,7 @@ pr=$(hn_why B "$IA" .hardnat_probes)
 pl_deliver A B "hello-b-from-a" && pl_ok "datagram A -> B" || pl_bad "A -> B not delivered"
 pl_deliver B A "hello-a-from-b" && pl_ok "datagram B -> A" || pl_bad "B -> A not delivered"
 
+hn_stop_clean A B && pl_ok "both punchd stopped cleanly, no sanitizer report" ||
+	pl_bad "a punchd did not stop cleanly or reported a sanitizer error"
+
 pl_finish "sequential vs port-restricted: direct through the predicted port"

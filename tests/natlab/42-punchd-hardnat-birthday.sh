@@ -87,4 +87,7 @@ grep -q '"text":"hello-a-from-b".*"path":"direct"\|"path":"direct".*"text":"hell
 	pl_ok "A received it on the direct path" ||
 	pl_bad "A's peer.data: $(grep hello-a "$NL_TMP/listen-A")"
 
+hn_stop_clean A B && pl_ok "both punchd stopped cleanly, no sanitizer report" ||
+	pl_bad "a punchd did not stop cleanly or reported a sanitizer error"
+
 pl_finish "symmetric-random vs port-restricted: direct by the birthday technique"

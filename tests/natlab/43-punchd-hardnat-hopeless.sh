@@ -72,4 +72,7 @@ nu=$(hn_extra_socks A a-host)
 [ "$nu" -eq 0 ] && pl_ok "no extra socket on A" ||
 	pl_bad "A holds $nu extra UDP sockets: $(cat "$NL_TMP/ss-A.txt")"
 
+hn_stop_clean A B && pl_ok "both punchd stopped cleanly, no sanitizer report" ||
+	pl_bad "a punchd did not stop cleanly or reported a sanitizer error"
+
 pl_finish "random on both sides: relayed, no probing, upgrade backed off as hopeless"
