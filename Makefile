@@ -88,6 +88,8 @@ PROTO_SRCS := \
 	proto/join.c \
 	proto/token.c \
 	proto/relaymsg.c \
+	proto/relaymsg_nat.c \
+	proto/relaymsg_mp.c \
 	proto/stun.c \
 	proto/crc32.c
 
@@ -144,6 +146,7 @@ PUNCHD_CORE := \
 	punchd/punch.c \
 	punchd/natpredict.c \
 	punchd/birthday.c \
+	punchd/hardnat_behav.c \
 	punchd/lifetime.c \
 	punchd/health.c \
 	punchd/pathsel.c \
@@ -156,6 +159,8 @@ PUNCHD_CORE := \
 	punchd/link.c \
 	punchd/pathwatch.c \
 	punchd/failover.c \
+	punchd/hardnat.c \
+	punchd/hardnat_sock.c \
 	punchd/input.c \
 	punchd/mesh.c \
 	punchd/store.c \

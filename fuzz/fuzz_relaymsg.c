@@ -15,7 +15,16 @@ signal_eq(const struct relaymsg_signal *a, const struct relaymsg_signal *b)
 	size_t i;
 
 	if (strcmp(a->type, b->type) || strcmp(a->from, b->from) ||
-	    a->ts != b->ts || a->ncands != b->ncands)
+	    a->ts != b->ts || a->ncands != b->ncands ||
+	    a->has_nat != b->has_nat)
+		return 0;
+	if (a->has_nat && (strcmp(a->nat.mapping, b->nat.mapping) ||
+	    strcmp(a->nat.filtering, b->nat.filtering) ||
+	    strcmp(a->nat.alloc, b->nat.alloc) ||
+	    a->nat.delta != b->nat.delta || a->nat.jitter != b->nat.jitter ||
+	    a->nat.last_port != b->nat.last_port ||
+	    a->nat.age_ms != b->nat.age_ms || a->nat.rate != b->nat.rate ||
+	    a->nat.confidence != b->nat.confidence))
 		return 0;
 	for (i = 0; i < a->ncands; i++)
 		if (strcmp(a->cands[i].kind, b->cands[i].kind) ||

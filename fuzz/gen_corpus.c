@@ -577,6 +577,17 @@ gen_relaymsg(void)
 	s.cands[2].prio = 1;
 	n = relaymsg_signal_write(b, sizeof(b), &s);
 	put("relaymsg", "signal-candidates", b, n);
+	/* with the sender's NAT behaviour (hard-NAT traversal) */
+	s.has_nat = 1;
+	strcpy(s.nat.mapping, "address-and-port-dependent");
+	strcpy(s.nat.filtering, "address-and-port-dependent");
+	strcpy(s.nat.alloc, "sequential");
+	s.nat.delta = 1;
+	s.nat.last_port = 40004;
+	s.nat.age_ms = 1500;
+	s.nat.confidence = 0.8;
+	n = relaymsg_signal_write(b, sizeof(b), &s);
+	put("relaymsg", "signal-candidates-nat", b, n);
 	memset(&s, 0, sizeof(s));
 	strcpy(s.type, "punch");
 	strcpy(s.from, "node0002");

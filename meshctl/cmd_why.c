@@ -88,13 +88,27 @@ why_print(json_t *w, json_t *nat)
 		printf(", %s", why_str(ours, "srflx6", ""));
 	printf("\n");
 	if (nat != NULL)
-		printf("our NAT: mapping %s, filtering %s (%s; stund)\n",
+		printf("our NAT: mapping %s, filtering %s (%s; stund)%s%s\n",
 		    why_str(nat, "mapping", "?"), why_str(nat, "filtering",
-		    "?"), why_str(nat, "classic", "?"));
+		    "?"), why_str(nat, "classic", "?"),
+		    json_is_object(json_object_get(w, "nat_ours")) ?
+		    "; as punchd signals it: " : "",
+		    why_str(json_object_get(w, "nat_ours"), "text", ""));
 	else
 		printf("our NAT: unknown (stund is not running)\n");
-	printf("theirs:  NAT behaviour not signalled (punchd does not "
-	    "exchange it yet); candidates below\n");
+	a = json_object_get(w, "nat_theirs");
+	if (json_is_object(a))
+		printf("their NAT: %s (signalled)\n", why_str(a, "text", "?"));
+	else
+		printf("their NAT: not signalled (no meeting on a relay yet, "
+		    "or an older punchd)\n");
+	if (json_string_value(json_object_get(w, "hardnat")) != NULL)
+		printf("hard NAT: %s%s%s; %lld probes sent\n",
+		    why_str(w, "hardnat", ""),
+		    json_string_value(json_object_get(w, "hardnat_result")) ?
+		    "; last run: " : "", why_str(w, "hardnat_result", ""),
+		    (long long)json_integer_value(json_object_get(w,
+		    "hardnat_probes")));
 	why_print_pairs(json_object_get(w, "pairs"));
 	printf("punch:   %s, %lld attempt%s\n", why_str(w, "punch", "?"),
 	    (long long)json_integer_value(json_object_get(w, "attempts")),

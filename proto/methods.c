@@ -46,7 +46,9 @@ const struct proto_method proto_methods[] = {
 	  "{refresh?: bool}",
 	  "{behind_nat, mapping, filtering, classic, method, public, local, "
 	  "explanation, servers: [...], age_s, hairpin: bool|nil, hairpin_ms, "
-	  "hairpin_note?}",
+	  "hairpin_note?, alloc: {pattern: constant|preserving|sequential|"
+	  "random|unknown, delta, jitter, rate, confidence, last_port, age_s, "
+	  "destinations, addr_varies, why}}",
 	  "unavailable" },
 	{ "stund", "stun.servers", PROTO_CALL,
 	  "Configured STUN servers and what each last answered.",
@@ -67,7 +69,7 @@ const struct proto_method proto_methods[] = {
 	{ "stund", "nat.changed", PROTO_EVENT,
 	  "The public endpoint or the NAT type changed. punchd subscribes: "
 	  "it then looks for its own socket's mapping again (roaming).",
-	  "{public, previous?, mapping?, filtering?, classic?}",
+	  "{public, previous?, mapping?, filtering?, classic?, alloc?}",
 	  "-",
 	  "" },
 
@@ -134,7 +136,8 @@ const struct proto_method proto_methods[] = {
 	  "not_found, unavailable (no path), too_big (over the path MTU)" },
 	{ "punchd", "peer.why", PROTO_CALL,
 	  "Why a peer's path is (not) direct: the reason in words, our "
-	  "candidates, every pair and its last check, the direct path's "
+	  "candidates, both NAT behaviours and the hard-NAT technique, "
+	  "every pair and its last check, the direct path's "
 	  "health and keep-alive lifetime, the relay (meshctl why).",
 	  "{peer: name or node id}",
 	  "{peer, id, state, path, endpoint, reason, ours: {host: [..], "
@@ -142,7 +145,10 @@ const struct proto_method proto_methods[] = {
 	  "sent, selected}], punch, attempts, health: {state, last_heard_s, "
 	  "probes, doubts, deaths, recoveries, keepalive_interval_s, "
 	  "lifetime_interval_s, lifetime_survived_s, lifetime_died_s, "
-	  "relay_copies}, relay, relay_state, lost}",
+	  "relay_copies}, relay, relay_state, lost, nat_ours, nat_theirs: "
+	  "{mapping, filtering, alloc, delta, last_port, confidence, text} "
+	  "or nil (not signalled), hardnat (the technique for the pair, in "
+	  "words), hardnat_result (the last probing run), hardnat_probes}",
 	  "not_found" },
 	{ "punchd", "peer.remove", PROTO_CALL,
 	  "Forget a peer (also from the state directory).",

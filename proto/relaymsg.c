@@ -1,4 +1,5 @@
 #include "relaymsg.h"
+#include "relaymsg_priv.h"
 
 #include <string.h>
 
@@ -62,12 +63,6 @@ relaymsg_control_read(const void *buf, size_t len, struct relaymsg_control *c)
 	return 0;
 }
 
-static void
-relaymsg_pack_str(msgpack_packer *pk, const char *s)
-{
-	msgpack_pack_str(pk, strlen(s));
-	msgpack_pack_str_body(pk, s, strlen(s));
-}
 
 size_t
 relaymsg_signal_write(void *buf, size_t len, const struct relaymsg_signal *s)
@@ -80,25 +75,29 @@ relaymsg_signal_write(void *buf, size_t len, const struct relaymsg_signal *s)
 		return 0;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, s->ncands > 0 ? 4 : 3);
-	relaymsg_pack_str(&pk, "type");
-	relaymsg_pack_str(&pk, s->type);
-	relaymsg_pack_str(&pk, "from");
-	relaymsg_pack_str(&pk, s->from);
-	relaymsg_pack_str(&pk, "ts");
+	msgpack_pack_map(&pk, 3 + (s->ncands > 0) + (s->has_nat != 0));
+	relaymsg_mp_pack_str(&pk, "type");
+	relaymsg_mp_pack_str(&pk, s->type);
+	relaymsg_mp_pack_str(&pk, "from");
+	relaymsg_mp_pack_str(&pk, s->from);
+	relaymsg_mp_pack_str(&pk, "ts");
 	msgpack_pack_uint64(&pk, s->ts);
 	if (s->ncands > 0) {
-		relaymsg_pack_str(&pk, "candidates");
+		relaymsg_mp_pack_str(&pk, "candidates");
 		msgpack_pack_array(&pk, s->ncands);
 		for (i = 0; i < s->ncands; i++) {
 			msgpack_pack_map(&pk, 3);
-			relaymsg_pack_str(&pk, "kind");
-			relaymsg_pack_str(&pk, s->cands[i].kind);
-			relaymsg_pack_str(&pk, "addr");
-			relaymsg_pack_str(&pk, s->cands[i].addr);
-			relaymsg_pack_str(&pk, "prio");
+			relaymsg_mp_pack_str(&pk, "kind");
+			relaymsg_mp_pack_str(&pk, s->cands[i].kind);
+			relaymsg_mp_pack_str(&pk, "addr");
+			relaymsg_mp_pack_str(&pk, s->cands[i].addr);
+			relaymsg_mp_pack_str(&pk, "prio");
 			msgpack_pack_uint32(&pk, s->cands[i].prio);
 		}
+	}
+	if (s->has_nat) {
+		relaymsg_mp_pack_str(&pk, "nat");
+		relaymsg_nat_pack(&pk, &s->nat);
 	}
 	if (sb.size + 1 <= len) {
 		((uint8_t *)buf)[0] = RELAYMSG_SIGNAL;
@@ -109,24 +108,7 @@ relaymsg_signal_write(void *buf, size_t len, const struct relaymsg_signal *s)
 	return n;
 }
 
-static int
-relaymsg_str(const msgpack_object *o, char *buf, size_t len)
-{
-	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size >= len ||
-	    memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
-		return -1;
-	memcpy(buf, o->via.str.ptr, o->via.str.size);
-	buf[o->via.str.size] = '\0';
-	return 0;
-}
 
-static int
-relaymsg_key(const msgpack_object_kv *kv, const char *key)
-{
-	return kv->key.type == MSGPACK_OBJECT_STR &&
-	    kv->key.via.str.size == strlen(key) &&
-	    memcmp(kv->key.via.str.ptr, key, strlen(key)) == 0;
-}
 
 static int
 relaymsg_cand_read(const msgpack_object *o, struct relaymsg_cand *c)
@@ -140,15 +122,15 @@ relaymsg_cand_read(const msgpack_object *o, struct relaymsg_cand *c)
 	memset(c, 0, sizeof(*c));
 	for (i = 0; i < o->via.map.size; i++) {
 		kv = &o->via.map.ptr[i];
-		if (relaymsg_key(kv, "kind")) {
-			if (relaymsg_str(&kv->val, c->kind, sizeof(c->kind)))
+		if (relaymsg_mp_key(kv, "kind")) {
+			if (relaymsg_mp_str(&kv->val, c->kind, sizeof(c->kind)))
 				return -1;
 			have |= 1;
-		} else if (relaymsg_key(kv, "addr")) {
-			if (relaymsg_str(&kv->val, c->addr, sizeof(c->addr)))
+		} else if (relaymsg_mp_key(kv, "addr")) {
+			if (relaymsg_mp_str(&kv->val, c->addr, sizeof(c->addr)))
 				return -1;
 			have |= 2;
-		} else if (relaymsg_key(kv, "prio")) {
+		} else if (relaymsg_mp_key(kv, "prio")) {
 			if (kv->val.type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
 			    kv->val.via.u64 > UINT32_MAX)
 				return -1;
@@ -170,19 +152,19 @@ relaymsg_signal_map(const msgpack_object *o, struct relaymsg_signal *s)
 		return -1;
 	for (i = 0; i < o->via.map.size; i++) {
 		kv = &o->via.map.ptr[i];
-		if (relaymsg_key(kv, "type")) {
-			if (relaymsg_str(&kv->val, s->type, sizeof(s->type)))
+		if (relaymsg_mp_key(kv, "type")) {
+			if (relaymsg_mp_str(&kv->val, s->type, sizeof(s->type)))
 				return -1;
 			have |= 1;
-		} else if (relaymsg_key(kv, "from")) {
-			if (relaymsg_str(&kv->val, s->from, sizeof(s->from)))
+		} else if (relaymsg_mp_key(kv, "from")) {
+			if (relaymsg_mp_str(&kv->val, s->from, sizeof(s->from)))
 				return -1;
 			have |= 2;
-		} else if (relaymsg_key(kv, "ts")) {
+		} else if (relaymsg_mp_key(kv, "ts")) {
 			if (kv->val.type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 				return -1;
 			s->ts = kv->val.via.u64;
-		} else if (relaymsg_key(kv, "candidates")) {
+		} else if (relaymsg_mp_key(kv, "candidates")) {
 			a = &kv->val;
 			if (a->type != MSGPACK_OBJECT_ARRAY ||
 			    a->via.array.size > RELAYMSG_MAX_CANDS)
@@ -192,6 +174,10 @@ relaymsg_signal_map(const msgpack_object *o, struct relaymsg_signal *s)
 				    &s->cands[j]) == -1)
 					return -1;
 			s->ncands = a->via.array.size;
+		} else if (relaymsg_mp_key(kv, "nat")) {
+			if (relaymsg_nat_read(&kv->val, &s->nat) == -1)
+				return -1;
+			s->has_nat = 1;
 		}
 	}
 	return have == 3 ? 0 : -1;

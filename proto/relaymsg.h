@@ -55,6 +55,24 @@
  *   (start punching at ts, Unix milliseconds, no candidates); unknown keys
  *   are ignored, unknown types are ignored by receivers.
  *
+ *   A "candidates" signal may carry the sender's NAT behaviour (issue 13;
+ *   senders before it leave it out, receivers before it ignore the key):
+ *
+ *     "nat": {"mapping": BEHAVIOUR, "filtering": BEHAVIOUR,
+ *             "alloc": "constant"|"preserving"|"sequential"|"random"|
+ *                      "unknown",
+ *             "delta": INT, "jitter": INT, "last_port": UINT,
+ *             "age_ms": UINT, "rate": FLOAT, "confidence": FLOAT}
+ *
+ *   BEHAVIOUR is RFC 5780's "endpoint-independent", "address-dependent",
+ *   "address-and-port-dependent" or "unknown" (stund's nat.get words).
+ *   alloc..confidence describe the port allocation (stund/alloc.h): ports
+ *   per new destination, the largest step beyond it, the latest external
+ *   port seen and how long ago the sender saw it (milliseconds: no clock
+ *   is shared), other hosts' ports per second, the chance the next
+ *   allocation follows the pattern. Unknown keys inside are ignored too;
+ *   a value of the wrong type makes the frame malformed.
+ *
  * Bump RELAYMSG_VERSION when a CONTROL field changes meaning.
  */
 #ifndef PROTO_RELAYMSG_H
@@ -100,12 +118,27 @@ struct relaymsg_cand {
 	uint32_t	prio;
 };
 
+/* the sender's NAT behaviour ("nat" in a SIGNAL) */
+struct relaymsg_nat {
+	char		mapping[32];
+	char		filtering[32];
+	char		alloc[16];
+	int32_t		delta;		/* -65535..65535 */
+	int32_t		jitter;		/* 0..65535 */
+	uint16_t	last_port;
+	uint32_t	age_ms;
+	double		rate;		/* finite, >= 0 */
+	double		confidence;	/* 0..1 */
+};
+
 struct relaymsg_signal {
 	char		type[16];		/* candidates, punch */
 	char		from[RELAYMSG_NODEID_MAX + 1];
 	uint64_t	ts;
 	size_t		ncands;
 	struct relaymsg_cand cands[RELAYMSG_MAX_CANDS];
+	int		has_nat;
+	struct relaymsg_nat nat;
 };
 
 enum relaymsg_kind relaymsg_kind(const void *buf, size_t len);

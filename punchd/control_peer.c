@@ -258,6 +258,42 @@ control_why_health(msgpack_packer *out, struct peer *p)
 	control_map_end(&m);
 }
 
+/* a side's NAT behaviour (hardnat.h), nil when not known */
+static void
+control_why_nat(msgpack_packer *pk, const char *key,
+    const struct hardnat_behav *b)
+{
+	struct control_map	 m;
+	char			 s[200];
+
+	mpack_key(pk, key);
+	if (b == NULL || !b->known) {
+		msgpack_pack_nil(pk);
+		return;
+	}
+	pk = control_map_begin(&m, pk);
+	mpack_kv_str(pk, "mapping", b->mapping);
+	mpack_kv_str(pk, "filtering", b->filtering);
+	mpack_kv_str(pk, "alloc", b->alloc);
+	mpack_kv_int(pk, "delta", b->delta);
+	mpack_kv_uint(pk, "last_port", b->last_port);
+	mpack_kv_double(pk, "confidence", b->confidence);
+	hardnat_behav_str(b, s, sizeof(s));
+	mpack_kv_str(pk, "text", s);
+	control_map_end(&m);
+}
+
+/* both NAT behaviours, the hard-NAT strategy and its last run */
+static void
+control_why_hardnat(msgpack_packer *pk, struct peer *p)
+{
+	control_why_nat(pk, "nat_ours", &p->pd->nat_ours);
+	control_why_nat(pk, "nat_theirs", hardnat_theirs(p));
+	mpack_kv_str(pk, "hardnat", hardnat_strategy_why(p));
+	mpack_kv_str(pk, "hardnat_result", hardnat_result(p));
+	mpack_kv_uint(pk, "hardnat_probes", hardnat_probes(p));
+}
+
 void
 control_peer_why(struct ipc_conn *c, uint32_t msgid,
     const msgpack_object *params, void *arg)
@@ -290,6 +326,7 @@ control_peer_why(struct ipc_conn *c, uint32_t msgid,
 	mpack_kv_str(pk, "relay_state", p->relay != NULL ?
 	    relay_client_state_str(relay_client_state(p->relay)) : NULL);
 	mpack_kv_str(pk, "lost", p->lost_why[0] ? p->lost_why : NULL);
+	control_why_hardnat(pk, p);
 	control_map_end(&m);
 	ipc_reply_finish(c);
 }

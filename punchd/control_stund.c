@@ -8,6 +8,7 @@
  * a control file: sock.c hands STUN datagrams up through hooks.stun_rx.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,12 +48,69 @@ control_stund_source(const msgpack_object *result, char *out, size_t len)
 	snprintf(out, len, "stun:%s", server);
 }
 
+/* a number of a map, integer or float; dflt when absent */
+static double
+control_stund_num(const msgpack_object *m, const char *key, double dflt)
+{
+	const msgpack_object *o = mpack_get(m, key);
+
+	if (o == NULL)
+		return dflt;
+	switch (o->type) {
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		return (double)o->via.u64;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		return (double)o->via.i64;
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		return o->via.f64;
+	default:
+		return dflt;
+	}
+}
+
+/* mapping, filtering and port allocation, for hard-NAT traversal */
+static void
+control_stund_behav(struct punchd *pd, const msgpack_object *m)
+{
+	struct hardnat_behav	 b;
+	const msgpack_object	*a = mpack_get(m, "alloc");
+	double			 v;
+
+	memset(&b, 0, sizeof(b));
+	if (mpack_get_str(m, "mapping", b.mapping, sizeof(b.mapping)) != 0 ||
+	    mpack_get_str(m, "filtering", b.filtering,
+	    sizeof(b.filtering)) != 0)
+		return;
+	b.known = 1;
+	strlcpy(b.alloc, "unknown", sizeof(b.alloc));
+	b.seen_at = punchd_time(pd);
+	if (a != NULL && a->type == MSGPACK_OBJECT_MAP) {
+		(void)mpack_get_str(a, "pattern", b.alloc, sizeof(b.alloc));
+		v = control_stund_num(a, "delta", 0);
+		b.delta = fabs(v) <= 65535 ? (int)v : 0;
+		v = control_stund_num(a, "jitter", 0);
+		b.jitter = v >= 0 && v <= 65535 ? (int)v : 0;
+		v = control_stund_num(a, "last_port", 0);
+		b.last_port = v >= 0 && v <= 65535 ? (uint16_t)v : 0;
+		v = control_stund_num(a, "age_s", 0);
+		b.seen_at -= isfinite(v) && v > 0 ? v : 0;
+		v = control_stund_num(a, "rate", 0);
+		b.rate = isfinite(v) && v >= 0 ? v : 0;
+		v = control_stund_num(a, "confidence", 0);
+		b.confidence = isfinite(v) && v >= 0 && v <= 1 ? v : 0;
+	}
+	hardnat_set_ours(pd, &b);
+}
+
 /* nat.get's answer or a nat.changed event: the NAT type for invites */
 static void
 control_stund_nat(struct punchd *pd, const msgpack_object *m)
 {
 	char classic[64], word[sizeof(pd->nat_type)];
 
+	if (m != NULL)
+		control_stund_behav(pd, m);
 	if (m == NULL || mpack_get_str(m, "classic", classic,
 	    sizeof(classic)) != 0)
 		return;

@@ -220,12 +220,17 @@ link_punch_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (p->state == PEER_RELAYED) {
 		/* upgrade attempts go on in the background, backing off
 		 * from repunch to 16 x repunch, but never waiting longer than
-		 * punchd/upgrade says (15 s, 30 s, then every 60 s) */
+		 * punchd/upgrade says (15 s, 30 s, then every 60 s); a
+		 * hopeless pair (hardnat.c) waits what upgrade says, 5 min
+		 * doubling to an hour, unless a candidate changes */
+		const char *hopeless = hardnat_hopeless(p);
+
 		if (p->upgrade_tries < 4)
 			p->upgrade_tries++;
-		upgrade_failed(&p->upg, punchd_time(p->pd), 0,
-		    "no candidate pair answered");
+		upgrade_failed(&p->upg, punchd_time(p->pd), hopeless != NULL,
+		    hopeless != NULL ? hopeless : "no candidate pair answered");
 		link_timer(p, &p->retry_timer, link_retry_timer_cb,
+		    hopeless != NULL ? p->upg.next - punchd_time(p->pd) :
 		    fmin(p->pd->cfg.repunch_ms / 1000.0 *
 		    (1 << p->upgrade_tries), p->upg.next -
 		    punchd_time(p->pd)), 0);

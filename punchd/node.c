@@ -31,6 +31,7 @@ static void
 node_peer_freeing(struct peer *p)
 {
 	pending_fail_all(p, RESULT_NOT_FOUND, "peer removed");
+	hardnat_peer_free(p);
 }
 
 void
@@ -38,11 +39,12 @@ node_init(struct punchd *pd)
 {
 	TAILQ_INIT(&pd->peers);
 	LIST_INIT(&pd->mesh.invites);
-	pd->fd4 = pd->fd6 = -1;
+	pd->fd4 = pd->fd6 = pd->via_fd = -1;
 	input_init(pd);
 	link_init(pd);
 	failover_init(pd);
 	roam_init(pd);
+	hardnat_init(pd);
 	pd->hooks.peer_up = node_peer_up;
 	pd->hooks.punch_failed = pending_punch_failed;
 	pd->hooks.peer_freeing = node_peer_freeing;

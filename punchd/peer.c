@@ -123,6 +123,7 @@ peer_create(struct punchd *pd, const char *name)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	p->pd = pd;
+	p->pair_fd = -1;
 	pp.interval = pd->cfg.punch_interval_ms / 1000.0;
 	pp.timeout = pd->cfg.punch_timeout_ms / 1000.0;
 	pp.max_sends = pd->cfg.max_retries;

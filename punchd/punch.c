@@ -357,6 +357,14 @@ punch_input(struct punch *p, uint8_t type, const struct packet_punch *in,
 	return PUNCH_EV_NONE;
 }
 
+void
+punch_probe(struct punch *p, int i, const struct sockaddr *to, double now)
+{
+	if (i < 0 || i >= p->npairs)
+		return;
+	punch_send_one(p, i, PACKET_PUNCH, now, NULL, to, 0);
+}
+
 const struct punch_pair *
 punch_selected(const struct punch *p)
 {

@@ -152,6 +152,14 @@ double	punch_tick(struct punch *p, double now);
 int	punch_input(struct punch *p, uint8_t type, const struct packet_punch *in,
 	    const struct sockaddr *from, double now);
 const struct punch_pair *punch_selected(const struct punch *p);
+/*
+ * Hard-NAT probing (punchd/hardnat.c): one PUNCH with pair i's transaction
+ * id to `to`, an address that is no pair (a predicted port of the peer's
+ * NAT). The PUNCH_ACK from there makes it a peer-reflexive pair, valid at
+ * once (punch_input). Nothing is added to the table before that.
+ */
+void	punch_probe(struct punch *p, int i, const struct sockaddr *to,
+	    double now);
 const char *punch_state_str(enum punch_state s);
 
 #endif

@@ -48,6 +48,7 @@
 #include "common/relay_client.h"
 #include "proto/packet.h"
 #include "proto/e2e.h"
+#include "hardnat.h"
 #include "health.h"
 #include "keepalive.h"
 #include "lifetime.h"
@@ -85,6 +86,8 @@ struct netwatch;
 
 /* the host addresses roam.c compares from one look to the next */
 #define ROAM_MAX_HOSTS	8
+struct relaymsg_signal;
+struct hardnat;
 
 struct punchd_config {
 	int	port;
@@ -108,6 +111,7 @@ struct punchd_config {
 	char	invite_relay_token[512];	/* "", "auto" or a token */
 	int	relay_signal_host;	/* offer host addresses through it */
 	int	roam;			/* watch addresses and routes */
+	int	hardnat;		/* hardnat.c: signal NAT, probe */
 	int	relay_return_ms;	/* back to a session's first relay */
 	int	e2e;			/* per-session keys (default yes) */
 	int	rekey_interval_ms;
@@ -207,6 +211,9 @@ struct peer {
 	struct upgrade		 upg;		/* relayed: when to try direct */
 	char			 lost_why[96];	/* why the last path went */
 	double			 lost_at;
+	struct hardnat		*hn;		/* hardnat.c: NAT signalled */
+	int			 pair_fd;	/* its winning extra socket, or
+						 * -1: the node's socket */
 };
 
 /* What each counts, its status.get key and its Prometheus name: the one
@@ -246,6 +253,9 @@ struct punchd_hooks {
 	void	(*relay_cands)(struct peer *, const struct sockaddr_storage *,
 		    const enum punch_cand_type *, int);
 	void	(*relay_met)(struct peer *);
+	/* ... and a candidate signal that carried the peer's NAT behaviour
+	 * (before relay_cands) */
+	void	(*relay_nat)(struct peer *, const struct relaymsg_signal *);
 	void	(*relay_lost)(struct peer *, const char *);
 	/* link.c: a path came up, an attempt failed; peer.c: p is being
 	 * freed, something the peers file holds changed */
@@ -296,6 +306,8 @@ struct punchd {
 	uint64_t		 seq;
 	int			 fd4, fd6;
 	ev_io			 io4, io6;
+	int			 via_fd;	/* sock_via, -1 none */
+	struct sockaddr_storage	 via_to;
 	struct punchd_hooks	 hooks;
 	struct punchd_events	 events;
 	/* control.c and control_stund.c */
@@ -309,6 +321,7 @@ struct punchd {
 	int			 has_public4, has_public6;
 	char			 stun_source4[128], stun_source6[128];
 	char			 nat_type[32];	/* stund's, invite_nat_type_word */
+	struct hardnat_behav	 nat_ours;	/* stund's, for hardnat.c */
 	/* node_portmap.c: our port mapped on the gateway (candidate "mapped") */
 	struct portmap		*pm;
 	struct sockaddr_storage	 mapped;
@@ -417,6 +430,19 @@ int	sock_open(struct punchd *pd);
 void	sock_close(struct punchd *pd);
 int	sock_send(struct punchd *pd, const void *buf, size_t len,
 	    const struct sockaddr *to);
+/* from socket fd (-1: as sock_send chooses: the via socket for its
+ * address, else the node's socket of the family) */
+int	sock_send_fd(struct punchd *pd, int fd, const void *buf, size_t len,
+	    const struct sockaddr *to);
+/* extra sockets (hardnat.c): a fresh unbound UDP socket; read one with
+ * sock_read_fd (demultiplexed like the node's: packets go to packet_rx,
+ * and what answers them leaves by that socket); sock_via(pd, fd, to)
+ * sends what goes to `to` from fd until sock_via(pd, -1, NULL) */
+int	sock_open_extra(int family);
+void	sock_read_fd(struct punchd *pd, int fd);
+void	sock_dispatch(struct punchd *pd, int fd, uint8_t *buf, size_t n,
+	    const struct sockaddr *from);
+void	sock_via(struct punchd *pd, int fd, const struct sockaddr *to);
 /* sock_gso.c: a run of datagrams of `seg` bytes each (the last may be
  * shorter), end to end in buf, to one address in one send (UDP_SEGMENT),
  * else one by one */

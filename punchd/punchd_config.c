@@ -102,6 +102,12 @@ static const struct config_opt punchd_opts[] = {
 	    "has none; auto = this node's own relay_token. It grants the relay "
 	    "until the token's own expiry, not the invite's: "
 	    "docs/security.md.", .arg = "token|auto", .dflt = "none"),
+	O("hardnat", CONFIG_BOOL, hardnat, 0, 1,
+	    "Hard-NAT traversal: signal our NAT behaviour with the "
+	    "candidates and, when a side maps per destination, probe the "
+	    "peer's predicted ports or use the birthday technique (bounded: "
+	    "at most 2048 probes or 256 extra sockets and 1280 packets per "
+	    "10 s attempt; docs/paths.md)."),
 	O("relay_signal_host", CONFIG_BOOL, relay_signal_host, 0, 1,
 	    "Offer host addresses to peers through the relay."),
 	O("roam", CONFIG_BOOL, roam, 0, 1,
@@ -199,6 +205,7 @@ punchd_config_defaults(struct punchd_config *c)
 	c->stun_refresh_ms = 300000;
 	c->relay_signal_host = 1;
 	c->roam = 1;
+	c->hardnat = 1;
 	c->relay_return_ms = 300000;
 	strlcpy(c->portmap, "auto", sizeof(c->portmap));
 	c->e2e = 1;

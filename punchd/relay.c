@@ -175,6 +175,16 @@ relay_signal_cands(struct peer *p)
 	for (; i < n; i++)
 		relay_cand(&sig.cands[i], &host[i], CAND_SRFLX, i);
 	sig.ncands = n;
+	if (pd->nat_ours.known && pd->cfg.hardnat) {
+		/* our NAT behaviour, for hard-NAT traversal (hardnat.h) */
+		hardnat_behav_to_wire(&pd->nat_ours, punchd_time(pd),
+		    &sig.nat);
+		if (pd->has_public4)
+			sig.nat.last_port = hardnat_behav_freshest(
+			    &pd->nat_ours, netaddr_port((struct sockaddr *)
+			    &pd->public4));
+		sig.has_nat = 1;
+	}
 	if ((len = relaymsg_signal_write(buf, sizeof(buf), &sig)) > 0)
 		relay_client_send(p->relay, buf, len);
 }
@@ -282,6 +292,8 @@ relay_on_signal(struct peer *p, const void *data, size_t len)
 			types[n++] = relay_cand_kind(sig.cands[i].kind);
 	log_info("peer %s: %d candidate%s through the relay", peer_label(p),
 	    n, n == 1 ? "" : "s");
+	if (sig.has_nat && p->pd->hooks.relay_nat != NULL)
+		p->pd->hooks.relay_nat(p, &sig);
 	/* a degraded pair takes them too: its path is in doubt, and a peer
 	 * that roamed signals its new candidates just then (roam.c); a
 	 * direct one when one is new: the peer moved, and its new address

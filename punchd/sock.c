@@ -25,21 +25,67 @@
 /* datagrams read per wake-up before yielding to the loop */
 #define SOCK_BURST		64
 
-static void
-sock_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+void
+sock_dispatch(struct punchd *pd, int fd, uint8_t *buf, size_t n,
+    const struct sockaddr *from)
 {
-	struct punchd		*pd = w->data;
+	int extra = fd != pd->fd4 && fd != pd->fd6;
+
+	pd->ctr.rx_datagrams++;
+	if (stun_is_stun(buf, n) && !extra) {
+		if (pd->hooks.stun_rx != NULL)
+			pd->hooks.stun_rx(pd, buf, n, from);
+		else
+			pd->ctr.stun_dropped++;
+	} else if (packet_is_ours(buf, n) && pd->hooks.packet_rx != NULL) {
+		/* what answers it leaves by the socket it came on */
+		if (extra)
+			sock_via(pd, fd, from);
+		pd->hooks.packet_rx(pd, buf, n, from);
+		if (extra)
+			sock_via(pd, -1, NULL);
+	} else
+		pd->ctr.drop_other++;
+}
+
+void
+sock_via(struct punchd *pd, int fd, const struct sockaddr *to)
+{
+	pd->via_fd = fd;
+	memset(&pd->via_to, 0, sizeof(pd->via_to));
+	if (to != NULL)
+		memcpy(&pd->via_to, to, netaddr_len(to));
+}
+
+int
+sock_open_extra(int family)
+{
+	int fd;
+
+	/* an ephemeral port of its own: the NAT gives it its own mappings */
+	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+	    &(int){ 1 }, sizeof(int)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void
+sock_read_fd(struct punchd *pd, int fd)
+{
 	struct sockaddr_storage	 from;
 	socklen_t		 fromlen;
 	uint8_t			 buf[PACKET_MAX_LEN + 1];
 	ssize_t			 n;
 	int			 i;
 
-	(void)loop;
-	(void)revents;
 	for (i = 0; i < SOCK_BURST; i++) {
 		fromlen = sizeof(from);
-		n = recvfrom(w->fd, buf, sizeof(buf), 0,
+		n = recvfrom(fd, buf, sizeof(buf), 0,
 		    (struct sockaddr *)&from, &fromlen);
 		if (n == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
@@ -47,20 +93,17 @@ sock_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 				log_warn("%s: recvfrom", __func__);
 			return;
 		}
-		pd->ctr.rx_datagrams++;
-		if (stun_is_stun(buf, n)) {
-			if (pd->hooks.stun_rx != NULL)
-				pd->hooks.stun_rx(pd, buf, n,
-				    (struct sockaddr *)&from);
-			else
-				pd->ctr.stun_dropped++;
-		} else if (packet_is_ours(buf, n) &&
-		    pd->hooks.packet_rx != NULL)
-			pd->hooks.packet_rx(pd, buf, n,
-			    (struct sockaddr *)&from);
-		else
-			pd->ctr.drop_other++;
+		sock_dispatch(pd, fd, buf, (size_t)n,
+		    (struct sockaddr *)&from);
 	}
+}
+
+static void
+sock_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	sock_read_fd(w->data, w->fd);
 }
 
 #define SOCK_RCVBUF	(4 * 1024 * 1024)
@@ -155,8 +198,14 @@ int
 sock_send(struct punchd *pd, const void *buf, size_t len,
     const struct sockaddr *to)
 {
+	return sock_send_fd(pd, -1, buf, len, to);
+}
+
+int
+sock_send_fd(struct punchd *pd, int fd, const void *buf, size_t len,
+    const struct sockaddr *to)
+{
 	static struct log_ratelimit	rl;
-	int				fd;
 	char				a[NETADDR_STRLEN];
 
 	if (pd->hooks.sock_tx != NULL) {
@@ -167,7 +216,11 @@ sock_send(struct punchd *pd, const void *buf, size_t len,
 		pd->ctr.tx_datagrams++;
 		return 0;
 	}
-	fd = to->sa_family == AF_INET ? pd->fd4 : pd->fd6;
+	if (fd == -1 && pd->via_fd != -1 &&
+	    netaddr_equal(to, (struct sockaddr *)&pd->via_to))
+		fd = pd->via_fd;
+	if (fd == -1)
+		fd = to->sa_family == AF_INET ? pd->fd4 : pd->fd6;
 	if (fd == -1) {
 		pd->ctr.tx_errors++;
 		return -1;

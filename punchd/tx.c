@@ -14,7 +14,9 @@
 int
 tx_out(struct peer *p, const void *buf, size_t len, const struct sockaddr *to)
 {
-	if ((to != NULL ? sock_send(p->pd, buf, len, to) :
+	/* a pair won by birthday probing leaves by its own socket */
+	if ((to != NULL ? sock_send_fd(p->pd, p->pair_fd != -1 &&
+	    to->sa_family == AF_INET ? p->pair_fd : -1, buf, len, to) :
 	    relay_send(p, buf, len)) != 0)
 		return -1;
 	if (to != NULL && p->has_endpoint &&

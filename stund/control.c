@@ -264,6 +264,31 @@ control_input(struct ipc_conn *c, uint32_t msgid,
 		ipc_reply_ok(c, msgid);
 }
 
+/* the test socket's port allocation (stund/alloc.h): what a peer needs
+ * to predict our next mapping towards it */
+static void
+pack_alloc(msgpack_packer *out, struct stund *sd, const struct nat_result *n)
+{
+	const struct alloc_result	*a = &n->alloc;
+	struct mpack_map		 m;
+	msgpack_packer			*pk;
+
+	mpack_key(out, "alloc");
+	pk = mpack_map_begin(&m, out);
+	mpack_kv_str(pk, "pattern", alloc_term(a->pattern));
+	mpack_kv_int(pk, "delta", a->delta);
+	mpack_kv_int(pk, "jitter", a->jitter);
+	mpack_kv_double(pk, "rate", a->rate);
+	mpack_kv_double(pk, "confidence", a->confidence);
+	mpack_kv_uint(pk, "last_port", a->last_port);
+	mpack_kv_double(pk, "age_s", a->nalloc > 0 ?
+	    ev_now(sd->loop) - a->last_when : -1);
+	mpack_kv_int(pk, "destinations", a->nalloc);
+	mpack_kv_bool(pk, "addr_varies", a->addr_varies);
+	mpack_kv_str(pk, "why", a->why[0] ? a->why : NULL);
+	mpack_map_end(&m);
+}
+
 static void
 pack_nat(msgpack_packer *out, struct stund *sd)
 {
@@ -292,6 +317,7 @@ pack_nat(msgpack_packer *out, struct stund *sd)
 	    ev_now(sd->loop) - n->when : -1);
 	mpack_kv_double(pk, "duration_s", n->duration);
 	mpack_kv_str(pk, "error", n->error[0] ? n->error : NULL);
+	pack_alloc(pk, sd, n);
 	mpack_key(pk, "servers");
 	pack_servers(pk, sd, &sd->disc->run);
 	/* the hairpin test (stund/hairpin.h): nil when it could not run */
@@ -447,6 +473,7 @@ control_nat_changed(struct stund *sd, const char *previous)
 	mpack_kv_str(pk, "mapping", natbehav_term(n->mapping));
 	mpack_kv_str(pk, "filtering", natbehav_term(n->filtering));
 	mpack_kv_str(pk, "classic", n->valid ? n->classic : "unknown");
+	pack_alloc(pk, sd, n);
 	mpack_map_end(&m);
 	ipc_notify_finish(sd->ipc);
 }

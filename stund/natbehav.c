@@ -23,6 +23,7 @@ enum natbehav_step {
 	NB_FILTER3,
 	NB_MAP2,
 	NB_MAP3,
+	NB_MAP4,	/* one more mapping for the allocation pattern */
 	NB_HAIRPIN,	/* last: to m1 from the same socket */
 };
 
@@ -38,6 +39,8 @@ struct natbehav {
 	int			 resolving;	/* waiting for a discovery */
 	struct sockaddr_storage	 primary, alt, m1, m2;
 	struct nat_result	 cur, last;
+	struct alloc_obs	 obs[4];	/* M1..M4 */
+	int			 nobs;
 	struct discover_waiters	 waiters;
 };
 
@@ -123,8 +126,10 @@ natbehav_finish(struct natbehav *nb)
 	nb->step = NB_IDLE;
 	nb->cur.when = ev_now(sd->loop);
 	nb->cur.duration = nb->cur.when - nb->run.started;
-	if (nb->cur.valid)
+	if (nb->cur.valid) {
 		natbehav_classify(&nb->cur);
+		alloc_analyse(nb->obs, (size_t)nb->nobs, &nb->cur.alloc);
+	}
 	changed = nb->cur.valid && (prev_classic == NULL ||
 	    strcmp(prev_classic, nb->cur.classic) != 0);
 	if (nb->cur.valid)
@@ -148,11 +153,29 @@ natbehav_finish(struct natbehav *nb)
 		sd->changed(sd, NULL);
 }
 
+/* one mapping of the test socket, for stund/alloc */
+static void
+natbehav_observe(struct natbehav *nb, const struct sockaddr_storage *server,
+    const struct sockaddr_storage *mapped)
+{
+	struct alloc_obs *o;
+
+	if (nb->nobs >= (int)(sizeof(nb->obs) / sizeof(nb->obs[0])))
+		return;
+	o = &nb->obs[nb->nobs++];
+	o->when = ev_now(nb->sd->loop);
+	o->local_port = netaddr_port((const struct sockaddr *)&nb->cur.local);
+	o->server = *server;
+	o->mapped = *mapped;
+}
+
 static void
 natbehav_probe_cb(struct probe *p, int status, void *arg)
 {
 	struct natbehav *nb = arg;
 
+	if (status == PROBE_OK && nb->step >= NB_MAP2)
+		natbehav_observe(nb, &p->dst, &p->mapped);
 	switch (nb->step) {
 	case NB_FILTER2:
 		if (status == PROBE_OK) {
@@ -187,6 +210,14 @@ natbehav_probe_cb(struct probe *p, int status, void *arg)
 			nb->cur.mapping = netaddr_equal(
 			    (struct sockaddr *)&p->mapped,
 			    (struct sockaddr *)&nb->m2) ? NAT_AD : NAT_APD;
+		/* per destination and port: a fourth mapping (to the
+		 * primary address, alternate port) tells the allocator */
+		if (nb->cur.mapping == NAT_APD)
+			natbehav_next(nb, NB_MAP4);
+		else
+			natbehav_finish(nb);
+		break;
+	case NB_MAP4:
 		natbehav_finish(nb);
 		break;
 	default:
@@ -222,6 +253,11 @@ natbehav_next(struct natbehav *nb, enum natbehav_step step)
 		break;
 	case NB_MAP3:
 		dst = nb->alt;
+		break;
+	case NB_MAP4:
+		dst = nb->primary;
+		netaddr_set_port((struct sockaddr *)&dst,
+		    netaddr_port((struct sockaddr *)&nb->alt));
 		break;
 	default:
 		return;
@@ -272,6 +308,7 @@ natbehav_test1_done(struct discover_run *r, void *arg)
 		nb->primary = sd->servers[res->srv].addr;
 		nb->alt = res->other;
 		nb->m1 = res->mapped;
+		natbehav_observe(nb, &nb->primary, &nb->m1);
 		natbehav_next(nb, NB_FILTER2);
 		return;
 	}
@@ -324,6 +361,7 @@ natbehav_start(struct stund *sd)
 		return;
 	}
 	memset(&nb->cur, 0, sizeof(nb->cur));
+	nb->nobs = 0;
 	nb->cur.behind_nat = -1;
 	nb->cur.hairpin = -1;
 	nb->cur.method = "none";

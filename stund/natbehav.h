@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "alloc.h"
+
 #define NAT_UNKNOWN	0
 #define NAT_EI		1	/* endpoint-independent */
 #define NAT_AD		2	/* address-dependent */
@@ -45,6 +47,10 @@ struct nat_result {
 	struct sockaddr_storage	 local;
 	double			 when;
 	double			 duration;
+	/* the test socket's port allocation (stund/alloc.h): mappings M1,
+	 * M2, M3 and, unless the mapping is endpoint-independent, M4 to the
+	 * primary address at the alternate port */
+	struct alloc_result	 alloc;
 	char			 error[700];
 	/* hairpin (hairpin.h), run last on the tests' socket */
 	int			 hairpin;	/* 1, 0, -1 unknown */

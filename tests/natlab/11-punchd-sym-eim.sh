@@ -3,9 +3,9 @@
 # address-and-port-dependent mapping) and an endpoint-independent NAT on
 # the other.
 #
-# What punchd is designed to do (README.md (punchd) "Candidates"): it learns
-# peer-reflexive candidates from the source of an authenticated PUNCH (ICE),
-# and does no port prediction. So:
+# What punchd does with hard-NAT traversal off (punchd.hardnat = no; README.md
+# (punchd) "Candidates"): it learns peer-reflexive candidates from the source
+# of an authenticated PUNCH (ICE), and does no port prediction. So:
 #
 #  1. sym vs eim (the lab's eim is a port-restricted cone: EIM mapping,
 #     address-and-port-DEPENDENT filtering) -> RELAYED. The symmetric NAT
@@ -44,9 +44,13 @@ pl_world
 nl_nat s sym
 nl_nat e eim
 nl_nat f fullcone
-pl_node S s-host
-pl_node E e-host
-pl_node F f-host
+# ordinary punching only: with hard-NAT traversal (punchd.hardnat, the
+# default) S <-> E goes direct by the birthday technique (42-punchd-hardnat-
+# birthday.sh); whether it does here would depend on whether stund's NAT
+# tests end before the rendezvous
+pl_node S s-host -o punchd.hardnat=no
+pl_node E e-host -o punchd.hardnat=no
+pl_node F f-host -o punchd.hardnat=no
 IS=$(pl_id S) IE=$(pl_id E) IF=$(pl_id F)
 echo "    S $IS public $(pl_public S); E $IE public $(pl_public E); F $IF public $(pl_public F)"
 pl_listen S "$NL_TMP/listen-S"

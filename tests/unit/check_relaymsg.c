@@ -3,6 +3,7 @@
  * split between DATA (proto/packet.h packets), CONTROL and SIGNAL, the
  * CONTROL layout byte for byte, SIGNAL round trips and hostile input.
  */
+#include <math.h>
 #include <string.h>
 
 #include <msgpack.h>
@@ -233,6 +234,126 @@ START_TEST(test_signal_hostile)
 }
 END_TEST
 
+/* the sender's NAT behaviour: round trip, old frames, hostile values */
+START_TEST(test_signal_nat)
+{
+	struct relaymsg_signal	s, d;
+	uint8_t			buf[2048];
+	size_t			n;
+
+	memset(&s, 0, sizeof(s));
+	strcpy(s.type, "candidates");
+	strcpy(s.from, "n");
+	s.has_nat = 1;
+	strcpy(s.nat.mapping, "address-and-port-dependent");
+	strcpy(s.nat.filtering, "endpoint-independent");
+	strcpy(s.nat.alloc, "sequential");
+	s.nat.delta = -2;
+	s.nat.jitter = 3;
+	s.nat.last_port = 40007;
+	s.nat.age_ms = 1234;
+	s.nat.rate = 0.5;
+	s.nat.confidence = 0.83;
+	n = relaymsg_signal_write(buf, sizeof(buf), &s);
+	ck_assert_uint_gt(n, 1);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
+	ck_assert_int_eq(d.has_nat, 1);
+	ck_assert_str_eq(d.nat.mapping, "address-and-port-dependent");
+	ck_assert_str_eq(d.nat.filtering, "endpoint-independent");
+	ck_assert_str_eq(d.nat.alloc, "sequential");
+	ck_assert_int_eq(d.nat.delta, -2);
+	ck_assert_int_eq(d.nat.jitter, 3);
+	ck_assert_uint_eq(d.nat.last_port, 40007);
+	ck_assert_uint_eq(d.nat.age_ms, 1234);
+	ck_assert_double_eq_tol(d.nat.rate, 0.5, 1e-9);
+	ck_assert_double_eq_tol(d.nat.confidence, 0.83, 1e-9);
+	/* without it (a sender from before): has_nat 0 */
+	s.has_nat = 0;
+	n = relaymsg_signal_write(buf, sizeof(buf), &s);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
+	ck_assert_int_eq(d.has_nat, 0);
+}
+END_TEST
+
+static void
+p_nat_pre(msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 3);
+	str(pk, "type");
+	str(pk, "candidates");
+	str(pk, "from");
+	str(pk, "n");
+	str(pk, "nat");
+}
+
+static void
+p_nat_port(msgpack_packer *pk)
+{
+	p_nat_pre(pk);
+	msgpack_pack_map(pk, 1);
+	str(pk, "last_port");
+	msgpack_pack_uint32(pk, 70000);
+}
+
+static void
+p_nat_conf(msgpack_packer *pk)
+{
+	p_nat_pre(pk);
+	msgpack_pack_map(pk, 1);
+	str(pk, "confidence");
+	msgpack_pack_double(pk, NAN);
+}
+
+static void
+p_nat_type(msgpack_packer *pk)
+{
+	p_nat_pre(pk);
+	msgpack_pack_map(pk, 1);
+	str(pk, "alloc");
+	msgpack_pack_int(pk, 3);
+}
+
+static void
+p_nat_array(msgpack_packer *pk)
+{
+	p_nat_pre(pk);
+	msgpack_pack_array(pk, 0);
+}
+
+static void
+p_nat_future(msgpack_packer *pk)
+{
+	p_nat_pre(pk);
+	msgpack_pack_map(pk, 2);
+	str(pk, "future");
+	msgpack_pack_array(pk, 0);
+	str(pk, "alloc");
+	str(pk, "random");
+}
+
+START_TEST(test_signal_nat_hostile)
+{
+	struct relaymsg_signal	d;
+	uint8_t			buf[4096] = { 0 };
+	size_t			n;
+
+	n = pack_signal(buf, sizeof(buf), p_nat_port);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = pack_signal(buf, sizeof(buf), p_nat_conf);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = pack_signal(buf, sizeof(buf), p_nat_type);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = pack_signal(buf, sizeof(buf), p_nat_array);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	/* unknown keys inside are ignored, missing ones read "unknown" */
+	n = pack_signal(buf, sizeof(buf), p_nat_future);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
+	ck_assert_int_eq(d.has_nat, 1);
+	ck_assert_str_eq(d.nat.alloc, "random");
+	ck_assert_str_eq(d.nat.mapping, "unknown");
+}
+END_TEST
+
 Suite *
 relaymsg_suite(void)
 {
@@ -243,6 +364,8 @@ relaymsg_suite(void)
 	tcase_add_test(tc, test_control);
 	tcase_add_test(tc, test_signal_roundtrip);
 	tcase_add_test(tc, test_signal_hostile);
+	tcase_add_test(tc, test_signal_nat);
+	tcase_add_test(tc, test_signal_nat_hostile);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -49,6 +49,7 @@
 	X(rendezvous)		\
 	X(web)			\
 	X(meshaddr)		\
+	X(hardnat)		\
 	X(ippath)		\
 	X(roam)			\
 	X(hairpin)		\
