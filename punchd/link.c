@@ -173,7 +173,11 @@ link_up(struct peer *p)
 void
 link_relay_leave_later(struct peer *p)
 {
-	if (p->relay != NULL && !ev_is_active(&p->linger_timer))
+	if (p->relay == NULL)
+		return;
+	/* nothing depends on it now: a drop may wait the long backoff */
+	relay_client_set_needed(p->relay, 0);
+	if (!ev_is_active(&p->linger_timer))
 		link_timer(p, &p->linger_timer, link_linger_timer_cb,
 		    LINK_RELAY_LINGER, 0);
 }
@@ -183,6 +187,8 @@ void
 link_relay_keep(struct peer *p)
 {
 	ev_timer_stop(p->pd->loop, &p->linger_timer);
+	if (p->relay != NULL)
+		relay_client_set_needed(p->relay, 1);
 }
 
 void

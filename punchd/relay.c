@@ -290,6 +290,7 @@ relay_start(struct peer *p)
 	if (!relay_enabled(pd) || !p->bound)
 		return;
 	if (p->relay != NULL) {
+		relay_client_set_needed(p->relay, 1);
 		/*
 		 * Still in the session, lingering after a switch to direct,
 		 * and the direct path is gone: the peer is likely still there
@@ -325,6 +326,9 @@ relay_start(struct peer *p)
 	}
 	log_debug("peer %s: joining relay session %.8s...", peer_label(p),
 	    session);
+	/* wanted: the peer has no direct path, or doubts it (link.c says
+	 * when it only lingers) */
+	relay_client_set_needed(p->relay, 1);
 	relay_client_start(p->relay);
 }
 

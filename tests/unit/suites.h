@@ -49,6 +49,7 @@
 	X(rendezvous)		\
 	X(web)			\
 	X(meshaddr)		\
+	X(relay_backoff)		\
 	/* new suites above this line, each ending in a backslash */
 
 #define UNIT_DECLARE(name) Suite *name##_suite(void) __attribute__((weak));
