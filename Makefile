@@ -140,6 +140,7 @@ PUNCHD_CORE := \
 	punchd/lifetime.c \
 	punchd/health.c \
 	punchd/pathsel.c \
+	punchd/choose.c \
 	punchd/upgrade.c \
 	punchd/meshaddr.c \
 	punchd/tun.c \

@@ -43,6 +43,7 @@ failover_doubt(struct peer *p)
 	/* in the session before the path is declared dead: data copies
 	 * can go through it, and the peer meets us there */
 	relay_start(p);
+	choose_poke(p);		/* measure the paths, the relay among them */
 	if (p->state == PEER_DIRECT) {
 		peer_set_state(p, PEER_DEGRADED);
 		peer_event(p, "peer.path", "no answer: path in doubt", NULL);
@@ -64,17 +65,10 @@ failover_dead(struct peer *p)
 	if (p->state != PEER_DIRECT && p->state != PEER_DEGRADED)
 		return;
 	if (failover_relay_ok(p)) {
-		link_relay_keep(p);
-		peer_set_state(p, PEER_RELAYED);
-		p->upgrade_tries = 0;
-		upgrade_init(&p->upg, punchd_time(pd));
-		link_ka_restart(p);
 		snprintf(p->lost_why, sizeof(p->lost_why), "the direct path "
 		    "died: no answer for %.1f s", quiet);
 		p->lost_at = punchd_time(pd);
-		log_info("peer %s: direct path dead, no answer for %.1f s: "
-		    "relayed via %s", peer_label(p), quiet, relay_url(p));
-		peer_event(p, "peer.path", "direct path dead", NULL);
+		link_relay_use(p, "direct path dead", p->lost_why);
 	} else
 		link_down(p, "path dead: no answer for 3 s");
 	if (p->punch.state != PUNCH_RUNNING)
@@ -150,6 +144,12 @@ failover_why(const struct peer *p, char *buf, size_t len)
 			    "unanswered" : "");
 		return;
 	case PEER_RELAYED:
+		/* kept there by path choice while a direct pair works */
+		if (p->punch.state == PUNCH_DONE && choose_why(p) != NULL) {
+			snprintf(buf, len, "relayed: path choice: %s%s",
+			    choose_why(p), lost);
+			return;
+		}
 		snprintf(buf, len, "relayed: %s%s%s%s", pairs,
 		    p->upg.tries > 0 ? "; " : "", p->upg.tries > 0 ?
 		    p->upg.reason : "", lost);

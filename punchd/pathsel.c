@@ -98,10 +98,13 @@ pathsel_down(struct pathsel *ps, int idx, double now)
 {
 	struct pathsel_cand *c = pathsel_get(ps, idx);
 
-	(void)now;
 	if (c == NULL || !c->alive)
 		return;
 	c->alive = 0;
+	/* a path that was up a while before it died is not flapping: the
+	 * series of deaths starts again (a cut cable, a NAT reboot) */
+	if (now - c->up_since >= PATHSEL_STABLE)
+		c->deaths = 0;
 	c->deaths++;
 	c->holddown = fmin(PATHSEL_HOLDDOWN * pow(2, c->deaths - 1),
 	    PATHSEL_HOLDDOWN_MAX);

@@ -152,6 +152,9 @@ double	punch_tick(struct punch *p, double now);
 int	punch_input(struct punch *p, uint8_t type, const struct packet_punch *in,
 	    const struct sockaddr *from, double now);
 const struct punch_pair *punch_selected(const struct punch *p);
+/* Use pair i (proven) from now on, whatever the nomination said: path
+ * choice (punchd/pathsel.h) moved the peer there. Ends the attempt. */
+void	punch_use(struct punch *p, int i);
 const char *punch_state_str(enum punch_state s);
 
 #endif

@@ -223,8 +223,8 @@ relay_on_signal(struct peer *p, const void *data, size_t len)
 		}
 	log_info("peer %s: %d candidate%s through the relay", peer_label(p),
 	    n, n == 1 ? "" : "s");
-	if (n > 0 && p->state != PEER_DIRECT && p->state != PEER_DEGRADED &&
-	    p->pd->hooks.relay_cands != NULL)
+	/* also while direct: a better pair may be among them (link.c) */
+	if (n > 0 && p->pd->hooks.relay_cands != NULL)
 		p->pd->hooks.relay_cands(p, cands, types, n);
 }
 
