@@ -45,8 +45,6 @@
 #define CHOOSE_JOIN_LOSS	0.1
 #define CHOOSE_RECHECK_MIN	5.0
 #define CHOOSE_RECHECK_MAX	300.0
-/* the relay counts while the peer was heard through it this recently */
-#define CHOOSE_RELAY_FRESH	10.0
 /* our probes' PING ids; meshctl ping counts up from 1 */
 #define CHOOSE_ID		0x80000000u
 
@@ -227,14 +225,6 @@ choose_activate(struct peer *p, struct choose *ch)
 		choose_arm(p, ch);
 }
 
-static int
-choose_relay_ok(const struct peer *p)
-{
-	return p->relay != NULL &&
-	    relay_client_state(p->relay) == RELAY_CLIENT_CONNECTED &&
-	    punchd_time(p->pd) - p->relay_heard < CHOOSE_RELAY_FRESH;
-}
-
 /*
  * What happened below without us: a death (link_down and failover set
  * lost_at), the relay session met or lost, failover moving the pair, a
@@ -244,7 +234,7 @@ static void
 choose_sync(struct peer *p, struct choose *ch, double now)
 {
 	struct pathsel	*ps = &ch->ps;
-	int		 i, cur = ps->current, ok = choose_relay_ok(p);
+	int		 i, cur = ps->current, ok = link_relay_met_recently(p);
 
 	if (p->lost_at > ch->lost_seen) {
 		ch->lost_seen = p->lost_at;

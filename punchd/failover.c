@@ -20,18 +20,6 @@
 #include "common/log.h"
 #include "punchd.h"
 
-/* the peer counts as present in the relay session when it was heard
- * through it this recently (its own doubt makes it join and signal) */
-#define FAILOVER_RELAY_FRESH	10.0
-
-static int
-failover_relay_ok(const struct peer *p)
-{
-	return p->relay != NULL &&
-	    relay_client_state(p->relay) == RELAY_CLIENT_CONNECTED &&
-	    punchd_time(p->pd) - p->relay_heard < FAILOVER_RELAY_FRESH;
-}
-
 static void
 failover_doubt(struct peer *p)
 {
@@ -64,7 +52,7 @@ failover_dead(struct peer *p)
 		    lifetime_interval(&p->life));
 	if (p->state != PEER_DIRECT && p->state != PEER_DEGRADED)
 		return;
-	if (failover_relay_ok(p)) {
+	if (link_relay_met_recently(p)) {
 		snprintf(p->lost_why, sizeof(p->lost_why), "the direct path "
 		    "died: no answer for %.1f s", quiet);
 		p->lost_at = punchd_time(pd);

@@ -212,6 +212,19 @@ link_relay_leave_later(struct peer *p)
 		    LINK_RELAY_LINGER, 0);
 }
 
+/* the peer counts as present in the relay session when it was heard
+ * through it this recently (its own doubt makes it join and signal) */
+#define LINK_RELAY_FRESH	10.0
+
+/* Is the relay a path to the peer now: connected, the peer there? */
+int
+link_relay_met_recently(const struct peer *p)
+{
+	return p->relay != NULL &&
+	    relay_client_state(p->relay) == RELAY_CLIENT_CONNECTED &&
+	    punchd_time(p->pd) - p->relay_heard < LINK_RELAY_FRESH;
+}
+
 /* The relay carries the pair again: stay in the session. */
 void
 link_relay_keep(struct peer *p)

@@ -471,6 +471,8 @@ void	link_punch_typed(struct peer *p, const struct sockaddr_storage *cands,
 void	link_start_punch(struct peer *p);
 /* pair i carries the traffic now (choose.c); reason for peer.path */
 void	link_up(struct peer *p, int i, const char *reason);
+/* the relay is a path now: connected, the peer heard through it lately */
+int	link_relay_met_recently(const struct peer *p);
 /* the relay carries it, a direct path being dead or worse */
 void	link_relay_use(struct peer *p, const char *event, const char *why);
 /* host (private, loopback, link-local) or server-reflexive, by address */
