@@ -39,6 +39,8 @@
 #define CHOOSE_ACTIVE		30.0
 /* a candidate not in use that answers nothing for this long is down */
 #define CHOOSE_SILENT		10.0
+/* ticks between probes of a direct candidate that is down */
+#define CHOOSE_DEAD_EVERY	4
 /* probes: 8 s at CHOOSE_TICK, so a path that stopped losing is seen
  * clean again within seconds (path.h's 64 keep-alives take half an hour) */
 #define CHOOSE_LOSS_WINDOW	16
@@ -62,6 +64,7 @@ struct choose {
 	double			lost_seen;	/* p->lost_at counted */
 	double			recheck_at, recheck_every;
 	int			by_cost;	/* the relay won on cost */
+	unsigned		ticks;
 };
 
 static void choose_timer_cb(struct ev_loop *, ev_timer *, int);
@@ -392,7 +395,8 @@ choose_busy(const struct peer *p, const struct choose *ch)
 
 	if (cur == ch->relay) {
 		for (i = 0; i < PATHSEL_MAX; i++)
-			if (i != ch->relay && ch->ps.c[i].alive)
+			if (i != ch->relay && ch->ps.c[i].used &&
+			    (ch->ps.c[i].alive || ch->by_cost))
 				return 1;
 		return 0;
 	}
@@ -408,9 +412,18 @@ choose_tick(struct peer *p, struct choose *ch)
 	int		 i, cur;
 
 	choose_sync(p, ch, now);
+	ch->ticks++;
 	for (i = 0; i < PATHSEL_MAX; i++) {
-		if (!ps->c[i].used || !ps->c[i].alive)
+		if (!ps->c[i].used)
 			continue;
+		/* relayed on cost, a direct path gone quiet is asked every
+		 * 2 s: nothing else would notice its return (no punching) */
+		if (!ps->c[i].alive) {
+			if (i != ch->relay && ch->by_cost &&
+			    ch->ticks % CHOOSE_DEAD_EVERY == 0)
+				choose_probe(p, ch, i);
+			continue;
+		}
 		if (i != ch->relay && i != ps->current &&
 		    now - ch->heard[i] > CHOOSE_SILENT) {
 			choose_down(ch, i, now);
