@@ -141,6 +141,7 @@ PUNCHD_CORE := \
 	punchd/health.c \
 	punchd/pathsel.c \
 	punchd/choose.c \
+	punchd/choose_cand.c \
 	punchd/upgrade.c \
 	punchd/meshaddr.c \
 	punchd/tun.c \

@@ -12,7 +12,8 @@
  *   when        CHOOSE_ACTIVE s after anything changed (a pair proven, a
  *               doubt, a death, a switch), and for as long as the path in
  *               use loses probes or the relay carries a pair whose direct
- *               path still answers; otherwise nothing is sent
+ *               path still answers (relayed on cost, also a direct one
+ *               gone quiet, every 2 s); otherwise nothing is sent
  *   relay       joins the comparison (the session is opened and kept)
  *               when the direct path in use loses CHOOSE_JOIN_LOSS
  *   better      pairs of a cheaper class (LAN, IPv6) that never answered
@@ -25,6 +26,8 @@
  * cut, not loss: the probes before the cut were answered) and has died
  * only once in its series takes over from the relay as soon as it is
  * proven again, without pathsel's hold-down.
+ *
+ * The slots and their probes are choose_cand.c's.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -33,39 +36,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "punchd.h"
-#include "pathsel.h"
-
-#define CHOOSE_TICK		0.5
-#define CHOOSE_ACTIVE		30.0
-/* a candidate not in use that answers nothing for this long is down */
-#define CHOOSE_SILENT		10.0
-/* ticks between probes of a direct candidate that is down */
-#define CHOOSE_DEAD_EVERY	4
-/* probes: 8 s at CHOOSE_TICK, so a path that stopped losing is seen
- * clean again within seconds (path.h's 64 keep-alives take half an hour) */
-#define CHOOSE_LOSS_WINDOW	16
-#define CHOOSE_JOIN_LOSS	0.1
-#define CHOOSE_RECHECK_MIN	5.0
-#define CHOOSE_RECHECK_MAX	300.0
-/* our probes' PING ids; meshctl ping counts up from 1 */
-#define CHOOSE_ID		0x80000000u
-
-struct choose {
-	struct pathsel		ps;
-	int			relay;		/* its slot */
-	struct path_stats	st[PATHSEL_MAX];
-	union punch_addr	addr[PATHSEL_MAX];	/* direct slots' pair */
-	uint32_t		out[PATHSEL_MAX];	/* probe unanswered, 0 */
-	double			heard[PATHSEL_MAX];
-	int			lossy[PATHSEL_MAX];	/* lossy when it died */
-	int			nup[PATHSEL_MAX];	/* probes since up */
-	uint32_t		seq;
-	double			active_until;
-	double			lost_seen;	/* p->lost_at counted */
-	double			recheck_at, recheck_every;
-	int			by_cost;	/* the relay won on cost */
-	unsigned		ticks;
-};
+#include "choose_priv.h"
 
 static void choose_timer_cb(struct ev_loop *, ev_timer *, int);
 
@@ -74,132 +45,6 @@ choose_why(const struct peer *p)
 {
 	return p->choose != NULL && p->choose->ps.reason[0] != '\0' ?
 	    p->choose->ps.reason : NULL;
-}
-
-static struct choose *
-choose_get(struct peer *p)
-{
-	struct choose *ch;
-
-	if (p->choose != NULL)
-		return p->choose;
-	if ((ch = calloc(1, sizeof(*ch))) == NULL) {
-		log_warn("%s", __func__);
-		return NULL;
-	}
-	pathsel_init(&ch->ps);
-	ch->relay = pathsel_add(&ch->ps, PATH_KIND_RELAY, 0);
-	path_init(&ch->st[ch->relay]);
-	ch->lost_seen = p->lost_at;
-	ch->recheck_every = CHOOSE_RECHECK_MIN;
-	ch->recheck_at = punchd_time(p->pd) + CHOOSE_RECHECK_MIN;
-	p->choose = ch;
-	return ch;
-}
-
-/* loss over the last n probes of st, skipping the `skip` newest */
-static double
-choose_loss_of(const struct path_stats *st, int skip)
-{
-	uint64_t	m;
-	int		n = st->nhist < CHOOSE_LOSS_WINDOW ? st->nhist :
-			    CHOOSE_LOSS_WINDOW;
-
-	n -= skip;
-	if (n <= 0)
-		return 0;
-	m = (st->hist >> skip) & ((1ULL << n) - 1);
-	return (double)__builtin_popcountll(m) / n;
-}
-
-static int
-choose_kind(const struct peer *p, const struct sockaddr *sa)
-{
-	const struct punchd *pd = p->pd;
-
-	if (link_guess_type(sa) == CAND_HOST)
-		return PATH_KIND_LAN;
-	if ((pd->has_public4 && netaddr_equal_ip(sa,
-	    (const struct sockaddr *)&pd->public4)) || (pd->has_public6 &&
-	    netaddr_equal_ip(sa, (const struct sockaddr *)&pd->public6)) ||
-	    (pd->has_mapped && netaddr_equal_ip(sa,
-	    (const struct sockaddr *)&pd->mapped)))
-		return PATH_KIND_HAIRPIN;
-	return PATH_KIND_DIRECT;
-}
-
-static int
-choose_find(const struct choose *ch, const struct sockaddr *sa)
-{
-	int i;
-
-	for (i = 0; i < PATHSEL_MAX; i++)
-		if (i != ch->relay && ch->ps.c[i].used &&
-		    netaddr_equal(&ch->addr[i].sa, sa))
-			return i;
-	return -1;
-}
-
-/* a direct candidate's slot, made when new (-1: full) */
-static int
-choose_slot(struct peer *p, struct choose *ch, const struct sockaddr *sa)
-{
-	int i;
-
-	if ((i = choose_find(ch, sa)) != -1)
-		return i;
-	if ((i = pathsel_add(&ch->ps, choose_kind(p, sa),
-	    sa->sa_family == AF_INET6 ? 6 : 4)) == -1)
-		return -1;
-	memset(&ch->addr[i], 0, sizeof(ch->addr[i]));
-	memcpy(&ch->addr[i], sa, netaddr_len(sa));
-	path_init(&ch->st[i]);
-	ch->out[i] = 0;
-	ch->lossy[i] = 0;
-	ch->heard[i] = punchd_time(p->pd);
-	return i;
-}
-
-/* one probe's fate, or a check's RTT (rtt >= 0) */
-static void
-choose_result(struct choose *ch, int i, double rtt)
-{
-	if (rtt >= 0)
-		path_rtt(&ch->st[i], rtt);
-	else
-		path_lost(&ch->st[i]);
-	if (ch->nup[i] < CHOOSE_LOSS_WINDOW)
-		ch->nup[i]++;
-	pathsel_measure(&ch->ps, i, ch->st[i].srtt,
-	    choose_loss_of(&ch->st[i], 0), (unsigned)ch->st[i].samples);
-}
-
-static void
-choose_up(struct choose *ch, int i, double now)
-{
-	if (ch->ps.c[i].alive)
-		return;
-	ch->nup[i] = 0;
-	pathsel_up(&ch->ps, i, now);
-}
-
-static void
-choose_down(struct choose *ch, int i, double now)
-{
-	const struct path_stats *st = &ch->st[i];
-	int run = 0;
-
-	if (!ch->ps.c[i].alive)
-		return;
-	/* lossy, or cut? the probes since it came up, before the final run
-	 * of lost ones */
-	while (run < ch->nup[i] && (st->hist >> run & 1))
-		run++;
-	ch->lossy[i] = run < ch->nup[i] && (double)__builtin_popcountll(
-	    (st->hist >> run) & ((1ULL << (ch->nup[i] - run)) - 1)) /
-	    (ch->nup[i] - run) >= CHOOSE_JOIN_LOSS;
-	pathsel_down(&ch->ps, i, now);
-	ch->out[i] = 0;
 }
 
 static void
@@ -242,12 +87,12 @@ choose_sync(struct peer *p, struct choose *ch, double now)
 	if (p->lost_at > ch->lost_seen) {
 		ch->lost_seen = p->lost_at;
 		if (cur >= 0 && cur != ch->relay)
-			choose_down(ch, cur, now);
+			choose_cand_down(ch, cur, now);
 	}
 	if (ok && !ps->c[ch->relay].alive)
-		choose_up(ch, ch->relay, now);
+		choose_cand_up(ch, ch->relay, now);
 	else if (!ok)
-		choose_down(ch, ch->relay, now);
+		choose_cand_down(ch, ch->relay, now);
 	for (i = 0; i < PATHSEL_MAX; i++)
 		if (i != ch->relay && ps->c[i].used &&
 		    punch_find(&p->punch, &ch->addr[i].sa) == -1)
@@ -255,7 +100,7 @@ choose_sync(struct peer *p, struct choose *ch, double now)
 	/* moved by failover.c (dead: relayed) or back (degraded: direct) */
 	i = p->state == PEER_RELAYED ? ch->relay : (p->state == PEER_DIRECT ||
 	    p->state == PEER_DEGRADED) && p->has_endpoint ?
-	    choose_find(ch, (const struct sockaddr *)&p->endpoint) : -1;
+	    choose_cand_find(ch, (const struct sockaddr *)&p->endpoint) : -1;
 	if (i >= 0 && i != ps->current && ps->c[i].alive) {
 		ps->current = i;
 		ps->switched_at = now;
@@ -276,8 +121,13 @@ choose_apply(struct peer *p, struct choose *ch, int pick)
 			return;
 		ch->by_cost = p->state == PEER_DIRECT ||
 		    p->state == PEER_DEGRADED;
-		if (ch->by_cost)
+		if (ch->by_cost) {
 			pathwatch_stop(p);	/* measured here from now */
+			/* the evidence for choose_cand_back */
+			if ((i = choose_cand_find(ch, (const struct sockaddr *)
+			    &p->endpoint)) != -1)
+				choose_cand_judge(ch, i);
+		}
 		link_relay_use(p, ch->ps.reason, ch->ps.reason);
 		return;
 	}
@@ -294,14 +144,36 @@ choose_apply(struct peer *p, struct choose *ch, int pick)
 	link_up(p, i, ch->ps.reason);
 }
 
+/* Failover's "back", without pathsel's hold-down: slot s, cut and not
+ * lossy, works again (choose_cand_back). */
+static int
+choose_back(struct peer *p, struct choose *ch, int s, double now)
+{
+	ch->ps.current = s;
+	ch->ps.switched_at = now;
+	ch->ps.switches++;
+	snprintf(ch->ps.reason, sizeof(ch->ps.reason), "relay -> %s/%d: the "
+	    "direct path answers again", pathsel_kind_name(ch->ps.c[s].kind),
+	    ch->ps.c[s].family);
+	log_info("peer %s: path choice: %s", peer_label(p), ch->ps.reason);
+	choose_activate(p, ch);
+	return s;
+}
+
 static void
 choose_decide(struct peer *p, struct choose *ch)
 {
 	double		now = punchd_time(p->pd);
 	unsigned	sw = ch->ps.switches;
-	int		pick;
+	int		pick, i;
 
 	choose_sync(p, ch, now);
+	if (ch->ps.current == ch->relay && ch->ps.c[ch->relay].alive)
+		for (i = 0; i < PATHSEL_MAX; i++)
+			if (choose_cand_back(ch, i)) {
+				choose_apply(p, ch, choose_back(p, ch, i, now));
+				return;
+			}
 	pick = pathsel_choose(&ch->ps, now);
 	if (ch->ps.switches != sw) {
 		log_info("peer %s: path choice: %s", peer_label(p),
@@ -309,59 +181,6 @@ choose_decide(struct peer *p, struct choose *ch)
 		choose_activate(p, ch);
 	}
 	choose_apply(p, ch, pick);
-}
-
-/* A probe on candidate i: a PING there, the last one counted lost. */
-static void
-choose_probe(struct peer *p, struct choose *ch, int i)
-{
-	struct packet_ping	pg;
-	uint8_t			buf[PACKET_PING_LEN];
-	int			n;
-
-	if (ch->out[i] != 0)
-		choose_result(ch, i, -1);
-	ch->seq = (ch->seq + 1) & 0x3ffffff;
-	pg.id = CHOOSE_ID | ch->seq << 5 | (uint32_t)i;
-	pg.ts = (uint64_t)(punchd_time(p->pd) * 1e6);
-	if ((n = packet_ping_encode(buf, sizeof(buf), &pg)) == -1)
-		return;
-	ch->out[i] = pg.id;
-	e2e_session_send(p, PACKET_PING, buf, n, i == ch->relay ? NULL :
-	    &ch->addr[i].sa);
-}
-
-int
-choose_pong(struct peer *p, uint32_t id, const struct sockaddr *from,
-    double rtt)
-{
-	struct choose	*ch = p->choose;
-	int		 i = id & 31;
-
-	if (!(id & CHOOSE_ID))
-		return 0;
-	if (ch == NULL || i >= PATHSEL_MAX || !ch->ps.c[i].used ||
-	    ch->out[i] != id || (from == NULL) != (i == ch->relay) ||
-	    (from != NULL && !netaddr_equal(from, &ch->addr[i].sa)))
-		return 1;	/* late, or for a slot reused since */
-	ch->out[i] = 0;
-	ch->heard[i] = punchd_time(p->pd);
-	choose_result(ch, i, rtt);
-	if (i != ch->relay)
-		choose_up(ch, i, punchd_time(p->pd));
-	return 1;
-}
-
-/* the class (kind and family) pathsel ranks a candidate in, in ms */
-static double
-choose_class(int kind, int family)
-{
-	struct pathsel_cand c;
-
-	memset(&c, 0, sizeof(c));
-	c.kind = kind;
-	c.family = family;
-	return pathsel_cost(&c);
 }
 
 /* Is there a pair of a cheaper class than the one in use, not proven? */
@@ -378,10 +197,10 @@ choose_better_untried(const struct peer *p, const struct choose *ch)
 	cur = &ch->ps.c[ch->ps.current];
 	for (i = 0; i < p->punch.npairs; i++) {
 		sa = &p->punch.pairs[i].remote.addr.sa;
-		s = choose_find(ch, sa);
+		s = choose_cand_find(ch, sa);
 		if ((s < 0 || !ch->ps.c[s].alive) &&
-		    choose_class(choose_kind(p, sa), sa->sa_family ==
-		    AF_INET6 ? 6 : 4) < choose_class(cur->kind, cur->family))
+		    choose_cand_class(choose_cand_kind(p, sa), sa->sa_family ==
+		    AF_INET6 ? 6 : 4) < choose_cand_class(cur->kind, cur->family))
 			return 1;
 	}
 	return 0;
@@ -401,7 +220,7 @@ choose_busy(const struct peer *p, const struct choose *ch)
 		return 0;
 	}
 	return cur >= 0 && p->state != PEER_DOWN &&
-	    choose_loss_of(&ch->st[cur], 0) > 0;
+	    choose_cand_loss(&ch->st[cur], 0) > 0;
 }
 
 static void
@@ -421,20 +240,20 @@ choose_tick(struct peer *p, struct choose *ch)
 		if (!ps->c[i].alive) {
 			if (i != ch->relay && ch->by_cost &&
 			    ch->ticks % CHOOSE_DEAD_EVERY == 0)
-				choose_probe(p, ch, i);
+				choose_cand_probe(p, ch, i);
 			continue;
 		}
 		if (i != ch->relay && i != ps->current &&
 		    now - ch->heard[i] > CHOOSE_SILENT) {
-			choose_down(ch, i, now);
+			choose_cand_down(ch, i, now);
 			continue;
 		}
-		choose_probe(p, ch, i);
+		choose_cand_probe(p, ch, i);
 	}
 	/* the direct path in use loses: the relay joins the comparison */
 	cur = ps->current;
 	p->relay_want = cur >= 0 && cur != ch->relay &&
-	    choose_loss_of(&ch->st[cur], 0) >= CHOOSE_JOIN_LOSS;
+	    choose_cand_loss(&ch->st[cur], 0) >= CHOOSE_JOIN_LOSS;
 	if (p->relay_want)
 		relay_start(p);
 	choose_decide(p, ch);
@@ -484,11 +303,11 @@ choose_valid(struct peer *p, const struct sockaddr *from)
 	double		 now = punchd_time(p->pd);
 
 	if (p->choose == NULL || (i = punch_find(&p->punch, from)) == -1 ||
-	    (ch = p->choose, s = choose_slot(p, ch, from)) == -1)
+	    (ch = p->choose, s = choose_cand_slot(p, ch, from)) == -1)
 		return;
-	choose_up(ch, s, now);
+	choose_cand_up(ch, s, now);
 	if (p->punch.pairs[i].rtt > 0)
-		choose_result(ch, s, p->punch.pairs[i].rtt);
+		choose_cand_result(ch, s, p->punch.pairs[i].rtt);
 	ch->heard[s] = now;
 	choose_activate(p, ch);
 }
@@ -508,33 +327,26 @@ choose_selected(struct peer *p)
 
 	if (pp == NULL)
 		return;
-	if ((ch = choose_get(p)) == NULL ||
-	    (s = choose_slot(p, ch, &pp->remote.addr.sa)) == -1) {
+	if ((ch = choose_cand_get(p)) == NULL ||
+	    (s = choose_cand_slot(p, ch, &pp->remote.addr.sa)) == -1) {
 		link_up(p, p->punch.selected, NULL);
 		return;
 	}
 	choose_sync(p, ch, now);
-	choose_up(ch, s, now);
+	choose_cand_up(ch, s, now);
 	if (pp->rtt > 0)
-		choose_result(ch, s, pp->rtt);
+		choose_cand_result(ch, s, pp->rtt);
 	ch->heard[s] = now;
 	cur = ch->ps.current;
-	log_debug("peer %s: pair %s proven: current %s, relay by cost %d, "
-	    "lossy %d, deaths %u", peer_label(p), pathsel_kind_name(
+	log_debug("peer %s: pair %s proven: current %s, relay on cost %d, "
+	    "lossy before %d, deaths %u", peer_label(p), pathsel_kind_name(
 	    ch->ps.c[s].kind), cur < 0 ? "none" : pathsel_kind_name(
 	    ch->ps.c[cur].kind), ch->by_cost, ch->lossy[s],
 	    ch->ps.c[s].deaths);
-	if (cur == ch->relay && !ch->by_cost && !ch->lossy[s] &&
-	    ch->ps.c[s].deaths <= 1) {
-		/* failover's "back": the path that was cut works again */
-		ch->ps.current = s;
-		ch->ps.switched_at = now;
-		ch->ps.switches++;
-		snprintf(ch->ps.reason, sizeof(ch->ps.reason), "relay -> "
-		    "%s/%d: the direct path answers again",
-		    pathsel_kind_name(ch->ps.c[s].kind), ch->ps.c[s].family);
+	/* proven by the handshake: as good as two answered probes */
+	if (cur == ch->relay && !ch->lossy[s] && ch->ps.c[s].deaths <= 1) {
+		choose_back(p, ch, s, now);
 		link_up(p, p->punch.selected, NULL);
-		choose_activate(p, ch);
 		return;
 	}
 	choose_activate(p, ch);

@@ -14,7 +14,7 @@
  *   mesh.c store.c             mesh identity and announcements; peers file
  *   input.c                    packets in: checks, one handler per type
  *   failover.c                 a path in use: in doubt, dead, back
- *   choose.c                   which working path carries the traffic
+ *   choose.c choose_cand.c     which working path carries the traffic
  *   link.c                     a peer's path: punch, keep-alive, relay
  *   pathwatch.c                the path in use watched (health.c)
  *   peer.c                     the peer table, states, events
@@ -498,15 +498,15 @@ void	pathwatch_heard(struct peer *p, const struct sockaddr *from,
 	    int data);
 int	pathwatch_doubted(const struct peer *p);
 
-/* choose.c: which working path carries a peer's traffic, by cost with
- * hysteresis (punchd/pathsel.h), measured by probes while there is a
- * choice; on top of link.c */
+/* choose.c choose_cand.c: which working path carries a peer's traffic,
+ * by cost with hysteresis (punchd/pathsel.h), measured by probes while
+ * there is a choice; on top of link.c */
 /* the handshake selected a pair / a pair's check succeeded */
 void	choose_selected(struct peer *p);
 void	choose_valid(struct peer *p, const struct sockaddr *from);
-/* a PONG: 1 when it answered one of choose's probes */
-int	choose_pong(struct peer *p, uint32_t id, const struct sockaddr *from,
-	    double rtt);
+/* choose_cand.c: a PONG, 1 when it answered one of choose's probes */
+int	choose_cand_pong(struct peer *p, uint32_t id,
+	    const struct sockaddr *from, double rtt);
 /* something changed (doubt, new candidates): measure and decide */
 void	choose_poke(struct peer *p);
 /* the peer's PING (its probes make us compare too) */
