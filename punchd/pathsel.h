@@ -22,7 +22,8 @@
  * the last switch is PATHSEL_DWELL s old. A path that died is held down
  * after it comes back (10 s, doubling per death to 5 minutes; forgiven
  * after 5 minutes up; a death after PATHSEL_STABLE s up starts a new
- * series) and needs PATHSEL_MIN_SAMPLES RTT samples before it
+ * series; a death while no other path is alive does not count: there was
+ * nothing to flap with) and needs PATHSEL_MIN_SAMPLES RTT samples before it
  * can take over from a live path. No I/O.
  */
 #ifndef PUNCHD_PATHSEL_H

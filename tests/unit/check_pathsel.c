@@ -194,6 +194,13 @@ START_TEST(test_stable_death_forgiven)
 	pathsel_down(&ps, d, 6 + PATHSEL_STABLE);	/* worked a while */
 	ck_assert_uint_eq(ps.c[d].deaths, 1);
 	ck_assert(ps.c[d].holddown == PATHSEL_HOLDDOWN);
+	/* alone (the relay gone too): its deaths do not add up */
+	pathsel_down(&ps, r, 20);
+	pathsel_up(&ps, d, 21);
+	pathsel_down(&ps, d, 22);
+	pathsel_up(&ps, d, 23);
+	pathsel_down(&ps, d, 24);
+	ck_assert_uint_eq(ps.c[d].deaths, 1);
 }
 END_TEST
 
