@@ -223,6 +223,25 @@ choose_busy(const struct peer *p, const struct choose *ch)
 	    choose_cand_loss(&ch->st[cur], 0) > 0;
 }
 
+/*
+ * Probe the path in use now? Always when there is another to compare it
+ * with; alone, only when a relay could take over (every 2 s, every 0.5 s
+ * once it lost one): nothing to choose between costs nothing.
+ */
+static int
+choose_watch_alone(const struct peer *p, const struct choose *ch)
+{
+	int i;
+
+	for (i = 0; i < PATHSEL_MAX; i++)
+		if (i != ch->ps.current && ch->ps.c[i].used &&
+		    ch->ps.c[i].alive)
+			return 1;
+	return p->pd->relay_urls[0] != '\0' &&
+	    (ch->ticks % CHOOSE_DEAD_EVERY == 0 ||
+	    choose_cand_loss(&ch->st[ch->ps.current], 0) > 0);
+}
+
 static void
 choose_tick(struct peer *p, struct choose *ch)
 {
@@ -233,7 +252,8 @@ choose_tick(struct peer *p, struct choose *ch)
 	choose_sync(p, ch, now);
 	ch->ticks++;
 	for (i = 0; i < PATHSEL_MAX; i++) {
-		if (!ps->c[i].used)
+		if (!ps->c[i].used || (i == ps->current &&
+		    !choose_watch_alone(p, ch)))
 			continue;
 		/* relayed on cost, a direct path gone quiet is asked every
 		 * 2 s: nothing else would notice its return (no punching) */
