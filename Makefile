@@ -150,6 +150,8 @@ PUNCHD_CORE := \
 	punchd/lifetime.c \
 	punchd/health.c \
 	punchd/pathsel.c \
+	punchd/choose.c \
+	punchd/choose_cand.c \
 	punchd/upgrade.c \
 	punchd/meshaddr.c \
 	punchd/tun.c \

@@ -69,6 +69,7 @@ relay_client_new(struct ev_loop *loop, const struct relay_client_cfg *cfg)
 	DFLT(dead_after, 3 * c->cfg.ping_interval);
 	DFLT(backoff_min, 0.25);
 	DFLT(backoff_max, 30);
+	DFLT(backoff_needed, 2);
 	DFLT(primary_retry, 300);
 	DFLT(auth_backoff, 300);
 	DFLT(max_queue, 4u << 20);

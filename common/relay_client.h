@@ -8,7 +8,10 @@
  * The client keeps itself connected: a failed connect moves on to the next
  * relay of the list at once; once every relay has failed it waits with
  * exponential backoff (250 ms doubling to 30 s, +-25% jitter) and starts the
- * list again from the first. A connection that drops is retried on the same
+ * list again from the first. While its user depends on it
+ * (relay_client_set_needed: punchd, while a peer is relayed, punching or in
+ * doubt) the doubling stops at `backoff_needed` (2 s): a relay that comes
+ * back is found within 2.5 s, not up to 37.5 s later. A connection that drops is retried on the same
  * relay first. While on a fallback relay it probes the first one (a plain
  * TCP connect) every `primary_retry` seconds and moves back when it answers,
  * so that two peers converge on the same relay.
@@ -91,6 +94,7 @@ struct relay_client_cfg {
 	double		 dead_after;		/* [3 * ping_interval] */
 	double		 backoff_min;		/* [0.25] */
 	double		 backoff_max;		/* [30] */
+	double		 backoff_needed;	/* [2] the cap while needed */
 	double		 primary_retry;		/* [300] */
 	double		 auth_backoff;		/* [300] every relay refused
 						 * the token (401/403) */
@@ -120,6 +124,18 @@ void	relay_client_free(struct relay_client *c);
  * ENOBUFS (more than max_queue pending: wait for on_drain), EMSGSIZE.
  */
 int	relay_client_send(struct relay_client *c, const void *data, size_t len);
+
+/*
+ * Something depends on this connection now (1) or it only waits (0, the
+ * default): the backoff between rounds stops growing at backoff_needed
+ * instead of backoff_max. Becoming needed during a long wait shortens it.
+ */
+void	relay_client_set_needed(struct relay_client *c, int needed);
+/*
+ * The wait before the next round after `attempt` failed ones, before the
+ * +-25% jitter: min doubling per attempt, at most max. Pure.
+ */
+double	relay_client_backoff(double min, double max, unsigned attempt);
 
 enum relay_client_state relay_client_state(const struct relay_client *c);
 const char *relay_client_state_str(enum relay_client_state s);

@@ -64,20 +64,52 @@ rc_stop(struct relay_client *c)
 
 /* --- teardown and retry ------------------------------------------------------ */
 
+double
+relay_client_backoff(double min, double max, unsigned attempt)
+{
+	double d = min;
+	unsigned i;
+
+	for (i = 0; i < attempt && d < max; i++)
+		d *= 2;
+	return d > max ? max : d;
+}
+
+/* +-25%: peers that lost the same relay do not come back in step */
+static double
+rc_jitter(double d)
+{
+	return d * (0.75 + arc4random_uniform(1001) / 2000.0);
+}
+
 static double
 rc_backoff(struct relay_client *c)
 {
-	double d = c->cfg.backoff_min;
-	unsigned i;
+	double max = c->cfg.backoff_max;
 
-	for (i = 0; i < c->attempt && d < c->cfg.backoff_max; i++)
-		d *= 2;
-	if (d > c->cfg.backoff_max)
-		d = c->cfg.backoff_max;
+	if (c->needed && c->cfg.backoff_needed < max)
+		max = c->cfg.backoff_needed;
+	max = relay_client_backoff(c->cfg.backoff_min, max, c->attempt);
 	if (c->attempt < 64)
 		c->attempt++;
-	/* +-25%: peers that lost the same relay do not come back in step */
-	return d * (0.75 + arc4random_uniform(1001) / 2000.0);
+	return rc_jitter(max);
+}
+
+void
+relay_client_set_needed(struct relay_client *c, int needed)
+{
+	double cap = c->cfg.backoff_needed;
+
+	c->needed = needed != 0;
+	/* waiting longer than a needed client would: shorten the wait (not
+	 * the long one after every relay refused the token) */
+	if (!c->needed || c->state != RELAY_CLIENT_BACKOFF ||
+	    !ev_is_active(&c->timer) || ev_timer_remaining(c->loop,
+	    &c->timer) <= cap * 1.25 || c->auth_wait)
+		return;
+	ev_timer_stop(c->loop, &c->timer);
+	ev_timer_set(&c->timer, rc_jitter(cap), 0);
+	ev_timer_start(c->loop, &c->timer);
 }
 
 static void
@@ -160,6 +192,7 @@ rc_fail(struct relay_client *c, const char *fmt, ...)
 	if (refused)
 		rc_answer(c, &c->refusal);
 	c->round_auth += auth;		/* reset below unless the round goes on */
+	c->auth_wait = 0;
 
 	if (was_open) {
 		if (ev_now(c->loop) - c->connected_at >= RC_STABLE)
@@ -180,9 +213,10 @@ rc_fail(struct relay_client *c, const char *fmt, ...)
 		delay = rc_backoff(c);
 		/* every relay refused the token, and would again: until it
 		 * changes (relay_client_cred_set), come back rarely */
-		if (c->round_auth == c->nurls && delay < c->cfg.auth_backoff)
-			delay = c->cfg.auth_backoff *
-			    (0.75 + arc4random_uniform(1001) / 2000.0);
+		if (c->round_auth == c->nurls && delay < c->cfg.auth_backoff) {
+			delay = rc_jitter(c->cfg.auth_backoff);
+			c->auth_wait = 1;
+		}
 		c->round_auth = 0;
 	}
 	if (delay > 0)

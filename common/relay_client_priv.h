@@ -99,6 +99,8 @@ struct relay_client {
 	size_t		 idx;		/* relay in use or being tried */
 	size_t		 tried;		/* relays failed in this round */
 	unsigned	 attempt;	/* backoff exponent */
+	int		 needed;	/* relay_client_set_needed */
+	int		 auth_wait;	/* this wait is auth_backoff's */
 	enum relay_client_state state;
 	const char	*state_url;	/* last url reported to on_state */
 	enum rc_phase	 phase;

@@ -20,18 +20,6 @@
 #include "common/log.h"
 #include "punchd.h"
 
-/* the peer counts as present in the relay session when it was heard
- * through it this recently (its own doubt makes it join and signal) */
-#define FAILOVER_RELAY_FRESH	10.0
-
-static int
-failover_relay_ok(const struct peer *p)
-{
-	return p->relay != NULL &&
-	    relay_client_state(p->relay) == RELAY_CLIENT_CONNECTED &&
-	    punchd_time(p->pd) - p->relay_heard < FAILOVER_RELAY_FRESH;
-}
-
 static void
 failover_doubt(struct peer *p)
 {
@@ -45,6 +33,7 @@ failover_doubt(struct peer *p)
 	relay_start(p);
 	/* our NAT may have moved us: look for our candidates again */
 	roam_note(p->pd, ROAM_PATH);
+	choose_poke(p);		/* measure the paths, the relay among them */
 	if (p->state == PEER_DIRECT) {
 		peer_set_state(p, PEER_DEGRADED);
 		peer_event(p, "peer.path", "no answer: path in doubt", NULL);
@@ -65,18 +54,11 @@ failover_dead(struct peer *p)
 		    lifetime_interval(&p->life));
 	if (p->state != PEER_DIRECT && p->state != PEER_DEGRADED)
 		return;
-	if (failover_relay_ok(p)) {
-		link_relay_keep(p);
-		peer_set_state(p, PEER_RELAYED);
-		p->upgrade_tries = 0;
-		upgrade_init(&p->upg, punchd_time(pd));
-		link_ka_restart(p);
+	if (link_relay_met_recently(p)) {
 		snprintf(p->lost_why, sizeof(p->lost_why), "the direct path "
 		    "died: no answer for %.1f s", quiet);
 		p->lost_at = punchd_time(pd);
-		log_info("peer %s: direct path dead, no answer for %.1f s: "
-		    "relayed via %s", peer_label(p), quiet, relay_url(p));
-		peer_event(p, "peer.path", "direct path dead", NULL);
+		link_relay_use(p, "direct path dead", p->lost_why);
 	} else
 		link_down(p, "path dead: no answer for 3 s");
 	if (p->punch.state != PUNCH_RUNNING)
@@ -152,6 +134,12 @@ failover_why(const struct peer *p, char *buf, size_t len)
 			    "unanswered" : "");
 		return;
 	case PEER_RELAYED:
+		/* kept there by path choice while a direct pair works */
+		if (p->punch.state == PUNCH_DONE && choose_why(p) != NULL) {
+			snprintf(buf, len, "relayed: path choice: %s%s",
+			    choose_why(p), lost);
+			return;
+		}
 		snprintf(buf, len, "relayed: %s%s%s%s", pairs,
 		    p->upg.tries > 0 ? "; " : "", p->upg.tries > 0 ?
 		    p->upg.reason : "", lost);

@@ -66,8 +66,10 @@ input_punch(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
 		link_start_punch(p);
 	}
 	ev = punch_input(&p->punch, type, &pp, from, punchd_time(p->pd));
+	if (ev == PUNCH_EV_VALID)
+		choose_valid(p, from);
 	if (ev == PUNCH_EV_SELECTED)
-		link_up(p);
+		choose_selected(p);
 }
 
 /*
@@ -143,10 +145,11 @@ input_ping(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
 		}
 		/* PONG echoes the PING exactly, padding included */
 		e2e_session_send(p, PACKET_PONG, pl, len, from);
+		choose_ping(p, pg.id);
 		return;
 	}
 	rtt = punchd_time(p->pd) - pg.ts / 1e6;
-	if (rtt < 0 || rtt > 3600)
+	if (rtt < 0 || rtt > 3600 || choose_cand_pong(p, pg.id, from, rtt))
 		return;
 	path_rtt(&p->path, rtt);
 	if (p->pd->hooks.pong != NULL)

@@ -48,7 +48,7 @@ link_timer(struct peer *p, ev_timer *w,
 
 /* Private, loopback and link-local addresses are host candidates; the
  * rest was most likely learned from STUN on the other side. */
-static enum punch_cand_type
+enum punch_cand_type
 link_guess_type(const struct sockaddr *sa)
 {
 	const uint8_t *a;
@@ -118,18 +118,22 @@ link_punch_typed(struct peer *p, const struct sockaddr_storage *cands,
 	link_start_punch(p);
 }
 
+/* Pair i carries the peer's traffic from now on (choose.c decided):
+ * reason, when given, goes with the peer.path event. */
 void
-link_up(struct peer *p)
+link_up(struct peer *p, int i, const char *reason)
 {
 	struct punchd		*pd = p->pd;
-	const struct punch_pair	*pp = punch_selected(&p->punch);
+	const struct punch_pair	*pp;
 	struct sockaddr_storage	 prev = p->endpoint;
 	int			 had = p->has_endpoint && peer_is_up(p);
 	int			 relayed = p->state == PEER_RELAYED;
 	char			 a[NETADDR_STRLEN];
 
-	if (pp == NULL)
+	if (i < 0 || i >= p->punch.npairs)
 		return;
+	punch_use(&p->punch, i);
+	pp = &p->punch.pairs[i];
 	ev_timer_stop(pd->loop, &p->punch_timer);
 	ev_timer_stop(pd->loop, &p->retry_timer);
 	memset(&p->endpoint, 0, sizeof(p->endpoint));
@@ -147,9 +151,10 @@ link_up(struct peer *p)
 	pathwatch_start(p);
 	netaddr_str((struct sockaddr *)&p->endpoint, a, sizeof(a));
 	if (relayed) {
-		log_info("peer %s: upgraded from the relay to direct via %s",
-		    peer_label(p), a);
-		peer_event(p, "peer.path", NULL, NULL);
+		log_info("peer %s: upgraded from the relay to direct via %s%s%s",
+		    peer_label(p), a, reason != NULL ? ": " : "",
+		    reason != NULL ? reason : "");
+		peer_event(p, "peer.path", reason, NULL);
 	} else if (!had) {
 		log_info("peer %s up: direct via %s (%s), %.1f ms",
 		    peer_label(p), a, punch_cand_type_str(pp->remote.type),
@@ -157,8 +162,9 @@ link_up(struct peer *p)
 		peer_event(p, "peer.up", NULL, NULL);
 	} else if (!netaddr_equal((struct sockaddr *)&prev,
 	    (struct sockaddr *)&p->endpoint)) {
-		log_info("peer %s: path now %s", peer_label(p), a);
-		peer_event(p, "peer.path", NULL, &prev);
+		log_info("peer %s: path now %s%s%s", peer_label(p), a,
+		    reason != NULL ? ": " : "", reason != NULL ? reason : "");
+		peer_event(p, "peer.path", reason, &prev);
 	}
 	p->was_up = 1;
 	p->down_notified = 0;
@@ -168,14 +174,55 @@ link_up(struct peer *p)
 	e2e_session_peer_up(p);
 }
 
+/*
+ * The relay carries the pair while a direct path is known: the direct
+ * one died (failover.c) or costs more (choose.c). `event` is the
+ * peer.path reason; after a peer.down it is a peer.up.
+ */
+void
+link_relay_use(struct peer *p, const char *event, const char *why)
+{
+	struct punchd *pd = p->pd;
+
+	link_relay_keep(p);
+	peer_set_state(p, PEER_RELAYED);
+	p->upgrade_tries = 0;
+	upgrade_init(&p->upg, punchd_time(pd));
+	link_ka_restart(p);
+	log_info("peer %s: %s: relayed via %s", peer_label(p), why,
+	    relay_url(p) != NULL ? relay_url(p) : "?");
+	peer_event(p, p->was_up && !p->down_notified ? "peer.path" :
+	    "peer.up", event, NULL);
+	p->was_up = 1;
+	p->down_notified = 0;
+	peer_changed(pd);
+}
+
 /* Direct now: leave the relay session after a grace period in which the
  * peer may still be finishing its own switch. */
 void
 link_relay_leave_later(struct peer *p)
 {
-	if (p->relay != NULL && !ev_is_active(&p->linger_timer))
+	if (p->relay == NULL)
+		return;
+	/* nothing depends on it now: a drop may wait the long backoff */
+	relay_client_set_needed(p->relay, 0);
+	if (!ev_is_active(&p->linger_timer))
 		link_timer(p, &p->linger_timer, link_linger_timer_cb,
 		    LINK_RELAY_LINGER, 0);
+}
+
+/* the peer counts as present in the relay session when it was heard
+ * through it this recently (its own doubt makes it join and signal) */
+#define LINK_RELAY_FRESH	10.0
+
+/* Is the relay a path to the peer now: connected, the peer there? */
+int
+link_relay_met_recently(const struct peer *p)
+{
+	return p->relay != NULL &&
+	    relay_client_state(p->relay) == RELAY_CLIENT_CONNECTED &&
+	    punchd_time(p->pd) - p->relay_heard < LINK_RELAY_FRESH;
 }
 
 /* The relay carries the pair again: stay in the session. */
@@ -183,6 +230,8 @@ void
 link_relay_keep(struct peer *p)
 {
 	ev_timer_stop(p->pd->loop, &p->linger_timer);
+	if (p->relay != NULL)
+		relay_client_set_needed(p->relay, 1);
 }
 
 void
@@ -270,6 +319,14 @@ link_linger_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	/* the peer still sends through it (its own choice), or choose.c
+	 * keeps it as a path to compare: stay */
+	if (p->relay_want || punchd_time(p->pd) - p->relay_heard <
+	    LINK_RELAY_LINGER) {
+		w->repeat = LINK_RELAY_LINGER;
+		ev_timer_again(loop, w);
+		return;
+	}
 	if (p->state == PEER_DIRECT || p->state == PEER_DEGRADED)
 		relay_stop(p);
 }
@@ -499,7 +556,17 @@ static void
 link_relay_cands(struct peer *p, const struct sockaddr_storage *cands,
     const enum punch_cand_type *types, int n)
 {
-	link_punch_typed(p, cands, types, n);
+	int i;
+
+	/* direct already: only new candidates are worth an attempt (a LAN
+	 * pair beside a hairpin one, IPv6 beside IPv4: choose.c weighs them) */
+	for (i = 0; (p->state == PEER_DIRECT || p->state == PEER_DEGRADED) &&
+	    i < n; i++)
+		if (punch_find(&p->punch, (const struct sockaddr *)&cands[i])
+		    == -1)
+			break;
+	if (i < n)
+		link_punch_typed(p, cands, types, n);
 }
 
 void

@@ -96,12 +96,23 @@ pathsel_up(struct pathsel *ps, int idx, double now)
 void
 pathsel_down(struct pathsel *ps, int idx, double now)
 {
-	struct pathsel_cand *c = pathsel_get(ps, idx);
+	struct pathsel_cand	*c = pathsel_get(ps, idx);
+	int			 i;
 
-	(void)now;
 	if (c == NULL || !c->alive)
 		return;
 	c->alive = 0;
+	/* nothing else alive: it had no rival to flap with, and taking it
+	 * again when it returns is no choice (the relay not met yet) */
+	for (i = 0; i < PATHSEL_MAX; i++)
+		if (i != idx && ps->c[i].used && ps->c[i].alive)
+			break;
+	if (i == PATHSEL_MAX)
+		return;
+	/* a path that was up a while before it died is not flapping: the
+	 * series of deaths starts again (a cut cable, a NAT reboot) */
+	if (now - c->up_since >= PATHSEL_STABLE)
+		c->deaths = 0;
 	c->deaths++;
 	c->holddown = fmin(PATHSEL_HOLDDOWN * pow(2, c->deaths - 1),
 	    PATHSEL_HOLDDOWN_MAX);

@@ -21,13 +21,15 @@
  * has been cheaper by the margin (5 ms or 15 %) for PATHSEL_HOLD s, and
  * the last switch is PATHSEL_DWELL s old. A path that died is held down
  * after it comes back (10 s, doubling per death to 5 minutes; forgiven
- * after 5 minutes up) and needs PATHSEL_MIN_SAMPLES RTT samples before it
+ * after 5 minutes up; a death after PATHSEL_STABLE s up starts a new
+ * series; a death while no other path is alive does not count: there was
+ * nothing to flap with) and needs PATHSEL_MIN_SAMPLES RTT samples before it
  * can take over from a live path. No I/O.
  */
 #ifndef PUNCHD_PATHSEL_H
 #define PUNCHD_PATHSEL_H
 
-#define PATHSEL_MAX		16	/* punchd's pairs per peer, + relay */
+#define PATHSEL_MAX		17	/* PUNCH_MAX_CANDS pairs + the relay */
 
 #define PATH_KIND_LAN		0
 #define PATH_KIND_DIRECT	1
@@ -43,6 +45,7 @@
 #define PATHSEL_HOLDDOWN	10.0
 #define PATHSEL_HOLDDOWN_MAX	300.0
 #define PATHSEL_FORGIVE		300.0
+#define PATHSEL_STABLE		5.0
 #define PATHSEL_MIN_SAMPLES	3
 
 struct pathsel_cand {

@@ -164,6 +164,8 @@ peer_free(struct peer *p)
 	ev_timer_stop(pd->loop, &p->linger_timer);
 	ev_timer_stop(pd->loop, &p->health_timer);
 	ev_timer_stop(pd->loop, &p->expect_timer);
+	ev_timer_stop(pd->loop, &p->choose_timer);
+	free(p->choose);	/* choose.c's, one layer up */
 	e2e_session_peer_free(p);
 	tx_kept_free(p);
 	punch_free(&p->punch);

@@ -370,3 +370,10 @@ punch_selected(const struct punch *p)
 {
 	return p->selected >= 0 ? &p->pairs[p->selected] : NULL;
 }
+
+void
+punch_use(struct punch *p, int i)
+{
+	if (i >= 0 && i < p->npairs)
+		punch_select(p, i);
+}

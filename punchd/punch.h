@@ -160,6 +160,9 @@ const struct punch_pair *punch_selected(const struct punch *p);
  */
 void	punch_probe(struct punch *p, int i, const struct sockaddr *to,
 	    double now);
+/* Use pair i (proven) from now on, whatever the nomination said: path
+ * choice (punchd/pathsel.h) moved the peer there. Ends the attempt. */
+void	punch_use(struct punch *p, int i);
 const char *punch_state_str(enum punch_state s);
 
 #endif

@@ -16,6 +16,7 @@
  *   mesh.c store.c             mesh identity and announcements; peers file
  *   input.c                    packets in: checks, one handler per type
  *   failover.c                 a path in use: in doubt, dead, back
+ *   choose.c choose_cand.c     which working path carries the traffic
  *   link.c                     a peer's path: punch, keep-alive, relay
  *   pathwatch.c                the path in use watched (health.c)
  *   peer.c                     the peer table, states, events
@@ -24,7 +25,7 @@
  *   relay.c                    relay sessions (rendezvous, fallback)
  *   relay_access.c             the relay credential; relays' refusals
  *   punch.c keepalive.c path.c the per-peer state machines, no I/O
- *   health.c lifetime.c upgrade.c (and pathsel.c natpredict.c
+ *   health.c lifetime.c upgrade.c pathsel.c (and natpredict.c
  *   birthday.c, not wired yet)
  *   sock.c                     the UDP socket
  *   portmap*.c                 port mapping on the gateway (UPnP IGD,
@@ -214,6 +215,11 @@ struct peer {
 	struct hardnat		*hn;		/* hardnat.c: NAT signalled */
 	int			 pair_fd;	/* its winning extra socket, or
 						 * -1: the node's socket */
+	/* choose.c: which path carries the traffic (punchd/pathsel.h);
+	 * allocated once the peer has a path */
+	struct choose		*choose;
+	ev_timer		 choose_timer;
+	int			 relay_want;	/* keep the session: compared */
 };
 
 /* What each counts, its status.get key and its Prometheus name: the one
@@ -588,7 +594,14 @@ void	link_punch(struct peer *p, const struct sockaddr_storage *cands,
 void	link_punch_typed(struct peer *p, const struct sockaddr_storage *cands,
 	    const enum punch_cand_type *types, int ncands);
 void	link_start_punch(struct peer *p);
-void	link_up(struct peer *p);	/* a pair was selected */
+/* pair i carries the traffic now (choose.c); reason for peer.path */
+void	link_up(struct peer *p, int i, const char *reason);
+/* the relay is a path now: connected, the peer heard through it lately */
+int	link_relay_met_recently(const struct peer *p);
+/* the relay carries it, a direct path being dead or worse */
+void	link_relay_use(struct peer *p, const char *event, const char *why);
+/* host (private, loopback, link-local) or server-reflexive, by address */
+enum punch_cand_type link_guess_type(const struct sockaddr *sa);
 void	link_relay_up(struct peer *p);	/* a packet came through the relay */
 void	link_ka_retime(struct punchd *pd);
 void	link_ka_restart(struct peer *p);
@@ -618,6 +631,21 @@ void	roam_stop(struct punchd *pd);
 void	roam_reload(struct punchd *pd);
 void	roam_note(struct punchd *pd, unsigned why);
 void	roam_candidates_changed(struct punchd *pd, const char *what);
+/* choose.c choose_cand.c: which working path carries a peer's traffic,
+ * by cost with hysteresis (punchd/pathsel.h), measured by probes while
+ * there is a choice; on top of link.c */
+/* the handshake selected a pair / a pair's check succeeded */
+void	choose_selected(struct peer *p);
+void	choose_valid(struct peer *p, const struct sockaddr *from);
+/* choose_cand.c: a PONG, 1 when it answered one of choose's probes */
+int	choose_cand_pong(struct peer *p, uint32_t id,
+	    const struct sockaddr *from, double rtt);
+/* something changed (doubt, new candidates): measure and decide */
+void	choose_poke(struct peer *p);
+/* the peer's PING (its probes make us compare too) */
+void	choose_ping(struct peer *p, uint32_t id);
+/* why the current path was chosen, NULL before any choice */
+const char *choose_why(const struct peer *p);
 
 /* failover.c: in doubt, dead, back (installs the path_* hooks) */
 void	failover_init(struct punchd *pd);

@@ -297,7 +297,8 @@ relay_on_signal(struct peer *p, const void *data, size_t len)
 	/* a degraded pair takes them too: its path is in doubt, and a peer
 	 * that roamed signals its new candidates just then (roam.c); a
 	 * direct one when one is new: the peer moved, and its new address
-	 * is checked while the old path may still hold */
+	 * is checked while the old path may still hold; among them may be
+	 * a better pair than the one in use (choose.c) */
 	if (n > 0 && (p->state != PEER_DIRECT || relay_cands_new(p, cands,
 	    n)) && p->pd->hooks.relay_cands != NULL)
 		p->pd->hooks.relay_cands(p, cands, types, n);
@@ -366,6 +367,7 @@ relay_start(struct peer *p)
 	if (!relay_enabled(pd) || !p->bound)
 		return;
 	if (p->relay != NULL) {
+		relay_client_set_needed(p->relay, 1);
 		/*
 		 * Still in the session, lingering after a switch to direct,
 		 * and the direct path is gone: the peer is likely still there
@@ -401,6 +403,9 @@ relay_start(struct peer *p)
 	}
 	log_debug("peer %s: joining relay session %.8s... on %s first",
 	    peer_label(p), session, urls[0].url);
+	/* wanted: the peer has no direct path, or doubts it (link.c says
+	 * when it only lingers) */
+	relay_client_set_needed(p->relay, 1);
 	relay_client_start(p->relay);
 }
 

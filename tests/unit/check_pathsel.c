@@ -172,6 +172,38 @@ START_TEST(test_lossy_direct_does_not_flap)
 }
 END_TEST
 
+/* A path that worked a while and was cut is not flapping: its deaths do
+ * not add up (PATHSEL_STABLE); one that dies soon after each return does. */
+START_TEST(test_stable_death_forgiven)
+{
+	struct pathsel	ps;
+	int		d, r;
+
+	pathsel_init(&ps);
+	r = pathsel_add(&ps, PATH_KIND_RELAY, 0);
+	d = pathsel_add(&ps, PATH_KIND_DIRECT, 4);
+	pathsel_up(&ps, r, 0);
+	pathsel_up(&ps, d, 0);
+	pathsel_down(&ps, d, 2);	/* 2 s up: the first of a series */
+	ck_assert_uint_eq(ps.c[d].deaths, 1);
+	pathsel_up(&ps, d, 3);
+	pathsel_down(&ps, d, 5);	/* 2 s up again: flapping */
+	ck_assert_uint_eq(ps.c[d].deaths, 2);
+	ck_assert(ps.c[d].holddown == 2 * PATHSEL_HOLDDOWN);
+	pathsel_up(&ps, d, 6);
+	pathsel_down(&ps, d, 6 + PATHSEL_STABLE);	/* worked a while */
+	ck_assert_uint_eq(ps.c[d].deaths, 1);
+	ck_assert(ps.c[d].holddown == PATHSEL_HOLDDOWN);
+	/* alone (the relay gone too): its deaths do not add up */
+	pathsel_down(&ps, r, 20);
+	pathsel_up(&ps, d, 21);
+	pathsel_down(&ps, d, 22);
+	pathsel_up(&ps, d, 23);
+	pathsel_down(&ps, d, 24);
+	ck_assert_uint_eq(ps.c[d].deaths, 1);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
 	struct pathsel	ps;
@@ -211,6 +243,7 @@ pathsel_suite(void)
 	tcase_add_test(tc, test_ipv6_policy);
 	tcase_add_test(tc, test_dead_path_fails_over_at_once);
 	tcase_add_test(tc, test_lossy_direct_does_not_flap);
+	tcase_add_test(tc, test_stable_death_forgiven);
 	tcase_add_test(tc, test_bad_input);
 	suite_add_tcase(s, tc);
 	return s;

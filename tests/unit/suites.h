@@ -53,6 +53,7 @@
 	X(ippath)		\
 	X(roam)			\
 	X(hairpin)		\
+	X(relay_backoff)	\
 	/* new suites above this line, each ending in a backslash */
 
 #define UNIT_DECLARE(name) Suite *name##_suite(void) __attribute__((weak));
