@@ -18,7 +18,7 @@
 # from the easy side, extra-socket packets from the hard side: mean, max).
 # The load average is printed before and after (the machine is shared).
 # LOAD=N (default 0): another host behind each sequential NAT opens N new
-# UDP flows per second throughout (as tests/natlab/03-birthday.sh does),
+# UDP flows per second throughout (as bench/bdayprobe_lab.sh does),
 # so its ports move on between stund's observation and the punch.
 #
 #   BUILD=build TRIES=20 SCENARIOS="seq-pr seq-seq sym-pr sym-sym" \

@@ -1,6 +1,6 @@
 /*
  * bdayprobe: punchd/birthday.c's planner on real UDP sockets, for the NAT
- * lab (tests/natlab/03-birthday.sh): the birthday technique and
+ * lab (bench/bdayprobe_lab.sh): the birthday technique and
  * predicted-range probing through real nftables NATs, before punchd wires
  * them in. Not punchd's wire format: a probe is "BDAY?" plus a 16-byte run
  * token (so strays and other runs are ignored), an answer "BDAY!" plus it.

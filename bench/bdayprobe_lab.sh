@@ -1,6 +1,8 @@
 #!/bin/sh
 # punchd/birthday.c's planner through real nftables NATs, on real sockets
-# (tests/tools/bdayprobe), before punchd wires it in. Issue 13's targets:
+# (tests/tools/bdayprobe): the technique alone, without punchd (punchd's own
+# figures: bench/hardnat_bench.sh; its CI tests: tests/natlab/41-43). Needs
+# root (network namespaces): sudo BDAY_TRIES=20 sh bench/bdayprobe_lab.sh Issue 13's targets:
 #   symmetric-random vs port-restricted, birthday:        >= 90 % in 10 s
 #   sequential vs port-restricted, predicted range:       >= 95 % in 3 s
 #   sequential on both sides, strides 1 and 2:            >= 95 % in 3 s
