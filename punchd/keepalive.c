@@ -1,6 +1,7 @@
 /*
  * Keep-alive failure counting and who speaks (see keepalive.h). Pure logic.
  */
+#include <math.h>
 #include <string.h>
 
 #include "keepalive.h"
@@ -14,7 +15,92 @@ keepalive_init(struct keepalive *k, double interval, int warn_after,
 	k->warn_after = warn_after;
 	k->dead_after = dead_after;
 	k->lead = lead;
+	k->own = interval;
+	k->expect_at = -1;
 	k->heard = -1e9;
+}
+
+void
+keepalive_set_interval(struct keepalive *k, double interval)
+{
+	k->own = interval;
+	k->interval = !k->lead && k->lead_iv > 0 ?
+	    fmin(interval, k->lead_iv) : interval;
+}
+
+static void
+keepalive_put32(uint8_t *b, double s)
+{
+	uint32_t v = (uint32_t)(fmin(fmax(s, 0), KA_HINT_MAX) * 1000 + 0.5);
+
+	b[0] = v >> 24;
+	b[1] = v >> 16;
+	b[2] = v >> 8;
+	b[3] = v;
+}
+
+static double
+keepalive_get32(const uint8_t *b)
+{
+	return ((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	    (uint32_t)b[2] << 8 | b[3]) / 1000.0;
+}
+
+void
+keepalive_hint_pack(uint8_t *buf, double interval, double next)
+{
+	keepalive_put32(buf, interval);
+	keepalive_put32(buf + 4, next);
+}
+
+int
+keepalive_hint_parse(const uint8_t *pl, size_t len, double *interval,
+    double *next)
+{
+	double iv, nx;
+
+	if (pl == NULL || len < KA_HINT_LEN)
+		return -1;
+	iv = keepalive_get32(pl);
+	nx = keepalive_get32(pl + 4);
+	if (iv <= 0 || iv > KA_HINT_MAX || nx <= 0 || nx > KA_HINT_MAX)
+		return -1;
+	*interval = iv;
+	*next = nx;
+	return 0;
+}
+
+int
+keepalive_hint(struct keepalive *k, double now, double interval, double next)
+{
+	double was = k->interval;
+
+	if (k->lead || !isfinite(interval) || interval <= 0 ||
+	    !isfinite(next) || next <= 0)
+		return 0;
+	k->lead_iv = interval;
+	k->expect_at = now + next;
+	keepalive_set_interval(k, k->own);
+	return k->interval != was;
+}
+
+double
+keepalive_expect(const struct keepalive *k, double last_heard)
+{
+	if (k->lead)
+		return INFINITY;
+	if (k->expect_at >= 0)
+		return k->expect_at + KA_EXPECT_SLACK;
+	return last_heard + k->interval + KA_EXPECT_SLACK;
+}
+
+void
+keepalive_expect_missed(struct keepalive *k, double now)
+{
+	if (k->expect_at < 0 || k->lead_iv <= 0)
+		return;
+	while (k->expect_at + KA_EXPECT_SLACK <= now)
+		k->expect_at += k->lead_iv;
 }
 
 int

@@ -273,22 +273,35 @@ link_linger_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
  * Our KEEPALIVE after an idle gap of 5 s or more went unanswered (or was
  * answered only after probes, once the peer had spoken up and reopened
  * its side) on a path that still works: the far NAT's timer.
- * punchd/lifetime shortens the interval and the keep-alive timer restarts
- * at it (the failure counting goes on).
+ * punchd/lifetime shortens the interval (the failure counting goes on).
+ * Each keep-alive's gap is judged once (ka_gap 0 after): 1 when the
+ * interval just got shorter.
  */
-static void
+static int
 link_ka_lifetime(struct peer *p)
 {
-	if (p->state == PEER_RELAYED || p->ka_gap < LIFETIME_FLOOR ||
-	    !lifetime_died(&p->life, p->ka_gap) ||
-	    lifetime_interval(&p->life) >= p->ka.interval)
-		return;
+	double gap = p->ka_gap;
+
+	p->ka_gap = 0;
+	if (p->state == PEER_RELAYED || gap < LIFETIME_FLOOR ||
+	    !lifetime_died(&p->life, gap) ||
+	    lifetime_interval(&p->life) >= p->ka.own)
+		return 0;
 	log_info("peer %s: keep-alive unanswered after %.1f s idle: every "
-	    "%.1f s from now", peer_label(p), p->ka_gap,
+	    "%.1f s from now", peer_label(p), gap,
 	    lifetime_interval(&p->life));
-	p->ka.interval = lifetime_interval(&p->life);
-	p->ka_timer.repeat = p->ka.interval;
-	ev_timer_again(p->pd->loop, &p->ka_timer);
+	keepalive_set_interval(&p->ka, lifetime_interval(&p->life));
+	return 1;
+}
+
+/* The next KEEPALIVE now (the leader tells the follower its new schedule),
+ * then every interval. */
+static void
+link_ka_now(struct peer *p)
+{
+	ev_timer_stop(p->pd->loop, &p->ka_timer);
+	ev_timer_set(&p->ka_timer, 0, p->ka.interval);
+	ev_timer_start(p->pd->loop, &p->ka_timer);
 }
 
 static void
@@ -298,18 +311,91 @@ link_ka_missed(struct peer *p)
 	link_ka_lifetime(p);
 }
 
-/* An ACK to our KEEPALIVE, `late` s after it: in time (1 s), the NAT
- * bindings outlived the idle gap before it; later, it answers a probe
- * sent after the keep-alive was lost. */
+/*
+ * An ACK to our KEEPALIVE, `late` s after it. Before the RTO, when the
+ * path is probed (punchd/health.h), it answers the keep-alive itself: the
+ * NAT bindings outlived the idle gap before it. Later it may answer a
+ * probe sent after the keep-alive was lost: the gap was fatal.
+ */
 void
 link_ka_answered(struct peer *p, double late)
 {
-	if (p->ka_gap <= 0)
+	double gap = p->ka_gap;
+
+	if (gap <= 0)
 		return;
-	if (late <= HEALTH_PROBE_AFTER)
-		lifetime_survived(&p->life, p->ka_gap);
-	else
-		link_ka_lifetime(p);
+	if (late < p->health.rto) {
+		p->ka_gap = 0;
+		lifetime_survived(&p->life, gap);
+		log_debug("peer %s: keep-alive answered after %.1f s idle "
+		    "(t %.2f)", peer_label(p), gap, punchd_time(p->pd));
+	} else if (link_ka_lifetime(p))
+		link_ka_now(p);
+}
+
+/* How long the path's NAT bindings went without traffic: since the last
+ * packet either way (a NAT that refreshes on outbound packets only kept
+ * its binding at least that long; one that forgot did so sooner). */
+static double
+link_ka_gap(struct peer *p)
+{
+	double last = p->last_tx_direct;
+
+	if (p->watching && p->health.last_heard > last)
+		last = p->health.last_heard;
+	return punchd_time(p->pd) - last;
+}
+
+/*
+ * The gap before our next KEEPALIVE: the interval, or a longer one that
+ * tests the NAT's lifetime (punchd/lifetime.h) on an idle direct path the
+ * lifetime governs, while nothing is wrong with it. Chosen as if the one
+ * going out now (after `gap`) survives: when it does not, the leader
+ * learns so from the follower's probe and sends the next one at once with
+ * the new schedule (link_ka_heard).
+ */
+static double
+link_ka_next(struct peer *p, double gap)
+{
+	struct lifetime	l = p->life;
+	double		g;
+
+	lifetime_survived(&l, gap);
+	g = lifetime_next_gap(&l);
+	if (p->state != PEER_RELAYED && p->ka.lead && p->ka.failures == 0 &&
+	    !pathwatch_doubted(p) && p->ka.interval ==
+	    lifetime_interval(&p->life) && g > p->ka.interval)
+		return g;
+	return p->ka.interval;
+}
+
+static void
+link_ka_send(struct peer *p)
+{
+	uint8_t	hint[KA_HINT_LEN];
+	double	next;
+	int	direct = p->state != PEER_RELAYED;
+
+	/* the answer (or its absence) is lifetime evidence */
+	if (direct)
+		p->ka_gap = link_ka_gap(p);
+	next = link_ka_next(p, direct ? p->ka_gap : 0);
+	/* the leader tells the follower when its next one is due */
+	keepalive_hint_pack(hint, p->ka.interval, next);
+	tx_send(p, PACKET_KEEPALIVE,
+	    p->ka.failures > 0 ? PACKET_F_KA_MISSED : 0,
+	    direct && p->ka.lead ? hint : NULL,
+	    direct && p->ka.lead ? sizeof(hint) : 0, peer_dest(p));
+	keepalive_sent(&p->ka, punchd_time(p->pd));
+	log_debug("peer %s: keep-alive out after %.1f s idle, next in %.1f s "
+	    "(t %.2f)", peer_label(p), p->ka_gap, next, punchd_time(p->pd));
+	if (next != p->ka_timer.repeat) {
+		p->ka_timer.repeat = next;
+		ev_timer_again(p->pd->loop, &p->ka_timer);
+	}
+	/* a lost one is retried within 0.5 s, not at the next slot */
+	if (direct)
+		pathwatch_sent(p, 1);
 }
 
 static void
@@ -339,39 +425,80 @@ link_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		link_start_punch(p);
 		return;
 	}
-	if ((f & KA_SEND) && (p->has_endpoint || p->state == PEER_RELAYED)) {
-		/* how long the path's NAT bindings went without our traffic:
-		 * the answer (or its absence) is lifetime evidence */
-		if (p->state != PEER_RELAYED)
-			p->ka_gap = punchd_time(p->pd) - p->last_tx_direct;
-		tx_send(p, PACKET_KEEPALIVE,
-		    p->ka.failures > 0 ? PACKET_F_KA_MISSED : 0, NULL, 0,
-		    peer_dest(p));
-		keepalive_sent(&p->ka, punchd_time(p->pd));
-		/* a lost one is retried within 0.5 s, not at the next slot */
-		if (p->state != PEER_RELAYED)
-			pathwatch_sent(p, 1);
+	if ((f & KA_SEND) && (p->has_endpoint || p->state == PEER_RELAYED))
+		link_ka_send(p);
+	else if (p->ka_timer.repeat != p->ka.interval) {
+		p->ka_timer.repeat = p->ka.interval;
+		ev_timer_again(loop, w);
 	}
+}
+
+/*
+ * The peer's KEEPALIVE on a direct path. To a follower it carries the
+ * leader's schedule (keepalive.h): it takes the leader's interval when
+ * shorter and expects the next one when due. To the leader, one that
+ * comes while ours waits for its answer, the RTO or more after it, is the
+ * follower's probe because ours never came (its NAT had forgotten the
+ * binding): the gap before ours was fatal, learned now rather than at the
+ * next slot; ours is written off as lost, and the next one, at once,
+ * tells the follower the new schedule.
+ */
+void
+link_ka_heard(struct peer *p, const uint8_t *pl, size_t len)
+{
+	double now = punchd_time(p->pd), late = now - p->ka.out_sent;
+	double iv, next;
+
+	if (p->state != PEER_DIRECT && p->state != PEER_DEGRADED)
+		return;
+	if (p->ka.lead) {
+		if (!p->ka.outstanding || late < p->health.rto)
+			return;
+		p->ka.outstanding = 0;
+		p->ka.missed++;
+		path_lost(&p->path);
+		link_ka_answered(p, late);
+		return;
+	}
+	if (keepalive_hint_parse(pl, len, &iv, &next) != 0)
+		return;
+	if (keepalive_hint(&p->ka, now, iv, next) &&
+	    ev_is_active(&p->ka_timer)) {
+		p->ka_timer.repeat = p->ka.interval;
+		ev_timer_again(p->pd->loop, &p->ka_timer);
+	}
+	pathwatch_expect(p);
 }
 
 /*
  * (Re)start keep-alives on the path that just came up, with the running
  * configuration's timing, or shorter on a direct path whose NAT was seen
  * to forget sooner (punchd/lifetime.h: half the shortest fatal idle gap,
- * 5 s at the least). The smaller node id leads (keepalive.h).
+ * 5 s at the least). The smaller node id leads (keepalive.h) and sends its
+ * first KEEPALIVE at once: the follower learns its schedule from it.
  */
 static void
 link_ka_start(struct peer *p)
 {
-	struct punchd	*pd = p->pd;
-	double		 iv = pd->cfg.keepalive_interval_ms / 1000.0;
+	struct punchd		*pd = p->pd;
+	double			 iv = pd->cfg.keepalive_interval_ms / 1000.0;
+	struct keepalive	 was = p->ka;
 
 	if (p->state != PEER_RELAYED)
 		iv = fmin(iv, lifetime_interval(&p->life));
 	keepalive_init(&p->ka, iv, pd->cfg.warn_after, pd->cfg.dead_after,
 	    memcmp(pd->node_id, p->id, PACKET_NODEID_LEN) < 0);
-	link_timer(p, &p->ka_timer, link_ka_timer_cb, p->ka.interval,
-	    p->ka.interval);
+	/* a follower keeps what it knows of the leader's schedule (the path
+	 * restarts on every completed check; the leader's KEEPALIVE that
+	 * announced it may have come just before) */
+	if (!p->ka.lead && !was.lead && p->state != PEER_RELAYED) {
+		p->ka.heard = was.heard;
+		p->ka.lead_iv = was.lead_iv;
+		p->ka.expect_at = was.expect_at;
+		keepalive_set_interval(&p->ka, iv);
+	}
+	link_timer(p, &p->ka_timer, link_ka_timer_cb,
+	    p->ka.lead ? 0 : p->ka.interval, p->ka.interval);
 }
 
 void

@@ -469,6 +469,9 @@ void	link_ka_retime(struct punchd *pd);
 void	link_ka_restart(struct peer *p);
 /* an ACK to our KEEPALIVE came `late` s after it (lifetime evidence) */
 void	link_ka_answered(struct peer *p, double late);
+/* the peer's KEEPALIVE on a direct path: the leader's schedule in its
+ * payload (keepalive.h), or the follower's probe for one it missed */
+void	link_ka_heard(struct peer *p, const uint8_t *pl, size_t len);
 void	link_down(struct peer *p, const char *reason);
 void	link_relay_keep(struct peer *p);	/* stay in the session */
 void	link_relay_leave_later(struct peer *p);
@@ -484,6 +487,8 @@ void	pathwatch_sent(struct peer *p, int probe);
 void	pathwatch_heard(struct peer *p, const struct sockaddr *from,
 	    int data);
 int	pathwatch_doubted(const struct peer *p);
+/* (re)arm the follower's probe for when the leader's KEEPALIVE is overdue */
+void	pathwatch_expect(struct peer *p);
 
 /* failover.c: in doubt, dead, back (installs the path_* hooks) */
 void	failover_init(struct punchd *pd);
