@@ -103,6 +103,22 @@ keepalive_expect_missed(struct keepalive *k, double now)
 		k->expect_at += k->lead_iv;
 }
 
+/*
+ * The follower has not heard the leader for KA_QUIET intervals, or the
+ * leader said its last one went unanswered. With the leader's schedule
+ * known, not before its next KEEPALIVE is overdue: a gap longer than the
+ * interval (a lifetime probe, link.c) must stay silent, or our KEEPALIVE
+ * would keep our NAT's binding open and the probe prove nothing.
+ */
+static int
+keepalive_quiet(const struct keepalive *k, double now)
+{
+	if (now - k->heard < KA_QUIET * k->interval)
+		return 0;
+	return k->told || k->expect_at < 0 ||
+	    now >= k->expect_at + KA_EXPECT_SLACK;
+}
+
 int
 keepalive_tick(struct keepalive *k, double now)
 {
@@ -119,8 +135,7 @@ keepalive_tick(struct keepalive *k, double now)
 			return flags | KA_DEAD;
 	}
 	/* a failing side keeps probing until answered or dead */
-	if (k->lead || k->failures > 0 ||
-	    now - k->heard >= KA_QUIET * k->interval)
+	if (k->lead || k->failures > 0 || keepalive_quiet(k, now))
 		flags |= KA_SEND;
 	return flags;
 }
@@ -138,6 +153,7 @@ keepalive_heard(struct keepalive *k, double now, int missed)
 {
 	k->received++;
 	/* a leader that is not answered: speak up and count for ourselves */
+	k->told = missed;
 	if (!missed)
 		k->heard = now;
 }

@@ -46,6 +46,7 @@ struct keepalive {
 	int		outstanding;	/* our KEEPALIVE waits for its ACK */
 	double		out_sent;
 	double		heard;		/* last KEEPALIVE from the peer */
+	int		told;		/* its last one said KA_MISSED */
 	int		failures;	/* consecutive */
 	uint64_t	sent, acked, missed, received;
 };

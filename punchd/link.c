@@ -449,10 +449,9 @@ link_ka_heard(struct peer *p, const uint8_t *pl, size_t len)
 	double now = punchd_time(p->pd), late = now - p->ka.out_sent;
 	double iv, next;
 
-	if (p->state != PEER_DIRECT && p->state != PEER_DEGRADED)
-		return;
 	if (p->ka.lead) {
-		if (!p->ka.outstanding || late < p->health.rto)
+		if ((p->state != PEER_DIRECT && p->state != PEER_DEGRADED) ||
+		    !p->ka.outstanding || late < p->health.rto)
 			return;
 		p->ka.outstanding = 0;
 		p->ka.missed++;
@@ -462,6 +461,8 @@ link_ka_heard(struct peer *p, const uint8_t *pl, size_t len)
 	}
 	if (keepalive_hint_parse(pl, len, &iv, &next) != 0)
 		return;
+	/* also while this side is not yet direct (its check completes a
+	 * moment later): the schedule is the direct path's */
 	if (keepalive_hint(&p->ka, now, iv, next) &&
 	    ev_is_active(&p->ka_timer)) {
 		p->ka_timer.repeat = p->ka.interval;

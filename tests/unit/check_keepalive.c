@@ -253,6 +253,23 @@ START_TEST(test_hint)
 	ck_assert(k.interval == 5.5);
 	ck_assert_int_eq(keepalive_hint(&k, 130, 40, 40), 1);
 	ck_assert(k.interval == 30);
+	/* a gap longer than the interval announced (a lifetime probe): the
+	 * follower does not speak up before the one due is overdue, or its
+	 * own KEEPALIVE would keep the binding the probe tests */
+	keepalive_init(&k, 25, 3, 5, 0);
+	keepalive_heard(&k, 200, 0);
+	keepalive_hint(&k, 200, 6.3, 10.6);
+	ck_assert_int_eq(keepalive_tick(&k, 210), 0);	/* 1.5 x 6.3 ago */
+	ck_assert_int_eq(keepalive_tick(&k, 211.5), 0);
+	ck_assert_int_eq(keepalive_tick(&k, 211.7), KA_SEND);
+	/* but when the leader says its last one went unanswered, at once */
+	keepalive_init(&k, 25, 3, 5, 0);
+	keepalive_heard(&k, 200, 0);
+	keepalive_hint(&k, 200, 6.3, 10.6);
+	keepalive_heard(&k, 201, 1);
+	ck_assert_int_eq(keepalive_tick(&k, 209.5), KA_SEND);
+	keepalive_set_interval(&k, 30);
+	keepalive_hint(&k, 220, 40, 40);
 	/* garbage changes nothing */
 	ck_assert_int_eq(keepalive_hint(&k, 131, NAN, 5), 0);
 	ck_assert_int_eq(keepalive_hint(&k, 131, 5, -1), 0);
