@@ -27,7 +27,8 @@
  * optional 8-byte payload, proto/packet.h: its interval and the time until
  * its next one, ms, big-endian u32 each; older receivers ignore it). The
  * follower takes the leader's interval when shorter than its own, and
- * probes KA_EXPECT_SLACK s after a KEEPALIVE that was due and did not come
+ * probes KA_EXPECT_SLACK s (half an interval when shorter) after a
+ * KEEPALIVE that was due and did not come
  * (its own NAT may have forgotten the binding: only it can reopen it),
  * well inside the leader's 2 s before it declares an idle path dead.
  */

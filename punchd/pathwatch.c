@@ -157,10 +157,10 @@ pathwatch_expect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	log_debug("peer %s: the leader's keep-alive is overdue: probing "
 	    "(t %.2f)", peer_label(p), now);
 	pathwatch_probe(p, HEALTH_F_PROBE, now);
-	/* the slot after it, when the leader's schedule is known */
+	/* one probe per missed KEEPALIVE: the next deadline (the slot after
+	 * it) is armed by whatever comes next from the peer; unanswered,
+	 * the probe is health's to follow up (doubt, dead) */
 	keepalive_expect_missed(&p->ka, now);
-	if (p->ka.expect_at >= 0)
-		pathwatch_expect(p);
 	pathwatch_run(p);
 }
 
