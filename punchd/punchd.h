@@ -175,7 +175,8 @@ struct peer {
 	ev_timer		 health_timer;
 	ev_timer		 expect_timer;	/* the follower's */
 	struct lifetime		 life;		/* keep-alive interval */
-	double			 ka_gap;	/* idle before our last KEEPALIVE */
+	double			 ka_gap;	/* idle before our last KEEPALIVE,
+						 * 0 once judged (link.c) */
 	double			 last_tx_direct, relay_heard, data_heard;
 	int			 relay_copy;	/* tx_out: 1 copy, 2 copied, 3 keep */
 	struct tx_kept		*kept;		/* tx.c: recent DATA */

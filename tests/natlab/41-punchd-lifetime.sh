@@ -10,7 +10,7 @@
 # (punchd/lifetime.h: half the shortest fatal gap, 5 s at the least).
 # Once the leader's interval (meshctl why) is at most LIFETIME_MAX_IV s
 # (default 6: half a fatal gap just over the NATs' 10 s; learning takes
-# about a minute: 25 s dies, 12.5 s dies, 9.4 s lives, 10.9 s dies, each
+# about a minute: 25 s dies, 12.5 s dies, 8.75 s lives, 10.6 s dies, each
 # death repaired by the follower's probe a second later), at most
 # LIFETIME_LEARN s (default 80) after the path came up, sparse datagrams
 # (one every 7-13 s, alternately A -> B and B -> A, LIFETIME_SEND s in
