@@ -470,6 +470,10 @@ void	link_ka_retime(struct punchd *pd);
 void	link_ka_restart(struct peer *p);
 /* an ACK to our KEEPALIVE came `late` s after it (lifetime evidence) */
 void	link_ka_answered(struct peer *p, double late);
+/* link_ka.c: our KEEPALIVE now (lifetime evidence, the leader's schedule);
+ * the last one went unanswered a whole interval */
+void	link_ka_send(struct peer *p);
+void	link_ka_missed(struct peer *p);
 /* the peer's KEEPALIVE on a direct path: the leader's schedule in its
  * payload (keepalive.h), or the follower's probe for one it missed */
 void	link_ka_heard(struct peer *p, const uint8_t *pl, size_t len);
