@@ -53,7 +53,13 @@ pl_node B b-host -o punchd.relay_token="$TOK"
 IA=$(pl_id A) IB=$(pl_id B)
 pl_listen A "$NL_TMP/listen-A"
 # B's datagrams with their arrival time (ms)
-pl_listen_ts B "$NL_TMP/listen-B"
+"$BIN/meshctl" -S "$NL_TMP/B" --json listen --events 2>&1 | python3 -u -c '
+import sys, time
+for l in iter(sys.stdin.readline, ""):
+    print("%d %s" % (time.time() * 1000, l), end="", flush=True)
+' >"$NL_TMP/listen-B" &
+nl_track $!
+nl_wait 5 grep -q listening "$NL_TMP/listen-B" || nl_die "listen on B"
 pl_punch_both A B 5000 >/dev/null || pl_bad "punch A <-> B failed"
 nl_wait 5 pl_path_is A "$IB" direct && nl_wait 5 pl_path_is B "$IA" direct ||
 	nl_die "A <-> B not direct: $(pl_peer A "$IB" .state) / $(pl_peer B "$IA" .state)"
