@@ -17,6 +17,8 @@ SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR	?= $(PREFIX)/lib/tmpfiles.d
 # relayd's status page and browser member (web/dist, `make web`)
 WEBDIR		?= $(PREFIX)/share/atmosphere/web
+# punchd-tun.conf, the opt-in drop-in for the mesh interface
+DATADIR		?= $(PREFIX)/share/atmosphere
 BUILD	?= build
 SAN	?= 0
 
@@ -93,15 +95,18 @@ STUND_SRCS := \
 	stund/stund.c \
 	stund/stund_config.c \
 	stund/control.c \
+	stund/control_check.c \
 	stund/probe.c \
 	stund/discover.c \
 	stund/natbehav.c \
 	stund/natbehav_classify.c \
+	stund/hairpin.c \
 	stund/alloc.c \
 	stund/server.c
 
 # stund files the unit tests link: all but main and the IPC dispatch
-STUND_LOGIC_SRCS := $(filter-out stund/stund.c stund/control.c,$(STUND_SRCS))
+STUND_LOGIC_SRCS := $(filter-out stund/stund.c stund/control.c \
+	stund/control_check.c,$(STUND_SRCS))
 
 RELAYD_SRCS := \
 	relayd/relayd.c \
@@ -129,8 +134,10 @@ RELAYD_SRCS := \
 PUNCHD_CORE := \
 	punchd/punchd_config.c \
 	punchd/sock.c \
+	punchd/sock_gso.c \
 	punchd/relay.c \
 	punchd/relay_access.c \
+	punchd/relay_pick.c \
 	punchd/tx.c \
 	punchd/members.c \
 	punchd/e2e_session.c \
@@ -157,16 +164,23 @@ PUNCHD_CORE := \
 	punchd/inviter_guard.c \
 	punchd/inviter_ends.c \
 	punchd/joiner.c \
+	punchd/joiner_paths.c \
 	punchd/joiner_race.c \
 	punchd/pending.c \
+	punchd/iface.c \
+	punchd/iface_io.c \
 	punchd/node.c \
-	punchd/node_portmap.c
+	punchd/node_portmap.c \
+	punchd/netwatch.c \
+	punchd/roamlogic.c \
+	punchd/roam.c
 
 PUNCHD_SRCS := \
 	punchd/punchd.c \
 	punchd/control.c \
 	punchd/control_peer.c \
 	punchd/control_mesh.c \
+	punchd/control_hosts.c \
 	punchd/control_stund.c \
 	punchd/control_pack.c \
 	punchd/control_portmap.c \
@@ -193,8 +207,11 @@ MESHCTL_SRCS := \
 	meshctl/cmd_metrics.c \
 	meshctl/cmd_network.c \
 	meshctl/network_portmap.c \
+	meshctl/network_check.c \
+	meshctl/network_relays.c \
 	meshctl/cmd_relaytest.c \
 	meshctl/cmd_peers.c \
+	meshctl/cmd_relays.c \
 	meshctl/cmd_punch.c \
 	meshctl/cmd_ping.c \
 	meshctl/cmd_send.c \
@@ -203,6 +220,7 @@ MESHCTL_SRCS := \
 	meshctl/cmd_mesh.c \
 	meshctl/cmd_invite.c \
 	meshctl/cmd_join.c \
+	meshctl/cmd_hosts.c \
 	meshctl/qr.c
 
 UNIT_SRCS := tests/unit/runner.c $(wildcard tests/unit/check_*.c)
@@ -289,10 +307,18 @@ check: all $(UNIT)
 	BUILD=$(BUILD) sh tests/run.sh
 
 # The suite under ASan + UBSan. Left out: the fuzz smoke test (its
-# harnesses are sanitizer builds already) and the systemd boot test (it
-# installs the binaries into a Debian container that has no ASan runtime).
+# harnesses are sanitizer builds already), the systemd boot test (it
+# installs the binaries into a Debian container that has no ASan runtime),
+# and, to keep CI under 30 minutes, tests whose time goes to waiting or to
+# code that is not ours: the idle-wakeup count (03-idle: a minute of
+# sleep), the browser (07: Chromium's time), the dependency picture
+# (02-layers: nm), the lab's own checks (natlab/00, 02) and the
+# bdayprobe/portmap measurements (natlab/03, 30: their parsers and
+# planners run under ASan in the unit tests).
+ASAN_SKIP = 60-fuzz 57-systemd integ/03-idle 07-browser 02-layers \
+	natlab/00-lab natlab/02-nat-alloc natlab/03-birthday natlab/30-portmap
 asan:
-	SKIP_TESTS="60-fuzz 57-systemd $(SKIP_TESTS)" $(MAKE) BUILD=build-asan SAN=1 CFLAGS="-O1 -g" check
+	SKIP_TESTS="$(ASAN_SKIP) $(SKIP_TESTS)" $(MAKE) BUILD=build-asan SAN=1 CFLAGS="-O1 -g" check
 
 bench: all $(BENCHES)
 	BUILD=$(BUILD) sh bench/run.sh
@@ -332,6 +358,10 @@ install: $(PROGS)
 	done
 	install -m 0644 systemd/atmosphere.sysusers $(DESTDIR)$(SYSUSERSDIR)/atmosphere.conf
 	install -m 0644 systemd/atmosphere.tmpfiles $(DESTDIR)$(TMPFILESDIR)/atmosphere.conf
+	install -d $(DESTDIR)$(DATADIR)
+	sed 's|@DATADIR@|$(DATADIR)|g' systemd/punchd-tun.conf \
+	    >$(DESTDIR)$(DATADIR)/punchd-tun.conf && \
+	    chmod 0644 $(DESTDIR)$(DATADIR)/punchd-tun.conf
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(addprefix man/,$(MAN1)) $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 $(addprefix man/,$(MAN5)) $(DESTDIR)$(MANDIR)/man5
@@ -360,6 +390,8 @@ uninstall:
 		$(DESTDIR)$(SBINDIR)/relayd $(DESTDIR)$(BINDIR)/meshctl
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/atmosphere.conf $(DESTDIR)$(TMPFILESDIR)/atmosphere.conf
+	rm -f $(DESTDIR)$(DATADIR)/punchd-tun.conf
+	rmdir $(DESTDIR)$(DATADIR) 2>/dev/null || true
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(MAN1)) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(MAN5)) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MAN8))

@@ -11,6 +11,10 @@
  *               A -> B -> A over one TCP connection; p50 and p99.
  *   memory      relayd's RSS before and after N idle clients that completed
  *               the upgrade (raw sockets, pairs sharing a session).
+ *   idle        (-s idle, not by default) the latency ping-pong through
+ *               relayd before, while and after N such idle clients are
+ *               connected to it: does a crowd of idle clients slow a
+ *               well-behaved pair?
  *
  * Both ends of a session run in this process on one libev loop, so a relay
  * run keeps two processes busy (this one and relayd), the TCP reference
@@ -20,7 +24,8 @@
  *
  *   relay_bench -r build/bin/relayd [-Rv] [-b MiB] [-c roundtrips]
  *               [-n clients] [-N ws_relay.js|none]
- *               [-p relayd_cpu,client_cpu|same|split] [-s thru,lat,mem]
+ *               [-p relayd_cpu,client_cpu|same|split]
+ *               [-s thru,lat,idle,mem]
  *               [-w window KiB]
  *   -v prints every round, -R runs only the relay side of the throughput
  *   (to profile it), -b sets the bytes per run (default 1024 MiB; the TCP
@@ -1484,6 +1489,81 @@ run_lat(struct bench *b, struct relayd_proc *r, struct node_relay *nr,
 	load_print(&l);
 }
 
+/* the batched and the ordinary pair's latency, into v[0..1][p50, p99] */
+static void
+idle_lat(struct bench *b, struct relayd_proc *r, unsigned n, double v[2][2],
+    int ok[2])
+{
+	b->relay = 1;
+	ok[0] = lat_one(b, r, 0, n, &v[0][0], &v[0][1]) == 0;
+	b->relay = b->plain = 1;
+	ok[1] = lat_one(b, r, r->port, n, &v[1][0], &v[1][1]) == 0;
+}
+
+static void
+idle_print(const char *phase, long rss, double v[2][2], int ok[2],
+    const struct load_span *l)
+{
+	static const char *what[2] = { "batched", "ordinary" };
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (ok[i])
+			printf("  %-22s %-9s %9.1f %9.1f %10ld\n", phase,
+			    what[i], v[i][0], v[i][1], rss);
+		else
+			printf("  %-22s %-9s FAILED\n", phase, what[i]);
+	load_print(l);
+}
+
+/*
+ * -s idle: a well-behaved pair's round trip through relayd before, while
+ * and after nidle idle clients are connected to the same relayd (issue 14
+ * item 3: the pair's p99 must not move while they are there). Each phase
+ * measures both kinds of client and carries its own load span.
+ */
+static void
+run_idle(struct bench *b, struct relayd_proc *r, unsigned n, int nidle)
+{
+	struct load_span l;
+	double		 v[2][2];
+	int		 ok[2], *fds, i, up = 0;
+	char		 phase[32];
+
+	printf("relay latency under idle load: %d-byte ping-pong through "
+	    "relayd, %u round trips\n  (after %d warm-up) per figure, before, "
+	    "with and after %d idle upgraded clients\n", PING_LEN, n, WARMUP,
+	    nidle);
+	printf("  %-22s %-9s %9s %9s %10s\n", "phase", "clients", "p50 us",
+	    "p99 us", "relayd KiB");
+	if ((fds = calloc(nidle, sizeof(int))) == NULL)
+		return;
+	load_now(l.before, sizeof(l.before));
+	idle_lat(b, r, n, v, ok);
+	load_now(l.after, sizeof(l.after));
+	idle_print("no idle clients", rss_kib(r->pid), v, ok, &l);
+	for (i = 0; i < nidle; i++)
+		if ((fds[i] = mem_client(r->port, i)) != -1)
+			up++;
+	usleep(500000);
+	snprintf(phase, sizeof(phase), "%d idle clients", up);
+	load_now(l.before, sizeof(l.before));
+	idle_lat(b, r, n, v, ok);
+	load_now(l.after, sizeof(l.after));
+	idle_print(phase, rss_kib(r->pid), v, ok, &l);
+	for (i = 0; i < nidle; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+	free(fds);
+	usleep(500000);
+	load_now(l.before, sizeof(l.before));
+	idle_lat(b, r, n, v, ok);
+	load_now(l.after, sizeof(l.after));
+	idle_print("after they left", rss_kib(r->pid), v, ok, &l);
+	if (up < nidle)
+		printf("  only %d of %d idle clients upgraded\n", up, nidle);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1530,7 +1610,7 @@ main(int argc, char **argv)
 			    "[-b MiB] [-c roundtrips] [-n clients]\n"
 			    "                   [-N ws_relay.js|none] "
 			    "[-p relaydcpu,mycpu|same|split]\n"
-			    "                   [-s thru,lat,mem] "
+			    "                   [-s thru,lat,idle,mem] "
 			    "[-w window KiB, 128-960]\n");
 			return 2;
 		}
@@ -1594,6 +1674,10 @@ main(int argc, char **argv)
 	}
 	if (strstr(sections, "lat") != NULL) {
 		run_lat(&b, &r, &nr, rounds);
+		printf("\n");
+	}
+	if (strstr(sections, "idle") != NULL) {
+		run_idle(&b, &r, rounds, nclients);
 		printf("\n");
 	}
 	fflush(stdout);

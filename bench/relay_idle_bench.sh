@@ -3,6 +3,12 @@
 # (bench/ws_relay.js), at the same N in the same run (issue 14 item 3).
 #
 #   sh bench/relay_idle_bench.sh [N ...]        (default: 10000 100000)
+#   PIN=split|same|A,B RUNS=3 sh bench/relay_idle_bench.sh ...
+#
+# Then, for each N up to 25,000, a well-behaved pair's round trip through
+# relayd before, while and after N idle clients are connected to it
+# (bench/relay_bench -s idle, RUNS times, pinned as PIN says, -p of
+# relay_bench): the p99 a crowd of idle clients must leave unchanged.
 #
 # Both relays run with a relay secret, and every client presents the
 # per-session token relayd would issue (`relayd --issue-token`; the client
@@ -87,4 +93,22 @@ for N in "$@"; do
 	    echo "  npm ws: not every client upgraded ($(tail -n 2 "$T/node.out"))"
 	kill "$np"; wait "$np" 2>/dev/null
 	PIDS=
+done
+
+# a well-behaved pair's RTT while N idle clients are connected
+BENCH=$BUILD/bench/relay_bench
+[ -x "$BENCH" ] || { echo "relay idle: $BENCH is not built: no latency"; exit 0; }
+for N in "$@"; do
+	if [ "$N" -gt 25000 ]; then
+		echo "relay idle latency: N=$N skipped: relay_bench's idle clients" \
+		    "all come from 127.0.0.1 (about 28k ephemeral ports towards one port)"
+		continue
+	fi
+	i=0
+	while [ $i -lt "${RUNS:-1}" ]; do
+		i=$((i + 1))
+		echo "relay idle latency, run $i: $BENCH -r $RELAYD -s idle -n $N ${PIN:+-p $PIN}"
+		"$BENCH" -r "$RELAYD" -s idle -n "$N" ${PIN:+-p "$PIN"} |
+		    sed -n '/^relay latency under idle load/,$p'
+	done
 done

@@ -9,7 +9,15 @@
 # it: the machine is shared, the figures are this run's, not typical ones.
 #
 #   sh bench/tun_bench.sh            (root; BENCH_TIME=10 seconds per iperf3)
-#   TUNNELS="raw tunpipe wg nebula"  picks rows (tunpipe1416: MTU 1416)
+#   TUNNELS="raw punchd tunpipe wg nebula"  picks rows (punchd1416,
+#                                    tunpipe1416: MTU 1416)
+#   BENCH_PIN=no                     no CPU pinning (default: host a's
+#                                    processes, tunnel and iperf3 client, on
+#                                    CPU 0, host b's on CPU 1, as two hosts)
+#
+# punchd is the real thing: two punchd with tun = yes, a mesh made with
+# meshctl init / invite / join (node keys, so IP packets travel under the
+# pair's end-to-end session key), the pair direct on the public segment.
 #
 # tunpipe is tests/tools/tunpipe: punchd/tun.c + punchd/meshaddr.c +
 # proto/packet.c (XChaCha20-Poly1305) in one thread per side, poll(2),
@@ -20,7 +28,14 @@ TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${BUILD:-build}
 TP=$TOP/$BUILD/tests/tools/tunpipe
 T=${BENCH_TIME:-10}
-TUNNELS=${TUNNELS:-raw tunpipe tunpipe1416 wg nebula}
+TUNNELS=${TUNNELS:-raw punchd tunpipe wg nebula}
+BIN=$TOP/$BUILD/bin
+# pinning: host a on CPU 0, host b on CPU 1 (BENCH_PIN=no: none)
+if [ "${BENCH_PIN:-yes}" = yes ] && command -v taskset >/dev/null; then
+	PA="taskset -c 0" PB="taskset -c 1"
+else
+	PA= PB=
+fi
 . "$TOP/tests/natlab/lib.sh"
 [ -x "$TP" ] || nl_skip "tunpipe is not built (make)"
 for t in iperf3 ping jq; do
@@ -36,7 +51,7 @@ nl_host b 203.0.113.22
 for h in a b; do
 	nl_exec $h sysctl -qw net.ipv6.conf.default.disable_ipv6=0
 done
-nl_bg b "$NL_TMP/iperf-s.log" iperf3 -s
+nl_bg b "$NL_TMP/iperf-s.log" $PB iperf3 -s
 nl_wait 5 nl_exec b sh -c "ss -Hltn 'sport = :5201' | grep -q ."
 
 # CPU ticks (user + system) of the given pids, summed
@@ -61,7 +76,7 @@ row() {
 	_name=$1 _dst=$2 _mtu=$3; shift 3
 	_load=$(cut -d' ' -f1 /proc/loadavg)
 	_c0=$(cpu "$@") _s0=$(cpusys "$@")
-	nl_exec a iperf3 -c "$_dst" -t "$T" -J >"$NL_TMP/$_name-tcp.json" 2>"$NL_TMP/$_name-tcp.err" ||
+	nl_exec a $PA iperf3 -c "$_dst" -t "$T" -J >"$NL_TMP/$_name-tcp.json" 2>"$NL_TMP/$_name-tcp.err" ||
 		{ echo "$_name: iperf3 TCP failed"; return 1; }
 	_c1=$(cpu "$@") _s1=$(cpusys "$@")
 	_sys=$(awk -v c=$((_c1 - _c0)) -v s=$((_s1 - _s0)) \
@@ -70,7 +85,7 @@ row() {
 	_tcp=$(jq '.end.sum_received.bits_per_second / 1e6' "$NL_TMP/$_name-tcp.json")
 	_cpugb=$(awk -v c=$((_c1 - _c0)) -v hz="$HZ" -v b="$_bytes" -v n="$#" \
 	    'BEGIN { if (n == 0) print "-"; else printf "%.2f", c / hz / (b / 1e9) }')
-	nl_exec a iperf3 -c "$_dst" -u -b 0 -l $((_mtu - 28)) -t "$T" -J \
+	nl_exec a $PA iperf3 -c "$_dst" -u -b 0 -l $((_mtu - 28)) -t "$T" -J \
 	    >"$NL_TMP/$_name-udp.json" 2>"$NL_TMP/$_name-udp.err" ||
 		{ echo "$_name: iperf3 UDP failed"; return 1; }
 	_udp=$(jq '(.end.sum_received.bits_per_second //
@@ -87,15 +102,43 @@ row() {
 }
 
 run_tunpipe() {	# NAME MTU
-	nl_bg a "$NL_TMP/tp-a.log" "$TP" -i tp0 -m "$2" -l 203.0.113.21:7777 \
+	nl_bg a "$NL_TMP/tp-a.log" $PA "$TP" -i tp0 -m "$2" -l 203.0.113.21:7777 \
 	    -r 203.0.113.22:7777 -s 00000000000000a1 -p 00000000000000b2
 	_pa=$NL_LASTPID
-	nl_bg b "$NL_TMP/tp-b.log" "$TP" -i tp0 -m "$2" -l 203.0.113.22:7777 \
+	nl_bg b "$NL_TMP/tp-b.log" $PB "$TP" -i tp0 -m "$2" -l 203.0.113.22:7777 \
 	    -r 203.0.113.21:7777 -s 00000000000000b2 -p 00000000000000a1
 	_pb=$NL_LASTPID
 	nl_wait 5 grep -q " up " "$NL_TMP/tp-b.log" || { cat "$NL_TMP/tp-b.log"; return 1; }
 	nl_wait 5 grep -q " up " "$NL_TMP/tp-a.log" || { cat "$NL_TMP/tp-a.log"; return 1; }
 	_dst=$(awk '/ up /{ print $10; exit }' "$NL_TMP/tp-a.log")
+	row "$1" "$_dst" "$2" $_pa $_pb
+	kill $_pa $_pb; wait $_pa $_pb 2>/dev/null
+}
+
+run_punchd() {	# NAME MTU
+	[ -x "$BIN/punchd" ] && [ -x "$BIN/meshctl" ] ||
+		{ echo "punchd: not built (make)"; return 0; }
+	: >"$NL_TMP/empty.conf"
+	for h in a b; do
+		rm -rf "$NL_TMP/pd-$h"
+		mkdir -p "$NL_TMP/pd-$h"
+		eval "_pin=\$P$(echo $h | tr ab AB)"
+		nl_bg $h "$NL_TMP/pd-$h.log" $_pin env RUNTIME_DIRECTORY="$NL_TMP/pd-$h" \
+		    STATE_DIRECTORY="$NL_TMP/pd-$h" "$BIN/punchd" -f "$NL_TMP/empty.conf" \
+		    -p 7777 -o punchd.portmap=no -o punchd.stun_refresh=0 \
+		    -o punchd.tun=yes -o punchd.tun_name=pd0 -o punchd.tun_mtu="$2"
+		eval "_p$h=\$NL_LASTPID"
+		nl_wait 5 test -S "$NL_TMP/pd-$h/punchd.sock" ||
+			{ cat "$NL_TMP/pd-$h.log"; return 1; }
+	done
+	"$BIN/meshctl" -S "$NL_TMP/pd-a" init bench >/dev/null &&
+	    _code=$("$BIN/meshctl" -S "$NL_TMP/pd-a" invite --no-qr | sed -n 3p | tr -d ' ') &&
+	    "$BIN/meshctl" -S "$NL_TMP/pd-b" join --timeout 3000 "$_code" >"$NL_TMP/pd-join" 2>&1 ||
+		{ echo "punchd: join failed: $(cat "$NL_TMP/pd-join")"; return 1; }
+	nl_wait 5 sh -c "ip netns exec $(nl_ns b) ip -o -4 addr show dev pd0 | grep -q inet" ||
+		{ echo "punchd: pd0 has no address"; return 1; }
+	_dst=$(nl_exec b ip -o -4 addr show dev pd0 | awk '{ sub("/.*", "", $4); print $4 }')
+	nl_wait 5 nl_exec a ping -c 1 -W 1 "$_dst" >/dev/null || { echo "punchd: no ping"; return 1; }
 	row "$1" "$_dst" "$2" $_pa $_pb
 	kill $_pa $_pb; wait $_pa $_pb 2>/dev/null
 }
@@ -106,7 +149,8 @@ run_wg() {
 	for h in a b; do
 		(umask 077; wg genkey >"$NL_TMP/wg-$h.key")
 		wg pubkey <"$NL_TMP/wg-$h.key" >"$NL_TMP/wg-$h.pub"
-		nl_bg $h "$NL_TMP/wg-$h.log" env \
+		eval "_pin=\$P$(echo $h | tr ab AB)"
+		nl_bg $h "$NL_TMP/wg-$h.log" $_pin env \
 		    WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
 		    wireguard-go -f wg$h
 		eval "_p$h=\$NL_LASTPID"
@@ -134,6 +178,7 @@ run_nebula() {
 	command -v nebula >/dev/null && command -v nebula-cert >/dev/null ||
 		{ echo "nebula: missing (apt-get install nebula)"; return 0; }
 	_d=$NL_TMP/nebula
+	rm -rf "$_d"	# a row may come twice: a new CA each time
 	mkdir -p "$_d"
 	(cd "$_d" && nebula-cert ca -name lab &&
 	    nebula-cert sign -name a -ip 10.201.0.1/24 &&
@@ -153,7 +198,8 @@ firewall:
   outbound: [ { port: any, proto: any, host: any } ]
   inbound: [ { port: any, proto: any, host: any } ]
 EOF
-		nl_bg $h "$_d/$h.log" nebula -config "$_d/$h.yml"
+		eval "_pin=\$P$(echo $h | tr ab AB)"
+		nl_bg $h "$_d/$h.log" $_pin nebula -config "$_d/$h.yml"
 		eval "_p$h=\$NL_LASTPID"
 	done
 	nl_wait 10 nl_exec a ping -c 1 -W 1 10.201.0.2 ||
@@ -168,6 +214,8 @@ RAW_RTT=$(nl_exec a ping -q -c 50 -i 0.02 203.0.113.22 |
 for t in $TUNNELS; do
 	case $t in
 	raw)		row underlay 203.0.113.22 1500 ;;
+	punchd)		run_punchd punchd 1280 ;;
+	punchd1416)	run_punchd punchd 1416 ;;
 	tunpipe)	run_tunpipe tunpipe 1280 ;;
 	tunpipe1416)	run_tunpipe tunpipe 1416 ;;
 	wg)		run_wg ;;
@@ -176,4 +224,4 @@ for t in $TUNNELS; do
 done
 echo "cpu_s/GB: CPU seconds of both tunnel processes per GB received over TCP; sys%: kernel share"
 echo "added_ms: ping average minus the underlay's in this run; load1 before the row"
-echo "$(nproc) cores; $(uname -r)"
+echo "$(nproc) cores; $(uname -r); pinning: ${PA:-none} (a) / ${PB:-none} (b)"

@@ -33,7 +33,9 @@ rc_open(struct relay_client *c, const char *rest, size_t restlen)
 	}
 	c->connected_at = c->last_rx = ev_now(c->loop);
 	ev_timer_stop(c->loop, &c->timer);
-	ev_timer_set(&c->ping, c->cfg.ping_interval, c->cfg.ping_interval);
+	/* the first ping soon: its pong is the relay's RTT (netcheck) */
+	ev_timer_set(&c->ping, c->cfg.ping_interval < 1 ?
+	    c->cfg.ping_interval : 1, c->cfg.ping_interval);
 	ev_timer_start(c->loop, &c->ping);
 	if (c->idx != 0) {
 		ev_timer_set(&c->probe_timer, c->cfg.primary_retry, 0);

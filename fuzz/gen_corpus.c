@@ -535,6 +535,15 @@ gen_invite(void)
 	    code);
 	put("invite", "uri-raw-json", uri, (size_t)n);
 	put("invite", "addr-v6", "udp://[2001:db8::1]:7777", 24);
+	/* both families: tags 9 and 11 beside IPv4 tags 2 and 3 */
+	inv.ep_local6 = inv.ep_public;
+	inv.ep_public6 = inv.ep_public;
+	inv.ep_public.family = INVITE_AF_INET;
+	memcpy(inv.ep_public.addr, "\xcb\x00\x71\x0b", 4);
+	n = invite_encode(&inv, code, sizeof(code));
+	put("invite", "code-dual-stack", code, (size_t)n);
+	n = invite_uri_format(&inv, uri, sizeof(uri));
+	put("invite", "uri-dual-stack", uri, (size_t)n);
 	invite_clear(&inv);
 }
 

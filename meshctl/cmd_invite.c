@@ -150,6 +150,9 @@ cmd_invite(int argc, char **argv)
 		if (inv.ep_local6.family != INVITE_AF_NONE)
 			printf("local IPv6 %s\n", invite_addr_str(&inv.ep_local6,
 			    "udp://", a[0], sizeof(a[0])));
+		if (inv.ep_public6.family != INVITE_AF_NONE)
+			printf("public IPv6 %s\n", invite_addr_str(
+			    &inv.ep_public6, "udp://", a[0], sizeof(a[0])));
 		if (inv.nat_type[0] != '\0' || inv.stun_source[0] != '\0')
 			printf("NAT type %s, public endpoint from %s\n",
 			    inv.nat_type[0] ? inv.nat_type : "unknown",

@@ -1,7 +1,10 @@
 /*
- * meshctl network: what stund knows of this host's place on the internet:
- * public endpoint, NAT behaviour on both RFC 5780 axes with the classic
- * name, what that means for reaching peers, and which STUN servers answered.
+ * meshctl network: a netcheck. What stund knows of this host's place on
+ * the internet (public endpoint, NAT behaviour on both RFC 5780 axes with
+ * the classic name, hairpin) and what it measures now (stun.check: UDP,
+ * IPv4, IPv6, round-trip time to every STUN server), with punchd's port
+ * mapping and relays (their round-trip times). Every verdict that is
+ * unknown says why and what to add.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,68 +14,104 @@
 #include "common/mpack.h"
 #include "meshctl.h"
 
+/* stund's own stund.timeout bounds stun.check (60 s at most) */
+#define NETWORK_CHECK_WAIT_MS	61000
+
 static void
 network_usage(FILE *f)
 {
 	fprintf(f, "usage: meshctl network [--refresh] [--json]\n\n"
-	    "Public endpoint, NAT type (mapping and filtering, RFC 5780, and\n"
-	    "the classic name), whether this host is behind NAT, and the STUN\n"
-	    "servers stund asked. --refresh measures again instead of using\n"
-	    "stund's cache (NAT tests take a few seconds).\n");
+	    "A netcheck: whether UDP gets out (which STUN servers answered),\n"
+	    "IPv4 and IPv6 reachability, the NAT type (mapping and filtering,\n"
+	    "RFC 5780, and the classic name), whether the mapping varies by\n"
+	    "destination, hairpinning, the port-mapping protocols the gateway\n"
+	    "offers, and the round-trip time to every STUN server and relay.\n"
+	    "--refresh measures the NAT again instead of using stund's cache\n"
+	    "(NAT tests take a few seconds).\n");
 }
 
-static void
-network_print_servers(const msgpack_object *servers)
+/*
+ * Call daemon's method; the result as JSON, or NULL with why in err.
+ * *down is set when the daemon is not running.
+ */
+static json_t *
+network_call(const char *daemon, const char *method, const msgpack_sbuffer *sb,
+    int timeout_ms, char *err, size_t errlen, int *down)
 {
-	char		name[256], mapped[80], err[256];
-	const msgpack_object *o;
-	double		rtt;
-	uint32_t	i;
+	struct ipc_sync	*s;
+	struct ipc_msg	 m;
+	json_t		*j = NULL;
 
-	if (servers == NULL || servers->type != MSGPACK_OBJECT_ARRAY)
-		return;
-	printf("STUN servers:\n");
-	for (i = 0; i < servers->via.array.size; i++) {
-		const msgpack_object *s = &servers->via.array.ptr[i];
-		int ok = 0;
-
-		name[0] = mapped[0] = err[0] = '\0';
-		mpack_get_str(s, "server", name, sizeof(name));
-		mpack_get_bool(s, "ok", &ok);
-		if (ok) {
-			o = mpack_get(s, "rtt_ms");
-			rtt = o != NULL && o->type == MSGPACK_OBJECT_FLOAT64 ?
-			    o->via.f64 : 0;
-			mpack_get_str(s, "mapped", mapped, sizeof(mapped));
-			printf("  %-32s ok      %7.1f ms  sees %s\n", name, rtt,
-			    mapped);
-		} else {
-			mpack_get_str(s, "error", err, sizeof(err));
-			printf("  %-32s failed  %s\n", name, err);
-		}
+	*down = 0;
+	if ((s = meshctl_connect(daemon, err, errlen)) == NULL) {
+		*down = 1;
+		return NULL;
 	}
+	if (meshctl_call(s, method, sb != NULL ? sb->data : NULL,
+	    sb != NULL ? sb->size : 0, timeout_ms, &m, err, errlen) == 0) {
+		if (m.error != NULL)
+			meshctl_errstr(&m, err, errlen);
+		else
+			j = mpack_to_json(m.result);
+	}
+	ipc_sync_close(s);
+	return j;
 }
 
 static const char *
-str_or(const msgpack_object *map, const char *key, char *buf, size_t len,
-    const char *dflt)
+str_or(const json_t *o, const char *key, const char *dflt)
 {
-	if (mpack_get_str(map, key, buf, len) != 0)
-		strlcpy(buf, dflt, len);
-	return buf;
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : dflt;
+}
+
+/* the NAT block: nat.get in words (the lines existing scripts read) */
+static void
+network_print_nat(const json_t *nat)
+{
+	const json_t	*bn = json_object_get(nat, "behind_nat");
+	const char	*filt = str_or(nat, "filtering", "unknown");
+	int		 rfc = !strcmp(str_or(nat, "method", "?"), "rfc5780");
+
+	printf("Public endpoint:  %s\n", str_or(nat, "public", "unknown"));
+	printf("Local endpoint:   %s\n", str_or(nat, "local", "unknown"));
+	printf("Behind NAT:       %s\n", json_is_true(bn) ? "yes" :
+	    json_is_false(bn) ? "no" : "unknown");
+	printf("NAT type:         %s\n", str_or(nat, "classic", "unknown"));
+	printf("  mapping:        %s\n", str_or(nat, "mapping", "unknown"));
+	printf("  filtering:      %s\n", strcmp(filt, "unknown") != 0 ? filt :
+	    "unknown: no STUN server answered the RFC 5780 tests "
+	    "(OTHER-ADDRESS);\n                  add one to stund.servers, e.g. "
+	    "stun.stunprotocol.org:3478");
+	printf("  measured:       %s%s%s\n", rfc ? "RFC 5780 tests via " :
+	    "comparing ", str_or(nat, "server", "?"), rfc ? "" :
+	    " (no server offered RFC 5780)");
+}
+
+static void
+network_print(const json_t *nat, const json_t *nc, const json_t *pstatus,
+    const json_t *relays)
+{
+	network_check_print(nc, 0);
+	if (nat != NULL)
+		network_print_nat(nat);
+	network_check_print(nc, 1);
+	if (nat != NULL)
+		printf("What it means:    %s\n", str_or(nat, "explanation", "-"));
+	network_portmap(NULL, pstatus);
+	network_check_print_servers(nc);
+	network_relays_print(relays, pstatus != NULL);
 }
 
 int
 cmd_network(int argc, char **argv)
 {
-	struct ipc_sync		*s;
-	struct ipc_msg		 m;
-	msgpack_sbuffer		 sb;
-	msgpack_packer		 pk;
-	json_t			*out, *nat;
-	const msgpack_object	*o;
-	char			 err[700], b1[128], b2[128], b3[128], b4[300];
-	int			 refresh = 0, i, rc = EXIT_OK, bn = -1;
+	msgpack_sbuffer	 sb;
+	msgpack_packer	 pk;
+	json_t		*nat, *check, *pstatus, *nc, *relays, *out;
+	char		 err[700], cerr[700], perr[300];
+	int		 refresh = 0, i, down;
 
 	argc = meshctl_strip_common(argc, argv);
 	for (i = 1; i < argc; i++) {
@@ -86,72 +125,45 @@ cmd_network(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if ((s = meshctl_connect("stund", err, sizeof(err))) == NULL) {
-		fprintf(stderr, "meshctl: stund is not running: %s\n", err);
-		return EXIT_DOWN;
-	}
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 1);
 	mpack_kv_bool(&pk, "refresh", refresh);
-
-	/* NAT behaviour first: it includes the public endpoint and servers,
-	 * and a first run (filtering tests wait for answers that may never
-	 * come) takes a few seconds */
-	if (meshctl_call(s, "nat.get", sb.data, sb.size,
-	    meshctl.timeout_ms < 20000 ? 20000 : meshctl.timeout_ms, &m, err,
-	    sizeof(err)) == -1) {
-		fprintf(stderr, "meshctl: stund: %s\n", err);
-		rc = EXIT_FAIL;
-		goto out;
-	}
-	if (m.error != NULL) {
-		if (meshctl.json) {
-			out = json_object();
-			json_object_set_new(out, "error", json_string(
-			    meshctl_errstr(&m, err, sizeof(err))));
-			meshctl_print_json(out);
-		} else
-			fprintf(stderr, "meshctl: network discovery failed: "
-			    "%s\n", meshctl_errstr(&m, err, sizeof(err)));
-		rc = EXIT_FAIL;
-		goto out;
-	}
-	if (meshctl.json) {
-		nat = mpack_to_json(m.result);
-		network_portmap(nat);
-		meshctl_print_json(nat);
-		goto out;
-	}
-	o = mpack_get(m.result, "behind_nat");
-	if (o != NULL && o->type == MSGPACK_OBJECT_BOOLEAN)
-		bn = o->via.boolean;
-	printf("Public endpoint:  %s\n", str_or(m.result, "public", b1,
-	    sizeof(b1), "unknown"));
-	printf("Local endpoint:   %s\n", str_or(m.result, "local", b1,
-	    sizeof(b1), "unknown"));
-	printf("Behind NAT:       %s\n", bn == 1 ? "yes" : bn == 0 ? "no" :
-	    "unknown");
-	printf("NAT type:         %s\n", str_or(m.result, "classic", b1,
-	    sizeof(b1), "unknown"));
-	printf("  mapping:        %s\n", str_or(m.result, "mapping", b2,
-	    sizeof(b2), "unknown"));
-	str_or(m.result, "filtering", b3, sizeof(b3), "unknown");
-	printf("  filtering:      %s\n", strcmp(b3, "unknown") != 0 ? b3 :
-	    "unknown: no STUN server answered the RFC 5780 tests "
-	    "(OTHER-ADDRESS);\n                  add one to stund.servers, e.g. "
-	    "stun.stunprotocol.org:3478");
-	str_or(m.result, "method", b2, sizeof(b2), "?");
-	printf("  measured:       %s%s%s\n", !strcmp(b2, "rfc5780") ?
-	    "RFC 5780 tests via " : "comparing ", str_or(m.result, "server",
-	    b4, sizeof(b4), "?"), !strcmp(b2, "rfc5780") ? "" :
-	    " (no server offered RFC 5780)");
-	printf("What it means:    %s\n", str_or(m.result, "explanation", b4,
-	    sizeof(b4), "-"));
-	network_print_servers(mpack_get(m.result, "servers"));
-	network_portmap(NULL);
-out:
+	/* NAT behaviour first (it resolves the servers' names); a first run
+	 * (filtering tests wait for answers that may never come) takes a few
+	 * seconds */
+	nat = network_call("stund", "nat.get", &sb, meshctl.timeout_ms < 20000 ?
+	    20000 : meshctl.timeout_ms, err, sizeof(err), &down);
 	msgpack_sbuffer_destroy(&sb);
-	ipc_sync_close(s);
-	return rc;
+	if (down) {
+		fprintf(stderr, "meshctl: stund is not running: %s\n", err);
+		return EXIT_DOWN;
+	}
+	if (nat == NULL && !meshctl.json)
+		fprintf(stderr, "meshctl: network discovery failed: %s\n", err);
+	check = network_call("stund", "stun.check", NULL,
+	    NETWORK_CHECK_WAIT_MS, cerr, sizeof(cerr), &down);
+	pstatus = network_call("punchd", "status.get", NULL, meshctl.timeout_ms,
+	    perr, sizeof(perr), &down);
+	nc = network_check(nat, check);
+	if (check == NULL)
+		json_object_set_new(nc, "stun_error", json_string(cerr));
+	relays = network_relays(pstatus);
+	if (meshctl.json) {
+		/* nat.get's fields stay at the top, as before the netcheck */
+		out = nat != NULL ? json_incref(nat) : json_object();
+		if (nat == NULL)
+			json_object_set_new(out, "error", json_string(err));
+		network_portmap(out, pstatus);
+		json_object_set_new(nc, "relays", json_incref(relays));
+		json_object_set_new(out, "netcheck", json_incref(nc));
+		meshctl_print_json(out);
+	} else
+		network_print(nat, nc, pstatus, relays);
+	json_decref(nat);
+	json_decref(check);
+	json_decref(pstatus);
+	json_decref(nc);
+	json_decref(relays);
+	return nat != NULL ? EXIT_OK : EXIT_FAIL;
 }

@@ -32,7 +32,9 @@ static const struct {
 	{ "mesh",	cmd_mesh,	"the mesh this node is in, its key, invites" },
 	{ "invite",	cmd_invite,	"invite code, URI and QR code to join the mesh" },
 	{ "join",	cmd_join,	"join a mesh with an invite code or URI" },
+	{ "hosts",	cmd_hosts,	"members' mesh interface addresses, /etc/hosts style" },
 	{ "leave",	cmd_leave,	"leave the mesh, forget its peers" },
+	{ "relays",	cmd_relays,	"punchd's relays: state, RTT, sessions on each" },
 	{ "relay-test",	cmd_relaytest,	"two clients through a relay: RTT and throughput" },
 };
 

@@ -54,8 +54,18 @@ void	meshctl_params(msgpack_sbuffer *sb, msgpack_packer *pk, int n);
 int	cmd_status(int argc, char **argv);
 int	cmd_metrics(int argc, char **argv);
 int	cmd_network(int argc, char **argv);
-/* network_portmap.c: punchd's port mapping, printed or added to out */
-void	network_portmap(struct json_t *out);
+/* network_portmap.c: punchd's port mapping, printed or added to out,
+ * from punchd's status.get (NULL: punchd down) */
+void	network_portmap(struct json_t *out, const struct json_t *pstatus);
+/* network_check.c: the netcheck verdicts from nat.get and stun.check
+ * (either NULL when it failed); printed in two parts (0, 1) */
+struct json_t *network_check(const struct json_t *nat,
+	    const struct json_t *check);
+void	network_check_print(const struct json_t *nc, int part);
+void	network_check_print_servers(const struct json_t *nc);
+/* network_relays.c: punchd's relays with their round-trip times */
+struct json_t *network_relays(const struct json_t *pstatus);
+void	network_relays_print(const struct json_t *relays, int punchd_up);
 /* punchd's commands */
 int	cmd_peers(int argc, char **argv);
 int	cmd_punch(int argc, char **argv);
@@ -63,12 +73,15 @@ int	cmd_ping(int argc, char **argv);
 int	cmd_send(int argc, char **argv);
 int	cmd_why(int argc, char **argv);
 int	cmd_listen(int argc, char **argv);
+int	cmd_relays(int argc, char **argv);
 /* mesh membership (cmd_mesh.c, cmd_invite.c, cmd_join.c; qr.c) */
 int	cmd_init(int argc, char **argv);
 int	cmd_mesh(int argc, char **argv);
 int	cmd_leave(int argc, char **argv);
 int	cmd_invite(int argc, char **argv);
 int	cmd_join(int argc, char **argv);
+/* cmd_hosts.c: the members' mesh interface addresses, /etc/hosts style */
+int	cmd_hosts(int argc, char **argv);
 /* from the relay client work; weak so meshctl links without it */
 int	cmd_relaytest(int argc, char **argv) __attribute__((weak));
 

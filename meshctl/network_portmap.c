@@ -7,78 +7,60 @@
 
 #include <jansson.h>
 
-#include "common/mpack.h"
 #include "meshctl.h"
 
-static void
-network_portmap_print(const msgpack_object *pm)
+static const char *
+pm_str(const json_t *o, const char *key)
 {
-	const msgpack_object	*protos, *map, *k, *v;
-	char			 mode[16] = "", gw[64] = "", st[16], why[200];
-	char			 proto[16] = "", ext[80] = "";
-	int64_t			 lease = 0, iport = 0;
-	double			 renew = 0;
-	uint32_t		 i;
+	const char *s = json_string_value(json_object_get(o, key));
 
-	mpack_get_str(pm, "mode", mode, sizeof(mode));
-	mpack_get_str(pm, "gateway", gw, sizeof(gw));
-	map = mpack_get(pm, "mapping");
-	if (map != NULL && map->type == MSGPACK_OBJECT_MAP) {
-		mpack_get_str(map, "proto", proto, sizeof(proto));
-		mpack_get_str(map, "external", ext, sizeof(ext));
-		mpack_get_int(map, "lease_s", &lease);
-		mpack_get_int(map, "internal_port", &iport);
-		if ((v = mpack_get(map, "renew_in_s")) != NULL &&
-		    v->type == MSGPACK_OBJECT_FLOAT64)
-			renew = v->via.f64;
+	return s != NULL ? s : "";
+}
+
+static void
+network_portmap_print(const json_t *pm)
+{
+	const json_t	*map, *v;
+	const char	*mode = pm_str(pm, "mode"), *gw = pm_str(pm, "gateway");
+	const char	*k, *st, *why;
+
+	map = json_object_get(pm, "mapping");
+	if (json_is_object(map))
 		printf("Port mapping:     %s -> UDP %lld here, by %s, lease "
-		    "%lld s, renewal in %.0f s\n", ext, (long long)iport, proto,
-		    (long long)lease, renew);
-	} else if (!strcmp(mode, "no"))
+		    "%lld s, renewal in %.0f s\n", pm_str(map, "external"),
+		    (long long)json_integer_value(json_object_get(map,
+		    "internal_port")), pm_str(map, "proto"),
+		    (long long)json_integer_value(json_object_get(map,
+		    "lease_s")), json_number_value(json_object_get(map,
+		    "renew_in_s")));
+	else if (!strcmp(mode, "no"))
 		printf("Port mapping:     off (punchd.portmap = no)\n");
 	else
 		printf("Port mapping:     none held\n");
 	if (strcmp(mode, "no") != 0)
 		printf("  gateway:        %s (punchd.portmap = %s)\n",
 		    gw[0] ? gw : "none found", mode);
-	protos = mpack_get(pm, "protocols");
-	if (protos == NULL || protos->type != MSGPACK_OBJECT_MAP)
-		return;
-	for (i = 0; i < protos->via.map.size; i++) {
-		k = &protos->via.map.ptr[i].key;
-		v = &protos->via.map.ptr[i].val;
-		st[0] = why[0] = '\0';
-		mpack_get_str(v, "state", st, sizeof(st));
-		mpack_get_str(v, "reason", why, sizeof(why));
-		printf("  %-8.*s        %-*s%s\n", k->type ==
-		    MSGPACK_OBJECT_STR ? (int)k->via.str.size : 1,
-		    k->type == MSGPACK_OBJECT_STR ? k->via.str.ptr : "?",
-		    why[0] ? 8 : 0, !strcmp(st, "offered") ? "offered (the "
-		    "gateway answers; another protocol is used)" : st, why);
+	json_object_foreach((json_t *)json_object_get(pm, "protocols"), k, v) {
+		st = pm_str(v, "state");
+		why = pm_str(v, "reason");
+		printf("  %-8s        %-*s%s\n", k, why[0] ? 8 : 0,
+		    !strcmp(st, "offered") ? "offered (the gateway answers; "
+		    "another protocol is used)" : st, why);
 	}
 }
 
-/* Print (or add to out, with --json) punchd's port mapping. */
+/* Print (or add to out, with --json) punchd's port mapping; pstatus is
+ * punchd's status.get, NULL when punchd is not running. */
 void
-network_portmap(json_t *out)
+network_portmap(json_t *out, const json_t *pstatus)
 {
-	struct ipc_sync		*s;
-	struct ipc_msg		 m;
-	const msgpack_object	*pm = NULL;
-	char			 err[512];
+	const json_t *pm = json_object_get(pstatus, "portmap");
 
-	memset(&m, 0, sizeof(m));
-	if ((s = meshctl_connect("punchd", err, sizeof(err))) != NULL &&
-	    meshctl_call(s, "status.get", NULL, 0, meshctl.timeout_ms, &m,
-	    err, sizeof(err)) == 0 && m.error == NULL)
-		pm = mpack_get(m.result, "portmap");
 	if (out != NULL)
 		json_object_set_new(out, "portmap", pm != NULL ?
-		    mpack_to_json(pm) : json_null());
+		    json_deep_copy(pm) : json_null());
 	else if (pm == NULL)
 		printf("Port mapping:     unknown (punchd is not running)\n");
 	else
 		network_portmap_print(pm);
-	if (s != NULL)
-		ipc_sync_close(s);
 }

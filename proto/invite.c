@@ -33,7 +33,8 @@
 #define TAG_NAT_TYPE	8
 #define TAG_EP_LOCAL6	9
 #define TAG_STUN_SOURCE	10
-#define TAG_RELAY_TOKEN	16	/* 11-15 free */
+#define TAG_EP_PUBLIC6	11
+#define TAG_RELAY_TOKEN	16	/* 12-15 free */
 #define TAG_MAX		16
 
 static const char b32_alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -379,6 +380,10 @@ invite_invalid_field(const struct invite *inv)
 	if (inv->ep_public.family > INVITE_AF_INET6 ||
 	    (inv->ep_public.family && inv->ep_public.port == 0))
 		return "endpoints.public";
+	if (inv->ep_public6.family != INVITE_AF_NONE &&
+	    (inv->ep_public6.family != INVITE_AF_INET6 ||
+	    inv->ep_public6.port == 0 || inv->ep_public.family != INVITE_AF_INET))
+		return "endpoints.public6";
 	if (inv->ep_relay[0] != '\0' && !invite_relay_valid(inv->ep_relay,
 	    strnlen(inv->ep_relay, sizeof(inv->ep_relay))))
 		return "endpoints.relay";
@@ -478,6 +483,8 @@ blob_write(const struct invite *inv, uint8_t *b)
 	if (inv->stun_source[0])
 		n += tlv_put(b + n, TAG_STUN_SOURCE, inv->stun_source,
 		    strlen(inv->stun_source));
+	if (inv->ep_public6.family)
+		n += tlv_put_addr(b + n, TAG_EP_PUBLIC6, &inv->ep_public6);
 	if (inv->relay_token[0])
 		n += tlv_put(b + n, TAG_RELAY_TOKEN, inv->relay_token,
 		    strlen(inv->relay_token));
@@ -530,7 +537,7 @@ blob_read(const uint8_t *b, size_t n, struct invite *inv, const char **what)
 		"endpoints.relay", "network_info.local_ip",
 		"network_info.public_ip", "network_info.is_behind_nat",
 		"network_info.nat_type", "endpoints.local6",
-		"network_info.stun_source",
+		"network_info.stun_source", "endpoints.public6",
 		[TAG_RELAY_TOKEN] = "relay_token",
 	};
 	unsigned	seen = 0;
@@ -621,6 +628,11 @@ blob_read(const uint8_t *b, size_t n, struct invite *inv, const char **what)
 			    inv->ep_local6.family != INVITE_AF_INET6)
 				return -1;
 			break;
+		case TAG_EP_PUBLIC6:
+			if (tlv_addr(v, len, 1, &inv->ep_public6) != 0 ||
+			    inv->ep_public6.family != INVITE_AF_INET6)
+				return -1;
+			break;
 		case TAG_STUN_SOURCE:
 			if (!stun_source_valid((const char *)v, len))
 				return -1;
@@ -638,6 +650,10 @@ blob_read(const uint8_t *b, size_t n, struct invite *inv, const char **what)
 	/* an IPv6 local endpoint beside a local endpoint that is IPv4 */
 	*what = "endpoints.local6";
 	if (inv->ep_local6.family && inv->ep_local.family != INVITE_AF_INET)
+		return -1;
+	/* likewise the IPv6 public endpoint beside an IPv4 one */
+	*what = "endpoints.public6";
+	if (inv->ep_public6.family && inv->ep_public.family != INVITE_AF_INET)
 		return -1;
 	*what = "mesh_name";
 	if (!(seen & (1u << TAG_MESH_NAME)))

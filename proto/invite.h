@@ -22,6 +22,7 @@
  * 4-byte checksum. TLV tags: 1 mesh name, 2 local endpoint, 3 public
  * endpoint, 4 relay URL, 5 local IP, 6 public IP, 7 behind NAT, 8 NAT type,
  * 9 local IPv6 endpoint (beside an IPv4 one in tag 2), 10 STUN source,
+ * 11 public IPv6 endpoint (beside an IPv4 one in tag 3),
  * 16 relay token (an access token for the relay, opt-in: docs/security.md);
  * unknown tags are skipped, so fields can be added without a version bump.
  * Addresses in TLVs: family (1 IPv4, 2 IPv6), port (16 bits), 4|16 bytes.
@@ -55,7 +56,7 @@
 #define INVITE_TOKEN_MAX	255	/* relay token: one TLV */
 #define INVITE_FIXED_LEN	101
 #define INVITE_CKSUM_LEN	4
-/* Largest blob we accept: every v1 field at its longest is 942 bytes; the
+/* Largest blob we accept: every v1 field at its longest is 951 bytes; the
  * rest is room for TLVs of later v1 builds. */
 #define INVITE_BLOB_MAX		1024
 /* Buffer sizes (with the NUL) that always fit what we produce. */
@@ -99,7 +100,11 @@ struct invite {
 	struct invite_addr ep_local;	/* udp://LAN-IP:PORT, IPv4 if any */
 	struct invite_addr ep_local6;	/* the IPv6 one, when ep_local is
 					   IPv4 (tag 9; absent: none) */
-	struct invite_addr ep_public;	/* udp://mapped IP:PORT (STUN) */
+	struct invite_addr ep_public;	/* udp://mapped IP:PORT (STUN),
+					   IPv4 if any */
+	struct invite_addr ep_public6;	/* the IPv6 one (STUN, or a global
+					   host address), when ep_public is
+					   IPv4 (tag 11; absent: none) */
 	char		ep_relay[INVITE_URL_MAX + 1];	/* ws[s]://..., "" none */
 	/* network_info */
 	struct invite_addr local_ip;

@@ -84,6 +84,9 @@ endpoints_json(const struct invite *inv)
 		json_object_set_new(o, "local6", addr_json(&inv->ep_local6,
 		    "udp://"));
 	json_object_set_new(o, "public", addr_json(&inv->ep_public, "udp://"));
+	if (inv->ep_public6.family != INVITE_AF_NONE)
+		json_object_set_new(o, "public6", addr_json(&inv->ep_public6,
+		    "udp://"));
 	json_object_set_new(o, "relay", inv->ep_relay[0] ?
 	    json_string(inv->ep_relay) : json_null());
 	return o;
@@ -290,6 +293,11 @@ uri_fill_endpoint(struct invite *inv, const char *which, const char *s)
 		/* beside an IPv4 local endpoint, else it is the local one */
 		dst = inv->ep_local.family == INVITE_AF_INET ? &inv->ep_local6 :
 		    &inv->ep_local;
+	} else if (strcmp(which, "public6") == 0) {
+		if (a.family != INVITE_AF_INET6)
+			return -1;
+		dst = inv->ep_public.family == INVITE_AF_INET ?
+		    &inv->ep_public6 : &inv->ep_public;
 	} else
 		dst = strcmp(which, "local") == 0 ? &inv->ep_local :
 		    &inv->ep_public;
@@ -301,7 +309,8 @@ uri_fill_endpoint(struct invite *inv, const char *which, const char *s)
 static int
 uri_endpoints(struct invite *inv, const char *js, char *err, size_t errlen)
 {
-	static const char *keys[] = { "local", "local6", "public", "relay" };
+	static const char *keys[] = { "local", "local6", "public", "public6",
+	    "relay" };
 	json_error_t	 jerr;
 	json_t		*o, *v;
 	size_t		 i;

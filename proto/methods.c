@@ -45,15 +45,28 @@ const struct proto_method proto_methods[] = {
 	  "from the cache unless refresh is set.",
 	  "{refresh?: bool}",
 	  "{behind_nat, mapping, filtering, classic, method, public, local, "
-	  "explanation, servers: [...], age_s}",
+	  "explanation, servers: [...], age_s, hairpin: bool|nil, hairpin_ms, "
+	  "hairpin_note?}",
 	  "unavailable" },
 	{ "stund", "stun.servers", PROTO_CALL,
 	  "Configured STUN servers and what each last answered.",
 	  "{}",
 	  "[{server, address?, ok, rtt_ms?, mapped?, error?, other_address?}]",
 	  "" },
+	{ "stund", "stun.check", PROTO_CALL,
+	  "Netcheck: a Binding request to every STUN server at once, every "
+	  "answer waited for (timeout_ms bounds it): round-trip time per "
+	  "server, and per family whether UDP gets through and whether the "
+	  "mapping varies by destination.",
+	  "{timeout_ms?: 100..60000}",
+	  "{udp, duration_s, timeout_ms, ipv4: {servers, asked, answered, "
+	  "public?, mapping_varies?, no_answer_from?}, ipv6: {...}, error?, "
+	  "servers: [{server, address?, family?, ok, rtt_ms?, mapped?, "
+	  "other_address?, error?}]}",
+	  "bad_params" },
 	{ "stund", "nat.changed", PROTO_EVENT,
-	  "The public endpoint or the NAT type changed.",
+	  "The public endpoint or the NAT type changed. punchd subscribes: "
+	  "it then looks for its own socket's mapping again (roaming).",
 	  "{public, previous?, mapping?, filtering?, classic?}",
 	  "-",
 	  "" },
@@ -151,6 +164,14 @@ const struct proto_method proto_methods[] = {
 	  "{name?, mesh_id?, source, node_id, public_key?, members, peers, "
 	  "invites: [{invite, expires_in_s, uses, max_uses}]}",
 	  "" },
+	{ "punchd", "mesh.hosts", PROTO_CALL,
+	  "The mesh interface's addresses of every member with one (this "
+	  "node included; browsers have none), as atm0 routes them: IPv4 in "
+	  "100.64.0.0/10, IPv6 in the mesh's /64 (docs/mesh-interface.md). "
+	  "name: the member's name, \"\" when unknown.",
+	  "{}",
+	  "{interface, mesh, hosts: [{id, name, v4, v6, self: bool}]}",
+	  "unavailable (punchd.tun = no)" },
 	{ "punchd", "mesh.leave", PROTO_CALL,
 	  "Leave the mesh: forget it, its peers, members and invites.",
 	  "{}",
@@ -166,7 +187,9 @@ const struct proto_method proto_methods[] = {
 	  "not_found (in no mesh), bad_params" },
 	{ "punchd", "mesh.join", PROTO_CALL,
 	  "Join the mesh of an invite. Its paths (local, public: UDP to that "
-	  "endpoint; relay: the invite's relay session) race: each starts "
+	  "endpoint; local6, public6: to its IPv6 endpoint, started with "
+	  "local and public, which take them along unless named; relay: the "
+	  "invite's relay session) race: each starts "
 	  "stagger_ms after the one before, in the order given, and sends "
 	  "JOIN_HELLO until JOIN_WELCOME or its own timeout; the first WELCOME "
 	  "wins and the others are cancelled; a REFUSE on any path ends the "
@@ -175,8 +198,8 @@ const struct proto_method proto_methods[] = {
 	  "cancelled, absent), why, start_ms and end_ms (-1: never). When "
 	  "every path failed, the error names each path's reason and, with no "
 	  "relay in the invite, what would help.",
-	  "{token: code or URI, path?: local|public|relay or a list "
-	  "(\"local,public,relay\"), stagger_ms?: (250), timeout_ms?: (3000, "
+	  "{token: code or URI, path?: local|local6|public|public6|relay or a "
+	  "list (\"local,public,relay\"), stagger_ms?: (250), timeout_ms?: (3000, "
 	  "local and public), relay_timeout_ms?: (10000; timeout_ms when path "
 	  "is relay alone), connect_ms?: (5000), name?, force?: bool}",
 	  "{mesh, mesh_id, path, via, inviter, state, peer_path, endpoint, "

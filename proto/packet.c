@@ -176,6 +176,7 @@ packet_type_str(uint8_t type)
 		[PACKET_ANNOUNCE] = "ANNOUNCE",
 		[PACKET_E2E_INIT] = "E2E_INIT",
 		[PACKET_E2E_RESP] = "E2E_RESP",
+		[PACKET_IP] = "IP",
 	};
 
 	if (type == 0 || type > PACKET_TYPE_MAX)

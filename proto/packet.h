@@ -75,7 +75,7 @@
 #define PACKET_MESH_SECRET_LEN	32
 
 /* types; 0 is never valid, 9..12 membership, 13..14 the end-to-end
- * handshake, 15..127 are kept for later control types, 128..255 for
+ * handshake, 15 mesh interface, 16..127 are kept for later control types, 128..255 for
  * experiments */
 #define PACKET_PUNCH		1
 #define PACKET_PUNCH_ACK	2
@@ -95,7 +95,11 @@
  * PING and PONG then travel under the session key (flag SESSION) */
 #define PACKET_E2E_INIT		13
 #define PACKET_E2E_RESP		14
-#define PACKET_TYPE_MAX		14	/* highest type this build accepts */
+/* an IP packet of the mesh interface (docs/mesh-interface.md), like DATA:
+ * under the session key when the pair has one, payload = the bare IPv4 or
+ * IPv6 packet; a node without the interface drops it */
+#define PACKET_IP		15
+#define PACKET_TYPE_MAX		15	/* highest type this build accepts */
 
 /* flags: senders set undefined bits to zero, receivers ignore them */
 #define PACKET_F_SESSION	0x01	/* key is a per-session key (proto/e2e.h),

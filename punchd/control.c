@@ -60,6 +60,22 @@ static const struct control_counter {
 	{ CTR(join_limited),	"JOIN_HELLOs unanswered: over the rate" },
 	{ CTR(join_refused),	"JOIN_HELLOs refused: expired, used, no "
 				"mesh" },
+	{ CTR(tun_rx),		"IP packets from peers written to the mesh "
+				"interface" },
+	{ CTR(tun_tx),		"IP packets from the mesh interface sent to "
+				"peers" },
+	{ CTR(tun_noroute),	"IP packets to an address no member owns" },
+	{ CTR(tun_nopath),	"IP packets to a member without a path up" },
+	{ CTR(tun_bad_source),	"IP packets from a peer with another source "
+				"than its own address" },
+	{ CTR(tun_bad_dest),	"IP packets from a peer not to our address" },
+	{ CTR(tun_full),	"IP packets dropped: interface queue full" },
+	{ CTR(tun_off),		"IP packets while the interface is off or "
+				"not set up" },
+	{ CTR(roam_looks),	"roaming: looks for our candidates (an "
+				"address, route, path or NAT changed)" },
+	{ CTR(roam_changes),	"roaming: our candidates changed, peers "
+				"told" },
 };
 #undef CTR
 
@@ -365,6 +381,7 @@ static const struct ipc_method control_methods[] = {
 	{ "mesh.leave",		control_mesh_leave },
 	{ "mesh.invite",	control_mesh_invite },
 	{ "mesh.join",		control_mesh_join },
+	{ "mesh.hosts",		control_mesh_hosts },
 };
 
 /* IPC, the events, the stund client and the metrics file */

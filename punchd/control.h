@@ -80,6 +80,9 @@ void	control_peer_ping(struct ipc_conn *, uint32_t, const msgpack_object *,
 /* control_mesh.c */
 void	control_mesh_init(struct ipc_conn *, uint32_t, const msgpack_object *,
 	    void *);
+/* control_hosts.c: the members' mesh addresses (iface.c) */
+void	control_mesh_hosts(struct ipc_conn *, uint32_t, const msgpack_object *,
+	    void *);
 void	control_mesh_get(struct ipc_conn *, uint32_t, const msgpack_object *,
 	    void *);
 void	control_mesh_leave(struct ipc_conn *, uint32_t, const msgpack_object *,

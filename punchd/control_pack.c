@@ -168,23 +168,48 @@ control_pack_relay_error(msgpack_packer *pk, struct peer *p)
 	    relay_access_hint(r->reason) : NULL);
 }
 
+/*
+ * What one relay is to this node now: connected (a pair session is on
+ * it), down (no answer to the last attempt, relay_pick.c), refused (its
+ * last answer), accepted (answered, no session on it now) or untried.
+ */
+static const char *
+control_relay_reach(const struct relay_access_row *r, int sessions)
+{
+	if (sessions > 0)
+		return "connected";
+	if (r->down)
+		return "down";
+	return relay_access_state_str(r->state);
+}
+
 static void
 control_pack_relay(msgpack_packer *out, struct punchd *pd,
     const struct relay_access_row *r)
 {
 	struct control_map	 m;
 	msgpack_packer		*pk = control_map_begin(&m, out);
-	struct peer		*p;
-	int			 n = 0;
+	int			 n, relayed;
+	double			 rtt;
 
-	TAILQ_FOREACH(p, &pd->peers, entry)
-		n += p->relay != NULL && relay_client_state(p->relay) ==
-		    RELAY_CLIENT_CONNECTED && relay_url(p) != NULL &&
-		    strcmp(relay_url(p), r->url) == 0;
+	relay_pick_usage(pd, r->url, &n, &relayed, &rtt);
 	mpack_kv_str(pk, "url", r->url);
 	mpack_kv_bool(pk, "configured", r->configured);
 	mpack_kv_str(pk, "state", relay_access_state_str(r->state));
 	mpack_kv_int(pk, "sessions", n);
+	/* relay_pick.c: connected, down, refused, accepted, untried */
+	mpack_kv_str(pk, "reach", control_relay_reach(r, n));
+	mpack_kv_int(pk, "relayed_peers", relayed);
+	mpack_key(pk, "session_rtt_ms");
+	if (rtt < 0)
+		msgpack_pack_nil(pk);
+	else
+		msgpack_pack_double(pk, rtt);
+	mpack_key(pk, "down_at");
+	if (!r->down)
+		msgpack_pack_nil(pk);
+	else
+		msgpack_pack_double(pk, r->down_at);
 	mpack_key(pk, "last_refusal");
 	if (r->status == 0)
 		msgpack_pack_nil(pk);

@@ -22,6 +22,7 @@
 #include "punchd.h"
 
 static void control_stund_discover(struct punchd *pd, int family);
+static void control_stund_nat_refresh(struct punchd *pd);
 static void control_stund_input(struct punchd *, const uint8_t *, size_t,
     const struct sockaddr *);
 
@@ -76,7 +77,7 @@ control_stund_reply_cb(void *arg, const msgpack_object *error,
 	struct punchd		*pd = arg;
 	struct sockaddr_storage	 ss, *dst;
 	char			 pub[NETADDR_STRLEN], msg[256] = "";
-	int			*has;
+	int			*has, moved;
 
 	pd->stun_busy = 0;
 	dst = family == AF_INET ? &pd->public4 : &pd->public6;
@@ -87,17 +88,30 @@ control_stund_reply_cb(void *arg, const msgpack_object *error,
 		    family == AF_INET ? 4 : 6, msg);
 	} else if (mpack_get_str(result, "public", pub, sizeof(pub)) == 0 &&
 	    netaddr_parse(pub, 0, &ss) == 0) {
-		if (!*has || !netaddr_equal((struct sockaddr *)dst,
-		    (struct sockaddr *)&ss))
-			log_info("server-reflexive candidate %s", pub);
+		moved = *has && !netaddr_equal((struct sockaddr *)dst,
+		    (struct sockaddr *)&ss);
+		if (!*has || moved)
+			log_info("server-reflexive candidate %s%s", pub,
+			    moved ? " (moved)" : "");
 		*dst = ss;
 		*has = 1;
 		control_stund_source(result, family == AF_INET ?
 		    pd->stun_source4 : pd->stun_source6,
 		    sizeof(pd->stun_source4));
+		/* roaming: the peers hear of it now, and stund's own view
+		 * (invites, meshctl network) follows */
+		if (moved) {
+			roam_candidates_changed(pd, "our public mapping moved");
+			control_stund_nat_refresh(pd);
+		}
 	}
-	if (family == AF_INET && pd->fd6 != -1)
+	if (family == AF_INET && pd->fd6 != -1 && pd->stund_up)
 		control_stund_discover(pd, AF_INET6);
+	else if (pd->stun_again && pd->stund_up) {
+		/* news came while this one ran: its answer may predate it */
+		pd->stun_again = 0;
+		control_stund_discover(pd, AF_INET);
+	}
 }
 
 static void
@@ -163,6 +177,46 @@ control_stund_ignore_cb(void *arg, const msgpack_object *error,
 	(void)result;
 }
 
+/* roam.c (hooks.rediscover): our socket's mapping again, now; once more
+ * after the running discovery when one runs */
+static void
+control_stund_rediscover(struct punchd *pd)
+{
+	if (!pd->stund_up)
+		return;
+	if (pd->stun_busy)
+		pd->stun_again = 1;
+	else
+		control_stund_discover(pd, AF_INET);
+}
+
+/* nat.get: stund's cached behaviour, or (refresh) its discovery and
+ * behaviour tests run again, nat.changed following a change */
+static void
+control_stund_nat_get(struct punchd *pd, int refresh)
+{
+	struct control_map	m;
+	msgpack_sbuffer		sb;
+	msgpack_packer		pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	control_map_begin(&m, &pk);
+	if (refresh)
+		mpack_kv_bool(&m.pk, "refresh", 1);
+	control_map_end(&m);
+	ipc_peer_call(pd->stund, "nat.get", sb.data, sb.size, -1, refresh ?
+	    30000 : 10000, control_stund_nat_cb, pd);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* Our mapping moved: stund tests again */
+static void
+control_stund_nat_refresh(struct punchd *pd)
+{
+	control_stund_nat_get(pd, 1);
+}
+
 /* The NAT type for invites: what stund knows now (its cache, no new
  * test), then every nat.changed. */
 static void
@@ -181,12 +235,8 @@ control_stund_nat_watch(struct punchd *pd)
 	control_map_end(&m);
 	ipc_peer_call(pd->stund, "events.subscribe", sb.data, sb.size, -1,
 	    10000, control_stund_ignore_cb, pd);
-	msgpack_sbuffer_clear(&sb);
-	control_map_begin(&m, &pk);
-	control_map_end(&m);
-	ipc_peer_call(pd->stund, "nat.get", sb.data, sb.size, -1, 10000,
-	    control_stund_nat_cb, pd);
 	msgpack_sbuffer_destroy(&sb);
+	control_stund_nat_get(pd, 0);
 }
 
 static void
@@ -209,8 +259,11 @@ static void
 control_stund_event_cb(void *arg, const char *event,
     const msgpack_object *params)
 {
-	if (strcmp(event, "nat.changed") == 0)
+	if (strcmp(event, "nat.changed") == 0) {
 		control_stund_nat(arg, params);
+		/* stund's own mapping moved: ours may have too */
+		roam_note(arg, ROAM_NAT);
+	}
 }
 
 void
@@ -226,6 +279,7 @@ control_stund_init(struct punchd *pd)
 		return;
 	}
 	pd->hooks.stun_rx = control_stund_input;
+	pd->hooks.rediscover = control_stund_rediscover;
 	pd->stund = ipc_peer_new(pd->loop, path, control_stund_state_cb,
 	    control_stund_event_cb, pd);
 	if (pd->stund == NULL)
@@ -241,6 +295,7 @@ void
 control_stund_fini(struct punchd *pd)
 {
 	pd->hooks.stun_rx = NULL;
+	pd->hooks.rediscover = NULL;
 	ev_timer_stop(pd->loop, &pd->stun_timer);
 	if (pd->stund != NULL)
 		ipc_peer_free(pd->stund);

@@ -175,30 +175,40 @@ e2e_session_queue_clear(struct peer *p)
 	p->e2e_nq = 0;
 }
 
-/* 1 when p's packet of this type was sent, queued or dropped here; 0 to
+/* 1 when p's packet of this type was sent, queued or dropped here (IP:
+ * never queued); 0 to
  * send it under the mesh key */
 static int
 e2e_session_seal_send(struct peer *p, uint8_t type, const uint8_t *payload,
     size_t len, const struct sockaddr *to, uint64_t *seq)
 {
 	struct punchd		*pd = p->pd;
-	uint8_t			 buf[PACKET_OVERHEAD + PUNCHD_MTU];
+	uint8_t			 buf[PACKET_OVERHEAD + PUNCHD_IP_MTU];
 	struct packet_hdr	 h;
 	struct e2e_queued	*q;
 	ssize_t			 n;
 
-	if (type != PACKET_DATA && type != PACKET_PING && type != PACKET_PONG)
+	if (type != PACKET_DATA && type != PACKET_PING &&
+	    type != PACKET_PONG && type != PACKET_IP)
 		return 0;
 	if (!e2e_session_required(p)) {
-		if (type == PACKET_DATA)
+		if (type == PACKET_DATA || type == PACKET_IP)
 			e2e_session_fallback_note(p);
 		return 0;
 	}
 	*seq = 0;
 	if (!e2e_ready(&p->e2e)) {
 		/* PING/PONG wait for nothing: mesh key until there is one */
-		if (type != PACKET_DATA)
+		if (type != PACKET_DATA && type != PACKET_IP)
 			return 0;
+		/* IP packets are not held (the sender retransmits; the
+		 * handshake takes one round trip): dropped, the key asked */
+		if (type == PACKET_IP) {
+			pd->ctr.e2e_queue_drops++;
+			if (!e2e_busy(&p->e2e))
+				e2e_session_send_init(p, to);
+			return 1;
+		}
 		if (p->e2e_nq >= PUNCHD_E2E_QUEUE ||
 		    (q = malloc(sizeof(*q) + len)) == NULL) {
 			pd->ctr.e2e_queue_drops++;
@@ -229,6 +239,26 @@ e2e_session_seal_send(struct peer *p, uint8_t type, const uint8_t *payload,
 	    !e2e_busy(&p->e2e))
 		e2e_session_send_init(p, to);
 	return 1;
+}
+
+size_t
+e2e_session_seal_ip(struct peer *p, const uint8_t *pkt, size_t len,
+    uint8_t *out, size_t cap)
+{
+	struct packet_hdr	h;
+	ssize_t			n;
+
+	if (!p->e2e_inited || !e2e_ready(&p->e2e) || !e2e_session_required(p))
+		return 0;
+	memset(&h, 0, sizeof(h));
+	h.type = PACKET_IP;
+	memcpy(h.sender, p->pd->node_id, PACKET_NODEID_LEN);
+	if ((n = e2e_encrypt(&p->e2e, out, cap, &h, pkt, len)) == -1)
+		return 0;
+	if (p->e2e.cur.tx_seq >= p->e2e.par.rekey_packets &&
+	    !e2e_busy(&p->e2e))
+		e2e_session_send_init(p, peer_dest(p));
+	return (size_t)n;
 }
 
 uint64_t
@@ -329,7 +359,7 @@ e2e_session_decrypt(struct peer *p, uint8_t *buf, size_t len,
 		break;
 	}
 	if (r == 0 && h->type != PACKET_DATA && h->type != PACKET_PING &&
-	    h->type != PACKET_PONG) {
+	    h->type != PACKET_PONG && h->type != PACKET_IP) {
 		pd->ctr.drop_malformed++;	/* only these use it */
 		return PACKET_ERR_TYPE;
 	}
@@ -339,7 +369,8 @@ e2e_session_decrypt(struct peer *p, uint8_t *buf, size_t len,
 int
 e2e_session_mesh_ok(struct peer *p, uint8_t type)
 {
-	if (type != PACKET_DATA || !e2e_session_required(p))
+	if ((type != PACKET_DATA && type != PACKET_IP) ||
+	    !e2e_session_required(p))
 		return 1;
 	p->pd->ctr.drop_downgrade++;
 	return 0;

@@ -43,6 +43,8 @@ failover_doubt(struct peer *p)
 	/* in the session before the path is declared dead: data copies
 	 * can go through it, and the peer meets us there */
 	relay_start(p);
+	/* our NAT may have moved us: look for our candidates again */
+	roam_note(p->pd, ROAM_PATH);
 	if (p->state == PEER_DIRECT) {
 		peer_set_state(p, PEER_DEGRADED);
 		peer_event(p, "peer.path", "no answer: path in doubt", NULL);

@@ -4,7 +4,7 @@
  * that fails a check is dropped silently and counted: a stranger, another
  * mesh or a replayer never gets a single byte back. What is not for the
  * peer layer goes up through pd->hooks (pong, announce, join_hello,
- * join_reply) and DATA to the event hook (peer.data).
+ * join_reply, ip) and DATA to the event hook (peer.data).
  */
 #include <string.h>
 
@@ -306,7 +306,8 @@ input_dispatch(struct peer *p, const struct packet_hdr *h, const uint8_t *pl,
 	} else if (h->type != PACKET_PUNCH && h->type != PACKET_PUNCH_ACK &&
 	    h->type != PACKET_PUNCH_CONFIRM)
 		input_new_source(p, from);
-	pathwatch_heard(p, from, h->type == PACKET_DATA);
+	pathwatch_heard(p, from, h->type == PACKET_DATA ||
+	    h->type == PACKET_IP);
 	switch (h->type) {
 	case PACKET_PUNCH:
 	case PACKET_PUNCH_ACK:
@@ -329,6 +330,12 @@ input_dispatch(struct peer *p, const struct packet_hdr *h, const uint8_t *pl,
 		p->rx_data++;
 		if (pd->events.data != NULL)
 			pd->events.data(pd, p, pl, plen);
+		break;
+	case PACKET_IP:
+		if (pd->hooks.ip != NULL)
+			pd->hooks.ip(p, pl, plen);
+		else
+			pd->ctr.tun_off++;
 		break;
 	case PACKET_ANNOUNCE:
 		if (pd->hooks.announce != NULL)

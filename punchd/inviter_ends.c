@@ -10,6 +10,12 @@
  * address the default route leaves by is the one a joiner on the same
  * network can reach. One per address family punchd listens on: IPv4 in
  * endpoints.local, IPv6 beside it in endpoints.local6.
+ *
+ * Public endpoints likewise, one per family (issue 13, item 6): IPv4 in
+ * endpoints.public (the gateway's port mapping, else STUN's), IPv6 beside
+ * it in endpoints.public6: STUN's IPv6 mapping of our socket, else the
+ * global IPv6 address the default route leaves by (IPv6 has no NAT in
+ * most networks: that address is what the world sees).
  */
 #include <string.h>
 #include <netinet/in.h>
@@ -112,6 +118,33 @@ inviter_ends_stun(struct punchd *pd, struct invite *code)
 	}
 }
 
+/* a global unicast IPv6 address (2000::/3): reachable from anywhere
+ * a firewall lets it be */
+static int
+inviter_ends_global6(const struct sockaddr_storage *ss)
+{
+	const uint8_t *a = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
+
+	return ss->ss_family == AF_INET6 && (a[0] & 0xe0) == 0x20;
+}
+
+/* our public IPv6 endpoint: STUN's mapping, else the global address the
+ * IPv6 default route leaves by; 0 or -1 */
+static int
+inviter_ends_public6(struct punchd *pd, struct invite_addr *a)
+{
+	struct sockaddr_storage ss;
+
+	if (pd->has_public6)
+		inviter_ends_addr(&pd->public6, a);
+	else if (inviter_ends_local(pd, AF_INET6, &ss) == 0 &&
+	    inviter_ends_global6(&ss))
+		inviter_ends_addr(&ss, a);
+	else
+		return -1;
+	return 0;
+}
+
 /*
  * Fill code's endpoints and network_info (inviter.h: absent = what punchd
  * knows, withheld, or as given). -1 when a given endpoint is malformed.
@@ -137,11 +170,15 @@ inviter_ends_fill(struct punchd *pd, const struct inviter_req *req,
 		inviter_ends_addr(&pd->mapped, &code->ep_public);
 	else if (req->public_how == INVITER_AUTO && pd->has_public4)
 		inviter_ends_addr(&pd->public4, &code->ep_public);
-	else if (req->public_how == INVITER_AUTO && pd->has_public6)
-		inviter_ends_addr(&pd->public6, &code->ep_public);
+	else if (req->public_how == INVITER_AUTO)
+		(void)inviter_ends_public6(pd, &code->ep_public);
 	else if (req->public_how == INVITER_GIVEN &&
 	    invite_addr_parse(req->public, &code->ep_public) == -1)
 		return -1;
+	/* and the IPv6 one beside an IPv4 one */
+	if (req->public_how == INVITER_AUTO &&
+	    code->ep_public.family == INVITE_AF_INET)
+		(void)inviter_ends_public6(pd, &code->ep_public6);
 	if (code->ep_public.family != INVITE_AF_NONE) {
 		code->public_ip = code->ep_public;
 		code->public_ip.port = 0;

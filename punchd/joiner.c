@@ -1,8 +1,9 @@
 /*
  * The joiner's side of the join handshake (mesh.join, `meshctl join`),
  * answered through the caller's completion callback. The invite's paths
- * race (joiner_race.c: staggered starts, each path its own timeout); here,
- * what the answers mean:
+ * (joiner_paths.c: which, both address families) race (joiner_race.c:
+ * staggered starts, each path its own timeout); here, what the answers
+ * mean:
  *
  *   hello    the race sends JOIN_HELLO on every started path; when every
  *            path is over without a WELCOME the join fails, naming each
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -29,6 +31,7 @@
 #include "punchd.h"
 #include "inviter.h"
 #include "joiner.h"
+#include "joiner_paths.h"
 #include "joiner_race.h"
 
 struct joiner {
@@ -161,15 +164,6 @@ joiner_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		    RESULT_TIMEOUT, j->failed);
 }
 
-static int
-joiner_cand(const struct invite_addr *ia, struct sockaddr_storage *ss)
-{
-	char a[80];
-
-	return ia->family != INVITE_AF_NONE && netaddr_parse(
-	    invite_addr_str(ia, NULL, a, sizeof(a)), 0, ss) == 0;
-}
-
 /* WELCOME: the mesh is ours; the inviter becomes a peer. */
 static void
 joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
@@ -177,7 +171,8 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 {
 	struct punchd		*pd = j->pd;
 	struct join_welcome	 w;
-	struct sockaddr_storage	 cands[4];
+	struct sockaddr_storage	 cands[1 + 4];
+	enum punch_cand_type	 types[1 + 4];
 	uint8_t			 secret[JOIN_SECRET_LEN];
 	struct peer		*p;
 	char			 idstr[2 * JOIN_ID_LEN + 1];
@@ -228,18 +223,24 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 	}
 	if (from != NULL) {
 		memset(&cands[n], 0, sizeof(cands[n]));
-		memcpy(&cands[n++], from, netaddr_len(from));
+		memcpy(&cands[n], from, netaddr_len(from));
+		types[n++] = CAND_NTYPES;	/* guessed from the address */
 	}
-	/* the code's endpoints too: one of them may be the better path */
-	n += joiner_cand(&j->inv.ep_local, &cands[n]);
-	n += joiner_cand(&j->inv.ep_public, &cands[n]);
+	/* the code's endpoints too, both families: one of them may be the
+	 * better path. The local ones are host candidates whatever their
+	 * address says (a global IPv6 one looks like a STUN mapping). */
+	for (i = JOINER_LOCAL; i < JOINER_RELAY; i++)
+		if (joiner_paths_cand(joiner_paths_addr(&j->inv, i),
+		    &cands[n]))
+			types[n++] = i == JOINER_LOCAL || i == JOINER_LOCAL6 ?
+			    CAND_HOST : CAND_NTYPES;
 	log_notice("joined mesh '%s' through %s; inviter %s", pd->mesh.name,
 	    joiner_path_names[j->won], idstr);
 	j->connecting = 1;
 	ev_timer_stop(pd->loop, &j->deadline);
 	ev_timer_set(&j->deadline, j->connect_s, 0);
 	ev_timer_start(pd->loop, &j->deadline);
-	link_punch(p, cands, n);
+	link_punch_typed(p, cands, types, n);
 	store_changed(pd);
 }
 
@@ -292,41 +293,21 @@ joiner_peer_up(struct peer *p)
 	/* relayed: wait for direct until the deadline */
 }
 
-/* "local,public,relay" (any of them, in any order: the order is the
- * start order) into paths[]; how many, or -1 for a bad or repeated name */
-static int
-joiner_parse_paths(const char *list, int *paths)
-{
-	char	buf[64], *s = buf, *tok;
-	int	i, n = 0, seen = 0;
-
-	strlcpy(buf, list[0] != '\0' ? list : "local,public,relay",
-	    sizeof(buf));
-	while ((tok = strsep(&s, ",")) != NULL) {
-		for (i = 0; i < JOINER_NPATHS; i++)
-			if (!strcmp(tok, joiner_path_names[i]))
-				break;
-		if (i == JOINER_NPATHS || (seen & (1 << i)))
-			return -1;	/* unknown, or twice */
-		seen |= 1 << i;
-		paths[n++] = i;
-	}
-	return n;
-}
-
 static int
 joiner_check(struct punchd *pd, const struct joiner_req *req,
-    struct joiner *j, int *paths, int *npaths, struct result *err)
+    struct joiner *j, unsigned *slots, int *nslots, struct result *err)
 {
 	char	msg[200];
 	int	r;
 
-	*npaths = joiner_parse_paths(req->path, paths);
+	*nslots = joiner_paths_parse(req->path, slots);
 	r = invite_parse(req->token, (uint64_t)time(NULL), &j->inv, msg,
 	    sizeof(msg));
-	if (*npaths == -1)
+	if (*nslots == -1)
 		return result_set(err, RESULT_BAD_PARAMS, "path is local, "
-		    "public or relay, or a list of them (local,public,relay)");
+		    "local6, public, public6 or relay, or a list of them "
+		    "(local,public,relay; local and public include their IPv6 "
+		    "endpoint)");
 	if (r != INVITE_OK)
 		return result_set(err, r == INVITE_ERR_EXPIRED ?
 		    RESULT_EXPIRED : RESULT_BAD_PARAMS, "%s", msg);
@@ -366,37 +347,6 @@ joiner_hello(struct joiner *j, const char *name)
 	return 0;
 }
 
-/* The paths the request names, in its order, `stagger` apart; how many
- * the invite has. */
-static int
-joiner_paths_add(struct joiner *j, const struct joiner_req *req,
-    const int *paths, int n)
-{
-	struct sockaddr_storage	 to;
-	const struct invite_addr *ia;
-	char			 via[300];
-	double			 at = 0;
-	int			 k, running = 0;
-
-	for (k = 0; k < n; k++) {
-		via[0] = '\0';
-		ia = paths[k] == JOINER_LOCAL ? &j->inv.ep_local :
-		    &j->inv.ep_public;
-		if (paths[k] == JOINER_RELAY)
-			strlcpy(via, j->inv.ep_relay, sizeof(via));
-		else if (joiner_cand(ia, &to))
-			invite_addr_str(ia, "udp://", via, sizeof(via));
-		joiner_race_add(&j->race, paths[k], via, &to, at,
-		    (paths[k] == JOINER_RELAY ? req->relay_timeout_ms :
-		    req->timeout_ms) / 1000.0);
-		if (via[0] != '\0') {
-			running++;
-			at += req->stagger_ms / 1000.0;
-		}
-	}
-	return running;
-}
-
 /*
  * mesh.join: 0 when the attempt runs (done is called once, later), or -1
  * with err (done is not called).
@@ -406,7 +356,8 @@ joiner_start(struct punchd *pd, const struct joiner_req *req,
     joiner_done_fn *done, void *arg, struct result *err)
 {
 	struct joiner	*j;
-	int		 n, paths[JOINER_NPATHS];
+	unsigned	 slots[JOINER_NPATHS];
+	int		 n;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return result_set(err, RESULT_INTERNAL, "out of memory");
@@ -414,7 +365,7 @@ joiner_start(struct punchd *pd, const struct joiner_req *req,
 	joiner_race_init(&j->race, pd);
 	ev_init(&j->deadline, joiner_deadline_cb);
 	j->deadline.data = j;
-	if (joiner_check(pd, req, j, paths, &n, err) == -1)
+	if (joiner_check(pd, req, j, slots, &n, err) == -1)
 		goto fail;
 	j->won = -1;
 	j->started = punchd_time(pd);
@@ -433,9 +384,9 @@ joiner_start(struct punchd *pd, const struct joiner_req *req,
 		result_set(err, RESULT_BAD_PARAMS, "name too long");
 		goto fail;
 	}
-	if (joiner_paths_add(j, req, paths, n) == 0) {
+	if (joiner_paths_add(&j->race, &j->inv, req, slots, n) == 0) {
 		result_set(err, RESULT_NOT_FOUND, "the invite has no %s "
-		    "endpoint", n == 1 ? joiner_path_names[paths[0]] :
+		    "endpoint", n == 1 ? joiner_path_names[ffs(slots[0]) - 1] :
 		    "usable");
 		goto fail;
 	}

@@ -16,7 +16,10 @@ struct peer;
 struct punchd;
 struct sockaddr;
 
-enum { JOINER_LOCAL, JOINER_PUBLIC, JOINER_RELAY, JOINER_NPATHS };
+/* in the order they are shown; the IPv6 endpoints beside IPv4 ones
+ * (invite tags 9 and 11) are paths of their own */
+enum { JOINER_LOCAL, JOINER_LOCAL6, JOINER_PUBLIC, JOINER_PUBLIC6,
+    JOINER_RELAY, JOINER_NPATHS };
 
 enum joiner_try_state {
 	JOINER_TRY_ABSENT,	/* not asked for, or not in the invite */
@@ -29,9 +32,12 @@ enum joiner_try_state {
 
 struct joiner_req {
 	char		token[INVITE_URI_MAX];	/* secret: wipe after use */
-	char		path[32];		/* "local,public,relay" (start
-						 * order), one of them, or ""
-						 * for all three */
+	char		path[48];		/* "local,public,relay" (start
+						 * order), some of them, or ""
+						 * for all; local and public
+						 * take their IPv6 endpoint
+						 * along unless local6 or
+						 * public6 is named too */
 	int64_t		stagger_ms;		/* between path starts */
 	int64_t		timeout_ms;		/* local, public: WELCOME */
 	int64_t		relay_timeout_ms;	/* relay: WELCOME */

@@ -1,9 +1,11 @@
 /*
  * The joiner's race of paths (joiner_race.h), happy-eyeballs style (RFC
- * 8305's idea applied to our three): each path asked for starts `at`
- * after the race began (local at 0, public at 250 ms, relay at 500 ms by
- * default), so a path that answers within its stagger wins before the
- * next is even tried, and a dead one costs only its stagger. Each path
+ * 8305's idea applied to our paths): each path asked for starts `at`
+ * after the race began (local and local6 at 0, public and public6 at
+ * 250 ms, relay at 500 ms by default), so a path that answers within its
+ * stagger wins before the next is even tried, and a dead one costs only
+ * its stagger. The two families of a kind start together: the HELLO is
+ * small, and a dead family must not delay the other. Each path
  * sends the one HELLO every JOIN_RACE_RESEND until its own timeout. What
  * the winner is, and what the join does then, is joiner.c's.
  */
@@ -20,8 +22,8 @@
 
 static void joiner_race_cb(struct ev_loop *, ev_timer *, int);
 
-const char *const joiner_path_names[JOINER_NPATHS] = { "local", "public",
-    "relay" };
+const char *const joiner_path_names[JOINER_NPATHS] = { "local", "local6",
+    "public", "public6", "relay" };
 static const char *const joiner_race_states[] = { "absent", "waiting",
     "trying", "failed", "won", "cancelled" };
 
@@ -231,19 +233,25 @@ joiner_race_free(struct joiner_race *r)
 }
 
 /* The relay (from NULL), the UDP path the WELCOME came from, else the
- * public attempt if one runs (a NAT may answer from another address than
- * the code says). */
+ * public attempt of from's family if one runs (a NAT may answer from
+ * another address than the code says), else the local one. */
 int
 joiner_race_winner(const struct joiner_race *r, const struct sockaddr *from)
 {
-	int i;
+	static const int guess[] = { JOINER_PUBLIC, JOINER_PUBLIC6,
+	    JOINER_LOCAL, JOINER_LOCAL6 };
+	size_t	i;
 
 	if (from == NULL)
 		return JOINER_RELAY;
-	for (i = JOINER_LOCAL; i <= JOINER_PUBLIC; i++)
+	for (i = 0; i < JOINER_RELAY; i++)
 		if (r->t[i].state == JOINER_TRY_TRYING &&
 		    netaddr_equal(from, (const struct sockaddr *)&r->t[i].to))
-			return i;
+			return (int)i;
+	for (i = 0; i < sizeof(guess) / sizeof(guess[0]); i++)
+		if (r->t[guess[i]].state == JOINER_TRY_TRYING &&
+		    r->t[guess[i]].to.ss_family == from->sa_family)
+			return guess[i];
 	return r->t[JOINER_PUBLIC].state == JOINER_TRY_TRYING ?
 	    JOINER_PUBLIC : JOINER_LOCAL;
 }

@@ -361,10 +361,12 @@ link_send_data(struct peer *p, const void *data, size_t len)
 		return -2;
 	if (!peer_is_up(p))
 		return -1;
-	/* a doubted direct path: through the relay too (tx_out); with a
-	 * relay, kept for a resend in any case while direct */
+	/* a doubted direct path, or one not heard since we roamed: through
+	 * the relay too (tx_out); with a relay, kept for a resend in any
+	 * case while direct */
 	p->relay_copy = p->state == PEER_RELAYED ? 0 :
-	    pathwatch_doubted(p) ? 1 : p->pd->relay_urls[0] != '\0' ? 3 : 0;
+	    pathwatch_doubted(p) || roam_unconfirmed(p) ? 1 :
+	    p->pd->relay_urls[0] != '\0' ? 3 : 0;
 	e2e_session_send(p, PACKET_DATA, data, len, peer_dest(p));
 	copied = p->relay_copy == 2;
 	p->relay_copy = 0;
@@ -439,9 +441,10 @@ link_relay_met(struct peer *p)
 	int n;
 
 	tx_send(p, PACKET_KEEPALIVE, 0, NULL, 0, NULL);
-	/* we came here because the direct path went quiet: what we sent
-	 * on it since its last answer may be lost; send it again here */
-	if (pathwatch_doubted(p) && (n = tx_resend(p,
+	/* we came here because the direct path went quiet, or we roamed
+	 * (roam.c): what we sent on it since its last answer may be lost;
+	 * send it again here */
+	if ((pathwatch_doubted(p) || roam_unconfirmed(p)) && (n = tx_resend(p,
 	    p->health.last_heard)) > 0)
 		log_info("peer %s: %d datagram%s sent since the path's last "
 		    "answer, again through the relay", peer_label(p), n,

@@ -42,6 +42,7 @@ node_init(struct punchd *pd)
 	input_init(pd);
 	link_init(pd);
 	failover_init(pd);
+	roam_init(pd);
 	pd->hooks.peer_up = node_peer_up;
 	pd->hooks.punch_failed = pending_punch_failed;
 	pd->hooks.peer_freeing = node_peer_freeing;
@@ -62,6 +63,7 @@ node_start(struct punchd *pd)
 	mesh_relay_default(pd);
 	relay_access_reload(pd);	/* the mesh's relay, when configured none */
 	inviter_start(pd);
+	roam_start(pd);
 }
 
 void
@@ -69,6 +71,7 @@ node_stop(struct punchd *pd)
 {
 	struct peer *p;
 
+	roam_stop(pd);
 	node_portmap_stop(pd);
 	store_fini(pd);
 	e2e_session_stop(pd);
@@ -87,6 +90,7 @@ node_reload(struct punchd *pd, int ka_changed)
 		link_ka_retime(pd);
 	mesh_relay_default(pd);
 	relay_access_reload(pd);
+	roam_reload(pd);
 }
 
 void

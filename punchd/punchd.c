@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/startup.h"
 #include "control.h"
+#include "iface.h"
 #include "node.h"
 #include "punchd.h"
 
@@ -91,6 +92,8 @@ main(int argc, char *argv[])
 	if (control_init(pd, pd->sockpath) == -1)
 		exit(STARTUP_EXIT_FAIL);
 	node_start(pd);
+	if (iface_start(pd) == -1)
+		exit(STARTUP_EXIT_FAIL);
 	node_portmap_start(pd);	/* on the port just bound */
 	daemon_init(&dctx, pd->loop, NULL, reload, pd);
 	log_info("ready: node %s, UDP port %d, IPC %s", pd->node_idstr,
@@ -102,6 +105,7 @@ main(int argc, char *argv[])
 
 	daemon_stopping(&dctx);
 	control_stop_metrics(pd);
+	iface_stop(pd);
 	node_stop(pd);
 	control_fini(pd);
 	sock_close(pd);

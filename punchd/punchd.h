@@ -9,6 +9,8 @@
  *   node.c node_portmap.c      the core's top: wiring, typed operations;
  *                              the gateway's port mapping (portmap*.c)
  *   pending.c                  peer.punch / peer.ping answered later
+ *   iface.c iface_io.c         the mesh interface (tun.c, meshaddr.c):
+ *                              IP packets to and from members
  *   joiner.c inviter.c         the join handshake, both sides
  *   joiner_race.c              the joiner's paths, raced
  *   mesh.c store.c             mesh identity and announcements; peers file
@@ -36,6 +38,7 @@
 #define PUNCHD_PUNCHD_H
 
 #include <stdint.h>
+#include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
@@ -49,6 +52,7 @@
 #include "keepalive.h"
 #include "lifetime.h"
 #include "upgrade.h"
+#include "roamlogic.h"
 #include "mesh.h"
 #include "path.h"
 #include "punch.h"
@@ -61,6 +65,9 @@
  * on any path that carries IPv6, and IPv4 keeps room for a tunnel or two.
  */
 #define PUNCHD_MTU		1196
+/* Largest IP packet of the mesh interface (tun.h TUN_MTU_MAX): the seal
+ * buffers hold PACKET_OVERHEAD + this; peer.send keeps PUNCHD_MTU. */
+#define PUNCHD_IP_MTU		1416
 #define PUNCHD_MAX_PEERS	4096
 #define PUNCHD_NAME_LEN		64
 /* DATA held while the first session key is negotiated */
@@ -68,11 +75,16 @@
 struct e2e_queued;
 STAILQ_HEAD(e2e_queue, e2e_queued);
 
+struct iface;
 struct ipc_server;
 struct ipc_peer;
 struct portmap;
 struct promfile;
 struct relay_client;
+struct netwatch;
+
+/* the host addresses roam.c compares from one look to the next */
+#define ROAM_MAX_HOSTS	8
 
 struct punchd_config {
 	int	port;
@@ -95,6 +107,8 @@ struct punchd_config {
 	char	relay_token[512];
 	char	invite_relay_token[512];	/* "", "auto" or a token */
 	int	relay_signal_host;	/* offer host addresses through it */
+	int	roam;			/* watch addresses and routes */
+	int	relay_return_ms;	/* back to a session's first relay */
 	int	e2e;			/* per-session keys (default yes) */
 	int	rekey_interval_ms;
 	int	rekey_packets;
@@ -102,6 +116,9 @@ struct punchd_config {
 	char	metrics_file[256];	/* Prometheus text, "" = off */
 	char	portmap[16];		/* auto, upnp, natpmp, pcp, no */
 	int	metrics_interval_ms;
+	int	tun;			/* the mesh interface (iface.c) */
+	char	tun_name[16];		/* IFNAMSIZ */
+	int	tun_mtu;
 };
 
 enum peer_state {
@@ -133,6 +150,10 @@ struct relay_access_row {
 	char			 text[48];
 	double			 refused_at;
 	uint64_t		 refusals;
+	/* relay_pick.c: what the sessions saw */
+	double			 heard_at;	/* ev_now of the last answer */
+	int			 down;		/* last attempt: no answer */
+	double			 down_at;	/* unix time */
 };
 
 struct peer {
@@ -152,6 +173,8 @@ struct peer {
 	int			 has_endpoint;
 	struct packet_replay	 replay;
 	struct relay_client	*relay;		/* pair session, while wanted */
+	const char		*relay_try_url;	/* relay_pick_seen() */
+	double			 relay_try_at;
 	ev_timer		 punch_timer;
 	ev_timer		 ka_timer;
 	ev_timer		 retry_timer;
@@ -197,6 +220,10 @@ struct punchd_counters {
 	uint64_t	drop_unproven, peers_full, relay_rx;
 	uint64_t	drop_downgrade, drop_nokey, e2e_queue_drops;
 	uint64_t	join_repeat, join_moved, join_limited, join_refused;
+	/* iface.c: the mesh interface */
+	uint64_t	tun_rx, tun_tx, tun_noroute, tun_nopath;
+	uint64_t	tun_bad_source, tun_bad_dest, tun_full, tun_off;
+	uint64_t	roam_looks, roam_changes;
 };
 
 /*
@@ -231,6 +258,8 @@ struct punchd_hooks {
 	void	(*path_doubt)(struct peer *);
 	void	(*path_dead)(struct peer *);
 	void	(*path_back)(struct peer *);
+	/* roam.c: find our socket's mapping again, now (control_stund.c) */
+	void	(*rediscover)(struct punchd *);
 	/* input.c */
 	void	(*pong)(struct peer *, uint32_t, double);
 	void	(*announce)(struct peer *, const uint8_t *, size_t);
@@ -238,6 +267,8 @@ struct punchd_hooks {
 		    const struct sockaddr *);
 	void	(*join_reply)(struct punchd *, uint8_t *, size_t,
 		    const struct sockaddr *);
+	/* input.c: PACKET_IP (iface.c installs it when tun = yes) */
+	void	(*ip)(struct peer *, const uint8_t *, size_t);
 };
 
 /* The one event hook: what the core tells its users (control.c installs
@@ -294,6 +325,19 @@ struct punchd {
 	struct mesh		 mesh;
 	ev_timer		 e2e_timer;
 	int			 e2e_logged;	/* "no node key" said */
+	/* iface.c: the mesh interface, NULL with tun = no */
+	struct iface		*iface;
+	char			 tun_ifname[16];	/* "" without one */
+	int			 tun_ifindex;		/* 0 without one */
+	/* roam.c: addresses, routes and mappings watched */
+	struct roamlogic	 roam;
+	ev_timer		 roam_timer;
+	struct netwatch		*netwatch;
+	struct sockaddr_storage	 roam_hosts[ROAM_MAX_HOSTS];
+	int			 roam_nhosts, roam_on;
+	double			 roam_at;	/* when the last look's news began */
+	double			 roam_changed;	/* our candidates last changed */
+	int			 stun_again;	/* control_stund.c: ask once more */
 };
 
 /* punchd_config.c */
@@ -327,12 +371,40 @@ peer_is_up(const struct peer *p)
 	    p->state == PEER_RELAYED;
 }
 
+/* Our candidates changed (roam.c) and the peer's direct path has not
+ * answered since: what goes out on it may be lost (link.c copies it
+ * through the relay meanwhile). */
+static inline int
+roam_unconfirmed(const struct peer *p)
+{
+	return p->pd->roam_changed > 0 && p->state == PEER_DIRECT &&
+	    p->health.last_heard < p->pd->roam_changed;
+}
+
 /* where the current path goes: the endpoint, or NULL for the relay */
 static inline const struct sockaddr *
 peer_dest(const struct peer *p)
 {
 	return p->state == PEER_RELAYED ? NULL :
 	    (const struct sockaddr *)&p->endpoint;
+}
+
+/*
+ * Is this interface punchd's own mesh interface (by name, or by index for
+ * netlink)? Its addresses are no host candidates and its changes are no
+ * roaming: they are the mesh, not the underlay.
+ */
+static inline int
+punchd_is_mesh_if(const struct punchd *pd, const char *ifname)
+{
+	return pd->tun_ifname[0] != '\0' && ifname != NULL &&
+	    !strcmp(ifname, pd->tun_ifname);
+}
+
+static inline int
+punchd_is_mesh_ifindex(const struct punchd *pd, int ifindex)
+{
+	return pd->tun_ifindex != 0 && ifindex == pd->tun_ifindex;
 }
 
 static inline const char *
@@ -346,6 +418,11 @@ int	sock_open(struct punchd *pd);
 void	sock_close(struct punchd *pd);
 int	sock_send(struct punchd *pd, const void *buf, size_t len,
 	    const struct sockaddr *to);
+/* sock_gso.c: a run of datagrams of `seg` bytes each (the last may be
+ * shorter), end to end in buf, to one address in one send (UDP_SEGMENT),
+ * else one by one */
+int	sock_send_segs(struct punchd *pd, const uint8_t *buf, size_t len,
+	    size_t seg, const struct sockaddr *to);
 /* host candidates: fills up to max, returns how many */
 int	sock_host_addrs(struct punchd *pd, struct sockaddr_storage *out,
 	    int max);
@@ -357,6 +434,12 @@ int	relay_send(struct peer *p, const void *buf, size_t len);
 const char *relay_url(const struct peer *p);
 /* our candidates changed: signal them to the peers met on a relay */
 void	relay_signal_all(struct punchd *pd);
+/* roam.c: our candidates changed; p hears them now if its session is up
+ * (0), else -1 */
+int	relay_resignal(struct peer *p);
+/* roam.c: an address went away: the session connects again now (0), -1
+ * without one */
+int	relay_reconnect(struct peer *p);
 /* the join handshake's session on one relay (callbacks: relay_client.h) */
 struct relay_client *relay_join_open(struct punchd *pd, const char *url,
 	    const uint8_t *secret, void (*on_frame)(void *, const void *,
@@ -373,6 +456,15 @@ size_t	relay_frame_packet(const void *data, size_t len, uint8_t *buf,
 /* why p's relay session was refused, NULL when it was not */
 const struct relay_client_refusal *relay_refusal(const struct peer *p);
 
+/* relay_pick.c: a session's relays in rendezvous order, what they are now */
+size_t	relay_pick_split(const char *list, char *buf, size_t len,
+	    const char **urls, size_t max);
+size_t	relay_pick_order(struct punchd *pd, const char *session, char *buf,
+	    size_t len, struct relay_client_url *urls, size_t max);
+void	relay_pick_seen(struct peer *p, enum relay_client_state state,
+	    const char *url);
+void	relay_pick_usage(struct punchd *pd, const char *url, int *sessions,
+	    int *relayed, double *rtt_ms);
 /* relay_access.c: the credential every relay session shows, and what each
  * relay said to it */
 int	relay_access_init(struct punchd *pd);
@@ -393,6 +485,9 @@ void	relay_access_say(struct punchd *pd, const char *url,
 
 /* tx.c: one packet to p under the mesh key; `to` NULL = through the relay */
 int	tx_out(struct peer *p, const void *buf, size_t len,
+	    const struct sockaddr *to);
+/* the same for a run of sealed packets of `seg` bytes (sock_send_segs) */
+int	tx_out_segs(struct peer *p, const uint8_t *buf, size_t len, size_t seg,
 	    const struct sockaddr *to);
 uint64_t tx_send(struct peer *p, uint8_t type, uint8_t flags,
 	    const uint8_t *payload, size_t len, const struct sockaddr *to);
@@ -429,6 +524,10 @@ void	e2e_session_peer_up(struct peer *p);
  * queued until it has), else under the mesh key */
 uint64_t e2e_session_send(struct peer *p, uint8_t type,
 	    const uint8_t *payload, size_t len, const struct sockaddr *to);
+/* PACKET_IP sealed under p's session key into out: its length, or 0 when
+ * p has no session key ready (then e2e_session_send knows what to do) */
+size_t	e2e_session_seal_ip(struct peer *p, const uint8_t *pkt, size_t len,
+	    uint8_t *out, size_t cap);
 /* E2E_INIT / E2E_RESP from p (mesh key checked); from NULL = relay */
 void	e2e_session_handshake(struct peer *p, uint8_t type,
 	    const uint8_t *pl, size_t len, const struct sockaddr *from);
@@ -494,6 +593,15 @@ void	pathwatch_heard(struct peer *p, const struct sockaddr *from,
 int	pathwatch_doubted(const struct peer *p);
 /* (re)arm the follower's probe for when the leader's KEEPALIVE is overdue */
 void	pathwatch_expect(struct peer *p);
+
+/* roam.c: news that our candidates may have changed (ROAM_*), and the
+ * change itself (new host addresses, a new mapping) */
+void	roam_init(struct punchd *pd);
+void	roam_start(struct punchd *pd);
+void	roam_stop(struct punchd *pd);
+void	roam_reload(struct punchd *pd);
+void	roam_note(struct punchd *pd, unsigned why);
+void	roam_candidates_changed(struct punchd *pd, const char *what);
 
 /* failover.c: in doubt, dead, back (installs the path_* hooks) */
 void	failover_init(struct punchd *pd);

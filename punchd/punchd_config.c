@@ -83,9 +83,12 @@ static const struct config_opt punchd_opts[] = {
 	O("socket", CONFIG_STR, socket, 0, 0, "IPC socket.", .arg = "path",
 	    .dflt = "$RUNTIME_DIRECTORY/punchd.sock", RESTART),
 	O("relay_url", CONFIG_STR, relay_url, 0, 0,
-	    "Relays for fallback and rendezvous, comma-separated; "
-	    "ATMOSPHERE_RELAY_URL overrides it. Relay sessions opened after a "
-	    "reload use the new list.", .arg = "ws[s]://host:port,...",
+	    "Relays for fallback and rendezvous, comma-separated, at most 8; "
+	    "ATMOSPHERE_RELAY_URL overrides it. Each pair's session goes to "
+	    "the relay that rendezvous hashing of its name ranks first over "
+	    "this set (the order written does not matter; both peers need the "
+	    "same URLs, spelled alike), the next while that one is down. "
+	    "Relay sessions opened after a reload use the new list.", .arg = "ws[s]://host:port,...",
 	    .dflt = "direct paths only"),
 	O("relay_token", CONFIG_STR, relay_token, 0, 0,
 	    "Relay access token presented on every relay session this node "
@@ -101,6 +104,18 @@ static const struct config_opt punchd_opts[] = {
 	    "docs/security.md.", .arg = "token|auto", .dflt = "none"),
 	O("relay_signal_host", CONFIG_BOOL, relay_signal_host, 0, 1,
 	    "Offer host addresses to peers through the relay."),
+	O("roam", CONFIG_BOOL, roam, 0, 1,
+	    "Watch this host's addresses and routes (rtnetlink) and, on a "
+	    "change, look for our candidates again at once: host addresses, "
+	    "the STUN mapping of our socket; peers without a working direct "
+	    "path hear the new ones through the relay and are punched again "
+	    "(docs/paths.md, Roaming). A direct path that goes quiet starts "
+	    "the same look either way."),
+	O("relay_return", CONFIG_MS, relay_return_ms, 100, 86400000,
+	    "A pair session goes to the first relay of its rendezvous order "
+	    "over relay_url (the same on both peers); while that one is down "
+	    "or refuses, to the next. Check the first again this often and "
+	    "move back when it answers."),
 	O("portmap", CONFIG_STR, portmap, 0, 0,
 	    "Ask the gateway to map the UDP port: UPnP IGD, NAT-PMP or PCP, "
 	    "auto = UPnP and PCP at once (NAT-PMP when the gateway answers PCP "
@@ -129,6 +144,19 @@ static const struct config_opt punchd_opts[] = {
 	    "removed when punchd stops.", .arg = "path", .dflt = "off"),
 	O("metrics_interval", CONFIG_MS, metrics_interval_ms, 100, 3600000,
 	    "Rewrite metrics_file this often."),
+	O("tun", CONFIG_BOOL, tun, 0, 1,
+	    "The mesh interface: a TUN device with this node's mesh addresses "
+	    "(IPv6 ULA from the mesh id and node id, IPv4 in 100.64.0.0/10); "
+	    "IP packets to members travel over the pair's path under its "
+	    "session key. Needs CAP_NET_ADMIN at start, dropped once the "
+	    "device is set up (docs/mesh-interface.md).", RESTART),
+	O("tun_name", CONFIG_STR, tun_name, 0, 0,
+	    "Name of the mesh interface; a name with %d lets the kernel pick "
+	    "the number.", .arg = "name", RESTART),
+	O("tun_mtu", CONFIG_INT, tun_mtu, 1280, 1416,
+	    "MTU of the mesh interface: 1280 fits any underlay path of 1364 "
+	    "bytes or more; 1416 fills a clean 1500-byte IPv6 path.",
+	    RESTART),
 };
 #undef RESTART
 #undef O
@@ -170,12 +198,16 @@ punchd_config_defaults(struct punchd_config *c)
 	c->repunch_ms = 30000;
 	c->stun_refresh_ms = 300000;
 	c->relay_signal_host = 1;
+	c->roam = 1;
+	c->relay_return_ms = 300000;
 	strlcpy(c->portmap, "auto", sizeof(c->portmap));
 	c->e2e = 1;
 	c->rekey_interval_ms = 120000;
 	c->rekey_packets = 1 << 30;
 	c->rekey_grace_ms = 10000;
 	c->metrics_interval_ms = 15000;
+	strlcpy(c->tun_name, "atm0", sizeof(c->tun_name));
+	c->tun_mtu = 1280;
 }
 
 static int
@@ -217,6 +249,12 @@ punchd_config_check(const struct punchd_config *c, char *err, size_t errlen)
 	if (c->warn_after > c->dead_after) {
 		snprintf(err, errlen, "punchd.warn_after (%d) is above "
 		    "dead_after (%d)", c->warn_after, c->dead_after);
+		return -1;
+	}
+	if (c->tun_name[0] == '\0' || strchr(c->tun_name, '/') != NULL ||
+	    strchr(c->tun_name, ' ') != NULL) {
+		snprintf(err, errlen, "punchd.tun_name: '%s' is not an "
+		    "interface name", c->tun_name);
 		return -1;
 	}
 	if (c->metrics_file[0] != '\0' && c->metrics_file[0] != '/') {

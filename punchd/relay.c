@@ -146,7 +146,7 @@ relay_cand(struct relaymsg_cand *c, const struct sockaddr_storage *ss,
 /* Our candidates for the peer: host addresses, then the mapping(s):
  * the gateway's port mapping, then the STUN ones. */
 static void
-relay_signal(struct peer *p)
+relay_signal_cands(struct peer *p)
 {
 	struct punchd		*pd = p->pd;
 	struct relaymsg_signal	 sig;
@@ -177,9 +177,25 @@ relay_signal(struct peer *p)
 	sig.ncands = n;
 	if ((len = relaymsg_signal_write(buf, sizeof(buf), &sig)) > 0)
 		relay_client_send(p->relay, buf, len);
+}
+
+static void
+relay_signal(struct peer *p)
+{
+	relay_signal_cands(p);
 	/* and one authenticated packet, so that the peer can tell it is us */
-	if (pd->hooks.relay_met != NULL)
-		pd->hooks.relay_met(p);
+	if (p->pd->hooks.relay_met != NULL)
+		p->pd->hooks.relay_met(p);
+}
+
+int
+relay_resignal(struct peer *p)
+{
+	if (p->relay == NULL ||
+	    relay_client_state(p->relay) != RELAY_CLIENT_CONNECTED)
+		return -1;
+	relay_signal_cands(p);
+	return 0;
 }
 
 /*
@@ -200,6 +216,54 @@ relay_signal_all(struct punchd *pd)
 			relay_signal(p);
 }
 
+/*
+ * roam.c: an address of this host went away. A session's TCP connection
+ * bound to it is dead without knowing it (no RST ever comes back to an
+ * address that moved; the client would notice after 45 s without a
+ * frame): connect again now, from the addresses we have.
+ */
+int
+relay_reconnect(struct peer *p)
+{
+	if (p->relay == NULL)
+		return -1;
+	relay_client_stop(p->relay);
+	relay_client_start(p->relay);
+	return 0;
+}
+
+static int
+relay_cands_new(const struct peer *p, const struct sockaddr_storage *cands,
+    int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (punch_find(&p->punch, (const struct sockaddr *)&cands[i]) ==
+		    -1)
+			return 1;
+	return 0;
+}
+
+/*
+ * The type the peer gave a candidate: host, srflx and mapped are what it
+ * knows and an address cannot tell (a global IPv6 host address looks
+ * like a STUN mapping, and without NAT the two are one); anything else
+ * is guessed from the address (CAND_NTYPES), as before. A PUNCH proves
+ * the pair either way; the type only orders the checks.
+ */
+static enum punch_cand_type
+relay_cand_kind(const char *kind)
+{
+	if (!strcmp(kind, "host"))
+		return CAND_HOST;
+	if (!strcmp(kind, "srflx"))
+		return CAND_SRFLX;
+	if (!strcmp(kind, "mapped"))
+		return CAND_MAPPED;
+	return CAND_NTYPES;
+}
+
 static void
 relay_on_signal(struct peer *p, const void *data, size_t len)
 {
@@ -214,17 +278,16 @@ relay_on_signal(struct peer *p, const void *data, size_t len)
 	    strcmp(sig.type, "candidates") != 0)
 		return;
 	for (i = 0; i < sig.ncands; i++)
-		if (netaddr_parse(sig.cands[i].addr, 0, &cands[n]) == 0) {
-			/* mapped is the one kind an address cannot tell;
-			 * the rest are guessed from it, as before (a PUNCH
-			 * proves the pair either way) */
-			types[n++] = !strcmp(sig.cands[i].kind, "mapped") ?
-			    CAND_MAPPED : CAND_NTYPES;
-		}
+		if (netaddr_parse(sig.cands[i].addr, 0, &cands[n]) == 0)
+			types[n++] = relay_cand_kind(sig.cands[i].kind);
 	log_info("peer %s: %d candidate%s through the relay", peer_label(p),
 	    n, n == 1 ? "" : "s");
-	if (n > 0 && p->state != PEER_DIRECT && p->state != PEER_DEGRADED &&
-	    p->pd->hooks.relay_cands != NULL)
+	/* a degraded pair takes them too: its path is in doubt, and a peer
+	 * that roamed signals its new candidates just then (roam.c); a
+	 * direct one when one is new: the peer moved, and its new address
+	 * is checked while the old path may still hold */
+	if (n > 0 && (p->state != PEER_DIRECT || relay_cands_new(p, cands,
+	    n)) && p->pd->hooks.relay_cands != NULL)
 		p->pd->hooks.relay_cands(p, cands, types, n);
 }
 
@@ -273,6 +336,7 @@ relay_on_state(void *arg, enum relay_client_state state, const char *url)
 
 	log_debug("peer %s: relay %s %s", peer_label(p),
 	    relay_client_state_str(state), url != NULL ? url : "");
+	relay_pick_seen(p, state, url);
 	if (state != RELAY_CLIENT_CONNECTED && p->state == PEER_RELAYED)
 		relay_lost(p, "relay connection lost");
 }
@@ -283,9 +347,9 @@ relay_start(struct peer *p)
 	struct punchd		*pd = p->pd;
 	struct relay_client_url	 urls[RELAY_MAX_URLS];
 	struct relay_client_cfg	 cfg;
-	char			 list[sizeof(pd->relay_urls)], *s, *tok;
+	char			 list[sizeof(pd->relay_urls)];
 	char			 session[64];
-	size_t			 n = 0;
+	size_t			 n;
 
 	if (!relay_enabled(pd) || !p->bound)
 		return;
@@ -304,17 +368,17 @@ relay_start(struct peer *p)
 		}
 		return;
 	}
-	strlcpy(list, pd->relay_urls, sizeof(list));
-	for (s = list; (tok = strsep(&s, ", ")) != NULL && n < RELAY_MAX_URLS;)
-		if (*tok != '\0') {
-			urls[n].url = tok;
-			urls[n++].region = NULL;
-		}
+	/* the session's relays in its rendezvous order: the peer, with the
+	 * same list, tries the same ones in the same order (relay_pick.c) */
 	relay_session_name(p, session, sizeof(session));
+	if ((n = relay_pick_order(pd, session, list, sizeof(list), urls,
+	    RELAY_MAX_URLS)) == 0)
+		return;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.urls = urls;
 	cfg.nurls = n;
 	cfg.session = session;
+	cfg.primary_retry = pd->cfg.relay_return_ms / 1000.0;
 	relay_cfg_cred(pd, &cfg);
 	cfg.on_state = relay_on_state;
 	cfg.on_frame = relay_on_frame;
@@ -323,8 +387,8 @@ relay_start(struct peer *p)
 		log_warn("peer %s: relay client", peer_label(p));
 		return;
 	}
-	log_debug("peer %s: joining relay session %.8s...", peer_label(p),
-	    session);
+	log_debug("peer %s: joining relay session %.8s... on %s first",
+	    peer_label(p), session, urls[0].url);
 	relay_client_start(p->relay);
 }
 
@@ -336,6 +400,7 @@ relay_stop(struct peer *p)
 	relay_client_stop(p->relay);
 	relay_client_free(p->relay);
 	p->relay = NULL;
+	p->relay_try_url = NULL;	/* pointed into the client */
 }
 
 int

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <ev.h>
+
 #include "common/log.h"
 #include "common/relay_client.h"
 #include "punchd.h"
@@ -98,6 +100,8 @@ relay_access_answer(void *arg, const char *url,
 	if ((r = relay_access_row(pd, url, 1)) == NULL)
 		return;
 	r->answered_at = (double)time(NULL);
+	r->heard_at = ev_now(pd->loop);		/* up: relay_pick.c */
+	r->down = 0;
 	if (ref == NULL) {
 		if (r->state == RELAY_ACCESS_REFUSED)
 			log_notice("relay %s accepts us again", url);
@@ -121,15 +125,18 @@ relay_access_answer(void *arg, const char *url,
 static void
 relay_access_configured(struct punchd *pd)
 {
-	char			 list[sizeof(pd->relay_urls)], *s, *tok;
+	char			 list[sizeof(pd->relay_urls)];
+	const char		*urls[PUNCHD_MAX_RELAYS];
 	struct relay_access_row	*r;
+	size_t			 j, n;
 	int			 i;
 
 	for (i = 0; i < pd->nrelays; i++)
 		pd->relays[i].configured = 0;
-	strlcpy(list, pd->relay_urls, sizeof(list));
-	for (s = list; (tok = strsep(&s, ", ")) != NULL;)
-		if (*tok != '\0' && (r = relay_access_row(pd, tok, 1)) != NULL)
+	n = relay_pick_split(pd->relay_urls, list, sizeof(list), urls,
+	    PUNCHD_MAX_RELAYS);
+	for (j = 0; j < n; j++)
+		if ((r = relay_access_row(pd, urls[j], 1)) != NULL)
 			r->configured = 1;
 }
 

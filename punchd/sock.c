@@ -189,7 +189,8 @@ sock_usable(const struct punchd *pd, const struct ifaddrs *ifa)
 {
 	const struct sockaddr_in6 *s6;
 
-	if (ifa->ifa_addr == NULL || !(ifa->ifa_flags & IFF_UP))
+	if (ifa->ifa_addr == NULL || !(ifa->ifa_flags & IFF_UP) ||
+	    punchd_is_mesh_if(pd, ifa->ifa_name))
 		return 0;
 	if (ifa->ifa_addr->sa_family == AF_INET) {
 		if (pd->fd4 == -1)

@@ -15,7 +15,9 @@
  * socket, coalescing on the way in), so it is the next step, not this one.
  */
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/if_tun.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -250,4 +253,54 @@ tun_write(int fd, const uint8_t *pkt, size_t len)
 		n = write(fd, pkt, len);
 	while (n == -1 && errno == EINTR);
 	return n == -1 ? -1 : 0;
+}
+
+/* capget/capset have no glibc wrapper (libcap would be a dependency for
+ * two system calls) */
+static int
+tun_caps(int set, struct __user_cap_data_struct d[2])
+{
+	struct __user_cap_header_struct h;
+
+	memset(&h, 0, sizeof(h));
+	h.version = _LINUX_CAPABILITY_VERSION_3;
+	return (int)syscall(set ? SYS_capset : SYS_capget, &h, d);
+}
+
+int
+tun_have_admin(void)
+{
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	if (tun_caps(0, d) == -1)
+		return 0;
+	return (d[0].effective & (1u << CAP_NET_ADMIN)) != 0;
+}
+
+int
+tun_drop_admin(void)
+{
+	struct __user_cap_data_struct	d[2];
+	uint32_t			bit = 1u << CAP_NET_ADMIN;
+
+	/* EINVAL: a kernel without ambient capabilities, nothing to lower */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, CAP_NET_ADMIN, 0, 0)
+	    == -1 && errno != EINVAL) {
+		log_warn("%s: PR_CAP_AMBIENT_LOWER", __func__);
+		return -1;
+	}
+	memset(d, 0, sizeof(d));
+	if (tun_caps(0, d) == -1) {
+		log_warn("%s: capget", __func__);
+		return -1;
+	}
+	d[0].effective &= ~bit;
+	d[0].permitted &= ~bit;
+	d[0].inheritable &= ~bit;
+	if (tun_caps(1, d) == -1) {
+		log_warn("%s: capset", __func__);
+		return -1;
+	}
+	return 0;
 }

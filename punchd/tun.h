@@ -69,4 +69,14 @@ int	tun_read_batch(int fd, uint8_t *const *bufs, size_t cap, size_t *lens,
  * caller drops and counts; EINVAL: not an IP packet the kernel takes). */
 int	tun_write(int fd, const uint8_t *pkt, size_t len);
 
+/*
+ * Give up CAP_NET_ADMIN for good once the device is set up: out of the
+ * ambient, inheritable, permitted and effective sets (other capabilities
+ * stay as they were). The fd keeps working. 0, or -1 (logged: the
+ * process keeps the capability, e.g. capset filtered by seccomp).
+ */
+int	tun_drop_admin(void);
+/* Does the calling process hold CAP_NET_ADMIN (effective)? */
+int	tun_have_admin(void);
+
 #endif

@@ -34,6 +34,37 @@ tx_out(struct peer *p, const void *buf, size_t len, const struct sockaddr *to)
 }
 
 /*
+ * A run of sealed packets of `seg` bytes each (the last may be shorter) to
+ * p's direct endpoint in one send: the mesh interface's drains. While the
+ * path is in doubt (relay copies) or through the relay, packet by packet
+ * through tx_out, which copies and keeps them.
+ */
+int
+tx_out_segs(struct peer *p, const uint8_t *buf, size_t len, size_t seg,
+    const struct sockaddr *to)
+{
+	size_t	off, n;
+	int	rc = 0;
+
+	if (to == NULL || p->relay_copy != 0) {
+		for (off = 0; off < len; off += n) {
+			n = len - off < seg ? len - off : seg;
+			if (tx_out(p, buf + off, n, to) == -1)
+				rc = -1;
+		}
+		return rc;
+	}
+	if (sock_send_segs(p->pd, buf, len, seg, to) != 0)
+		return -1;
+	if (p->has_endpoint &&
+	    netaddr_equal(to, (const struct sockaddr *)&p->endpoint))
+		p->last_tx_direct = punchd_time(p->pd);
+	p->tx_packets += (len + seg - 1) / seg;
+	p->tx_bytes += len;
+	return 0;
+}
+
+/*
  * The last TX_KEPT DATA packets sent direct, sealed: when the path turns
  * out to have been cut, those sent since its last answer go through the
  * relay once the peer is there (tx_resend); the receiver's replay window
@@ -122,7 +153,7 @@ uint64_t
 tx_send(struct peer *p, uint8_t type, uint8_t flags, const uint8_t *payload,
     size_t len, const struct sockaddr *to)
 {
-	uint8_t		buf[PACKET_OVERHEAD + PUNCHD_MTU];
+	uint8_t		buf[PACKET_OVERHEAD + PUNCHD_IP_MTU];
 	ssize_t		n;
 	uint64_t	seq;
 

@@ -294,6 +294,18 @@ pack_nat(msgpack_packer *out, struct stund *sd)
 	mpack_kv_str(pk, "error", n->error[0] ? n->error : NULL);
 	mpack_key(pk, "servers");
 	pack_servers(pk, sd, &sd->disc->run);
+	/* the hairpin test (stund/hairpin.h): nil when it could not run */
+	mpack_key(pk, "hairpin");
+	if (!n->valid || n->hairpin == -1)
+		msgpack_pack_nil(pk);
+	else if (n->hairpin)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	mpack_kv_double(pk, "hairpin_ms", n->valid && n->hairpin == 1 ?
+	    n->hairpin_ms : 0);
+	mpack_kv_str(pk, "hairpin_note", n->hairpin_note[0] ?
+	    n->hairpin_note : NULL);
 	mpack_map_end(&m);
 }
 
@@ -445,6 +457,7 @@ static const struct ipc_method control_methods[] = {
 	{ "stun.input",		control_input },
 	{ "nat.get",		control_nat_get },
 	{ "stun.servers",	control_servers },
+	{ "stun.check",		control_check },
 };
 
 int
@@ -463,6 +476,7 @@ control_fini(struct stund *sd)
 {
 	struct ext_run *x;
 
+	control_check_fini();
 	while ((x = LIST_FIRST(&ext_runs)) != NULL) {
 		discover_run_cancel(&x->run);
 		LIST_REMOVE(x, entry);

@@ -39,8 +39,9 @@ discover_probe_cb(struct probe *p, int status, void *arg)
 		res->other = p->other;
 		log_debug("%s answered in %.1f ms: %s", srv->name, p->rtt_ms,
 		    netaddr_str((struct sockaddr *)&p->mapped, a, sizeof(a)));
-		if (r->winner == -1) {
+		if (r->winner == -1)
 			r->winner = i;
+		if (r->winner == i && !r->all) {
 			ev_timer_set(&r->grace, DISCOVER_GRACE, 0);
 			ev_timer_start(r->sd->loop, &r->grace);
 		}
@@ -192,6 +193,17 @@ discover_run_start(struct discover_run *r, struct stund *sd, int fd,
 		ev_timer_set(&r->grace, 0, 0);
 		ev_timer_start(sd->loop, &r->grace);
 	}
+	return 0;
+}
+
+int
+discover_run_start_all(struct discover_run *r, struct stund *sd, int fd,
+    int family, double timeout_s, discover_done_cb *cb, void *arg)
+{
+	/* answers come from the loop, never from inside the start */
+	if (discover_run_start(r, sd, fd, family, timeout_s, cb, arg) == -1)
+		return -1;
+	r->all = 1;
 	return 0;
 }
 

@@ -52,6 +52,7 @@ struct discover_run {
 	struct sockaddr_storage	 local;
 	char			 error[700];
 	int			 running;
+	int			 all;		/* wait for every server */
 };
 
 /*
@@ -101,6 +102,11 @@ int	discover_request(struct stund *sd, int refresh, discover_wait_cb *cb,
 /* Run a discovery through fd (not owned: the caller closes it). */
 int	discover_run_start(struct discover_run *r, struct stund *sd, int fd,
 	    int family, double timeout_s, discover_done_cb *cb, void *arg);
+/* The same, but every server is waited for (no grace after the first
+ * answer): the netcheck's round-trip time to each (stun.check). */
+int	discover_run_start_all(struct discover_run *r, struct stund *sd,
+	    int fd, int family, double timeout_s, discover_done_cb *cb,
+	    void *arg);
 void	discover_run_cancel(struct discover_run *r);
 
 #endif

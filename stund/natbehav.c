@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/netaddr.h"
 #include "discover.h"
+#include "hairpin.h"
 #include "probe.h"
 #include "proto/stun.h"
 #include "stund.h"
@@ -22,6 +23,7 @@ enum natbehav_step {
 	NB_FILTER3,
 	NB_MAP2,
 	NB_MAP3,
+	NB_HAIRPIN,	/* last: to m1 from the same socket */
 };
 
 struct natbehav {
@@ -32,6 +34,7 @@ struct natbehav {
 	ev_timer		 refresh;
 	struct discover_run	 run;
 	struct probe		 probe;
+	struct hairpin		 hairpin;
 	int			 resolving;	/* waiting for a discovery */
 	struct sockaddr_storage	 primary, alt, m1, m2;
 	struct nat_result	 cur, last;
@@ -40,14 +43,65 @@ struct natbehav {
 
 static void	natbehav_next(struct natbehav *nb, enum natbehav_step step);
 
+static void	natbehav_finish(struct natbehav *nb);
+
+/* The tests' socket: answers to the probes, and our own request when the
+ * NAT hairpins it back (bounded, like probe_drain) */
 static void
 natbehav_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct natbehav *nb = w->data;
+	struct natbehav		*nb = w->data;
+	struct sockaddr_storage	 from;
+	socklen_t		 fromlen;
+	uint8_t			 buf[2048];
+	ssize_t			 n;
+	int			 i;
 
 	(void)loop;
 	(void)revents;
-	probe_drain(&nb->sd->probes, nb->fd);
+	for (i = 0; i < 64; i++) {
+		fromlen = sizeof(from);
+		if ((n = recvfrom(nb->fd, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&from, &fromlen)) == -1)
+			return;
+		if (!hairpin_input(&nb->hairpin, buf, n))
+			probe_input(&nb->sd->probes, buf, n,
+			    (struct sockaddr *)&from);
+	}
+}
+
+static void
+natbehav_hairpin_done(struct hairpin *h, void *arg)
+{
+	struct natbehav *nb = arg;
+
+	nb->cur.hairpin = h->result;
+	nb->cur.hairpin_ms = h->ms;
+	strlcpy(nb->cur.hairpin_note, h->note, sizeof(nb->cur.hairpin_note));
+	natbehav_finish(nb);
+}
+
+/* After the mapping and filtering tests: 1 when the hairpin test started
+ * (natbehav_finish comes again from its callback), 0 to finish now. */
+static int
+natbehav_hairpin(struct natbehav *nb)
+{
+	if (!nb->cur.valid || nb->fd == -1 || nb->step == NB_HAIRPIN)
+		return 0;
+	if (!nb->sd->cfg.hairpin_test) {
+		strlcpy(nb->cur.hairpin_note, "not tested (stund.hairpin_test "
+		    "= no)", sizeof(nb->cur.hairpin_note));
+		return 0;
+	}
+	nb->step = NB_HAIRPIN;
+	if (hairpin_start(&nb->hairpin, nb->sd->loop, nb->fd,
+	    (struct sockaddr *)&nb->m1, nb->sd->cfg.nat_timeout_ms / 1000.0,
+	    natbehav_hairpin_done, nb) == -1) {
+		strlcpy(nb->cur.hairpin_note, "cannot start the test",
+		    sizeof(nb->cur.hairpin_note));
+		return 0;
+	}
+	return 1;
 }
 
 static void
@@ -59,6 +113,8 @@ natbehav_finish(struct natbehav *nb)
 	char			 a[NETADDR_STRLEN];
 	int			 changed;
 
+	if (natbehav_hairpin(nb))
+		return;
 	if (nb->fd != -1) {
 		ev_io_stop(sd->loop, &nb->io);
 		close(nb->fd);
@@ -196,6 +252,7 @@ natbehav_test1_done(struct discover_run *r, void *arg)
 	w = &r->res[r->winner];
 	nb->cur.valid = 1;
 	nb->cur.public = w->mapped;
+	nb->m1 = w->mapped;	/* the hairpin test's target in every method */
 	nb->cur.local = r->local;
 	/* RFC 5780 4.3: no NAT when the mapped address is our own */
 	nb->cur.behind_nat = !netaddr_is_local((struct sockaddr *)&w->mapped);
@@ -268,6 +325,7 @@ natbehav_start(struct stund *sd)
 	}
 	memset(&nb->cur, 0, sizeof(nb->cur));
 	nb->cur.behind_nat = -1;
+	nb->cur.hairpin = -1;
 	nb->cur.method = "none";
 	sd->ctr.nat_tests++;
 	/* IPv4: NAT behaviour is an IPv4 question in practice */
@@ -304,6 +362,7 @@ natbehav_init(struct stund *sd)
 	nb->fd = -1;
 	nb->step = NB_IDLE;
 	nb->last.behind_nat = -1;
+	nb->last.hairpin = -1;
 	nb->last.method = "none";
 	TAILQ_INIT(&nb->waiters);
 	ev_timer_init(&nb->refresh, natbehav_refresh_cb,
@@ -324,6 +383,7 @@ natbehav_fini(struct stund *sd)
 		return;
 	discover_run_cancel(&nb->run);
 	probe_cancel(&nb->probe);
+	hairpin_cancel(&nb->hairpin);
 	ev_timer_stop(sd->loop, &nb->refresh);
 	if (nb->fd != -1) {
 		ev_io_stop(sd->loop, &nb->io);

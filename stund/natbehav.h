@@ -46,6 +46,10 @@ struct nat_result {
 	double			 when;
 	double			 duration;
 	char			 error[700];
+	/* hairpin (hairpin.h), run last on the tests' socket */
+	int			 hairpin;	/* 1, 0, -1 unknown */
+	double			 hairpin_ms;
+	char			 hairpin_note[160];
 };
 
 const char *natbehav_term(int behaviour);

@@ -126,22 +126,13 @@ probe_done(struct probe *p, int status)
 }
 
 int
-probe_start(struct probe *p, struct probe_engine *e, int fd,
-    const struct sockaddr *dst, uint32_t change, double timeout_s,
-    probe_cb *cb, void *arg)
+probe_request(uint8_t *buf, size_t cap, uint8_t tid[12], uint32_t change)
 {
 	struct stun_writer	w;
 	int			n;
 
-	memset(p, 0, sizeof(*p));
-	p->eng = e;
-	p->fd = fd;
-	p->cb = cb;
-	p->arg = arg;
-	memcpy(&p->dst, dst, netaddr_len(dst));
-	stun_new_tid(p->tid);
-	stun_init(&w, p->req, sizeof(p->req), STUN_METHOD_BINDING,
-	    STUN_CLASS_REQUEST, p->tid);
+	stun_new_tid(tid);
+	stun_init(&w, buf, cap, STUN_METHOD_BINDING, STUN_CLASS_REQUEST, tid);
 	if (change != 0)
 		stun_add_change_request(&w, change);
 	stun_add_fingerprint(&w);
@@ -150,6 +141,26 @@ probe_start(struct probe *p, struct probe_engine *e, int fd,
 		    stun_strerror(n));
 		return -1;
 	}
+	return n;
+}
+
+int
+probe_start(struct probe *p, struct probe_engine *e, int fd,
+    const struct sockaddr *dst, uint32_t change, double timeout_s,
+    probe_cb *cb, void *arg)
+{
+	int n;
+
+	if (fd < 0)
+		return -1;	/* no socket of dst's family (IPv6 off?) */
+	memset(p, 0, sizeof(*p));
+	p->eng = e;
+	p->fd = fd;
+	p->cb = cb;
+	p->arg = arg;
+	memcpy(&p->dst, dst, netaddr_len(dst));
+	if ((n = probe_request(p->req, sizeof(p->req), p->tid, change)) == -1)
+		return -1;
 	p->reqlen = n;
 	p->rto = e->rto;
 	p->deadline = ev_now(e->loop) + timeout_s;

@@ -84,6 +84,10 @@ int	probe_engine_fd(struct probe_engine *e, int family);
 /* A fresh non-blocking UDP socket bound to an ephemeral port. */
 int	probe_socket(int family);
 
+/* A Binding request with a new transaction id (written to tid) and
+ * CHANGE-REQUEST flags `change` (0: none), into buf: its length, or -1. */
+int	probe_request(uint8_t *buf, size_t cap, uint8_t tid[12],
+	    uint32_t change);
 /*
  * Start a Binding transaction from fd to dst, with CHANGE-REQUEST flags
  * `change` (0: none). cb runs exactly once unless probe_cancel() comes first.

@@ -34,6 +34,7 @@ struct stund_config {
 	int	refresh_ms;		/* periodic rediscovery, 0 = off */
 	int	nat_refresh_ms;		/* periodic behaviour test, 0 = off */
 	int	nat_timeout_ms;		/* per filtering test (no answer expected) */
+	int	hairpin_test;		/* run the hairpin test (hairpin.h) */
 	int	server;			/* STUN server mode */
 	char	listen[128];		/* server primary IP:PORT */
 	char	alt_ip[64];		/* RFC 5780 alternate address */

@@ -33,6 +33,10 @@ static const struct config_opt stund_opts[] = {
 	    "Rerun NAT behaviour discovery (RFC 5780) periodically, 0 = off."),
 	O("nat_timeout", CONFIG_MS, nat_timeout_ms, 100, 60000,
 	    "Wait this long for a filtering test answer that may never come."),
+	O("hairpin_test", CONFIG_BOOL, hairpin_test, 0, 1,
+	    "After the NAT behaviour tests, send a Binding request to our own "
+	    "public address to learn whether the NAT hairpins (meshctl "
+	    "network); it costs up to nat_timeout when the NAT does not."),
 	O("server", CONFIG_BOOL, server, 0, 1,
 	    "Answer STUN Binding requests (server mode)."),
 	O("listen", CONFIG_STR, listen, 0, 0,
@@ -101,6 +105,7 @@ stund_config_defaults(struct stund_config *c)
 	c->refresh_ms = 300000;
 	c->nat_refresh_ms = 1800000;
 	c->nat_timeout_ms = 1500;
+	c->hairpin_test = 1;
 	c->server = 0;
 	strlcpy(c->listen, "0.0.0.0:3478", sizeof(c->listen));
 	strlcpy(c->software, "atmosphere", sizeof(c->software));

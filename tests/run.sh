@@ -13,6 +13,7 @@ export TOP
 cd "$TOP"
 
 pass=0 fail=0 skip=0 failed=""
+suite_start=$(date +%s)
 logdir="$TOP/$BUILD/test-logs"
 mkdir -p "$logdir"
 
@@ -56,6 +57,13 @@ for t in tests/integ/[0-9]*.sh tests/interop/[0-9a-z]*.sh tests/natlab/[0-9]*.sh
 	esac
 done
 
+# CI shows the end of the output only: the failures' last lines go here too
+for t in $failed; do
+	[ "$t" = unit ] && continue
+	name=$(echo "$t" | sed 's,^tests/,,; s,\.sh$,,; s,/,-,g')
+	echo "-- $t, last lines of $logdir/$name.log:"
+	tail -n 12 "$logdir/$name.log" | cut -c1-200 | sed 's/^/    | /'
+done
 [ -n "$failed" ] && echo "failed:$failed"
-echo "$pass passed, $fail failed, $skip skipped"
+echo "$pass passed, $fail failed, $skip skipped in $(( $(date +%s) - suite_start )) s"
 [ "$fail" -eq 0 ]

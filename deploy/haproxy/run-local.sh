@@ -3,15 +3,19 @@
 # a test or a demo (docs/relay-scaling.md). Everything on 127.0.0.1, in a
 # temporary directory, stopped and removed on exit.
 #
-#   deploy/haproxy/run-local.sh [-n N] [-p PORT] [-b BUILD] [command ...]
+#   deploy/haproxy/run-local.sh [-n N] [-p PORT] [-b BUILD] [-t PEM]
+#                               [command ...]
 #
 #   -n N      relayd processes (default 3)
 #   -p PORT   haproxy's port (default 8080)
 #   -b BUILD  where relayd is built (default build)
+#   -t PEM    haproxy terminates TLS on PORT with this certificate and key
+#             (one PEM file, as haproxy's crt wants it): wss:// clients
 #
 # With a command, runs it once everything answers and exits with its
 # status; without, waits for Ctrl-C. The command sees:
-#   RELAY_URL      ws://127.0.0.1:PORT (append /v1/relay/SESSION?token=...)
+#   RELAY_URL      ws://127.0.0.1:PORT, wss:// with -t (append
+#                  /v1/relay/SESSION?token=...)
 #   RELAYD_CONF    the relayd config (relayd -f "$RELAYD_CONF" --issue-token S)
 #   RELAYD_PORTS   the relayds' ports, in server order (relay1 relay2 ...)
 #   RELAYD_PIDS    their pids, same order (kill one to see its sessions move)
@@ -23,12 +27,13 @@
 # 127.0.0.1 and haproxy sends PROXY v2; a relayd without it gets plain
 # connections (send-proxy-v2 taken out) and the script says so.
 set -u
-N=3 PORT=8080 BUILD=${BUILD:-build}
-while getopts n:p:b: o; do
+N=3 PORT=8080 BUILD=${BUILD:-build} PEM=
+while getopts n:p:b:t: o; do
 	case $o in
 	n) N=$OPTARG ;;
 	p) PORT=$OPTARG ;;
 	b) BUILD=$OPTARG ;;
+	t) PEM=$(cd "$(dirname "$OPTARG")" && pwd)/$(basename "$OPTARG") ;;
 	*) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 done
@@ -91,7 +96,7 @@ done
 # maxconn to what this shell may open (two descriptors per client)
 MAXCONN=$(( ($(ulimit -n) - 64) / 2 ))
 awk -v port="$PORT" -v ports="$PORTS" -v sock="$T/haproxy.sock" \
-    -v proxy="$PROXYOPT" -v maxconn="$MAXCONN" '
+    -v proxy="$PROXYOPT" -v maxconn="$MAXCONN" -v pem="$PEM" '
 /# system$/ { next }
 /^# optional/ { exit }
 /^global/ {
@@ -101,7 +106,12 @@ awk -v port="$PORT" -v ports="$PORTS" -v sock="$T/haproxy.sock" \
 	next
 }
 /^\tmaxconn / { print "\tmaxconn " maxconn; next }
-/^\tbind :8080/ { print "\tbind 127.0.0.1:" port; next }
+/^\tbind :8080/ {
+	# TLS as in the commented bind line, with the given certificate
+	if (pem != "") print "\tbind 127.0.0.1:" port " ssl crt " pem " alpn http/1.1"
+	else print "\tbind 127.0.0.1:" port
+	next
+}
 /^\tserver relay|^\t# on other hosts/ { next }
 /^\tdefault-server/ {
 	if (proxy == "") sub(/ send-proxy-v2/, "")
@@ -116,16 +126,18 @@ haproxy -c -q -f "$T/haproxy.cfg" || { echo "run-local: bad generated config" >&
 haproxy -db -f "$T/haproxy.cfg" >"$T/haproxy.log" 2>&1 &
 PIDS="$PIDS $!"
 
+SCHEME=http WS=ws
+[ -n "$PEM" ] && SCHEME=https WS=wss
 i=0
-until [ "$(curl -s -o /dev/null -w '%{http_code}' \
-    "http://127.0.0.1:$PORT/health" 2>/dev/null)" = 200 ]; do
+until [ "$(curl -sk -o /dev/null -w '%{http_code}' \
+    "$SCHEME://127.0.0.1:$PORT/health" 2>/dev/null)" = 200 ]; do
 	i=$((i + 1))
 	[ $i -gt 100 ] && { echo "run-local: no /health through haproxy:" \
 	    "$(cat "$T/haproxy.log")" >&2; exit 1; }
 	sleep 0.1
 done
 
-RELAY_URL=ws://127.0.0.1:$PORT
+RELAY_URL=$WS://127.0.0.1:$PORT
 RELAYD_CONF=$T/relayd.conf
 RELAYD_PORTS=${PORTS# }
 RELAYD_PIDS=${RPIDS# }

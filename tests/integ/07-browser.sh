@@ -33,11 +33,14 @@ mkdir -p "$SHOTS"
 
 cd "$TOP/web" || fail "no web/"
 start=$(date +%s)
-ATM_WEB_FROM_RELAYD=1 ATM_E2E_OUT="$SHOTS" BUILD="$BUILD" CHROMIUM="$CHROMIUM" \
-    node $flag --test test/e2e/mesh.e2e.mjs test/e2e/page.e2e.mjs \
-    >"$T/node.log" 2>&1
-rc=$?
-cat "$T/node.log"
+# the output goes to the log as it comes (a run stopped by a timeout
+# still shows how far it got)
+{
+	ATM_WEB_FROM_RELAYD=1 ATM_E2E_OUT="$SHOTS" BUILD="$BUILD" CHROMIUM="$CHROMIUM" \
+	    node $flag --test test/e2e/mesh.e2e.mjs test/e2e/page.e2e.mjs 2>&1
+	echo $? >"$T/rc"
+} | tee "$T/node.log"
+rc=$(cat "$T/rc")
 [ $rc -eq 0 ] || fail "the browser tests failed (node --test exit $rc)"
 grep -q '^# fail 0' "$T/node.log" || fail "a browser test failed"
 grep -q '^# skipped 0' "$T/node.log" || fail "a browser test was skipped"

@@ -35,6 +35,15 @@ case "$pub" in 127.0.0.1:*) ok "public endpoint $pub" ;;
 [ "$(jq '[.servers[] | select(.ok)] | length' "$T/net.json")" = 2 ] || fail "both servers should answer"
 [ "$(jq -r '.servers[0].other_address' "$T/net.json")" = "127.0.0.2:$AP" ] || fail "OTHER-ADDRESS"
 ok "NAT behaviour: open internet, EIM/EIF via RFC 5780"
+# the netcheck (stun.check + the hairpin test): on loopback our own address
+# answers itself, both servers have a round-trip time, no IPv6 server
+[ "$(jq -r '.netcheck | "\(.udp) \(.ipv4.reachable) \(.mapping_varies) \(.hairpin)"' "$T/net.json")" = "true true false true" ] ||
+	fail "netcheck verdicts: $(jq -c .netcheck "$T/net.json")"
+[ "$(jq '[.netcheck.stun[] | select(.ok and .rtt_ms > 0)] | length' "$T/net.json")" = 2 ] ||
+	fail "netcheck: an RTT per server"
+jq -r .netcheck.ipv6.note "$T/net.json" | grep -q "^not tested: no IPv6 STUN server" ||
+	fail "netcheck: IPv6 not tested, and why"
+ok "netcheck: UDP, IPv4, no mapping variation, hairpin, RTT per server"
 
 "$BIN/meshctl" -S "$T/cli" network >"$T/net.txt" || fail "human network output"
 cat "$T/net.txt"
@@ -74,6 +83,8 @@ cat "$T/dead.txt"
 grep -q "127.0.0.1:$D1" "$T/dead.txt" && grep -q "127.0.0.3:$D1" "$T/dead.txt" ||
 	fail "error must name every server tried"
 [ $(( $(date +%s) - start_s )) -le 8 ] || fail "took too long"
+grep -q "^UDP: *no: no answer from 127.0.0.1:$D1 (.*), 127.0.0.3:$D1 (" "$T/dead.txt" ||
+	fail "netcheck: UDP no, naming the silent servers"
 ok "unreachable servers named"
 
 echo "== SIGHUP: invalid config refused, valid one applied"

@@ -53,4 +53,9 @@ case "$v6" in
 	"[::1]:"*) ok "IPv6 server saw $v6" ;;
 	*) fail "IPv6 mapping missing: $(cat "$T/net6.json")" ;;
 esac
+# the netcheck: both families reachable, each with its own public endpoint
+case "$(jq -r '"\(.netcheck.ipv4.reachable) \(.netcheck.ipv4.public) \(.netcheck.ipv6.reachable) \(.netcheck.ipv6.public)"' "$T/net6.json")" in
+	"true 127.0.0.1:"*" true [::1]:"*) ok "netcheck: IPv4 and IPv6 reachable" ;;
+	*) fail "netcheck families: $(jq -c '.netcheck | {ipv4, ipv6}' "$T/net6.json")" ;;
+esac
 echo PASS

@@ -68,6 +68,7 @@ echo "built:$built"
 	done
 	echo "usr/lib/sysusers.d/atmosphere.conf 644"
 	echo "usr/lib/tmpfiles.d/atmosphere.conf 644"
+	echo "usr/share/atmosphere/punchd-tun.conf 644"
 	echo "usr/share/man/man1/meshctl.1 644"
 	echo "usr/share/man/man5/atmosphere.conf.5 644"
 	for d in $DAEMONS; do
@@ -263,6 +264,30 @@ for d in $DAEMONS; do
 	done
 done
 ok "systemd-analyze security --offline=yes, exposure:$scores (limit $MAX_EXPOSURE), no item beyond the accepted ones"
+
+# the mesh interface's opt-in drop-in (docs/operations.md): verifies clean,
+# stays within the limit, and opens exactly the three items it documents
+if [ -x "$BIN/punchd" ]; then
+	mkdir -p "$V/etc/systemd/system/punchd.service.d"
+	cp "$V/usr/share/atmosphere/punchd-tun.conf" "$V/etc/systemd/system/punchd.service.d/tun.conf"
+	out=$(MANPATH="$V/usr/share/man" "$SA" verify --root="$V" punchd.service 2>&1) &&
+	    [ -z "$out" ] || fail "systemd-analyze verify punchd.service with tun.conf: $out"
+	"$SA" security --no-pager --offline=yes --root="$V" punchd.service \
+	    >"$T/security-tun.txt" 2>&1 || fail "systemd-analyze security with tun.conf"
+	s=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' "$T/security-tun.txt")
+	awk -v s="$s" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s != "" && s <= m) }' ||
+	    fail "punchd.service with tun.conf: exposure ${s:-?} above $MAX_EXPOSURE"
+	for item in $(awk '$1 == "✗" { print $2 }' "$T/security-tun.txt"); do
+		case " $EXPOSED RestrictAddressFamilies=~AF_NETLINK CapabilityBoundingSet=~CAP_NET_ADMIN PrivateDevices= AmbientCapabilities= " in
+		*" $item "*) ;;
+		*)	fail "punchd.service with tun.conf: $item is exposed beyond the documented three" ;;
+		esac
+	done
+	grep -q "^✗ DeviceAllow=.*/dev/net/tun:rw" "$T/security-tun.txt" ||
+	    fail "tun.conf: DeviceAllow does not name /dev/net/tun"
+	rm -r "$V/etc/systemd/system/punchd.service.d"
+	ok "punchd-tun.conf drop-in: verifies, exposure $s, only CAP_NET_ADMIN, PrivateDevices= and AmbientCapabilities= added"
+fi
 
 # --- 6. man pages -------------------------------------------------------------
 

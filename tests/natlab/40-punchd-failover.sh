@@ -52,35 +52,14 @@ pl_node A a-host -o punchd.relay_token="$TOK"
 pl_node B b-host -o punchd.relay_token="$TOK"
 IA=$(pl_id A) IB=$(pl_id B)
 pl_listen A "$NL_TMP/listen-A"
-# B's datagrams with their arrival time (ms)
-"$BIN/meshctl" -S "$NL_TMP/B" --json listen --events 2>&1 | python3 -u -c '
-import sys, time
-for l in iter(sys.stdin.readline, ""):
-    print("%d %s" % (time.time() * 1000, l), end="", flush=True)
-' >"$NL_TMP/listen-B" &
-nl_track $!
-nl_wait 5 grep -q listening "$NL_TMP/listen-B" || nl_die "listen on B"
-pl_punch_both A B 5000 >/dev/null || pl_bad "punch A <-> B failed"
-nl_wait 5 pl_path_is A "$IB" direct && nl_wait 5 pl_path_is B "$IA" direct ||
-	nl_die "A <-> B not direct: $(pl_peer A "$IB" .state) / $(pl_peer B "$IA" .state)"
-pl_ok "A <-> B direct"
+# B's datagrams (and events) with their arrival time (ms)
+pl_listen_timed B "$NL_TMP/listen-B"
+pl_direct_pair A B
 sleep 6			# both have left the relay session (5 s linger)
 
 echo "== A streams to B; all UDP between the NATs cut after 4 s, back 8 s later"
-: >"$NL_TMP/send.log"
-(
-	i=0
-	while [ ! -f "$NL_TMP/stop" ]; do
-		i=$((i + 1))
-		t=$(date +%s%3N)
-		r=$("$BIN/meshctl" -S "$NL_TMP/A" --json send "$IB" "s$i" 2>&1)
-		rc=$?
-		echo "$t $i $rc $(printf %s "$r" | tr -d '\n')" >>"$NL_TMP/send.log"
-		sleep 0.04
-	done
-) &
-SENDER=$!
-nl_track $SENDER
+pl_stream A "$IB"
+SENDER=$PL_SENDER
 sleep 4
 WANB=$(nl_wan b)
 T_CUT=$(date +%s%3N)

@@ -100,6 +100,7 @@ assert_invite_eq(const struct invite *a, const struct invite *b)
 	ck_assert_int_eq(a->behind_nat, b->behind_nat);
 	ck_assert_str_eq(a->nat_type, b->nat_type);
 	assert_addr_eq(&a->ep_local6, &b->ep_local6);
+	assert_addr_eq(&a->ep_public6, &b->ep_public6);
 	ck_assert_str_eq(a->stun_source, b->stun_source);
 }
 
@@ -1089,6 +1090,33 @@ START_TEST(test_clear_and_strerror)
 }
 END_TEST
 
+/* every field but the relay token at its longest (the public endpoint
+ * IPv6, so no tag 11) */
+static void
+make_longest(struct invite *inv)
+{
+	size_t i;
+
+	make_invite(inv);
+	memset(inv->mesh_name, 'n', INVITE_NAME_MAX);
+	inv->mesh_name[INVITE_NAME_MAX] = '\0';
+	strlcpy(inv->ep_relay, "wss://", sizeof(inv->ep_relay));
+	for (i = 6; i < INVITE_URL_MAX; i++)
+		inv->ep_relay[i] = 'r';
+	inv->ep_relay[INVITE_URL_MAX] = '\0';
+	invite_addr_parse("255.255.255.255:65535", &inv->ep_local);
+	invite_addr_parse("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535",
+	    &inv->ep_local6);
+	inv->ep_public = inv->ep_local6;
+	inv->local_ip = inv->ep_local6;
+	inv->public_ip = inv->ep_local6;
+	memset(inv->nat_type, 'x', INVITE_NAT_TYPE_MAX);
+	inv->nat_type[INVITE_NAT_TYPE_MAX] = '\0';
+	strlcpy(inv->stun_source, "stun:", sizeof(inv->stun_source));
+	memset(inv->stun_source + 5, 's', INVITE_STUN_SOURCE_MAX - 5);
+	inv->stun_source[INVITE_STUN_SOURCE_MAX] = '\0';
+}
+
 /*
  * Tags 9 (an IPv6 local endpoint beside the IPv4 one) and 10 (the STUN
  * server that reported the public endpoint): round trips in the code, the
@@ -1100,7 +1128,6 @@ START_TEST(test_local6_stun_source)
 	struct invite	 a, b;
 	char		 code[INVITE_CODE_MAX], uri[INVITE_URI_MAX], err[256];
 	json_t		*o;
-	size_t		 i;
 
 	make_invite(&a);
 	ck_assert_int_eq(invite_addr_parse("udp://[2001:db8::2]:7777",
@@ -1166,30 +1193,168 @@ START_TEST(test_local6_stun_source)
 	    10, 6, 's', 't', 'u', 'n', ':', 'b'), "network_info.stun_source");
 
 	/* every field at its longest: 685 bytes, as invite.h says */
-	make_invite(&a);
-	memset(a.mesh_name, 'n', INVITE_NAME_MAX);
-	a.mesh_name[INVITE_NAME_MAX] = '\0';
-	strlcpy(a.ep_relay, "wss://", sizeof(a.ep_relay));
-	for (i = 6; i < INVITE_URL_MAX; i++)
-		a.ep_relay[i] = 'r';
-	a.ep_relay[INVITE_URL_MAX] = '\0';
-	invite_addr_parse("255.255.255.255:65535", &a.ep_local);
-	invite_addr_parse("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535",
-	    &a.ep_local6);
-	a.ep_public = a.ep_local6;
-	a.local_ip = a.ep_local6;
-	a.public_ip = a.ep_local6;
-	memset(a.nat_type, 'x', INVITE_NAT_TYPE_MAX);
-	a.nat_type[INVITE_NAT_TYPE_MAX] = '\0';
-	strlcpy(a.stun_source, "stun:", sizeof(a.stun_source));
-	memset(a.stun_source + 5, 's', INVITE_STUN_SOURCE_MAX - 5);
-	a.stun_source[INVITE_STUN_SOURCE_MAX] = '\0';
+	make_longest(&a);
 	ck_assert_int_eq(invite_encode(&a, code, sizeof(code)),
 	    4 + (685 * 8 + 4) / 5);
 	ck_assert_int_eq(invite_decode(code, NOW, &b, NULL, 0), 0);
 	assert_invite_eq(&a, &b);
 	ck_assert_int_gt(invite_uri_format(&a, uri, sizeof(uri)), 0);
 	ck_assert_int_eq(invite_uri_parse(uri, NOW, &b, NULL, 0), 0);
+	assert_invite_eq(&a, &b);
+	invite_clear(&a);
+	invite_clear(&b);
+}
+END_TEST
+
+/*
+ * Tag 11: the IPv6 public endpoint beside the IPv4 one (issue 13, item 6).
+ * Round trips in the code, the URI and the JSON; an older reader skips it
+ * and keeps the rest; hostile TLVs (truncated, wrong length, IPv4 inside,
+ * port 0, alone, twice) are refused by name; the encoder refuses what the
+ * decoder would; the longest code with it stays under INVITE_BLOB_MAX.
+ */
+START_TEST(test_public6)
+{
+	struct invite	 a, b;
+	char		 code[INVITE_CODE_MAX], uri[INVITE_URI_MAX], err[256];
+	uint8_t		 blob[INVITE_BLOB_MAX];
+	json_t		*o;
+	size_t		 i, n;
+
+	make_invite(&a);
+	ck_assert_int_eq(invite_addr_parse("udp://[2001:db8::2]:7777",
+	    &a.ep_local6), 0);
+	ck_assert_int_eq(invite_addr_parse("[2001:db8:a::2]:40000",
+	    &a.ep_public6), 0);
+	ck_assert_int_gt(invite_encode(&a, code, sizeof(code)), 0);
+	ck_assert_int_eq(invite_decode(code, NOW, &b, err, sizeof(err)), 0);
+	assert_invite_eq(&a, &b);
+	ck_assert_int_eq(b.ep_public6.port, 40000);
+	ck_assert_int_gt(invite_uri_format(&a, uri, sizeof(uri)), 0);
+	ck_assert_ptr_nonnull(strstr(uri, "%22public6%22:%22udp://%5B2001:db8:a"
+	    "::2%5D:40000%22"));
+	ck_assert_int_eq(invite_uri_parse(uri, NOW, &b, err, sizeof(err)), 0);
+	assert_invite_eq(&a, &b);
+	o = invite_to_json(&a);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(o,
+	    "endpoints"), "public6")), "udp://[2001:db8:a::2]:40000");
+	json_decref(o);
+	/* absent: no public6 key */
+	b = a;
+	b.ep_public6.family = INVITE_AF_NONE;
+	o = invite_to_json(&b);
+	ck_assert_ptr_null(json_object_get(json_object_get(o, "endpoints"),
+	    "public6"));
+	json_decref(o);
+
+	/* a reader without tag 11 skips it: here, the same code with the
+	 * tag renumbered to an unknown one reads as the code without it */
+	ck_assert_int_gt(invite_encode(&a, code, sizeof(code)), 0);
+	n = to_blob(code, blob);
+	for (i = INVITE_FIXED_LEN; i + 2 <= n - 4; i += 2 + blob[i + 1])
+		if (blob[i] == 11)
+			blob[i] = 15;
+	from_blob(blob, n - 4, code, sizeof(code));
+	ck_assert_int_eq(invite_decode(code, NOW, &b, err, sizeof(err)), 0);
+	ck_assert_int_eq(b.ep_public6.family, INVITE_AF_NONE);
+	assert_addr_eq(&a.ep_public, &b.ep_public);
+	assert_addr_eq(&a.ep_local6, &b.ep_local6);
+
+	/* URI only: public6 fills what the token lacks, and an IPv6
+	 * public6 alone is the public endpoint */
+	b = a;
+	b.ep_public.family = INVITE_AF_NONE;
+	b.ep_public6.family = INVITE_AF_NONE;
+	ck_assert_int_gt(invite_encode(&b, code, sizeof(code)), 0);
+	snprintf(uri, sizeof(uri), "atmosphere://join?token=%s&endpoints="
+	    "{\"public6\":\"udp://[2001:db8:a::2]:40000\"}", code);
+	ck_assert_int_eq(invite_uri_parse(uri, NOW, &b, err, sizeof(err)), 0);
+	ck_assert_int_eq(b.ep_public.family, INVITE_AF_INET6);
+	ck_assert_int_eq(b.ep_public6.family, INVITE_AF_NONE);
+	snprintf(uri, sizeof(uri), "atmosphere://join?token=%s&endpoints="
+	    "{\"public\":\"1.2.3.4:5\",\"public6\":\"udp://[2001:db8:a::2]:"
+	    "40000\"}", code);
+	ck_assert_int_eq(invite_uri_parse(uri, NOW, &b, err, sizeof(err)), 0);
+	ck_assert_int_eq(b.ep_public.family, INVITE_AF_INET);
+	ck_assert_int_eq(b.ep_public6.port, 40000);
+	snprintf(uri, sizeof(uri), "atmosphere://join?token=%s&endpoints="
+	    "{\"public6\":\"udp://1.2.3.4:5\"}", code);
+	ck_assert_int_eq(invite_uri_parse(uri, NOW, &b, err, sizeof(err)),
+	    INVITE_ERR_FIELD);
+	snprintf(uri, sizeof(uri), "atmosphere://join?token=%s&endpoints="
+	    "{\"public6\":\"ws://[2001:db8::1]:80\"}", code);
+	ck_assert_int_eq(invite_uri_parse(uri, NOW, &b, err, sizeof(err)),
+	    INVITE_ERR_TRANSPORT);
+
+	/* the encoder refuses what the decoder would */
+	b = a;
+	invite_addr_parse("10.0.0.1:7777", &b.ep_public6);	/* not IPv6 */
+	ck_assert_int_eq(invite_encode(&b, code, sizeof(code)), -1);
+	b = a;
+	b.ep_public6.port = 0;
+	ck_assert_int_eq(invite_encode(&b, code, sizeof(code)), -1);
+	b = a;
+	b.ep_public.family = INVITE_AF_NONE;	/* no IPv4 one beside it */
+	ck_assert_int_eq(invite_encode(&b, code, sizeof(code)), -1);
+	b = a;
+	b.ep_public = b.ep_public6;		/* an IPv6 one beside it */
+	ck_assert_int_eq(invite_encode(&b, code, sizeof(code)), -1);
+
+	/* hostile tag 11, named */
+#define PUB4	3, 7, 1, 0x9c, 0x40, 73, 45, 123, 89
+#define V6ADDR	0x20, 1, 0xd, 0xb8, 0, 0xa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2
+	code_with_tlvs(TLV(1, 1, 'a', PUB4, 11, 19, 2, 0x9c, 0x40, V6ADDR),
+	    code, sizeof(code));
+	ck_assert_int_eq(invite_decode(code, NOW, &b, err, sizeof(err)), 0);
+	ck_assert_int_eq(b.ep_public6.family, INVITE_AF_INET6);
+	ck_assert_int_eq(b.ep_public6.port, 40000);
+	expect_field(TLV(1, 1, 'a', PUB4, 11, 7, 1, 0x9c, 0x40, 10, 0, 0, 2),
+	    "endpoints.public6");				/* IPv4 */
+	expect_field(TLV(1, 1, 'a', PUB4, 11, 18, 2, 0x9c, 0x40, 0x20, 1, 0xd,
+	    0xb8, 0, 0xa, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+	    "endpoints.public6");				/* 15-byte address */
+	expect_field(TLV(1, 1, 'a', PUB4, 11, 20, 2, 0x9c, 0x40, V6ADDR, 0),
+	    "endpoints.public6");				/* a byte too many */
+	expect_field(TLV(1, 1, 'a', PUB4, 11, 3, 2, 0x9c, 0x40),
+	    "endpoints.public6");				/* no address */
+	expect_field(TLV(1, 1, 'a', PUB4, 11, 0), "endpoints.public6");
+	expect_field(TLV(1, 1, 'a', PUB4, 11, 19, 3, 0x9c, 0x40, V6ADDR),
+	    "endpoints.public6");				/* family 3 */
+	expect_field(TLV(1, 1, 'a', PUB4, 11, 19, 2, 0, 0, V6ADDR),
+	    "endpoints.public6");				/* port 0 */
+	expect_field(TLV(1, 1, 'a', 11, 19, 2, 0x9c, 0x40, V6ADDR),
+	    "endpoints.public6");				/* alone */
+	expect_field(TLV(1, 1, 'a', 3, 19, 2, 0x9c, 0x40, V6ADDR,
+	    11, 19, 2, 0x9c, 0x41, V6ADDR), "endpoints.public6"); /* beside v6 */
+	expect_field(TLV(1, 1, 'a', PUB4, 11, 19, 2, 0x9c, 0x40, V6ADDR,
+	    11, 19, 2, 0x9c, 0x41, V6ADDR), "endpoints.public6");  /* twice */
+	expect_field(TLV(1, 1, 'a', PUB4, 11, 19, 2, 0x9c, 0x40, 0x20, 1),
+	    "fields");					/* cut by the end */
+#undef PUB4
+#undef V6ADDR
+	/* the code cut anywhere inside tag 11: truncated, never read */
+	make_invite(&a);
+	invite_addr_parse("[2001:db8:a::2]:40000", &a.ep_public6);
+	n = (size_t)invite_encode(&a, code, sizeof(code));
+	for (i = n - 40; i < n; i++) {
+		char cut[INVITE_CODE_MAX];
+
+		memcpy(cut, code, i);
+		cut[i] = '\0';
+		ck_assert_int_lt(invite_decode(cut, NOW, &b, NULL, 0), 0);
+		ck_assert_int_eq(b.ep_public6.family, INVITE_AF_NONE);
+	}
+
+	/* every field at its longest, tag 11 and a relay token included:
+	 * 951 bytes, under INVITE_BLOB_MAX as invite.h says */
+	make_longest(&a);
+	a.ep_public = a.ep_local;		/* IPv4, and tag 11 beside it */
+	a.ep_public6 = a.ep_local6;
+	memset(a.relay_token, 't', INVITE_TOKEN_MAX);
+	a.relay_token[INVITE_TOKEN_MAX] = '\0';
+	ck_assert_int_eq(invite_encode(&a, code, sizeof(code)),
+	    4 + (951 * 8 + 4) / 5);
+	ck_assert_int_eq(invite_decode(code, NOW, &b, NULL, 0), 0);
 	assert_invite_eq(&a, &b);
 	invite_clear(&a);
 	invite_clear(&b);
@@ -1304,6 +1469,7 @@ invite_suite(void)
 	tcase_add_test(tc, test_addr);
 	tcase_add_test(tc, test_clear_and_strerror);
 	tcase_add_test(tc, test_local6_stun_source);
+	tcase_add_test(tc, test_public6);
 	tcase_add_test(tc, test_nat_type_word);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);

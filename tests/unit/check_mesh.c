@@ -71,6 +71,9 @@ join(struct fake_node *b, const char *token, struct join_seen *js)
 	strlcpy(req.path, "local", sizeof(req.path));
 	req.timeout_ms = 2000;
 	req.connect_ms = 2000;
+	/* the stagger counts from the loop's time: not from a stale one
+	 * (key generation and files under load take a while) */
+	ev_now_update(fake_loop);
 	ck_assert_msg(joiner_start(&b->pd, &req, join_done, js, &err) == 0,
 	    "%s", err.msg);
 }
@@ -293,8 +296,40 @@ race(struct fake_node *b, const char *token, struct join_seen *js)
 	req.timeout_ms = 1500;
 	req.relay_timeout_ms = 5000;
 	req.connect_ms = 2000;
+	/* the stagger counts from the loop's time: not from a stale one
+	 * (key generation and files under load take a while) */
+	ev_now_update(fake_loop);
 	ck_assert_msg(joiner_start(&b->pd, &req, join_done, js, &err) == 0,
 	    "%s", err.msg);
+}
+
+/* a (port), b (port + 1) and a dead node (port + 2); a makes a mesh and
+ * an invite whose local endpoint is the dead node, public a itself */
+static void
+race_lab(int port, struct fake_node **a, struct fake_node **b,
+    struct inviter_res *inv)
+{
+	struct result	err;
+	char		local[32], public[32];
+
+	*a = fakenode_new(port, NULL);
+	*b = fakenode_new(port + 1, NULL);
+	fakenode_new(port + 2, NULL)->cut = 1;	/* a dead endpoint */
+	ck_assert_int_eq(node_mesh_create(&(*a)->pd, "lab", 0, &err), 0);
+	snprintf(local, sizeof(local), "127.0.0.1:%d", port + 2);
+	snprintf(public, sizeof(public), "127.0.0.1:%d", port);
+	mint_eps(*a, local, public, inv);
+}
+
+/* b joins inv and path wins */
+static void
+race_won(struct fake_node *b, const struct inviter_res *inv,
+    struct join_seen *js, const char *path)
+{
+	race(b, inv->token, js);
+	ck_assert(fakenet_run(join_over, js, 5));
+	ck_assert_msg(js->err.code == RESULT_OK, "join: %s", js->err.msg);
+	ck_assert_str_eq(js->res.path, path);
 }
 
 /*
@@ -305,22 +340,14 @@ race(struct fake_node *b, const char *token, struct join_seen *js)
  */
 START_TEST(test_join_race)
 {
-	struct fake_node	*a, *b, *c;
+	struct fake_node	*a, *b;
 	struct inviter_res	 inv;
 	struct join_seen	 js;
 	struct result		 err;
 	const struct joiner_attempt *at;
 
-	a = fakenode_new(17131, NULL);
-	b = fakenode_new(17132, NULL);
-	c = fakenode_new(17133, NULL);
-	c->cut = 1;	/* a dead endpoint */
-	ck_assert_int_eq(node_mesh_create(&a->pd, "lab", 0, &err), 0);
-	mint_eps(a, "127.0.0.1:17133", "127.0.0.1:17131", &inv);
-	race(b, inv.token, &js);
-	ck_assert(fakenet_run(join_over, &js, 5));
-	ck_assert_msg(js.err.code == RESULT_OK, "join: %s", js.err.msg);
-	ck_assert_str_eq(js.res.path, "public");
+	race_lab(17131, &a, &b, &inv);
+	race_won(b, &inv, &js, "public");
 	at = js.res.attempts;
 	ck_assert_str_eq(at[JOINER_LOCAL].state, "cancelled");
 	ck_assert_str_eq(at[JOINER_PUBLIC].state, "won");
@@ -346,6 +373,89 @@ START_TEST(test_join_race)
 	ck_assert_msg(strstr(js.err.msg, "port mapping") != NULL, "%s",
 	    js.err.msg);
 	ck_assert(!b->pd.mesh.have);
+	fakenet_free();
+}
+END_TEST
+
+/* the code of res with IPv6 endpoints beside the IPv4 ones (the fake
+ * network carries IPv4 only: these are dead paths) */
+static void
+with_v6(struct inviter_res *res, const char *local6, const char *public6)
+{
+	struct invite iv;
+
+	ck_assert_int_eq(invite_decode(res->token, 0, &iv, NULL, 0), 0);
+	ck_assert_int_eq(invite_addr_parse(local6, &iv.ep_local6), 0);
+	ck_assert_int_eq(invite_addr_parse(public6, &iv.ep_public6), 0);
+	ck_assert_int_gt(invite_encode(&iv, res->token, sizeof(res->token)),
+	    0);
+	invite_clear(&iv);
+}
+
+/*
+ * IPv6 endpoints race too (issue 13 item 6): local6 starts with local,
+ * public6 with public, the relay's turn does not move; a public6 that is
+ * the local6 address (an IPv6 host without NAT) is not sent to twice;
+ * --paths local6 alone tries only it; a failed join names every family.
+ */
+START_TEST(test_join_race6)
+{
+	struct fake_node	*a, *b;
+	struct inviter_res	 inv;
+	struct join_seen	 js;
+	struct joiner_req	 req;
+	struct result		 err;
+	const struct joiner_attempt *at;
+
+	race_lab(17141, &a, &b, &inv);
+	with_v6(&inv, "[2001:db8:1::2]:7777", "[2001:db8:2::2]:7777");
+	race_won(b, &inv, &js, "public");
+	at = js.res.attempts;
+	ck_assert_str_eq(at[JOINER_LOCAL6].path, "local6");
+	ck_assert_str_eq(at[JOINER_LOCAL6].state, "cancelled");
+	ck_assert_str_eq(at[JOINER_PUBLIC6].path, "public6");
+	ck_assert_str_eq(at[JOINER_PUBLIC6].state, "cancelled");
+	ck_assert_str_eq(at[JOINER_PUBLIC].state, "won");
+	ck_assert_double_eq_tol(at[JOINER_LOCAL6].start_ms,
+	    at[JOINER_LOCAL].start_ms, 50);
+	ck_assert_double_eq_tol(at[JOINER_PUBLIC6].start_ms,
+	    at[JOINER_PUBLIC].start_ms, 50);
+	ck_assert_double_gt(at[JOINER_PUBLIC].start_ms,
+	    at[JOINER_LOCAL].start_ms + 100);
+
+	/* public6 = local6, everything dead: one HELLO stream to it, and
+	 * the failure names each family */
+	ck_assert_int_eq(node_mesh_leave(&b->pd, &err), 0);
+	mint_eps(a, "127.0.0.1:17143", "127.0.0.1:17144", &inv);
+	with_v6(&inv, "[2001:db8:1::2]:7777", "[2001:db8:1::2]:7777");
+	race(b, inv.token, &js);
+	ck_assert(fakenet_run(join_over, &js, 5));
+	ck_assert_int_eq(js.err.code, RESULT_TIMEOUT);
+	ck_assert_msg(strstr(js.err.msg, "local: no answer within 1500 ms; "
+	    "local6: no answer within 1500 ms; public: no answer within 1500 "
+	    "ms;") != NULL, "%s", js.err.msg);
+	ck_assert_msg(strstr(js.err.msg, "public6") == NULL, "%s",
+	    js.err.msg);
+
+	/* --paths local6: that one alone; a name twice or unknown: refused */
+	memset(&req, 0, sizeof(req));
+	strlcpy(req.token, inv.token, sizeof(req.token));
+	req.stagger_ms = 250;
+	req.timeout_ms = 300;
+	req.relay_timeout_ms = 300;
+	req.connect_ms = 300;
+	strlcpy(req.path, "local6", sizeof(req.path));
+	memset(&js, 0, sizeof(js));
+	ck_assert_int_eq(joiner_start(&b->pd, &req, join_done, &js, &err), 0);
+	ck_assert(fakenet_run(join_over, &js, 3));
+	ck_assert_int_eq(js.err.code, RESULT_TIMEOUT);
+	ck_assert_msg(strstr(js.err.msg, "(local6: no answer within 300 ms;")
+	    != NULL, "%s", js.err.msg);
+	strlcpy(req.path, "local,local", sizeof(req.path));
+	ck_assert_int_eq(joiner_start(&b->pd, &req, join_done, &js, &err), -1);
+	ck_assert_int_eq(err.code, RESULT_BAD_PARAMS);
+	strlcpy(req.path, "local7", sizeof(req.path));
+	ck_assert_int_eq(joiner_start(&b->pd, &req, join_done, &js, &err), -1);
 	fakenet_free();
 }
 END_TEST
@@ -676,6 +786,7 @@ mesh_suite(void)
 	tcase_add_test(tc, test_invite_used);
 	tcase_add_test(tc, test_join_errors);
 	tcase_add_test(tc, test_join_race);
+	tcase_add_test(tc, test_join_race6);
 	tcase_add_test(tc, test_join_hostile);
 	tcase_add_test(tc, test_join_replay);
 	tcase_add_test(tc, test_join_guard);

@@ -49,6 +49,9 @@
 	X(rendezvous)		\
 	X(web)			\
 	X(meshaddr)		\
+	X(ippath)		\
+	X(roam)			\
+	X(hairpin)		\
 	/* new suites above this line, each ending in a backslash */
 
 #define UNIT_DECLARE(name) Suite *name##_suite(void) __attribute__((weak));

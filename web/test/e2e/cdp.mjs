@@ -18,7 +18,9 @@ export class Browser {
 		    '--disable-component-update', '--disable-sync',
 		    '--disable-dev-shm-usage', `--user-data-dir=${b.dir}`,
 		    '--remote-debugging-port=0', 'about:blank'],
-		    { stdio: ['ignore', 'ignore', 'pipe'] });
+		    // its own process group: close() ends the helpers with it
+		    // (the crashpad handler, zygotes), which write in the profile
+		    { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
 		const url = await new Promise((res, rej) => {
 			let err = '';
 			const t = setTimeout(() => rej(new Error('chromium did not start: ' + err)), 30000);
@@ -45,13 +47,27 @@ export class Browser {
 		return p;
 	}
 
+	killGroup(sig) {
+		try {
+			process.kill(-this.proc.pid, sig);
+		} catch {
+			// the group is gone already
+		}
+	}
+
 	async close() {
-		this.proc.kill('SIGTERM');
-		await new Promise((r) => {
-			const t = setTimeout(() => { this.proc.kill('SIGKILL'); r(); }, 5000);
-			this.proc.on('exit', () => { clearTimeout(t); r(); });
-		});
-		rmSync(this.dir, { recursive: true, force: true });
+		if (this.proc.exitCode === null && this.proc.signalCode === null) {
+			await new Promise((r) => {
+				const t = setTimeout(() => { this.killGroup('SIGKILL'); r(); }, 5000);
+				this.proc.once('exit', () => { clearTimeout(t); r(); });
+				this.killGroup('SIGTERM');
+			});
+		}
+		this.killGroup('SIGKILL');
+		// a helper that was still writing may leave a file behind the
+		// directory walk (ENOTEMPTY): rmSync retries those
+		rmSync(this.dir, { recursive: true, force: true, maxRetries: 20,
+		    retryDelay: 50 });
 	}
 }
 

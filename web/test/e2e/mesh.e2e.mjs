@@ -108,7 +108,7 @@ test('a browser joins a mesh of two C nodes through relayd', { skip, timeout: 24
 	mkdirSync(out, { recursive: true });
 	const dir = mkdtempSync(join(tmpdir(), 'atm-web-e2e-'));
 	const procs = new Procs(dir);
-	let browser = null, srv = null;
+	let browser = null, srv = null, diag = null;
 	try {
 		// relayd with a secret, on a port it picks (read back from its log)
 		writeFileSync(join(dir, 'relaykey'), randomBytes(32).toString('hex'));
@@ -150,6 +150,30 @@ test('a browser joins a mesh of two C nodes through relayd', { skip, timeout: 24
 		browser = await Browser.launch();
 		const page = await browser.newPage();
 		await page.viewport(390, 844);
+		// on a failure: what each side thinks (the log of a CI run is all
+		// there is to read afterwards)
+		diag = async () => {
+			for (const [n, d] of [['a', A], ['b', B]]) {
+				for (const args of [['why', 'browser'], ['peers'], ['--json', 'status']]) {
+					try {
+						t.diagnostic(`${n}: meshctl ${args.join(' ')}\n` +
+						    meshctl(d, ...args));
+					} catch (e) {
+						t.diagnostic(`${n}: meshctl ${args.join(' ')}: ${e.message}`);
+					}
+				}
+			}
+			try {
+				t.diagnostic('page members: ' + await page.eval(() =>
+				    document.getElementById('members-body').textContent));
+			} catch (e) {
+				t.diagnostic('page members: ' + e.message);
+			}
+			t.diagnostic('page console:\n' + page.console.slice(-60).join('\n'));
+			for (const [n, e] of procs.all)
+				t.diagnostic(`${n} log (last 60 lines):\n` +
+				    e.fd.out.split('\n').slice(-60).join('\n'));
+		};
 		const shot = async (n) => writeFileSync(join(out, n), await page.screenshot());
 		const url = fromRelayd ? `http://127.0.0.1:${rport}/join.html` :
 		    `http://127.0.0.1:${srv.address().port}/join.html`;
@@ -269,13 +293,19 @@ test('a browser joins a mesh of two C nodes through relayd', { skip, timeout: 24
 		}, 20000), /This invite has already been used: ask for a new one/);
 		await shot('mesh-used-code.png');
 		assert.deepEqual(page.console.filter((l) => /^(error|exception)/.test(l)), []);
+	} catch (e) {
+		if (diag !== null)
+			await diag();
+		throw e;
 	} finally {
-		if (browser)
-			await browser.close();
+		// every step, whatever the one before did: a daemon left running
+		// keeps node (and the suite) waiting
+		await procs.stopAll();
 		if (srv)
 			srv.close();
-		await procs.stopAll();
+		if (browser)
+			await browser.close();
 		if (!process.env.KEEP)
-			rmSync(dir, { recursive: true, force: true });
+			rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
 	}
 });

@@ -93,7 +93,7 @@ test('the pages load in headless Chromium', { skip, timeout: 120000 }, async () 
 		await shot('status-desktop.png');
 		assert.deepEqual(p.console.filter((l) => /^(error|exception)/.test(l)), []);
 	} finally {
+		srv.close();	// first: an open server keeps node waiting
 		await b.close();
-		srv.close();
 	}
 });
