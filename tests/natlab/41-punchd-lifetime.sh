@@ -46,20 +46,10 @@ nl_udp_timeout b "$NATTO"
 pl_node A a-host
 pl_node B b-host
 IA=$(pl_id A) IB=$(pl_id B)
-for n in A B; do
-	"$BIN/meshctl" -S "$NL_TMP/$n" --json listen --events 2>&1 | python3 -u -c '
-import sys, time
-for l in iter(sys.stdin.readline, ""):
-    print("%d %s" % (time.time() * 1000, l), end="", flush=True)
-' >"$NL_TMP/listen-$n" &
-	nl_track $!
-	nl_wait 5 grep -q listening "$NL_TMP/listen-$n" || nl_die "listen on $n"
-done
-pl_punch_both A B 5000 >/dev/null || pl_bad "punch A <-> B failed"
-nl_wait 5 pl_path_is A "$IB" direct && nl_wait 5 pl_path_is B "$IA" direct ||
-	nl_die "A <-> B not direct: $(pl_peer A "$IB" .state) / $(pl_peer B "$IA" .state)"
+pl_listen_timed A "$NL_TMP/listen-A"
+pl_listen_timed B "$NL_TMP/listen-B"
+pl_direct_pair A B
 T_UP=$(pl_ms)
-pl_ok "A <-> B direct"
 if [ "$(pl_get A "$IB" .keepalive_lead)" = true ]; then
 	LEAD=A LID=$IB
 else
