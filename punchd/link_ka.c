@@ -168,10 +168,11 @@ link_ka_heard(struct peer *p, const uint8_t *pl, size_t len)
 		link_ka_answered(p, late);
 		return;
 	}
-	if (keepalive_hint_parse(pl, len, &iv, &next) != 0)
+	/* only on our direct path: re-timing a relayed pair's keep-alive
+	 * held it on the relay after a cut (tests/natlab/17 with pathsel) */
+	if ((p->state != PEER_DIRECT && p->state != PEER_DEGRADED) ||
+	    keepalive_hint_parse(pl, len, &iv, &next) != 0)
 		return;
-	/* also while this side is not yet direct (its check completes a
-	 * moment later): the schedule is the direct path's */
 	if (keepalive_hint(&p->ka, now, iv, next) &&
 	    ev_is_active(&p->ka_timer)) {
 		p->ka_timer.repeat = p->ka.interval;
