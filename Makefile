@@ -159,6 +159,7 @@ PUNCHD_CORE := \
 	punchd/path.c \
 	punchd/peer.c \
 	punchd/link.c \
+	punchd/link_ka.c \
 	punchd/pathwatch.c \
 	punchd/failover.c \
 	punchd/hardnat.c \

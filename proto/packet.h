@@ -275,8 +275,10 @@ struct packet_punch {
 
 /*
  * KEEPALIVE and KEEPALIVE_ACK: empty payloads (36 bytes on UDP, 64 with
- * IPv4+UDP headers). An ACK answers the sender's one outstanding KEEPALIVE
- * (punchd/keepalive.h); receivers ignore any payload.
+ * IPv4+UDP headers), but for the leader's KEEPALIVE on a direct path: its
+ * interval and the time to its next one, ms, big-endian u32 each
+ * (punchd/keepalive.h KA_HINT_LEN). An ACK answers the sender's one
+ * outstanding KEEPALIVE; receivers ignore any other payload.
  * PING and PONG: id (32) + timestamp (64) = 12 bytes, then optional padding
  * (PMTU probes); PONG echoes both and must never be longer than its PING.
  */

@@ -52,6 +52,7 @@ failover_dead(struct peer *p)
 		log_info("peer %s: path died after %.1f s idle: keep-alive "
 		    "every %.1f s", peer_label(p), p->ka_gap,
 		    lifetime_interval(&p->life));
+	p->ka_gap = 0;		/* judged */
 	if (p->state != PEER_DIRECT && p->state != PEER_DEGRADED)
 		return;
 	if (link_relay_met_recently(p)) {

@@ -97,7 +97,7 @@ input_proven(const struct peer *p, const struct sockaddr *from)
 /* answered with an empty ACK: 64 bytes each way with IPv4 and UDP */
 static void
 input_keepalive(struct peer *p, const struct packet_hdr *h,
-    const struct sockaddr *from)
+    const uint8_t *pl, size_t plen, const struct sockaddr *from)
 {
 	if (!input_proven(p, from)) {
 		p->pd->ctr.drop_unproven++;
@@ -106,6 +106,8 @@ input_keepalive(struct peer *p, const struct packet_hdr *h,
 	keepalive_heard(&p->ka, punchd_time(p->pd),
 	    (h->flags & PACKET_F_KA_MISSED) != 0);
 	tx_send(p, PACKET_KEEPALIVE_ACK, 0, NULL, 0, from);
+	if (from != NULL)
+		link_ka_heard(p, pl, plen);
 }
 
 static void
@@ -317,7 +319,7 @@ input_dispatch(struct peer *p, const struct packet_hdr *h, const uint8_t *pl,
 			input_punch(p, h->type, pl, plen, from);
 		break;
 	case PACKET_KEEPALIVE:
-		input_keepalive(p, h, from);
+		input_keepalive(p, h, pl, plen, from);
 		break;
 	case PACKET_KEEPALIVE_ACK:
 		if (from != NULL || p->state == PEER_RELAYED)

@@ -85,7 +85,8 @@ lifetime_probe(struct lifetime *l, double gap, int alive)
 double
 lifetime_next_probe(const struct lifetime *l)
 {
-	double lo = l->survived > 0 ? l->survived : LIFETIME_FLOOR;
+	/* gaps shorter than the floor say nothing worth probing from */
+	double lo = fmax(l->survived, LIFETIME_FLOOR);
 
 	if (l->died == 0)
 		return 0;	/* never died: the ceiling is safe */
@@ -94,4 +95,17 @@ lifetime_next_probe(const struct lifetime *l)
 	if (l->died - lo <= LIFETIME_PRECISION * l->died)
 		return 0;
 	return (lo + l->died) / 2;
+}
+
+double
+lifetime_next_gap(const struct lifetime *l)
+{
+	double g = lifetime_next_probe(l);
+
+	/* above an interval not yet seen surviving only after a second
+	 * death: two halvings already say the timer is short */
+	if (g <= l->interval || (l->survived < LIFETIME_PROVEN * l->interval &&
+	    l->deaths < 2))
+		return l->interval;
+	return fmin(g, LIFETIME_CEILING);
 }

@@ -54,5 +54,16 @@ int	lifetime_died(struct lifetime *l, double gap);
 void	lifetime_probe(struct lifetime *l, double gap, int alive);
 /* The next idle gap worth an explicit probe, 0 when known well enough. */
 double	lifetime_next_probe(const struct lifetime *l);
+/*
+ * The gap to leave before the next keep-alive on an idle path: the
+ * interval, or, once the interval itself was seen surviving
+ * (LIFETIME_PROVEN of it) or two gaps were fatal, and the bracket between the longest gap
+ * survived and the shortest fatal one is still loose, the probe gap in
+ * between (lifetime_next_probe). The keep-alive is then the probe: kept
+ * alive or not, its answer is the evidence, and the peer, told the gap
+ * beforehand (keepalive.h), reopens its side within a second if it died.
+ */
+double	lifetime_next_gap(const struct lifetime *l);
+#define LIFETIME_PROVEN		0.95
 
 #endif

@@ -331,49 +331,6 @@ link_linger_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		relay_stop(p);
 }
 
-/*
- * Our KEEPALIVE after an idle gap of 5 s or more went unanswered (or was
- * answered only after probes, once the peer had spoken up and reopened
- * its side) on a path that still works: the far NAT's timer.
- * punchd/lifetime shortens the interval and the keep-alive timer restarts
- * at it (the failure counting goes on).
- */
-static void
-link_ka_lifetime(struct peer *p)
-{
-	if (p->state == PEER_RELAYED || p->ka_gap < LIFETIME_FLOOR ||
-	    !lifetime_died(&p->life, p->ka_gap) ||
-	    lifetime_interval(&p->life) >= p->ka.interval)
-		return;
-	log_info("peer %s: keep-alive unanswered after %.1f s idle: every "
-	    "%.1f s from now", peer_label(p), p->ka_gap,
-	    lifetime_interval(&p->life));
-	p->ka.interval = lifetime_interval(&p->life);
-	p->ka_timer.repeat = p->ka.interval;
-	ev_timer_again(p->pd->loop, &p->ka_timer);
-}
-
-static void
-link_ka_missed(struct peer *p)
-{
-	path_lost(&p->path);
-	link_ka_lifetime(p);
-}
-
-/* An ACK to our KEEPALIVE, `late` s after it: in time (1 s), the NAT
- * bindings outlived the idle gap before it; later, it answers a probe
- * sent after the keep-alive was lost. */
-void
-link_ka_answered(struct peer *p, double late)
-{
-	if (p->ka_gap <= 0)
-		return;
-	if (late <= HEALTH_PROBE_AFTER)
-		lifetime_survived(&p->life, p->ka_gap);
-	else
-		link_ka_lifetime(p);
-}
-
 static void
 link_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -401,18 +358,11 @@ link_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		link_start_punch(p);
 		return;
 	}
-	if ((f & KA_SEND) && (p->has_endpoint || p->state == PEER_RELAYED)) {
-		/* how long the path's NAT bindings went without our traffic:
-		 * the answer (or its absence) is lifetime evidence */
-		if (p->state != PEER_RELAYED)
-			p->ka_gap = punchd_time(p->pd) - p->last_tx_direct;
-		tx_send(p, PACKET_KEEPALIVE,
-		    p->ka.failures > 0 ? PACKET_F_KA_MISSED : 0, NULL, 0,
-		    peer_dest(p));
-		keepalive_sent(&p->ka, punchd_time(p->pd));
-		/* a lost one is retried within 0.5 s, not at the next slot */
-		if (p->state != PEER_RELAYED)
-			pathwatch_sent(p, 1);
+	if ((f & KA_SEND) && (p->has_endpoint || p->state == PEER_RELAYED))
+		link_ka_send(p);
+	else if (p->ka_timer.repeat != p->ka.interval) {
+		p->ka_timer.repeat = p->ka.interval;
+		ev_timer_again(loop, w);
 	}
 }
 
@@ -420,20 +370,31 @@ link_ka_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
  * (Re)start keep-alives on the path that just came up, with the running
  * configuration's timing, or shorter on a direct path whose NAT was seen
  * to forget sooner (punchd/lifetime.h: half the shortest fatal idle gap,
- * 5 s at the least). The smaller node id leads (keepalive.h).
+ * 5 s at the least). The smaller node id leads (keepalive.h) and sends its
+ * first KEEPALIVE at once: the follower learns its schedule from it.
  */
 static void
 link_ka_start(struct peer *p)
 {
-	struct punchd	*pd = p->pd;
-	double		 iv = pd->cfg.keepalive_interval_ms / 1000.0;
+	struct punchd		*pd = p->pd;
+	double			 iv = pd->cfg.keepalive_interval_ms / 1000.0;
+	struct keepalive	 was = p->ka;
 
 	if (p->state != PEER_RELAYED)
 		iv = fmin(iv, lifetime_interval(&p->life));
 	keepalive_init(&p->ka, iv, pd->cfg.warn_after, pd->cfg.dead_after,
 	    memcmp(pd->node_id, p->id, PACKET_NODEID_LEN) < 0);
-	link_timer(p, &p->ka_timer, link_ka_timer_cb, p->ka.interval,
-	    p->ka.interval);
+	/* a follower keeps what it knows of the leader's schedule (the path
+	 * restarts on every completed check; the leader's KEEPALIVE that
+	 * announced it may have come just before) */
+	if (!p->ka.lead && !was.lead && p->state != PEER_RELAYED) {
+		p->ka.heard = was.heard;
+		p->ka.lead_iv = was.lead_iv;
+		p->ka.expect_at = was.expect_at;
+		keepalive_set_interval(&p->ka, iv);
+	}
+	link_timer(p, &p->ka_timer, link_ka_timer_cb,
+	    p->ka.lead ? 0 : p->ka.interval, p->ka.interval);
 }
 
 void

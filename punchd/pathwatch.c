@@ -102,6 +102,7 @@ pathwatch_start(struct peer *p)
 		health_set_rtt(&p->health, p->path.srtt);
 	p->watching = 1;
 	ev_timer_stop(p->pd->loop, &p->health_timer);
+	pathwatch_expect(p);
 }
 
 void
@@ -116,36 +117,50 @@ pathwatch_stop(struct peer *p)
  * The follower of an idle path (keepalive.h) sends nothing while the
  * leader's keep-alives come. When its own NAT forgets the binding (a
  * timer shorter than the interval), the leader's next keep-alive is
- * dropped there and only the follower can reopen it: so nothing heard for
- * an interval and a second is a reason to probe, at once, rather than
- * after 1.5 intervals. The leader learns the shorter lifetime from its
- * unanswered keep-alive (link.c) and keeps both bindings alive from then.
+ * dropped there and only the follower can reopen it: so a KEEPALIVE of
+ * the leader that was due (the leader's KEEPALIVEs say when the next one
+ * is due) and did not come within KA_EXPECT_SLACK (1 s) is a reason to
+ * probe, at once, well before the leader gives the path up (2 s after its
+ * unanswered keep-alive). The leader learns the shorter lifetime from its
+ * keep-alive answered only after probes (link.c) and keeps both bindings
+ * alive from then. Without the leader's schedule (an older peer): an
+ * interval and a second after anything was heard.
  */
-static void
+void
 pathwatch_expect(struct peer *p)
 {
-	struct punchd *pd = p->pd;
+	struct punchd	*pd = p->pd;
+	double		 at, now = punchd_time(pd);
 
 	ev_timer_stop(pd->loop, &p->expect_timer);
-	if (p->ka.lead || p->state == PEER_RELAYED)
+	if (p->ka.lead || !p->watching || p->state == PEER_RELAYED)
+		return;
+	at = keepalive_expect(&p->ka, p->health.last_heard);
+	if (!isfinite(at))
 		return;
 	ev_init(&p->expect_timer, pathwatch_expect_cb);
-	ev_timer_set(&p->expect_timer, p->ka.interval + HEALTH_PROBE_AFTER,
-	    0);
+	ev_timer_set(&p->expect_timer, at > now ? at - now : 0, 0);
 	ev_timer_start(pd->loop, &p->expect_timer);
 }
 
 static void
 pathwatch_expect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct peer *p = container_of(w, struct peer, expect_timer);
+	struct peer	*p = container_of(w, struct peer, expect_timer);
+	double		 now = punchd_time(p->pd);
 
 	(void)loop;
 	(void)revents;
 	if (!p->watching || p->health.state != HEALTH_UP ||
 	    (p->state != PEER_DIRECT && p->state != PEER_DEGRADED))
 		return;
-	pathwatch_probe(p, HEALTH_F_PROBE, punchd_time(p->pd));
+	log_debug("peer %s: the leader's keep-alive is overdue: probing "
+	    "(t %.2f)", peer_label(p), now);
+	pathwatch_probe(p, HEALTH_F_PROBE, now);
+	/* one probe per missed KEEPALIVE: the next deadline (the slot after
+	 * it) is armed by whatever comes next from the peer; unanswered,
+	 * the probe is health's to follow up (doubt, dead) */
+	keepalive_expect_missed(&p->ka, now);
 	pathwatch_run(p);
 }
 

@@ -203,7 +203,8 @@ struct peer {
 	ev_timer		 health_timer;
 	ev_timer		 expect_timer;	/* the follower's */
 	struct lifetime		 life;		/* keep-alive interval */
-	double			 ka_gap;	/* idle before our last KEEPALIVE */
+	double			 ka_gap;	/* idle before our last KEEPALIVE,
+						 * 0 once judged (link.c) */
 	double			 last_tx_direct, relay_heard, data_heard;
 	int			 relay_copy;	/* tx_out: 1 copy, 2 copied, 3 keep */
 	struct tx_kept		*kept;		/* tx.c: recent DATA */
@@ -607,6 +608,13 @@ void	link_ka_retime(struct punchd *pd);
 void	link_ka_restart(struct peer *p);
 /* an ACK to our KEEPALIVE came `late` s after it (lifetime evidence) */
 void	link_ka_answered(struct peer *p, double late);
+/* link_ka.c: our KEEPALIVE now (lifetime evidence, the leader's schedule);
+ * the last one went unanswered a whole interval */
+void	link_ka_send(struct peer *p);
+void	link_ka_missed(struct peer *p);
+/* the peer's KEEPALIVE on a direct path: the leader's schedule in its
+ * payload (keepalive.h), or the follower's probe for one it missed */
+void	link_ka_heard(struct peer *p, const uint8_t *pl, size_t len);
 void	link_down(struct peer *p, const char *reason);
 void	link_relay_keep(struct peer *p);	/* stay in the session */
 void	link_relay_leave_later(struct peer *p);
@@ -622,6 +630,8 @@ void	pathwatch_sent(struct peer *p, int probe);
 void	pathwatch_heard(struct peer *p, const struct sockaddr *from,
 	    int data);
 int	pathwatch_doubted(const struct peer *p);
+/* (re)arm the follower's probe for when the leader's KEEPALIVE is overdue */
+void	pathwatch_expect(struct peer *p);
 
 /* roam.c: news that our candidates may have changed (ROAM_*), and the
  * change itself (new host addresses, a new mapping) */

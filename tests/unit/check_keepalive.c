@@ -208,6 +208,82 @@ START_TEST(test_path_stats)
 }
 END_TEST
 
+/* The leader's schedule in its KEEPALIVE, and the follower's deadline. */
+START_TEST(test_hint)
+{
+	struct keepalive	k;
+	uint8_t			b[KA_HINT_LEN], z[KA_HINT_LEN] = { 0 };
+	double			iv, next;
+
+	keepalive_hint_pack(b, 5.47, 9.375);
+	ck_assert_int_eq(keepalive_hint_parse(b, sizeof(b), &iv, &next), 0);
+	ck_assert(fabs(iv - 5.47) < 1e-9 && fabs(next - 9.375) < 1e-9);
+	/* an empty KEEPALIVE (an older peer), short, zero, too long */
+	ck_assert_int_eq(keepalive_hint_parse(NULL, 0, &iv, &next), -1);
+	ck_assert_int_eq(keepalive_hint_parse(b, 7, &iv, &next), -1);
+	ck_assert_int_eq(keepalive_hint_parse(z, sizeof(z), &iv, &next), -1);
+	memset(b, 0xff, sizeof(b));
+	ck_assert_int_eq(keepalive_hint_parse(b, sizeof(b), &iv, &next), -1);
+	/* packing clamps what it cannot say */
+	keepalive_hint_pack(b, 1e9, 2);
+	ck_assert_int_eq(keepalive_hint_parse(b, sizeof(b), &iv, &next), 0);
+	ck_assert(iv == KA_HINT_MAX);
+
+	/* a follower at 25 s, nothing heard from the leader yet: an
+	 * interval and a second after the last packet */
+	keepalive_init(&k, 25, 3, 5, 0);
+	ck_assert(fabs(keepalive_expect(&k, 50) - 76) < 1e-9);
+	keepalive_expect_missed(&k, 80);	/* no schedule: nothing */
+	ck_assert(k.expect_at < 0);
+	/* the leader keeps alive every 5.5 s: taken, the next one is due
+	 * 5.5 s after this one, probe a second after that */
+	ck_assert_int_eq(keepalive_hint(&k, 100, 5.5, 5.5), 1);
+	ck_assert(k.interval == 5.5 && k.own == 25);
+	ck_assert(fabs(keepalive_expect(&k, 100) - 106.5) < 1e-9);
+	ck_assert_int_eq(keepalive_hint(&k, 105.5, 5.5, 5.5), 0);
+	/* the next gap is a lifetime probe: expected later */
+	ck_assert_int_eq(keepalive_hint(&k, 111, 5.5, 9.375), 0);
+	ck_assert(fabs(keepalive_expect(&k, 111) - 121.375) < 1e-9);
+	/* it did not come: probe, then expect the slot after it */
+	keepalive_expect_missed(&k, 121.4);
+	ck_assert(fabs(keepalive_expect(&k, 111) - 126.875) < 1e-9);
+	/* our own interval is still capped by the leader's, and back to
+	 * ours when the leader's is longer */
+	keepalive_set_interval(&k, 30);
+	ck_assert(k.interval == 5.5);
+	ck_assert_int_eq(keepalive_hint(&k, 130, 40, 40), 1);
+	ck_assert(k.interval == 30);
+	/* a gap longer than the interval announced (a lifetime probe): the
+	 * follower does not speak up before the one due is overdue, or its
+	 * own KEEPALIVE would keep the binding the probe tests */
+	keepalive_init(&k, 25, 3, 5, 0);
+	keepalive_heard(&k, 200, 0);
+	keepalive_hint(&k, 200, 6.3, 10.6);
+	ck_assert_int_eq(keepalive_tick(&k, 210), 0);	/* 1.5 x 6.3 ago */
+	ck_assert_int_eq(keepalive_tick(&k, 211.5), 0);
+	ck_assert_int_eq(keepalive_tick(&k, 211.7), KA_SEND);
+	/* but when the leader says its last one went unanswered, at once */
+	keepalive_init(&k, 25, 3, 5, 0);
+	keepalive_heard(&k, 200, 0);
+	keepalive_hint(&k, 200, 6.3, 10.6);
+	keepalive_heard(&k, 201, 1);
+	ck_assert_int_eq(keepalive_tick(&k, 209.5), KA_SEND);
+	keepalive_set_interval(&k, 30);
+	keepalive_hint(&k, 220, 40, 40);
+	/* garbage changes nothing */
+	ck_assert_int_eq(keepalive_hint(&k, 131, NAN, 5), 0);
+	ck_assert_int_eq(keepalive_hint(&k, 131, 5, -1), 0);
+	ck_assert(k.interval == 30 && k.lead_iv == 40);
+	/* the leader takes no schedule and expects nothing */
+	keepalive_init(&k, 25, 3, 5, 1);
+	ck_assert_int_eq(keepalive_hint(&k, 1, 5, 5), 0);
+	ck_assert(k.interval == 25);
+	ck_assert(isinf(keepalive_expect(&k, 1)));
+	keepalive_set_interval(&k, 12.5);
+	ck_assert(k.interval == 12.5);
+}
+END_TEST
+
 Suite *
 keepalive_suite(void)
 {
@@ -221,6 +297,7 @@ keepalive_suite(void)
 	tcase_add_test(tc, test_follower_told);
 	tcase_add_test(tc, test_dead_after_one);
 	tcase_add_test(tc, test_path_stats);
+	tcase_add_test(tc, test_hint);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -67,6 +67,110 @@ idle_run(double timeout, double secs, int probe, struct idle_run *r)
 	    r->outage, r->probes, r->interval);
 }
 
+/*
+ * What punchd does on an idle path (link.c): each keep-alive leaves the
+ * gap lifetime_next_gap() says, the NAT forgets after `timeout`; a
+ * keep-alive after a fatal gap is answered only after the peer, told when
+ * it was due, reopened its side a second later (no path death), which
+ * counts as died. Returns the deaths after `quiet_after` s.
+ */
+static unsigned
+gap_run(double timeout, double secs, double quiet_after, unsigned *deaths,
+    double *interval)
+{
+	struct fakenat	 n;
+	struct lifetime	 l;
+	double		 t = 0, last = 0, gap;
+	unsigned	 late = 0;
+	uint16_t	 ext;
+
+	fakenat_init(&n, FAKENAT_MAP_EI, FAKENAT_ALLOC_PRESERVE, 1, timeout, 9);
+	lifetime_init(&l);
+	ext = fakenat_out(&n, 0, 7777, PEER, 7777);
+	*deaths = 0;
+	while (t < secs) {
+		gap = lifetime_next_gap(&l);
+		ck_assert(gap >= LIFETIME_FLOOR && gap <= LIFETIME_CEILING);
+		t = last + gap;
+		if (fakenat_in(&n, t, PEER, 7777, ext) == 7777) {
+			lifetime_survived(&l, gap);
+			fakenat_out(&n, t, 7777, PEER, 7777);
+			last = t;
+			continue;
+		}
+		(*deaths)++;
+		if (t > quiet_after)
+			late++;
+		lifetime_died(&l, gap);
+		last = t + 1;	/* the follower's probe */
+		ext = fakenat_out(&n, last, 7777, PEER, 7777);
+	}
+	*interval = lifetime_interval(&l);
+	fakenat_free(&n);
+	fprintf(stderr, "lifetime: NAT timeout %3.0f s, keep-alives probing "
+	    "the gap: %u fatal gaps (%u after %.0f s), interval %.2f s\n",
+	    timeout, *deaths, late, quiet_after, *interval);
+	return late;
+}
+
+START_TEST(test_gap_probing)
+{
+	unsigned	deaths;
+	double		iv;
+
+	/* 10 s NATs: 25 and 12.5 s die, 8.75 s lives, 10.6 s dies: 5.31 s,
+	 * all within the first 62 s (26 + 13.5 + 8.75 + 11.6), then 5
+	 * minutes of nothing lost */
+	ck_assert_uint_eq(gap_run(10, 362, 62, &deaths, &iv), 0);
+	ck_assert_uint_eq(deaths, 3);
+	ck_assert(iv > LIFETIME_FLOOR && iv <= 5.5);
+	/* 20 s: 25 dies, 12.5 and 18.75 live, 21.9 dies */
+	ck_assert_uint_eq(gap_run(20, 600, 90, &deaths, &iv), 0);
+	ck_assert_uint_eq(deaths, 2);
+	ck_assert(iv > 10 && iv <= 11);
+	/* 30 s and longer: the ceiling, never a probe */
+	ck_assert_uint_eq(gap_run(30, 600, 0, &deaths, &iv), 0);
+	ck_assert_uint_eq(deaths, 0);
+	ck_assert(iv == LIFETIME_CEILING);
+	/* shorter than the floor allows: the floor, and the gap stays */
+	gap_run(6, 300, 300, &deaths, &iv);
+	ck_assert(iv == LIFETIME_FLOOR);
+}
+END_TEST
+
+START_TEST(test_next_gap)
+{
+	struct lifetime l;
+
+	lifetime_init(&l);
+	ck_assert(lifetime_next_gap(&l) == LIFETIME_CEILING);
+	lifetime_died(&l, 12.5);
+	/* 6.25 s not yet seen surviving: no probe above it */
+	ck_assert(lifetime_next_gap(&l) == 6.25);
+	lifetime_survived(&l, 6.2);
+	ck_assert(fabs(lifetime_next_gap(&l) - 9.35) < 1e-9);
+	/* or after a second fatal gap */
+	lifetime_init(&l);
+	lifetime_died(&l, 25);
+	ck_assert(lifetime_next_gap(&l) == 12.5);
+	lifetime_died(&l, 12.5);
+	ck_assert(fabs(lifetime_next_gap(&l) - 8.75) < 1e-9);
+	/* a tiny gap survived (a keep-alive right after another) is no
+	 * lower bound worth probing from */
+	lifetime_survived(&l, 0.01);
+	ck_assert(fabs(lifetime_next_gap(&l) - 8.75) < 1e-9);
+	lifetime_init(&l);
+	lifetime_died(&l, 12.5);
+	lifetime_survived(&l, 6.2);
+	ck_assert(fabs(lifetime_next_gap(&l) - 9.35) < 1e-9);
+	lifetime_survived(&l, 9.35);
+	ck_assert(fabs(lifetime_next_gap(&l) - 10.925) < 1e-9);
+	lifetime_died(&l, 10.925);
+	/* bracket 9.35 .. 10.925 is tight: the interval */
+	ck_assert(fabs(lifetime_next_gap(&l) - 5.4625) < 1e-9);
+}
+END_TEST
+
 START_TEST(test_ten_seconds)
 {
 	struct idle_run r;
@@ -153,6 +257,8 @@ lifetime_suite(void)
 	tcase_add_test(tc, test_ten_seconds);
 	tcase_add_test(tc, test_long_timeouts_keep_the_ceiling);
 	tcase_add_test(tc, test_evidence);
+	tcase_add_test(tc, test_gap_probing);
+	tcase_add_test(tc, test_next_gap);
 	suite_add_tcase(s, tc);
 	return s;
 }
