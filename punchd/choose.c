@@ -225,18 +225,24 @@ choose_busy(const struct peer *p, const struct choose *ch)
 
 /*
  * Probe the path in use now? Always when there is another to compare it
- * with; alone, only when a relay could take over (every 2 s, every 0.5 s
- * once it lost one): nothing to choose between costs nothing.
+ * with; alone, only when a relay could take over and data flows (every
+ * 2 s, every 0.5 s once it lost one): nothing to choose between costs
+ * nothing, and an idle path is the keep-alive's (keepalive.c, lifetime.c:
+ * probes in its gaps would hide the NAT's real lifetime).
  */
 static int
 choose_watch_alone(const struct peer *p, const struct choose *ch)
 {
-	int i;
+	double	now;
+	int	i;
 
 	for (i = 0; i < PATHSEL_MAX; i++)
 		if (i != ch->ps.current && ch->ps.c[i].used &&
 		    ch->ps.c[i].alive)
 			return 1;
+	now = punchd_time(p->pd);
+	if (now - p->data_sent > CHOOSE_FLOW && now - p->data_heard > CHOOSE_FLOW)
+		return 0;
 	return p->pd->relay_urls[0] != '\0' &&
 	    (ch->ticks % CHOOSE_DEAD_EVERY == 0 ||
 	    choose_cand_loss(&ch->st[ch->ps.current], 0) > 0);
@@ -385,10 +391,19 @@ choose_poke(struct peer *p)
 
 /* The peer's PING: when it is one of its path probes, the peer compares
  * paths, and so do we (the loss it sees is ours too; both must be in the
- * relay session for the relay to count). */
+ * relay session for the relay to count). Once per two windows: each side's
+ * probes would otherwise keep the other comparing for ever, and an idle
+ * pair would never be idle (the keep-alive learns the NAT's lifetime from
+ * idle gaps). */
 void
 choose_ping(struct peer *p, uint32_t id)
 {
-	if (id & CHOOSE_ID)
-		choose_poke(p);
+	struct choose	*ch = p->choose;
+	double		 now = punchd_time(p->pd);
+
+	if (!(id & CHOOSE_ID) || ch == NULL ||
+	    (ch->peer_poked > 0 && now - ch->peer_poked < 2 * CHOOSE_ACTIVE))
+		return;
+	ch->peer_poked = now;
+	choose_activate(p, ch);
 }

@@ -14,6 +14,9 @@
 #define CHOOSE_SILENT		10.0
 /* ticks between probes of a direct candidate that is down */
 #define CHOOSE_DEAD_EVERY	4
+/* a lone path is watched only while data flows on it (sent or heard this
+ * recently): an idle one keeps the cheap keep-alive (lifetime.c) */
+#define CHOOSE_FLOW		2.0
 /* probes: 8 s at CHOOSE_TICK, so a path that stopped losing is seen
  * clean again within seconds (path.h's 64 keep-alives take half an hour) */
 #define CHOOSE_LOSS_WINDOW	16
@@ -34,6 +37,7 @@ struct choose {
 	int			nup[PATHSEL_MAX];	/* probes since up */
 	uint32_t		seq;
 	double			active_until;
+	double			peer_poked;	/* its probe made us compare */
 	double			lost_seen;	/* p->lost_at counted */
 	double			recheck_at, recheck_every;
 	int			by_cost;	/* the relay won on cost */

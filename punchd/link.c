@@ -433,8 +433,10 @@ link_send_data(struct peer *p, const void *data, size_t len)
 	copied = p->relay_copy == 2;
 	p->relay_copy = 0;
 	p->tx_data++;
-	if (p->state != PEER_RELAYED)
+	if (p->state != PEER_RELAYED) {
+		p->data_sent = punchd_time(p->pd);
 		pathwatch_sent(p, 0);
+	}
 	return copied;
 }
 

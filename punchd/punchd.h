@@ -206,6 +206,7 @@ struct peer {
 	double			 ka_gap;	/* idle before our last KEEPALIVE,
 						 * 0 once judged (link.c) */
 	double			 last_tx_direct, relay_heard, data_heard;
+	double			 data_sent;	/* last DATA on the direct path */
 	int			 relay_copy;	/* tx_out: 1 copy, 2 copied, 3 keep */
 	struct tx_kept		*kept;		/* tx.c: recent DATA */
 	int			 kept_next;
