@@ -534,22 +534,48 @@ link_relay_lost(struct peer *p, const char *reason)
 		link_start_punch(p);
 }
 
+/* what we sent on the direct path since its last answer may be lost:
+ * again through the relay (the replay window drops what did arrive) */
+static void
+link_relay_resend(struct peer *p)
+{
+	int n;
+
+	if ((n = tx_resend(p, p->health.last_heard)) > 0)
+		log_info("peer %s: %d datagram%s sent since the path's last "
+		    "answer, again through the relay", peer_label(p), n,
+		    n == 1 ? "" : "s");
+}
+
 /* both of us are in the relay session: one authenticated packet, so that
  * the peer can tell it is us (and its relayed path comes up) */
 static void
 link_relay_met(struct peer *p)
 {
-	int n;
-
 	tx_send(p, PACKET_KEEPALIVE, 0, NULL, 0, NULL);
 	/* we came here because the direct path went quiet, or we roamed
-	 * (roam.c): what we sent on it since its last answer may be lost;
-	 * send it again here */
-	if ((pathwatch_doubted(p) || roam_unconfirmed(p)) && (n = tx_resend(p,
-	    p->health.last_heard)) > 0)
-		log_info("peer %s: %d datagram%s sent since the path's last "
-		    "answer, again through the relay", peer_label(p), n,
-		    n == 1 ? "" : "s");
+	 * (roam.c) */
+	if (pathwatch_doubted(p) || roam_unconfirmed(p))
+		link_relay_resend(p);
+}
+
+/*
+ * The direct path fell in doubt (failover.c): into the pair's relay
+ * session. A meeting there (link_relay_met) sends again what the path may
+ * have lost; but a session already connected, not lingering (kept for
+ * path choice, or met again after a reconnect before the doubt), has no
+ * meeting to come: send it again now. A lingering one is signalled by
+ * relay_start, which is a meeting.
+ */
+void
+link_relay_join(struct peer *p)
+{
+	int lingering = ev_is_active(&p->linger_timer);
+
+	relay_start(p);
+	if (!lingering && p->relay != NULL &&
+	    relay_client_state(p->relay) == RELAY_CLIENT_CONNECTED)
+		link_relay_resend(p);
 }
 
 static void

@@ -609,6 +609,8 @@ void	link_ka_restart(struct peer *p);
 void	link_ka_answered(struct peer *p, double late);
 void	link_down(struct peer *p, const char *reason);
 void	link_relay_keep(struct peer *p);	/* stay in the session */
+/* the direct path is in doubt: into the session, resend when there */
+void	link_relay_join(struct peer *p);
 void	link_relay_leave_later(struct peer *p);
 /* 0 sent, 1 sent and copied through the relay (path in doubt), -1 no
  * path, -2 too big */
