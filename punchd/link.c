@@ -585,9 +585,11 @@ link_relay_cands(struct peer *p, const struct sockaddr_storage *cands,
 	int i;
 
 	/* direct already: only new candidates are worth an attempt (a LAN
-	 * pair beside a hairpin one, IPv6 beside IPv4: choose.c weighs them) */
+	 * pair beside a hairpin one, IPv6 beside IPv4: choose.c weighs
+	 * them); a path in doubt is checked again on any (the peer that
+	 * roamed signals just then, its new address may be one we knew) */
 	for (i = 0; (p->state == PEER_DIRECT || p->state == PEER_DEGRADED) &&
-	    i < n; i++)
+	    !pathwatch_doubted(p) && i < n; i++)
 		if (punch_find(&p->punch, (const struct sockaddr *)&cands[i])
 		    == -1)
 			break;
