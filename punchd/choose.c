@@ -380,9 +380,11 @@ choose_selected(struct peer *p)
 		return;
 	}
 	/* the direct path in use is in doubt (cut, or the peer moved,
-	 * roam.c): a new pair that answers takes over at once */
-	if (cur >= 0 && cur != ch->relay && cur != s && pathwatch_doubted(p) &&
-	    !ch->lossy[s] && ch->ps.c[s].deaths <= 1) {
+	 * roam.c), or silent since the peer signalled new candidates: a
+	 * new pair that answers takes over at once */
+	if (cur >= 0 && cur != ch->relay && cur != s && (pathwatch_doubted(p) ||
+	    p->health.last_heard < p->moved_at) && !ch->lossy[s] &&
+	    ch->ps.c[s].deaths <= 1) {
 		choose_take(p, ch, s, now, "the path in use is in doubt");
 		link_up(p, p->punch.selected, NULL);
 		return;

@@ -593,6 +593,16 @@ link_relay_cands(struct peer *p, const struct sockaddr_storage *cands,
 		if (punch_find(&p->punch, (const struct sockaddr *)&cands[i])
 		    == -1)
 			break;
+	if (i < n && p->state == PEER_DIRECT && !pathwatch_doubted(p) &&
+	    p->has_endpoint && p->watching) {
+		/* the peer may have moved (roam.c): the path in use answers
+		 * a probe now or falls in doubt; until it answers, a new pair
+		 * proven takes over at once (choose_selected) */
+		p->moved_at = punchd_time(p->pd);
+		tx_send(p, PACKET_KEEPALIVE, 0, NULL, 0,
+		    (const struct sockaddr *)&p->endpoint);
+		pathwatch_sent(p, 1);
+	}
 	if (i < n)
 		link_punch_typed(p, cands, types, n);
 }

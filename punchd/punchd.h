@@ -212,6 +212,7 @@ struct peer {
 	struct upgrade		 upg;		/* relayed: when to try direct */
 	char			 lost_why[96];	/* why the last path went */
 	double			 lost_at;
+	double			 moved_at;	/* new candidates while direct */
 	struct hardnat		*hn;		/* hardnat.c: NAT signalled */
 	int			 pair_fd;	/* its winning extra socket, or
 						 * -1: the node's socket */
