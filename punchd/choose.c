@@ -21,11 +21,13 @@
  *               the peer is direct on a dearer one
  *
  * The handshake's selection (choose_selected) is a candidate coming up,
- * not an order: the path moves when pathsel says so. One exception keeps
+ * not an order: the path moves when pathsel says so. Two exceptions keep
  * failover quick: a direct path that died after it had been working (a
  * cut, not loss: the probes before the cut were answered) and has died
  * only once in its series takes over from the relay as soon as it is
- * proven again, without pathsel's hold-down.
+ * proven again, without pathsel's hold-down; and while the direct path
+ * in use is in doubt, a pair just proven takes over at once (the peer
+ * roamed: roam.c).
  *
  * The slots and their probes are choose_cand.c's.
  */
@@ -144,21 +146,28 @@ choose_apply(struct peer *p, struct choose *ch, int pick)
 	link_up(p, i, ch->ps.reason);
 }
 
-/* Failover's "back", without pathsel's hold-down: slot s, cut and not
- * lossy, works again (choose_cand_back). */
+/* Slot s carries the traffic from now, without pathsel's hold-down
+ * (failover's back, choose_cand_back; a doubt): `why` ends the reason */
 static int
-choose_back(struct peer *p, struct choose *ch, int s, double now)
+choose_take(struct peer *p, struct choose *ch, int s, double now,
+    const char *why)
 {
+	int cur = ch->ps.current;
+
 	ch->ps.current = s;
 	ch->ps.switched_at = now;
 	ch->ps.switches++;
-	snprintf(ch->ps.reason, sizeof(ch->ps.reason), "relay -> %s/%d: the "
-	    "direct path answers again", pathsel_kind_name(ch->ps.c[s].kind),
-	    ch->ps.c[s].family);
+	snprintf(ch->ps.reason, sizeof(ch->ps.reason), "%s -> %s/%d: %s",
+	    cur < 0 ? "none" : cur == ch->relay ? "relay" :
+	    pathsel_kind_name(ch->ps.c[cur].kind),
+	    pathsel_kind_name(ch->ps.c[s].kind), ch->ps.c[s].family, why);
 	log_info("peer %s: path choice: %s", peer_label(p), ch->ps.reason);
 	choose_activate(p, ch);
 	return s;
 }
+
+/* failover's "back": slot s, cut and not lossy, works again */
+#define CHOOSE_BACK	"the direct path answers again"
 
 static void
 choose_decide(struct peer *p, struct choose *ch)
@@ -171,7 +180,8 @@ choose_decide(struct peer *p, struct choose *ch)
 	if (ch->ps.current == ch->relay && ch->ps.c[ch->relay].alive)
 		for (i = 0; i < PATHSEL_MAX; i++)
 			if (choose_cand_back(ch, i)) {
-				choose_apply(p, ch, choose_back(p, ch, i, now));
+				choose_apply(p, ch, choose_take(p, ch, i, now,
+				    CHOOSE_BACK));
 				return;
 			}
 	pick = pathsel_choose(&ch->ps, now);
@@ -371,7 +381,17 @@ choose_selected(struct peer *p)
 	    ch->ps.c[s].deaths);
 	/* proven by the handshake: as good as two answered probes */
 	if (cur == ch->relay && !ch->lossy[s] && ch->ps.c[s].deaths <= 1) {
-		choose_back(p, ch, s, now);
+		choose_take(p, ch, s, now, CHOOSE_BACK);
+		link_up(p, p->punch.selected, NULL);
+		return;
+	}
+	/* the direct path in use is in doubt (cut, or the peer moved,
+	 * roam.c), or silent since the peer signalled new candidates: a
+	 * new pair that answers takes over at once */
+	if (cur >= 0 && cur != ch->relay && cur != s && (pathwatch_doubted(p) ||
+	    p->health.last_heard < p->moved_at) && !ch->lossy[s] &&
+	    ch->ps.c[s].deaths <= 1) {
+		choose_take(p, ch, s, now, "the path in use is in doubt");
 		link_up(p, p->punch.selected, NULL);
 		return;
 	}

@@ -5,7 +5,10 @@
  *   in doubt  state degraded (peer.path), join the pair's relay session
  *             now, so that data sent meanwhile also goes through it
  *             (link_send_data copies it; the receiver's replay window
- *             drops whichever copy comes second)
+ *             drops whichever copy comes second); what went out
+ *             since the path's last answer is sent there again when the
+ *             peer is met, at once when the session is already up
+ *             (link_relay_join)
  *   dead      the relay carries the pair (state relayed, peer.path) when
  *             the peer is in the session, else peer.down; either way the
  *             pair is punched again, and the dead path is still probed
@@ -29,8 +32,9 @@ failover_doubt(struct peer *p)
 	    peer_label(p), quiet, p->pd->relay_urls[0] != '\0' ?
 	    ": data goes through the relay too" : "");
 	/* in the session before the path is declared dead: data copies
-	 * can go through it, and the peer meets us there */
-	relay_start(p);
+	 * can go through it, and the peer meets us there; what the path
+	 * lost since its last answer goes through it too */
+	link_relay_join(p);
 	/* our NAT may have moved us: look for our candidates again */
 	roam_note(p->pd, ROAM_PATH);
 	choose_poke(p);		/* measure the paths, the relay among them */

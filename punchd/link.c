@@ -497,22 +497,48 @@ link_relay_lost(struct peer *p, const char *reason)
 		link_start_punch(p);
 }
 
+/* what we sent on the direct path since its last answer may be lost:
+ * again through the relay (the replay window drops what did arrive) */
+static void
+link_relay_resend(struct peer *p)
+{
+	int n;
+
+	if ((n = tx_resend(p, p->health.last_heard)) > 0)
+		log_info("peer %s: %d datagram%s sent since the path's last "
+		    "answer, again through the relay", peer_label(p), n,
+		    n == 1 ? "" : "s");
+}
+
 /* both of us are in the relay session: one authenticated packet, so that
  * the peer can tell it is us (and its relayed path comes up) */
 static void
 link_relay_met(struct peer *p)
 {
-	int n;
-
 	tx_send(p, PACKET_KEEPALIVE, 0, NULL, 0, NULL);
 	/* we came here because the direct path went quiet, or we roamed
-	 * (roam.c): what we sent on it since its last answer may be lost;
-	 * send it again here */
-	if ((pathwatch_doubted(p) || roam_unconfirmed(p)) && (n = tx_resend(p,
-	    p->health.last_heard)) > 0)
-		log_info("peer %s: %d datagram%s sent since the path's last "
-		    "answer, again through the relay", peer_label(p), n,
-		    n == 1 ? "" : "s");
+	 * (roam.c) */
+	if (pathwatch_doubted(p) || roam_unconfirmed(p))
+		link_relay_resend(p);
+}
+
+/*
+ * The direct path fell in doubt (failover.c): into the pair's relay
+ * session. A meeting there (link_relay_met) sends again what the path may
+ * have lost; but a session already connected, not lingering (kept for
+ * path choice, or met again after a reconnect before the doubt), has no
+ * meeting to come: send it again now. A lingering one is signalled by
+ * relay_start, which is a meeting.
+ */
+void
+link_relay_join(struct peer *p)
+{
+	int lingering = ev_is_active(&p->linger_timer);
+
+	relay_start(p);
+	if (!lingering && p->relay != NULL &&
+	    relay_client_state(p->relay) == RELAY_CLIENT_CONNECTED)
+		link_relay_resend(p);
 }
 
 static void
@@ -522,12 +548,24 @@ link_relay_cands(struct peer *p, const struct sockaddr_storage *cands,
 	int i;
 
 	/* direct already: only new candidates are worth an attempt (a LAN
-	 * pair beside a hairpin one, IPv6 beside IPv4: choose.c weighs them) */
+	 * pair beside a hairpin one, IPv6 beside IPv4: choose.c weighs
+	 * them); a path in doubt is checked again on any (the peer that
+	 * roamed signals just then, its new address may be one we knew) */
 	for (i = 0; (p->state == PEER_DIRECT || p->state == PEER_DEGRADED) &&
-	    i < n; i++)
+	    !pathwatch_doubted(p) && i < n; i++)
 		if (punch_find(&p->punch, (const struct sockaddr *)&cands[i])
 		    == -1)
 			break;
+	if (i < n && p->state == PEER_DIRECT && !pathwatch_doubted(p) &&
+	    p->has_endpoint && p->watching) {
+		/* the peer may have moved (roam.c): the path in use answers
+		 * a probe now or falls in doubt; until it answers, a new pair
+		 * proven takes over at once (choose_selected) */
+		p->moved_at = punchd_time(p->pd);
+		tx_send(p, PACKET_KEEPALIVE, 0, NULL, 0,
+		    (const struct sockaddr *)&p->endpoint);
+		pathwatch_sent(p, 1);
+	}
 	if (i < n)
 		link_punch_typed(p, cands, types, n);
 }

@@ -214,6 +214,7 @@ struct peer {
 	struct upgrade		 upg;		/* relayed: when to try direct */
 	char			 lost_why[96];	/* why the last path went */
 	double			 lost_at;
+	double			 moved_at;	/* new candidates while direct */
 	struct hardnat		*hn;		/* hardnat.c: NAT signalled */
 	int			 pair_fd;	/* its winning extra socket, or
 						 * -1: the node's socket */
@@ -618,6 +619,8 @@ void	link_ka_missed(struct peer *p);
 void	link_ka_heard(struct peer *p, const uint8_t *pl, size_t len);
 void	link_down(struct peer *p, const char *reason);
 void	link_relay_keep(struct peer *p);	/* stay in the session */
+/* the direct path is in doubt: into the session, resend when there */
+void	link_relay_join(struct peer *p);
 void	link_relay_leave_later(struct peer *p);
 /* 0 sent, 1 sent and copied through the relay (path in doubt), -1 no
  * path, -2 too big */
