@@ -6,7 +6,7 @@
 #
 #   sudo sh bench/lifetime_bench.sh [RUNS]        (default 1)
 #
-# Each run is tests/natlab/41-punchd-lifetime.sh (default punchd timers,
+# Each run is bench/lifetime_lab.sh (default punchd timers,
 # relayd with an access token) with a send phase that fills the 5 minutes:
 # the pair stays idle until the leader's keep-alive interval is learned
 # (<= 6 s, about a minute), then a sparse datagram every 7-13 s, both ways
@@ -28,7 +28,7 @@ while [ "$r" -lt "$RUNS" ]; do
 	out=$(mktemp /tmp/lifetime-bench.XXXXXX)
 	# ~60 s learning, then 240 s of datagrams: 5 minutes from path-up
 	BUILD=$BUILD LIFETIME_LEARN=80 LIFETIME_SEND=${LIFETIME_SEND:-240} \
-	    sh tests/natlab/41-punchd-lifetime.sh >"$out" 2>&1
+	    sh bench/lifetime_lab.sh >"$out" 2>&1
 	rc=$?
 	l1=$(cut -d' ' -f1-3 /proc/loadavg)
 	fig=$(grep '^lifetime: ' "$out" | tail -n 1)

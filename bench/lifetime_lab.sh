@@ -20,7 +20,7 @@
 # minutes. LIFETIME_LOGS=DIR keeps the logs. The last line of figures:
 # "lifetime: learned_s=.. sent=.. lost=.. interval=.. deaths=..".
 set -u
-TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${BUILD:-build}
 BIN=$TOP/$BUILD/bin
 . "$TOP/tests/natlab/lib.sh"
