@@ -122,19 +122,27 @@ choose_cand_up(struct choose *ch, int i, double now)
 /*
  * Was candidate i lossy, or cut? Its probes since it came up, before the
  * final run of lost ones (the cut itself, if it was one): lossy when they
- * lost CHOOSE_JOIN_LOSS or more. Kept for when it answers again.
+ * lost CHOOSE_JOIN_LOSS or more, and at least two, counted from its first
+ * answered probe: one lost at the edge of a cut, or the first ones after
+ * it came up, are no loss rate (natlab/17: a cut judged lossy stayed
+ * relayed for 10 s).
  */
 void
 choose_cand_judge(struct choose *ch, int i)
 {
 	const struct path_stats	*st = &ch->st[i];
-	int			 run = 0, n;
+	int			 run = 0, n, lost;
 
 	while (run < ch->nup[i] && (st->hist >> run & 1))
 		run++;
 	n = ch->nup[i] - run;
-	ch->lossy[i] = n > 0 && (double)__builtin_popcountll((st->hist >>
-	    run) & ((1ULL << n) - 1)) / n >= CHOOSE_JOIN_LOSS;
+	/* nor the first ones after it came up, lost before the peer's side
+	 * was open again: from its first answered probe on */
+	while (n > 0 && (st->hist >> (run + n - 1) & 1))
+		n--;
+	lost = n > 0 ? __builtin_popcountll((st->hist >> run) &
+	    (n < 64 ? (1ULL << n) - 1 : ~0ULL)) : 0;
+	ch->lossy[i] = lost >= 2 && (double)lost / n >= CHOOSE_JOIN_LOSS;
 }
 
 void
@@ -168,6 +176,12 @@ choose_cand_probe(struct peer *p, struct choose *ch, int i)
 	uint8_t			buf[PACKET_PING_LEN];
 	int			n;
 
+	/* a tick brought forward (a poke) finds the last probe still on
+	 * its way: wait for it, it is not lost (false losses made a cut
+	 * path look lossy, natlab/17) */
+	if (ch->out[i] != 0 && punchd_time(p->pd) - ch->out_at[i] <
+	    CHOOSE_TICK * 0.9)
+		return;
 	if (ch->out[i] != 0)
 		choose_cand_result(ch, i, -1);
 	ch->seq = (ch->seq + 1) & 0x3ffffff;
@@ -176,6 +190,7 @@ choose_cand_probe(struct peer *p, struct choose *ch, int i)
 	if ((n = packet_ping_encode(buf, sizeof(buf), &pg)) == -1)
 		return;
 	ch->out[i] = pg.id;
+	ch->out_at[i] = punchd_time(p->pd);
 	e2e_session_send(p, PACKET_PING, buf, n, i == ch->relay ? NULL :
 	    &ch->addr[i].sa);
 }

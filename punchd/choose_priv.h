@@ -32,6 +32,7 @@ struct choose {
 	struct path_stats	st[PATHSEL_MAX];
 	union punch_addr	addr[PATHSEL_MAX];	/* direct slots' pair */
 	uint32_t		out[PATHSEL_MAX];	/* probe unanswered, 0 */
+	double			out_at[PATHSEL_MAX];	/* when it went */
 	double			heard[PATHSEL_MAX];
 	int			lossy[PATHSEL_MAX];	/* lossy when it died */
 	int			nup[PATHSEL_MAX];	/* probes since up */
