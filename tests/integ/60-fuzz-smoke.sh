@@ -3,10 +3,10 @@
 # fuzz-build) and run each for a few seconds from its seed corpus. Any
 # crash, leak or sanitizer report fails. Skipped without clang and
 # libFuzzer (Debian: clang, libclang-rt-14-dev). docs/fuzzing.md has the
-# long runs; FUZZ_SMOKE_SECS changes the time per harness (default 2).
+# long runs; FUZZ_SMOKE_SECS changes the time per harness (default 1).
 . "$(dirname "$0")/lib.sh"
 
-secs=${FUZZ_SMOKE_SECS:-2}
+secs=${FUZZ_SMOKE_SECS:-1}
 cc=${FUZZ_CC:-clang}
 
 command -v "$cc" >/dev/null 2>&1 || skip "skipped: $cc is not installed"
