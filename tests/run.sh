@@ -61,7 +61,8 @@ done
 for t in $failed; do
 	[ "$t" = unit ] && continue
 	name=$(echo "$t" | sed 's,^tests/,,; s,\.sh$,,; s,/,-,g')
-	echo "-- $t, last lines of $logdir/$name.log:"
+	echo "-- $t, its failed checks and last lines ($logdir/$name.log):"
+	grep -E '^(FAIL|not ok|ERROR)' "$logdir/$name.log" | head -n 8 | cut -c1-300 | sed 's/^/    ! /'
 	tail -n 12 "$logdir/$name.log" | cut -c1-200 | sed 's/^/    | /'
 done
 [ -n "$failed" ] && echo "failed:$failed"
