@@ -128,7 +128,7 @@ choose_apply(struct peer *p, struct choose *ch, int pick)
 			/* the evidence for choose_cand_back */
 			if ((i = choose_cand_find(ch, (const struct sockaddr *)
 			    &p->endpoint)) != -1)
-				choose_cand_judge(ch, i);
+				choose_cand_judge(ch, i, 1);
 		}
 		link_relay_use(p, ch->ps.reason, ch->ps.reason);
 		return;
