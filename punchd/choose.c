@@ -193,13 +193,19 @@ choose_decide(struct peer *p, struct choose *ch)
 	choose_apply(p, ch, pick);
 }
 
-/* Is there a pair of a cheaper class than the one in use, not proven? */
+/*
+ * Check again the pairs of a cheaper class than the one in use that are
+ * not proven: one PUNCH each (its PUNCH_ACK proves the pair, choose_valid).
+ * Only those: punching the pair in use too would refresh its NAT binding
+ * and hide the idle gaps the keep-alive learns the NAT's lifetime from
+ * (lifetime.c). Returns how many went.
+ */
 static int
-choose_better_untried(const struct peer *p, const struct choose *ch)
+choose_recheck(struct peer *p, const struct choose *ch)
 {
 	const struct pathsel_cand	*cur;
 	const struct sockaddr		*sa;
-	int				 i, s;
+	int				 i, s, n = 0;
 
 	if ((p->state != PEER_DIRECT && p->state != PEER_DEGRADED) ||
 	    ch->ps.current < 0 || ch->ps.current == ch->relay)
@@ -210,10 +216,13 @@ choose_better_untried(const struct peer *p, const struct choose *ch)
 		s = choose_cand_find(ch, sa);
 		if ((s < 0 || !ch->ps.c[s].alive) &&
 		    choose_cand_class(choose_cand_kind(p, sa), sa->sa_family ==
-		    AF_INET6 ? 6 : 4) < choose_cand_class(cur->kind, cur->family))
-			return 1;
+		    AF_INET6 ? 6 : 4) < choose_cand_class(cur->kind,
+		    cur->family)) {
+			punch_probe(&p->punch, i, sa, punchd_time(p->pd));
+			n++;
+		}
 	}
-	return 0;
+	return n;
 }
 
 /* Something to compare still: keep measuring. */
@@ -301,6 +310,7 @@ choose_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct peer	*p = container_of(w, struct peer, choose_timer);
 	struct choose	*ch = p->choose;
 	double		 now = punchd_time(p->pd);
+	int		 n;
 
 	(void)loop;
 	(void)revents;
@@ -317,12 +327,10 @@ choose_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			link_relay_leave_later(p);
 	}
 	if (now >= ch->recheck_at) {
-		if (p->punch.state != PUNCH_RUNNING &&
-		    choose_better_untried(p, ch)) {
-			log_debug("peer %s: checking its better pairs again",
-			    peer_label(p));
-			link_start_punch(p);
-		}
+		if (p->punch.state != PUNCH_RUNNING && (n = choose_recheck(p,
+		    ch)) > 0)
+			log_debug("peer %s: checking its %d better pair%s again",
+			    peer_label(p), n, n == 1 ? "" : "s");
 		ch->recheck_at = now + ch->recheck_every;
 		ch->recheck_every = fmin(ch->recheck_every * 2,
 		    CHOOSE_RECHECK_MAX);
