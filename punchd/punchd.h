@@ -210,6 +210,10 @@ struct peer {
 	int			 relay_copy;	/* tx_out: 1 copy, 2 copied, 3 keep */
 	struct tx_kept		*kept;		/* tx.c: recent DATA */
 	int			 kept_next;
+	/* a doubt began at doubt_at on a path last heard at unsure_since
+	 * (0: none): what went since goes again on the path once it is
+	 * back (link_resend_back) */
+	double			 unsure_since, doubt_at;
 	uint64_t		 relay_copies;
 	struct upgrade		 upg;		/* relayed: when to try direct */
 	char			 lost_why[96];	/* why the last path went */
@@ -530,7 +534,9 @@ uint64_t tx_send(struct peer *p, uint8_t type, uint8_t flags,
 #define TX_KEPT	64
 struct tx_kept;
 void	tx_keep(struct peer *p, const void *buf, size_t len);
-int	tx_resend(struct peer *p, double since);
+/* kept DATA sent at or after `since`, again: to `to`, or through the relay
+ * (NULL); returns how many */
+int	tx_resend(struct peer *p, double since, const struct sockaddr *to);
 void	tx_kept_free(struct peer *p);
 /* under another key (the join handshake's), to `to` or through `relay` */
 void	tx_send_keyed(struct punchd *pd, uint8_t type, const uint8_t *key,
@@ -599,6 +605,7 @@ void	link_punch_typed(struct peer *p, const struct sockaddr_storage *cands,
 void	link_start_punch(struct peer *p);
 /* pair i carries the traffic now (choose.c); reason for peer.path */
 void	link_up(struct peer *p, int i, const char *reason);
+void	link_resend_back(struct peer *p);	/* the path is back */
 /* the relay is a path now: connected, the peer heard through it lately */
 int	link_relay_met_recently(const struct peer *p);
 /* the relay carries it, a direct path being dead or worse */
