@@ -37,7 +37,7 @@
  * between 1/2 and 3/4 of the true lifetime. Each further probe costs a
  * fatal gap (a second of doubt, repaired by the follower) and a gap's
  * length of time: with a 10 s NAT, 20 s dies, 10 s lives, 15 s dies and
- * the search ends about 50 s after the path came up (bench/lifetime_lab.sh).
+ * the search ends about 50 s after the path came up (tests/natlab/48-punchd-lifetime.sh).
  */
 #define LIFETIME_PRECISION	(1.0 / 3)
 
@@ -72,5 +72,9 @@ double	lifetime_next_probe(const struct lifetime *l);
  */
 double	lifetime_next_gap(const struct lifetime *l);
 #define LIFETIME_PROVEN		0.95
+/* the first gap an idle path is left, before anything is known: 12.5 s
+ * dies behind a 10 s NAT at once (25 s would, and would take as long
+ * again); one that lives goes on to the ceiling */
+#define LIFETIME_FIRST		(LIFETIME_CEILING / 2)
 
 #endif

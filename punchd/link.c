@@ -179,7 +179,7 @@ link_up(struct peer *p, int i, const char *reason)
  * The direct path answers again (link_up, failover.c's back) after a
  * doubt: what went out on it since its last answer before the doubt may
  * be lost, and its relay copy too when the peer never came into the
- * session (it saw nothing wrong: bench/lifetime_lab.sh lost a datagram
+ * session (it saw nothing wrong: tests/natlab/48-punchd-lifetime.sh lost a datagram
  * sent into a binding a keep-alive probe had let expire). Again on the
  * path; the replay window drops the copies that did arrive. Only within
  * LINK_RESEND_BACK s of the doubt: older data is stale by now.

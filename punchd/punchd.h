@@ -616,7 +616,8 @@ void	link_relay_up(struct peer *p);	/* a packet came through the relay */
 void	link_ka_retime(struct punchd *pd);
 void	link_ka_restart(struct peer *p);
 /* an ACK to our KEEPALIVE came `late` s after it (lifetime evidence) */
-void	link_ka_answered(struct peer *p, double late);
+/* broken: the follower's side was in doubt meanwhile (PACKET_F_KA_BROKEN) */
+void	link_ka_answered(struct peer *p, double late, int broken);
 /* link_ka.c: our KEEPALIVE now (lifetime evidence, the leader's schedule);
  * the last one went unanswered a whole interval */
 void	link_ka_send(struct peer *p);
