@@ -152,6 +152,7 @@ PUNCHD_CORE := \
 	punchd/pathsel.c \
 	punchd/choose.c \
 	punchd/choose_cand.c \
+	punchd/choose_recheck.c \
 	punchd/upgrade.c \
 	punchd/meshaddr.c \
 	punchd/tun.c \

@@ -29,7 +29,8 @@
  * in use is in doubt, a pair just proven takes over at once (the peer
  * roamed: roam.c).
  *
- * The slots and their probes are choose_cand.c's.
+ * The slots and their probes are choose_cand.c's, the re-check of the
+ * cheaper pairs choose_recheck.c's.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -193,38 +194,6 @@ choose_decide(struct peer *p, struct choose *ch)
 	choose_apply(p, ch, pick);
 }
 
-/*
- * Check again the pairs of a cheaper class than the one in use that are
- * not proven: one PUNCH each (its PUNCH_ACK proves the pair, choose_valid).
- * Only those: punching the pair in use too would refresh its NAT binding
- * and hide the idle gaps the keep-alive learns the NAT's lifetime from
- * (lifetime.c). Returns how many went.
- */
-static int
-choose_recheck(struct peer *p, const struct choose *ch)
-{
-	const struct pathsel_cand	*cur;
-	const struct sockaddr		*sa;
-	int				 i, s, n = 0;
-
-	if ((p->state != PEER_DIRECT && p->state != PEER_DEGRADED) ||
-	    ch->ps.current < 0 || ch->ps.current == ch->relay)
-		return 0;
-	cur = &ch->ps.c[ch->ps.current];
-	for (i = 0; i < p->punch.npairs; i++) {
-		sa = &p->punch.pairs[i].remote.addr.sa;
-		s = choose_cand_find(ch, sa);
-		if ((s < 0 || !ch->ps.c[s].alive) &&
-		    choose_cand_class(choose_cand_kind(p, sa), sa->sa_family ==
-		    AF_INET6 ? 6 : 4) < choose_cand_class(cur->kind,
-		    cur->family)) {
-			punch_probe(&p->punch, i, sa, punchd_time(p->pd));
-			n++;
-		}
-	}
-	return n;
-}
-
 /* Something to compare still: keep measuring. */
 static int
 choose_busy(const struct peer *p, const struct choose *ch)
@@ -310,7 +279,6 @@ choose_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct peer	*p = container_of(w, struct peer, choose_timer);
 	struct choose	*ch = p->choose;
 	double		 now = punchd_time(p->pd);
-	int		 n;
 
 	(void)loop;
 	(void)revents;
@@ -326,15 +294,7 @@ choose_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		if (p->state == PEER_DIRECT && !pathwatch_doubted(p))
 			link_relay_leave_later(p);
 	}
-	if (now >= ch->recheck_at) {
-		if (p->punch.state != PUNCH_RUNNING && (n = choose_recheck(p,
-		    ch)) > 0)
-			log_debug("peer %s: checking its %d better pair%s again",
-			    peer_label(p), n, n == 1 ? "" : "s");
-		ch->recheck_at = now + ch->recheck_every;
-		ch->recheck_every = fmin(ch->recheck_every * 2,
-		    CHOOSE_RECHECK_MAX);
-	}
+	choose_recheck_tick(p, ch, now);
 	choose_arm(p, ch);
 }
 

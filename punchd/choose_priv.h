@@ -64,4 +64,7 @@ int	choose_cand_back(const struct choose *ch, int i);
 void	choose_cand_probe(struct peer *p, struct choose *ch, int i);
 double	choose_cand_class(int kind, int family);
 
+/* choose_recheck.c: the cheaper pairs that never answered, tried again */
+void	choose_recheck_tick(struct peer *p, struct choose *ch, double now);
+
 #endif
