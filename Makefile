@@ -89,7 +89,6 @@ PROTO_SRCS := \
 	proto/token.c \
 	proto/relaymsg.c \
 	proto/relaymsg_nat.c \
-	proto/relaymsg_mp.c \
 	proto/stun.c \
 	proto/crc32.c
 

@@ -437,6 +437,88 @@ START_TEST(test_signal_nat_hostile)
 }
 END_TEST
 
+/* a SIGNAL whose "nat" holds key: an integer (u64 or i64) or a double */
+static size_t
+nat_one(uint8_t *buf, size_t len, const char *key, char t, uint64_t u,
+    int64_t i, double d)
+{
+	msgpack_sbuffer	sb;
+	msgpack_packer	pk;
+	size_t		n;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	p_nat_pre(&pk);
+	msgpack_pack_map(&pk, 1);
+	str(&pk, key);
+	if (t == 'u')
+		msgpack_pack_uint64(&pk, u);
+	else if (t == 'i')
+		msgpack_pack_int64(&pk, i);
+	else
+		msgpack_pack_double(&pk, d);
+	buf[0] = RELAYMSG_SIGNAL;
+	n = sb.size + 1 <= len ? sb.size + 1 : 0;
+	if (n)
+		memcpy(buf + 1, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	return n;
+}
+
+/* each number's type and bounds, at and beyond the edges */
+START_TEST(test_signal_nat_bounds)
+{
+	struct relaymsg_signal	d;
+	uint8_t			buf[256];
+	size_t			n;
+
+	n = nat_one(buf, sizeof(buf), "delta", 'i', 0, -65535, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
+	ck_assert_int_eq(d.nat.delta, -65535);
+	n = nat_one(buf, sizeof(buf), "delta", 'i', 0, -65536, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = nat_one(buf, sizeof(buf), "delta", 'u', 65536, 0, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = nat_one(buf, sizeof(buf), "delta", 'd', 0, 0, 2.0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = nat_one(buf, sizeof(buf), "jitter", 'i', 0, -1, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = nat_one(buf, sizeof(buf), "jitter", 'u', 65535, 0, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
+	ck_assert_int_eq(d.nat.jitter, 65535);
+	n = nat_one(buf, sizeof(buf), "last_port", 'u', 65535, 0, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
+	ck_assert_uint_eq(d.nat.last_port, 65535);
+	n = nat_one(buf, sizeof(buf), "age_ms", 'u', UINT32_MAX, 0, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
+	ck_assert_uint_eq(d.nat.age_ms, UINT32_MAX);
+	n = nat_one(buf, sizeof(buf), "age_ms", 'u', UINT32_MAX + 1ULL, 0, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = nat_one(buf, sizeof(buf), "age_ms", 'u', UINT64_MAX, 0, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	/* rate and confidence: an integer or a float, never negative */
+	n = nat_one(buf, sizeof(buf), "rate", 'u', 65536, 0, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
+	ck_assert_double_eq(d.nat.rate, 65536);
+	n = nat_one(buf, sizeof(buf), "rate", 'd', 0, 0, 65536.5);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = nat_one(buf, sizeof(buf), "rate", 'i', 0, -1, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = nat_one(buf, sizeof(buf), "rate", 'd', 0, 0, INFINITY);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = nat_one(buf, sizeof(buf), "confidence", 'u', 1, 0, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
+	ck_assert_double_eq(d.nat.confidence, 1);
+	n = nat_one(buf, sizeof(buf), "confidence", 'd', 0, 0, -0.1);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = nat_one(buf, sizeof(buf), "confidence", 'd', 0, 0, 1.01);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	/* a refused frame leaves nothing behind */
+	ck_assert_int_eq(d.has_nat, 0);
+	ck_assert_str_eq(d.nat.mapping, "");
+}
+END_TEST
+
 Suite *
 relaymsg_suite(void)
 {
@@ -450,6 +532,7 @@ relaymsg_suite(void)
 	tcase_add_test(tc, test_signal_hostile);
 	tcase_add_test(tc, test_signal_nat);
 	tcase_add_test(tc, test_signal_nat_hostile);
+	tcase_add_test(tc, test_signal_nat_bounds);
 	suite_add_tcase(s, tc);
 	return s;
 }
