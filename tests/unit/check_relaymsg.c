@@ -438,32 +438,40 @@ START_TEST(test_signal_nat_hostile)
 }
 END_TEST
 
-/* a SIGNAL whose "nat" holds key: an integer (u64 or i64) or a double */
+/* what p_nat_one packs: "nat" holding key, an integer (u64 or i64) or a
+ * double as t says */
+static struct {
+	const char	*key;
+	char		 t;
+	uint64_t	 u;
+	int64_t		 i;
+	double		 d;
+} nat_val;
+
+static void
+p_nat_one(msgpack_packer *pk)
+{
+	p_nat_pre(pk);
+	msgpack_pack_map(pk, 1);
+	str(pk, nat_val.key);
+	if (nat_val.t == 'u')
+		msgpack_pack_uint64(pk, nat_val.u);
+	else if (nat_val.t == 'i')
+		msgpack_pack_int64(pk, nat_val.i);
+	else
+		msgpack_pack_double(pk, nat_val.d);
+}
+
 static size_t
 nat_one(uint8_t *buf, size_t len, const char *key, char t, uint64_t u,
     int64_t i, double d)
 {
-	msgpack_sbuffer	sb;
-	msgpack_packer	pk;
-	size_t		n;
-
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	p_nat_pre(&pk);
-	msgpack_pack_map(&pk, 1);
-	str(&pk, key);
-	if (t == 'u')
-		msgpack_pack_uint64(&pk, u);
-	else if (t == 'i')
-		msgpack_pack_int64(&pk, i);
-	else
-		msgpack_pack_double(&pk, d);
-	buf[0] = RELAYMSG_SIGNAL;
-	n = sb.size + 1 <= len ? sb.size + 1 : 0;
-	if (n)
-		memcpy(buf + 1, sb.data, sb.size);
-	msgpack_sbuffer_destroy(&sb);
-	return n;
+	nat_val.key = key;
+	nat_val.t = t;
+	nat_val.u = u;
+	nat_val.i = i;
+	nat_val.d = d;
+	return pack_signal(buf, len, p_nat_one);
 }
 
 /* each number's type and bounds, at and beyond the edges */
