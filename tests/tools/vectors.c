@@ -149,6 +149,21 @@ parse_case(json_t *arr, const char *what, const char *s, uint64_t now)
 	invite_clear(&inv);
 }
 
+/* inv's code (into code, cap bytes) and URI, a case each: what and
+ * "what, URI" */
+static void
+parse_code_uri(json_t *arr, const char *what, const struct invite *inv,
+    char *code, size_t cap)
+{
+	char	uri[INVITE_URI_MAX], w[80];
+
+	invite_encode(inv, code, cap);
+	parse_case(arr, what, code, NOW_A);
+	invite_uri_format(inv, uri, sizeof(uri));
+	snprintf(w, sizeof(w), "%s, URI", what);
+	parse_case(arr, w, uri, NOW_A);
+}
+
 /*
  * code's blob with its version byte set to version and tlv (tlen bytes)
  * added after its fields, its length and checksum made right again: a
@@ -264,10 +279,7 @@ invites_tags6(json_t *arr)
 	invite_addr_parse("udp://[2001:db8::2]:7777", &inv.ep_public6);
 	strlcpy(inv.stun_source, "stun:stun.example.org:3478",
 	    sizeof(inv.stun_source));
-	invite_encode(&inv, f, sizeof(f));
-	parse_case(arr, "tags 9, 10 and 11", f, NOW_A);
-	invite_uri_format(&inv, uri, sizeof(uri));
-	parse_case(arr, "tags 9, 10 and 11, URI", uri, NOW_A);
+	parse_code_uri(arr, "tags 9, 10 and 11", &inv, f, sizeof(f));
 	memset(&inv.ep_local6, 0, sizeof(inv.ep_local6));
 	memset(&inv.ep_public6, 0, sizeof(inv.ep_public6));
 	inv.stun_source[0] = '\0';
@@ -388,10 +400,7 @@ invites_j(void)
 	invite_addr_parse("[fe80::1:2]:7778", &inv.ep_local);
 	strlcpy(inv.ep_relay, "ws://127.0.0.1:8080/v1/relay/x",
 	    sizeof(inv.ep_relay));
-	invite_encode(&inv, code, sizeof(code));
-	parse_case(arr, "IPv6, UTF-8 name", code, NOW_A);
-	invite_uri_format(&inv, uri, sizeof(uri));
-	parse_case(arr, "IPv6, UTF-8 name, URI", uri, NOW_A);
+	parse_code_uri(arr, "IPv6, UTF-8 name", &inv, code, sizeof(code));
 	invite_clear(&inv);
 	invites_tags6(arr);
 	return arr;
