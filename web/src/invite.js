@@ -13,6 +13,7 @@ const TAGS = [null, 'mesh_name', 'endpoints.local', 'endpoints.public',
 	'endpoints.relay', 'network_info.local_ip', 'network_info.public_ip',
 	'network_info.is_behind_nat', 'network_info.nat_type',
 	'endpoints.local6', 'network_info.stun_source', 'endpoints.public6'];
+TAGS[16] = 'relay_token';	// 12-15 free
 const STUN_SOURCE_MAX = 127;
 
 // code: empty, prefix, char, truncated, checksum, version, expired, field,
@@ -174,7 +175,7 @@ function blobRead(b) {
 		mesh_name: '',
 		ep_local: null, ep_public: null, ep_relay: '',
 		local_ip: null, public_ip: null, behind_nat: -1, nat_type: '',
-		ep_local6: null, ep_public6: null, stun_source: '',
+		ep_local6: null, ep_public6: null, stun_source: '', relay_token: '',
 	};
 	what = 'expires';
 	if (inv.expires === 0n)
@@ -190,7 +191,7 @@ function blobRead(b) {
 			bad();
 		const tag = b[off], v = b.slice(off + 2, off + 2 + b[off + 1]);
 		off += 2 + v.length;
-		if (tag === 0 || tag >= TAGS.length)
+		if (!TAGS[tag])
 			continue;	// a later v1 field: skip it
 		what = TAGS[tag];
 		if (seen.has(tag))
@@ -231,6 +232,11 @@ function blobRead(b) {
 			if (!stunSourceValid(ascii()))
 				bad();
 			inv.stun_source = ascii();
+			break;
+		case 16:	// a credential: never shown
+			if (!/^[A-Za-z0-9._-]{1,255}$/.test(ascii()))
+				bad();
+			inv.relay_token = ascii();
 			break;
 		}
 	}

@@ -25,7 +25,7 @@ function view(inv) {
 		behind_nat: inv.behind_nat, nat_type: inv.nat_type,
 		ep_local6: a(inv.ep_local6, 'udp://'),
 		ep_public6: a(inv.ep_public6, 'udp://'),
-		stun_source: inv.stun_source,
+		stun_source: inv.stun_source, relay_token: inv.relay_token,
 	};
 }
 

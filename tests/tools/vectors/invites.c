@@ -48,7 +48,7 @@ static json_t *
 invite_j(const struct invite *inv)
 {
 	return json_pack("{s:o s:s s:o s:o s:o s:I s:i s:o s:o s:s s:o s:o "
-	    "s:i s:s s:o s:o s:s}",
+	    "s:i s:s s:o s:o s:s s:s}",
 	    "mesh_id", hexj(inv->mesh_id, 16), "mesh_name", inv->mesh_name,
 	    "inviter_id", hexj(inv->inviter_id, 8),
 	    "inviter_pk", hexj(inv->inviter_pk, 32),
@@ -60,7 +60,7 @@ invite_j(const struct invite *inv)
 	    "behind_nat", inv->behind_nat, "nat_type", inv->nat_type,
 	    "ep_local6", addr_j(&inv->ep_local6, "udp://"),
 	    "ep_public6", addr_j(&inv->ep_public6, "udp://"),
-	    "stun_source", inv->stun_source);
+	    "stun_source", inv->stun_source, "relay_token", inv->relay_token);
 }
 
 static const char *
@@ -168,8 +168,9 @@ code_plus_str(const char *code, uint8_t tag, const char *v, char *out,
 }
 
 /*
- * Tags 9-11 (the IPv6 endpoints beside IPv4 ones, the STUN source): read,
- * skipped when later, and every form a reader refuses. Codes: a (invite A,
+ * Tags 9-11 (the IPv6 endpoints beside IPv4 ones, the STUN source) and
+ * 16 (a relay token): read, skipped when later (12), and every form a
+ * reader refuses. Codes: a (invite A,
  * IPv4 tags 2 and 3), n (A without them), v6 (A with IPv6 ones).
  */
 static void
@@ -205,11 +206,14 @@ invites_tags6(json_t *arr)
 		{ "tag 10 UTF-8", 10, "stun:caf\xc3\xa9" },
 		{ "tag 9 of 7 bytes", 9, "\x02\x1e" "aabcd" },
 		{ "tag 12, later: skipped", 12, "later" },
+		{ "tag 16", 16, "tok.EN_1-a" },
+		{ "tag 16 a blank", 16, "tok en" },
+		{ "tag 16 empty", 16, "" },
 	};
 	struct invite	inv;
 	char		a[INVITE_CODE_MAX], n[INVITE_CODE_MAX], v6[INVITE_CODE_MAX];
 	char		f[INVITE_CODE_MAX], s[INVITE_CODE_MAX], uri[INVITE_URI_MAX];
-	char		src[INVITE_STUN_SOURCE_MAX + 2];
+	char		src[INVITE_STUN_SOURCE_MAX + 2], t16[INVITE_CODE_MAX];
 	const char	*base;
 	size_t		i;
 
@@ -243,6 +247,9 @@ invites_tags6(json_t *arr)
 	}
 	code_plus_str(f, 10, "stun:b", s, sizeof(s));
 	parse_case(arr, "tag 10 twice", s, NOW_A);
+	code_plus_str(a, 16, "t1", t16, sizeof(t16));
+	code_plus_str(t16, 16, "t2", s, sizeof(s));
+	parse_case(arr, "tag 16 twice", s, NOW_A);
 	/* the URI's JSON: an IPv6 one beside an IPv4 one, else in its place */
 	snprintf(uri, sizeof(uri), "atmosphere://join?token=%s&endpoints={"
 	    "\"local\":\"udp://10.0.0.1:1\",\"local6\":\"udp://[2001:db8::9]:7777\","
