@@ -65,7 +65,6 @@ relaymsg_control_read(const void *buf, size_t len, struct relaymsg_control *c)
 	return 0;
 }
 
-
 /* one candidate: {"kind", "addr", "prio"} */
 static void
 relaymsg_cand_pack(msgpack_packer *out, const struct relaymsg_cand *c)
