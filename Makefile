@@ -89,7 +89,6 @@ PROTO_SRCS := \
 	proto/token.c \
 	proto/relaymsg.c \
 	proto/relaymsg_nat.c \
-	proto/relaymsg_mp.c \
 	proto/stun.c \
 	proto/crc32.c
 
@@ -248,7 +247,8 @@ TOOLS	:= $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 BENCHES	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 ALL_SRCS := $(COMMON_SRCS) $(PROTO_SRCS) $(STUND_SRCS) $(RELAYD_SRCS) \
-	$(PUNCHD_SRCS) $(MESHCTL_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) $(BENCH_SRCS)
+	$(PUNCHD_SRCS) $(MESHCTL_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) $(BENCH_SRCS) \
+	tests/tools/vectors/invites.c
 
 .PHONY: all check unit asan bench install clean web
 all: $(PROGS) $(TOOLS)
@@ -301,6 +301,12 @@ $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBATMO)
 
 $(BUILD)/tests/tools/portmapc: $(BUILD)/obj/tests/tools/portmapc.o \
     $(call obj,$(PUNCHD_PORTMAP)) $(LIBATMO)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# vectors' invite cases are a file of their own (tests/tools/vectors/)
+$(BUILD)/tests/tools/vectors: $(BUILD)/obj/tests/tools/vectors.o \
+    $(call obj,tests/tools/vectors/invites.c) $(LIBATMO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
