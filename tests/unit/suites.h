@@ -49,6 +49,7 @@
 	X(rendezvous)		\
 	X(web)			\
 	X(meshaddr)		\
+	X(meshaddr_pin)		\
 	X(hardnat)		\
 	X(ippath)		\
 	X(roam)			\
