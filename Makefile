@@ -86,6 +86,7 @@ PROTO_SRCS := \
 	proto/invite.c \
 	proto/invite_uri.c \
 	proto/join.c \
+	proto/join_ext.c \
 	proto/token.c \
 	proto/relaymsg.c \
 	proto/relaymsg_nat.c \

@@ -50,6 +50,7 @@
 	X(web)			\
 	X(meshaddr)		\
 	X(meshaddr_pin)		\
+	X(join_ext)		\
 	X(hardnat)		\
 	X(ippath)		\
 	X(roam)			\
