@@ -155,6 +155,7 @@ PUNCHD_CORE := \
 	punchd/choose_cand.c \
 	punchd/upgrade.c \
 	punchd/meshaddr.c \
+	punchd/meshpin.c \
 	punchd/tun.c \
 	punchd/keepalive.c \
 	punchd/path.c \
@@ -167,6 +168,7 @@ PUNCHD_CORE := \
 	punchd/hardnat_sock.c \
 	punchd/input.c \
 	punchd/mesh.c \
+	punchd/mesh_announce.c \
 	punchd/store.c \
 	punchd/inviter.c \
 	punchd/inviter_guard.c \
