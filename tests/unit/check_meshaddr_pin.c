@@ -7,42 +7,10 @@
 #include <string.h>
 
 #include "punchd/meshaddr.h"
+#include "check_meshaddr.h"
 #include "suites.h"
 
 static const uint8_t mesh_a[MESHADDR_MESH_ID_LEN] = "mesh-id-aaaaaaa";
-
-static void
-pin_id(uint64_t v, uint8_t id[MESHADDR_NODE_ID_LEN])
-{
-	int	i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		id[i] = v & 0xff;
-}
-
-/* Two node ids with the same home, a < b. */
-static void
-pin_clashing(uint8_t a[8], uint8_t b[8])
-{
-	static uint32_t	seen[1u << 22];	/* home -> i + 1 */
-	uint64_t	i;
-	uint32_t	h, j = 0;
-
-	memset(seen, 0, sizeof(seen));
-	for (i = 1; i < 100000 && j == 0; i++) {
-		pin_id(i, a);
-		h = meshaddr_v4_home(a) & 0x3fffff;
-		if (seen[h] != 0)
-			j = seen[h];
-		else
-			seen[h] = (uint32_t)i;
-	}
-	ck_assert_uint_ne(j, 0);
-	pin_id(j, a);
-	pin_id(i - 1, b);
-	ck_assert_uint_eq(meshaddr_v4_home(a), meshaddr_v4_home(b));
-	ck_assert(memcmp(a, b, 8) < 0);
-}
 
 /* b was alone and pinned its home; a (smaller id, same home) joins later:
  * b keeps its address, a probes on. Same in either order. */
@@ -53,7 +21,7 @@ START_TEST(test_pin_newcomer)
 	uint32_t		 pins[2], home;
 	int			 k;
 
-	pin_clashing(a, b);
+	meshaddr_test_clashing(a, b);
 	home = meshaddr_v4_home(b);
 	for (k = 0; k < 2; k++) {
 		memcpy(ids[k], b, 8);
@@ -93,7 +61,7 @@ START_TEST(test_pin_many_joins)
 	ck_assert_ptr_nonnull(pins);
 	/* ids spread over the space so newcomers fall between old ones */
 	for (i = 0; i < N; i++)
-		pin_id((i + 1) * 0x9e3779b97f4a7c15ull, ids[i]);
+		id_of((i + 1) * 0x9e3779b97f4a7c15ull, ids[i]);
 	ck_assert_int_eq(meshaddr_table_build(&t, mesh_a,
 	    (const uint8_t (*)[8])ids, OLD), 0);
 	for (i = 0; i < OLD; i++)
@@ -142,9 +110,9 @@ START_TEST(test_pin_clash)
 	const uint8_t			*who[3] = { a, b, c };
 	int				 k, i;
 
-	pin_id(0x0100, a);	/* pinned, the smaller id */
-	pin_id(0x5000, b);	/* pinned to the same address */
-	pin_id(0x9000, c);	/* unpinned */
+	id_of(0x0100, a);	/* pinned, the smaller id */
+	id_of(0x5000, b);	/* pinned to the same address */
+	id_of(0x9000, c);	/* unpinned */
 	for (k = 0; k < 2; k++) {
 		for (i = 0; i < 3; i++) {
 			memcpy(ids[i], who[order[k][i]], 8);
@@ -176,8 +144,8 @@ START_TEST(test_pin_refused)
 	uint32_t		 pins[2] = { 0x64400001u, 0x647ffffeu };
 	size_t			 i;
 
-	pin_id(1, ids[0]);
-	pin_id(2, ids[1]);
+	id_of(1, ids[0]);
+	id_of(2, ids[1]);
 	ck_assert_int_eq(meshaddr_table_build_pinned(&t, mesh_a,
 	    (const uint8_t (*)[8])ids, pins, 2), 0);
 	ck_assert_uint_eq(meshaddr_by_node(&t, ids[0])->v4, 0x64400001u);
