@@ -51,6 +51,7 @@
 	X(meshaddr)		\
 	X(meshaddr_pin)		\
 	X(join_ext)		\
+	X(meshpin)		\
 	X(hardnat)		\
 	X(ippath)		\
 	X(roam)			\
