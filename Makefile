@@ -86,6 +86,7 @@ PROTO_SRCS := \
 	proto/invite.c \
 	proto/invite_uri.c \
 	proto/join.c \
+	proto/join_ext.c \
 	proto/token.c \
 	proto/relaymsg.c \
 	proto/relaymsg_nat.c \
@@ -154,6 +155,7 @@ PUNCHD_CORE := \
 	punchd/choose_recheck.c \
 	punchd/upgrade.c \
 	punchd/meshaddr.c \
+	punchd/meshpin.c \
 	punchd/tun.c \
 	punchd/keepalive.c \
 	punchd/path.c \
@@ -166,6 +168,7 @@ PUNCHD_CORE := \
 	punchd/hardnat_sock.c \
 	punchd/input.c \
 	punchd/mesh.c \
+	punchd/mesh_announce.c \
 	punchd/store.c \
 	punchd/inviter.c \
 	punchd/inviter_guard.c \

@@ -554,6 +554,13 @@ void	members_remove(struct punchd *pd, const uint8_t *id);
 void	members_set_relay_only(struct punchd *pd, const uint8_t *id, int on);
 int	members_relay_only(struct punchd *pd, const uint8_t *id);
 void	members_clear(struct punchd *pd);
+/* a member's pinned mesh IPv4 (host order; 0 unpins): 1 changed, 0 not
+ * (same, or no such member) */
+int	members_set_v4(struct punchd *pd, const uint8_t *id, uint32_t v4);
+/* "v4=A.B.C.D" values: parse (0, or -1 not a valid mesh IPv4, said in
+ * err) and print (buf of INET_ADDRSTRLEN) */
+int	members_v4_parse(const char *s, uint32_t *v4, const char **err);
+const char *members_v4_str(uint32_t v4, char *buf);
 
 /* e2e_session.c: end-to-end session keys (docs: e2e) */
 void	e2e_session_start(struct punchd *pd);
