@@ -11,8 +11,10 @@
 # punch_timeout 2 s, repunch 500 ms.
 #
 #  1. right after the punch: NAT a starts dropping all UDP it forwards
-#     (TCP, so the relay, still passes): both sides must say peer.down
-#     (keep-alive timeout), then be RELAYED within 5 s (budget: (dead_after
+#     (TCP, so the relay, still passes): A must say peer.down
+#     (keep-alive timeout; or peer.path to the relay when failover finds
+#     the path dead while the pair is still in its relay session), then
+#     both be RELAYED within 5 s (budget: (dead_after
 #     + 1) x 300 ms = 1.2 s to see the path dead, then the relay), and carry
 #     data both ways over the relay. The rule goes away: DIRECT again within
 #     5 s (one punch_timeout + repunch = 2.5 s), by a peer.path (relay ->
@@ -58,15 +60,20 @@ ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 fallback_round() {	# LABEL
 	echo "== $1: NAT a drops UDP (the relay's TCP still passes)"
 	d0=$(grep -c '"event":"peer.down"' "$NL_TMP/listen-A")
+	r0=$(grep -c '"event":"peer.path".*"path":"relay"' "$NL_TMP/listen-A")
 	nl_exec a nft -f - <<-EOF || nl_die "nft: udp block"
 		table ip udpblock {
 			chain cut { type filter hook forward priority -10; meta l4proto udp drop; }
 		}
 	EOF
 	t0=$(date +%s%N)
-	nl_wait 5 sh -c "[ \$(grep -c '\"event\":\"peer.down\"' '$NL_TMP/listen-A') -gt $d0 ]" &&
-		pl_ok "$1: A: peer.down after $(ms_since "$t0") ms ($(grep '"event":"peer.down"' "$NL_TMP/listen-A" | tail -n 1 | jq -r .params.reason))" ||
-		pl_bad "$1: A: no peer.down"
+	# peer.down (keep-alive timeout); or, while the pair is still in its
+	# relay session (round 1), failover's peer.path to the relay when the
+	# follower's probes find the path dead first (punchd/failover.c)
+	nl_wait 5 sh -c "[ \$(grep -c '\"event\":\"peer.down\"' '$NL_TMP/listen-A') -gt $d0 ] ||
+	    [ \$(grep -c '\"event\":\"peer.path\".*\"path\":\"relay\"' '$NL_TMP/listen-A') -gt $r0 ]" &&
+		pl_ok "$1: A: off the direct path after $(ms_since "$t0") ms ($(grep '"event":"peer.\(down\|path\)"' "$NL_TMP/listen-A" | tail -n 1 | jq -r '.event+": "+(.params.reason//"-")'))" ||
+		pl_bad "$1: A: no peer.down nor peer.path to the relay"
 	nl_wait 5 pl_path_is A "$IB" relay && nl_wait 2 pl_path_is B "$IA" relay &&
 		pl_ok "$1: relayed $(ms_since "$t0") ms after the block" ||
 		pl_bad "$1: not relayed 5 s after the block: A $(pl_peer A "$IB" '.state+" "+(.path//"-")'), B $(pl_peer B "$IA" '.state+" "+(.path//"-")')"
@@ -83,13 +90,11 @@ fallback_round() {	# LABEL
 	relayed=$(pl_peer A "$IB" .path)
 	nl_exec a nft delete table ip udpblock || nl_die "nft delete udpblock"
 	t1=$(date +%s%N)
-	# 5 s when both sides judge the path cut; a side whose probes saw a
-	# loss before the cut takes it back through path choice's hysteresis
-	# (10 s after its last switch, cheaper for 2 s: punchd/choose.c,
-	# docs/paths.md "Path choice": 12.3-12.6 s measured), seen in about 1 run in 3
-	nl_wait 20 pl_path_is A "$IB" direct && nl_wait 20 pl_path_is B "$IA" direct &&
+	# a cut is judged a cut (punchd/choose_cand.c), not loss: back at
+	# once, not through path choice's 10 s hysteresis
+	nl_wait 5 pl_path_is A "$IB" direct && nl_wait 5 pl_path_is B "$IA" direct &&
 		pl_ok "$1: direct again $(ms_since "$t1") ms after the block was lifted ($(pl_peer A "$IB" .endpoint))" ||
-		pl_bad "$1: still not direct 20 s after: A $(pl_peer A "$IB" '.state+" "+(.path//"-")'), B $(pl_peer B "$IA" '.state+" "+(.path//"-")')"
+		pl_bad "$1: still not direct 5 s after: A $(pl_peer A "$IB" '.state+" "+(.path//"-")'), B $(pl_peer B "$IA" '.state+" "+(.path//"-")')"
 	if [ "$relayed" = relay ]; then
 		grep '"event":"peer.path"' "$NL_TMP/listen-A" | tail -n 1 | grep -q '"path":"direct"' &&
 			pl_ok "$1: A: peer.path relay -> direct" ||
