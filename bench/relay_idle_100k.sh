@@ -64,13 +64,8 @@ avail=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
 [ $((N * 32)) -le "$avail" ] ||
 	skip "MemAvailable $avail KiB < $((N * 32)) KiB"
 
-NODE=
-if command -v node >/dev/null 2>&1 && node -e "try{require('ws')}catch(e){require('$TOP/tests/interop/node_modules/ws')}" 2>/dev/null; then
-	NODE=node
-else
-	echo "relay idle 100k: node or npm ws missing (cd tests/interop &&" \
-	    "npm ci): relayd only"
-fi
+. bench/relay_idle.inc
+NODE=$(relay_idle_node)
 case ${PIN:-} in
 split)	SRV_PIN="taskset -c 0"; CLI_PIN="taskset -c 1"; BPIN="-p 0,1" ;;
 '')	SRV_PIN=; CLI_PIN=; BPIN= ;;
@@ -90,9 +85,6 @@ trap 'exit 130' INT TERM
 
 la() { cut -d' ' -f1-3 /proc/loadavg; }
 mem() { free -m | awk '/^Mem:/ {printf "used %d MiB, available %d MiB", $3, $7}'; }
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 # affinity of each pid, one line
 affinity() {
 	for p in "$@"; do
@@ -107,7 +99,7 @@ start_relays() {
 	j=1
 	while [ $j -le "$P" ]; do
 		if [ "$1" = relayd ]; then
-			port=$(free_port)
+			port=$(relay_idle_free_port)
 			$SRV_PIN "$RELAYD" -l 127.0.0.1 -p "$port" --open \
 			    -s "$T/relayd$j.sock" \
 			    -o relayd.max_clients=$((SHARE + 1000)) \
@@ -118,13 +110,8 @@ start_relays() {
 			pid=$!
 			sleep 0.3
 		else
-			$SRV_PIN node bench/ws_relay.js 0 >"$T/srv$j.log" 2>&1 &
-			pid=$!
-			i=0
-			until grep -q '^listening' "$T/srv$j.log"; do
-				i=$((i + 1)); [ $i -gt 200 ] && break; sleep 0.05
-			done
-			port=$(sed -n 's/^listening //p' "$T/srv$j.log")
+			relay_idle_node_start "$T/srv$j.log" $SRV_PIN
+			pid=$NODE_PID port=$NODE_PORT
 		fi
 		PIDS="$PIDS $pid"
 		kill -0 "$pid" 2>/dev/null && [ -n "$port" ] || {
