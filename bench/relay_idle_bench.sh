@@ -59,7 +59,8 @@ echo "  $(nproc) CPUs, RLIMIT_NOFILE hard limit $hard, $(uname -r)"
 for N in "$@"; do
 	if [ "$hard" != unlimited ] && [ "$N" -gt $((hard - 100)) ]; then
 		echo "  N=$N: skipped: each process needs N descriptors, the hard" \
-		    "limit is $hard (raising it needs CAP_SYS_RESOURCE or limits.conf)"
+		    "limit is $hard (raising it needs CAP_SYS_RESOURCE or limits.conf);" \
+		    "bench/relay_idle_100k.sh spreads N over several processes"
 		continue
 	fi
 	port=$(relay_idle_free_port)
