@@ -3,7 +3,7 @@
 (bench/relay_idle_bench.sh).
 
   idle_clients.py --pid PID --port PORT -n N [--secret S] [--per-addr K]
-                  [--label NAME]
+                  [--label NAME] [--first I] [--hold FILE]
 
 Opens N connections to 127.0.0.1:PORT, each from a source address of its
 own group of K (127.1.0.1, 127.1.0.2, ...: one source address has ~28k
@@ -12,6 +12,12 @@ upgrades them in sessions of 2 (/v1/relay/idle-I, with relayd's token for
 that session when --secret is given), and reads the relay's VmRSS before,
 after all are up and idle, and after all have closed. Prints one line per
 figure, each with the load average before and after.
+
+--first I numbers the clients from I (their sessions and source addresses:
+several of these processes against several relays use different
+addresses). --hold FILE keeps the clients open after the idle figure,
+printed as "up ...", until FILE exists (bench/relay_idle_100k.sh measures
+a pair's latency meanwhile), then closes them and prints the full line.
 """
 import argparse, base64, hashlib, hmac, os, selectors, socket, sys, time
 
@@ -47,7 +53,7 @@ def open_clients(a, exp):
     batch = 500
     for start in range(0, a.n, batch):
         pending = {}
-        for i in range(start, min(a.n, start + batch)):
+        for i in range(a.first + start, a.first + min(a.n, start + batch)):
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.bind((src_addr(i, a.per_addr), 0))
             s.connect(('127.0.0.1', a.port))
@@ -91,6 +97,8 @@ def main():
     p.add_argument('--per-addr', type=int, default=1000)
     p.add_argument('--label', default='relay')
     p.add_argument('--settle', type=float, default=2.0)
+    p.add_argument('--first', type=int, default=0)
+    p.add_argument('--hold', default='')
     a = p.parse_args()
     exp = int(time.time()) + 3600
     time.sleep(0.5)
@@ -100,6 +108,11 @@ def main():
     t1 = time.time()
     time.sleep(a.settle)
     after, l1 = rss_kib(a.pid), load()
+    if a.hold:
+        print('up %s %d %d %d' % (a.label, ok, before, after))
+        sys.stdout.flush()
+        while not os.path.exists(a.hold):
+            time.sleep(0.2)
     for s in socks:
         s.close()
     time.sleep(a.settle)

@@ -23,13 +23,16 @@
  * run). Figures are printed, not judged.
  *
  *   relay_bench -r build/bin/relayd [-Rv] [-b MiB] [-c roundtrips]
- *               [-n clients] [-N ws_relay.js|none]
+ *               [-a port,pid] [-n clients] [-N ws_relay.js|none]
  *               [-p relayd_cpu,client_cpu|same|split]
  *               [-s thru,lat,idle,mem]
  *               [-w window KiB]
  *   -v prints every round, -R runs only the relay side of the throughput
  *   (to profile it), -b sets the bytes per run (default 1024 MiB; the TCP
- *   per-frame yardstick sends at most 256 MiB).
+ *   per-frame yardstick sends at most 256 MiB). -a measures a relayd
+ *   somebody else started (open mode, on 127.0.0.1:port; pid for its RSS)
+ *   and leaves it running: bench/relay_idle_100k.sh takes the pair's
+ *   latency that way through one of its relayd processes.
  *
  * Throughput and latency run two kinds of client: relay_client (batched:
  * the frames of one loop turn in one write) and ordinary clients (one
@@ -800,6 +803,7 @@ bench_lat(struct bench *b, unsigned n, double *p50, double *p99)
 struct relayd_proc {
 	pid_t	pid;
 	int	port;
+	int	attached;	/* -a: not ours to stop */
 	char	dir[64];
 	char	url[64];
 };
@@ -927,6 +931,8 @@ relayd_stop(struct relayd_proc *r)
 {
 	char path[128];
 
+	if (r->attached)
+		return;
 	if (r->pid > 0) {
 		kill(r->pid, SIGTERM);
 		waitpid(r->pid, NULL, 0);
@@ -1578,8 +1584,15 @@ main(int argc, char **argv)
 	unsigned rounds = 10000;
 	int ch, nclients = 10000, cpu_relayd = -1, cpu_mine = -1;
 
-	while ((ch = getopt(argc, argv, "b:c:n:N:p:r:Rs:vw:")) != -1) {
+	memset(&r, 0, sizeof(r));
+	while ((ch = getopt(argc, argv, "a:b:c:n:N:p:r:Rs:vw:")) != -1) {
 		switch (ch) {
+		case 'a':
+			if (sscanf(optarg, "%d,%d", &r.port, &r.pid) != 2 ||
+			    r.port <= 0 || r.port > 65535 || r.pid <= 0)
+				goto usage;
+			r.attached = 1;
+			break;
 		case 'R': RELAY_ONLY = 1; break;
 		case 'v': VERBOSE = 1; break;
 		case 'w':
@@ -1607,7 +1620,8 @@ main(int argc, char **argv)
 		default:
 		usage:
 			fprintf(stderr, "usage: relay_bench [-Rv] [-r relayd] "
-			    "[-b MiB] [-c roundtrips] [-n clients]\n"
+			    "[-a port,pid] [-b MiB] [-c roundtrips] "
+			    "[-n clients]\n"
 			    "                   [-N ws_relay.js|none] "
 			    "[-p relaydcpu,mycpu|same|split]\n"
 			    "                   [-s thru,lat,idle,mem] "
@@ -1620,7 +1634,7 @@ main(int argc, char **argv)
 		    getenv("BUILD") ? getenv("BUILD") : "build");
 		bin = defbin;
 	}
-	if (access(bin, X_OK) == -1) {
+	if (!r.attached && access(bin, X_OK) == -1) {
 		printf("relay_bench: %s is not built, nothing to measure\n", bin);
 		return 0;
 	}
@@ -1642,9 +1656,10 @@ main(int argc, char **argv)
 	if ((b.frame = malloc(65536)) == NULL ||
 	    (b.rtt = calloc(rounds + 1, sizeof(double))) == NULL)
 		return 1;
-	memset(&r, 0, sizeof(r));
 	pin(0, cpu_mine);
-	if (relayd_start(&r, bin, nclients, cpu_relayd) == -1) {
+	if (r.attached)
+		snprintf(r.url, sizeof(r.url), "ws://127.0.0.1:%d", r.port);
+	else if (relayd_start(&r, bin, nclients, cpu_relayd) == -1) {
 		relayd_stop(&r);
 		return 1;
 	}
@@ -1660,8 +1675,8 @@ main(int argc, char **argv)
 		char la[48];
 		load_now(la, sizeof(la));
 		printf("relayd %s on %s, %ld CPUs, %s, load average %s: "
-		    "other work on the machine skews every figure\n", bin,
-		    r.url, sysconf(_SC_NPROCESSORS_ONLN), PIN_DESC, la);
+		    "other work on the machine skews every figure\n",
+		    r.attached ? "(attached)" : bin, r.url, sysconf(_SC_NPROCESSORS_ONLN), PIN_DESC, la);
 	}
 	if (nr.pid > 0)
 		printf("npm ws reference relay: node %s on 127.0.0.1:%d "

@@ -29,13 +29,8 @@ RELAYD=$BUILD/bin/relayd
 [ -x "$RELAYD" ] || { echo "relay idle: $RELAYD is not built"; exit 0; }
 command -v python3 >/dev/null || { echo "relay idle: python3 missing"; exit 0; }
 
-NODE=
-if command -v node >/dev/null 2>&1 && node -e "try{require('ws')}catch(e){require('$TOP/tests/interop/node_modules/ws')}" 2>/dev/null; then
-	NODE=node
-else
-	echo "relay idle: node or npm ws missing (cd tests/interop && npm ci):" \
-	    "relayd only"
-fi
+. bench/relay_idle.inc
+NODE=$(relay_idle_node)
 
 T=$(mktemp -d /tmp/relay-idle.XXXXXX)
 PIDS=
@@ -64,10 +59,11 @@ echo "  $(nproc) CPUs, RLIMIT_NOFILE hard limit $hard, $(uname -r)"
 for N in "$@"; do
 	if [ "$hard" != unlimited ] && [ "$N" -gt $((hard - 100)) ]; then
 		echo "  N=$N: skipped: each process needs N descriptors, the hard" \
-		    "limit is $hard (raising it needs CAP_SYS_RESOURCE or limits.conf)"
+		    "limit is $hard (raising it needs CAP_SYS_RESOURCE or limits.conf);" \
+		    "bench/relay_idle_100k.sh spreads N over several processes"
 		continue
 	fi
-	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	port=$(relay_idle_free_port)
 	"$RELAYD" -f "$T/relayd.conf" -l 127.0.0.1 -p "$port" -s "$T/relayd.sock" \
 	    -o max_clients=$((N + 1000)) -o max_sessions=$((N + 1000)) \
 	    -o max_clients_per_ip=2000 -q >"$T/relayd.log" 2>&1 &
@@ -80,14 +76,9 @@ for N in "$@"; do
 	kill "$rp"; wait "$rp" 2>/dev/null
 	PIDS=
 	[ -n "$NODE" ] || continue
-	RELAY_SECRET=$SECRET node bench/ws_relay.js 0 >"$T/node.out" 2>&1 &
-	np=$!
+	RELAY_SECRET=$SECRET relay_idle_node_start "$T/node.out"
+	np=$NODE_PID nport=$NODE_PORT
 	PIDS=$np
-	i=0
-	until grep -q '^listening' "$T/node.out"; do
-		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.05
-	done
-	nport=$(sed -n 's/^listening //p' "$T/node.out")
 	python3 bench/idle_clients.py --pid "$np" --port "$nport" -n "$N" \
 	    --secret "$SECRET" --label "npm ws" ||
 	    echo "  npm ws: not every client upgraded ($(tail -n 2 "$T/node.out"))"
