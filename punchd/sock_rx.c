@@ -158,11 +158,14 @@ int
 sock_rx_read(struct sock_rx *rx, int fd, int budget, sock_rx_fn fn,
     void *arg)
 {
-	int	done = 0, n, i, r;
+	int	done = 0, n, i, r, want;
 
 	while (done < budget) {
+		/* no more buffers than the budget has datagrams left (a GRO
+		 * run still brings up to 64 in one) */
+		want = budget - done < SOCK_RX_MSGS ? budget - done : SOCK_RX_MSGS;
 		sock_rx_arm(rx);
-		n = recvmmsg(fd, rx->msgs, SOCK_RX_MSGS, MSG_DONTWAIT, NULL);
+		n = recvmmsg(fd, rx->msgs, (unsigned)want, MSG_DONTWAIT, NULL);
 		if (n == -1) {
 			/* ECONNREFUSED: an ICMP error a send of ours earned */
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
@@ -178,7 +181,7 @@ sock_rx_read(struct sock_rx *rx, int fd, int budget, sock_rx_fn fn,
 		}
 		/* a short batch: the queue was empty a moment ago, and the
 		 * watcher fires again for what came since */
-		if (n < SOCK_RX_MSGS)
+		if (n < want)
 			break;
 	}
 	return done;
