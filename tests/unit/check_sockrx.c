@@ -7,7 +7,8 @@
  * its own source and in its source's order, a 65507-byte one uncut, at
  * most a budget's worth per read; a UDP_SEGMENT run from one source
  * (sock_send_segs) between two plain datagrams of another comes out as
- * the datagrams sent, through one GRO buffer where the kernel has GRO; and a packet that
+ * the datagrams sent, through one GRO buffer where the kernel has GRO,
+ * over IPv4 and IPv6; and a packet that
  * closes the hard-NAT socket it came on ends the batch read from it.
  */
 #include <sys/socket.h>
@@ -28,6 +29,7 @@ struct got {
 	size_t		len[SRC_MAX];
 	uint8_t		tag[SRC_MAX][2];	/* first two bytes */
 	uint16_t	port[SRC_MAX];
+	int		af[SRC_MAX];
 	const uint8_t	*at[SRC_MAX];
 	int		stop_at;		/* -1 on that call; 0 never */
 };
@@ -42,7 +44,8 @@ got_cb(void *arg, uint8_t *buf, size_t len, const struct sockaddr *from)
 	g->at[g->n] = buf;
 	g->tag[g->n][0] = len > 0 ? buf[0] : 0;
 	g->tag[g->n][1] = len > 1 ? buf[1] : 0;
-	g->port[g->n] = ntohs(((const struct sockaddr_in *)from)->sin_port);
+	g->port[g->n] = netaddr_port(from);
+	g->af[g->n] = from->sa_family;
 	g->n++;
 	return g->n == g->stop_at ? -1 : 0;
 }
@@ -108,39 +111,64 @@ START_TEST(test_split)
 }
 END_TEST
 
-/* fd bound to 127.0.0.1 and a port of the kernel's: which */
+/* the loopback address of lo_af's family (the GRO case runs over both) */
+static int	lo_af = AF_INET;
+
+static socklen_t
+lo_addr(struct sockaddr_storage *ss, uint16_t port)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (lo_af == AF_INET6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = in6addr_loopback;
+		sin6->sin6_port = htons(port);
+		return sizeof(*sin6);
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin->sin_port = htons(port);
+	return sizeof(*sin);
+}
+
+/* fd bound to loopback and a port of the kernel's: which, 0 if it cannot
+ * be (a host without IPv6) */
 static uint16_t
 bind_lo(int fd)
 {
-	struct sockaddr_in	sin = { .sin_family = AF_INET };
-	socklen_t		len = sizeof(sin);
+	struct sockaddr_storage	ss;
+	socklen_t		len = lo_addr(&ss, 0);
 
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	return ntohs(sin.sin_port);
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
+		return 0;
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+	return netaddr_port((struct sockaddr *)&ss);
 }
 
-/* a UDP socket on 127.0.0.1, its port in *port */
+/* a UDP socket on loopback, its port in *port; -1 without lo_af */
 static int
 udp_lo(uint16_t *port)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	int fd = socket(lo_af, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 
-	ck_assert_int_ne(fd, -1);
-	*port = bind_lo(fd);
+	if (fd != -1 && (*port = bind_lo(fd)) == 0) {
+		close(fd);
+		fd = -1;
+	}
+	ck_assert(fd != -1 || lo_af == AF_INET6);
 	return fd;
 }
 
 static void
 send_lo(int fd, uint16_t port, const void *buf, size_t len)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_storage	ss;
+	socklen_t		sl = lo_addr(&ss, port);
 
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sin.sin_port = htons(port);
-	ck_assert_int_eq(sendto(fd, buf, len, 0, (struct sockaddr *)&sin,
-	    sizeof(sin)), (ssize_t)len);
+	ck_assert_int_eq(sendto(fd, buf, len, 0, (struct sockaddr *)&ss, sl),
+	    (ssize_t)len);
 }
 
 START_TEST(test_burst)
@@ -201,20 +229,19 @@ send_run(int fd, uint16_t port)
 {
 	static uint8_t		run[1037];
 	struct punchd		*pd = calloc(1, sizeof(*pd));
-	struct sockaddr_in	sin = { .sin_family = AF_INET };
+	struct sockaddr_storage	ss;
 	int			i;
 
 	ck_assert_ptr_nonnull(pd);
-	pd->fd4 = fd;
-	pd->fd6 = pd->via_fd = -1;
+	pd->fd4 = pd->fd6 = pd->via_fd = -1;
+	*(lo_af == AF_INET ? &pd->fd4 : &pd->fd6) = fd;
 	for (i = 0; i < 11; i++) {
 		run[100 * i] = 1;
 		run[100 * i + 1] = (uint8_t)i;
 	}
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sin.sin_port = htons(port);
+	lo_addr(&ss, port);
 	ck_assert_int_eq(sock_send_segs(pd, run, sizeof(run), 100,
-	    (struct sockaddr *)&sin), 0);
+	    (struct sockaddr *)&ss), 0);
 	ck_assert_uint_eq(pd->ctr.tx_datagrams, 11);
 	free(pd);
 }
@@ -228,7 +255,12 @@ START_TEST(test_gro)
 	int		 rfd, s1, s2, gro, i;
 
 	ck_assert_ptr_nonnull(rx);
-	rfd = udp_lo(&rport);
+	lo_af = _i == 0 ? AF_INET : AF_INET6;
+	if ((rfd = udp_lo(&rport)) == -1) {
+		sock_rx_free(rx);	/* no IPv6 loopback here */
+		lo_af = AF_INET;
+		return;
+	}
 	s1 = udp_lo(&p1);
 	s2 = udp_lo(&p2);
 	gro = sock_rx_gro(rfd) == 0;
@@ -254,10 +286,13 @@ START_TEST(test_gro)
 		ck_assert_uint_eq(sock_rx_stats(rx)->buffers, 3);
 		ck_assert_uint_eq(sock_rx_stats(rx)->runs, 1);
 	}
+	for (i = 0; i < g.n; i++)
+		ck_assert_int_eq(g.af[i], lo_af);
 	close(s1);
 	close(s2);
 	close(rfd);
 	sock_rx_free(rx);
+	lo_af = AF_INET;
 }
 END_TEST
 
@@ -316,7 +351,7 @@ sockrx_suite(void)
 
 	tcase_add_test(tc, test_split);
 	tcase_add_test(tc, test_burst);
-	tcase_add_test(tc, test_gro);
+	tcase_add_loop_test(tc, test_gro, 0, 2);	/* IPv4, IPv6 */
 	tcase_add_test(tc, test_extra_closed);
 	suite_add_tcase(s, tc);
 	return s;
