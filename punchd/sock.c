@@ -10,6 +10,9 @@
  *   0x61..0x67 (proto/packet.h) -> hooks.packet_rx: input.c, authenticated
  *                                there
  *   anything else              -> dropped and counted, never answered
+ *
+ * Read in batches (sock_rx.c: recvmmsg, and UDP_GRO runs cut back into
+ * the sender's datagrams), each datagram dispatched with its own source.
  */
 #include <errno.h>
 #include <ifaddrs.h>
