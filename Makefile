@@ -86,10 +86,10 @@ PROTO_SRCS := \
 	proto/invite.c \
 	proto/invite_uri.c \
 	proto/join.c \
+	proto/join_ext.c \
 	proto/token.c \
 	proto/relaymsg.c \
 	proto/relaymsg_nat.c \
-	proto/relaymsg_mp.c \
 	proto/stun.c \
 	proto/crc32.c
 
@@ -153,8 +153,10 @@ PUNCHD_CORE := \
 	punchd/pathsel.c \
 	punchd/choose.c \
 	punchd/choose_cand.c \
+	punchd/choose_recheck.c \
 	punchd/upgrade.c \
 	punchd/meshaddr.c \
+	punchd/meshpin.c \
 	punchd/tun.c \
 	punchd/keepalive.c \
 	punchd/path.c \
@@ -167,6 +169,7 @@ PUNCHD_CORE := \
 	punchd/hardnat_sock.c \
 	punchd/input.c \
 	punchd/mesh.c \
+	punchd/mesh_announce.c \
 	punchd/store.c \
 	punchd/inviter.c \
 	punchd/inviter_guard.c \
@@ -248,7 +251,8 @@ TOOLS	:= $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 BENCHES	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 ALL_SRCS := $(COMMON_SRCS) $(PROTO_SRCS) $(STUND_SRCS) $(RELAYD_SRCS) \
-	$(PUNCHD_SRCS) $(MESHCTL_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) $(BENCH_SRCS)
+	$(PUNCHD_SRCS) $(MESHCTL_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) $(BENCH_SRCS) \
+	tests/tools/vectors/invites.c
 
 .PHONY: all check unit asan bench install clean web
 all: $(PROGS) $(TOOLS)
@@ -301,6 +305,12 @@ $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBATMO)
 
 $(BUILD)/tests/tools/portmapc: $(BUILD)/obj/tests/tools/portmapc.o \
     $(call obj,$(PUNCHD_PORTMAP)) $(LIBATMO)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# vectors' invite cases are a file of their own (tests/tools/vectors/)
+$(BUILD)/tests/tools/vectors: $(BUILD)/obj/tests/tools/vectors.o \
+    $(call obj,tests/tools/vectors/invites.c) $(LIBATMO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

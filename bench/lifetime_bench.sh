@@ -6,10 +6,10 @@
 #
 #   sudo sh bench/lifetime_bench.sh [RUNS]        (default 1)
 #
-# Each run is bench/lifetime_lab.sh (default punchd timers,
+# Each run is tests/natlab/48-punchd-lifetime.sh (default punchd timers,
 # relayd with an access token) with a send phase that fills the 5 minutes:
 # the pair stays idle until the leader's keep-alive interval is learned
-# (<= 6 s, about a minute), then a sparse datagram every 7-13 s, both ways
+# (<= 7.5 s, within a minute), then a sparse datagram every 7-13 s, both ways
 # in turn, until 5 minutes after the path came up. Printed per run: when
 # the interval was learned, datagrams sent / lost after it, the interval,
 # path deaths, the verdict, and the load average before and after (a busy
@@ -26,9 +26,9 @@ while [ "$r" -lt "$RUNS" ]; do
 	r=$((r + 1))
 	l0=$(cut -d' ' -f1-3 /proc/loadavg)
 	out=$(mktemp /tmp/lifetime-bench.XXXXXX)
-	# ~60 s learning, then 240 s of datagrams: 5 minutes from path-up
-	BUILD=$BUILD LIFETIME_LEARN=80 LIFETIME_SEND=${LIFETIME_SEND:-240} \
-	    sh bench/lifetime_lab.sh >"$out" 2>&1
+	# <= 60 s learning, then 240 s of datagrams: 5 minutes from path-up
+	BUILD=$BUILD LIFETIME_LEARN=60 LIFETIME_SEND=${LIFETIME_SEND:-240} \
+	    sh tests/natlab/48-punchd-lifetime.sh >"$out" 2>&1
 	rc=$?
 	l1=$(cut -d' ' -f1-3 /proc/loadavg)
 	fig=$(grep '^lifetime: ' "$out" | tail -n 1)

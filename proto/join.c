@@ -220,7 +220,8 @@ join_welcome_encode(uint8_t *buf, size_t cap, const struct join_welcome *w)
 	memcpy(buf + n, w->mesh_id, JOIN_MESH_ID_LEN), n += JOIN_MESH_ID_LEN;
 	memcpy(buf + n, w->sealed, JOIN_SEALED_LEN), n += JOIN_SEALED_LEN;
 	memcpy(buf + n, w->sig, JOIN_SIG_LEN), n += JOIN_SIG_LEN;
-	return put_name(buf, cap, n, w->mesh_name);
+	return join_ext_put(buf, cap, put_name(buf, cap, n, w->mesh_name),
+	    w->v4);
 }
 
 int
@@ -235,7 +236,9 @@ join_welcome_decode(const uint8_t *buf, size_t len, struct join_welcome *w)
 	memcpy(w->mesh_id, buf + n, JOIN_MESH_ID_LEN), n += JOIN_MESH_ID_LEN;
 	memcpy(w->sealed, buf + n, JOIN_SEALED_LEN), n += JOIN_SEALED_LEN;
 	memcpy(w->sig, buf + n, JOIN_SIG_LEN), n += JOIN_SIG_LEN;
-	return get_name(buf, len, n, w->mesh_name);
+	if (get_name(buf, len, n, w->mesh_name) != 0)
+		return JOIN_E_MALFORMED;
+	return n < len ? join_ext_get(buf, len, n + 1 + buf[n], &w->v4) : 0;
 }
 
 int
@@ -294,7 +297,12 @@ join_announce_encode(uint8_t *buf, size_t cap, const struct join_announce *a)
 		cnt++;
 	}
 	*e = (uint8_t)cnt;
-	return put_flags(buf, cap, put_name(buf, cap, n, a->name), a->flags);
+	if ((i = put_name(buf, cap, n, a->name)) < 0 || a->v4 == 0)
+		return put_flags(buf, cap, i, a->flags);
+	if ((size_t)i + 1 > cap)	/* the flags byte goes before fields */
+		return -1;
+	buf[i] = a->flags;
+	return join_ext_put(buf, cap, i + 1, a->v4);
 }
 
 int
@@ -308,6 +316,7 @@ join_announce_decode(const uint8_t *buf, size_t len, struct join_announce *a)
 	a->ncands = 0;
 	a->name[0] = '\0';
 	a->flags = 0;
+	a->v4 = 0;
 	if (len < JOIN_ID_LEN + JOIN_PK_LEN + 1)
 		return -1;
 	memcpy(a->id, buf + n, JOIN_ID_LEN), n += JOIN_ID_LEN;
@@ -334,7 +343,8 @@ join_announce_decode(const uint8_t *buf, size_t len, struct join_announce *a)
 	if (get_name(buf, len, n, a->name) != 0)
 		return -1;
 	a->flags = get_flags(buf, len, n);
-	return 0;
+	/* fields after the flags byte */
+	return n < len ? join_ext_get(buf, len, n + 2 + buf[n], &a->v4) : 0;
 }
 
 const char *

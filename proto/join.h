@@ -29,7 +29,18 @@
  * sender reaches it, so that members of a mesh find each other.
  *
  *   ANNOUNCE: id (8) | pk (32) | n (1) | n x (family 1, port 2, addr 16)
- *             | name length (1) | name
+ *             | name length (1) | name | [flags (1) | fields]
+ *   WELCOME:  txid | mesh id | sealed | sig | name length (1) | name
+ *             | [fields]
+ *
+ * Optional fields (proto/join_ext.c): type (1) | length (1) | value.
+ * JOIN_EXT_V4: the member's mesh IPv4 address, pinned (docs/mesh-
+ * interface.md): in WELCOME the joiner's, computed by the inviter; in
+ * ANNOUNCE the announced member's. Not signed, like the name: under the
+ * join key or the mesh key. A field an older node does not know is in the
+ * bytes it ignores; unknown types are skipped; a field cut short, a type
+ * twice, a v4 field of another length or an address outside 100.64.0.0/10
+ * (or ending in .0/.255) refuse the payload (JOIN_E_*).
  *
  * Integers big-endian; receivers ignore trailing bytes.
  */
@@ -64,6 +75,16 @@
  */
 #define JOIN_F_RELAY_ONLY	0x01	/* no UDP (a browser): relay only */
 
+/* optional field types */
+#define JOIN_EXT_V4		1	/* 4 bytes: mesh IPv4, network order */
+
+/* decoder results (negative; 0 is success) */
+#define JOIN_E_MALFORMED	-1	/* short, bad name, bad address list */
+#define JOIN_E_TRUNC		-2	/* an optional field cut short */
+#define JOIN_E_LEN		-3	/* JOIN_EXT_V4 not 4 bytes */
+#define JOIN_E_DUP		-4	/* JOIN_EXT_V4 twice */
+#define JOIN_E_V4		-5	/* not in 100.64.0.0/10, or .0/.255 */
+
 struct join_hello {
 	uint8_t		txid[JOIN_TXID_LEN];
 	uint8_t		pk[JOIN_PK_LEN];
@@ -78,6 +99,7 @@ struct join_welcome {
 	uint8_t		sealed[JOIN_SEALED_LEN];
 	uint8_t		sig[JOIN_SIG_LEN];
 	char		mesh_name[JOIN_NAME_MAX + 1];
+	uint32_t	v4;		/* joiner's pinned IPv4 (host order), 0 */
 };
 
 struct join_refuse {
@@ -94,6 +116,7 @@ struct join_announce {
 	struct sockaddr_storage *cands;	/* caller's array, JOIN_MAX_CANDS */
 	char		name[JOIN_NAME_MAX + 1];
 	uint8_t		flags;		/* JOIN_F_* of the member announced */
+	uint32_t	v4;		/* its pinned IPv4 (host order), 0 */
 };
 
 /* Keys and names derived from the join secret. */
@@ -124,7 +147,7 @@ int	join_welcome_open(const struct join_welcome *w,
 	    uint8_t mesh_secret[JOIN_SECRET_LEN]);
 
 /* Encoders return the length written or -1 (cap too small, bad field);
- * decoders 0 or -1 (short, malformed). */
+ * decoders 0 or a JOIN_E_* (short, malformed: the payload is refused). */
 int	join_hello_encode(uint8_t *buf, size_t cap, const struct join_hello *h);
 int	join_hello_decode(const uint8_t *buf, size_t len, struct join_hello *h);
 int	join_welcome_encode(uint8_t *buf, size_t cap,
@@ -140,5 +163,16 @@ int	join_announce_decode(const uint8_t *buf, size_t len,
 	    struct join_announce *a);
 
 const char *join_reason_str(uint8_t reason);
+
+/* join_ext.c: the optional fields. v (host order) can be a member's mesh
+ * IPv4 address: in 100.64.0.0/10, not .0 or .255. */
+int	join_v4_valid(uint32_t v);
+/* after n bytes (a previous encoder's result, -1 passes through): the v4
+ * field when v4 != 0. The new length, or -1 (cap, or v4 not valid). */
+int	join_ext_put(uint8_t *buf, size_t cap, int n, uint32_t v4);
+/* the fields from off to len: 0 or JOIN_E_*; *v4 0 when none */
+int	join_ext_get(const uint8_t *buf, size_t len, size_t off, uint32_t *v4);
+/* a decoder's result in words */
+const char *join_strerror(int err);
 
 #endif

@@ -107,6 +107,10 @@
 					   counter; not the mesh secret's */
 #define PACKET_F_KA_MISSED	0x02	/* KEEPALIVE: the sender's previous
 					   one went unanswered */
+#define PACKET_F_KA_BROKEN	0x04	/* KEEPALIVE_ACK: the sender's side
+					   of the path was in doubt since the
+					   KEEPALIVE before: the gap was not
+					   survived */
 
 /* results: 0 or one of these (negative) */
 #define PACKET_OK		 0

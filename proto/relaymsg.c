@@ -6,6 +6,8 @@
 #include <msgpack.h>
 
 #include "common/ipc.h"
+#include "common/mpack.h"
+#include "common/mpack_map.h"
 
 enum relaymsg_kind
 relaymsg_kind(const void *buf, size_t len)
@@ -63,42 +65,46 @@ relaymsg_control_read(const void *buf, size_t len, struct relaymsg_control *c)
 	return 0;
 }
 
+/* one candidate: {"kind", "addr", "prio"} */
+static void
+relaymsg_cand_pack(msgpack_packer *out, const struct relaymsg_cand *c)
+{
+	struct mpack_map	 m;
+	msgpack_packer		*pk = mpack_map_begin(&m, out);
+
+	mpack_kv_str(pk, "kind", c->kind);
+	mpack_kv_str(pk, "addr", c->addr);
+	mpack_kv_uint(pk, "prio", c->prio);
+	mpack_map_end(&m);
+}
 
 size_t
 relaymsg_signal_write(void *buf, size_t len, const struct relaymsg_signal *s)
 {
 	msgpack_sbuffer	 sb;
-	msgpack_packer	 pk;
+	msgpack_packer	 out, *pk;
+	struct mpack_map m;
 	size_t		 i, n = 0;
 
 	if (s->ncands > RELAYMSG_MAX_CANDS)
 		return 0;
 	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 3 + (s->ncands > 0) + (s->has_nat != 0));
-	relaymsg_mp_pack_str(&pk, "type");
-	relaymsg_mp_pack_str(&pk, s->type);
-	relaymsg_mp_pack_str(&pk, "from");
-	relaymsg_mp_pack_str(&pk, s->from);
-	relaymsg_mp_pack_str(&pk, "ts");
-	msgpack_pack_uint64(&pk, s->ts);
+	msgpack_packer_init(&out, &sb, msgpack_sbuffer_write);
+	pk = mpack_map_begin(&m, &out);
+	mpack_kv_str(pk, "type", s->type);
+	mpack_kv_str(pk, "from", s->from);
+	mpack_kv_uint(pk, "ts", s->ts);
 	if (s->ncands > 0) {
-		relaymsg_mp_pack_str(&pk, "candidates");
-		msgpack_pack_array(&pk, s->ncands);
-		for (i = 0; i < s->ncands; i++) {
-			msgpack_pack_map(&pk, 3);
-			relaymsg_mp_pack_str(&pk, "kind");
-			relaymsg_mp_pack_str(&pk, s->cands[i].kind);
-			relaymsg_mp_pack_str(&pk, "addr");
-			relaymsg_mp_pack_str(&pk, s->cands[i].addr);
-			relaymsg_mp_pack_str(&pk, "prio");
-			msgpack_pack_uint32(&pk, s->cands[i].prio);
-		}
+		mpack_key(pk, "candidates");
+		msgpack_pack_array(pk, s->ncands);
+		for (i = 0; i < s->ncands; i++)
+			relaymsg_cand_pack(pk, &s->cands[i]);
 	}
 	if (s->has_nat) {
-		relaymsg_mp_pack_str(&pk, "nat");
-		relaymsg_nat_pack(&pk, &s->nat);
+		mpack_key(pk, "nat");
+		relaymsg_nat_pack(pk, &s->nat);
 	}
+	mpack_map_end(&m);
 	if (sb.size + 1 <= len) {
 		((uint8_t *)buf)[0] = RELAYMSG_SIGNAL;
 		memcpy((uint8_t *)buf + 1, sb.data, sb.size);
@@ -107,8 +113,6 @@ relaymsg_signal_write(void *buf, size_t len, const struct relaymsg_signal *s)
 	msgpack_sbuffer_destroy(&sb);
 	return n;
 }
-
-
 
 static int
 relaymsg_cand_read(const msgpack_object *o, struct relaymsg_cand *c)
@@ -122,15 +126,15 @@ relaymsg_cand_read(const msgpack_object *o, struct relaymsg_cand *c)
 	memset(c, 0, sizeof(*c));
 	for (i = 0; i < o->via.map.size; i++) {
 		kv = &o->via.map.ptr[i];
-		if (relaymsg_mp_key(kv, "kind")) {
-			if (relaymsg_mp_str(&kv->val, c->kind, sizeof(c->kind)))
+		if (mpack_str_eq(&kv->key, "kind")) {
+			if (mpack_str_copy(&kv->val, c->kind, sizeof(c->kind)))
 				return -1;
 			have |= 1;
-		} else if (relaymsg_mp_key(kv, "addr")) {
-			if (relaymsg_mp_str(&kv->val, c->addr, sizeof(c->addr)))
+		} else if (mpack_str_eq(&kv->key, "addr")) {
+			if (mpack_str_copy(&kv->val, c->addr, sizeof(c->addr)))
 				return -1;
 			have |= 2;
-		} else if (relaymsg_mp_key(kv, "prio")) {
+		} else if (mpack_str_eq(&kv->key, "prio")) {
 			if (kv->val.type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
 			    kv->val.via.u64 > UINT32_MAX)
 				return -1;
@@ -152,19 +156,19 @@ relaymsg_signal_map(const msgpack_object *o, struct relaymsg_signal *s)
 		return -1;
 	for (i = 0; i < o->via.map.size; i++) {
 		kv = &o->via.map.ptr[i];
-		if (relaymsg_mp_key(kv, "type")) {
-			if (relaymsg_mp_str(&kv->val, s->type, sizeof(s->type)))
+		if (mpack_str_eq(&kv->key, "type")) {
+			if (mpack_str_copy(&kv->val, s->type, sizeof(s->type)))
 				return -1;
 			have |= 1;
-		} else if (relaymsg_mp_key(kv, "from")) {
-			if (relaymsg_mp_str(&kv->val, s->from, sizeof(s->from)))
+		} else if (mpack_str_eq(&kv->key, "from")) {
+			if (mpack_str_copy(&kv->val, s->from, sizeof(s->from)))
 				return -1;
 			have |= 2;
-		} else if (relaymsg_mp_key(kv, "ts")) {
+		} else if (mpack_str_eq(&kv->key, "ts")) {
 			if (kv->val.type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 				return -1;
 			s->ts = kv->val.via.u64;
-		} else if (relaymsg_mp_key(kv, "candidates")) {
+		} else if (mpack_str_eq(&kv->key, "candidates")) {
 			a = &kv->val;
 			if (a->type != MSGPACK_OBJECT_ARRAY ||
 			    a->via.array.size > RELAYMSG_MAX_CANDS)
@@ -174,7 +178,7 @@ relaymsg_signal_map(const msgpack_object *o, struct relaymsg_signal *s)
 				    &s->cands[j]) == -1)
 					return -1;
 			s->ncands = a->via.array.size;
-		} else if (relaymsg_mp_key(kv, "nat")) {
+		} else if (mpack_str_eq(&kv->key, "nat")) {
 			if (relaymsg_nat_read(&kv->val, &s->nat) == -1)
 				return -1;
 			s->has_nat = 1;

@@ -10,66 +10,91 @@
 
 #include <msgpack.h>
 
+#include "common/mpack.h"
+#include "common/mpack_map.h"
+
 void
-relaymsg_nat_pack(msgpack_packer *pk, const struct relaymsg_nat *n)
+relaymsg_nat_pack(msgpack_packer *out, const struct relaymsg_nat *n)
 {
-	msgpack_pack_map(pk, 9);
-	relaymsg_mp_pack_str(pk, "mapping");
-	relaymsg_mp_pack_str(pk, n->mapping);
-	relaymsg_mp_pack_str(pk, "filtering");
-	relaymsg_mp_pack_str(pk, n->filtering);
-	relaymsg_mp_pack_str(pk, "alloc");
-	relaymsg_mp_pack_str(pk, n->alloc);
-	relaymsg_mp_pack_str(pk, "delta");
-	msgpack_pack_int32(pk, n->delta);
-	relaymsg_mp_pack_str(pk, "jitter");
-	msgpack_pack_int32(pk, n->jitter);
-	relaymsg_mp_pack_str(pk, "last_port");
-	msgpack_pack_uint16(pk, n->last_port);
-	relaymsg_mp_pack_str(pk, "age_ms");
-	msgpack_pack_uint32(pk, n->age_ms);
-	relaymsg_mp_pack_str(pk, "rate");
-	msgpack_pack_double(pk, n->rate);
-	relaymsg_mp_pack_str(pk, "confidence");
-	msgpack_pack_double(pk, n->confidence);
+	struct mpack_map	 m;
+	msgpack_packer		*pk = mpack_map_begin(&m, out);
+
+	mpack_kv_str(pk, "mapping", n->mapping);
+	mpack_kv_str(pk, "filtering", n->filtering);
+	mpack_kv_str(pk, "alloc", n->alloc);
+	mpack_kv_int(pk, "delta", n->delta);
+	mpack_kv_int(pk, "jitter", n->jitter);
+	mpack_kv_uint(pk, "last_port", n->last_port);
+	mpack_kv_uint(pk, "age_ms", n->age_ms);
+	mpack_kv_double(pk, "rate", n->rate);
+	mpack_kv_double(pk, "confidence", n->confidence);
+	mpack_map_end(&m);
 }
 
-/* an integer in [lo, hi] */
-static int
-relaymsg_nat_getint(const msgpack_object *o, int64_t lo, int64_t hi,
-    int64_t *v)
-{
-	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-		if (o->via.u64 > (uint64_t)hi)
-			return -1;
-		*v = (int64_t)o->via.u64;
-	} else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-		*v = o->via.i64;
-	else
-		return -1;
-	return *v < lo || *v > hi ? -1 : 0;
-}
+/*
+ * One key the reader knows: a string into str (of len bytes), or a
+ * number in [lo, hi]: an integer into i32, u16 or u32, or an integer or
+ * a finite float into dbl.
+ */
+struct relaymsg_nat_key {
+	const char	*key;
+	char		*str;
+	size_t		 len;
+	double		 lo, hi;
+	int32_t		*i32;
+	uint16_t	*u16;
+	uint32_t	*u32;
+	double		*dbl;
+};
 
-/* a finite number in [lo, hi], integer or float */
+/* o into where k says: 0, or -1 for the wrong type or out of range */
 static int
-relaymsg_nat_getnum(const msgpack_object *o, double lo, double hi, double *v)
+relaymsg_nat_value(const msgpack_object *o, const struct relaymsg_nat_key *k)
 {
-	if (o->type == MSGPACK_OBJECT_FLOAT32 ||
-	    o->type == MSGPACK_OBJECT_FLOAT64)
-		*v = o->via.f64;
-	else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-		*v = (double)o->via.u64;
+	double	v;
+
+	if (k->str != NULL)
+		return mpack_str_copy(o, k->str, k->len);
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+		v = (double)o->via.u64;
+	else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER && k->dbl == NULL)
+		v = (double)o->via.i64;
+	else if ((o->type == MSGPACK_OBJECT_FLOAT32 ||
+	    o->type == MSGPACK_OBJECT_FLOAT64) && k->dbl != NULL)
+		v = o->via.f64;
 	else
 		return -1;
-	return !isfinite(*v) || *v < lo || *v > hi ? -1 : 0;
+	if (!isfinite(v) || v < k->lo || v > k->hi)
+		return -1;
+	if (k->dbl != NULL)
+		*k->dbl = v;
+	else if (k->i32 != NULL)
+		*k->i32 = (int32_t)v;
+	else if (k->u16 != NULL)
+		*k->u16 = (uint16_t)v;
+	else
+		*k->u32 = (uint32_t)v;
+	return 0;
 }
 
 int
 relaymsg_nat_read(const msgpack_object *o, struct relaymsg_nat *n)
 {
+	const struct relaymsg_nat_key keys[] = {
+		{ "mapping", .str = n->mapping, .len = sizeof(n->mapping) },
+		{ "filtering", .str = n->filtering,
+		    .len = sizeof(n->filtering) },
+		{ "alloc", .str = n->alloc, .len = sizeof(n->alloc) },
+		{ "delta", .lo = -65535, .hi = 65535, .i32 = &n->delta },
+		{ "jitter", .lo = 0, .hi = 65535, .i32 = &n->jitter },
+		{ "last_port", .lo = 0, .hi = 65535, .u16 = &n->last_port },
+		{ "age_ms", .lo = 0, .hi = UINT32_MAX, .u32 = &n->age_ms },
+		{ "rate", .lo = 0, .hi = 65536, .dbl = &n->rate },
+		{ "confidence", .lo = 0, .hi = 1, .dbl = &n->confidence },
+	};
 	const msgpack_object_kv	*kv;
 	uint32_t		 i;
-	int64_t			 v;
+	size_t			 k;
 	int			 r = 0;
 
 	memset(n, 0, sizeof(*n));
@@ -80,36 +105,9 @@ relaymsg_nat_read(const msgpack_object *o, struct relaymsg_nat *n)
 	strlcpy(n->alloc, "unknown", sizeof(n->alloc));
 	for (i = 0; i < o->via.map.size && r == 0; i++) {
 		kv = &o->via.map.ptr[i];
-		if (relaymsg_mp_key(kv, "mapping"))
-			r = relaymsg_mp_str(&kv->val, n->mapping,
-			    sizeof(n->mapping));
-		else if (relaymsg_mp_key(kv, "filtering"))
-			r = relaymsg_mp_str(&kv->val, n->filtering,
-			    sizeof(n->filtering));
-		else if (relaymsg_mp_key(kv, "alloc"))
-			r = relaymsg_mp_str(&kv->val, n->alloc,
-			    sizeof(n->alloc));
-		else if (relaymsg_mp_key(kv, "delta")) {
-			if ((r = relaymsg_nat_getint(&kv->val, -65535, 65535,
-			    &v)) == 0)
-				n->delta = (int32_t)v;
-		} else if (relaymsg_mp_key(kv, "jitter")) {
-			if ((r = relaymsg_nat_getint(&kv->val, 0, 65535,
-			    &v)) == 0)
-				n->jitter = (int32_t)v;
-		} else if (relaymsg_mp_key(kv, "last_port")) {
-			if ((r = relaymsg_nat_getint(&kv->val, 0, 65535,
-			    &v)) == 0)
-				n->last_port = (uint16_t)v;
-		} else if (relaymsg_mp_key(kv, "age_ms")) {
-			if ((r = relaymsg_nat_getint(&kv->val, 0, UINT32_MAX,
-			    &v)) == 0)
-				n->age_ms = (uint32_t)v;
-		} else if (relaymsg_mp_key(kv, "rate"))
-			r = relaymsg_nat_getnum(&kv->val, 0, 65536, &n->rate);
-		else if (relaymsg_mp_key(kv, "confidence"))
-			r = relaymsg_nat_getnum(&kv->val, 0, 1,
-			    &n->confidence);
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (mpack_str_eq(&kv->key, keys[k].key))
+				r = relaymsg_nat_value(&kv->val, &keys[k]);
 	}
 	if (r == -1)
 		memset(n, 0, sizeof(*n));

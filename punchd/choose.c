@@ -29,7 +29,8 @@
  * in use is in doubt, a pair just proven takes over at once (the peer
  * roamed: roam.c).
  *
- * The slots and their probes are choose_cand.c's.
+ * The slots and their probes are choose_cand.c's, the re-check of the
+ * cheaper pairs choose_recheck.c's.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -128,7 +129,7 @@ choose_apply(struct peer *p, struct choose *ch, int pick)
 			/* the evidence for choose_cand_back */
 			if ((i = choose_cand_find(ch, (const struct sockaddr *)
 			    &p->endpoint)) != -1)
-				choose_cand_judge(ch, i);
+				choose_cand_judge(ch, i, 1);
 		}
 		link_relay_use(p, ch->ps.reason, ch->ps.reason);
 		return;
@@ -191,29 +192,6 @@ choose_decide(struct peer *p, struct choose *ch)
 		choose_activate(p, ch);
 	}
 	choose_apply(p, ch, pick);
-}
-
-/* Is there a pair of a cheaper class than the one in use, not proven? */
-static int
-choose_better_untried(const struct peer *p, const struct choose *ch)
-{
-	const struct pathsel_cand	*cur;
-	const struct sockaddr		*sa;
-	int				 i, s;
-
-	if ((p->state != PEER_DIRECT && p->state != PEER_DEGRADED) ||
-	    ch->ps.current < 0 || ch->ps.current == ch->relay)
-		return 0;
-	cur = &ch->ps.c[ch->ps.current];
-	for (i = 0; i < p->punch.npairs; i++) {
-		sa = &p->punch.pairs[i].remote.addr.sa;
-		s = choose_cand_find(ch, sa);
-		if ((s < 0 || !ch->ps.c[s].alive) &&
-		    choose_cand_class(choose_cand_kind(p, sa), sa->sa_family ==
-		    AF_INET6 ? 6 : 4) < choose_cand_class(cur->kind, cur->family))
-			return 1;
-	}
-	return 0;
 }
 
 /* Something to compare still: keep measuring. */
@@ -316,17 +294,7 @@ choose_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		if (p->state == PEER_DIRECT && !pathwatch_doubted(p))
 			link_relay_leave_later(p);
 	}
-	if (now >= ch->recheck_at) {
-		if (p->punch.state != PUNCH_RUNNING &&
-		    choose_better_untried(p, ch)) {
-			log_debug("peer %s: checking its better pairs again",
-			    peer_label(p));
-			link_start_punch(p);
-		}
-		ch->recheck_at = now + ch->recheck_every;
-		ch->recheck_every = fmin(ch->recheck_every * 2,
-		    CHOOSE_RECHECK_MAX);
-	}
+	choose_recheck_tick(p, ch, now);
 	choose_arm(p, ch);
 }
 

@@ -125,10 +125,15 @@ choose_cand_up(struct choose *ch, int i, double now)
  * lost CHOOSE_JOIN_LOSS or more, and at least two, counted from its first
  * answered probe: one lost at the edge of a cut, or the first ones after
  * it came up, are no loss rate (natlab/17: a cut judged lossy stayed
- * relayed for 10 s).
+ * relayed for 10 s). `on_cost`: the relay is taking over on cost, not on
+ * a death; a cut then shows as the newest two probes or more lost after
+ * CHOOSE_CUT_CLEAN answered ones, and anything else (a slow path, loss
+ * spread out, too few probes to tell) counts as lossy: back through
+ * pathsel's hold-down only (natlab/46-loss flapped under load: moved on
+ * cost after four probes, judged cut, two answered brought it back).
  */
 void
-choose_cand_judge(struct choose *ch, int i)
+choose_cand_judge(struct choose *ch, int i, int on_cost)
 {
 	const struct path_stats	*st = &ch->st[i];
 	int			 run = 0, n, lost;
@@ -142,7 +147,8 @@ choose_cand_judge(struct choose *ch, int i)
 		n--;
 	lost = n > 0 ? __builtin_popcountll((st->hist >> run) &
 	    (n < 64 ? (1ULL << n) - 1 : ~0ULL)) : 0;
-	ch->lossy[i] = lost >= 2 && (double)lost / n >= CHOOSE_JOIN_LOSS;
+	ch->lossy[i] = (lost >= 2 && (double)lost / n >= CHOOSE_JOIN_LOSS) ||
+	    (on_cost && (run < 2 || n < CHOOSE_CUT_CLEAN));
 }
 
 void
@@ -150,7 +156,7 @@ choose_cand_down(struct choose *ch, int i, double now)
 {
 	if (!ch->ps.c[i].alive)
 		return;
-	choose_cand_judge(ch, i);
+	choose_cand_judge(ch, i, 0);
 	pathsel_down(&ch->ps, i, now);
 	ch->out[i] = 0;
 }

@@ -21,6 +21,8 @@
  * clean again within seconds (path.h's 64 keep-alives take half an hour) */
 #define CHOOSE_LOSS_WINDOW	16
 #define CHOOSE_JOIN_LOSS	0.1
+/* answered probes before a run of lost ones that make it a cut */
+#define CHOOSE_CUT_CLEAN	4
 #define CHOOSE_RECHECK_MIN	5.0
 #define CHOOSE_RECHECK_MAX	300.0
 /* our probes' PING ids; meshctl ping counts up from 1 */
@@ -56,9 +58,13 @@ int	choose_cand_slot(struct peer *p, struct choose *ch,
 void	choose_cand_result(struct choose *ch, int i, double rtt);
 void	choose_cand_up(struct choose *ch, int i, double now);
 void	choose_cand_down(struct choose *ch, int i, double now);
-void	choose_cand_judge(struct choose *ch, int i);	/* lossy or cut */
+/* lossy or cut; on_cost: the relay takes over on cost, not on a death */
+void	choose_cand_judge(struct choose *ch, int i, int on_cost);
 int	choose_cand_back(const struct choose *ch, int i);
 void	choose_cand_probe(struct peer *p, struct choose *ch, int i);
 double	choose_cand_class(int kind, int family);
+
+/* choose_recheck.c: the cheaper pairs that never answered, tried again */
+void	choose_recheck_tick(struct peer *p, struct choose *ch, double now);
 
 #endif

@@ -34,6 +34,10 @@ failover_doubt(struct peer *p)
 	/* in the session before the path is declared dead: data copies
 	 * can go through it, and the peer meets us there; what the path
 	 * lost since its last answer goes through it too */
+	if (p->unsure_since <= 0) {
+		p->unsure_since = p->health.last_heard;
+		p->doubt_at = punchd_time(p->pd);
+	}
 	link_relay_join(p);
 	/* our NAT may have moved us: look for our candidates again */
 	roam_note(p->pd, ROAM_PATH);
@@ -78,8 +82,10 @@ failover_back(struct peer *p)
 		peer_set_state(p, PEER_DIRECT);
 		peer_event(p, "peer.path", "path answers again", NULL);
 	}
-	if (p->state == PEER_DIRECT)
+	if (p->state == PEER_DIRECT) {
+		link_resend_back(p);
 		link_relay_leave_later(p);
+	}
 	else if (p->punch.state != PUNCH_RUNNING)
 		link_start_punch(p);	/* relayed or down: prove it, move */
 }

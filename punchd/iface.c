@@ -4,7 +4,8 @@
  *
  * The member table is rebuilt when the set of node ids changes: this node,
  * the mesh's members (relay-only ones, browsers, have no address) and the
- * peers bound to a node id. A one-second timer compares a hash of that set,
+ * peers bound to a node id, with the IPv4 pins membership recorded for
+ * them (meshpin.h). A one-second timer compares a hash of that set,
  * and a miss on either path (a destination or a sender no entry has) looks
  * again at once, at most every IFACE_RESYNC s: a member that just joined
  * is reachable from its first packet, without a hook into membership.
@@ -12,8 +13,8 @@
  * Privilege: the device is opened at start; the addresses need the mesh id,
  * so a node that starts before meshctl init/join keeps CAP_NET_ADMIN until
  * then, sets the device up and drops it. After that the addresses cannot
- * change: a new mesh (or an IPv4 address that moved on a clash) is logged
- * and needs a restart.
+ * change: a new mesh (or this node's IPv4 pin lost to a smaller node id's,
+ * meshpin.h) is logged and needs a restart.
  *
  * No per-packet allocation: the read buffers and the run are fixed arrays
  * here. A drain's packets to one direct peer are sealed end to end into
@@ -34,6 +35,7 @@
 #include "common/log.h"
 #include "iface.h"
 #include "iface_priv.h"
+#include "meshpin.h"
 
 
 /* The mesh id the addresses derive from: the managed mesh's; with a
@@ -83,7 +85,9 @@ iface_collect(struct iface *f)
 	for (i = 1, u = 1; i < n; i++)
 		if (memcmp(f->ids[i], f->ids[u - 1], MESHADDR_NODE_ID_LEN))
 			memcpy(f->ids[u++], f->ids[i], MESHADDR_NODE_ID_LEN);
-	return n == 0 ? 0 : u;
+	for (i = 0; i < u; i++)
+		f->pins[i] = meshpin_of(pd, f->ids[i]);
+	return u;
 }
 
 static void
@@ -136,23 +140,32 @@ iface_setup(struct iface *f)
 static void
 iface_sync(struct iface *f)
 {
-	struct punchd	*pd = f->pd;
-	uint8_t		 mesh_id[MESHADDR_MESH_ID_LEN], sig[16];
-	size_t		 n;
+	struct punchd			*pd = f->pd;
+	crypto_generichash_state	 st;
+	uint8_t				 mesh_id[MESHADDR_MESH_ID_LEN], sig[16];
+	size_t				 n;
 
 	f->synced_at = punchd_now(pd);
 	if (iface_mesh_id(pd, mesh_id) == -1)
 		return;
+	meshpin_self(pd);
 	n = iface_collect(f);
-	crypto_generichash(sig, sizeof(sig), (const uint8_t *)f->ids,
-	    n * MESHADDR_NODE_ID_LEN, mesh_id, sizeof(mesh_id));
+	crypto_generichash_init(&st, mesh_id, sizeof(mesh_id), sizeof(sig));
+	crypto_generichash_update(&st, (const uint8_t *)f->ids,
+	    n * MESHADDR_NODE_ID_LEN);
+	crypto_generichash_update(&st, (const uint8_t *)f->pins,
+	    n * sizeof(*f->pins));
+	crypto_generichash_final(&st, sig, sizeof(sig));
 	if (f->self != NULL && !memcmp(sig, f->sig, sizeof(sig)))
 		return;
-	if (meshaddr_table_build(&f->t, mesh_id,
-	    (const uint8_t (*)[MESHADDR_NODE_ID_LEN])f->ids, n) == -1) {
+	if (meshaddr_table_build_pinned(&f->t, mesh_id,
+	    (const uint8_t (*)[MESHADDR_NODE_ID_LEN])f->ids, f->pins,
+	    n) == -1) {
 		log_warnx("mesh interface: cannot build the member table");
 		return;
 	}
+	if (pd->mesh.have)
+		meshpin_check(pd, &f->t);
 	memcpy(f->sig, sig, sizeof(sig));
 	f->self = meshaddr_by_node(&f->t, pd->node_id);
 	log_debug("mesh interface: %zu members", n);
@@ -165,7 +178,7 @@ iface_sync(struct iface *f)
 		log_warnx("mesh interface %s: this node's mesh address changed "
 		    "(%s); the device keeps the old one until punchd restarts",
 		    f->ifname, memcmp(mesh_id, f->mesh_id, sizeof(mesh_id)) ?
-		    "another mesh" : "IPv4 clash with a new member");
+		    "another mesh" : "IPv4 pin clash");
 	}
 }
 
@@ -211,7 +224,10 @@ iface_start(struct punchd *pd)
 	if (!pd->cfg.tun)
 		return 0;
 	if ((f = calloc(1, sizeof(*f))) == NULL ||
-	    (f->ids = calloc(IFACE_MAX_IDS, sizeof(*f->ids))) == NULL) {
+	    (f->ids = calloc(IFACE_MAX_IDS, sizeof(*f->ids))) == NULL ||
+	    (f->pins = calloc(IFACE_MAX_IDS, sizeof(*f->pins))) == NULL) {
+		if (f != NULL)
+			free(f->ids);
 		free(f);
 		log_warn("%s", __func__);
 		return -1;
@@ -221,6 +237,7 @@ iface_start(struct punchd *pd)
 		    "CAP_NET_ADMIN and /dev/net/tun: docs/mesh-interface.md)",
 		    pd->cfg.tun_name);
 		free(f->ids);
+		free(f->pins);
 		free(f);
 		return -1;
 	}
@@ -257,6 +274,7 @@ iface_stop(struct punchd *pd)
 	close(f->fd);
 	meshaddr_table_free(&f->t);
 	free(f->ids);
+	free(f->pins);
 	free(f);
 	pd->iface = NULL;
 	pd->tun_ifname[0] = '\0';

@@ -28,7 +28,7 @@ struct iface {
 	ev_io			 io;
 	ev_timer		 tick;
 	double			 synced_at;
-	uint8_t			 sig[16];	/* hash of the id set */
+	uint8_t			 sig[16];	/* hash of ids and pins */
 	uint8_t			 mesh_id[MESHADDR_MESH_ID_LEN];	/* of set-up */
 	uint32_t		 v4;		/* the device's, host order */
 	int			 moved_said;
@@ -38,6 +38,7 @@ struct iface {
 	void			(*resync)(struct iface *);
 	const struct meshaddr_member *self;
 	uint8_t			 (*ids)[MESHADDR_NODE_ID_LEN];
+	uint32_t		*pins;		/* ids' pinned IPv4, 0 */
 	uint8_t			 buf[IFACE_BATCH][TUN_MTU_MAX];
 	uint8_t			*bufs[IFACE_BATCH];
 	size_t			 lens[IFACE_BATCH];

@@ -99,19 +99,26 @@ static void
 input_keepalive(struct peer *p, const struct packet_hdr *h,
     const uint8_t *pl, size_t plen, const struct sockaddr *from)
 {
+	double	prev = p->ka.heard;
+
 	if (!input_proven(p, from)) {
 		p->pd->ctr.drop_unproven++;
 		return;
 	}
 	keepalive_heard(&p->ka, punchd_time(p->pd),
 	    (h->flags & PACKET_F_KA_MISSED) != 0);
-	tx_send(p, PACKET_KEEPALIVE_ACK, 0, NULL, 0, from);
+	/* what we sent since the one before went unanswered: the leader's
+	 * gap only looked survived, our packet reopened our NAT's side
+	 * (lifetime.h; link_ka_answered) */
+	tx_send(p, PACKET_KEEPALIVE_ACK, from != NULL && prev > 0 &&
+	    p->doubt_at > prev ? PACKET_F_KA_BROKEN : 0, NULL, 0, from);
 	if (from != NULL)
 		link_ka_heard(p, pl, plen);
 }
 
 static void
-input_keepalive_ack(struct peer *p, const struct sockaddr *from)
+input_keepalive_ack(struct peer *p, const struct packet_hdr *h,
+    const struct sockaddr *from)
 {
 	double	rtt, late = punchd_time(p->pd) - p->ka.out_sent;
 	int	f;
@@ -119,7 +126,8 @@ input_keepalive_ack(struct peer *p, const struct sockaddr *from)
 	if ((f = keepalive_ack(&p->ka, punchd_time(p->pd), &rtt)) == -1)
 		return;
 	if (from != NULL)
-		link_ka_answered(p, late);
+		link_ka_answered(p, late,
+		    (h->flags & PACKET_F_KA_BROKEN) != 0);
 	if (f & KA_RTT)
 		path_rtt(&p->path, rtt);
 	if (p->state == PEER_DEGRADED) {
@@ -323,7 +331,7 @@ input_dispatch(struct peer *p, const struct packet_hdr *h, const uint8_t *pl,
 		break;
 	case PACKET_KEEPALIVE_ACK:
 		if (from != NULL || p->state == PEER_RELAYED)
-			input_keepalive_ack(p, from);
+			input_keepalive_ack(p, h, from);
 		break;
 	case PACKET_PING:
 	case PACKET_PONG:

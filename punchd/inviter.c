@@ -31,6 +31,7 @@
 #include "proto/invite.h"
 #include "punchd.h"
 #include "inviter.h"
+#include "meshpin.h"
 
 static void
 inviter_tag(struct mesh_invite *inv)
@@ -280,6 +281,9 @@ inviter_seal(struct mesh_invite *inv, struct mesh_invite_use *u,
 	memcpy(w.txid, h->txid, JOIN_TXID_LEN);
 	memcpy(w.mesh_id, pd->mesh.id, JOIN_MESH_ID_LEN);
 	strlcpy(w.mesh_name, pd->mesh.name, sizeof(w.mesh_name));
+	/* its mesh IPv4, pinned from now on (meshpin.h) */
+	w.v4 = u->v4 = meshpin_joiner(pd, u->id,
+	    h->flags & JOIN_F_RELAY_ONLY);
 	n = join_welcome_seal(&w, u->id, h->pk, pd->mesh.secret,
 	    pd->mesh.sk);
 	if (n != -1)
@@ -305,7 +309,7 @@ inviter_welcome(struct mesh_invite *inv, const struct mesh_invite_use *u,
  * HELLO's source is never punched for it. */
 static void
 inviter_new_member(struct punchd *pd, const uint8_t *id,
-    const struct join_hello *h, const struct sockaddr *from)
+    const struct join_hello *h, uint32_t v4, const struct sockaddr *from)
 {
 	const struct mesh_member *known = members_find(pd, id);
 	struct sockaddr_storage	 ss;
@@ -313,10 +317,13 @@ inviter_new_member(struct punchd *pd, const uint8_t *id,
 	char			 idstr[2 * JOIN_ID_LEN + 1];
 
 	if (known != NULL && !memcmp(known->pk, h->pk, JOIN_PK_LEN) &&
-	    peer_find_id(pd, id) != NULL)
+	    peer_find_id(pd, id) != NULL) {
+		members_set_v4(pd, id, v4);
 		return;
+	}
 	members_set(pd, id, h->pk, h->name);
 	members_set_relay_only(pd, id, h->flags & JOIN_F_RELAY_ONLY);
+	members_set_v4(pd, id, v4);
 	sodium_bin2hex(idstr, sizeof(idstr), id, JOIN_ID_LEN);
 	if ((p = peer_find_id(pd, id)) == NULL) {
 		if ((p = peer_create(pd, idstr)) == NULL)
@@ -409,7 +416,7 @@ inviter_hello(struct mesh_invite *inv, const struct packet_hdr *hdr,
 	log_notice("invite %s: node %s%s%s joined via %s (use %d of %d)",
 	    inv->tag, idstr, h.name[0] ? " " : "", h.name, via, inv->nuses,
 	    inv->max_uses);
-	inviter_new_member(pd, hdr->sender, &h, from);
+	inviter_new_member(pd, hdr->sender, &h, u->v4, from);
 }
 
 static void

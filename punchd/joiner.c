@@ -18,6 +18,7 @@
  *
  * A REFUSE on any path ends the join (the same inviter answers them all).
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,10 +177,17 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 	uint8_t			 secret[JOIN_SECRET_LEN];
 	struct peer		*p;
 	char			 idstr[2 * JOIN_ID_LEN + 1];
+	char			 a4[INET_ADDRSTRLEN];
 	int			 i, n = 0, r;
 
-	if (join_welcome_decode(pl, plen, &w) != 0 ||
-	    memcmp(w.txid, j->txid, JOIN_TXID_LEN) != 0 ||
+	if ((r = join_welcome_decode(pl, plen, &w)) != 0) {
+		pd->ctr.drop_malformed++;
+		if (r != JOIN_E_MALFORMED)
+			log_warnx("join: a WELCOME refused: %s",
+			    join_strerror(r));
+		return;
+	}
+	if (memcmp(w.txid, j->txid, JOIN_TXID_LEN) != 0 ||
 	    memcmp(w.mesh_id, j->inv.mesh_id, JOIN_MESH_ID_LEN) != 0) {
 		pd->ctr.drop_malformed++;
 		return;
@@ -208,6 +216,11 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 	if (r == -1) {
 		joiner_fail(j, RESULT_INTERNAL, "cannot save the mesh");
 		return;
+	}
+	if (w.v4 != 0) {	/* an older inviter sends none: meshpin.h */
+		mesh_set_v4(pd, w.v4);
+		log_info("join: mesh IPv4 address %s (from the inviter)",
+		    members_v4_str(w.v4, a4));
 	}
 	inviter_reset(pd);
 	if (j->inv.ep_relay[0] != '\0')

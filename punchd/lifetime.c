@@ -102,6 +102,11 @@ lifetime_next_gap(const struct lifetime *l)
 {
 	double g = lifetime_next_probe(l);
 
+	/* nothing known: half the ceiling first, so that a short timer
+	 * (10 s) is found within the first minute, not after 25 s gaps */
+	if (l->died == 0 && l->survived < LIFETIME_PROVEN * LIFETIME_FIRST)
+		return fmin(LIFETIME_FIRST, l->interval);
+
 	/* above an interval not yet seen surviving only after a second
 	 * death: two halvings already say the timer is short */
 	if (g <= l->interval || (l->survived < LIFETIME_PROVEN * l->interval &&

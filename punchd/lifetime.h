@@ -31,8 +31,15 @@
 /* half the fatal gap: one lost keep-alive still leaves the binding alive
  * when the next one goes out (1.5 x interval < lifetime needs < 2/3) */
 #define LIFETIME_FRACTION	0.5
-/* probe search stops once the bracket is this tight (relative) */
-#define LIFETIME_PRECISION	0.2
+/*
+ * The probe search stops once the longest gap survived is within a third
+ * of the shortest fatal one: the interval (half the fatal gap) is then
+ * between 1/2 and 3/4 of the true lifetime. Each further probe costs a
+ * fatal gap (a second of doubt, repaired by the follower) and a gap's
+ * length of time: with a 10 s NAT, 20 s dies, 10 s lives, 15 s dies and
+ * the search ends about 50 s after the path came up (tests/natlab/48-punchd-lifetime.sh).
+ */
+#define LIFETIME_PRECISION	(1.0 / 3)
 
 struct lifetime {
 	double		survived;	/* longest gap survived, 0 none */
@@ -65,5 +72,9 @@ double	lifetime_next_probe(const struct lifetime *l);
  */
 double	lifetime_next_gap(const struct lifetime *l);
 #define LIFETIME_PROVEN		0.95
+/* the first gap an idle path is left, before anything is known: 12.5 s
+ * dies behind a 10 s NAT at once (25 s would, and would take as long
+ * again); one that lives goes on to the ceiling */
+#define LIFETIME_FIRST		(LIFETIME_CEILING / 2)
 
 #endif

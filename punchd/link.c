@@ -172,6 +172,33 @@ link_up(struct peer *p, int i, const char *reason)
 	if (pd->hooks.peer_up != NULL)
 		pd->hooks.peer_up(p);
 	e2e_session_peer_up(p);
+	link_resend_back(p);
+}
+
+/*
+ * The direct path answers again (link_up, failover.c's back) after a
+ * doubt: what went out on it since its last answer before the doubt may
+ * be lost, and its relay copy too when the peer never came into the
+ * session (it saw nothing wrong: tests/natlab/48-punchd-lifetime.sh lost a datagram
+ * sent into a binding a keep-alive probe had let expire). Again on the
+ * path; the replay window drops the copies that did arrive. Only within
+ * LINK_RESEND_BACK s of the doubt: older data is stale by now.
+ */
+#define LINK_RESEND_BACK	10.0
+
+void
+link_resend_back(struct peer *p)
+{
+	double	since = p->unsure_since;
+	int	n;
+
+	p->unsure_since = 0;
+	if (since <= 0 || p->state != PEER_DIRECT || !p->has_endpoint ||
+	    punchd_time(p->pd) - p->doubt_at > LINK_RESEND_BACK)
+		return;
+	if ((n = tx_resend(p, since, peer_dest(p))) > 0)
+		log_info("peer %s: %d datagram%s sent since the path's last "
+		    "answer, again on it", peer_label(p), n, n == 1 ? "" : "s");
 }
 
 /*
@@ -504,7 +531,7 @@ link_relay_resend(struct peer *p)
 {
 	int n;
 
-	if ((n = tx_resend(p, p->health.last_heard)) > 0)
+	if ((n = tx_resend(p, p->health.last_heard, NULL)) > 0)
 		log_info("peer %s: %d datagram%s sent since the path's last "
 		    "answer, again through the relay", peer_label(p), n,
 		    n == 1 ? "" : "s");
@@ -517,9 +544,11 @@ link_relay_met(struct peer *p)
 {
 	tx_send(p, PACKET_KEEPALIVE, 0, NULL, 0, NULL);
 	/* we came here because the direct path went quiet, or we roamed
-	 * (roam.c) */
-	if (pathwatch_doubted(p) || roam_unconfirmed(p))
+	 * (roam.c): the peer is here to get it */
+	if (pathwatch_doubted(p) || roam_unconfirmed(p)) {
 		link_relay_resend(p);
+		p->unsure_since = 0;
+	}
 }
 
 /*

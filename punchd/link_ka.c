@@ -59,16 +59,20 @@ link_ka_missed(struct peer *p)
  * An ACK to our KEEPALIVE, `late` s after it. Before the RTO, when the
  * path is probed (punchd/health.h), it answers the keep-alive itself: the
  * NAT bindings outlived the idle gap before it. Later it may answer a
- * probe sent after the keep-alive was lost: the gap was fatal.
+ * probe sent after the keep-alive was lost: the gap was fatal. So was it
+ * when the follower says its side was in doubt meanwhile (`broken`): it
+ * sent something we never heard, which reopened its NAT's binding just
+ * before our keep-alive came (tests/natlab/48-punchd-lifetime.sh: a 15 s gap "survived"
+ * a 10 s NAT that way).
  */
 void
-link_ka_answered(struct peer *p, double late)
+link_ka_answered(struct peer *p, double late, int broken)
 {
 	double gap = p->ka_gap;
 
 	if (gap <= 0)
 		return;
-	if (late < p->health.rto) {
+	if (late < p->health.rto && !broken) {
 		p->ka_gap = 0;
 		lifetime_survived(&p->life, gap);
 		log_debug("peer %s: keep-alive answered after %.1f s idle "
@@ -91,9 +95,10 @@ link_ka_gap(struct peer *p)
 }
 
 /*
- * The gap before our next KEEPALIVE: the interval, or a longer one that
- * tests the NAT's lifetime (punchd/lifetime.h) on an idle direct path the
- * lifetime governs, while nothing is wrong with it. Chosen as if the one
+ * The gap before our next KEEPALIVE: the interval, or one that tests the
+ * NAT's lifetime (punchd/lifetime.h: longer, or the first one, shorter)
+ * on an idle direct path the lifetime governs, while nothing is wrong
+ * with it. Chosen as if the one
  * going out now (after `gap`) survives: when it does not, the leader
  * learns so from the follower's probe and sends the next one at once with
  * the new schedule (link_ka_heard).
@@ -108,7 +113,7 @@ link_ka_next(struct peer *p, double gap)
 	g = lifetime_next_gap(&l);
 	if (p->state != PEER_RELAYED && p->ka.lead && p->ka.failures == 0 &&
 	    !pathwatch_doubted(p) && p->ka.interval ==
-	    lifetime_interval(&p->life) && g > p->ka.interval)
+	    lifetime_interval(&p->life))
 		return g;
 	return p->ka.interval;
 }
@@ -165,7 +170,7 @@ link_ka_heard(struct peer *p, const uint8_t *pl, size_t len)
 		p->ka.outstanding = 0;
 		p->ka.missed++;
 		path_lost(&p->path);
-		link_ka_answered(p, late);
+		link_ka_answered(p, late, 0);
 		return;
 	}
 	/* only on our direct path: re-timing a relayed pair's keep-alive

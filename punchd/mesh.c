@@ -3,18 +3,18 @@
  * directory (common/state.h: temp, fsync, rename, 0600):
  *
  *   mesh      name=NAME / id=HEX / secret=HEX   (meshctl init, join)
+ *             [v4=A.B.C.D: this node's pinned mesh IPv4, meshpin.h]
  *   node.key  the Ed25519 secret key, hex (its public half is in it)
  *   members   id pk name, one line per member we heard of
  *
  * The packet key is derived from the mesh secret. punchd.mesh_secret in
  * the configuration still overrides it (tests, older set-ups), and a
  * node with neither keeps the generated mesh.secret of earlier versions.
- * Announcements: when a peer's path comes up, it hears of every other
- * member we know and they hear of it (ANNOUNCE, proto/join.h), so that
- * every pair of members ends up punching each other. The members
- * themselves are in members.c; creating, joining and leaving a mesh as a
- * whole (with the invites and a join under way) in node.c.
+ * Announcements are mesh_announce.c's. The members themselves are in
+ * members.c; creating, joining and leaving a mesh as a whole (with the
+ * invites and a join under way) in node.c.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,14 +73,15 @@ mesh_save(struct punchd *pd)
 {
 	struct mesh	*m = &pd->mesh;
 	char		 text[1024], id[2 * JOIN_MESH_ID_LEN + 1];
-	char		 sec[2 * JOIN_SECRET_LEN + 1];
+	char		 sec[2 * JOIN_SECRET_LEN + 1], a[INET_ADDRSTRLEN];
 	int		 n, r;
 
 	sodium_bin2hex(id, sizeof(id), m->id, sizeof(m->id));
 	sodium_bin2hex(sec, sizeof(sec), m->secret, sizeof(m->secret));
 	n = snprintf(text, sizeof(text), "# atmosphere mesh: keep private\n"
-	    "name=%s\nid=%s\nsecret=%s\nrelay=%s\nrelay_token=%s\n", m->name,
-	    id, sec, m->relay, m->relay_token);
+	    "name=%s\nid=%s\nsecret=%s\nrelay=%s\nrelay_token=%s\n%s%s%s",
+	    m->name, id, sec, m->relay, m->relay_token, m->v4 ? "v4=" : "",
+	    m->v4 ? members_v4_str(m->v4, a) : "", m->v4 ? "\n" : "");
 	r = state_write(pd->statedir, "mesh", text, n);
 	sodium_memzero(text, sizeof(text));
 	sodium_memzero(sec, sizeof(sec));
@@ -114,7 +115,8 @@ int
 mesh_load(struct punchd *pd, uint8_t *secret, char *err, size_t errlen)
 {
 	struct mesh	*m = &pd->mesh;
-	char		 text[1024];
+	char		 text[1024], v4[32];
+	const char	*why;
 	size_t		 n;
 
 	LIST_INIT(&m->invites);
@@ -149,6 +151,10 @@ mesh_load(struct punchd *pd, uint8_t *secret, char *err, size_t errlen)
 	if (mesh_strfield(text, "relay_token", m->relay_token,
 	    sizeof(m->relay_token)) == -1)
 		m->relay_token[0] = '\0';
+	if (mesh_strfield(text, "v4", v4, sizeof(v4)) == 0 &&
+	    members_v4_parse(v4, &m->v4, &why) == -1)
+		log_warnx("%s/mesh: v4=%s: %s (not pinned: computed again)",
+		    pd->statedir, v4, why);
 	sodium_memzero(text, sizeof(text));
 	m->have = 1;
 	m->source = "mesh";
@@ -173,6 +179,15 @@ mesh_set_relay(struct punchd *pd, const char *url)
 }
 
 void
+mesh_set_v4(struct punchd *pd, uint32_t v4)
+{
+	if (pd->mesh.v4 == v4)
+		return;
+	pd->mesh.v4 = v4;
+	mesh_save(pd);
+}
+
+void
 mesh_set_relay_token(struct punchd *pd, const char *token)
 {
 	strlcpy(pd->mesh.relay_token, token, sizeof(pd->mesh.relay_token));
@@ -189,6 +204,7 @@ mesh_adopt(struct punchd *pd, const char *name, const uint8_t *id,
 
 	strlcpy(m->name, name, sizeof(m->name));
 	m->relay[0] = '\0';
+	m->v4 = 0;		/* the new mesh's inviter gives one */
 	sodium_memzero(m->relay_token, sizeof(m->relay_token));
 	memcpy(m->id, id, sizeof(m->id));
 	memcpy(m->secret, secret, sizeof(m->secret));
@@ -202,90 +218,4 @@ mesh_adopt(struct punchd *pd, const char *name, const uint8_t *id,
 	members_clear(pd);
 	store_changed(pd);
 	return 0;
-}
-
-/* ---- announcements ------------------------------------------------------- */
-
-static void
-mesh_announce(struct peer *to, struct peer *about)
-{
-	struct sockaddr_storage	 cands[JOIN_MAX_CANDS];
-	struct join_announce	 a;
-	const struct mesh_member *mm;
-	uint8_t			 buf[PUNCHD_MTU];
-	int			 i, j, n = 0, dup;
-
-	memset(&a, 0, sizeof(a));
-	memcpy(a.id, about->id, JOIN_ID_LEN);
-	if ((mm = members_find(to->pd, about->id)) != NULL) {
-		memcpy(a.pk, mm->pk, JOIN_PK_LEN);
-		strlcpy(a.name, mm->name, sizeof(a.name));
-		a.flags = mm->relay_only ? JOIN_F_RELAY_ONLY : 0;
-	}
-	if (about->has_endpoint)
-		cands[n++] = about->endpoint;
-	for (i = 0; i < about->punch.npairs && n < JOIN_MAX_CANDS; i++) {
-		memset(&cands[n], 0, sizeof(cands[n]));
-		memcpy(&cands[n], &about->punch.pairs[i].remote.addr,
-		    sizeof(about->punch.pairs[i].remote.addr));
-		for (j = 0, dup = 0; j < n; j++)
-			dup |= netaddr_equal((struct sockaddr *)&cands[j],
-			    (struct sockaddr *)&cands[n]);
-		if (!dup)
-			n++;
-	}
-	a.cands = cands;
-	a.ncands = n;
-	if ((n = join_announce_encode(buf, sizeof(buf), &a)) > 0)
-		tx_send(to, PACKET_ANNOUNCE, 0, buf, n, peer_dest(to));
-}
-
-void
-mesh_peer_up(struct peer *p)
-{
-	struct punchd	*pd = p->pd;
-	struct peer	*q;
-
-	if (!pd->mesh.have || !p->bound)
-		return;
-	/* the new path: p hears of everyone, everyone hears of p */
-	TAILQ_FOREACH(q, &pd->peers, entry) {
-		if (q == p || !q->bound)
-			continue;
-		mesh_announce(p, q);
-		if (peer_is_up(q))
-			mesh_announce(q, p);
-	}
-}
-
-void
-mesh_announce_input(struct peer *from, const uint8_t *pl, size_t len)
-{
-	struct punchd		*pd = from->pd;
-	struct sockaddr_storage	 cands[JOIN_MAX_CANDS];
-	struct join_announce	 a;
-	struct peer		*q;
-	char			 idstr[2 * JOIN_ID_LEN + 1];
-
-	a.cands = cands;
-	if (!pd->mesh.have || join_announce_decode(pl, len, &a) != 0) {
-		pd->ctr.drop_malformed++;
-		return;
-	}
-	if (!memcmp(a.id, pd->node_id, JOIN_ID_LEN))
-		return;
-	members_set(pd, a.id, a.pk, a.name);
-	members_set_relay_only(pd, a.id, a.flags & JOIN_F_RELAY_ONLY);
-	if ((q = peer_find_id(pd, a.id)) == NULL) {
-		sodium_bin2hex(idstr, sizeof(idstr), a.id, JOIN_ID_LEN);
-		if ((q = peer_create(pd, idstr)) == NULL)
-			return;
-		if (a.name[0] != '\0' && peer_find(pd, a.name) == NULL)
-			strlcpy(q->name, a.name, sizeof(q->name));
-		log_info("member %s announced by %s, punching it", peer_label(q),
-		    peer_label(from));
-		store_changed(pd);
-	} else if (peer_is_up(q))
-		return;
-	link_punch(q, cands, a.ncands);
 }

@@ -25,7 +25,8 @@ struct peer;
 struct relay_client;
 struct joiner;
 
-/* a WELCOME payload at its longest: 12 + 16 + 80 + 64 + 1 + 63 (join.h) */
+/* a WELCOME payload at its longest: 12 + 16 + 80 + 64 + 1 + 63, + 6 for
+ * the mesh IPv4 field (join.h) */
 #define MESH_WELCOME_MAX	256
 
 /* One use of an invite: the joiner (saved), and what this run of punchd
@@ -38,6 +39,7 @@ struct mesh_invite_use {
 						   through the relay */
 	uint8_t			welcome[MESH_WELCOME_MAX];
 	size_t			welcome_len;	/* 0: not sealed yet */
+	uint32_t		v4;		/* the mesh IPv4 given in it */
 };
 
 /* answers a HELLO may draw beyond a first use: a token bucket per invite */
@@ -66,6 +68,8 @@ struct mesh_member {
 	uint8_t		pk[JOIN_PK_LEN];
 	char		name[JOIN_NAME_MAX + 1];
 	uint8_t		relay_only;	/* JOIN_F_RELAY_ONLY: no UDP (browser) */
+	uint32_t	v4;		/* pinned mesh IPv4 (host order), 0:
+					   none (meshpin.h) */
 };
 
 struct mesh {
@@ -77,6 +81,8 @@ struct mesh {
 	int			 have_key;
 	uint8_t			 pk[JOIN_PK_LEN];
 	uint8_t			 sk[JOIN_SK_LEN];
+	uint32_t		 v4;		/* this node's pinned mesh IPv4
+						   (host order), 0: not yet */
 	char			 relay[256];	/* the inviter's, for joiners
 						   without relay_url */
 	char			 relay_token[256];	/* the invite's, for
@@ -101,10 +107,12 @@ int	mesh_adopt(struct punchd *pd, const char *name, const uint8_t *id,
 void	mesh_set_relay(struct punchd *pd, const char *url);
 /* keep the invite's relay token (used when relay_token is not set) */
 void	mesh_set_relay_token(struct punchd *pd, const char *token);
+/* this node's pinned mesh IPv4 address (host order): kept in `mesh` */
+void	mesh_set_v4(struct punchd *pd, uint32_t v4);
 /* no relay_url configured: use the mesh's (start-up, SIGHUP) */
 void	mesh_relay_default(struct punchd *pd);
-/* a peer's path came up: announcements both ways */
-void	mesh_peer_up(struct peer *p);
+/* mesh_announce.c: a peer's path came up: announcements both ways */
+void	mesh_announce_peer_up(struct peer *p);
 void	mesh_announce_input(struct peer *p, const uint8_t *pl, size_t len);
 
 #endif

@@ -92,34 +92,53 @@ meshaddr_cmp_v4(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y;
 }
 
+int
+meshaddr_v4_valid(uint32_t v)
+{
+	return (v & V4_MASK) == MESHADDR_V4_NET && meshaddr_v4_usable(v);
+}
+
+/* v into the open-addressed set: 1 taken now, 0 someone has it */
+static int
+meshaddr_take(uint32_t *set, uint32_t mask, uint32_t v)
+{
+	uint32_t j;
+
+	/* 0 is never an address in the /10: it marks free */
+	for (j = (v * 2654435761u) & mask; set[j] != 0 && set[j] != v;
+	    j = (j + 1) & mask)
+		;
+	if (set[j] != 0)
+		return 0;
+	set[j] = v;
+	return 1;
+}
+
 /*
  * Claim addresses in node id order through an open-addressed set of the
- * addresses taken so far (size a power of two >= 2n, so probing ends).
+ * addresses taken so far (size a power of two >= 2n, so probing ends):
+ * the pins first, then everyone still without an address from its home.
  */
 static int
 meshaddr_claim(struct meshaddr_member *m, size_t n)
 {
 	uint32_t	*set, v, mask;
-	size_t		 size = 1, i, j;
+	size_t		 size = 1, i;
 
 	while (size < 2 * n)
 		size <<= 1;
 	if ((set = calloc(size, sizeof(*set))) == NULL)
 		return -1;
 	mask = (uint32_t)size - 1;
+	for (i = 0; i < n; i++)
+		m[i].v4 = m[i].pin != 0 && meshaddr_take(set, mask,
+		    m[i].pin) ? m[i].pin : 0;
 	for (i = 0; i < n; i++) {
-		v = meshaddr_v4_home(m[i].node_id);
-		for (;;) {
-			/* 0 is never an address in the /10: it marks free */
-			for (j = (v * 2654435761u) & mask; set[j] != 0 &&
-			    set[j] != v; j = (j + 1) & mask)
-				;
-			if (set[j] == 0) {
-				set[j] = v;
-				break;
-			}
-			v = meshaddr_v4_next(v);
-		}
+		if (m[i].v4 != 0)
+			continue;
+		for (v = meshaddr_v4_home(m[i].node_id);
+		    !meshaddr_take(set, mask, v); v = meshaddr_v4_next(v))
+			;
 		m[i].v4 = v;
 	}
 	free(set);
@@ -130,6 +149,15 @@ int
 meshaddr_table_build(struct meshaddr_table *t,
     const uint8_t mesh_id[MESHADDR_MESH_ID_LEN],
     const uint8_t (*ids)[MESHADDR_NODE_ID_LEN], size_t n)
+{
+	return meshaddr_table_build_pinned(t, mesh_id, ids, NULL, n);
+}
+
+int
+meshaddr_table_build_pinned(struct meshaddr_table *t,
+    const uint8_t mesh_id[MESHADDR_MESH_ID_LEN],
+    const uint8_t (*ids)[MESHADDR_NODE_ID_LEN], const uint32_t *pins,
+    size_t n)
 {
 	static const uint8_t	 zero[MESHADDR_NODE_ID_LEN];
 	struct meshaddr_member	*m;
@@ -142,8 +170,12 @@ meshaddr_table_build(struct meshaddr_table *t,
 	by_v4 = calloc(n, sizeof(*by_v4));
 	if (m == NULL || by_v4 == NULL)
 		goto fail;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		memcpy(m[i].node_id, ids[i], MESHADDR_NODE_ID_LEN);
+		m[i].pin = pins != NULL ? pins[i] : 0;
+		if (m[i].pin != 0 && !meshaddr_v4_valid(m[i].pin))
+			goto fail;
+	}
 	qsort(m, n, sizeof(*m), meshaddr_cmp_node);
 	for (i = 0; i < n; i++) {
 		/* id 0 means "unknown" on the wire and would be the

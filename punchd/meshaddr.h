@@ -20,6 +20,14 @@
  * claim in ascending node id order, each takes the first free address of
  * its probe sequence (home, home+1, ... modulo the /10, skipping .0/.255).
  * The member with the smaller node id therefore keeps a contested address.
+ *
+ * Pinned addresses (docs/mesh-interface.md, "Stability under joins"): a
+ * member may come with the address membership recorded for it (the inviter
+ * computed it at the join). Pinned members claim first, in ascending node
+ * id order, each its pin; then the rest (unpinned members, and a pinned one
+ * whose pin a smaller pinned node id took: two inviters in partitioned
+ * halves) probe as above. A newcomer therefore never takes an address a
+ * pinned member holds. The caller sees a lost pin as pin != v4.
  */
 #ifndef PUNCHD_MESHADDR_H
 #define PUNCHD_MESHADDR_H
@@ -47,6 +55,7 @@
 struct meshaddr_member {
 	uint8_t		node_id[MESHADDR_NODE_ID_LEN];
 	uint32_t	v4;		/* host byte order */
+	uint32_t	pin;		/* the pin it came with, 0: none */
 	uint8_t		v6[16];
 };
 
@@ -67,6 +76,8 @@ void	meshaddr_v6(const uint8_t mesh_id[MESHADDR_MESH_ID_LEN],
 uint32_t meshaddr_v4_home(const uint8_t node_id[MESHADDR_NODE_ID_LEN]);
 /* The address after v in the probe sequence (wraps in the /10). */
 uint32_t meshaddr_v4_next(uint32_t v);
+/* v (host order) can be a member's address: in the /10, not .0 or .255 */
+int	meshaddr_v4_valid(uint32_t v);
 
 /*
  * Addresses of every member of `ids` (n node ids, in any order; the local
@@ -77,6 +88,15 @@ uint32_t meshaddr_v4_next(uint32_t v);
 int	meshaddr_table_build(struct meshaddr_table *t,
 	    const uint8_t mesh_id[MESHADDR_MESH_ID_LEN],
 	    const uint8_t (*ids)[MESHADDR_NODE_ID_LEN], size_t n);
+/*
+ * The same with pins: pins[i] is ids[i]'s pinned IPv4 address (host
+ * order), 0 for none; pins NULL: none pinned. Also -1 on a pin that is
+ * not meshaddr_v4_valid (t unchanged).
+ */
+int	meshaddr_table_build_pinned(struct meshaddr_table *t,
+	    const uint8_t mesh_id[MESHADDR_MESH_ID_LEN],
+	    const uint8_t (*ids)[MESHADDR_NODE_ID_LEN], const uint32_t *pins,
+	    size_t n);
 void	meshaddr_table_free(struct meshaddr_table *t);
 
 const struct meshaddr_member *meshaddr_by_node(const struct meshaddr_table *t,

@@ -24,7 +24,7 @@ node_peer_up(struct peer *p)
 {
 	pending_peer_up(p);
 	joiner_peer_up(p);
-	mesh_peer_up(p);
+	mesh_announce_peer_up(p);
 }
 
 static void

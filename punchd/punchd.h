@@ -210,6 +210,10 @@ struct peer {
 	int			 relay_copy;	/* tx_out: 1 copy, 2 copied, 3 keep */
 	struct tx_kept		*kept;		/* tx.c: recent DATA */
 	int			 kept_next;
+	/* a doubt began at doubt_at on a path last heard at unsure_since
+	 * (0: none): what went since goes again on the path once it is
+	 * back (link_resend_back) */
+	double			 unsure_since, doubt_at;
 	uint64_t		 relay_copies;
 	struct upgrade		 upg;		/* relayed: when to try direct */
 	char			 lost_why[96];	/* why the last path went */
@@ -534,7 +538,9 @@ uint64_t tx_send(struct peer *p, uint8_t type, uint8_t flags,
 #define TX_KEPT	64
 struct tx_kept;
 void	tx_keep(struct peer *p, const void *buf, size_t len);
-int	tx_resend(struct peer *p, double since);
+/* kept DATA sent at or after `since`, again: to `to`, or through the relay
+ * (NULL); returns how many */
+int	tx_resend(struct peer *p, double since, const struct sockaddr *to);
 void	tx_kept_free(struct peer *p);
 /* under another key (the join handshake's), to `to` or through `relay` */
 void	tx_send_keyed(struct punchd *pd, uint8_t type, const uint8_t *key,
@@ -552,6 +558,13 @@ void	members_remove(struct punchd *pd, const uint8_t *id);
 void	members_set_relay_only(struct punchd *pd, const uint8_t *id, int on);
 int	members_relay_only(struct punchd *pd, const uint8_t *id);
 void	members_clear(struct punchd *pd);
+/* a member's pinned mesh IPv4 (host order; 0 unpins): 1 changed, 0 not
+ * (same, or no such member) */
+int	members_set_v4(struct punchd *pd, const uint8_t *id, uint32_t v4);
+/* "v4=A.B.C.D" values: parse (0, or -1 not a valid mesh IPv4, said in
+ * err) and print (buf of INET_ADDRSTRLEN) */
+int	members_v4_parse(const char *s, uint32_t *v4, const char **err);
+const char *members_v4_str(uint32_t v4, char *buf);
 
 /* e2e_session.c: end-to-end session keys (docs: e2e) */
 void	e2e_session_start(struct punchd *pd);
@@ -603,6 +616,7 @@ void	link_punch_typed(struct peer *p, const struct sockaddr_storage *cands,
 void	link_start_punch(struct peer *p);
 /* pair i carries the traffic now (choose.c); reason for peer.path */
 void	link_up(struct peer *p, int i, const char *reason);
+void	link_resend_back(struct peer *p);	/* the path is back */
 /* the relay is a path now: connected, the peer heard through it lately */
 int	link_relay_met_recently(const struct peer *p);
 /* the relay carries it, a direct path being dead or worse */
@@ -613,7 +627,8 @@ void	link_relay_up(struct peer *p);	/* a packet came through the relay */
 void	link_ka_retime(struct punchd *pd);
 void	link_ka_restart(struct peer *p);
 /* an ACK to our KEEPALIVE came `late` s after it (lifetime evidence) */
-void	link_ka_answered(struct peer *p, double late);
+/* broken: the follower's side was in doubt meanwhile (PACKET_F_KA_BROKEN) */
+void	link_ka_answered(struct peer *p, double late, int broken);
 /* link_ka.c: our KEEPALIVE now (lifetime evidence, the leader's schedule);
  * the last one went unanswered a whole interval */
 void	link_ka_send(struct peer *p);

@@ -197,7 +197,7 @@ roam_candidates_changed(struct punchd *pd, const char *what)
 			 * send it again): through the relay too, the replay
 			 * window drops the copies that did arrive */
 			if (p->state == PEER_DIRECT && !pathwatch_doubted(p) &&
-			    (k = tx_resend(p, since)) > 0)
+			    (k = tx_resend(p, since, NULL)) > 0)
 				log_info("peer %s: %d datagram%s sent since the "
 				    "change, again through the relay",
 				    peer_label(p), k, k == 1 ? "" : "s");

@@ -11,13 +11,20 @@
 #include "common/relay_client.h"
 #include "punchd.h"
 
+/* one sealed packet to `to`, or through the relay (NULL) */
+static int
+tx_raw(struct peer *p, const void *buf, size_t len, const struct sockaddr *to)
+{
+	/* a pair won by birthday probing leaves by its own socket */
+	return to != NULL ? sock_send_fd(p->pd, p->pair_fd != -1 &&
+	    to->sa_family == AF_INET ? p->pair_fd : -1, buf, len, to) :
+	    relay_send(p, buf, len);
+}
+
 int
 tx_out(struct peer *p, const void *buf, size_t len, const struct sockaddr *to)
 {
-	/* a pair won by birthday probing leaves by its own socket */
-	if ((to != NULL ? sock_send_fd(p->pd, p->pair_fd != -1 &&
-	    to->sa_family == AF_INET ? p->pair_fd : -1, buf, len, to) :
-	    relay_send(p, buf, len)) != 0)
+	if (tx_raw(p, buf, len, to) != 0)
 		return -1;
 	if (to != NULL && p->has_endpoint &&
 	    netaddr_equal(to, (const struct sockaddr *)&p->endpoint))
@@ -104,10 +111,10 @@ tx_keep(struct peer *p, const void *buf, size_t len)
 	memcpy(k->buf, buf, len);
 }
 
-/* DATA sent direct at or after `since`, again through the relay, oldest
- * first; returns how many */
+/* DATA sent direct at or after `since`, again (to `to` or through the
+ * relay), oldest first; returns how many */
 int
-tx_resend(struct peer *p, double since)
+tx_resend(struct peer *p, double since, const struct sockaddr *to)
 {
 	struct tx_kept	*k;
 	int		 i, n = 0;
@@ -116,7 +123,7 @@ tx_resend(struct peer *p, double since)
 		k = &p->kept[(p->kept_next + i) % TX_KEPT];
 		if (k->len == 0 || k->at < since)
 			continue;
-		if (relay_send(p, k->buf, k->len) == 0)
+		if (tx_raw(p, k->buf, k->len, to) == 0)
 			n++;
 	}
 	return n;

@@ -3,8 +3,10 @@
 # runtime directories): the joiner gets the mesh and punches the inviter;
 # both list each other; a used code is refused on both sides (replay), an
 # expired one before anything is sent; a third node joins with a two-use
-# code and all three are pairwise connected (announcements); restarting
-# punchd keeps the mesh and the peers.
+# code and all three are pairwise connected (announcements); each node's
+# mesh IPv4 pin comes from its inviter and every node records the same
+# pins (WELCOME, ANNOUNCE); restarting punchd keeps the mesh, the peers and
+# the pins.
 . "$(dirname "$0")/lib.sh"
 need_bin punchd meshctl
 
@@ -89,6 +91,28 @@ wait_for 5 direct a "$idc" || fail "a does not reach c"
 for n in a b c; do echo "-- $n"; "$M" -S "$T/$n" peers; done
 ok "three nodes, pairwise direct"
 
+echo "== mesh IPv4 pins: each joiner's from its inviter, the same everywhere"
+pin() { sed -n 's/^v4=//p' "$T/$1/mesh"; }	# NODE: its own pin
+pinof() { # NODE ID: the pin NODE recorded for member ID
+	awk -v id="$2" '$1 == id { for (i = 4; i <= NF; i++)
+	    if ($i ~ /^v4=/) print substr($i, 4) }' "$T/$1/members"
+}
+pins_agree() {
+	[ "$(pinof a "$idb")" = "$vb" ] && [ "$(pinof a "$idc")" = "$vc" ] &&
+	[ "$(pinof b "$ida")" = "$va" ] && [ "$(pinof b "$idc")" = "$vc" ] &&
+	[ "$(pinof c "$ida")" = "$va" ] && [ "$(pinof c "$idb")" = "$vb" ]
+}
+va=$(pin a); vb=$(pin b); vc=$(pin c)
+for v in "$va" "$vb" "$vc"; do
+	echo "$v" | grep -Eq '^100\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\.[0-9]+\.[0-9]+$' ||
+		fail "pin '$v' (a=$va b=$vb c=$vc) not in 100.64.0.0/10"
+done
+[ "$va" != "$vb" ] && [ "$va" != "$vc" ] && [ "$vb" != "$vc" ] || fail "pins clash: $va $vb $vc"
+grep -q "join: mesh IPv4 address $vb (from the inviter)" "$T/b.log" || fail "b's pin is not a's"
+grep -q "join: mesh IPv4 address $vc (from the inviter)" "$T/c.log" || fail "c's pin is not a's"
+wait_for 5 pins_agree || { head "$T"/[abc]/members; fail "members disagree on the pins"; }
+ok "pins a=$va b=$vb c=$vc, recorded alike on all three"
+
 echo "== restart punchd, one node at a time: the mesh and the peers come back"
 for n in a b c; do
 	stop $n
@@ -99,7 +123,9 @@ for n in a b c; do
 	done
 done
 [ "$("$M" -S "$T/b" --json mesh | jq -r .name)" = home ] || fail "b's mesh after restart"
-ok "restarts keep the mesh and every peer"
+[ "$(pin a)" = "$va" ] && [ "$(pin b)" = "$vb" ] && [ "$(pin c)" = "$vc" ] &&
+	pins_agree || fail "pins moved over the restarts"
+ok "restarts keep the mesh, every peer and the pins"
 
 echo "== peers remove"
 "$M" -S "$T/c" peers remove "$idb" || fail "remove"

@@ -63,6 +63,19 @@ free_port() {
 	echo "$p"
 }
 
+# free_port_pair: a free port P whose P+1 is free for UDP too (a STUN
+# server's RFC 5780 alternate port)
+free_port_pair() {
+	p=$(free_port)
+	while ss -Hanu "sport = :$((p + 1))" 2>/dev/null | grep -q .; do
+		p=$(free_port)
+	done
+	echo "$p"
+}
+
+# udp_bound PORT IP: a UDP socket listens on IP:PORT (for wait_for)
+udp_bound() { ss -Hlnu "sport = :$1" | grep -q "$2:$1"; }
+
 # start NAME LOG CMD...: run in the background, remember the pid.
 # punchd's port mapping would ask this host's real gateway (SSDP, PCP):
 # these tests keep to loopback, so it is off unless a test asks for it.

@@ -9,54 +9,12 @@
 #     endpoint-independent mapping and filtering, "open internet".
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-build}
-BIN=$TOP/$BUILD/bin
+. "$TOP/tests/integ/lib.sh"	# BIN, T, PIDS + cleanup trap, skip, fail, wait_for; jq
+need_bin stund meshctl
+command -v turnserver >/dev/null 2>&1 || skip "skipped: turnserver missing (Debian package coturn, scripts/deps.sh)"
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ -x "$BIN/stund" ] || skip "stund is not built yet ($BIN/stund missing)"
-[ -x "$BIN/meshctl" ] || skip "meshctl is not built yet ($BIN/meshctl missing)"
-command -v turnserver >/dev/null 2>&1 || skip "turnserver missing (Debian package coturn, scripts/deps.sh)"
-command -v jq >/dev/null 2>&1 || skip "jq missing (scripts/deps.sh)"
-
-T=$(mktemp -d /tmp/atm-coturn-client.XXXXXX)
-PIDS=
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	i=0
-	for p in $PIDS; do
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 30 ]; do
-			sleep 0.1; i=$((i + 1))
-		done
-		kill -9 "$p" 2>/dev/null
-	done
-	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 fails=0
-ok() { echo "ok:   $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-die() {
-	echo "FAIL: $*"
-	for f in "$T"/*.log; do echo "--- $f"; tail -n 20 "$f"; done
-	exit 1
-}
-
-free_port() {	# P and P+1 free for UDP on loopback
-	p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 ))
-	while ss -Hlnu "sport = :$p" | grep -q . ||
-	    ss -Hlnu "sport = :$((p + 1))" | grep -q .; do
-		p=$((p + 2))
-	done
-	echo "$p"
-}
-wait_for() {	# SECONDS CMD...
-	w=$(($1 * 10)); shift
-	until "$@" >/dev/null 2>&1; do
-		w=$((w - 1)); [ $w -le 0 ] && return 1; sleep 0.1
-	done
-}
-bound() { ss -Hlnu "sport = :$1" | grep -q "$2:$1"; }
 
 # turnserver NAME PORT IP [IP2 ALTPORT]
 turnserver_start() {
@@ -68,8 +26,8 @@ turnserver_start() {
 	    --userdb="$T/$n.db" --listening-port="$port" $extra \
 	    >"$T/$n.log" 2>&1 &
 	PIDS="$PIDS $!"
-	wait_for 5 bound "$port" "$ip" || die "turnserver $n did not bind $ip:$port"
-	[ $# -eq 2 ] && { wait_for 5 bound "$2" "$1" || die "turnserver $n did not bind $1:$2"; }
+	wait_for 5 udp_bound "$port" "$ip" || fail "turnserver $n did not bind $ip:$port"
+	[ $# -eq 2 ] && { wait_for 5 udp_bound "$2" "$1" || fail "turnserver $n did not bind $1:$2"; }
 }
 
 # stund_client NAME SERVERS: a stund with only its client role
@@ -82,7 +40,7 @@ stund_client() {
 	PIDS="$PIDS $!"
 	eval "PID_$1=$!"
 	# the socket file appears at bind(), before listen(): wait for an answer
-	wait_for 5 stund_up "$T/$1" || die "stund $1: no answer on its IPC socket"
+	wait_for 5 stund_up "$T/$1" || fail "stund $1: no answer on its IPC socket"
 }
 
 stund_up() {
@@ -95,13 +53,13 @@ network() {	# NAME: meshctl --json network into $T/NAME.json, printed
 	rc=$?
 	echo "meshctl --json network ($1), exit $rc:"
 	sed 's/^/    /' "$T/$1.json" "$T/$1.err"
-	[ $rc -eq 0 ] || die "meshctl network ($1) exited $rc"
-	jq -e . "$T/$1.json" >/dev/null || die "meshctl output is not JSON"
+	[ $rc -eq 0 ] || fail "meshctl network ($1) exited $rc"
+	jq -e . "$T/$1.json" >/dev/null || fail "meshctl output is not JSON"
 }
 jv() { jq -r "$2" "$T/$1.json"; }
 
 # --- 1. plain Binding against coturn on 127.0.0.1 ------------------------
-P1=$(free_port)
+P1=$(free_port_pair)
 echo "== coturn turnserver --stun-only on 127.0.0.1:$P1"
 turnserver_start plain "$P1" 127.0.0.1
 stund_client c1 "127.0.0.1:$P1"
@@ -149,7 +107,7 @@ grep -q '^  filtering:      unknown: no STUN server answered the RFC 5780 tests'
 	bad "meshctl network does not say why filtering is unknown"
 
 # --- 2. RFC 5780 through coturn ------------------------------------------
-P2=$(free_port)
+P2=$(free_port_pair)
 while [ "$P2" = "$P1" ]; do P2=$((P2 + 2)); done
 echo "== coturn with RFC 5780: 127.0.0.1:$P2 and 127.0.0.2:$((P2 + 1))"
 turnserver_start rfc5780 "$P2" 127.0.0.1 127.0.0.2 "$((P2 + 1))"

@@ -11,52 +11,16 @@
 #  3. stund's counters saw the requests, and none was malformed.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-build}
-BIN=$TOP/$BUILD/bin
-
-skip() { echo "SKIP: $*"; exit 77; }
-[ -x "$BIN/stund" ] || skip "stund is not built yet ($BIN/stund missing)"
+. "$TOP/tests/integ/lib.sh"	# BIN, T, PIDS + cleanup trap, skip, fail, wait_for
+need_bin stund
 for t in turnutils_stunclient turnutils_natdiscovery; do
-	command -v $t >/dev/null 2>&1 || skip "$t missing (Debian package coturn, scripts/deps.sh)"
+	command -v $t >/dev/null 2>&1 || skip "skipped: $t missing (Debian package coturn, scripts/deps.sh)"
 done
 
-T=$(mktemp -d /tmp/atm-coturn-server.XXXXXX)
-PIDS=
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	i=0
-	for p in $PIDS; do
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 30 ]; do
-			sleep 0.1; i=$((i + 1))
-		done
-		kill -9 "$p" 2>/dev/null
-	done
-	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 fails=0
-ok() { echo "ok:   $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-die() { echo "FAIL: $*"; echo "--- stund log"; tail -n 30 "$T/stund.log"; exit 1; }
 
-free_port() {
-	p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 ))
-	while ss -Hlnu "sport = :$p" | grep -q . ||
-	    ss -Hlnu "sport = :$((p + 1))" | grep -q .; do
-		p=$((p + 2))
-	done
-	echo "$p"
-}
-wait_for() {
-	w=$(($1 * 10)); shift
-	until "$@" >/dev/null 2>&1; do
-		w=$((w - 1)); [ $w -le 0 ] && return 1; sleep 0.1
-	done
-}
-bound() { ss -Hlnu "sport = :$1" | grep -q "$2:$1"; }
-
-P=$(free_port) A=$((P + 1))
+P=$(free_port_pair) A=$((P + 1))
 echo "== stund server mode: 127.0.0.1:$P, alternate 127.0.0.2:$A"
 mkdir -p "$T/run"
 : >"$T/empty.conf"
@@ -67,7 +31,7 @@ RUNTIME_DIRECTORY=$T/run "$BIN/stund" -v -f "$T/empty.conf" \
 PIDS="$PIDS $!"
 # RFC 5780 needs all four sockets: IP1:P IP1:A IP2:P IP2:A
 for s in 127.0.0.1:$P 127.0.0.1:$A 127.0.0.2:$P 127.0.0.2:$A; do
-	wait_for 5 bound "${s#*:}" "${s%:*}" || die "stund did not bind $s"
+	wait_for 5 udp_bound "${s#*:}" "${s%:*}" || fail "stund did not bind $s"
 done
 ok "stund bound 127.0.0.1:$P 127.0.0.1:$A 127.0.0.2:$P 127.0.0.2:$A"
 # (the IPC socket is only used at the end, for the counters, long after it

@@ -17,16 +17,8 @@ command -v stun >/dev/null 2>&1 || skip "skipped: stun missing (Debian package s
 
 fails=0
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-die() { fail "$*"; }
-bound() { ss -Hlnu "sport = :$1" | grep -q "$2:$1"; }
-# P and P+1 free for UDP (the RFC 5780 alternate port)
-pair_port() {
-	p=$(free_port)
-	while ss -Hanu "sport = :$((p + 1))" | grep -q .; do p=$(free_port); done
-	echo "$p"
-}
 
-P=$(pair_port) A=$((P + 1))
+P=$(free_port_pair) A=$((P + 1))
 mkdir -p "$T/run"
 : >"$T/empty.conf"
 RUNTIME_DIRECTORY=$T/run "$BIN/stund" -v -f "$T/empty.conf" \
@@ -35,7 +27,7 @@ RUNTIME_DIRECTORY=$T/run "$BIN/stund" -v -f "$T/empty.conf" \
     -o "stund.alt_port=$A" >"$T/stund.log" 2>&1 &
 PIDS="$PIDS $!"
 for s in 127.0.0.1:$P 127.0.0.1:$A 127.0.0.2:$P 127.0.0.2:$A; do
-	wait_for 5 bound "${s#*:}" "${s%:*}" || die "stund did not bind $s"
+	wait_for 5 udp_bound "${s#*:}" "${s%:*}" || fail "stund did not bind $s"
 done
 
 echo "== stun 127.0.0.1:$P (RFC 3489 client, NAT type tests)"

@@ -23,21 +23,12 @@
 # ping; datagrams both ways (meshctl send / listen); keep-alives acked.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-build}
-BIN=$TOP/$BUILD/bin
 . "$TOP/tests/natlab/lib.sh"
 . "$TOP/tests/natlab/punchd.inc"
-pl_need
-nl_require
-nl_init
+pl_lab
 
 echo "== lab $NL_PFX: eim a, eim b"
-pl_world
-nl_nat a eim
-nl_nat b eim
-pl_node A a-host
-pl_node B b-host
-IA=$(pl_id A) IB=$(pl_id B)
+pl_two_nats a:eim b:eim
 echo "    A $IA public $(pl_public A); B $IB public $(pl_public B)"
 [ "$(pl_public A)" = "$(nl_wan a):7777" ] && [ "$(pl_public B)" = "$(nl_wan b):7777" ] &&
 	pl_ok "server-reflexive candidates are WAN:7777 (punchd's own socket, port kept)" ||

@@ -24,22 +24,13 @@
 # 14-punchd-flush-sym.sh.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-build}
-BIN=$TOP/$BUILD/bin
 . "$TOP/tests/natlab/lib.sh"
 . "$TOP/tests/natlab/punchd.inc"
-pl_need
-nl_require
-nl_init
+pl_lab
 BUDGET=5	# s (3.2 s computed above)
 
 echo "== lab $NL_PFX: eim a, eim b"
-pl_world
-nl_nat a eim
-nl_nat b eim
-pl_node A a-host
-pl_node B b-host
-IA=$(pl_id A) IB=$(pl_id B)
+pl_two_nats a:eim b:eim
 pl_listen A "$NL_TMP/listen-A"
 pl_listen B "$NL_TMP/listen-B"
 pl_punch_both A B 5000 >/dev/null || pl_bad "punch failed"

@@ -27,22 +27,13 @@
 # peer-reflexive candidate and checks it (punchd/input.c input_new_source).
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-build}
-BIN=$TOP/$BUILD/bin
 . "$TOP/tests/natlab/lib.sh"
 . "$TOP/tests/natlab/punchd.inc"
-pl_need
-nl_require
-nl_init
+pl_lab
 BUDGET=5
 
 echo "== lab $NL_PFX: sym s, fullcone f"
-pl_world
-nl_nat s sym
-nl_nat f fullcone
-pl_node S s-host
-pl_node F f-host
-IS=$(pl_id S) IF=$(pl_id F)
+pl_two_nats s:sym f:fullcone
 pl_listen S "$NL_TMP/listen-S"
 pl_listen F "$NL_TMP/listen-F"
 pl_punch_both S F 5000 >/dev/null || pl_bad "punch failed"

@@ -19,22 +19,13 @@
 # probes bounded (<= 2048, punchd/birthday's budget); data both ways.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-build}
-BIN=$TOP/$BUILD/bin
 . "$TOP/tests/natlab/lib.sh"
 . "$TOP/tests/natlab/punchd.inc"
 . "$TOP/tests/natlab/hardnat.inc"
-pl_need
-nl_require
-nl_init
+pl_lab
 
 echo "== lab $NL_PFX: sequential a, port-restricted b"
-pl_world
-nl_nat_seq a
-nl_nat b eim
-pl_node A a-host -o punchd.punch_timeout=10s
-pl_node B b-host -o punchd.punch_timeout=10s
-IA=$(pl_id A) IB=$(pl_id B)
+pl_two_nats a:seq b:eim -o punchd.punch_timeout=10s
 # NAT behaviour: stund's first run (the one punchd asked for at start)
 hn_nat_known A B
 echo "    A: $(hn_nat A)"

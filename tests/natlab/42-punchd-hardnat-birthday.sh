@@ -19,22 +19,13 @@
 # punchd remains open; data and pings both ways over the direct path.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-build}
-BIN=$TOP/$BUILD/bin
 . "$TOP/tests/natlab/lib.sh"
 . "$TOP/tests/natlab/punchd.inc"
 . "$TOP/tests/natlab/hardnat.inc"
-pl_need
-nl_require
-nl_init
+pl_lab
 
 echo "== lab $NL_PFX: symmetric-random a, port-restricted b"
-pl_world
-nl_nat a sym
-nl_nat b eim
-pl_node A a-host -o punchd.punch_timeout=12s
-pl_node B b-host -o punchd.punch_timeout=12s
-IA=$(pl_id A) IB=$(pl_id B)
+pl_two_nats a:sym b:eim -o punchd.punch_timeout=12s
 hn_nat_known A B
 echo "    A: $(hn_nat A)"
 echo "    B: $(hn_nat B)"

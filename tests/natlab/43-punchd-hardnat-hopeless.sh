@@ -16,22 +16,13 @@
 # relayed path: the relay is TCP).
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-build}
-BIN=$TOP/$BUILD/bin
 . "$TOP/tests/natlab/lib.sh"
 . "$TOP/tests/natlab/punchd.inc"
 . "$TOP/tests/natlab/hardnat.inc"
-pl_need
-nl_require
-nl_init
+pl_lab
 
 echo "== lab $NL_PFX: symmetric-random a and b"
-pl_world
-nl_nat a sym
-nl_nat b sym
-pl_node A a-host
-pl_node B b-host
-IA=$(pl_id A) IB=$(pl_id B)
+pl_two_nats a:sym b:sym
 hn_nat_known A B
 pl_listen A "$NL_TMP/listen-A"
 pl_listen B "$NL_TMP/listen-B"

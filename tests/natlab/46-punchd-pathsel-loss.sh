@@ -14,25 +14,16 @@
 # window clears in 8 s, then 2 s cheaper: about 10 s).
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-build}
-BIN=$TOP/$BUILD/bin
 . "$TOP/tests/natlab/lib.sh"
 . "$TOP/tests/natlab/punchd.inc"
-pl_need
-nl_require
-nl_init
+pl_lab
 
 echo "== lab $NL_PFX: eim a, eim b"
-pl_world
-nl_nat a eim
-nl_nat b eim
 # the default keep-alive (25 s, dead after 5): the issue measured with it,
 # and PL_FAST's 300 ms keep-alives would declare the lossy path dead every
 # second or two before the relay is met, growing its hold-down
 KA="-o punchd.keepalive_interval=25s -o punchd.warn_after=3 -o punchd.dead_after=5"
-pl_node A a-host $KA
-pl_node B b-host $KA
-IA=$(pl_id A) IB=$(pl_id B)
+pl_two_nats a:eim b:eim $KA
 WA=$(nl_wan a) WB=$(nl_wan b)
 pl_listen A "$NL_TMP/listen-A"
 pl_listen B "$NL_TMP/listen-B"

@@ -19,13 +19,9 @@
 # so the netcheck must say it was not tested and what to add.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-build}
-BIN=$TOP/$BUILD/bin
 . "$TOP/tests/natlab/lib.sh"
 . "$TOP/tests/natlab/punchd.inc"
-pl_need
-nl_require
-nl_init
+pl_lab
 
 # pl_stund with more servers for A (NC_SERVERS): the dead one
 NC_SERVERS=203.0.113.10:3478

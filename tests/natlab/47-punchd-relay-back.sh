@@ -6,21 +6,12 @@
 # must be relayed again, with data, within 5 s of its return.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-build}
-BIN=$TOP/$BUILD/bin
 . "$TOP/tests/natlab/lib.sh"
 . "$TOP/tests/natlab/punchd.inc"
-pl_need
-nl_require
-nl_init
+pl_lab
 
 echo "== lab $NL_PFX: sym c, sym d"
-pl_world
-nl_nat c sym
-nl_nat d sym
-pl_node C c-host
-pl_node D d-host
-IC=$(pl_id C) ID=$(pl_id D)
+pl_two_nats c:sym d:sym
 pl_listen C "$NL_TMP/listen-C"
 pl_listen D "$NL_TMP/listen-D"
 pl_punch_both C D 5000 >/dev/null || pl_bad "punch C <-> D failed"

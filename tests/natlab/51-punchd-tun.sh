@@ -9,6 +9,8 @@
 #     fd00::/8 /64), mtu 1280, only the mesh prefixes routed, and punchd no
 #     longer holds CAP_NET_ADMIN;
 #   - `meshctl hosts` on A lists both members with the addresses atm0 has;
+#     B's IPv4 is the one A pinned for it (WELCOME: A's members file, B's
+#     mesh file) and `meshctl hosts` on B agrees with A's;
 #   - direct: ping over IPv4 and IPv6 and an iperf3 TCP transfer, the pair's
 #     path direct, punchd's tun_rx / tun_tx counters moving;
 #   - a packet through A's atm0 with a forged inner source (an address no
@@ -97,6 +99,17 @@ grep -q "^$B4 *bob bob.home$" "$NL_TMP/hosts" &&
 	[ "$(grep -vc '^#' "$NL_TMP/hosts")" -eq 4 ] &&
 	pl_ok "meshctl hosts lists both members with atm0's addresses" ||
 	pl_bad "meshctl hosts: $(cat "$NL_TMP/hosts")"
+pinned=$(sed -n 's/^v4=//p' "$NL_TMP/B/mesh")
+gave=$(awk -v id="$IB" '$1 == id { for (i = 4; i <= NF; i++)
+    if ($i ~ /^v4=/) print substr($i, 4) }' "$NL_TMP/A/members")
+pl_m B hosts >"$NL_TMP/hosts-B" 2>&1
+[ "$gave" = "$B4" ] && [ "$pinned" = "$B4" ] &&
+	[ "$(sed -n 's/^v4=//p' "$NL_TMP/A/mesh")" = "$A4" ] &&
+	[ "$(grep -v '^#' "$NL_TMP/hosts" | awk '{ print $1 }' | sort)" = \
+	    "$(grep -v '^#' "$NL_TMP/hosts-B" | awk '{ print $1 }' | sort)" ] &&
+	grep -q "^$B4 .*# this node" "$NL_TMP/hosts-B" &&
+	pl_ok "B's IPv4 $B4 is the one A pinned for it; meshctl hosts on B agrees with A" ||
+	pl_bad "pins: A gave '$gave', B has '$pinned', atm0 $B4; hosts on B: $(cat "$NL_TMP/hosts-B")"
 
 echo "== direct: ping, ping -6, iperf3 TCP over atm0"
 ctr() { pl_status "$1" ".counters.$2"; }

@@ -30,20 +30,21 @@
 #include "proto/invite.h"
 #include "proto/join.h"
 #include "proto/packet.h"
+#include "vectors/vectors.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#define NOW_A		UINT64_C(1767225600)	/* an hour before A expires */
 #define SEQ_START	(UINT64_C(1767225600) << 32)
 
-static const uint8_t ID_A[8] = { 0xa0, 0xa0, 0xa0, 0xa0, 0xa0, 0xa0, 0xa0, 0xa0 };
+const uint8_t ID_A[8] = { 0xa0, 0xa0, 0xa0, 0xa0, 0xa0, 0xa0, 0xa0, 0xa0 };
 static const uint8_t ID_J[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 
-static uint8_t	pk_a[32], sk_a[64], pk_j[32], sk_j[64];
+uint8_t		pk_a[32];
+static uint8_t	sk_a[64], pk_j[32], sk_j[64];
 static uint8_t	mesh_secret[32], mesh_key[32];
 
-static json_t *
+json_t *
 hexj(const uint8_t *b, size_t n)
 {
 	char	*s = malloc(2 * n + 1);
@@ -70,176 +71,6 @@ keys_init(void)
 	crypto_sign_seed_keypair(pk_j, sk_j, seed);
 	memset(mesh_secret, 0x44, sizeof(mesh_secret));
 	packet_key_derive(mesh_key, mesh_secret, 0);
-}
-
-static void
-invite_a(struct invite *inv)
-{
-	invite_init(inv);
-	memset(inv->mesh_id, 0x11, sizeof(inv->mesh_id));
-	strlcpy(inv->mesh_name, "Home Mesh", sizeof(inv->mesh_name));
-	memcpy(inv->inviter_id, ID_A, 8);
-	memcpy(inv->inviter_pk, pk_a, 32);
-	memset(inv->secret, 0x33, sizeof(inv->secret));
-	inv->expires = NOW_A + 3600;
-	inv->max_uses = 1;
-	invite_addr_parse("udp://192.168.86.237:7777", &inv->ep_local);
-	invite_addr_parse("udp://73.45.123.89:40123", &inv->ep_public);
-	strlcpy(inv->ep_relay, "wss://relay.example.org:8080",
-	    sizeof(inv->ep_relay));
-	invite_addr_parse("192.168.86.237:1", &inv->local_ip);
-	inv->local_ip.port = 0;
-	invite_addr_parse("73.45.123.89:1", &inv->public_ip);
-	inv->public_ip.port = 0;
-	inv->behind_nat = 1;
-	strlcpy(inv->nat_type, "endpoint-independent", sizeof(inv->nat_type));
-}
-
-static json_t *
-addr_j(const struct invite_addr *a, const char *scheme)
-{
-	char buf[80];
-
-	return a->family ? json_string(invite_addr_str(a, scheme, buf,
-	    sizeof(buf))) : json_null();
-}
-
-static json_t *
-invite_j(const struct invite *inv)
-{
-	return json_pack("{s:o s:s s:o s:o s:o s:I s:i s:o s:o s:s s:o s:o "
-	    "s:i s:s}",
-	    "mesh_id", hexj(inv->mesh_id, 16), "mesh_name", inv->mesh_name,
-	    "inviter_id", hexj(inv->inviter_id, 8),
-	    "inviter_pk", hexj(inv->inviter_pk, 32),
-	    "secret", hexj(inv->secret, 32), "expires", (json_int_t)inv->expires,
-	    "max_uses", inv->max_uses, "ep_local", addr_j(&inv->ep_local,
-	    "udp://"), "ep_public", addr_j(&inv->ep_public, "udp://"),
-	    "ep_relay", inv->ep_relay, "local_ip", addr_j(&inv->local_ip, NULL),
-	    "public_ip", addr_j(&inv->public_ip, NULL),
-	    "behind_nat", inv->behind_nat, "nat_type", inv->nat_type);
-}
-
-static const char *
-err_name(int r)
-{
-	static const char *n[] = { "ok", "empty", "prefix", "char",
-	    "truncated", "checksum", "version", "expired", "field", "toolong",
-	    "uri" };
-
-	return r <= 0 && r >= -10 ? n[-r] : "?";
-}
-
-/* one case: what invite_parse says of s at now */
-static void
-parse_case(json_t *arr, const char *what, const char *s, uint64_t now)
-{
-	struct invite	inv;
-	char		err[300] = "";
-	int		r = invite_parse(s, now, &inv, err, sizeof(err));
-
-	json_array_append_new(arr, json_pack("{s:s s:s s:I s:s s:s s:o}",
-	    "what", what, "input", s, "now", (json_int_t)now,
-	    "result", err_name(r), "error", err,
-	    "invite", r == INVITE_OK || r == INVITE_ERR_EXPIRED ?
-	    invite_j(&inv) : json_null()));
-	invite_clear(&inv);
-}
-
-/* a code with the blob's version byte changed and a valid checksum */
-static void
-code_with_version(const char *code, uint8_t version, char *out, size_t cap)
-{
-	uint8_t		blob[INVITE_BLOB_MAX], h[16];
-	unsigned	trailing;
-	size_t		bad;
-	int		n = invite_b32_decode(code + 4, blob, sizeof(blob),
-			    &trailing, &bad);
-
-	blob[0] = version;
-	crypto_generichash(h, sizeof(h), blob, n - 4, NULL, 0);
-	memcpy(blob + n - 4, h, 4);
-	memcpy(out, "ATM-", 4);
-	invite_b32_encode(blob, n, out + 4, cap - 4);
-}
-
-static json_t *
-invites_j(void)
-{
-	struct invite	inv;
-	json_t		*arr = json_array();
-	char		code[INVITE_CODE_MAX], uri[INVITE_URI_MAX], s[INVITE_URI_MAX];
-	size_t		n;
-
-	invite_a(&inv);
-	invite_encode(&inv, code, sizeof(code));
-	invite_uri_format(&inv, uri, sizeof(uri));
-	parse_case(arr, "full code", code, NOW_A);
-	parse_case(arr, "full code, no expiry check", code, 0);
-	parse_case(arr, "prefix only", "  atm-", NOW_A);
-	snprintf(s, sizeof(s), " %s\n", code);
-	for (n = 4; s[n] != '\0'; n++)
-		if (s[n] >= 'A' && s[n] <= 'Z')
-			s[n] = (char)(s[n] - 'A' + 'a');
-	parse_case(arr, "lower case, blanks around", s, NOW_A);
-	parse_case(arr, "expired", code, NOW_A + 3600);
-	snprintf(s, sizeof(s), "%s", code);
-	s[40] = s[40] == 'Z' ? 'Y' : 'Z';
-	parse_case(arr, "typo", s, NOW_A);
-	snprintf(s, sizeof(s), "%.*s", (int)(strlen(code) / 2), code);
-	parse_case(arr, "truncated", s, NOW_A);
-	parse_case(arr, "no prefix", code + 4, NOW_A);
-	snprintf(s, sizeof(s), "%s", code);
-	s[20] = 'U';
-	parse_case(arr, "bad character", s, NOW_A);
-	parse_case(arr, "empty", "", NOW_A);
-	code_with_version(code, 2, s, sizeof(s));
-	parse_case(arr, "version 2", s, NOW_A);
-	parse_case(arr, "URI", uri, NOW_A);
-	snprintf(s, sizeof(s), "atmosphere://join?token=%s&mesh=Other"
-	    "&endpoints={\"local\":\"udp://10.0.0.1:1\",\"relay\":"
-	    "\"ws://10.0.0.2:8080\"}&v=1", code);
-	parse_case(arr, "URI, raw JSON, the token wins", s, NOW_A);
-	snprintf(s, sizeof(s), "atmosphere://join?token=%s&token=%s", code,
-	    code);
-	parse_case(arr, "URI, token twice", s, NOW_A);
-	snprintf(s, sizeof(s), "atmosphere://join?token=%s&mesh=%%ZZ", code);
-	parse_case(arr, "URI, bad escape", s, NOW_A);
-	snprintf(s, sizeof(s), "atmosphere://join?token=%s&endpoints="
-	    "{\"relay\":\"ws://a\",\"relay\":\"ws://b\"}", code);
-	parse_case(arr, "URI, duplicate JSON key", s, NOW_A);
-	parse_case(arr, "URI, no token", "atmosphere://join?mesh=x", NOW_A);
-	parse_case(arr, "URI, other scheme", "https://example.org/?token=x",
-	    NOW_A);
-
-	/* minimal (no endpoints): the legacy endpoint= fills the relay */
-	invite_clear(&inv);
-	invite_init(&inv);
-	memset(inv.mesh_id, 0x22, 16);
-	strlcpy(inv.mesh_name, "m", sizeof(inv.mesh_name));
-	memcpy(inv.inviter_id, ID_A, 8);
-	memcpy(inv.inviter_pk, pk_a, 32);
-	memset(inv.secret, 0x55, 32);
-	inv.expires = UINT64_C(4102444800);
-	inv.max_uses = 3;
-	invite_encode(&inv, code, sizeof(code));
-	parse_case(arr, "minimal", code, NOW_A);
-	snprintf(s, sizeof(s), "atmosphere://join/?token=%s&endpoint="
-	    "ws://127.0.0.1:8080", code);
-	parse_case(arr, "legacy endpoint= relay", s, NOW_A);
-
-	/* IPv6 and a UTF-8 name */
-	strlcpy(inv.mesh_name, "Caf\xc3\xa9 \xe2\x98\x95", sizeof(inv.mesh_name));
-	invite_addr_parse("udp://[2001:db8::1]:7777", &inv.ep_public);
-	invite_addr_parse("[fe80::1:2]:7778", &inv.ep_local);
-	strlcpy(inv.ep_relay, "ws://127.0.0.1:8080/v1/relay/x",
-	    sizeof(inv.ep_relay));
-	invite_encode(&inv, code, sizeof(code));
-	parse_case(arr, "IPv6, UTF-8 name", code, NOW_A);
-	invite_uri_format(&inv, uri, sizeof(uri));
-	parse_case(arr, "IPv6, UTF-8 name, URI", uri, NOW_A);
-	invite_clear(&inv);
-	return arr;
 }
 
 static json_t *

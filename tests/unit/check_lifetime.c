@@ -118,16 +118,16 @@ START_TEST(test_gap_probing)
 	unsigned	deaths;
 	double		iv;
 
-	/* 10 s NATs: 25 and 12.5 s die, 8.75 s lives, 10.6 s dies: 5.31 s,
-	 * all within the first 62 s (26 + 13.5 + 8.75 + 11.6), then 5
-	 * minutes of nothing lost */
-	ck_assert_uint_eq(gap_run(10, 362, 62, &deaths, &iv), 0);
-	ck_assert_uint_eq(deaths, 3);
-	ck_assert(iv > LIFETIME_FLOOR && iv <= 5.5);
-	/* 20 s: 25 dies, 12.5 and 18.75 live, 21.9 dies */
-	ck_assert_uint_eq(gap_run(20, 600, 90, &deaths, &iv), 0);
-	ck_assert_uint_eq(deaths, 2);
-	ck_assert(iv > 10 && iv <= 11);
+	/* 10 s NATs: the first gap, 12.5 s, dies; 6.25 and 9.4 s live:
+	 * the bracket is within a third, every 6.25 s, all within the
+	 * first 30 s (13.5 + 6.25 + 9.4), then 5 minutes of nothing lost */
+	ck_assert_uint_eq(gap_run(10, 362, 30, &deaths, &iv), 0);
+	ck_assert_uint_eq(deaths, 1);
+	ck_assert(iv > LIFETIME_FLOOR && iv <= 6.25);
+	/* 20 s: 12.5 lives, 25 dies, 18.75 lives: every 12.5 s */
+	ck_assert_uint_eq(gap_run(20, 600, 60, &deaths, &iv), 0);
+	ck_assert_uint_eq(deaths, 1);
+	ck_assert(iv == 12.5);
 	/* 30 s and longer: the ceiling, never a probe */
 	ck_assert_uint_eq(gap_run(30, 600, 0, &deaths, &iv), 0);
 	ck_assert_uint_eq(deaths, 0);
@@ -143,7 +143,11 @@ START_TEST(test_next_gap)
 	struct lifetime l;
 
 	lifetime_init(&l);
+	/* nothing known: half the ceiling first, then the ceiling */
+	ck_assert(lifetime_next_gap(&l) == LIFETIME_FIRST);
+	lifetime_survived(&l, LIFETIME_FIRST);
 	ck_assert(lifetime_next_gap(&l) == LIFETIME_CEILING);
+	lifetime_init(&l);
 	lifetime_died(&l, 12.5);
 	/* 6.25 s not yet seen surviving: no probe above it */
 	ck_assert(lifetime_next_gap(&l) == 6.25);
@@ -164,10 +168,16 @@ START_TEST(test_next_gap)
 	lifetime_survived(&l, 6.2);
 	ck_assert(fabs(lifetime_next_gap(&l) - 9.35) < 1e-9);
 	lifetime_survived(&l, 9.35);
-	ck_assert(fabs(lifetime_next_gap(&l) - 10.925) < 1e-9);
-	lifetime_died(&l, 10.925);
-	/* bracket 9.35 .. 10.925 is tight: the interval */
-	ck_assert(fabs(lifetime_next_gap(&l) - 5.4625) < 1e-9);
+	/* bracket 9.35 .. 12.5 is within a third: the interval */
+	ck_assert(fabs(lifetime_next_gap(&l) - 6.25) < 1e-9);
+	/* a looser one goes on: 7 .. 12.5, then 9.75 */
+	lifetime_init(&l);
+	lifetime_died(&l, 12.5);
+	lifetime_survived(&l, 7);
+	ck_assert(fabs(lifetime_next_gap(&l) - 9.75) < 1e-9);
+	lifetime_died(&l, 9.75);
+	/* 7 .. 9.75 is tight: half the fatal gap */
+	ck_assert(fabs(lifetime_next_gap(&l) - 5.0) < 1e-9);
 }
 END_TEST
 

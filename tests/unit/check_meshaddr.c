@@ -3,18 +3,43 @@
 #include <string.h>
 
 #include "punchd/meshaddr.h"
+#include "check_meshaddr.h"
 #include "suites.h"
 
 static const uint8_t mesh_a[MESHADDR_MESH_ID_LEN] = "mesh-id-aaaaaaa";
 static const uint8_t mesh_b[MESHADDR_MESH_ID_LEN] = "mesh-id-bbbbbbb";
 
-static void
+void
 id_of(uint64_t v, uint8_t id[MESHADDR_NODE_ID_LEN])
 {
 	int	i;
 
 	for (i = 7; i >= 0; i--, v >>= 8)
 		id[i] = v & 0xff;
+}
+
+void
+meshaddr_test_clashing(uint8_t a[MESHADDR_NODE_ID_LEN],
+    uint8_t b[MESHADDR_NODE_ID_LEN])
+{
+	static uint32_t		 seen[1u << 22];	/* home -> i + 1 */
+	uint64_t		 i;
+	uint32_t		 h, j = 0;
+
+	memset(seen, 0, sizeof(seen));
+	for (i = 1; i < 100000 && j == 0; i++) {
+		id_of(i, a);
+		h = meshaddr_v4_home(a) & 0x3fffff;
+		if (seen[h] != 0)
+			j = seen[h];
+		else
+			seen[h] = (uint32_t)i;
+	}
+	ck_assert_uint_ne(j, 0);
+	id_of(j, a);			/* the smaller id */
+	id_of(i - 1, b);
+	ck_assert_uint_eq(meshaddr_v4_home(a), meshaddr_v4_home(b));
+	ck_assert(memcmp(a, b, MESHADDR_NODE_ID_LEN) < 0);
 }
 
 START_TEST(test_v6)
@@ -61,26 +86,11 @@ END_TEST
 /* Two ids whose homes clash: the smaller keeps it, the other probes on. */
 START_TEST(test_clash)
 {
-	static uint32_t		 seen[1u << 22];	/* home -> i + 1 */
 	struct meshaddr_table	 t = { 0 };
 	uint8_t			 ids[2][8], a[8], b[8];
 	const struct meshaddr_member *ma, *mb;
-	uint64_t		 i;
-	uint32_t		 h, j = 0;
 
-	memset(seen, 0, sizeof(seen));
-	for (i = 1; i < 100000 && j == 0; i++) {
-		id_of(i, a);
-		h = meshaddr_v4_home(a) & 0x3fffff;
-		if (seen[h] != 0)
-			j = seen[h];
-		else
-			seen[h] = (uint32_t)i;
-	}
-	ck_assert_uint_ne(j, 0);
-	id_of(j, a);			/* the smaller id */
-	id_of(i - 1, b);
-	ck_assert_uint_eq(meshaddr_v4_home(a), meshaddr_v4_home(b));
+	meshaddr_test_clashing(a, b);
 	/* given in either order, the answer is the same */
 	memcpy(ids[0], b, 8);
 	memcpy(ids[1], a, 8);

@@ -63,26 +63,48 @@ START_TEST(test_control)
 }
 END_TEST
 
+/* a SIGNAL with three candidates: host, srflx over IPv6, relay */
+static void
+signal_example(struct relaymsg_signal *s)
+{
+	memset(s, 0, sizeof(*s));
+	strcpy(s->type, "candidates");
+	strcpy(s->from, "node-a1b2");
+	s->ts = 1700000000123ULL;
+	s->ncands = 3;
+	strcpy(s->cands[0].kind, "host");
+	strcpy(s->cands[0].addr, "192.168.1.2:7777");
+	s->cands[0].prio = 126;
+	strcpy(s->cands[1].kind, "srflx");
+	strcpy(s->cands[1].addr, "[2001:db8::1]:40000");
+	s->cands[1].prio = 100;
+	strcpy(s->cands[2].kind, "relay");
+	strcpy(s->cands[2].addr, "203.0.113.9:8080");
+	s->cands[2].prio = 0;
+}
+
+/* a "nat" map with every field set */
+static void
+nat_example(struct relaymsg_nat *n)
+{
+	strcpy(n->mapping, "address-and-port-dependent");
+	strcpy(n->filtering, "endpoint-independent");
+	strcpy(n->alloc, "sequential");
+	n->delta = -2;
+	n->jitter = 3;
+	n->last_port = 40007;
+	n->age_ms = 1234;
+	n->rate = 0.5;
+	n->confidence = 0.83;
+}
+
 START_TEST(test_signal_roundtrip)
 {
 	struct relaymsg_signal	s, d;
 	uint8_t			buf[2048];
 	size_t			n;
 
-	memset(&s, 0, sizeof(s));
-	strcpy(s.type, "candidates");
-	strcpy(s.from, "node-a1b2");
-	s.ts = 1700000000123ULL;
-	s.ncands = 3;
-	strcpy(s.cands[0].kind, "host");
-	strcpy(s.cands[0].addr, "192.168.1.2:7777");
-	s.cands[0].prio = 126;
-	strcpy(s.cands[1].kind, "srflx");
-	strcpy(s.cands[1].addr, "[2001:db8::1]:40000");
-	s.cands[1].prio = 100;
-	strcpy(s.cands[2].kind, "relay");
-	strcpy(s.cands[2].addr, "203.0.113.9:8080");
-	s.cands[2].prio = 0;
+	signal_example(&s);
 	n = relaymsg_signal_write(buf, sizeof(buf), &s);
 	ck_assert_uint_gt(n, 1);
 	ck_assert_uint_eq(buf[0], RELAYMSG_SIGNAL);
@@ -107,6 +129,76 @@ START_TEST(test_signal_roundtrip)
 	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
 	ck_assert_str_eq(d.type, "punch");
 	ck_assert_uint_eq(d.ncands, 0);
+}
+END_TEST
+
+/*
+ * The bytes on the wire, fixed: a frame with candidates and "nat", and
+ * the smallest one. Recorded from the encoder before it counted its maps
+ * itself (hand-written sizes); any change here breaks older peers.
+ */
+static const uint8_t signal_full[] = {
+	0xf1, 0x85, 0xa4, 0x74, 0x79, 0x70, 0x65, 0xaa, 0x63, 0x61, 0x6e, 0x64,
+	0x69, 0x64, 0x61, 0x74, 0x65, 0x73, 0xa4, 0x66, 0x72, 0x6f, 0x6d, 0xa9,
+	0x6e, 0x6f, 0x64, 0x65, 0x2d, 0x61, 0x31, 0x62, 0x32, 0xa2, 0x74, 0x73,
+	0xcf, 0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x7b, 0xaa, 0x63, 0x61,
+	0x6e, 0x64, 0x69, 0x64, 0x61, 0x74, 0x65, 0x73, 0x93, 0x83, 0xa4, 0x6b,
+	0x69, 0x6e, 0x64, 0xa4, 0x68, 0x6f, 0x73, 0x74, 0xa4, 0x61, 0x64, 0x64,
+	0x72, 0xb0, 0x31, 0x39, 0x32, 0x2e, 0x31, 0x36, 0x38, 0x2e, 0x31, 0x2e,
+	0x32, 0x3a, 0x37, 0x37, 0x37, 0x37, 0xa4, 0x70, 0x72, 0x69, 0x6f, 0x7e,
+	0x83, 0xa4, 0x6b, 0x69, 0x6e, 0x64, 0xa5, 0x73, 0x72, 0x66, 0x6c, 0x78,
+	0xa4, 0x61, 0x64, 0x64, 0x72, 0xb3, 0x5b, 0x32, 0x30, 0x30, 0x31, 0x3a,
+	0x64, 0x62, 0x38, 0x3a, 0x3a, 0x31, 0x5d, 0x3a, 0x34, 0x30, 0x30, 0x30,
+	0x30, 0xa4, 0x70, 0x72, 0x69, 0x6f, 0x64, 0x83, 0xa4, 0x6b, 0x69, 0x6e,
+	0x64, 0xa5, 0x72, 0x65, 0x6c, 0x61, 0x79, 0xa4, 0x61, 0x64, 0x64, 0x72,
+	0xb0, 0x32, 0x30, 0x33, 0x2e, 0x30, 0x2e, 0x31, 0x31, 0x33, 0x2e, 0x39,
+	0x3a, 0x38, 0x30, 0x38, 0x30, 0xa4, 0x70, 0x72, 0x69, 0x6f, 0xce, 0x00,
+	0x01, 0x11, 0x70, 0xa3, 0x6e, 0x61, 0x74, 0x89, 0xa7, 0x6d, 0x61, 0x70,
+	0x70, 0x69, 0x6e, 0x67, 0xba, 0x61, 0x64, 0x64, 0x72, 0x65, 0x73, 0x73,
+	0x2d, 0x61, 0x6e, 0x64, 0x2d, 0x70, 0x6f, 0x72, 0x74, 0x2d, 0x64, 0x65,
+	0x70, 0x65, 0x6e, 0x64, 0x65, 0x6e, 0x74, 0xa9, 0x66, 0x69, 0x6c, 0x74,
+	0x65, 0x72, 0x69, 0x6e, 0x67, 0xb4, 0x65, 0x6e, 0x64, 0x70, 0x6f, 0x69,
+	0x6e, 0x74, 0x2d, 0x69, 0x6e, 0x64, 0x65, 0x70, 0x65, 0x6e, 0x64, 0x65,
+	0x6e, 0x74, 0xa5, 0x61, 0x6c, 0x6c, 0x6f, 0x63, 0xaa, 0x73, 0x65, 0x71,
+	0x75, 0x65, 0x6e, 0x74, 0x69, 0x61, 0x6c, 0xa5, 0x64, 0x65, 0x6c, 0x74,
+	0x61, 0xfe, 0xa6, 0x6a, 0x69, 0x74, 0x74, 0x65, 0x72, 0xcd, 0x01, 0x2c,
+	0xa9, 0x6c, 0x61, 0x73, 0x74, 0x5f, 0x70, 0x6f, 0x72, 0x74, 0xcd, 0x9c,
+	0x47, 0xa6, 0x61, 0x67, 0x65, 0x5f, 0x6d, 0x73, 0xcd, 0x04, 0xd2, 0xa4,
+	0x72, 0x61, 0x74, 0x65, 0xcb, 0x3f, 0xe0, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0xaa, 0x63, 0x6f, 0x6e, 0x66, 0x69, 0x64, 0x65, 0x6e, 0x63, 0x65,
+	0xcb, 0x3f, 0xea, 0x8f, 0x5c, 0x28, 0xf5, 0xc2, 0x8f,
+};
+
+static const uint8_t signal_short[] = {
+	0xf1, 0x83, 0xa4, 0x74, 0x79, 0x70, 0x65, 0xa5, 0x70, 0x75, 0x6e, 0x63,
+	0x68, 0xa4, 0x66, 0x72, 0x6f, 0x6d, 0xa9, 0x6e, 0x6f, 0x64, 0x65, 0x2d,
+	0x61, 0x31, 0x62, 0x32, 0xa2, 0x74, 0x73, 0x00,
+};
+
+START_TEST(test_signal_bytes)
+{
+	struct relaymsg_signal	s;
+	uint8_t			buf[2048];
+	size_t			n;
+
+	signal_example(&s);
+	s.cands[2].prio = 70000;	/* 32 bits on the wire */
+	s.has_nat = 1;
+	nat_example(&s.nat);
+	s.nat.jitter = 300;		/* 16 bits */
+	n = relaymsg_signal_write(buf, sizeof(buf), &s);
+	ck_assert_uint_eq(n, sizeof(signal_full));
+	ck_assert_mem_eq(buf, signal_full, sizeof(signal_full));
+	/* one byte short of room: nothing written */
+	ck_assert_uint_eq(relaymsg_signal_write(buf, sizeof(signal_full) - 1,
+	    &s), 0);
+	s.has_nat = 0;
+	s.ncands = 0;
+	s.ts = 0;
+	strcpy(s.type, "punch");
+	n = relaymsg_signal_write(buf, sizeof(buf), &s);
+	ck_assert_uint_eq(n, sizeof(signal_short));
+	ck_assert_mem_eq(buf, signal_short, sizeof(signal_short));
 }
 END_TEST
 
@@ -245,15 +337,7 @@ START_TEST(test_signal_nat)
 	strcpy(s.type, "candidates");
 	strcpy(s.from, "n");
 	s.has_nat = 1;
-	strcpy(s.nat.mapping, "address-and-port-dependent");
-	strcpy(s.nat.filtering, "endpoint-independent");
-	strcpy(s.nat.alloc, "sequential");
-	s.nat.delta = -2;
-	s.nat.jitter = 3;
-	s.nat.last_port = 40007;
-	s.nat.age_ms = 1234;
-	s.nat.rate = 0.5;
-	s.nat.confidence = 0.83;
+	nat_example(&s.nat);
 	n = relaymsg_signal_write(buf, sizeof(buf), &s);
 	ck_assert_uint_gt(n, 1);
 	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
@@ -354,6 +438,96 @@ START_TEST(test_signal_nat_hostile)
 }
 END_TEST
 
+/* what p_nat_one packs: "nat" holding key, an integer (u64 or i64) or a
+ * double as t says */
+static struct {
+	const char	*key;
+	char		 t;
+	uint64_t	 u;
+	int64_t		 i;
+	double		 d;
+} nat_val;
+
+static void
+p_nat_one(msgpack_packer *pk)
+{
+	p_nat_pre(pk);
+	msgpack_pack_map(pk, 1);
+	str(pk, nat_val.key);
+	if (nat_val.t == 'u')
+		msgpack_pack_uint64(pk, nat_val.u);
+	else if (nat_val.t == 'i')
+		msgpack_pack_int64(pk, nat_val.i);
+	else
+		msgpack_pack_double(pk, nat_val.d);
+}
+
+static size_t
+nat_one(uint8_t *buf, size_t len, const char *key, char t, uint64_t u,
+    int64_t i, double d)
+{
+	nat_val.key = key;
+	nat_val.t = t;
+	nat_val.u = u;
+	nat_val.i = i;
+	nat_val.d = d;
+	return pack_signal(buf, len, p_nat_one);
+}
+
+/* each number's type and bounds, at and beyond the edges */
+START_TEST(test_signal_nat_bounds)
+{
+	struct relaymsg_signal	d;
+	uint8_t			buf[256];
+	size_t			n;
+
+	n = nat_one(buf, sizeof(buf), "delta", 'i', 0, -65535, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
+	ck_assert_int_eq(d.nat.delta, -65535);
+	n = nat_one(buf, sizeof(buf), "delta", 'i', 0, -65536, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = nat_one(buf, sizeof(buf), "delta", 'u', 65536, 0, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = nat_one(buf, sizeof(buf), "delta", 'd', 0, 0, 2.0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = nat_one(buf, sizeof(buf), "jitter", 'i', 0, -1, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = nat_one(buf, sizeof(buf), "jitter", 'u', 65535, 0, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
+	ck_assert_int_eq(d.nat.jitter, 65535);
+	n = nat_one(buf, sizeof(buf), "last_port", 'u', 65535, 0, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
+	ck_assert_uint_eq(d.nat.last_port, 65535);
+	n = nat_one(buf, sizeof(buf), "age_ms", 'u', UINT32_MAX, 0, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
+	ck_assert_uint_eq(d.nat.age_ms, UINT32_MAX);
+	n = nat_one(buf, sizeof(buf), "age_ms", 'u', UINT32_MAX + 1ULL, 0, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = nat_one(buf, sizeof(buf), "age_ms", 'u', UINT64_MAX, 0, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	/* rate and confidence: an integer or a float, never negative */
+	n = nat_one(buf, sizeof(buf), "rate", 'u', 65536, 0, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
+	ck_assert_double_eq(d.nat.rate, 65536);
+	n = nat_one(buf, sizeof(buf), "rate", 'd', 0, 0, 65536.5);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = nat_one(buf, sizeof(buf), "rate", 'i', 0, -1, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = nat_one(buf, sizeof(buf), "rate", 'd', 0, 0, INFINITY);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = nat_one(buf, sizeof(buf), "confidence", 'u', 1, 0, 0);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), 0);
+	ck_assert_double_eq(d.nat.confidence, 1);
+	n = nat_one(buf, sizeof(buf), "confidence", 'd', 0, 0, -0.1);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	n = nat_one(buf, sizeof(buf), "confidence", 'd', 0, 0, 1.01);
+	ck_assert_int_eq(relaymsg_signal_read(buf, n, &d), -1);
+	/* a refused frame leaves nothing behind */
+	ck_assert_int_eq(d.has_nat, 0);
+	ck_assert_str_eq(d.nat.mapping, "");
+}
+END_TEST
+
 Suite *
 relaymsg_suite(void)
 {
@@ -363,9 +537,11 @@ relaymsg_suite(void)
 	tcase_add_test(tc, test_kinds);
 	tcase_add_test(tc, test_control);
 	tcase_add_test(tc, test_signal_roundtrip);
+	tcase_add_test(tc, test_signal_bytes);
 	tcase_add_test(tc, test_signal_hostile);
 	tcase_add_test(tc, test_signal_nat);
 	tcase_add_test(tc, test_signal_nat_hostile);
+	tcase_add_test(tc, test_signal_nat_bounds);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -49,6 +49,9 @@
 	X(rendezvous)		\
 	X(web)			\
 	X(meshaddr)		\
+	X(meshaddr_pin)		\
+	X(join_ext)		\
+	X(meshpin)		\
 	X(hardnat)		\
 	X(ippath)		\
 	X(roam)			\

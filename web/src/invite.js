@@ -11,7 +11,10 @@ const FIXED = 101, CKSUM = 4;
 const ALPHA = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const TAGS = [null, 'mesh_name', 'endpoints.local', 'endpoints.public',
 	'endpoints.relay', 'network_info.local_ip', 'network_info.public_ip',
-	'network_info.is_behind_nat', 'network_info.nat_type'];
+	'network_info.is_behind_nat', 'network_info.nat_type',
+	'endpoints.local6', 'network_info.stun_source', 'endpoints.public6'];
+TAGS[16] = 'relay_token';	// 12-15 free
+const STUN_SOURCE_MAX = 127;
 
 // code: empty, prefix, char, truncated, checksum, version, expired, field,
 // toolong, uri (the INVITE_ERR_* of proto/invite.h)
@@ -135,6 +138,12 @@ function natTypeValid(s) {
 	return /^[A-Za-z0-9_-]{1,31}$/.test(s);
 }
 
+// "stun:" and a host, [v6] or host name, maybe ":PORT" (stun_source_valid)
+function stunSourceValid(s) {
+	return s.length > 5 && s.length <= STUN_SOURCE_MAX &&
+	    /^stun:[A-Za-z0-9._:[\]-]+$/.test(s);
+}
+
 // --- the blob -----------------------------------------------------------------
 
 function tlvAddr(v, needPort) {
@@ -166,6 +175,7 @@ function blobRead(b) {
 		mesh_name: '',
 		ep_local: null, ep_public: null, ep_relay: '',
 		local_ip: null, public_ip: null, behind_nat: -1, nat_type: '',
+		ep_local6: null, ep_public6: null, stun_source: '', relay_token: '',
 	};
 	what = 'expires';
 	if (inv.expires === 0n)
@@ -181,8 +191,8 @@ function blobRead(b) {
 			bad();
 		const tag = b[off], v = b.slice(off + 2, off + 2 + b[off + 1]);
 		off += 2 + v.length;
-		if (tag === 0 || tag > 8)
-			continue;
+		if (!TAGS[tag])
+			continue;	// a later v1 field: skip it
 		what = TAGS[tag];
 		if (seen.has(tag))
 			bad();
@@ -194,12 +204,13 @@ function blobRead(b) {
 				bad();
 			inv.mesh_name = fromUtf8(v);
 			break;
-		case 2: case 3: case 5: case 6: {
-			const a = tlvAddr(v, tag <= 3);
-			if (a === null)
+		case 2: case 3: case 5: case 6: case 9: case 11: {
+			// 9 and 11: IPv6 only, each beside an IPv4 2 or 3 (below)
+			const a = tlvAddr(v, tag !== 5 && tag !== 6);
+			if (a === null || (tag >= 9 && a.family !== 2))
 				bad();
 			inv[{ 2: 'ep_local', 3: 'ep_public', 5: 'local_ip',
-			    6: 'public_ip' }[tag]] = a;
+			    6: 'public_ip', 9: 'ep_local6', 11: 'ep_public6' }[tag]] = a;
 			break;
 		}
 		case 4:
@@ -217,8 +228,25 @@ function blobRead(b) {
 				bad();
 			inv.nat_type = ascii();
 			break;
+		case 10:
+			if (!stunSourceValid(ascii()))
+				bad();
+			inv.stun_source = ascii();
+			break;
+		case 16:	// a credential: never shown
+			if (!/^[A-Za-z0-9._-]{1,255}$/.test(ascii()))
+				bad();
+			inv.relay_token = ascii();
+			break;
 		}
 	}
+	what = 'endpoints.local6';
+	if (inv.ep_local6 !== null && (inv.ep_local === null || inv.ep_local.family !== 1))
+		bad();
+	what = 'endpoints.public6';
+	if (inv.ep_public6 !== null &&
+	    (inv.ep_public === null || inv.ep_public.family !== 1))
+		bad();
 	what = 'mesh_name';
 	if (!seen.has(1))
 		bad();

@@ -139,7 +139,14 @@ function fillEndpoint(inv, which, s) {
 	const a = addrParse(s);
 	if (a === null)
 		return false;
-	const dst = which === 'local' ? 'ep_local' : 'ep_public';
+	let dst = which === 'local' || which === 'local6' ? 'ep_local' : 'ep_public';
+	// local6 / public6: IPv6, beside an IPv4 one, else the endpoint itself
+	if (which === 'local6' || which === 'public6') {
+		if (a.family !== 2)
+			return false;
+		if (inv[dst] !== null && inv[dst].family === 1)
+			dst += '6';
+	}
 	if (inv[dst] === null)
 		inv[dst] = a;
 	return true;
@@ -158,7 +165,7 @@ function uriEndpoints(inv, js) {
 		    `(duplicate object key near '${dup}')`);
 	if (o === null || typeof o !== 'object' || Array.isArray(o))
 		fail('field', 'malformed field endpoints in invite URI: not an object');
-	for (const k of ['local', 'public', 'relay']) {
+	for (const k of ['local', 'local6', 'public', 'public6', 'relay']) {
 		const v = o[k];
 		if (v === undefined || v === null || v === '')
 			continue;

@@ -23,6 +23,9 @@ function view(inv) {
 		ep_public: a(inv.ep_public, 'udp://'), ep_relay: inv.ep_relay,
 		local_ip: a(inv.local_ip, ''), public_ip: a(inv.public_ip, ''),
 		behind_nat: inv.behind_nat, nat_type: inv.nat_type,
+		ep_local6: a(inv.ep_local6, 'udp://'),
+		ep_public6: a(inv.ep_public6, 'udp://'),
+		stun_source: inv.stun_source, relay_token: inv.relay_token,
 	};
 }
 
