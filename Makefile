@@ -137,6 +137,7 @@ PUNCHD_CORE := \
 	punchd/punchd_config.c \
 	punchd/sock.c \
 	punchd/sock_gso.c \
+	punchd/sock_rx.c \
 	punchd/relay.c \
 	punchd/relay_access.c \
 	punchd/relay_pick.c \

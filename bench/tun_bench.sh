@@ -2,15 +2,20 @@
 # Mesh interface data path vs the raw underlay, wireguard-go and Nebula, in
 # one run on one pair of network namespaces (docs/mesh-interface.md has
 # the figures). Two hosts on the NAT lab's public segment (tests/natlab/
-# lib.sh); for each tunnel: iperf3 TCP a -> b, iperf3 UDP (unlimited rate,
-# datagrams that fill the tunnel's MTU) a -> b, ping RTT, and the tunnel
-# processes' CPU time (both sides, from /proc/PID/stat) per GB received and
-# their RSS. Every row carries the 1-minute load average taken just before
+# lib.sh); for each tunnel: iperf3 TCP a -> b, iperf3 UDP a -> b twice
+# (datagrams that fill the tunnel's MTU: at unlimited rate, what it
+# delivers under overload; then at BENCH_UDP_RATE, received Mbit/s and
+# loss % at a rate the tunnels may carry), ping RTT and the RTT it adds
+# over the underlay's, and the tunnel processes' CPU time (both sides,
+# from /proc/PID/stat) per GB received over TCP, and their RSS. Every row carries the 1-minute load average taken just before
 # it: the machine is shared, the figures are this run's, not typical ones.
 #
 #   sh bench/tun_bench.sh            (root; BENCH_TIME=10 seconds per iperf3)
 #   TUNNELS="raw punchd tunpipe wg nebula"  picks rows (punchd1416,
-#                                    tunpipe1416: MTU 1416)
+#                                    tunpipe1416: MTU 1416; punchd:DIR runs
+#                                    DIR/punchd, another build, as row
+#                                    "pd-TREE" for DIR = TREE/build/bin)
+#   BENCH_UDP_RATE=300M              the fixed-rate UDP phase's rate
 #   BENCH_PIN=no                     no CPU pinning (default: host a's
 #                                    processes, tunnel and iperf3 client, on
 #                                    CPU 0, host b's on CPU 1, as two hosts)
@@ -28,6 +33,7 @@ TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${BUILD:-build}
 TP=$TOP/$BUILD/tests/tools/tunpipe
 T=${BENCH_TIME:-10}
+RATE=${BENCH_UDP_RATE:-300M}
 TUNNELS=${TUNNELS:-raw punchd tunpipe wg nebula}
 BIN=$TOP/$BUILD/bin
 # pinning: host a on CPU 0, host b on CPU 1 (BENCH_PIN=no: none)
@@ -68,8 +74,21 @@ rss() {
 	    awk '{ s += $2 } END { print s + 0 }'
 }
 
-printf '%-12s %5s %9s %9s %5s %9s %8s %7s %8s %7s  %s\n' tunnel mtu \
-    tcp_Mbit cpu_s/GB sys% udp_Mbit udp_loss rtt_ms added_ms rss_kB load1
+printf '%-12s %5s %9s %9s %5s %9s %8s %9s %8s %7s %8s %7s  %s\n' tunnel mtu \
+    tcp_Mbit cpu_s/GB sys% udp_Mbit udp_loss "udp@$RATE" loss@ rtt_ms \
+    added_ms rss_kB load1
+
+# udp NAME DST MTU RATE: iperf3 UDP, "received-Mbit/s loss-%" (iperf3 3.12
+# has no sum_received for UDP: the sender's rate less what was lost)
+udp() {
+	nl_exec a $PA iperf3 -c "$2" -u -b "$4" -l $(($3 - 28)) -t "$T" -J \
+	    >"$NL_TMP/$1-udp$4.json" 2>"$NL_TMP/$1-udp$4.err" ||
+		{ echo "$1: iperf3 UDP at $4 failed" >&2; echo "- -"; return 1; }
+	jq -r '((.end.sum_received.bits_per_second //
+	    (.end.sum.bits_per_second * (1 - .end.sum.lost_percent / 100))) / 1e6
+	    | tostring) + " " + (.end.sum.lost_percent | tostring)' \
+	    "$NL_TMP/$1-udp$4.json"
+}
 
 # row NAME DST MTU PIDS...: one line of figures
 row() {
@@ -85,19 +104,16 @@ row() {
 	_tcp=$(jq '.end.sum_received.bits_per_second / 1e6' "$NL_TMP/$_name-tcp.json")
 	_cpugb=$(awk -v c=$((_c1 - _c0)) -v hz="$HZ" -v b="$_bytes" -v n="$#" \
 	    'BEGIN { if (n == 0) print "-"; else printf "%.2f", c / hz / (b / 1e9) }')
-	nl_exec a $PA iperf3 -c "$_dst" -u -b 0 -l $((_mtu - 28)) -t "$T" -J \
-	    >"$NL_TMP/$_name-udp.json" 2>"$NL_TMP/$_name-udp.err" ||
-		{ echo "$_name: iperf3 UDP failed"; return 1; }
-	_udp=$(jq '(.end.sum_received.bits_per_second //
-	    (.end.sum.bits_per_second * (1 - .end.sum.lost_percent / 100))) / 1e6' \
-	    "$NL_TMP/$_name-udp.json")
-	_loss=$(jq '.end.sum.lost_percent' "$NL_TMP/$_name-udp.json")
+	set -- $(udp "$_name" "$_dst" "$_mtu" 0) $(udp "$_name" "$_dst" "$_mtu" "$RATE") "$@"
+	_udp=$1 _loss=$2 _udpr=$3 _lossr=$4
+	shift 4
 	sleep 1	# let the UDP flood's queues drain before timing pings
 	_rtt=$(nl_exec a ping -q -c 50 -i 0.02 "$_dst" |
 	    awk -F/ '/^rtt/ { print $5 }')
 	_add=$(awk -v r="$_rtt" -v u="$RAW_RTT" 'BEGIN { printf "%.3f", r - u }')
-	printf '%-12s %5s %9.0f %9s %5s %9.0f %8.1f %7s %8s %7s  %s\n' "$_name" \
-	    "$_mtu" "$_tcp" "$_cpugb" "$_sys" "$_udp" "$_loss" "$_rtt" "$_add" \
+	printf '%-12s %5s %9.0f %9s %5s %9.0f %8.1f %9.0f %8.1f %7s %8s %7s  %s\n' \
+	    "$_name" "$_mtu" "$_tcp" "$_cpugb" "$_sys" "$_udp" "$_loss" "$_udpr" \
+	    "$_lossr" "$_rtt" "$_add" \
 	    "$(if [ $# -gt 0 ]; then rss "$@"; else echo -; fi)" "$_load"
 }
 
@@ -115,8 +131,9 @@ run_tunpipe() {	# NAME MTU
 	kill $_pa $_pb; wait $_pa $_pb 2>/dev/null
 }
 
-run_punchd() {	# NAME MTU
-	[ -x "$BIN/punchd" ] && [ -x "$BIN/meshctl" ] ||
+run_punchd() {	# NAME MTU [DIR of the punchd binary]
+	_pdbin=${3:-$BIN}/punchd
+	[ -x "$_pdbin" ] && [ -x "$BIN/meshctl" ] ||
 		{ echo "punchd: not built (make)"; return 0; }
 	: >"$NL_TMP/empty.conf"
 	for h in a b; do
@@ -124,7 +141,7 @@ run_punchd() {	# NAME MTU
 		mkdir -p "$NL_TMP/pd-$h"
 		eval "_pin=\$P$(echo $h | tr ab AB)"
 		nl_bg $h "$NL_TMP/pd-$h.log" $_pin env RUNTIME_DIRECTORY="$NL_TMP/pd-$h" \
-		    STATE_DIRECTORY="$NL_TMP/pd-$h" "$BIN/punchd" -f "$NL_TMP/empty.conf" \
+		    STATE_DIRECTORY="$NL_TMP/pd-$h" "$_pdbin" -f "$NL_TMP/empty.conf" \
 		    -p 7777 -o punchd.portmap=no -o punchd.stun_refresh=0 \
 		    -o punchd.tun=yes -o punchd.tun_name=pd0 -o punchd.tun_mtu="$2"
 		eval "_p$h=\$NL_LASTPID"
@@ -216,6 +233,8 @@ for t in $TUNNELS; do
 	raw)		row underlay 203.0.113.22 1500 ;;
 	punchd)		run_punchd punchd 1280 ;;
 	punchd1416)	run_punchd punchd 1416 ;;
+	punchd:*)	_d=${t#punchd:}	# TREE/build/bin: row "pd-TREE"
+			run_punchd "pd-$(basename "$(cd "$_d/../.." && pwd)")" 1280 "$_d" ;;
 	tunpipe)	run_tunpipe tunpipe 1280 ;;
 	tunpipe1416)	run_tunpipe tunpipe 1416 ;;
 	wg)		run_wg ;;
@@ -223,5 +242,6 @@ for t in $TUNNELS; do
 	esac
 done
 echo "cpu_s/GB: CPU seconds of both tunnel processes per GB received over TCP; sys%: kernel share"
+echo "udp_Mbit/udp_loss: iperf3 UDP at unlimited rate (received, loss %); udp@$RATE/loss@: the same at $RATE"
 echo "added_ms: ping average minus the underlay's in this run; load1 before the row"
 echo "$(nproc) cores; $(uname -r); pinning: ${PA:-none} (a) / ${PB:-none} (b)"

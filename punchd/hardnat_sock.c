@@ -125,7 +125,7 @@ hardnat_sock_close(void *arg, int k)
 	if (k < 0 || (unsigned)k >= hn->nsock || hn->fds[k] == -1)
 		return;
 	ev_io_stop(hn->p->pd->loop, &hn->ios[k]);
-	close(hn->fds[k]);
+	sock_close_extra(hn->p->pd, hn->fds[k]);
 	hn->fds[k] = -1;
 }
 
@@ -149,7 +149,7 @@ hardnat_sock_drop_winner(struct hardnat *hn)
 	if (hn->win_fd == -1)
 		return;
 	ev_io_stop(hn->p->pd->loop, &hn->win_io);
-	close(hn->win_fd);
+	sock_close_extra(hn->p->pd, hn->win_fd);
 	hn->win_fd = -1;
 	hn->p->pair_fd = -1;
 }

@@ -320,6 +320,8 @@ struct punchd {
 	int			 fd4, fd6;
 	ev_io			 io4, io6;
 	int			 via_fd;	/* sock_via, -1 none */
+	struct sock_rx		*rx;		/* sock.c's receive buffers */
+	unsigned		 sock_gen;	/* +1 when a socket closes */
 	struct sockaddr_storage	 via_to;
 	struct punchd_hooks	 hooks;
 	struct punchd_events	 events;
@@ -450,8 +452,10 @@ int	sock_send_fd(struct punchd *pd, int fd, const void *buf, size_t len,
 /* extra sockets (hardnat.c): a fresh unbound UDP socket; read one with
  * sock_read_fd (demultiplexed like the node's: packets go to packet_rx,
  * and what answers them leaves by that socket); sock_via(pd, fd, to)
- * sends what goes to `to` from fd until sock_via(pd, -1, NULL) */
+ * sends what goes to `to` from fd until sock_via(pd, -1, NULL); closed
+ * with sock_close_extra (a batch being read from it stops there) */
 int	sock_open_extra(int family);
+void	sock_close_extra(struct punchd *pd, int fd);
 void	sock_read_fd(struct punchd *pd, int fd);
 void	sock_dispatch(struct punchd *pd, int fd, uint8_t *buf, size_t n,
 	    const struct sockaddr *from);

@@ -10,6 +10,9 @@
  *   0x61..0x67 (proto/packet.h) -> hooks.packet_rx: input.c, authenticated
  *                                there
  *   anything else              -> dropped and counted, never answered
+ *
+ * Read in batches (sock_rx.c: recvmmsg, and UDP_GRO runs cut back into
+ * the sender's datagrams), each datagram dispatched with its own source.
  */
 #include <errno.h>
 #include <ifaddrs.h>
@@ -21,8 +24,10 @@
 #include "common/log.h"
 #include "proto/stun.h"
 #include "punchd.h"
+#include "sock_rx.h"
 
-/* datagrams read per wake-up before yielding to the loop */
+/* datagrams read per wake-up before yielding to the loop (sock_rx.c reads
+ * them a batch, or a GRO run, per system call) */
 #define SOCK_BURST		64
 
 void
@@ -71,31 +76,48 @@ sock_open_extra(int family)
 		close(fd);
 		return -1;
 	}
+	sock_rx_gro(fd);
 	return fd;
+}
+
+void
+sock_close_extra(struct punchd *pd, int fd)
+{
+	close(fd);
+	pd->sock_gen++;
+}
+
+struct sock_read {
+	struct punchd	*pd;
+	int		 fd;
+	unsigned	 gen;
+};
+
+static int
+sock_read_one(void *arg, uint8_t *buf, size_t n, const struct sockaddr *from)
+{
+	struct sock_read	*r = arg;
+	struct punchd		*pd = r->pd;
+
+	sock_dispatch(pd, r->fd, buf, n, from);
+	/* a packet ended a hard-NAT run and its sockets closed: the rest of
+	 * a batch read from one of them goes with it (its number may already
+	 * name another socket) */
+	if (pd->sock_gen != r->gen && r->fd != pd->fd4 && r->fd != pd->fd6)
+		return -1;
+	return 0;
 }
 
 void
 sock_read_fd(struct punchd *pd, int fd)
 {
-	struct sockaddr_storage	 from;
-	socklen_t		 fromlen;
-	uint8_t			 buf[PACKET_MAX_LEN + 1];
-	ssize_t			 n;
-	int			 i;
+	struct sock_read r = { pd, fd, pd->sock_gen };
 
-	for (i = 0; i < SOCK_BURST; i++) {
-		fromlen = sizeof(from);
-		n = recvfrom(fd, buf, sizeof(buf), 0,
-		    (struct sockaddr *)&from, &fromlen);
-		if (n == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNREFUSED)
-				log_warn("%s: recvfrom", __func__);
-			return;
-		}
-		sock_dispatch(pd, fd, buf, (size_t)n,
-		    (struct sockaddr *)&from);
+	if (pd->rx == NULL && (pd->rx = sock_rx_new()) == NULL) {
+		log_warn("%s", __func__);
+		return;
 	}
+	sock_rx_read(pd->rx, fd, SOCK_BURST, sock_read_one, &r);
 }
 
 static void
@@ -137,6 +159,9 @@ sock_open_one(struct punchd *pd, const struct sockaddr *sa, int *fdp,
 	    sizeof(int)) == -1)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ SOCK_RCVBUF },
 		    sizeof(int));
+	/* a peer's UDP_SEGMENT run reaches us whole (sock_rx.c) */
+	if (sock_rx_gro(fd) == -1)
+		log_debug("%s: no UDP_GRO: %s", __func__, strerror(errno));
 	*fdp = fd;
 	ev_io_init(io, sock_read_cb, fd, EV_READ);
 	io->data = pd;
@@ -192,6 +217,9 @@ sock_close(struct punchd *pd)
 		close(pd->fd6);
 	}
 	pd->fd4 = pd->fd6 = -1;
+	pd->sock_gen++;
+	sock_rx_free(pd->rx);
+	pd->rx = NULL;
 }
 
 int

@@ -57,6 +57,7 @@
 	X(roam)			\
 	X(hairpin)		\
 	X(relay_backoff)	\
+	X(sockrx)		\
 	/* new suites above this line, each ending in a backslash */
 
 #define UNIT_DECLARE(name) Suite *name##_suite(void) __attribute__((weak));
