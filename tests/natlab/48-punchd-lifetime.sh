@@ -23,13 +23,9 @@
 # "lifetime: learned_s=.. sent=.. lost=.. interval=.. deaths=..".
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-build}
-BIN=$TOP/$BUILD/bin
 . "$TOP/tests/natlab/lib.sh"
 . "$TOP/tests/natlab/punchd.inc"
-pl_need
-nl_require
-nl_init
+pl_lab
 LEARN=${LIFETIME_LEARN:-60}
 SEND=${LIFETIME_SEND:-20}
 MAXIV=${LIFETIME_MAX_IV:-7.5}
