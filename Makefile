@@ -172,6 +172,7 @@ PUNCHD_CORE := \
 	punchd/mesh_announce.c \
 	punchd/store.c \
 	punchd/inviter.c \
+	punchd/inviter_store.c \
 	punchd/inviter_guard.c \
 	punchd/inviter_ends.c \
 	punchd/joiner.c \

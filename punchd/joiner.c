@@ -222,7 +222,7 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 		log_info("join: mesh IPv4 address %s (from the inviter)",
 		    members_v4_str(w.v4, a4));
 	}
-	inviter_reset(pd);
+	inviter_store_reset(pd);
 	if (j->inv.ep_relay[0] != '\0')
 		mesh_set_relay(pd, j->inv.ep_relay);
 	if (j->inv.relay_token[0] != '\0')
