@@ -178,6 +178,7 @@ PUNCHD_CORE := \
 	punchd/joiner.c \
 	punchd/joiner_paths.c \
 	punchd/joiner_race.c \
+	punchd/joiner_welcome.c \
 	punchd/pending.c \
 	punchd/iface.c \
 	punchd/iface_io.c \
