@@ -172,11 +172,13 @@ PUNCHD_CORE := \
 	punchd/mesh_announce.c \
 	punchd/store.c \
 	punchd/inviter.c \
+	punchd/inviter_store.c \
 	punchd/inviter_guard.c \
 	punchd/inviter_ends.c \
 	punchd/joiner.c \
 	punchd/joiner_paths.c \
 	punchd/joiner_race.c \
+	punchd/joiner_welcome.c \
 	punchd/pending.c \
 	punchd/iface.c \
 	punchd/iface_io.c \

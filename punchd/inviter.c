@@ -1,24 +1,18 @@
 /*
- * Invites this node minted (`meshctl invite`, mesh.invite) and the
- * inviter's side of the join handshake (proto/join.h).
+ * The inviter's side of the join handshake (proto/join.h) and minting an
+ * invite (`meshctl invite`, mesh.invite). The invites themselves, their
+ * uses and their file, are inviter_store.c's; what a repeated HELLO may
+ * draw, inviter_guard.c's; the invite's endpoints, inviter_ends.c's.
  *
- * $STATE_DIRECTORY/invites, 0600, one line per invite:
- *
- *     <join secret hex> <expiry> <max uses> <uses> [<joiner id>:<pk> ...]
- *
- * Every use is kept (joiner id and key) until the invite is a day past its
- * expiry: the same joiner asking again (another path, a lost WELCOME) gets
- * its WELCOME again; any other node gets JOIN_REFUSE "used"; after expiry,
- * "expired". The secret is never logged: logs name an invite by its tag,
- * the first 8 bytes of BLAKE2b(secret), in hex.
+ * A HELLO for a live invite records a use (saved before the answer) and
+ * gets a WELCOME; the same joiner asking again (another path, a lost
+ * WELCOME) gets its WELCOME again; any other node gets JOIN_REFUSE
+ * "used"; after expiry, "expired".
  *
  * When the invite carries a relay, punchd waits in the invite's relay
  * session (proto/join.h join_session) while the invite is live, so a
  * joiner that reaches no UDP endpoint meets it there.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <netinet/in.h>
@@ -27,157 +21,10 @@
 
 #include "common/log.h"
 #include "common/relay_client.h"
-#include "common/state.h"
 #include "proto/invite.h"
 #include "punchd.h"
 #include "inviter.h"
 #include "meshpin.h"
-
-static void
-inviter_tag(struct mesh_invite *inv)
-{
-	uint8_t h[8];
-
-	crypto_generichash(h, sizeof(h), inv->secret, sizeof(inv->secret),
-	    NULL, 0);
-	sodium_bin2hex(inv->tag, sizeof(inv->tag), h, sizeof(h));
-}
-
-static void
-inviter_free(struct mesh_invite *inv)
-{
-	if (inv->relay != NULL) {
-		relay_client_stop(inv->relay);
-		relay_client_free(inv->relay);
-	}
-	LIST_REMOVE(inv, entry);
-	sodium_memzero(inv, sizeof(*inv));
-	free(inv);
-}
-
-void
-inviter_free_all(struct punchd *pd)
-{
-	while (!LIST_EMPTY(&pd->mesh.invites))
-		inviter_free(LIST_FIRST(&pd->mesh.invites));
-}
-
-static struct mesh_invite *
-inviter_new(struct punchd *pd, const uint8_t *secret, uint64_t expires,
-    int max_uses)
-{
-	struct mesh_invite *inv;
-
-	if ((inv = calloc(1, sizeof(*inv))) == NULL)
-		return NULL;
-	inv->pd = pd;
-	memcpy(inv->secret, secret, JOIN_SECRET_LEN);
-	join_key(inv->key, inv->secret);
-	inviter_tag(inv);
-	inv->expires = expires;
-	inv->max_uses = max_uses;
-	LIST_INSERT_HEAD(&pd->mesh.invites, inv, entry);
-	return inv;
-}
-
-static int
-inviter_save(struct punchd *pd)
-{
-	struct mesh_invite	*inv;
-	char			*text, sec[65], id[17], pk[65];
-	size_t			 cap = 64, n;
-	int			 i, r;
-
-	LIST_FOREACH(inv, &pd->mesh.invites, entry)
-		cap += 128 + 300 + (size_t)inv->nuses * 100;
-	if ((text = malloc(cap)) == NULL)
-		return -1;
-	n = snprintf(text, cap, "# invites: secret expiry max uses "
-	    "[id:pk ...]\n");
-	LIST_FOREACH(inv, &pd->mesh.invites, entry) {
-		sodium_bin2hex(sec, sizeof(sec), inv->secret, JOIN_SECRET_LEN);
-		n += snprintf(text + n, cap - n, "%s %llu %d %d", sec,
-		    (unsigned long long)inv->expires, inv->max_uses,
-		    inv->nuses);
-		for (i = 0; i < inv->nuses; i++) {
-			sodium_bin2hex(id, sizeof(id), inv->uses[i].id,
-			    JOIN_ID_LEN);
-			sodium_bin2hex(pk, sizeof(pk), inv->uses[i].pk,
-			    JOIN_PK_LEN);
-			n += snprintf(text + n, cap - n, " %s:%s", id, pk);
-		}
-		n += snprintf(text + n, cap - n, " %s\n",
-		    inv->relay_url[0] ? inv->relay_url : "-");
-	}
-	sodium_memzero(sec, sizeof(sec));
-	if ((r = state_write(pd->statedir, "invites", text, n)) == -1)
-		log_warn("%s: %s/invites", __func__, pd->statedir);
-	sodium_memzero(text, n);
-	free(text);
-	return r;
-}
-
-static void
-inviter_line(struct punchd *pd, char *line)
-{
-	struct mesh_invite	*inv;
-	uint8_t			 secret[JOIN_SECRET_LEN];
-	char			*tok, *save = NULL, *c;
-	unsigned long long	 exp;
-	int			 max, i = 0;
-
-	if ((tok = strtok_r(line, " \n", &save)) == NULL || *tok == '#' ||
-	    sodium_hex2bin(secret, sizeof(secret), tok, strlen(tok), NULL,
-	    NULL, NULL) != 0)
-		return;
-	if ((tok = strtok_r(NULL, " \n", &save)) == NULL ||
-	    sscanf(tok, "%llu", &exp) != 1 ||
-	    (tok = strtok_r(NULL, " \n", &save)) == NULL ||
-	    sscanf(tok, "%d", &max) != 1 || max < 1 || max > MESH_MAX_USES ||
-	    strtok_r(NULL, " \n", &save) == NULL)
-		return;
-	if (exp + MESH_INVITE_GRACE < (unsigned long long)time(NULL))
-		return;		/* long gone */
-	if ((inv = inviter_new(pd, secret, exp, max)) == NULL)
-		return;
-	sodium_memzero(secret, sizeof(secret));
-	while ((tok = strtok_r(NULL, " \n", &save)) != NULL) {
-		if ((c = strchr(tok, ':')) == NULL) {
-			if (strcmp(tok, "-") != 0)
-				strlcpy(inv->relay_url, tok,
-				    sizeof(inv->relay_url));
-			continue;
-		}
-		*c++ = '\0';
-		if (i < MESH_MAX_USES && sodium_hex2bin(inv->uses[i].id,
-		    JOIN_ID_LEN, tok, strlen(tok), NULL, NULL, NULL) == 0 &&
-		    sodium_hex2bin(inv->uses[i].pk, JOIN_PK_LEN, c, strlen(c),
-		    NULL, NULL, NULL) == 0)
-			i++;
-	}
-	inv->nuses = i;
-}
-
-int
-inviter_load(struct punchd *pd)
-{
-	char	text[65536], *line, *save = NULL;
-
-	if (state_read(pd->statedir, "invites", text, sizeof(text)) == -1)
-		return errno == ENOENT ? 0 : -1;
-	for (line = strtok_r(text, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save))
-		inviter_line(pd, line);
-	sodium_memzero(text, sizeof(text));
-	return 0;
-}
-
-static int
-inviter_live(const struct mesh_invite *inv)
-{
-	return (uint64_t)time(NULL) < inv->expires &&
-	    inv->nuses < inv->max_uses;
-}
 
 /* ---- the invite's relay session ------------------------------------------ */
 
@@ -198,7 +45,7 @@ static void
 inviter_relay_start(struct mesh_invite *inv)
 {
 	if (inv->relay != NULL || inv->relay_url[0] == '\0' ||
-	    !inviter_live(inv))
+	    !inviter_store_live(inv))
 		return;
 	if ((inv->relay = relay_join_open(inv->pd, inv->relay_url, inv->secret,
 	    inviter_relay_frame, NULL, inv)) == NULL) {
@@ -215,30 +62,6 @@ inviter_start(struct punchd *pd)
 
 	LIST_FOREACH(inv, &pd->mesh.invites, entry)
 		inviter_relay_start(inv);
-}
-
-/* Forget long-expired invites; leave relay sessions of dead ones. Never
- * from inside an invite's relay callback (it frees relay clients). */
-static void
-inviter_prune(struct punchd *pd)
-{
-	struct mesh_invite	*inv, *next;
-	uint64_t		 now = (uint64_t)time(NULL);
-	int			 changed = 0;
-
-	for (inv = LIST_FIRST(&pd->mesh.invites); inv != NULL; inv = next) {
-		next = LIST_NEXT(inv, entry);
-		if (inv->expires + MESH_INVITE_GRACE < now) {
-			inviter_free(inv);
-			changed = 1;
-		} else if (!inviter_live(inv) && inv->relay != NULL) {
-			relay_client_stop(inv->relay);
-			relay_client_free(inv->relay);
-			inv->relay = NULL;
-		}
-	}
-	if (changed)
-		inviter_save(pd);
 }
 
 /* ---- JOIN_HELLO ---------------------------------------------------------- */
@@ -406,7 +229,7 @@ inviter_hello(struct mesh_invite *inv, const struct packet_hdr *hdr,
 	memcpy(u->id, hdr->sender, JOIN_ID_LEN);
 	memcpy(u->pk, h.pk, JOIN_PK_LEN);
 	inv->nuses++;
-	if (inviter_seal(inv, u, &h) == -1 || inviter_save(pd) == -1) {
+	if (inviter_seal(inv, u, &h) == -1 || inviter_store_save(pd) == -1) {
 		inv->nuses--;
 		sodium_memzero(u, sizeof(*u));
 		return;
@@ -455,13 +278,6 @@ inviter_input(struct punchd *pd, uint8_t *buf, size_t len,
 	inviter_input_from(pd, buf, len, from, NULL);
 }
 
-/* a new mesh: the invites of the old one mean nothing */
-void
-inviter_reset(struct punchd *pd)
-{
-	inviter_free_all(pd);
-	inviter_save(pd);
-}
 
 /* ---- mesh.invite --------------------------------------------------------- */
 
@@ -483,7 +299,7 @@ inviter_mint(struct punchd *pd, const struct inviter_req *req,
 		    "no mesh: meshctl init NAME first");
 	if (mesh_node_key(pd) == -1)
 		return result_set(err, RESULT_INTERNAL, "no node key");
-	inviter_prune(pd);
+	inviter_store_prune(pd);
 	invite_init(&code);
 	memcpy(code.mesh_id, m->id, sizeof(code.mesh_id));
 	strlcpy(code.mesh_name, m->name, sizeof(code.mesh_name));
@@ -502,7 +318,7 @@ inviter_mint(struct punchd *pd, const struct inviter_req *req,
 		return result_set(err, RESULT_BAD_PARAMS, "cannot encode "
 		    "the invite (relay URL?)");
 	}
-	if ((inv = inviter_new(pd, code.secret, code.expires,
+	if ((inv = inviter_store_new(pd, code.secret, code.expires,
 	    code.max_uses)) == NULL) {
 		invite_clear(&code);
 		sodium_memzero(res->token, sizeof(res->token));
@@ -510,8 +326,8 @@ inviter_mint(struct punchd *pd, const struct inviter_req *req,
 	}
 	strlcpy(inv->relay_url, code.ep_relay, sizeof(inv->relay_url));
 	invite_clear(&code);
-	if (inviter_save(pd) == -1) {
-		inviter_free(inv);
+	if (inviter_store_save(pd) == -1) {
+		inviter_store_free(inv);
 		sodium_memzero(res->token, sizeof(res->token));
 		return result_set(err, RESULT_INTERNAL, "cannot write "
 		    "%s/invites", pd->statedir);

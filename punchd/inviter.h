@@ -1,6 +1,6 @@
 /*
- * The inviter's side of the join handshake: invites this node minted
- * (inviter.c).
+ * The inviter's side of the join handshake and mesh.invite (inviter.c);
+ * the invites this node minted (inviter_store.c).
  */
 #ifndef PUNCHD_INVITER_H
 #define PUNCHD_INVITER_H
@@ -37,16 +37,24 @@ struct inviter_res {
 	int		max_uses;
 };
 
-int	inviter_load(struct punchd *pd);
 void	inviter_start(struct punchd *pd);	/* relay sessions */
-void	inviter_free_all(struct punchd *pd);
-void	inviter_reset(struct punchd *pd);	/* a new mesh: none left */
 /* a JOIN_HELLO over UDP */
 void	inviter_input(struct punchd *pd, uint8_t *buf, size_t len,
 	    const struct sockaddr *from);
 /* mesh.invite: 0 with res filled, or -1 with err */
 int	inviter_mint(struct punchd *pd, const struct inviter_req *req,
 	    struct inviter_res *res, struct result *err);
+
+/* inviter_store.c: the invites, in memory and in the state directory */
+int	inviter_store_load(struct punchd *pd);
+void	inviter_store_free_all(struct punchd *pd);
+void	inviter_store_reset(struct punchd *pd);	/* a new mesh: none left */
+struct mesh_invite *inviter_store_new(struct punchd *pd, const uint8_t *secret,
+	    uint64_t expires, int max_uses);
+void	inviter_store_free(struct mesh_invite *inv);
+int	inviter_store_save(struct punchd *pd);
+int	inviter_store_live(const struct mesh_invite *inv);
+void	inviter_store_prune(struct punchd *pd);	/* long-expired ones */
 
 /* inviter_ends.c: the invite's endpoints and network_info */
 struct invite_addr;

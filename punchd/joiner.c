@@ -10,15 +10,15 @@
  *            path's reason (and, with no relay in the invite, what would
  *            help);
  *   connect  the first WELCOME wins, the other paths are cancelled; the
- *            mesh is ours (saved, new packet key), the inviter is a peer,
- *            punched where the WELCOME came from (or met in the pair's
- *            relay session); the answer goes out when the path to it is
- *            direct, or at connect_ms with whatever path there is
+ *            mesh is ours (saved, new packet key), the inviter is a peer
+ *            (joiner_welcome.c: what a WELCOME must prove, what it
+ *            changes), punched where the WELCOME came from (or met in the
+ *            pair's relay session); the answer goes out when the path to
+ *            it is direct, or at connect_ms with whatever path there is
  *            (relayed, or none yet: punchd keeps trying).
  *
  * A REFUSE on any path ends the join (the same inviter answers them all).
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +30,10 @@
 #include "common/log.h"
 #include "proto/invite.h"
 #include "punchd.h"
-#include "inviter.h"
 #include "joiner.h"
 #include "joiner_paths.h"
 #include "joiner_race.h"
+#include "joiner_welcome.h"
 
 struct joiner {
 	struct punchd		*pd;
@@ -165,40 +165,25 @@ joiner_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		    RESULT_TIMEOUT, j->failed);
 }
 
-/* WELCOME: the mesh is ours; the inviter becomes a peer. */
+/* WELCOME: the first wins the race; the mesh is ours, the inviter a peer
+ * (joiner_welcome.c), punched; the answer waits for a path to it. */
 static void
 joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
     const struct sockaddr *from)
 {
 	struct punchd		*pd = j->pd;
 	struct join_welcome	 w;
-	struct sockaddr_storage	 cands[1 + 4];
-	enum punch_cand_type	 types[1 + 4];
+	struct sockaddr_storage	 cands[JOINER_WELCOME_NCANDS];
+	enum punch_cand_type	 types[JOINER_WELCOME_NCANDS];
 	uint8_t			 secret[JOIN_SECRET_LEN];
+	struct result		 err;
 	struct peer		*p;
 	char			 idstr[2 * JOIN_ID_LEN + 1];
-	char			 a4[INET_ADDRSTRLEN];
-	int			 i, n = 0, r;
+	int			 i, n;
 
-	if ((r = join_welcome_decode(pl, plen, &w)) != 0) {
-		pd->ctr.drop_malformed++;
-		if (r != JOIN_E_MALFORMED)
-			log_warnx("join: a WELCOME refused: %s",
-			    join_strerror(r));
+	if (joiner_welcome_open(pd, &j->inv, j->txid, pl, plen, &w,
+	    secret) == -1)
 		return;
-	}
-	if (memcmp(w.txid, j->txid, JOIN_TXID_LEN) != 0 ||
-	    memcmp(w.mesh_id, j->inv.mesh_id, JOIN_MESH_ID_LEN) != 0) {
-		pd->ctr.drop_malformed++;
-		return;
-	}
-	if ((r = join_welcome_open(&w, pd->node_id, pd->mesh.pk, pd->mesh.sk,
-	    j->inv.inviter_pk, secret)) != 0) {
-		log_warnx("join: a WELCOME %s (ignored)", r == -1 ?
-		    "not signed by the inviter" : "that does not open");
-		pd->ctr.drop_auth++;
-		return;
-	}
 	j->welcomed = punchd_time(j->pd);
 	j->won = joiner_race_winner(&j->race, from);
 	for (i = 0; i < JOINER_NPATHS; i++)
@@ -210,43 +195,13 @@ joiner_welcome(struct joiner *j, const uint8_t *pl, size_t plen,
 			    j->race.t[i].state == JOINER_TRY_WAITING ? "not "
 			    "started: another path answered first" : "another "
 			    "path answered first");
-	r = mesh_adopt(pd, w.mesh_name[0] ? w.mesh_name : j->inv.mesh_name,
-	    w.mesh_id, secret);
-	sodium_memzero(secret, sizeof(secret));
-	if (r == -1) {
-		joiner_fail(j, RESULT_INTERNAL, "cannot save the mesh");
+	if ((p = joiner_welcome_adopt(pd, &j->inv, &w, secret, &err)) ==
+	    NULL) {
+		joiner_fail(j, err.code, err.msg);
 		return;
 	}
-	if (w.v4 != 0) {	/* an older inviter sends none: meshpin.h */
-		mesh_set_v4(pd, w.v4);
-		log_info("join: mesh IPv4 address %s (from the inviter)",
-		    members_v4_str(w.v4, a4));
-	}
-	inviter_reset(pd);
-	if (j->inv.ep_relay[0] != '\0')
-		mesh_set_relay(pd, j->inv.ep_relay);
-	if (j->inv.relay_token[0] != '\0')
-		relay_access_keep(pd, j->inv.relay_token);
-	members_set(pd, j->inv.inviter_id, j->inv.inviter_pk, NULL);
+	n = joiner_welcome_cands(&j->inv, from, cands, types);
 	sodium_bin2hex(idstr, sizeof(idstr), j->inv.inviter_id, JOIN_ID_LEN);
-	if ((p = peer_find_id(pd, j->inv.inviter_id)) == NULL &&
-	    (p = peer_create(pd, idstr)) == NULL) {
-		joiner_fail(j, RESULT_UNAVAILABLE, "peer table full");
-		return;
-	}
-	if (from != NULL) {
-		memset(&cands[n], 0, sizeof(cands[n]));
-		memcpy(&cands[n], from, netaddr_len(from));
-		types[n++] = CAND_NTYPES;	/* guessed from the address */
-	}
-	/* the code's endpoints too, both families: one of them may be the
-	 * better path. The local ones are host candidates whatever their
-	 * address says (a global IPv6 one looks like a STUN mapping). */
-	for (i = JOINER_LOCAL; i < JOINER_RELAY; i++)
-		if (joiner_paths_cand(joiner_paths_addr(&j->inv, i),
-		    &cands[n]))
-			types[n++] = i == JOINER_LOCAL || i == JOINER_LOCAL6 ?
-			    CAND_HOST : CAND_NTYPES;
 	log_notice("joined mesh '%s' through %s; inviter %s", pd->mesh.name,
 	    joiner_path_names[j->won], idstr);
 	j->connecting = 1;

@@ -195,7 +195,7 @@ mesh_set_relay_token(struct punchd *pd, const char *token)
 }
 
 /* The packet key changes: peers of the old mesh cannot talk to us now.
- * The caller drops this node's invites (inviter_reset). */
+ * The caller drops this node's invites (inviter_store_reset). */
 int
 mesh_adopt(struct punchd *pd, const char *name, const uint8_t *id,
     const uint8_t *secret)

@@ -58,7 +58,7 @@ void
 node_start(struct punchd *pd)
 {
 	if (pd->mesh.have)
-		inviter_load(pd);
+		inviter_store_load(pd);
 	relay_access_init(pd);
 	e2e_session_start(pd);
 	store_init(pd);
@@ -78,7 +78,7 @@ node_stop(struct punchd *pd)
 	store_fini(pd);
 	e2e_session_stop(pd);
 	joiner_cancel(pd, "punchd stopping");
-	inviter_free_all(pd);
+	inviter_store_free_all(pd);
 	TAILQ_FOREACH(p, &pd->peers, entry)
 		pending_fail_all(p, RESULT_UNAVAILABLE, "punchd stopping");
 	peer_free_all(pd);
@@ -133,7 +133,7 @@ node_mesh_create(struct punchd *pd, const char *name, int force,
 	if (i == -1)
 		return result_set(err, RESULT_INTERNAL, "cannot write "
 		    "%s/mesh", pd->statedir);
-	inviter_reset(pd);
+	inviter_store_reset(pd);
 	log_notice("created mesh '%s'", name);
 	return 0;
 }
@@ -150,7 +150,7 @@ node_mesh_leave(struct punchd *pd, struct result *err)
 	log_notice("leaving mesh '%s'", m->name);
 	joiner_cancel(pd, "left the mesh");
 	peer_free_all(pd);
-	inviter_free_all(pd);
+	inviter_store_free_all(pd);
 	state_remove(pd->statedir, "mesh");
 	state_remove(pd->statedir, "invites");
 	state_remove(pd->statedir, "members");
