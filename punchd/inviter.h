@@ -75,8 +75,6 @@ enum inviter_dest {
 int	inviter_guard_take(struct mesh_bucket *b, double now);
 void	inviter_guard_first(struct mesh_invite_use *u,
 	    const struct sockaddr *from);
-void	inviter_guard_cache(struct mesh_invite_use *u, const uint8_t *welcome,
-	    size_t len);
 enum inviter_dest inviter_guard_repeat(struct mesh_invite *inv,
 	    struct mesh_invite_use *u, const struct sockaddr *from, double now);
 int	inviter_guard_refuse(struct mesh_invite *inv, double now);

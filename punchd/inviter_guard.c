@@ -60,17 +60,6 @@ inviter_guard_first(struct mesh_invite_use *u, const struct sockaddr *from)
 	u->seen = 1;
 }
 
-/* The WELCOME sent at the first use, for the repeats. */
-void
-inviter_guard_cache(struct mesh_invite_use *u, const uint8_t *welcome,
-    size_t len)
-{
-	if (len > sizeof(u->welcome))
-		return;
-	memcpy(u->welcome, welcome, len);
-	u->welcome_len = len;
-}
-
 /*
  * A repeated HELLO of use u from `from` (NULL: through the relay): where
  * its answer may go. After a restart the first repeat stands for the
