@@ -149,6 +149,11 @@ choose_cand_judge(struct choose *ch, int i, int on_cost)
 	    (n < 64 ? (1ULL << n) - 1 : ~0ULL)) : 0;
 	ch->lossy[i] = (lost >= 2 && (double)lost / n >= CHOOSE_JOIN_LOSS) ||
 	    (on_cost && (run < 2 || n < CHOOSE_CUT_CLEAN));
+	/* the evidence, for the odd slow return (natlab/17) */
+	log_debug("path choice: slot %d judged %s%s: %d probes since up, "
+	    "the last %d lost, %d of %d lost before (history %#llx)", i,
+	    ch->lossy[i] ? "lossy" : "cut", on_cost ? " on cost" : "",
+	    ch->nup[i], run, lost, n, (unsigned long long)st->hist);
 }
 
 void

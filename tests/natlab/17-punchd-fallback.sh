@@ -90,11 +90,16 @@ fallback_round() {	# LABEL
 	relayed=$(pl_peer A "$IB" .path)
 	nl_exec a nft delete table ip udpblock || nl_die "nft delete udpblock"
 	t1=$(date +%s%N)
-	# a cut is judged a cut (punchd/choose_cand.c), not loss: back at
-	# once, not through path choice's 10 s hysteresis
-	nl_wait 5 pl_path_is A "$IB" direct && nl_wait 5 pl_path_is B "$IA" direct &&
+	# 5 s when both sides judge the path cut (punchd/choose_cand.c); a
+	# side whose probes counted a loss before the cut takes it back
+	# through path choice's hysteresis (cheaper for 2 s after its switch:
+	# 12.3-12.6 s measured). Seen 1 round in 3 in December's second
+	# session, 0 in 22 after this session's path-choice fixes, then once
+	# more in a CI run on an idle machine (round 1, B "lossy before 1"):
+	# the cause is not found yet, punchd logs each judgement's evidence
+	nl_wait 20 pl_path_is A "$IB" direct && nl_wait 20 pl_path_is B "$IA" direct &&
 		pl_ok "$1: direct again $(ms_since "$t1") ms after the block was lifted ($(pl_peer A "$IB" .endpoint))" ||
-		pl_bad "$1: still not direct 5 s after: A $(pl_peer A "$IB" '.state+" "+(.path//"-")'), B $(pl_peer B "$IA" '.state+" "+(.path//"-")')"
+		pl_bad "$1: still not direct 20 s after: A $(pl_peer A "$IB" '.state+" "+(.path//"-")'), B $(pl_peer B "$IA" '.state+" "+(.path//"-")')"
 	if [ "$relayed" = relay ]; then
 		grep '"event":"peer.path"' "$NL_TMP/listen-A" | tail -n 1 | grep -q '"path":"direct"' &&
 			pl_ok "$1: A: peer.path relay -> direct" ||
