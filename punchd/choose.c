@@ -81,17 +81,32 @@ choose_activate(struct peer *p, struct choose *ch)
  * lost_at), the relay session met or lost, failover moving the pair, a
  * pair gone from the punch table.
  */
+/*
+ * A death below us not yet counted: the path in use goes down here, judged
+ * on its probes as they were. Before any new result is recorded: a check
+ * or a probe answered once the path is back, counted first, made the cut's
+ * own lost probes look like loss before it (natlab/17: "lossy before 1",
+ * history 0x6, back only through the hysteresis).
+ */
 static void
-choose_sync(struct peer *p, struct choose *ch, double now)
+choose_sync_lost(struct peer *p, struct choose *ch, double now)
 {
-	struct pathsel	*ps = &ch->ps;
-	int		 i, cur = ps->current, ok = link_relay_met_recently(p);
+	int cur = ch->ps.current;
 
 	if (p->lost_at > ch->lost_seen) {
 		ch->lost_seen = p->lost_at;
 		if (cur >= 0 && cur != ch->relay)
 			choose_cand_down(ch, cur, now);
 	}
+}
+
+static void
+choose_sync(struct peer *p, struct choose *ch, double now)
+{
+	struct pathsel	*ps = &ch->ps;
+	int		 i, ok = link_relay_met_recently(p);
+
+	choose_sync_lost(p, ch, now);
 	if (ok && !ps->c[ch->relay].alive)
 		choose_cand_up(ch, ch->relay, now);
 	else if (!ok)
@@ -309,6 +324,7 @@ choose_valid(struct peer *p, const struct sockaddr *from)
 	if (p->choose == NULL || (i = punch_find(&p->punch, from)) == -1 ||
 	    (ch = p->choose, s = choose_cand_slot(p, ch, from)) == -1)
 		return;
+	choose_sync_lost(p, ch, now);
 	choose_cand_up(ch, s, now);
 	if (p->punch.pairs[i].rtt > 0)
 		choose_cand_result(ch, s, p->punch.pairs[i].rtt);
@@ -383,6 +399,16 @@ choose_poke(struct peer *p)
  * probes would otherwise keep the other comparing for ever, and an idle
  * pair would never be idle (the keep-alive learns the NAT's lifetime from
  * idle gaps). */
+/* The answer to a PING: one of our probes (1), or not (0). */
+int
+choose_pong(struct peer *p, uint32_t id, const struct sockaddr *from,
+    double rtt)
+{
+	if (p->choose != NULL && (id & CHOOSE_ID))
+		choose_sync_lost(p, p->choose, punchd_time(p->pd));
+	return choose_cand_pong(p, id, from, rtt);
+}
+
 void
 choose_ping(struct peer *p, uint32_t id)
 {

@@ -62,6 +62,8 @@ void	choose_cand_down(struct choose *ch, int i, double now);
 void	choose_cand_judge(struct choose *ch, int i, int on_cost);
 int	choose_cand_back(const struct choose *ch, int i);
 void	choose_cand_probe(struct peer *p, struct choose *ch, int i);
+int	choose_cand_pong(struct peer *p, uint32_t id,
+	    const struct sockaddr *from, double rtt);
 double	choose_cand_class(int kind, int family);
 
 /* choose_recheck.c: the cheaper pairs that never answered, tried again */

@@ -159,7 +159,7 @@ input_ping(struct peer *p, uint8_t type, const uint8_t *pl, size_t len,
 		return;
 	}
 	rtt = punchd_time(p->pd) - pg.ts / 1e6;
-	if (rtt < 0 || rtt > 3600 || choose_cand_pong(p, pg.id, from, rtt))
+	if (rtt < 0 || rtt > 3600 || choose_pong(p, pg.id, from, rtt))
 		return;
 	path_rtt(&p->path, rtt);
 	if (p->pd->hooks.pong != NULL)

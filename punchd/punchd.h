@@ -670,9 +670,9 @@ void	roam_candidates_changed(struct punchd *pd, const char *what);
 /* the handshake selected a pair / a pair's check succeeded */
 void	choose_selected(struct peer *p);
 void	choose_valid(struct peer *p, const struct sockaddr *from);
-/* choose_cand.c: a PONG, 1 when it answered one of choose's probes */
-int	choose_cand_pong(struct peer *p, uint32_t id,
-	    const struct sockaddr *from, double rtt);
+/* a PONG, 1 when it answered one of choose's probes */
+int	choose_pong(struct peer *p, uint32_t id, const struct sockaddr *from,
+	    double rtt);
 /* something changed (doubt, new candidates): measure and decide */
 void	choose_poke(struct peer *p);
 /* the peer's PING (its probes make us compare too) */
