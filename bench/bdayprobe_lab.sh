@@ -38,16 +38,11 @@ nl_nat_seq seq2
 nl_turnserver srv "$NL_TMP/turn.log" 203.0.113.10 203.0.113.11
 E=$(nl_wan easy)
 
-# Other hosts' traffic on the sequential NATs (the "load" that makes their
-# ports jump): a host behind each opening LOAD new UDP flows per second
-# (bash's /dev/udp: a fresh socket, so a fresh port, per datagram).
+# Other hosts' traffic on the sequential NATs: LOAD new UDP flows per
+# second behind each (nl_nat_load)
 LOAD=${BDAY_LOAD:-5}
-command -v bash >/dev/null 2>&1 || nl_skip "bash missing (the load generator)"
 for _n in seq seq2; do
-	nl_nat_host "$_n" "$_n-bg"
-	nl_bg "$_n-bg" "$NL_TMP/$_n-bg.log" bash -c "i=0; while :; do
-	    echo x >/dev/udp/203.0.113.20/\$((20000 + i % 1000)); i=\$((i + 1));
-	    sleep $(awk -v l="$LOAD" 'BEGIN { printf "%.3f", (l > 0 ? 1 / l : 3600) }'); done"
+	nl_nat_load "$_n" "$LOAD"
 done
 
 # try KIND N: both sides at once; "ok SECONDS SENT_A SENT_B" or "no ..."

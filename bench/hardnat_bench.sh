@@ -48,12 +48,8 @@ nl_nat_seq seq2 41000
 nl_nat sym1 sym
 nl_nat sym2 sym
 if [ "$LOAD" != 0 ]; then
-	command -v bash >/dev/null 2>&1 || nl_skip "bash missing (the load generator)"
 	for _n in seq1 seq2; do
-		nl_nat_host "$_n" "$_n-bg"
-		nl_bg "$_n-bg" "$NL_TMP/$_n-bg.log" bash -c "i=0; while :; do
-		    echo x >/dev/udp/203.0.113.20/\$((20000 + i % 1000)); i=\$((i + 1));
-		    sleep $(awk -v l="$LOAD" 'BEGIN { printf "%.3f", 1 / l }'); done"
+		nl_nat_load "$_n" "$LOAD"
 	done
 fi
 

@@ -350,6 +350,18 @@ nl_nat_host() {
 	nl_log "host $_xh behind nat $_xn: 192.168.$_xi.2"
 }
 
+# Other hosts' traffic on a NAT (the "load" that makes a sequential NAT's
+# ports jump): nl_nat_load NAT RATE makes host NAT-bg behind it (nl_nat_host)
+# opening RATE new UDP flows per second to 203.0.113.20 (bash's /dev/udp: a
+# fresh socket, so a fresh port, per datagram). Used by the hard-NAT benches.
+nl_nat_load() {
+	command -v bash >/dev/null 2>&1 || nl_skip "bash missing (the load generator)"
+	nl_nat_host "$1" "$1-bg"
+	nl_bg "$1-bg" "$NL_TMP/$1-bg.log" bash -c "i=0; while :; do
+	    echo x >/dev/udp/203.0.113.20/\$((20000 + i % 1000)); i=\$((i + 1));
+	    sleep $(awk -v l="$2" 'BEGIN { printf "%.3f", (l > 0 ? 1 / l : 3600) }'); done"
+}
+
 # A NAT that maps per destination with SEQUENTIAL ports (added for issue 13;
 # nothing above changed): nl_nat_seq NAME [FIRST [COUNT]] makes nl_nat NAME
 # eim, then replaces its UDP masquerade with
