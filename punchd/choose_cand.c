@@ -127,8 +127,11 @@ choose_cand_up(struct choose *ch, int i, double now)
  * it came up, are no loss rate (natlab/17: a cut judged lossy stayed
  * relayed for 10 s). `on_cost`: the relay is taking over on cost, not on
  * a death; a cut then shows as the newest two probes or more lost after
- * CHOOSE_CUT_CLEAN answered ones, and anything else (a slow path, loss
- * spread out, too few probes to tell) counts as lossy: back through
+ * CHOOSE_CUT_CLEAN or more probes with no loss at all (50 % loss loses
+ * ten in a row now and then: "the last 10 lost, 1 of 4 lost before" was
+ * judged a cut and flapped, natlab/46-loss in CI), and anything else
+ * (a slow path, loss spread out, too few probes to tell) counts as
+ * lossy: back through
  * pathsel's hold-down only (natlab/46-loss flapped under load: moved on
  * cost after four probes, judged cut, two answered brought it back).
  */
@@ -148,7 +151,7 @@ choose_cand_judge(struct choose *ch, int i, int on_cost)
 	lost = n > 0 ? __builtin_popcountll((st->hist >> run) &
 	    (n < 64 ? (1ULL << n) - 1 : ~0ULL)) : 0;
 	ch->lossy[i] = (lost >= 2 && (double)lost / n >= CHOOSE_JOIN_LOSS) ||
-	    (on_cost && (run < 2 || n < CHOOSE_CUT_CLEAN));
+	    (on_cost && (run < 2 || n < CHOOSE_CUT_CLEAN || lost > 0));
 	/* the evidence, for the odd slow return (natlab/17) */
 	log_debug("path choice: slot %d judged %s%s: %d probes since up, "
 	    "the last %d lost, %d of %d lost before (history %#llx)", i,
