@@ -173,7 +173,11 @@ r=$(replies "$T/s8.out")
 echo "member: $r replies, all PUNCH-sized: $([ "$other" = 0 ] && echo yes || echo no)"
 [ "$other" = 0 ] || fail "KEEPALIVE/PING of b from a stranger's address answered: $(grep '^reply ' "$T/s8.out" | grep -v '^reply 100 ' | head -n 3)"
 [ "$r" -le 50 ] || fail "$r PUNCHes to the stranger's address, more than max_retries"
-[ "$(d drop_unproven)" -ge "$nrep" ] || fail "drop_unproven +$(d drop_unproven), want >= $nrep"
+# each one dropped: unproven, or a replay where b's one global sequence
+# gave a number in the range to a packet it sent a meanwhile (CI saw
+# drop_unproven +29 of 30 once)
+[ $(( $(d drop_unproven) + $(d drop_replay) )) -ge "$nrep" ] ||
+	fail "drop_unproven +$(d drop_unproven), drop_replay +$(d drop_replay), want >= $nrep together"
 "$M" -S "$T/b" --json ping -c 2 alice >"$T/ping2.json" || fail "b's pings to a after the forged ones"
 [ "$("$M" -S "$T/a" --json peers | jq -r '.[0].state')" = direct ] || fail "bob not direct after the forged packets"
 ok "member packets from a stranger's address: not answered (the address is only checked, $r PUNCHes naming b), counted, path unchanged"
