@@ -16,7 +16,7 @@
 # later), at most LIFETIME_LEARN s (default 60, the first
 # minute) after the path came up, sparse datagrams
 # (one every 7-13 s, alternately A -> B and B -> A, LIFETIME_SEND s in
-# all, default 20) must all arrive, and the pair stays direct all that
+# all, default 30) must all arrive, and the pair stays direct all that
 # time: no peer.down, no peer.path after learning, and no path death
 # during the learning either. bench/lifetime_bench.sh runs it for 5
 # minutes. LIFETIME_LOGS=DIR keeps the logs. The last line of figures:
@@ -27,7 +27,7 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/natlab/punchd.inc"
 pl_lab
 LEARN=${LIFETIME_LEARN:-60}
-SEND=${LIFETIME_SEND:-20}
+SEND=${LIFETIME_SEND:-30}
 MAXIV=${LIFETIME_MAX_IV:-7.5}
 NATTO=${LIFETIME_NAT_TIMEOUT:-10}
 # default timers: only STUN refresh off (the lab's server never changes)
