@@ -212,7 +212,8 @@ tun_gro_fits(const struct tun_gro_item *it, const uint8_t *pkt,
 	const uint8_t *b = it->buf;
 
 	if (it->ended || p->seq != it->next_seq || p->hl != it->hl ||
-	    p->pl > it->gso || it->len + p->pl > TUN_VNET_MAX)
+	    p->pl > it->gso || it->len + p->pl > TUN_VNET_MAX ||
+	    it->segs >= TUN_GRO_SEGS)
 		return 0;
 	if (!it->v6 ? (b[1] != pkt[1] || (b[6] & 0xe0) != (pkt[6] & 0xe0) ||
 	    b[8] != pkt[8]) : (memcmp(b, pkt, 4) != 0 || b[7] != pkt[7]))

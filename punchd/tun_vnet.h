@@ -24,6 +24,9 @@
 #define TUN_VNET_HDR_LEN	sizeof(struct virtio_net_hdr)
 #define TUN_VNET_MAX		65535	/* largest super-packet, IP bytes */
 #define TUN_GRO_FLOWS		8	/* flows held at once */
+#define TUN_GRO_SEGS		64	/* segments in one merge at most (a
+					   peer's 1-byte segments would make
+					   64 KiB of them) */
 
 #define TUN_VNET_ERR_HDR	-1	/* header and packet disagree */
 #define TUN_VNET_ERR_KIND	-2	/* an offload we did not ask for */

@@ -398,6 +398,31 @@ START_TEST(test_breaks)
 }
 END_TEST
 
+/* a peer's tiny segments: merged TUN_GRO_SEGS at a time at most */
+START_TEST(test_tiny)
+{
+	static uint8_t	p[200][100];
+	size_t		l[200];
+	struct tun_gro	*g = tun_gro_new(rec_write, NULL);
+	int		i, k;
+	size_t		total = 0;
+
+	for (i = 0; i < 200; i++) {
+		l[i] = mk_tcp(p[i], 0, 1, 5 + (uint32_t)i, 0x10, 9, 0,
+		    (unsigned)i);
+		tun_gro_add(g, p[i], l[i]);
+	}
+	tun_gro_flush(g);
+	ck_assert_int_eq(rec->n, 4);	/* 64 + 64 + 64 + 8 */
+	for (k = 0; k < rec->n; k++) {
+		ck_assert_uint_le(rec->len[k] - 40, TUN_GRO_SEGS);
+		total += rec->len[k] - 40;
+	}
+	ck_assert_uint_eq(total, 200);
+	tun_gro_free(g);
+}
+END_TEST
+
 START_TEST(test_bad_csum)
 {
 	static uint8_t	p[3][1400];
@@ -573,6 +598,7 @@ tunvnet_suite(void)
 	tcase_add_loop_test(tc, test_split_merge, 0, 2);	/* v4, v6 */
 	tcase_add_test(tc, test_flows);
 	tcase_add_loop_test(tc, test_breaks, 0, 6);
+	tcase_add_test(tc, test_tiny);
 	tcase_add_test(tc, test_bad_csum);
 	tcase_add_test(tc, test_hostile_split);
 	tcase_add_test(tc, test_random_merge);
