@@ -219,14 +219,18 @@ iface_each(struct punchd *pd, void (*fn)(void *,
 static int
 iface_open(struct punchd *pd, char *ifname, int *vnet)
 {
-	int fd;
+	int fd, r;
 
 	*vnet = 0;
 	if (pd->cfg.tun_offload) {
 		if ((fd = tun_open(pd->cfg.tun_name, TUN_F_VNET, ifname)) == -1)
 			return -1;
-		if (tun_offload(fd) == 0) {
-			*vnet = 1;
+		if ((r = tun_offload(fd)) != -1) {
+			*vnet = 1 + r;	/* 2: UDP too */
+			if (r == 0)
+				log_info("%s: TCP offloads only (no UDP "
+				    "segmentation offload before Linux 6.2)",
+				    ifname);
 			return fd;
 		}
 		close(fd);
@@ -263,7 +267,7 @@ iface_start(struct punchd *pd)
 		return -1;
 	}
 	f->pd = pd;
-	if (vnet && iface_io_vnet(f) == -1) {
+	if (vnet && iface_io_vnet(f, vnet == 2) == -1) {
 		log_warn("%s", __func__);
 		close(f->fd);
 		free(f->ids);

@@ -217,10 +217,10 @@ iface_prep_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 }
 
 int
-iface_io_vnet(struct iface *f)
+iface_io_vnet(struct iface *f, int udp)
 {
 	if ((f->big = malloc(TUN_VNET_HDR_LEN + TUN_VNET_MAX + 40)) == NULL ||
-	    (f->gro = tun_gro_new(iface_gro_write, f)) == NULL) {
+	    (f->gro = tun_gro_new(udp, iface_gro_write, f)) == NULL) {
 		free(f->big);
 		f->big = NULL;
 		return -1;

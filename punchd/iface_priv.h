@@ -63,7 +63,7 @@ struct iface {
 void	iface_io_cb(struct ev_loop *loop, ev_io *w, int revents);
 void	iface_in(struct peer *p, const uint8_t *pkt, size_t len);
 /* iface_io.c: the offload buffers and the flush watcher (tun_offload) */
-int	iface_io_vnet(struct iface *f);
+int	iface_io_vnet(struct iface *f, int udp);
 void	iface_io_vnet_free(struct iface *f);
 
 #endif

@@ -261,11 +261,20 @@ tun_write(int fd, const uint8_t *pkt, size_t len)
 	return n == -1 ? -1 : 0;
 }
 
+/* UDP segmentation offload (Linux 6.2; Debian 12's headers are 6.1's) */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4	0x20
+#define TUN_F_USO6	0x40
+#endif
+
 int
 tun_offload(int fd)
 {
-	if (ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 |
-	    TUN_F_TSO_ECN) == -1) {
+	unsigned tcp = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
+
+	if (ioctl(fd, TUNSETOFFLOAD, tcp | TUN_F_USO4 | TUN_F_USO6) == 0)
+		return 1;
+	if (ioctl(fd, TUNSETOFFLOAD, tcp) == -1) {
 		log_warn("%s: TUNSETOFFLOAD", __func__);
 		return -1;
 	}

@@ -73,8 +73,9 @@ int	tun_write(int fd, const uint8_t *pkt, size_t len);
 
 /*
  * On a TUN_F_VNET device: ask for TCP super-packets (TSO over IPv4 and
- * IPv6) with partial checksums, and so allow them in writes. 0, or -1
- * (the kernel refused; the device still works packet by packet, logged).
+ * IPv6) with partial checksums, and UDP ones (USO, Linux 6.2) where the
+ * kernel has them. 1 with UDP, 0 TCP only, or -1 (the kernel refused
+ * both; logged).
  */
 int	tun_offload(int fd);
 

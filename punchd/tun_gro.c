@@ -25,6 +25,7 @@
 struct tun_gro_item {
 	int		 used;
 	int		 v6;
+	int		 udp;
 	uint8_t		 key[36];	/* addresses and ports */
 	size_t		 keylen;
 	size_t		 ts, hl;	/* transport header at, headers' length */
@@ -38,6 +39,7 @@ struct tun_gro_item {
 };
 
 struct tun_gro {
+	int			udp;		/* merge UDP too (USO) */
 	tun_gro_write_fn	fn;
 	void			*arg;
 	uint64_t		clock;
@@ -48,8 +50,9 @@ struct tun_gro {
 
 /* what a packet is to us */
 struct tun_gro_pkt {
-	int		 tcp;		/* a TCP packet with a readable key */
+	int		 tcp;		/* TCP or UDP, with a readable key */
 	int		 cand;		/* ... and one we may merge */
+	int		 udp;
 	int		 v6;
 	uint8_t		 key[36];
 	size_t		 keylen, ts, hl, pl;
@@ -58,7 +61,7 @@ struct tun_gro_pkt {
 };
 
 struct tun_gro *
-tun_gro_new(tun_gro_write_fn fn, void *arg)
+tun_gro_new(int udp, tun_gro_write_fn fn, void *arg)
 {
 	struct tun_gro	*g;
 	int		 i;
@@ -71,6 +74,7 @@ tun_gro_new(tun_gro_write_fn fn, void *arg)
 	}
 	for (i = 0; i < TUN_GRO_FLOWS; i++)
 		g->items[i].buf = g->mem + (size_t)i * TUN_VNET_MAX;
+	g->udp = udp;
 	g->fn = fn;
 	g->arg = arg;
 	return g;
@@ -101,12 +105,15 @@ tun_gro_plain(struct tun_gro *g, const uint8_t *pkt, size_t len)
 	g->fn(g->arg, &h, pkt, len);
 }
 
-/* Read what the merge needs; leaves p->tcp = 0 for anything not TCP. */
+/* Read what the merge needs; leaves p->tcp = 0 for anything but TCP and
+ * UDP. A UDP datagram is a candidate only when the table merges UDP. */
 static void
-tun_gro_parse(const uint8_t *pkt, size_t len, struct tun_gro_pkt *p)
+tun_gro_parse(const struct tun_gro *g, const uint8_t *pkt, size_t len,
+    struct tun_gro_pkt *p)
 {
 	uint16_t	tot, frag;
 	size_t		ts;
+	int		proto;
 
 	memset(p, 0, sizeof(*p));
 	if (len < 20)
@@ -115,24 +122,42 @@ tun_gro_parse(const uint8_t *pkt, size_t len, struct tun_gro_pkt *p)
 		ts = (size_t)(pkt[0] & 0x0f) * 4;
 		tot = (uint16_t)((pkt[2] << 8) | pkt[3]);
 		frag = (uint16_t)((pkt[6] << 8) | pkt[7]);
-		if (pkt[9] != IPPROTO_TCP || ts < 20 || tot != len ||
-		    (frag & 0x3fff) != 0 || len < ts + 20)
+		proto = pkt[9];
+		if (ts < 20 || tot != len || (frag & 0x3fff) != 0 ||
+		    len < ts + 8)
 			return;
 		memcpy(p->key, pkt + 12, 8);
 		p->keylen = 12;
 	} else if ((pkt[0] >> 4) == 6) {
 		ts = 40;
 		tot = (uint16_t)((pkt[4] << 8) | pkt[5]);
-		if (len < 60 || pkt[6] != IPPROTO_TCP || (size_t)tot + 40 != len)
+		proto = pkt[6];
+		if (len < 48 || (size_t)tot + 40 != len)
 			return;
 		memcpy(p->key, pkt + 8, 32);
 		p->keylen = 36;
 		p->v6 = 1;
 	} else
 		return;
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return;
+	p->udp = proto == IPPROTO_UDP;
+	if (!p->udp && len < ts + 20)
+		return;
 	memcpy(p->key + p->keylen - 4, pkt + ts, 4);
 	p->tcp = 1;
 	p->ts = ts;
+	if (p->udp) {
+		p->hl = ts + 8;
+		p->pl = len - p->hl;
+		/* the UDP length agrees; IPv4's "no checksum" (0) cannot be
+		 * verified, so such a datagram is not merged */
+		if (g->udp && p->pl > 0 && (size_t)((pkt[ts + 4] << 8) |
+		    pkt[ts + 5]) == len - ts && (p->v6 || ts == 20) &&
+		    (pkt[ts + 6] | pkt[ts + 7]) != 0)
+			p->cand = 1;
+		return;
+	}
 	p->hl = ts + (size_t)(pkt[ts + 12] >> 4) * 4;
 	if (p->hl < ts + 20 || p->hl > len)
 		return;
@@ -147,10 +172,10 @@ tun_gro_parse(const uint8_t *pkt, size_t len, struct tun_gro_pkt *p)
 }
 
 static int
-tun_gro_csum_ok(const uint8_t *pkt, size_t len, size_t ts)
+tun_gro_csum_ok(const uint8_t *pkt, size_t len, size_t ts, int udp)
 {
-	return tun_csum_fold(tun_csum_add(tun_csum_pseudo(pkt, IPPROTO_TCP,
-	    len - ts), pkt + ts, len - ts)) == 0;
+	return tun_csum_fold(tun_csum_add(tun_csum_pseudo(pkt, udp ?
+	    IPPROTO_UDP : IPPROTO_TCP, len - ts), pkt + ts, len - ts)) == 0;
 }
 
 static struct tun_gro_item *
@@ -160,6 +185,7 @@ tun_gro_find(struct tun_gro *g, const struct tun_gro_pkt *p)
 
 	for (i = 0; i < TUN_GRO_FLOWS; i++)
 		if (g->items[i].used && g->items[i].v6 == p->v6 &&
+		    g->items[i].udp == p->udp &&
 		    !memcmp(g->items[i].key, p->key, p->keylen))
 			return &g->items[i];
 	return NULL;
@@ -191,16 +217,21 @@ tun_gro_write(struct tun_gro *g, struct tun_gro_item *it)
 		b[5] = (uint8_t)(it->len - 40);
 		h.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
 	}
+	if (it->udp) {
+		b[it->ts + 4] = (uint8_t)((it->len - it->ts) >> 8);
+		b[it->ts + 5] = (uint8_t)(it->len - it->ts);
+		h.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
+	}
 	/* partial: the pseudo-header's sum, not complemented; the kernel
 	 * adds the rest (CHECKSUM_PARTIAL) */
-	c = (uint16_t)~tun_csum_fold(tun_csum_pseudo(b, IPPROTO_TCP,
-	    it->len - it->ts));
-	memcpy(b + it->ts + 16, &c, 2);
+	c = (uint16_t)~tun_csum_fold(tun_csum_pseudo(b, it->udp ? IPPROTO_UDP :
+	    IPPROTO_TCP, it->len - it->ts));
+	memcpy(b + it->ts + (it->udp ? 6 : 16), &c, 2);
 	h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	h.hdr_len = (uint16_t)it->hl;
 	h.gso_size = (uint16_t)it->gso;
 	h.csum_start = (uint16_t)it->ts;
-	h.csum_offset = 16;
+	h.csum_offset = it->udp ? 6 : 16;
 	g->st.writes++;
 	g->fn(g->arg, &h, b, it->len);
 }
@@ -211,13 +242,15 @@ tun_gro_fits(const struct tun_gro_item *it, const uint8_t *pkt,
 {
 	const uint8_t *b = it->buf;
 
-	if (it->ended || p->seq != it->next_seq || p->hl != it->hl ||
-	    p->pl > it->gso || it->len + p->pl > TUN_VNET_MAX ||
-	    it->segs >= TUN_GRO_SEGS)
+	if (it->ended || p->hl != it->hl || p->pl > it->gso ||
+	    it->len + p->pl > TUN_VNET_MAX || it->segs >= TUN_GRO_SEGS ||
+	    (!p->udp && p->seq != it->next_seq))
 		return 0;
 	if (!it->v6 ? (b[1] != pkt[1] || (b[6] & 0xe0) != (pkt[6] & 0xe0) ||
 	    b[8] != pkt[8]) : (memcmp(b, pkt, 4) != 0 || b[7] != pkt[7]))
 		return 0;
+	if (p->udp)
+		return 1;
 	/* acknowledgment number, and the options (timestamps included) */
 	return !memcmp(b + it->ts + 8, pkt + p->ts + 8, 4) &&
 	    !memcmp(b + it->ts + 20, pkt + p->ts + 20, p->hl - p->ts - 20);
@@ -231,10 +264,14 @@ tun_gro_append(struct tun_gro_item *it, const uint8_t *pkt,
 	it->len += p->pl;
 	it->next_seq += (uint32_t)p->pl;
 	it->segs++;
+	if (p->pl < it->gso)
+		it->ended = 1;
+	if (p->udp)
+		return;
 	/* the newest window, and PSH when the last segment has it */
 	memcpy(it->buf + it->ts + 14, pkt + p->ts + 14, 2);
 	it->buf[it->ts + 13] |= p->flags & TCP_PSH;
-	if (p->pl < it->gso || (p->flags & TCP_PSH))
+	if (p->flags & TCP_PSH)
 		it->ended = 1;
 }
 
@@ -261,13 +298,13 @@ tun_gro_add(struct tun_gro *g, const uint8_t *pkt, size_t len)
 	struct tun_gro_item	*it;
 
 	g->st.packets++;
-	tun_gro_parse(pkt, len, &p);
+	tun_gro_parse(g, pkt, len, &p);
 	if (!p.tcp) {
 		tun_gro_plain(g, pkt, len);
 		return;
 	}
 	it = tun_gro_find(g, &p);
-	if (p.cand && !tun_gro_csum_ok(pkt, len, p.ts)) {
+	if (p.cand && !tun_gro_csum_ok(pkt, len, p.ts, p.udp)) {
 		g->st.bad_csum++;
 		p.cand = 0;
 	}
@@ -290,6 +327,7 @@ tun_gro_add(struct tun_gro *g, const uint8_t *pkt, size_t len)
 	memcpy(it->buf, pkt, len);
 	it->used = 1;
 	it->v6 = p.v6;
+	it->udp = p.udp;
 	memcpy(it->key, p.key, p.keylen);
 	it->keylen = p.keylen;
 	it->ts = p.ts;

@@ -104,14 +104,15 @@ tun_vnet_finish(uint8_t *pkt, size_t len, size_t start, size_t off)
 	return 0;
 }
 
-/* One segment of `n` payload bytes from `off` into out; its length. */
+/* One segment of `n` payload bytes from `off` into out, TCP or UDP; its
+ * length. */
 static size_t
 tun_vnet_segment(const uint8_t *pkt, size_t hl, size_t ts, size_t off,
-    size_t n, int first, int last, unsigned i, uint8_t *out)
+    size_t n, int udp, int first, int last, unsigned i, uint8_t *out)
 {
 	uint32_t	seq;
 	uint16_t	c;
-	size_t		len = hl + n;
+	size_t		len = hl + n, at;
 
 	memcpy(out, pkt, hl);
 	memcpy(out + hl, pkt + hl + off, n);
@@ -123,18 +124,50 @@ tun_vnet_segment(const uint8_t *pkt, size_t hl, size_t ts, size_t off,
 		memcpy(out + 10, &c, 2);
 	} else
 		tun_put16(out + 4, (uint16_t)(len - 40));
-	memcpy(&seq, out + ts + 4, 4);
-	seq = htonl(ntohl(seq) + (uint32_t)off);
-	memcpy(out + ts + 4, &seq, 4);
-	if (!last)
-		out[ts + 13] &= ~(TCP_FIN | TCP_PSH);
-	if (!first)
-		out[ts + 13] &= ~TCP_CWR;
-	out[ts + 16] = out[ts + 17] = 0;
-	c = tun_csum_fold(tun_csum_add(tun_csum_pseudo(out, IPPROTO_TCP,
-	    len - ts), out + ts, len - ts));
-	memcpy(out + ts + 16, &c, 2);
+	if (udp) {
+		tun_put16(out + ts + 4, (uint16_t)(len - ts));
+		at = ts + 6;
+	} else {
+		memcpy(&seq, out + ts + 4, 4);
+		seq = htonl(ntohl(seq) + (uint32_t)off);
+		memcpy(out + ts + 4, &seq, 4);
+		if (!last)
+			out[ts + 13] &= ~(TCP_FIN | TCP_PSH);
+		if (!first)
+			out[ts + 13] &= ~TCP_CWR;
+		at = ts + 16;
+	}
+	out[at] = out[at + 1] = 0;
+	c = tun_csum_fold(tun_csum_add(tun_csum_pseudo(out, udp ? IPPROTO_UDP :
+	    IPPROTO_TCP, len - ts), out + ts, len - ts));
+	if (udp && c == 0)
+		c = 0xffff;
+	memcpy(out + at, &c, 2);
 	return len;
+}
+
+/* Where the transport header starts and the headers end, from what h
+ * says and the packet agrees with: 0, or -1. */
+static int
+tun_vnet_headers(const struct virtio_net_hdr *h, const uint8_t *pkt,
+    size_t len, int udp, size_t *hlp)
+{
+	size_t	ts = h->csum_start;
+	int	type = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN, v = pkt[0] >> 4;
+	int	v6 = type == VIRTIO_NET_HDR_GSO_TCPV6 || (udp && v == 6);
+
+	/* the transport header where the IP header says it starts (IPv6:
+	 * after extension headers, where csum_start says, not before 40) */
+	if ((!v6 && (v != 4 || ts != (size_t)(pkt[0] & 0x0f) * 4 || ts < 20 ||
+	    pkt[9] != (udp ? IPPROTO_UDP : IPPROTO_TCP))) ||
+	    (v6 && (v != 6 || ts < 40 || len < 40)) ||
+	    h->csum_offset != (udp ? 6 : 16) || h->gso_size == 0 ||
+	    ts + (udp ? 8 : 20) > len)
+		return -1;
+	*hlp = ts + (udp ? 8 : (size_t)(pkt[ts + 12] >> 4) * 4);
+	if (*hlp < ts + 8 || *hlp > len || len > TUN_VNET_MAX + (v6 ? 40 : 0))
+		return -1;
+	return 0;
 }
 
 int
@@ -143,11 +176,10 @@ tun_vnet_split(const struct virtio_net_hdr *h, uint8_t *pkt, size_t len,
 {
 	size_t		ts = h->csum_start, hl, gs = h->gso_size, pl, off, n;
 	unsigned	i;
-	int		type = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN, v;
+	int		type = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN, udp;
 
 	if (len < 20)
 		return TUN_VNET_ERR_HDR;
-	v = pkt[0] >> 4;
 	if (type == VIRTIO_NET_HDR_GSO_NONE) {
 		if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
 		    tun_vnet_finish(pkt, len, h->csum_start, h->csum_offset)
@@ -157,32 +189,23 @@ tun_vnet_split(const struct virtio_net_hdr *h, uint8_t *pkt, size_t len,
 		return 1;
 	}
 	if (type != VIRTIO_NET_HDR_GSO_TCPV4 && type !=
-	    VIRTIO_NET_HDR_GSO_TCPV6)
+	    VIRTIO_NET_HDR_GSO_TCPV6 && type != VIRTIO_NET_HDR_GSO_UDP_L4)
 		return TUN_VNET_ERR_KIND;
-	/* the transport header where the IP header says it starts (IPv6:
-	 * after extension headers, where csum_start says, not before 40) */
-	if ((type == VIRTIO_NET_HDR_GSO_TCPV4 && (v != 4 ||
-	    ts != (size_t)(pkt[0] & 0x0f) * 4 || ts < 20)) ||
-	    (type == VIRTIO_NET_HDR_GSO_TCPV6 && (v != 6 || ts < 40)) ||
-	    h->csum_offset != 16 || gs == 0 || ts + 20 > len)
-		return TUN_VNET_ERR_HDR;
-	hl = ts + (size_t)(pkt[ts + 12] >> 4) * 4;
-	if (hl < ts + 20 || hl > len)
-		return TUN_VNET_ERR_HDR;
-	if (len > TUN_VNET_MAX + (v == 6 ? 40 : 0))
+	udp = type == VIRTIO_NET_HDR_GSO_UDP_L4;
+	if (tun_vnet_headers(h, pkt, len, udp, &hl) == -1)
 		return TUN_VNET_ERR_HDR;
 	pl = len - hl;
 	if (hl + (pl < gs ? pl : gs) > cap)
 		return TUN_VNET_ERR_BIG;
 	if (pl == 0) {
-		fn(arg, scratch, tun_vnet_segment(pkt, hl, ts, 0, 0, 1, 1, 0,
-		    scratch));
+		fn(arg, scratch, tun_vnet_segment(pkt, hl, ts, 0, 0, udp, 1, 1,
+		    0, scratch));
 		return 1;
 	}
 	for (off = 0, i = 0; off < pl; off += n, i++) {
 		n = pl - off < gs ? pl - off : gs;
-		fn(arg, scratch, tun_vnet_segment(pkt, hl, ts, off, n, i == 0,
-		    off + n == pl, i, scratch));
+		fn(arg, scratch, tun_vnet_segment(pkt, hl, ts, off, n, udp,
+		    i == 0, off + n == pl, i, scratch));
 	}
 	return (int)i;
 }

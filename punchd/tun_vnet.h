@@ -21,6 +21,11 @@
 
 #include <linux/virtio_net.h>
 
+/* UDP segmentation offload, Linux 6.2 (Debian 12's headers are 6.1's) */
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4	5
+#endif
+
 #define TUN_VNET_HDR_LEN	sizeof(struct virtio_net_hdr)
 #define TUN_VNET_MAX		65535	/* largest super-packet, IP bytes */
 #define TUN_GRO_FLOWS		8	/* flows held at once */
@@ -59,7 +64,8 @@ struct tun_gro_stats {
 
 struct tun_gro;
 
-struct tun_gro	*tun_gro_new(tun_gro_write_fn fn, void *arg);
+/* udp: merge UDP datagrams too (the device has USO: tun_offload 1) */
+struct tun_gro	*tun_gro_new(int udp, tun_gro_write_fn fn, void *arg);
 void		 tun_gro_free(struct tun_gro *g);
 /* one packet from the batch (copied if held); the write function's -1
  * results are counted by the caller, not here */

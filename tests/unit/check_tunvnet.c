@@ -134,6 +134,72 @@ mk_tcp(uint8_t *p, int v6, size_t plen, uint32_t seq, uint8_t flags,
 	return len;
 }
 
+/* a UDP datagram, checksum complete (csum 0: none, IPv4 only) */
+static size_t
+mk_udp(uint8_t *p, int v6, size_t plen, uint16_t sport, int csum,
+    unsigned fill)
+{
+	size_t		ts = v6 ? 40 : 20, len = ts + 8 + plen, i, al = v6 ?
+			    32 : 8;
+	uint32_t	sum = 0;
+	uint16_t	c;
+
+	memset(p, 0, ts + 8);
+	if (!v6) {
+		p[0] = 0x45;
+		p[2] = (uint8_t)(len >> 8);
+		p[3] = (uint8_t)len;
+		p[8] = 64;
+		p[9] = IPPROTO_UDP;
+		memcpy(p + 12, "\x64\x40\x00\x01\x64\x40\x00\x02", 8);
+		c = htons(slow_csum(p, 20, 0));
+		memcpy(p + 10, &c, 2);
+	} else {
+		p[0] = 0x60;
+		p[4] = (uint8_t)((len - 40) >> 8);
+		p[5] = (uint8_t)(len - 40);
+		p[6] = IPPROTO_UDP;
+		p[7] = 64;
+		p[8] = 0xfd;
+		p[23] = 1;
+		p[24] = 0xfd;
+		p[39] = 2;
+	}
+	p[ts] = (uint8_t)(sport >> 8);
+	p[ts + 1] = (uint8_t)sport;
+	p[ts + 3] = 53;
+	p[ts + 4] = (uint8_t)((len - ts) >> 8);
+	p[ts + 5] = (uint8_t)(len - ts);
+	for (i = 0; i < plen; i++)
+		p[ts + 8 + i] = (uint8_t)(fill + i * 3);
+	if (!csum)
+		return len;
+	for (i = 0; i < al; i += 2)
+		sum += (uint32_t)(p[(v6 ? 8 : 12) + i] << 8 |
+		    p[(v6 ? 8 : 12) + i + 1]);
+	sum += IPPROTO_UDP + (uint32_t)(len - ts);
+	c = htons(slow_csum(p + ts, len - ts, sum));
+	if (c == 0)
+		c = 0xffff;
+	memcpy(p + ts + 6, &c, 2);
+	return len;
+}
+
+/* does a UDP datagram's checksum verify (slow path)? */
+static int
+udp_ok(const uint8_t *p, size_t len)
+{
+	size_t		ts = (p[0] >> 4) == 4 ? 20 : 40, al = ts == 20 ? 8 : 32;
+	size_t		i;
+	uint32_t	sum = 0;
+
+	for (i = 0; i < al; i += 2)
+		sum += (uint32_t)(p[(ts == 20 ? 12 : 8) + i] << 8 |
+		    p[(ts == 20 ? 12 : 8) + i + 1]);
+	sum += IPPROTO_UDP + (uint32_t)(len - ts);
+	return slow_csum(p + ts, len - ts, sum) == 0;
+}
+
 /* what split and the merge hand out */
 struct rec {
 	int		n;
@@ -263,7 +329,7 @@ START_TEST(test_split_merge)
 
 	/* merged again: the middle 49 (the first has CWR, the last FIN) */
 	segs = n;
-	g = tun_gro_new(rec_write, NULL);
+	g = tun_gro_new(0, rec_write, NULL);
 	ck_assert_ptr_nonnull(g);
 	rec->n = 0;
 	{
@@ -321,7 +387,7 @@ START_TEST(test_flows)
 {
 	static uint8_t	a[6][1400], b[6][1400], u[100];
 	size_t		la[6], lb[6], i, got_a = 0, got_b = 0;
-	struct tun_gro	*g = tun_gro_new(rec_write, NULL);
+	struct tun_gro	*g = tun_gro_new(0, rec_write, NULL);
 	int		k, seen_u = 0, last_a = -1;
 
 	for (i = 0; i < 6; i++) {
@@ -367,7 +433,7 @@ START_TEST(test_breaks)
 {
 	static uint8_t	p[3][1400];
 	size_t		l[3];
-	struct tun_gro	*g = tun_gro_new(rec_write, NULL);
+	struct tun_gro	*g = tun_gro_new(0, rec_write, NULL);
 	int		i, c = _i;
 	uint32_t	seq[3] = { 1, 1 + MSS, 1 + 2 * MSS };
 	uint8_t		fl[3] = { 0x10, 0x10, 0x10 };
@@ -403,7 +469,7 @@ START_TEST(test_tiny)
 {
 	static uint8_t	p[200][100];
 	size_t		l[200];
-	struct tun_gro	*g = tun_gro_new(rec_write, NULL);
+	struct tun_gro	*g = tun_gro_new(0, rec_write, NULL);
 	int		i, k;
 	size_t		total = 0;
 
@@ -427,7 +493,7 @@ START_TEST(test_bad_csum)
 {
 	static uint8_t	p[3][1400];
 	size_t		l[3];
-	struct tun_gro	*g = tun_gro_new(rec_write, NULL);
+	struct tun_gro	*g = tun_gro_new(0, rec_write, NULL);
 	int		i;
 
 	for (i = 0; i < 3; i++)
@@ -548,7 +614,7 @@ count_write(void *arg, const struct virtio_net_hdr *h, const uint8_t *pkt,
 START_TEST(test_random_merge)
 {
 	static uint8_t	p[1500];
-	struct tun_gro	*g = tun_gro_new(count_write, NULL);
+	struct tun_gro	*g = tun_gro_new(1, count_write, NULL);
 	uint32_t	seq[12] = { 0 };
 	int		r;
 	uint64_t	offered = 0;
@@ -569,8 +635,13 @@ START_TEST(test_random_merge)
 			size_t pl = random() % 5 == 0 ? (size_t)random() %
 			    MSS : MSS;
 
-			len = mk_tcp(p, f & 1, pl, seq[f], random() % 9 == 0 ?
-			    0x18 : 0x10, (uint16_t)f, f & 2, (unsigned)r);
+			if (f >= 9)	/* three UDP flows */
+				len = mk_udp(p, f & 1, pl, (uint16_t)f,
+				    f != 9, (unsigned)r);
+			else
+				len = mk_tcp(p, f & 1, pl, seq[f], random() %
+				    9 == 0 ? 0x18 : 0x10, (uint16_t)f, f & 2,
+				    (unsigned)r);
 			if (random() % 7)
 				seq[f] += (uint32_t)pl;
 		}
@@ -583,6 +654,116 @@ START_TEST(test_random_merge)
 	ck_assert_uint_eq(counted, offered);
 	ck_assert_uint_eq(tun_gro_stats(g)->packets, offered);
 	ck_assert_uint_gt(tun_gro_stats(g)->merged, 1000);
+	tun_gro_free(g);
+}
+END_TEST
+
+/* USO: a UDP super-datagram cut (v4, v6), merged back, cut again */
+START_TEST(test_udp)
+{
+	static uint8_t		sup[TUN_VNET_MAX + 40], scratch[1500];
+	static uint8_t		copy[40][1500];
+	static size_t		clen[40];
+	struct virtio_net_hdr	h;
+	int			v6 = _i, n, i;
+	size_t			ts = v6 ? 40 : 20, len, plen = 30 * 1200 + 77;
+	struct tun_gro		*g;
+	uint16_t		c;
+
+	len = mk_udp(sup, v6, plen, 4444, 1, 1);
+	c = (uint16_t)~tun_csum_fold(tun_csum_pseudo(sup, IPPROTO_UDP,
+	    len - ts));
+	memcpy(sup + ts + 6, &c, 2);
+	memset(&h, 0, sizeof(h));
+	h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
+	h.hdr_len = (uint16_t)(ts + 8);
+	h.gso_size = 1200;
+	h.csum_start = (uint16_t)ts;
+	h.csum_offset = 6;
+	n = tun_vnet_split(&h, sup, len, scratch, sizeof(scratch), rec_seg,
+	    NULL);
+	ck_assert_int_eq(n, 31);
+	for (i = 0; i < n; i++) {
+		size_t want = ts + 8 + (i < 30 ? 1200 : 77);
+
+		ck_assert_uint_eq(rec->len[i], want);
+		ck_assert_uint_eq((size_t)(rec->pkt[i][ts + 4] << 8 |
+		    rec->pkt[i][ts + 5]), want - ts);
+		ck_assert(udp_ok(rec->pkt[i], want));
+		if (!v6)
+			ck_assert_uint_eq(slow_csum(rec->pkt[i], 20, 0), 0);
+		ck_assert_uint_eq(rec->pkt[i][ts + 8], (uint8_t)(1 +
+		    (size_t)i * 1200 * 3));
+		memcpy(copy[i], rec->pkt[i], want);
+		clen[i] = want;
+	}
+	/* a table without UDP passes them through one by one */
+	g = tun_gro_new(0, rec_write, NULL);
+	rec->n = 0;
+	for (i = 0; i < n; i++)
+		tun_gro_add(g, copy[i], clen[i]);
+	tun_gro_flush(g);
+	ck_assert_int_eq(rec->n, n);
+	tun_gro_free(g);
+	/* with UDP: one super-datagram, the header the kernel wants */
+	g = tun_gro_new(1, rec_write, NULL);
+	rec->n = 0;
+	for (i = 0; i < n; i++)
+		tun_gro_add(g, copy[i], clen[i]);
+	tun_gro_flush(g);
+	ck_assert_int_eq(rec->n, 1);
+	ck_assert_uint_eq(rec->h[0].gso_type, VIRTIO_NET_HDR_GSO_UDP_L4);
+	ck_assert_uint_eq(rec->h[0].gso_size, 1200);
+	ck_assert_uint_eq(rec->h[0].csum_offset, 6);
+	ck_assert_uint_eq(rec->h[0].hdr_len, ts + 8);
+	ck_assert_uint_eq(rec->len[0], len);
+	ck_assert(!memcmp(rec->pkt[0] + ts + 8, sup + ts + 8, plen));
+	/* finished as the kernel would, the whole verifies */
+	memcpy(sup, rec->pkt[0], len);
+	c = tun_csum_fold(tun_csum_add(0, sup + ts, len - ts));
+	memcpy(sup + ts + 6, &c, 2);
+	ck_assert(udp_ok(sup, len));
+	/* and cut again: the same datagrams */
+	memcpy(sup, rec->pkt[0], len);
+	h = rec->h[0];
+	rec->n = 0;
+	ck_assert_int_eq(tun_vnet_split(&h, sup, len, scratch,
+	    sizeof(scratch), rec_seg, NULL), n);
+	for (i = 0; i < n; i++)
+		ck_assert(!memcmp(rec->pkt[i] + ts, copy[i] + ts, clen[i] -
+		    ts));
+	tun_gro_free(g);
+}
+END_TEST
+
+/* UDP that must not merge: IPv4 without a checksum, a bad checksum, a
+ * larger datagram after a smaller, another port */
+START_TEST(test_udp_breaks)
+{
+	static uint8_t	p[4][1500];
+	size_t		l[4];
+	struct tun_gro	*g = tun_gro_new(1, rec_write, NULL);
+	int		i, c = _i;
+
+	for (i = 0; i < 4; i++)
+		l[i] = mk_udp(p[i], 0, 1000, 7, 1, (unsigned)i);
+	if (c == 0)
+		l[1] = mk_udp(p[1], 0, 1000, 7, 0, 1);
+	if (c == 1)
+		p[1][30] ^= 0x40;
+	if (c == 2) {
+		l[1] = mk_udp(p[1], 0, 500, 7, 1, 1);
+		l[2] = mk_udp(p[2], 0, 1000, 7, 1, 2);
+	}
+	if (c == 3)
+		l[1] = mk_udp(p[1], 0, 1000, 8, 1, 1);
+	for (i = 0; i < 4; i++)
+		tun_gro_add(g, p[i], l[i]);
+	tun_gro_flush(g);
+	/* 0, 1: [0] [1] [2 3]; 2: [0 1] [2 3]; 3: [0 2 3] [1] */
+	ck_assert_int_eq(rec->n, c < 2 ? 3 : 2);
+	ck_assert_uint_eq(tun_gro_stats(g)->bad_csum, c == 1);
 	tun_gro_free(g);
 }
 END_TEST
@@ -602,6 +783,8 @@ tunvnet_suite(void)
 	tcase_add_test(tc, test_bad_csum);
 	tcase_add_test(tc, test_hostile_split);
 	tcase_add_test(tc, test_random_merge);
+	tcase_add_loop_test(tc, test_udp, 0, 2);		/* v4, v6 */
+	tcase_add_loop_test(tc, test_udp_breaks, 0, 4);
 	suite_add_tcase(s, tc);
 	return s;
 }
