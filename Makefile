@@ -237,6 +237,8 @@ MESHCTL_SRCS := \
 	meshctl/qr.c
 
 UNIT_SRCS := tests/unit/runner.c $(wildcard tests/unit/check_*.c)
+# the NSS module (NAME.mesh): libc only, its own flags below
+NSS_SRCS := nss/nss_atmosphere.c
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 BENCH_SRCS := $(wildcard bench/*.c)
 
@@ -251,13 +253,16 @@ PROGS	:= $(foreach p,stund relayd punchd meshctl,\
 UNIT	:= $(BUILD)/tests/unit_tests
 TOOLS	:= $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 BENCHES	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+NSS_SO	:= $(BUILD)/lib/libnss_atmosphere.so.2
+NSS_CFLAGS := -O2 -g -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC \
+	-fvisibility=hidden
 
 ALL_SRCS := $(COMMON_SRCS) $(PROTO_SRCS) $(STUND_SRCS) $(RELAYD_SRCS) \
 	$(PUNCHD_SRCS) $(MESHCTL_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) $(BENCH_SRCS) \
-	tests/tools/vectors/invites.c
+	$(NSS_SRCS) tests/tools/vectors/invites.c
 
 .PHONY: all check unit asan bench install clean web
-all: $(PROGS) $(TOOLS)
+all: $(PROGS) $(TOOLS) $(NSS_SO)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -293,11 +298,19 @@ $(BUILD)/bin/meshctl: $(call obj,$(MESHCTL_SRCS)) $(LIBATMO)
 UNIT_LINK := $(call obj,$(STUND_LOGIC_SRCS) $(PUNCHD_CORE)) \
 	$(filter-out $(call obj,relayd/relayd.c relayd/control.c),\
 	$(call obj,$(RELAYD_SRCS)))
-UNIT_LINK += $(call obj,$(PUNCHD_PORTMAP))
+UNIT_LINK += $(call obj,$(PUNCHD_PORTMAP) $(NSS_SRCS))
 
 $(UNIT): $(call obj,$(UNIT_SRCS)) $(UNIT_LINK) $(LIBATMO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+# libnss_atmosphere.so.2: loaded by glibc into every program that resolves
+# a name, so libc only (-z defs), no sanitizer (getent has none), and only
+# the _nss_atmosphere_* entry points exported
+$(NSS_SO): $(NSS_SRCS) nss/nss_atmosphere.h
+	@mkdir -p $(@D)
+	$(CC) $(NSS_CFLAGS) -shared -Wl,-soname,libnss_atmosphere.so.2 \
+	    -Wl,-z,defs -Wl,-z,relro -Wl,-z,now -o $@ $(NSS_SRCS)
 
 $(BUILD)/tests/tools/bdayprobe: $(call obj,punchd/birthday.c punchd/natpredict.c)
 $(BUILD)/tests/tools/tunpipe: $(call obj,punchd/meshaddr.c punchd/tun.c)

@@ -58,6 +58,7 @@
 	X(hairpin)		\
 	X(relay_backoff)	\
 	X(sockrx)		\
+	X(nss)			\
 	/* new suites above this line, each ending in a backslash */
 
 #define UNIT_DECLARE(name) Suite *name##_suite(void) __attribute__((weak));
