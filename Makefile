@@ -77,7 +77,8 @@ COMMON_SRCS := \
 	common/state.c \
 	common/promtext.c \
 	common/promtext_fmt.c \
-	common/promfile.c
+	common/promfile.c \
+	common/hostsline.c
 
 PROTO_SRCS := \
 	proto/methods.c \
@@ -181,6 +182,7 @@ PUNCHD_CORE := \
 	punchd/joiner_welcome.c \
 	punchd/pending.c \
 	punchd/iface.c \
+	punchd/hostsfile.c \
 	punchd/iface_io.c \
 	punchd/node.c \
 	punchd/node_portmap.c \
