@@ -19,6 +19,11 @@ TMPFILESDIR	?= $(PREFIX)/lib/tmpfiles.d
 WEBDIR		?= $(PREFIX)/share/atmosphere/web
 # punchd-tun.conf, the opt-in drop-in for the mesh interface
 DATADIR		?= $(PREFIX)/share/atmosphere
+# libnss_atmosphere.so.2 (NAME.mesh): where the dynamic linker finds it by
+# name; Debian's multiarch directory (ld.so.conf.d lists it under /usr and
+# /usr/local), else PREFIX/lib; Fedora and the like: NSSLIBDIR=/usr/lib64
+NSSLIBDIR	?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))
+MULTIARCH	?= $(shell $(CC) -print-multiarch 2>/dev/null)
 BUILD	?= build
 SAN	?= 0
 
@@ -382,7 +387,7 @@ MAN5		:= atmosphere.conf.5
 MAN8		:= stund.8 punchd.8 relayd.8
 CONFDIR		 = $(DESTDIR)$(SYSCONFDIR)/atmosphere
 
-install: $(PROGS)
+install: $(PROGS) $(NSS_SO)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
 	for p in stund relayd punchd; do \
 		if [ -x $(BUILD)/bin/$$p ]; then \
@@ -405,6 +410,8 @@ install: $(PROGS)
 	sed 's|@DATADIR@|$(DATADIR)|g' systemd/punchd-tun.conf \
 	    >$(DESTDIR)$(DATADIR)/punchd-tun.conf && \
 	    chmod 0644 $(DESTDIR)$(DATADIR)/punchd-tun.conf
+	install -d $(DESTDIR)$(NSSLIBDIR)
+	install -m 0644 $(NSS_SO) $(DESTDIR)$(NSSLIBDIR)/libnss_atmosphere.so.2
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(addprefix man/,$(MAN1)) $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 $(addprefix man/,$(MAN5)) $(DESTDIR)$(MANDIR)/man5
@@ -422,6 +429,7 @@ install: $(PROGS)
 			systemd-sysusers $(SYSUSERSDIR)/atmosphere.conf; fi; \
 		if command -v systemd-tmpfiles >/dev/null; then \
 			systemd-tmpfiles --create $(TMPFILESDIR)/atmosphere.conf; fi; \
+		if command -v ldconfig >/dev/null; then ldconfig; fi; \
 		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
 	fi; true
 
@@ -435,6 +443,7 @@ uninstall:
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/atmosphere.conf $(DESTDIR)$(TMPFILESDIR)/atmosphere.conf
 	rm -f $(DESTDIR)$(DATADIR)/punchd-tun.conf
 	rmdir $(DESTDIR)$(DATADIR) 2>/dev/null || true
+	rm -f $(DESTDIR)$(NSSLIBDIR)/libnss_atmosphere.so.2
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(MAN1)) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(MAN5)) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MAN8))
