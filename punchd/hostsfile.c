@@ -3,9 +3,8 @@
  * may read /etc/hosts: the resolver runs inside every program (ssh as a
  * user, a web server as www-data), so a file only group atmosphere could
  * read would answer nobody else. /run/atmosphere is 0750 (it holds the
- * IPC sockets; systemd sets the mode of a RuntimeDirectory= at every
- * start of each of the three units, so it cannot differ for punchd), and
- * a subdirectory of it cannot be reached by others; hence a directory of
+ * IPC sockets, and the three units that share it each give that mode),
+ * and a subdirectory of it cannot be reached by others; hence a directory of
  * its own, /run/atmosphere-mesh, 0755 (tmpfiles.d; punchd-tun.conf lets
  * punchd write there). The file holds the names and addresses that
  * `ip route` and the members' own traffic already show any local user.
