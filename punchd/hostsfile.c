@@ -6,8 +6,9 @@
  * IPC sockets, and the three units that share it each give that mode),
  * and a subdirectory of it cannot be reached by others; hence a directory of
  * its own, /run/atmosphere-mesh, 0755 (tmpfiles.d; punchd-tun.conf lets
- * punchd write there). The file holds the names and addresses that
- * `ip route` and the members' own traffic already show any local user.
+ * punchd write there). What it tells a local user: the members' mesh
+ * addresses (which atm0's routes let that user reach anyway) and the
+ * names the members announce to the mesh; /etc/hosts' kind of content.
  */
 #include <arpa/inet.h>
 #include <errno.h>
