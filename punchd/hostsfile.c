@@ -62,6 +62,9 @@ hostsfile_init(struct hostsfile *h)
 	int	sys;
 
 	memset(h, 0, sizeof(*h));
+	/* a crashed run's file may be there: the first update replaces it,
+	 * or the first remove (no mesh) takes it away */
+	h->written = 1;
 	if (hostsfile_path(h->path, sizeof(h->path), &sys) == -1) {
 		h->path[0] = '\0';
 		return;
@@ -223,6 +226,8 @@ hostsfile_update(struct hostsfile *h, struct punchd *pd,
 void
 hostsfile_remove(struct hostsfile *h)
 {
+	if (!h->written)
+		return;
 	if (h->path[0] != '\0' && unlink(h->path) == -1 && errno != ENOENT)
 		log_warn("%s: %s", __func__, h->path);
 	h->written = 0;
