@@ -6,7 +6,11 @@
  * "ADDRESS NAME NAME.MESHNAME # ..."). A query Q.mesh matches a line that
  * carries Q among its names, so both alice.mesh and alice.home.mesh work.
  *
- * Any other name is NOTFOUND at once, without opening the file. No
+ * Reverse: a mesh address (100.64.0.0/10, fc00::/7) found in the file
+ * answers its line's first name + ".mesh".
+ *
+ * Any other name or address is NOTFOUND at once, without opening the
+ * file. No
  * allocation and no static state (the module runs inside every resolving
  * program, in any thread): the file is read with a fixed line buffer on
  * the stack, the answer is built in the caller's buffer.
@@ -104,15 +108,19 @@ nss_atm_add(struct nss_atm_result *r, int family, const uint8_t *a)
 	r->n++;
 }
 
-/* one line "ADDRESS NAME... [# comment]" */
+/*
+ * One line "ADDRESS NAME... [# comment]": a match is a line carrying
+ * label among its names, or (label NULL) one for the address addr.
+ */
 static void
-nss_atm_parse(char *line, const char *label, int af, struct nss_atm_result *r)
+nss_atm_parse(char *line, const char *label, int af, const uint8_t *addr,
+    struct nss_atm_result *r)
 {
 	static const char	 ws[] = " \t\r";
 	char			*save, *tok, *first, *name;
 	uint8_t			 a[16];
 	int			 family;
-	size_t			 ln = strlen(label);
+	size_t			 ln = label != NULL ? strlen(label) : 0;
 
 	if ((tok = strchr(line, '#')) != NULL)
 		*tok = '\0';
@@ -123,22 +131,29 @@ nss_atm_parse(char *line, const char *label, int af, struct nss_atm_result *r)
 		return;
 	if ((first = strtok_r(NULL, ws, &save)) == NULL)
 		return;
-	for (name = first; name != NULL; name = strtok_r(NULL, ws, &save)) {
-		if (strlen(name) != ln || !nss_atm_eq(name, label, ln))
-			continue;
-		if (!r->named && strlen(first) + sizeof(NSS_ATM_SUFFIX) <=
-		    sizeof(r->canon))
-			snprintf(r->canon, sizeof(r->canon), "%s%s", first,
-			    NSS_ATM_SUFFIX);
-		r->named = 1;
-		if (af == AF_UNSPEC || af == family)
-			nss_atm_add(r, family, a);
+	if (label == NULL) {
+		if (family != af || memcmp(a, addr, family == AF_INET ? 4 : 16))
+			return;
+		name = first;
+	} else
+		for (name = first; name != NULL; name = strtok_r(NULL, ws,
+		    &save))
+			if (strlen(name) == ln && nss_atm_eq(name, label, ln))
+				break;
+	if (name == NULL)
 		return;
-	}
+	if (!r->named && strlen(first) + sizeof(NSS_ATM_SUFFIX) <=
+	    sizeof(r->canon))
+		snprintf(r->canon, sizeof(r->canon), "%s%s", first,
+		    NSS_ATM_SUFFIX);
+	r->named = 1;
+	if (af == AF_UNSPEC || af == family)
+		nss_atm_add(r, family, a);
 }
 
-void
-nss_atm_scan(FILE *f, const char *label, int af, struct nss_atm_result *r)
+static void
+nss_atm_scan_q(FILE *f, const char *label, int af, const uint8_t *addr,
+    struct nss_atm_result *r)
 {
 	char	line[NSS_ATM_LINE];
 	size_t	total = 0;
@@ -147,42 +162,102 @@ nss_atm_scan(FILE *f, const char *label, int af, struct nss_atm_result *r)
 	memset(r, 0, sizeof(*r));
 	while (nss_atm_line(f, line, sizeof(line), &total, &bad))
 		if (!bad)
-			nss_atm_parse(line, label, af, r);
+			nss_atm_parse(line, label, af, addr, r);
 	/* a hostile first name too long for canon: the query's own */
 	if (r->named && r->canon[0] == '\0')
-		snprintf(r->canon, sizeof(r->canon), "%s%s", label,
-		    NSS_ATM_SUFFIX);
+		snprintf(r->canon, sizeof(r->canon), "%s%s", label != NULL ?
+		    label : "unnamed", NSS_ATM_SUFFIX);
+}
+
+void
+nss_atm_scan(FILE *f, const char *label, int af, struct nss_atm_result *r)
+{
+	nss_atm_scan_q(f, label, af, NULL, r);
+}
+
+void
+nss_atm_scan_addr(FILE *f, int af, const uint8_t *addr,
+    struct nss_atm_result *r)
+{
+	nss_atm_scan_q(f, NULL, af, addr, r);
+}
+
+/* the file, or NOTFOUND / UNAVAIL said */
+static enum nss_status
+nss_atm_open(FILE **fp, int *errnop, int *herrnop)
+{
+	const char *path;
+
+	if ((path = secure_getenv(NSS_ATM_ENV)) == NULL || *path == '\0')
+		path = NSS_ATM_PATH;
+	if ((*fp = fopen(path, "re")) != NULL)
+		return NSS_STATUS_SUCCESS;
+	*errnop = errno;
+	/* no file: no mesh interface here (punchd stopped, tun off) */
+	if (errno == ENOENT || errno == ENOTDIR) {
+		*errnop = ENOENT;
+		*herrnop = HOST_NOT_FOUND;
+		return NSS_STATUS_NOTFOUND;
+	}
+	*herrnop = NO_RECOVERY;
+	return NSS_STATUS_UNAVAIL;
+}
+
+static enum nss_status
+nss_atm_done(const struct nss_atm_result *r, int *errnop, int *herrnop)
+{
+	if (r->n > 0)
+		return NSS_STATUS_SUCCESS;
+	*errnop = ENOENT;
+	*herrnop = r->named ? NO_DATA : HOST_NOT_FOUND;
+	return NSS_STATUS_NOTFOUND;
 }
 
 enum nss_status
 nss_atm_lookup(const char *name, int af, struct nss_atm_result *r,
     int *errnop, int *herrnop)
 {
-	char		 label[NSS_ATM_NAME_MAX];
-	const char	*path;
+	char		label[NSS_ATM_NAME_MAX];
 	FILE		*f;
+	enum nss_status	st;
 
 	memset(r, 0, sizeof(*r));
 	if (nss_atm_label(name, label, sizeof(label)) == -1)
-		goto notfound;
-	if ((path = secure_getenv(NSS_ATM_ENV)) == NULL || *path == '\0')
-		path = NSS_ATM_PATH;
-	if ((f = fopen(path, "re")) == NULL) {
-		/* no file: no mesh interface here (punchd stopped, tun off) */
-		if (errno == ENOENT || errno == ENOTDIR)
-			goto notfound;
-		*errnop = errno;
-		*herrnop = NO_RECOVERY;
-		return NSS_STATUS_UNAVAIL;
-	}
+		return nss_atm_done(r, errnop, herrnop);
+	if ((st = nss_atm_open(&f, errnop, herrnop)) != NSS_STATUS_SUCCESS)
+		return st;
 	nss_atm_scan(f, label, af, r);
 	fclose(f);
-	if (r->n > 0)
-		return NSS_STATUS_SUCCESS;
-notfound:
-	*errnop = ENOENT;
-	*herrnop = r->named ? NO_DATA : HOST_NOT_FOUND;
-	return NSS_STATUS_NOTFOUND;
+	return nss_atm_done(r, errnop, herrnop);
+}
+
+int
+nss_atm_mesh_addr(const void *addr, socklen_t len, int af)
+{
+	const uint8_t *a = addr;
+
+	if (af == AF_INET && len == 4)		/* 100.64.0.0/10 */
+		return a[0] == 100 && (a[1] & 0xc0) == 64;
+	if (af == AF_INET6 && len == 16)	/* fc00::/7, ULA */
+		return (a[0] & 0xfe) == 0xfc;
+	return 0;
+}
+
+enum nss_status
+nss_atm_lookup_addr(const void *addr, socklen_t len, int af,
+    struct nss_atm_result *r, int *errnop, int *herrnop)
+{
+	FILE		*f;
+	enum nss_status	 st;
+
+	memset(r, 0, sizeof(*r));
+	if (!nss_atm_mesh_addr(addr, len, af))
+		return nss_atm_done(r, errnop, herrnop);
+	if ((st = nss_atm_open(&f, errnop, herrnop)) != NSS_STATUS_SUCCESS)
+		return st;
+	nss_atm_scan_addr(f, af, addr, r);
+	fclose(f);
+	return nss_atm_done(r, errnop, herrnop);
 }
 
 /* the first aligned byte of buf for a pointer-holding struct */
@@ -235,6 +310,38 @@ _nss_atmosphere_gethostbyname4_r(const char *name, struct gaih_addrtuple **pat,
 	return NSS_STATUS_SUCCESS;
 }
 
+/* r's addresses (all of family af) as a hostent in buffer */
+static enum nss_status
+nss_atm_hostent(const struct nss_atm_result *r, int af, struct hostent *host,
+    char *buffer, size_t buflen, int *errnop, int *herrnop)
+{
+	size_t	 pad = nss_atm_pad(buffer), alen, clen, need, i;
+	char	**list, *data;
+
+	alen = af == AF_INET ? 4 : 16;
+	clen = strlen(r->canon) + 1;
+	/* aliases (just NULL), addr_list (n + NULL), the addresses, canon */
+	need = (1 + r->n + 1) * sizeof(char *) + r->n * alen + clen;
+	if (buflen < pad || buflen - pad < need)
+		return nss_atm_erange(errnop, herrnop);
+	list = (char **)(void *)(buffer + pad);
+	data = (char *)(list + 1 + r->n + 1);
+	list[0] = NULL;
+	host->h_aliases = list;
+	host->h_addr_list = list + 1;
+	for (i = 0; i < r->n; i++) {
+		memcpy(data, r->addr[i].a, alen);
+		host->h_addr_list[i] = data;
+		data += alen;
+	}
+	host->h_addr_list[r->n] = NULL;
+	memcpy(data, r->canon, clen);
+	host->h_name = data;
+	host->h_addrtype = af;
+	host->h_length = (int)alen;
+	return NSS_STATUS_SUCCESS;
+}
+
 NSS_ATM_API enum nss_status
 _nss_atmosphere_gethostbyname3_r(const char *name, int af,
     struct hostent *host, char *buffer, size_t buflen, int *errnop,
@@ -242,8 +349,6 @@ _nss_atmosphere_gethostbyname3_r(const char *name, int af,
 {
 	struct nss_atm_result	 r;
 	enum nss_status		 st;
-	size_t			 pad = nss_atm_pad(buffer), alen, clen, need, i;
-	char			**list, *data;
 
 	(void)ttlp;
 	if (af != AF_INET && af != AF_INET6) {
@@ -254,30 +359,10 @@ _nss_atmosphere_gethostbyname3_r(const char *name, int af,
 	if ((st = nss_atm_lookup(name, af, &r, errnop, herrnop)) !=
 	    NSS_STATUS_SUCCESS)
 		return st;
-	alen = af == AF_INET ? 4 : 16;
-	clen = strlen(r.canon) + 1;
-	/* aliases (just NULL), addr_list (n + NULL), the addresses, canon */
-	need = (1 + r.n + 1) * sizeof(char *) + r.n * alen + clen;
-	if (buflen < pad || buflen - pad < need)
-		return nss_atm_erange(errnop, herrnop);
-	list = (char **)(void *)(buffer + pad);
-	data = (char *)(list + 1 + r.n + 1);
-	list[0] = NULL;
-	host->h_aliases = list;
-	host->h_addr_list = list + 1;
-	for (i = 0; i < r.n; i++) {
-		memcpy(data, r.addr[i].a, alen);
-		host->h_addr_list[i] = data;
-		data += alen;
-	}
-	host->h_addr_list[r.n] = NULL;
-	memcpy(data, r.canon, clen);
-	host->h_name = data;
-	host->h_addrtype = af;
-	host->h_length = (int)alen;
-	if (canonp != NULL)
+	if ((st = nss_atm_hostent(&r, af, host, buffer, buflen, errnop,
+	    herrnop)) == NSS_STATUS_SUCCESS && canonp != NULL)
 		*canonp = host->h_name;
-	return NSS_STATUS_SUCCESS;
+	return st;
 }
 
 NSS_ATM_API enum nss_status
@@ -295,4 +380,29 @@ _nss_atmosphere_gethostbyname_r(const char *name, struct hostent *host,
 {
 	return _nss_atmosphere_gethostbyname3_r(name, AF_INET, host, buffer,
 	    buflen, errnop, herrnop, NULL, NULL);
+}
+
+/* reverse: a mesh address (100.64.0.0/10, fc00::/7) to NAME.mesh */
+NSS_ATM_API enum nss_status
+_nss_atmosphere_gethostbyaddr2_r(const void *addr, socklen_t len, int af,
+    struct hostent *host, char *buffer, size_t buflen, int *errnop,
+    int *herrnop, int32_t *ttlp)
+{
+	struct nss_atm_result	 r;
+	enum nss_status		 st;
+
+	(void)ttlp;
+	if ((st = nss_atm_lookup_addr(addr, len, af, &r, errnop, herrnop)) !=
+	    NSS_STATUS_SUCCESS)
+		return st;
+	return nss_atm_hostent(&r, af, host, buffer, buflen, errnop, herrnop);
+}
+
+NSS_ATM_API enum nss_status
+_nss_atmosphere_gethostbyaddr_r(const void *addr, socklen_t len, int af,
+    struct hostent *host, char *buffer, size_t buflen, int *errnop,
+    int *herrnop)
+{
+	return _nss_atmosphere_gethostbyaddr2_r(addr, len, af, host, buffer,
+	    buflen, errnop, herrnop, NULL);
 }

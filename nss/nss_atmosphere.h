@@ -14,6 +14,7 @@
 
 #include <netdb.h>
 #include <nss.h>
+#include <sys/socket.h>
 
 /* what libnss_atmosphere reads; punchd writes it when its runtime
  * directory is the system one (/run/atmosphere) */
@@ -57,11 +58,21 @@ int	nss_atm_label(const char *name, char *label, size_t len);
  */
 void	nss_atm_scan(FILE *f, const char *label, int af,
 	    struct nss_atm_result *r);
+/* The same for the line of address addr (af's length); canon: its first
+ * name + ".mesh". */
+void	nss_atm_scan_addr(FILE *f, int af, const uint8_t *addr,
+	    struct nss_atm_result *r);
+/* addr is in a mesh's range: 100.64.0.0/10 or fc00::/7 */
+int	nss_atm_mesh_addr(const void *addr, socklen_t len, int af);
 /*
  * The whole lookup for a name: NSS_STATUS_SUCCESS with r filled, or
  * NOTFOUND / UNAVAIL with *errnop and *herrnop set.
  */
 enum nss_status nss_atm_lookup(const char *name, int af,
+	    struct nss_atm_result *r, int *errnop, int *herrnop);
+
+/* The same for an address: only mesh addresses open the file. */
+enum nss_status nss_atm_lookup_addr(const void *addr, socklen_t len, int af,
 	    struct nss_atm_result *r, int *errnop, int *herrnop);
 
 enum nss_status _nss_atmosphere_gethostbyname4_r(const char *name,
@@ -76,5 +87,11 @@ enum nss_status _nss_atmosphere_gethostbyname2_r(const char *name, int af,
 enum nss_status _nss_atmosphere_gethostbyname_r(const char *name,
 	    struct hostent *host, char *buffer, size_t buflen, int *errnop,
 	    int *herrnop);
+enum nss_status _nss_atmosphere_gethostbyaddr2_r(const void *addr,
+	    socklen_t len, int af, struct hostent *host, char *buffer,
+	    size_t buflen, int *errnop, int *herrnop, int32_t *ttlp);
+enum nss_status _nss_atmosphere_gethostbyaddr_r(const void *addr,
+	    socklen_t len, int af, struct hostent *host, char *buffer,
+	    size_t buflen, int *errnop, int *herrnop);
 
 #endif

@@ -5,7 +5,8 @@
 # LD_LIBRARY_PATH and the hosts file by ATMOSPHERE_NSS_HOSTS.
 #   1. a written file: NAME.mesh and NAME.MESHNAME.mesh, any case, both
 #      families (hosts, ahosts, ahostsv4/v6); an unknown .mesh name fails;
-#      a name that is not .mesh falls through to `files` after the module.
+#      a name that is not .mesh falls through to `files` after the module;
+#      reverse lookups of the file's addresses.
 #   2. punchd writes the file (punchd/hostsfile.c): a punchd with
 #      tun = yes in its own network namespace (unshare -n), after meshctl
 #      init: the file is 0644, its lines are `meshctl hosts`' lines, getent
@@ -65,6 +66,12 @@ unshare -m sh -c 'mount --bind "$0/etc/nsswitch.conf" /etc/nsswitch.conf &&
     exec env ATMOSPHERE_NSS_HOSTS="$0/hosts" getent hosts alice.mesh' "$T" >/dev/null &&
     fail "alice.mesh resolved without the module"
 ok "carol.mesh and alice.home are not found; atm-nss-files.example falls through to files"
+out=$(ns_getent "$T/hosts" hosts 100.80.3.4) && [ "$(echo $out)" = "100.80.3.4 bob.mesh" ] ||
+    fail "reverse 100.80.3.4: '$out'"
+out=$(ns_getent "$T/hosts" hosts fd12:3456:789a::102:304:506:708) &&
+    [ "$(echo "$out" | awk '{ print $2 }')" = alice.mesh ] || fail "reverse IPv6: '$out'"
+ns_getent "$T/hosts" hosts 100.64.9.9 >/dev/null && fail "100.64.9.9 (in no line) resolved"
+ok "reverse: 100.80.3.4 is bob.mesh, alice's IPv6 alice.mesh, 100.64.9.9 nobody"
 
 # --- 2. punchd writes it ----------------------------------------------------
 [ -c /dev/net/tun ] || skip "skipped part 2: no /dev/net/tun"
@@ -99,6 +106,8 @@ nsenter -t "$PID_P" -n ip -o -4 addr show | grep -q " $v4/10 " ||
 got=$(ns_getent "$P/hosts" ahosts "$name.mesh" | awk '{ print $1 }' | sort -u | tr '\n' ' ')
 [ "$got" = "$(printf '%s\n%s\n' "$v4" "$v6" | sort | tr '\n' ' ')" ] ||
     fail "getent ahosts $name.mesh: '$got', want $v4 $v6"
+[ "$(ns_getent "$P/hosts" hosts "$v4" | awk '{ print $2 }')" = "$name.mesh" ] ||
+    fail "reverse $v4: $(ns_getent "$P/hosts" hosts "$v4")"
 ok "punchd wrote $P/hosts 0644 with meshctl hosts' lines; getent ahosts $name.mesh: $got"
 
 stop

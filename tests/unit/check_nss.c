@@ -5,7 +5,7 @@
  * bytes), and the glibc entry points: every buffer size below the
  * needed one is ERANGE / TRYAGAIN, a misaligned buffer works, h_errno and
  * errno as glibc wants them, no file, other names never open the file,
- * several threads at once.
+ * several threads at once; reverse lookups of mesh addresses only.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -391,6 +391,79 @@ START_TEST(test_nss_gethostbyname3)
 }
 END_TEST
 
+START_TEST(test_nss_mesh_addr)
+{
+	static const struct { const char *a; int yes; } v[] = {
+		{ "100.64.0.0", 1 }, { "100.127.255.255", 1 },
+		{ "100.80.3.4", 1 }, { "100.63.255.255", 0 },
+		{ "100.128.0.0", 0 }, { "192.0.2.1", 0 },
+		{ "fc00::", 1 }, { "fd12:3456:789a::1", 1 },
+		{ "fe80::1", 0 }, { "2001:db8::1", 0 }, { "::ffff:100.64.0.1", 0 },
+	};
+	uint8_t	a[16];
+	size_t	i;
+	int	af;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		af = strchr(v[i].a, ':') != NULL ? AF_INET6 : AF_INET;
+		ck_assert_int_eq(inet_pton(af, v[i].a, a), 1);
+		ck_assert_msg(nss_atm_mesh_addr(a, af == AF_INET ? 4 : 16, af) ==
+		    v[i].yes, "%s", v[i].a);
+	}
+	/* a length that is not the family's */
+	ck_assert_int_eq(nss_atm_mesh_addr(a, 4, AF_INET6), 0);
+	ck_assert_int_eq(nss_atm_mesh_addr("\x64\x40\0\1", 16, AF_INET), 0);
+}
+END_TEST
+
+/* reverse: mesh addresses in the file answer NAME.mesh, every short
+ * buffer is ERANGE; others are not looked for */
+START_TEST(test_nss_gethostbyaddr)
+{
+	struct hostent	 h;
+	char		 buf[512], loop[128];
+	uint8_t		 a4[4], a6[16], other[4], gone[4];
+	size_t		 len;
+	int		 err, herr;
+	enum nss_status	 st;
+
+	ck_assert_int_eq(inet_pton(AF_INET, "100.80.3.4", a4), 1);
+	ck_assert_int_eq(inet_pton(AF_INET6, "fd12:3456:789a::102:304:506:708",
+	    a6), 1);
+	ck_assert_int_eq(inet_pton(AF_INET, "192.0.2.1", other), 1);
+	ck_assert_int_eq(inet_pton(AF_INET, "100.64.9.9", gone), 1);
+	for (len = 0;; len++) {
+		ck_assert_uint_lt(len, 256);
+		st = _nss_atmosphere_gethostbyaddr2_r(a4, 4, AF_INET, &h,
+		    buf + 1, len, &err, &herr, NULL);
+		if (!nss_short(st, err, herr))
+			break;
+	}
+	ck_assert_str_eq(h.h_name, "bob.mesh");
+	ck_assert_int_eq(h.h_addrtype, AF_INET);
+	ck_assert_int_eq(memcmp(h.h_addr_list[0], a4, 4), 0);
+	ck_assert_ptr_null(h.h_addr_list[1]);
+	ck_assert_int_eq(_nss_atmosphere_gethostbyaddr_r(a6, 16, AF_INET6, &h,
+	    buf, sizeof(buf), &err, &herr), NSS_STATUS_SUCCESS);
+	ck_assert_str_eq(h.h_name, "alice.mesh");
+	ck_assert_int_eq(h.h_length, 16);
+	ck_assert_int_eq(_nss_atmosphere_gethostbyaddr_r(gone, 4, AF_INET, &h,
+	    buf, sizeof(buf), &err, &herr), NSS_STATUS_NOTFOUND);
+	ck_assert_int_eq(herr, HOST_NOT_FOUND);
+
+	/* a file that cannot be opened: only mesh addresses reach it */
+	snprintf(loop, sizeof(loop), "%s/loop", nss_dir);
+	ck_assert_int_eq(symlink("loop", loop), 0);
+	setenv(NSS_ATM_ENV, loop, 1);
+	ck_assert_int_eq(_nss_atmosphere_gethostbyaddr_r(a4, 4, AF_INET, &h,
+	    buf, sizeof(buf), &err, &herr), NSS_STATUS_UNAVAIL);
+	ck_assert_int_eq(_nss_atmosphere_gethostbyaddr_r(other, 4, AF_INET, &h,
+	    buf, sizeof(buf), &err, &herr), NSS_STATUS_NOTFOUND);
+	ck_assert_int_eq(err, ENOENT);
+	ck_assert_int_eq(herr, HOST_NOT_FOUND);
+}
+END_TEST
+
 /* a member with IPv4 only: NO_DATA for IPv6 */
 START_TEST(test_nss_nodata)
 {
@@ -494,10 +567,12 @@ nss_suite(void)
 	tcase_add_test(tc, test_nss_scan_hostile);
 	tcase_add_test(tc, test_nss_scan_huge);
 	tcase_add_test(tc, test_nss_scan_random);
+	tcase_add_test(tc, test_nss_mesh_addr);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(te, nss_setup, nss_teardown);
 	tcase_add_test(te, test_nss_gethostbyname4);
 	tcase_add_test(te, test_nss_gethostbyname3);
+	tcase_add_test(te, test_nss_gethostbyaddr);
 	tcase_add_test(te, test_nss_nodata);
 	tcase_add_test(te, test_nss_nofile);
 	tcase_add_test(te, test_nss_threads);
