@@ -295,10 +295,24 @@ nss_teardown(void)
 	unsetenv(NSS_ATM_ENV);
 }
 
-/* 1: the buffer was too small (said as glibc wants); 0: success */
+#define NSS_GUARD	0xa5
+
+/*
+ * 1: the buffer was too small (said as glibc wants); 0: success. Either
+ * way nothing was written outside buf[off, off + len): the bytes around
+ * it still hold NSS_GUARD (the caller filled buf with it).
+ */
 static int
-nss_short(enum nss_status st, int err, int herr)
+nss_short(enum nss_status st, int err, int herr, const char *buf, size_t off,
+    size_t len)
 {
+	size_t i;
+
+	for (i = 0; i < off; i++)
+		ck_assert_int_eq((uint8_t)buf[i], NSS_GUARD);
+	for (i = off + len; i < off + len + 64; i++)
+		ck_assert_msg((uint8_t)buf[i] == NSS_GUARD,
+		    "written past the buffer: len %zu, byte %zu", len, i);
 	if (st == NSS_STATUS_TRYAGAIN) {
 		ck_assert_int_eq(err, ERANGE);
 		ck_assert_int_eq(herr, NETDB_INTERNAL);
@@ -322,9 +336,10 @@ START_TEST(test_nss_gethostbyname4)
 			ck_assert_uint_lt(len, 512);
 			err = herr = 0;
 			at = NULL;
+			memset(buf, NSS_GUARD, sizeof(buf));
 			st = _nss_atmosphere_gethostbyname4_r("Alice.mesh", &at,
 			    buf + off, len, &err, &herr, NULL);
-			if (!nss_short(st, err, herr))
+			if (!nss_short(st, err, herr, buf, off, len))
 				break;
 		}
 	seen4 = seen6 = 0;
@@ -361,10 +376,11 @@ START_TEST(test_nss_gethostbyname3)
 			for (len = 0;; len++) {
 				ck_assert_uint_lt(len, 512);
 				canon = NULL;
+				memset(buf, NSS_GUARD, sizeof(buf));
 				st = _nss_atmosphere_gethostbyname3_r(
 				    "bob.home.mesh.", af, &h, buf + off, len,
 				    &err, &herr, NULL, &canon);
-				if (!nss_short(st, err, herr))
+				if (!nss_short(st, err, herr, buf, off, len))
 					break;
 			}
 	/* the last: AF_INET6, buf + 2 */
@@ -434,9 +450,10 @@ START_TEST(test_nss_gethostbyaddr)
 	ck_assert_int_eq(inet_pton(AF_INET, "100.64.9.9", gone), 1);
 	for (len = 0;; len++) {
 		ck_assert_uint_lt(len, 256);
+		memset(buf, NSS_GUARD, sizeof(buf));
 		st = _nss_atmosphere_gethostbyaddr2_r(a4, 4, AF_INET, &h,
 		    buf + 1, len, &err, &herr, NULL);
-		if (!nss_short(st, err, herr))
+		if (!nss_short(st, err, herr, buf, 1, len))
 			break;
 	}
 	ck_assert_str_eq(h.h_name, "bob.mesh");
