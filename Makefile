@@ -164,6 +164,8 @@ PUNCHD_CORE := \
 	punchd/meshaddr.c \
 	punchd/meshpin.c \
 	punchd/tun.c \
+	punchd/tun_vnet.c \
+	punchd/tun_gro.c \
 	punchd/keepalive.c \
 	punchd/path.c \
 	punchd/peer.c \

@@ -12,6 +12,7 @@
 #
 #   sh bench/tun_bench.sh            (root; BENCH_TIME=10 seconds per iperf3)
 #   TUNNELS="raw punchd tunpipe wg nebula"  picks rows (punchd1416,
+#                                    punchd-nooff: tun_offload = no,
 #                                    tunpipe1416: MTU 1416; punchd:DIR runs
 #                                    DIR/punchd, another build, as row
 #                                    "pd-TREE" for DIR = TREE/build/bin)
@@ -36,6 +37,7 @@ T=${BENCH_TIME:-10}
 RATE=${BENCH_UDP_RATE:-300M}
 TUNNELS=${TUNNELS:-raw punchd tunpipe wg nebula}
 BIN=$TOP/$BUILD/bin
+PD_EXTRA=
 # pinning: host a on CPU 0, host b on CPU 1 (BENCH_PIN=no: none)
 if [ "${BENCH_PIN:-yes}" = yes ] && command -v taskset >/dev/null; then
 	PA="taskset -c 0" PB="taskset -c 1"
@@ -90,6 +92,15 @@ udp() {
 	    "$NL_TMP/$1-udp$4.json"
 }
 
+# rtt DST: the median of 100 pings 10 ms apart, in ms (a median, not
+# ping's average: one scheduling stall on a shared machine moves an
+# average of 50 by more than the tunnels differ)
+rtt() {
+	nl_exec a ping -c 100 -i 0.01 "$1" |
+	    awk '/time=/ { sub(/.*time=/, ""); print $1 }' | sort -n |
+	    awk '{ v[NR] = $1 } END { if (NR) printf "%.3f", v[int((NR + 1) / 2)] }'
+}
+
 # row NAME DST MTU PIDS...: one line of figures
 row() {
 	_name=$1 _dst=$2 _mtu=$3; shift 3
@@ -108,8 +119,7 @@ row() {
 	_udp=$1 _loss=$2 _udpr=$3 _lossr=$4
 	shift 4
 	sleep 1	# let the UDP flood's queues drain before timing pings
-	_rtt=$(nl_exec a ping -q -c 50 -i 0.02 "$_dst" |
-	    awk -F/ '/^rtt/ { print $5 }')
+	_rtt=$(rtt "$_dst")
 	_add=$(awk -v r="$_rtt" -v u="$RAW_RTT" 'BEGIN { printf "%.3f", r - u }')
 	printf '%-12s %5s %9.0f %9s %5s %9.0f %8.1f %9.0f %8.1f %7s %8s %7s  %s\n' \
 	    "$_name" "$_mtu" "$_tcp" "$_cpugb" "$_sys" "$_udp" "$_loss" "$_udpr" \
@@ -143,7 +153,8 @@ run_punchd() {	# NAME MTU [DIR of the punchd binary]
 		nl_bg $h "$NL_TMP/pd-$h.log" $_pin env RUNTIME_DIRECTORY="$NL_TMP/pd-$h" \
 		    STATE_DIRECTORY="$NL_TMP/pd-$h" "$_pdbin" -f "$NL_TMP/empty.conf" \
 		    -p 7777 -o punchd.portmap=no -o punchd.stun_refresh=0 \
-		    -o punchd.tun=yes -o punchd.tun_name=pd0 -o punchd.tun_mtu="$2"
+		    -o punchd.tun=yes -o punchd.tun_name=pd0 -o punchd.tun_mtu="$2" \
+		    $PD_EXTRA
 		eval "_p$h=\$NL_LASTPID"
 		nl_wait 5 test -S "$NL_TMP/pd-$h/punchd.sock" ||
 			{ cat "$NL_TMP/pd-$h.log"; return 1; }
@@ -226,13 +237,15 @@ EOF
 }
 
 # the underlay's RTT, the base of added_ms whatever the order of the rows
-RAW_RTT=$(nl_exec a ping -q -c 50 -i 0.02 203.0.113.22 |
-    awk -F/ '/^rtt/ { print $5 }')
+RAW_RTT=$(rtt 203.0.113.22)
 for t in $TUNNELS; do
 	case $t in
 	raw)		row underlay 203.0.113.22 1500 ;;
 	punchd)		run_punchd punchd 1280 ;;
 	punchd1416)	run_punchd punchd 1416 ;;
+	punchd-nooff)	PD_EXTRA="-o punchd.tun_offload=no"
+			run_punchd punchd-nooff 1280
+			PD_EXTRA= ;;
 	punchd:*)	_d=${t#punchd:}	# TREE/build/bin: row "pd-TREE"
 			run_punchd "pd-$(basename "$(cd "$_d/../.." && pwd)")" 1280 "$_d" ;;
 	tunpipe)	run_tunpipe tunpipe 1280 ;;
@@ -243,5 +256,5 @@ for t in $TUNNELS; do
 done
 echo "cpu_s/GB: CPU seconds of both tunnel processes per GB received over TCP; sys%: kernel share"
 echo "udp_Mbit/udp_loss: iperf3 UDP at unlimited rate (received, loss %); udp@$RATE/loss@: the same at $RATE"
-echo "added_ms: ping average minus the underlay's in this run; load1 before the row"
+echo "rtt_ms: median of 100 pings; added_ms: minus the underlay's in this run; load1 before the row"
 echo "$(nproc) cores; $(uname -r); pinning: ${PA:-none} (a) / ${PB:-none} (b)"

@@ -60,8 +60,9 @@ static const struct control_counter {
 	{ CTR(join_limited),	"JOIN_HELLOs unanswered: over the rate" },
 	{ CTR(join_refused),	"JOIN_HELLOs refused: expired, used, no "
 				"mesh" },
-	{ CTR(tun_rx),		"IP packets from peers written to the mesh "
-				"interface" },
+	{ CTR(tun_rx),		"IP packets from peers handed to the mesh "
+				"interface (tun_full, tun_refused: of those, "
+				"lost)" },
 	{ CTR(tun_tx),		"IP packets from the mesh interface sent to "
 				"peers" },
 	{ CTR(tun_noroute),	"IP packets to an address no member owns" },
@@ -72,6 +73,16 @@ static const struct control_counter {
 	{ CTR(tun_full),	"IP packets dropped: interface queue full" },
 	{ CTR(tun_off),		"IP packets while the interface is off or "
 				"not set up" },
+	{ CTR(tun_refused),	"IP packets the interface refused (not IP)" },
+	{ CTR(tun_super_in),	"TCP super-packets read from the interface "
+				"(tun_offload), cut into packets" },
+	{ CTR(tun_super_out),	"coalesced TCP super-packets written to the "
+				"interface (tun_offload)" },
+	{ CTR(tun_offload_bad),	"reads from the interface whose offload "
+				"header did not fit the packet, dropped" },
+	{ CTR(rx_reads),	"recvmmsg calls that returned datagrams" },
+	{ CTR(rx_gro_runs),	"UDP_GRO runs among them, cut into datagrams" },
+	{ CTR(rx_cut),		"datagrams lost cut at the end of a GRO run" },
 	{ CTR(roam_looks),	"roaming: looks for our candidates (an "
 				"address, route, path or NAT changed)" },
 	{ CTR(roam_changes),	"roaming: our candidates changed, peers "

@@ -228,11 +228,32 @@ iface_each(struct punchd *pd, void (*fn)(void *,
 	return f->ifname;
 }
 
+/* The device, with offloads when configured and the kernel agrees. */
+static int
+iface_open(struct punchd *pd, char *ifname, int *vnet)
+{
+	int fd;
+
+	*vnet = 0;
+	if (pd->cfg.tun_offload) {
+		if ((fd = tun_open(pd->cfg.tun_name, TUN_F_VNET, ifname)) == -1)
+			return -1;
+		if (tun_offload(fd) == 0) {
+			*vnet = 1;
+			return fd;
+		}
+		close(fd);
+		log_info("%s: no offloads from this kernel: one packet per "
+		    "read and write", ifname);
+	}
+	return tun_open(pd->cfg.tun_name, 0, ifname);
+}
+
 int
 iface_start(struct punchd *pd)
 {
 	struct iface	*f;
-	int		 i;
+	int		 i, vnet;
 
 	if (!pd->cfg.tun) {
 		hostsfile_clean();
@@ -247,7 +268,7 @@ iface_start(struct punchd *pd)
 		log_warn("%s", __func__);
 		return -1;
 	}
-	if ((f->fd = tun_open(pd->cfg.tun_name, 0, f->ifname)) == -1) {
+	if ((f->fd = iface_open(pd, f->ifname, &vnet)) == -1) {
 		log_errorx("tun = yes: cannot create %s (punchd needs "
 		    "CAP_NET_ADMIN and /dev/net/tun: docs/mesh-interface.md)",
 		    pd->cfg.tun_name);
@@ -257,6 +278,14 @@ iface_start(struct punchd *pd)
 		return -1;
 	}
 	f->pd = pd;
+	if (vnet && iface_io_vnet(f) == -1) {
+		log_warn("%s", __func__);
+		close(f->fd);
+		free(f->ids);
+		free(f->pins);
+		free(f);
+		return -1;
+	}
 	f->resync = iface_resync;
 	for (i = 0; i < IFACE_BATCH; i++)
 		f->bufs[i] = f->buf[i];
@@ -286,6 +315,7 @@ iface_stop(struct punchd *pd)
 	if (f == NULL)
 		return;
 	pd->hooks.ip = NULL;
+	iface_io_vnet_free(f);
 	ev_io_stop(pd->loop, &f->io);
 	ev_timer_stop(pd->loop, &f->tick);
 	hostsfile_remove(&f->hosts);

@@ -12,6 +12,7 @@
 #include "hostsfile.h"
 #include "meshaddr.h"
 #include "tun.h"
+#include "tun_vnet.h"
 
 _Static_assert(PUNCHD_IP_MTU == TUN_MTU_MAX,
     "the seal buffers hold the largest inner packet");
@@ -41,6 +42,15 @@ struct iface {
 	const struct meshaddr_member *self;
 	uint8_t			 (*ids)[MESHADDR_NODE_ID_LEN];
 	uint32_t		*pins;		/* ids' pinned IPv4, 0 */
+	/* tun_offload = yes: one read at a time into big (header, then a
+	 * super-packet of up to 64 KiB), cut into seg; the receive batch's
+	 * TCP runs coalesced by gro and written when the loop is about to
+	 * wait (prep) */
+	int			 vnet;
+	uint8_t			*big;
+	uint8_t			 seg[TUN_MTU_MAX];
+	struct tun_gro		*gro;
+	ev_prepare		 prep;
 	uint8_t			 buf[IFACE_BATCH][TUN_MTU_MAX];
 	uint8_t			*bufs[IFACE_BATCH];
 	size_t			 lens[IFACE_BATCH];
@@ -54,5 +64,8 @@ struct iface {
 /* iface_io.c: the device readable; hooks.ip */
 void	iface_io_cb(struct ev_loop *loop, ev_io *w, int revents);
 void	iface_in(struct peer *p, const uint8_t *pkt, size_t len);
+/* iface_io.c: the offload buffers and the flush watcher (tun_offload) */
+int	iface_io_vnet(struct iface *f);
+void	iface_io_vnet_free(struct iface *f);
 
 #endif

@@ -124,6 +124,7 @@ struct punchd_config {
 	int	tun;			/* the mesh interface (iface.c) */
 	char	tun_name[16];		/* IFNAMSIZ */
 	int	tun_mtu;
+	int	tun_offload;		/* IFF_VNET_HDR, TSO in, GRO out */
 };
 
 enum peer_state {
@@ -242,6 +243,10 @@ struct punchd_counters {
 	/* iface.c: the mesh interface */
 	uint64_t	tun_rx, tun_tx, tun_noroute, tun_nopath;
 	uint64_t	tun_bad_source, tun_bad_dest, tun_full, tun_off;
+	uint64_t	tun_refused, tun_super_in, tun_super_out;
+	uint64_t	tun_offload_bad;
+	/* sock.c: sock_rx's reads (rx_datagrams counts what they gave) */
+	uint64_t	rx_reads, rx_gro_runs, rx_cut;
 	uint64_t	roam_looks, roam_changes;
 };
 

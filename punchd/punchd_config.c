@@ -163,6 +163,11 @@ static const struct config_opt punchd_opts[] = {
 	    "MTU of the mesh interface: 1280 fits any underlay path of 1364 "
 	    "bytes or more; 1416 fills a clean 1500-byte IPv6 path.",
 	    RESTART),
+	O("tun_offload", CONFIG_BOOL, tun_offload, 0, 1,
+	    "Offloads on the mesh interface: TCP super-packets from the "
+	    "kernel cut into packets by punchd (TSO), received TCP segments "
+	    "merged into one write (GRO). No change on the wire; no means one "
+	    "packet per read and write.", RESTART),
 };
 #undef RESTART
 #undef O
@@ -215,6 +220,7 @@ punchd_config_defaults(struct punchd_config *c)
 	c->metrics_interval_ms = 15000;
 	strlcpy(c->tun_name, "atm0", sizeof(c->tun_name));
 	c->tun_mtu = 1280;
+	c->tun_offload = 1;
 }
 
 static int

@@ -111,13 +111,18 @@ sock_read_one(void *arg, uint8_t *buf, size_t n, const struct sockaddr *from)
 void
 sock_read_fd(struct punchd *pd, int fd)
 {
-	struct sock_read r = { pd, fd, pd->sock_gen };
+	struct sock_read		 r = { pd, fd, pd->sock_gen };
+	const struct sock_rx_stats	*st;
 
 	if (pd->rx == NULL && (pd->rx = sock_rx_new()) == NULL) {
 		log_warn("%s", __func__);
 		return;
 	}
 	sock_rx_read(pd->rx, fd, SOCK_BURST, sock_read_one, &r);
+	st = sock_rx_stats(pd->rx);
+	pd->ctr.rx_reads = st->calls;
+	pd->ctr.rx_gro_runs = st->runs;
+	pd->ctr.rx_cut = st->cut;
 }
 
 static void

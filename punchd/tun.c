@@ -20,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,6 +33,7 @@
 #include <linux/if_tun.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/virtio_net.h>
 
 #include "common/log.h"
 #include "punchd/tun.h"
@@ -54,6 +56,8 @@ tun_open(const char *name, int flags, char *ifname)
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
 	if (flags & TUN_F_MULTI_QUEUE)
 		ifr.ifr_flags |= IFF_MULTI_QUEUE;
+	if (flags & TUN_F_VNET)
+		ifr.ifr_flags |= IFF_VNET_HDR;
 	memcpy(ifr.ifr_name, name, strlen(name));
 	if (ioctl(fd, TUNSETIFF, &ifr) == -1) {
 		log_warn("%s: TUNSETIFF %s", __func__, name);
@@ -253,6 +257,50 @@ tun_write(int fd, const uint8_t *pkt, size_t len)
 
 	do
 		n = write(fd, pkt, len);
+	while (n == -1 && errno == EINTR);
+	return n == -1 ? -1 : 0;
+}
+
+int
+tun_offload(int fd)
+{
+	if (ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 |
+	    TUN_F_TSO_ECN) == -1) {
+		log_warn("%s: TUNSETOFFLOAD", __func__);
+		return -1;
+	}
+	return 0;
+}
+
+ssize_t
+tun_read_vnet(int fd, uint8_t *buf, size_t cap)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, cap);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+	if ((size_t)n <= sizeof(struct virtio_net_hdr)) {
+		errno = EPROTO;
+		return -1;
+	}
+	return n - (ssize_t)sizeof(struct virtio_net_hdr);
+}
+
+int
+tun_write_vnet(int fd, const void *hdr, const uint8_t *pkt, size_t len)
+{
+	struct iovec	iov[2];
+	ssize_t		n;
+
+	iov[0].iov_base = (void *)(uintptr_t)hdr;
+	iov[0].iov_len = sizeof(struct virtio_net_hdr);
+	iov[1].iov_base = (void *)(uintptr_t)pkt;
+	iov[1].iov_len = len;
+	do
+		n = writev(fd, iov, 2);
 	while (n == -1 && errno == EINTR);
 	return n == -1 ? -1 : 0;
 }

@@ -32,6 +32,8 @@
 
 #define TUN_F_MULTI_QUEUE	0x01	/* IFF_MULTI_QUEUE: open again with the
 					   same name for another queue */
+#define TUN_F_VNET		0x02	/* IFF_VNET_HDR: a virtio_net_hdr in
+					   front of every packet (tun_vnet.h) */
 
 struct tun_config {
 	int		mtu;		/* TUN_MTU_MIN..TUN_MTU_MAX */
@@ -68,6 +70,26 @@ int	tun_read_batch(int fd, uint8_t *const *bufs, size_t cap, size_t *lens,
 /* Write one packet. 0, or -1 with errno (EAGAIN: the queue is full, the
  * caller drops and counts; EINVAL: not an IP packet the kernel takes). */
 int	tun_write(int fd, const uint8_t *pkt, size_t len);
+
+/*
+ * On a TUN_F_VNET device: ask for TCP super-packets (TSO over IPv4 and
+ * IPv6) with partial checksums, and so allow them in writes. 0, or -1
+ * (the kernel refused; the device still works packet by packet, logged).
+ */
+int	tun_offload(int fd);
+
+/*
+ * One read from a TUN_F_VNET device into buf (cap bytes, the header
+ * first): the packet's length after the header, 0 when none was waiting,
+ * or -1 on an error other than EAGAIN/EINTR (also for a read shorter than
+ * the header).
+ */
+ssize_t	tun_read_vnet(int fd, uint8_t *buf, size_t cap);
+
+/* One write with its header (struct virtio_net_hdr, TUN_VNET_HDR_LEN
+ * bytes) in front: 0, or -1 with errno as tun_write. */
+int	tun_write_vnet(int fd, const void *hdr, const uint8_t *pkt,
+	    size_t len);
 
 /*
  * Give up CAP_NET_ADMIN for good once the device is set up: out of the

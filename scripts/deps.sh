@@ -10,7 +10,7 @@ $SUDO apt-get install -y -q --no-install-recommends \
 	build-essential pkg-config ca-certificates \
 	libev-dev libwslay-dev libmsgpack-dev libbsd-dev check \
 	libsodium-dev libssl-dev libinih-dev libjansson-dev libqrencode-dev zlib1g-dev libsystemd-dev \
-	coturn stun-client nftables iproute2 conntrack iperf3 curl openssl procps psmisc jq \
+	coturn stun-client nftables iproute2 conntrack iperf3 ethtool curl openssl procps psmisc jq \
 	systemd man-db groff-base mandoc socat valgrind haproxy \
 	clang libclang-rt-14-dev \
 	debootstrap systemd-container \

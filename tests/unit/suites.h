@@ -58,6 +58,7 @@
 	X(hairpin)		\
 	X(relay_backoff)	\
 	X(sockrx)		\
+	X(tunvnet)		\
 	X(nss)			\
 	X(hostsfile)		\
 	/* new suites above this line, each ending in a backslash */
