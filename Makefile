@@ -19,6 +19,11 @@ TMPFILESDIR	?= $(PREFIX)/lib/tmpfiles.d
 WEBDIR		?= $(PREFIX)/share/atmosphere/web
 # punchd-tun.conf, the opt-in drop-in for the mesh interface
 DATADIR		?= $(PREFIX)/share/atmosphere
+# libnss_atmosphere.so.2 (NAME.mesh): where the dynamic linker finds it by
+# name; Debian's multiarch directory (ld.so.conf.d lists it under /usr and
+# /usr/local), else PREFIX/lib; Fedora and the like: NSSLIBDIR=/usr/lib64
+NSSLIBDIR	?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))
+MULTIARCH	?= $(shell $(CC) -print-multiarch 2>/dev/null)
 BUILD	?= build
 SAN	?= 0
 
@@ -77,7 +82,8 @@ COMMON_SRCS := \
 	common/state.c \
 	common/promtext.c \
 	common/promtext_fmt.c \
-	common/promfile.c
+	common/promfile.c \
+	common/hostsline.c
 
 PROTO_SRCS := \
 	proto/methods.c \
@@ -183,6 +189,7 @@ PUNCHD_CORE := \
 	punchd/joiner_welcome.c \
 	punchd/pending.c \
 	punchd/iface.c \
+	punchd/hostsfile.c \
 	punchd/iface_io.c \
 	punchd/node.c \
 	punchd/node_portmap.c \
@@ -239,6 +246,8 @@ MESHCTL_SRCS := \
 	meshctl/qr.c
 
 UNIT_SRCS := tests/unit/runner.c $(wildcard tests/unit/check_*.c)
+# the NSS module (NAME.mesh): libc only, its own flags below
+NSS_SRCS := nss/nss_atmosphere.c
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 BENCH_SRCS := $(wildcard bench/*.c)
 
@@ -253,13 +262,16 @@ PROGS	:= $(foreach p,stund relayd punchd meshctl,\
 UNIT	:= $(BUILD)/tests/unit_tests
 TOOLS	:= $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
 BENCHES	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+NSS_SO	:= $(BUILD)/lib/libnss_atmosphere.so.2
+NSS_CFLAGS := -O2 -g -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC \
+	-fvisibility=hidden
 
 ALL_SRCS := $(COMMON_SRCS) $(PROTO_SRCS) $(STUND_SRCS) $(RELAYD_SRCS) \
 	$(PUNCHD_SRCS) $(MESHCTL_SRCS) $(UNIT_SRCS) $(TOOL_SRCS) $(BENCH_SRCS) \
-	tests/tools/vectors/invites.c
+	$(NSS_SRCS) tests/tools/vectors/invites.c
 
 .PHONY: all check unit asan bench install clean web
-all: $(PROGS) $(TOOLS)
+all: $(PROGS) $(TOOLS) $(NSS_SO)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -295,11 +307,19 @@ $(BUILD)/bin/meshctl: $(call obj,$(MESHCTL_SRCS)) $(LIBATMO)
 UNIT_LINK := $(call obj,$(STUND_LOGIC_SRCS) $(PUNCHD_CORE)) \
 	$(filter-out $(call obj,relayd/relayd.c relayd/control.c),\
 	$(call obj,$(RELAYD_SRCS)))
-UNIT_LINK += $(call obj,$(PUNCHD_PORTMAP))
+UNIT_LINK += $(call obj,$(PUNCHD_PORTMAP) $(NSS_SRCS))
 
 $(UNIT): $(call obj,$(UNIT_SRCS)) $(UNIT_LINK) $(LIBATMO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+# libnss_atmosphere.so.2: loaded by glibc into every program that resolves
+# a name, so libc only (-z defs), no sanitizer (getent has none), and only
+# the _nss_atmosphere_* entry points exported
+$(NSS_SO): $(NSS_SRCS) nss/nss_atmosphere.h
+	@mkdir -p $(@D)
+	$(CC) $(NSS_CFLAGS) -shared -Wl,-soname,libnss_atmosphere.so.2 \
+	    -Wl,-z,defs -Wl,-z,relro -Wl,-z,now -o $@ $(NSS_SRCS)
 
 $(BUILD)/tests/tools/bdayprobe: $(call obj,punchd/birthday.c punchd/natpredict.c)
 $(BUILD)/tests/tools/tunpipe: $(call obj,punchd/meshaddr.c punchd/tun.c)
@@ -369,7 +389,7 @@ MAN5		:= atmosphere.conf.5
 MAN8		:= stund.8 punchd.8 relayd.8
 CONFDIR		 = $(DESTDIR)$(SYSCONFDIR)/atmosphere
 
-install: $(PROGS)
+install: $(PROGS) $(NSS_SO)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
 	for p in stund relayd punchd; do \
 		if [ -x $(BUILD)/bin/$$p ]; then \
@@ -392,6 +412,8 @@ install: $(PROGS)
 	sed 's|@DATADIR@|$(DATADIR)|g' systemd/punchd-tun.conf \
 	    >$(DESTDIR)$(DATADIR)/punchd-tun.conf && \
 	    chmod 0644 $(DESTDIR)$(DATADIR)/punchd-tun.conf
+	install -d $(DESTDIR)$(NSSLIBDIR)
+	install -m 0644 $(NSS_SO) $(DESTDIR)$(NSSLIBDIR)/libnss_atmosphere.so.2
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(addprefix man/,$(MAN1)) $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 $(addprefix man/,$(MAN5)) $(DESTDIR)$(MANDIR)/man5
@@ -409,6 +431,7 @@ install: $(PROGS)
 			systemd-sysusers $(SYSUSERSDIR)/atmosphere.conf; fi; \
 		if command -v systemd-tmpfiles >/dev/null; then \
 			systemd-tmpfiles --create $(TMPFILESDIR)/atmosphere.conf; fi; \
+		if command -v ldconfig >/dev/null; then ldconfig; fi; \
 		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
 	fi; true
 
@@ -422,6 +445,7 @@ uninstall:
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/atmosphere.conf $(DESTDIR)$(TMPFILESDIR)/atmosphere.conf
 	rm -f $(DESTDIR)$(DATADIR)/punchd-tun.conf
 	rmdir $(DESTDIR)$(DATADIR) 2>/dev/null || true
+	rm -f $(DESTDIR)$(NSSLIBDIR)/libnss_atmosphere.so.2
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(MAN1)) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(MAN5)) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MAN8))

@@ -9,47 +9,29 @@
 
 #include <jansson.h>
 
+#include "common/hostsline.h"
 #include "common/mpack.h"
 #include "meshctl.h"
-
-/* a host name label from s: [A-Za-z0-9-], at most 63 bytes */
-static void
-hosts_label(const char *s, char *out, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; s[i] != '\0' && i + 1 < len && i < 63; i++)
-		out[i] = ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
-		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')) ? s[i] : '-';
-	out[i] = '\0';
-}
 
 static void
 hosts_print(json_t *r)
 {
 	const char	*mesh = json_string_value(json_object_get(r, "mesh"));
-	const char	*s;
-	char		 name[80], domain[80], raw[80];
+	char		 line[HOSTSLINE_MAX];
 	json_t		*h;
 	size_t		 i;
 	int		 fam;
 
-	hosts_label(mesh != NULL ? mesh : "mesh", domain, sizeof(domain));
 	printf("# mesh %s, interface %s (meshctl hosts)\n", mesh != NULL ?
 	    mesh : "-", json_string_value(json_object_get(r, "interface")));
 	for (fam = 4; fam <= 6; fam += 2)
 		json_array_foreach(json_object_get(r, "hosts"), i, h) {
-			s = json_string_value(json_object_get(h, "name"));
-			if (s == NULL || *s == '\0') {
-				snprintf(raw, sizeof(raw), "node-%s",
-				    json_string_value(json_object_get(h, "id")));
-				s = raw;
-			}
-			hosts_label(s, name, sizeof(name));
-			printf("%-39s %s %s.%s%s\n", json_string_value(
-			    json_object_get(h, fam == 4 ? "v4" : "v6")), name,
-			    name, domain, json_is_true(json_object_get(h,
-			    "self")) ? "\t# this node" : "");
+			hostsline_format(line, sizeof(line), json_string_value(
+			    json_object_get(h, fam == 4 ? "v4" : "v6")),
+			    json_string_value(json_object_get(h, "name")),
+			    json_string_value(json_object_get(h, "id")), mesh,
+			    json_is_true(json_object_get(h, "self")));
+			fputs(line, stdout);
 		}
 }
 

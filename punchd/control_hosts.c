@@ -11,6 +11,7 @@
 #include "common/ipc.h"
 #include "common/mpack.h"
 #include "control.h"
+#include "hostsfile.h"
 #include "iface.h"
 #include "meshaddr.h"
 #include "punchd.h"
@@ -31,19 +32,14 @@ static void
 control_hosts_one(void *arg, const struct meshaddr_member *m)
 {
 	struct control_hosts		*h = arg;
-	const struct mesh_member	*mm = members_find(h->pd, m->node_id);
-	struct peer			*p = peer_find_id(h->pd, m->node_id);
 	struct control_map		 map;
 	char				 id[2 * MESHADDR_NODE_ID_LEN + 1];
 	char				 a4[INET_ADDRSTRLEN];
 	char				 a6[INET6_ADDRSTRLEN];
 	uint32_t			 v4 = htonl(m->v4);
-	const char			*name = "";
+	const char			*name = hostsfile_name(h->pd,
+					    m->node_id);
 
-	if (mm != NULL && mm->name[0] != '\0')
-		name = mm->name;
-	else if (p != NULL && p->name[0] != '\0')
-		name = p->name;
 	sodium_bin2hex(id, sizeof(id), m->node_id, MESHADDR_NODE_ID_LEN);
 	inet_ntop(AF_INET, &v4, a4, sizeof(a4));
 	inet_ntop(AF_INET6, m->v6, a6, sizeof(a6));

@@ -190,12 +190,25 @@ iface_resync(struct iface *f)
 }
 
 
+/* the names for the resolver: while this node is in a mesh */
+static void
+iface_hosts(struct iface *f)
+{
+	uint8_t id[MESHADDR_MESH_ID_LEN];
+
+	if (f->self == NULL || iface_mesh_id(f->pd, id) == -1)
+		hostsfile_remove(&f->hosts);
+	else
+		hostsfile_update(&f->hosts, f->pd, &f->t, f->ifname);
+}
+
 static void
 iface_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
 	iface_sync(w->data);
+	iface_hosts(w->data);
 }
 
 const char *
@@ -246,8 +259,10 @@ iface_start(struct punchd *pd)
 	struct iface	*f;
 	int		 i, vnet;
 
-	if (!pd->cfg.tun)
+	if (!pd->cfg.tun) {
+		hostsfile_clean();
 		return 0;
+	}
 	if ((f = calloc(1, sizeof(*f))) == NULL ||
 	    (f->ids = calloc(IFACE_MAX_IDS, sizeof(*f->ids))) == NULL ||
 	    (f->pins = calloc(IFACE_MAX_IDS, sizeof(*f->pins))) == NULL) {
@@ -287,7 +302,9 @@ iface_start(struct punchd *pd)
 	strlcpy(pd->tun_ifname, f->ifname, sizeof(pd->tun_ifname));
 	pd->tun_ifindex = (int)if_nametoindex(f->ifname);
 	pd->hooks.ip = iface_in;
+	hostsfile_init(&f->hosts);
 	iface_sync(f);
+	iface_hosts(f);
 	if (!f->up)
 		log_info("mesh interface %s: addresses once this node is in a "
 		    "mesh (meshctl init or join)", f->ifname);
@@ -305,6 +322,7 @@ iface_stop(struct punchd *pd)
 	iface_io_vnet_free(f);
 	ev_io_stop(pd->loop, &f->io);
 	ev_timer_stop(pd->loop, &f->tick);
+	hostsfile_remove(&f->hosts);
 	close(f->fd);
 	meshaddr_table_free(&f->t);
 	free(f->ids);

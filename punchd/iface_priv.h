@@ -9,6 +9,7 @@
 #include <net/if.h>
 
 #include "punchd.h"
+#include "hostsfile.h"
 #include "meshaddr.h"
 #include "tun.h"
 #include "tun_vnet.h"
@@ -33,6 +34,7 @@ struct iface {
 	uint8_t			 mesh_id[MESHADDR_MESH_ID_LEN];	/* of set-up */
 	uint32_t		 v4;		/* the device's, host order */
 	int			 moved_said;
+	struct hostsfile	 hosts;		/* NAME.mesh (hostsfile.h) */
 	struct meshaddr_table	 t;
 	/* iface.c's: the table again on a miss, at most every IFACE_RESYNC
 	 * (a pointer: iface_io.c sits below iface.c, which installs it) */

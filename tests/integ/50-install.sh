@@ -69,6 +69,9 @@ echo "built:$built"
 	echo "usr/lib/sysusers.d/atmosphere.conf 644"
 	echo "usr/lib/tmpfiles.d/atmosphere.conf 644"
 	echo "usr/share/atmosphere/punchd-tun.conf 644"
+	# the NSS module (NAME.mesh), in the multiarch library directory
+	ma=$(${CC:-cc} -print-multiarch 2>/dev/null)
+	echo "usr/lib${ma:+/$ma}/libnss_atmosphere.so.2 644"
 	echo "usr/share/man/man1/meshctl.1 644"
 	echo "usr/share/man/man5/atmosphere.conf.5 644"
 	for d in $DAEMONS; do
@@ -180,6 +183,7 @@ if command -v systemd-sysusers >/dev/null 2>&1 &&
 		[ "$got" = "$m $u $g" ] || fail "tmpfiles: $p is '$got', expected '$m $u $g'"
 	done <<EOF
 /run/atmosphere 750 $uid $gid
+/run/atmosphere-mesh 755 $uid $gid
 /var/lib/atmosphere 750 $uid $gid
 /etc/atmosphere 755 0 0
 /etc/atmosphere/atmosphere.conf 640 0 $gid

@@ -10,7 +10,9 @@
 #     longer holds CAP_NET_ADMIN;
 #   - `meshctl hosts` on A lists both members with the addresses atm0 has;
 #     B's IPv4 is the one A pinned for it (WELCOME: A's members file, B's
-#     mesh file) and `meshctl hosts` on B agrees with A's;
+#     mesh file) and `meshctl hosts` on B agrees with A's; A's hosts file
+#     (punchd/hostsfile.c) has the same lines and `ping bob.mesh` resolves
+#     through libnss_atmosphere;
 #   - direct: ping over IPv4 and IPv6 and an iperf3 TCP transfer, the pair's
 #     path direct, punchd's tun_rx / tun_tx counters moving;
 #   - a packet through A's atm0 with a forged inner source (an address no
@@ -110,6 +112,18 @@ pl_m B hosts >"$NL_TMP/hosts-B" 2>&1
 	grep -q "^$B4 .*# this node" "$NL_TMP/hosts-B" &&
 	pl_ok "B's IPv4 $B4 is the one A pinned for it; meshctl hosts on B agrees with A" ||
 	pl_bad "pins: A gave '$gave', B has '$pinned', atm0 $B4; hosts on B: $(cat "$NL_TMP/hosts-B")"
+
+# names (punchd/hostsfile.c, nss/): A's hosts file has meshctl hosts' lines,
+# and ping resolves bob.mesh through libnss_atmosphere alone
+printf 'hosts: atmosphere\n' >"$NL_TMP/nsswitch.conf"
+same_lines() { [ "$(grep -v '^#' "$NL_TMP/A/hosts")" = "$(pl_m A hosts | grep -v '^#')" ]; }
+nl_wait 3 same_lines &&
+	nl_exec a-host unshare -m sh -c 'mount --bind "$0" /etc/nsswitch.conf && exec "$@"' \
+	    "$NL_TMP/nsswitch.conf" env LD_LIBRARY_PATH="$TOP/$BUILD/lib" \
+	    ATMOSPHERE_NSS_HOSTS="$NL_TMP/A/hosts" ping -c 1 -W 3 bob.mesh >"$NL_TMP/ping-name" 2>&1 &&
+	grep -q "($B4)\|($B6)" "$NL_TMP/ping-name" &&
+	pl_ok "A's hosts file has meshctl hosts' lines; ping bob.mesh: $(head -n 1 "$NL_TMP/ping-name")" ||
+	pl_bad "names: $(cat "$NL_TMP/A/hosts" "$NL_TMP/ping-name" 2>&1)"
 
 echo "== direct: ping, ping -6, iperf3 TCP over atm0"
 ctr() { pl_status "$1" ".counters.$2"; }

@@ -59,6 +59,8 @@
 	X(relay_backoff)	\
 	X(sockrx)		\
 	X(tunvnet)		\
+	X(nss)			\
+	X(hostsfile)		\
 	/* new suites above this line, each ending in a backslash */
 
 #define UNIT_DECLARE(name) Suite *name##_suite(void) __attribute__((weak));
