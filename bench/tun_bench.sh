@@ -20,6 +20,21 @@
 #   BENCH_PIN=no                     no CPU pinning (default: host a's
 #                                    processes, tunnel and iperf3 client, on
 #                                    CPU 0, host b's on CPU 1, as two hosts)
+#   BENCH_NAT=eim                    a and b each behind its own NAT
+#                                    (nftables masquerade: endpoint-
+#                                    independent mapping, address-and-port-
+#                                    dependent filtering), as in the NAT
+#                                    lab's tests: punchd finds its public
+#                                    endpoint with stund and the lab's STUN
+#                                    server and joins through relayd (with
+#                                    tokens; the pair then punches), Nebula through a lighthouse on
+#                                    the public segment with punching on,
+#                                    wireguard-go with each NAT's public
+#                                    address and a 1 s keep-alive from both
+#                                    sides; the underlay row reaches b
+#                                    through a port forward on b's NAT.
+#                                    tunpipe rows are skipped (no NAT
+#                                    traversal of its own).
 #
 # punchd is the real thing: two punchd with tun = yes, a mesh made with
 # meshctl init / invite / join (node keys, so IP packets travel under the
@@ -37,7 +52,7 @@ T=${BENCH_TIME:-10}
 RATE=${BENCH_UDP_RATE:-300M}
 TUNNELS=${TUNNELS:-raw punchd tunpipe wg nebula}
 BIN=$TOP/$BUILD/bin
-PD_EXTRA=
+PD_EXTRA= PD_RELAY=
 # pinning: host a on CPU 0, host b on CPU 1 (BENCH_PIN=no: none)
 if [ "${BENCH_PIN:-yes}" = yes ] && command -v taskset >/dev/null; then
 	PA="taskset -c 0" PB="taskset -c 1"
@@ -53,14 +68,48 @@ nl_require
 nl_init
 HZ=$(getconf CLK_TCK)
 
-nl_public
-nl_host a 203.0.113.21
-nl_host b 203.0.113.22
-for h in a b; do
+NAT=${BENCH_NAT:-no}
+: >"$NL_TMP/empty.conf"
+case $NAT in
+no)
+	nl_public
+	nl_host a 203.0.113.21
+	nl_host b 203.0.113.22
+	HA=a HB=b
+	ADDR_A=203.0.113.21 ADDR_B=203.0.113.22	# bound locally
+	PUB_A=$ADDR_A PUB_B=$ADDR_B		# reached from the other side
+	;;
+eim)
+	# the lab's STUN server (punchd's public endpoint through stund) and
+	# relayd with tokens (the join's rendezvous: the inviter's NAT drops
+	# a HELLO from an address it never sent to)
+	. "$TOP/tests/natlab/punchd.inc"
+	pl_world
+	nl_host lh 203.0.113.40		# Nebula's lighthouse
+	nl_nat a eim
+	nl_nat b eim
+	HA=a-host HB=b-host
+	ADDR_A=$(nl_lan a) ADDR_B=$(nl_lan b)
+	PUB_A=$(nl_wan a) PUB_B=$(nl_wan b)
+	# the underlay row: iperf3 and ping to b's NAT, forwarded to b
+	ip netns exec "$(nl_ns b)" nft -f - <<-EOF || nl_die "port forward"
+		table ip benchfwd {
+			chain pre {
+				type nat hook prerouting priority dstnat;
+				iifname "wan" tcp dport 5201 dnat to $ADDR_B
+				iifname "wan" udp dport 5201 dnat to $ADDR_B
+				iifname "wan" icmp type echo-request dnat to $ADDR_B
+			}
+		}
+	EOF
+	;;
+*)	nl_die "BENCH_NAT: no or eim, not '$NAT'" ;;
+esac
+for h in $HA $HB; do
 	nl_exec $h sysctl -qw net.ipv6.conf.default.disable_ipv6=0
 done
-nl_bg b "$NL_TMP/iperf-s.log" $PB iperf3 -s
-nl_wait 5 nl_exec b sh -c "ss -Hltn 'sport = :5201' | grep -q ."
+nl_bg $HB "$NL_TMP/iperf-s.log" $PB iperf3 -s
+nl_wait 5 nl_exec $HB sh -c "ss -Hltn 'sport = :5201' | grep -q ."
 
 # CPU ticks (user + system) of the given pids, summed
 cpu() {
@@ -83,7 +132,7 @@ printf '%-12s %5s %9s %9s %5s %9s %8s %9s %8s %7s %8s %7s  %s\n' tunnel mtu \
 # udp NAME DST MTU RATE: iperf3 UDP, "received-Mbit/s loss-%" (iperf3 3.12
 # has no sum_received for UDP: the sender's rate less what was lost)
 udp() {
-	nl_exec a $PA iperf3 -c "$2" -u -b "$4" -l $(($3 - 28)) -t "$T" -J \
+	nl_exec $HA $PA iperf3 -c "$2" -u -b "$4" -l $(($3 - 28)) -t "$T" -J \
 	    >"$NL_TMP/$1-udp$4.json" 2>"$NL_TMP/$1-udp$4.err" ||
 		{ echo "$1: iperf3 UDP at $4 failed" >&2; echo "- -"; return 1; }
 	jq -r '((.end.sum_received.bits_per_second //
@@ -96,7 +145,7 @@ udp() {
 # ping's average: one scheduling stall on a shared machine moves an
 # average of 50 by more than the tunnels differ)
 rtt() {
-	nl_exec a ping -c 100 -i 0.01 "$1" |
+	nl_exec $HA ping -c 100 -i 0.01 "$1" |
 	    awk '/time=/ { sub(/.*time=/, ""); print $1 }' | sort -n |
 	    awk '{ v[NR] = $1 } END { if (NR) printf "%.3f", v[int((NR + 1) / 2)] }'
 }
@@ -106,7 +155,7 @@ row() {
 	_name=$1 _dst=$2 _mtu=$3; shift 3
 	_load=$(cut -d' ' -f1 /proc/loadavg)
 	_c0=$(cpu "$@") _s0=$(cpusys "$@")
-	nl_exec a $PA iperf3 -c "$_dst" -t "$T" -J >"$NL_TMP/$_name-tcp.json" 2>"$NL_TMP/$_name-tcp.err" ||
+	nl_exec $HA $PA iperf3 -c "$_dst" -t "$T" -J >"$NL_TMP/$_name-tcp.json" 2>"$NL_TMP/$_name-tcp.err" ||
 		{ echo "$_name: iperf3 TCP failed"; return 1; }
 	_c1=$(cpu "$@") _s1=$(cpusys "$@")
 	_sys=$(awk -v c=$((_c1 - _c0)) -v s=$((_s1 - _s0)) \
@@ -128,6 +177,7 @@ row() {
 }
 
 run_tunpipe() {	# NAME MTU
+	[ "$NAT" = no ] || { echo "tunpipe: no NAT traversal, skipped"; return 0; }
 	nl_bg a "$NL_TMP/tp-a.log" $PA "$TP" -i tp0 -m "$2" -l 203.0.113.21:7777 \
 	    -r 203.0.113.22:7777 -s 00000000000000a1 -p 00000000000000b2
 	_pa=$NL_LASTPID
@@ -145,30 +195,44 @@ run_punchd() {	# NAME MTU [DIR of the punchd binary]
 	_pdbin=${3:-$BIN}/punchd
 	[ -x "$_pdbin" ] && [ -x "$BIN/meshctl" ] ||
 		{ echo "punchd: not built (make)"; return 0; }
-	: >"$NL_TMP/empty.conf"
 	for h in a b; do
 		rm -rf "$NL_TMP/pd-$h"
 		mkdir -p "$NL_TMP/pd-$h"
-		eval "_pin=\$P$(echo $h | tr ab AB)"
-		nl_bg $h "$NL_TMP/pd-$h.log" $_pin env RUNTIME_DIRECTORY="$NL_TMP/pd-$h" \
+		eval "_pin=\$P$(echo $h | tr ab AB) _ns=\$H$(echo $h | tr ab AB)"
+		if [ "$NAT" != no ]; then	# its public endpoint: stund
+			nl_bg $_ns "$NL_TMP/pd-stund-$h.log" env \
+			    RUNTIME_DIRECTORY="$NL_TMP/pd-$h" "$BIN/stund" \
+			    -f "$NL_TMP/empty.conf" -o stund.timeout=2s \
+			    -o stund.servers=203.0.113.10:3478 -o stund.nat_refresh=0
+			eval "_s$h=\$NL_LASTPID"
+			PD_RELAY="-o punchd.relay_url=ws://203.0.113.30:8080
+			    -o punchd.relay_token=$PL_RELAY_TOKEN"
+		fi
+		nl_bg $_ns "$NL_TMP/pd-$h.log" $_pin env RUNTIME_DIRECTORY="$NL_TMP/pd-$h" \
 		    STATE_DIRECTORY="$NL_TMP/pd-$h" "$_pdbin" -f "$NL_TMP/empty.conf" \
 		    -p 7777 -o punchd.portmap=no -o punchd.stun_refresh=0 \
 		    -o punchd.tun=yes -o punchd.tun_name=pd0 -o punchd.tun_mtu="$2" \
-		    $PD_EXTRA
+		    $PD_EXTRA $PD_RELAY
 		eval "_p$h=\$NL_LASTPID"
 		nl_wait 5 test -S "$NL_TMP/pd-$h/punchd.sock" ||
 			{ cat "$NL_TMP/pd-$h.log"; return 1; }
+		[ "$NAT" = no ] || nl_wait 10 sh -c "'$BIN/meshctl' -S '$NL_TMP/pd-$h' --json status |
+		    jq -e '.daemons[] | select(.daemon == \"punchd\") | .status.public != null'" >/dev/null ||
+			{ echo "punchd $h: no public endpoint"; return 1; }
 	done
 	"$BIN/meshctl" -S "$NL_TMP/pd-a" init bench >/dev/null &&
 	    _code=$("$BIN/meshctl" -S "$NL_TMP/pd-a" invite --no-qr | sed -n 3p | tr -d ' ') &&
 	    "$BIN/meshctl" -S "$NL_TMP/pd-b" join --timeout 3000 "$_code" >"$NL_TMP/pd-join" 2>&1 ||
 		{ echo "punchd: join failed: $(cat "$NL_TMP/pd-join")"; return 1; }
-	nl_wait 5 sh -c "ip netns exec $(nl_ns b) ip -o -4 addr show dev pd0 | grep -q inet" ||
+	nl_wait 5 sh -c "ip netns exec $(nl_ns $HB) ip -o -4 addr show dev pd0 | grep -q inet" ||
 		{ echo "punchd: pd0 has no address"; return 1; }
-	_dst=$(nl_exec b ip -o -4 addr show dev pd0 | awk '{ sub("/.*", "", $4); print $4 }')
-	nl_wait 5 nl_exec a ping -c 1 -W 1 "$_dst" >/dev/null || { echo "punchd: no ping"; return 1; }
+	_dst=$(nl_exec $HB ip -o -4 addr show dev pd0 | awk '{ sub("/.*", "", $4); print $4 }')
+	nl_wait 5 nl_exec $HA ping -c 1 -W 1 "$_dst" >/dev/null || { echo "punchd: no ping"; return 1; }
+	_path=$("$BIN/meshctl" -S "$NL_TMP/pd-a" --json peers | jq -r '.[0].path')
+	[ "$_path" = direct ] || echo "punchd: the pair is $_path, not direct" >&2
 	row "$1" "$_dst" "$2" $_pa $_pb
-	kill $_pa $_pb; wait $_pa $_pb 2>/dev/null
+	kill $_pa $_pb ${_sa:-} ${_sb:-}; wait $_pa $_pb ${_sa:-} ${_sb:-} 2>/dev/null
+	_sa= _sb=
 }
 
 run_wg() {
@@ -177,27 +241,30 @@ run_wg() {
 	for h in a b; do
 		(umask 077; wg genkey >"$NL_TMP/wg-$h.key")
 		wg pubkey <"$NL_TMP/wg-$h.key" >"$NL_TMP/wg-$h.pub"
-		eval "_pin=\$P$(echo $h | tr ab AB)"
-		nl_bg $h "$NL_TMP/wg-$h.log" $_pin env \
+		eval "_pin=\$P$(echo $h | tr ab AB) _ns=\$H$(echo $h | tr ab AB)"
+		nl_bg $_ns "$NL_TMP/wg-$h.log" $_pin env \
 		    WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
 		    wireguard-go -f wg$h
 		eval "_p$h=\$NL_LASTPID"
 	done
 	# one name per side: wg's control sockets (/var/run/wireguard/NAME.sock)
 	# are not per namespace
-	nl_wait 5 nl_exec a ip link show wga && nl_wait 5 nl_exec b ip link show wgb ||
+	nl_wait 5 nl_exec $HA ip link show wga && nl_wait 5 nl_exec $HB ip link show wgb ||
 		{ cat "$NL_TMP/wg-a.log"; return 1; }
-	nl_exec a wg set wga private-key "$NL_TMP/wg-a.key" listen-port 51820 \
+	# behind NATs both sides keep sending, so each opens its own NAT
+	_ka=
+	[ "$NAT" = no ] || _ka="persistent-keepalive 1"
+	nl_exec $HA wg set wga private-key "$NL_TMP/wg-a.key" listen-port 51820 \
 	    peer "$(cat "$NL_TMP/wg-b.pub")" allowed-ips 10.200.0.2/32 \
-	    endpoint 203.0.113.22:51820
-	nl_exec b wg set wgb private-key "$NL_TMP/wg-b.key" listen-port 51820 \
+	    endpoint $PUB_B:51820 $_ka
+	nl_exec $HB wg set wgb private-key "$NL_TMP/wg-b.key" listen-port 51820 \
 	    peer "$(cat "$NL_TMP/wg-a.pub")" allowed-ips 10.200.0.1/32 \
-	    endpoint 203.0.113.21:51820
-	nl_exec a ip addr add 10.200.0.1/24 dev wga
-	nl_exec b ip addr add 10.200.0.2/24 dev wgb
-	nl_exec a ip link set wga mtu 1420 up
-	nl_exec b ip link set wgb mtu 1420 up
-	nl_wait 5 nl_exec a ping -c 1 -W 1 10.200.0.2 || { echo "wg: no ping"; return 1; }
+	    endpoint $PUB_A:51820 $_ka
+	nl_exec $HA ip addr add 10.200.0.1/24 dev wga
+	nl_exec $HB ip addr add 10.200.0.2/24 dev wgb
+	nl_exec $HA ip link set wga mtu 1420 up
+	nl_exec $HB ip link set wgb mtu 1420 up
+	nl_wait 10 nl_exec $HA ping -c 1 -W 1 10.200.0.2 || { echo "wg: no ping"; return 1; }
 	row wireguard-go 10.200.0.2 1420 $_pa $_pb
 	kill $_pa $_pb; wait $_pa $_pb 2>/dev/null
 }
@@ -210,37 +277,56 @@ run_nebula() {
 	mkdir -p "$_d"
 	(cd "$_d" && nebula-cert ca -name lab &&
 	    nebula-cert sign -name a -ip 10.201.0.1/24 &&
-	    nebula-cert sign -name b -ip 10.201.0.2/24) >/dev/null ||
+	    nebula-cert sign -name b -ip 10.201.0.2/24 &&
+	    nebula-cert sign -name lh -ip 10.201.0.3/24) >/dev/null ||
 		{ echo "nebula: nebula-cert failed"; return 1; }
-	for h in a b; do
-		if [ $h = a ]; then lh=true; hosts='[]'; else lh=false; hosts='["10.201.0.1"]'; fi
+	_nh="a b" _lhp=
+	[ "$NAT" = no ] || _nh="lh a b"
+	for h in $_nh; do
+		if [ "$NAT" = no ]; then
+			# a is b's lighthouse; both addresses known
+			if [ $h = a ]; then lh=true; hosts='[]'; else lh=false; hosts='["10.201.0.1"]'; fi
+			map='"10.201.0.1": ["203.0.113.21:4242"], "10.201.0.2": ["203.0.113.22:4242"]'
+			punch=false
+		else
+			# a lighthouse on the public segment tells each the
+			# other's public address; both punch
+			if [ $h = lh ]; then lh=true; hosts='[]'; else lh=false; hosts='["10.201.0.3"]'; fi
+			map='"10.201.0.3": ["203.0.113.40:4242"]'
+			punch=true
+		fi
 		cat >"$_d/$h.yml" <<EOF
 pki: { ca: $_d/ca.crt, cert: $_d/$h.crt, key: $_d/$h.key }
-static_host_map: { "10.201.0.1": ["203.0.113.21:4242"], "10.201.0.2": ["203.0.113.22:4242"] }
+static_host_map: { $map }
 lighthouse: { am_lighthouse: $lh, interval: 60, hosts: $hosts }
 listen: { host: 0.0.0.0, port: 4242 }
-punchy: { punch: false }
+punchy: { punch: $punch, respond: $punch }
 tun: { dev: nebula1, mtu: 1300 }
 logging: { level: warning }
 firewall:
   outbound: [ { port: any, proto: any, host: any } ]
   inbound: [ { port: any, proto: any, host: any } ]
 EOF
-		eval "_pin=\$P$(echo $h | tr ab AB)"
-		nl_bg $h "$_d/$h.log" $_pin nebula -config "$_d/$h.yml"
+		if [ $h = lh ]; then
+			nl_bg lh "$_d/lh.log" nebula -config "$_d/lh.yml"
+			_lhp=$NL_LASTPID
+			continue
+		fi
+		eval "_pin=\$P$(echo $h | tr ab AB) _ns=\$H$(echo $h | tr ab AB)"
+		nl_bg $_ns "$_d/$h.log" $_pin nebula -config "$_d/$h.yml"
 		eval "_p$h=\$NL_LASTPID"
 	done
-	nl_wait 10 nl_exec a ping -c 1 -W 1 10.201.0.2 ||
+	nl_wait 15 nl_exec $HA ping -c 1 -W 1 10.201.0.2 ||
 		{ echo "nebula: no ping"; cat "$_d/a.log" "$_d/b.log"; return 1; }
 	row nebula 10.201.0.2 1300 $_pa $_pb
-	kill $_pa $_pb; wait $_pa $_pb 2>/dev/null
+	kill $_pa $_pb $_lhp; wait $_pa $_pb $_lhp 2>/dev/null
 }
 
 # the underlay's RTT, the base of added_ms whatever the order of the rows
-RAW_RTT=$(rtt 203.0.113.22)
+RAW_RTT=$(rtt $PUB_B)
 for t in $TUNNELS; do
 	case $t in
-	raw)		row underlay 203.0.113.22 1500 ;;
+	raw)		row underlay $PUB_B 1500 ;;
 	punchd)		run_punchd punchd 1280 ;;
 	punchd1416)	run_punchd punchd 1416 ;;
 	punchd-nooff)	PD_EXTRA="-o punchd.tun_offload=no"
@@ -257,4 +343,4 @@ done
 echo "cpu_s/GB: CPU seconds of both tunnel processes per GB received over TCP; sys%: kernel share"
 echo "udp_Mbit/udp_loss: iperf3 UDP at unlimited rate (received, loss %); udp@$RATE/loss@: the same at $RATE"
 echo "rtt_ms: median of 100 pings; added_ms: minus the underlay's in this run; load1 before the row"
-echo "$(nproc) cores; $(uname -r); pinning: ${PA:-none} (a) / ${PB:-none} (b)"
+echo "$(nproc) cores; $(uname -r); pinning: ${PA:-none} (a) / ${PB:-none} (b); NAT: $NAT"
