@@ -35,35 +35,17 @@ done
 nl_require
 nl_init
 
-echo "== lab $NL_PFX: eim a, eim b, relayd with access tokens"
-pl_world
-nl_nat a eim
-nl_nat b eim
-for h in a-host b-host; do
-	nl_exec $h sysctl -qw net.ipv6.conf.default.disable_ipv6=0 ||
-		nl_die "$h: enable IPv6"
-done
+pl_tun_lab
 pl_stund A a-host
 pl_stund B b-host
 pl_mesh_punchd A a-host -o punchd.tun=yes
 pl_mesh_punchd B b-host -o punchd.tun=yes -o punchd.tun_offload=no
 
-pl_m A init home >/dev/null || nl_die "init"
-pl_m A invite --no-qr >"$NL_TMP/invite.txt" || nl_die "invite"
-code=$(sed -n 3p "$NL_TMP/invite.txt" | tr -d ' ')
-pl_m B join --name bob --timeout 1500 "$code" >"$NL_TMP/join-B.txt" 2>&1 ||
-	{ cat "$NL_TMP/join-B.txt"; nl_die "B's join failed"; }
-IA=$(pl_id A) IB=$(pl_id B)
-nl_wait 10 pl_path_is A "$IB" direct && nl_wait 5 pl_path_is B "$IA" direct ||
-	nl_die "A <-> B not direct: $(pl_peer A "$IB" .state) / $(pl_peer B "$IA" .state)"
-addr() { # NS FAMILY: atm0's address of that family
-	nl_exec "$1" ip -o "-$2" addr show dev atm0 scope global |
-	    awk '{ sub("/.*", "", $4); print $4; exit }'
-}
+pl_join_ab
 nl_wait 5 sh -c "ip netns exec $(nl_ns a-host) ip -o -6 addr show dev atm0 scope global | grep -q inet6" &&
 nl_wait 5 sh -c "ip netns exec $(nl_ns b-host) ip -o -6 addr show dev atm0 scope global | grep -q inet6" ||
 	nl_die "atm0 got no address"
-A4=$(addr a-host 4) A6=$(addr a-host 6) B4=$(addr b-host 4) B6=$(addr b-host 6)
+A4=$(pl_atm0 a-host 4) A6=$(pl_atm0 a-host 6) B4=$(pl_atm0 b-host 4) B6=$(pl_atm0 b-host 6)
 pl_ok "B joined, A <-> B direct; A $A4 $A6, B $B4 $B6"
 
 tso() { nl_exec "$1" ethtool -k atm0 | awk '/^tcp-segmentation-offload:/ { print $2 }'; }

@@ -39,46 +39,89 @@ slow_csum(const uint8_t *b, size_t n, uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-/* does the TCP checksum of a whole packet verify (slow path)? */
+/* the IP header of a test packet: 100.64.0.1 -> .2 or fd00::1 -> ::2 */
+static void
+mk_ip(uint8_t *p, int v6, int proto, size_t len)
+{
+	uint16_t c;
+
+	if (!v6) {
+		p[0] = 0x45;
+		p[2] = (uint8_t)(len >> 8);
+		p[3] = (uint8_t)len;
+		p[4] = 0x12;
+		p[5] = 0x34;
+		p[6] = 0x40;	/* DF */
+		p[8] = 64;
+		p[9] = (uint8_t)proto;
+		memcpy(p + 12, "\x64\x40\x00\x01\x64\x40\x00\x02", 8);
+		c = htons(slow_csum(p, 20, 0));
+		memcpy(p + 10, &c, 2);
+	} else {
+		p[0] = 0x60;
+		p[4] = (uint8_t)((len - 40) >> 8);
+		p[5] = (uint8_t)(len - 40);
+		p[6] = (uint8_t)proto;
+		p[7] = 64;
+		p[8] = 0xfd;
+		p[23] = 1;
+		p[24] = 0xfd;
+		p[39] = 2;
+	}
+}
+
+/* the pseudo-header's sum (slow path, not folded) */
+static uint32_t
+slow_pseudo(const uint8_t *p, int proto, size_t tlen)
+{
+	const uint8_t	*a = p + ((p[0] >> 4) == 4 ? 12 : 8);
+	size_t		 al = (p[0] >> 4) == 4 ? 8 : 32, j;
+	uint32_t	 sum = 0;
+
+	for (j = 0; j < al; j += 2)
+		sum += (uint32_t)(a[j] << 8 | a[j + 1]);
+	return sum + (uint32_t)proto + (uint32_t)tlen;
+}
+
+/* the transport header's offset */
+static size_t
+l4_at(const uint8_t *p)
+{
+	return (p[0] >> 4) == 4 ? (size_t)(p[0] & 15) * 4 : 40;
+}
+
+/* does the TCP or UDP checksum of a whole packet verify (slow path)? */
+static int
+l4_ok(const uint8_t *p, size_t len, int proto)
+{
+	size_t ts = l4_at(p);
+
+	return slow_csum(p + ts, len - ts, slow_pseudo(p, proto, len - ts))
+	    == 0;
+}
+
 static int
 tcp_ok(const uint8_t *p, size_t len)
 {
-	uint8_t		ph[40];
-	size_t		ts, al, pl;
-	uint32_t	sum = 0;
-	size_t		i;
+	return l4_ok(p, len, IPPROTO_TCP);
+}
 
-	if ((p[0] >> 4) == 4) {
-		ts = (size_t)(p[0] & 15) * 4;
-		al = 8;
-		memcpy(ph, p + 12, 8);
-	} else {
-		ts = 40;
-		al = 32;
-		memcpy(ph, p + 8, 32);
-	}
-	pl = len - ts;
-	for (i = 0; i < al; i += 2)
-		sum += (uint32_t)(ph[i] << 8 | ph[i + 1]);
-	sum += IPPROTO_TCP + (uint32_t)pl;
-	return slow_csum(p + ts, pl, sum) == 0;
+static int
+udp_ok(const uint8_t *p, size_t len)
+{
+	return l4_ok(p, len, IPPROTO_UDP);
 }
 
 /* the TCP checksum again, after a field changed */
 static void
 fix_tcp(uint8_t *p, size_t len)
 {
-	size_t		ts = (p[0] >> 4) == 4 ? (size_t)(p[0] & 15) * 4 : 40;
-	size_t		al = (p[0] >> 4) == 4 ? 8 : 32, j;
-	const uint8_t	*a = p + ((p[0] >> 4) == 4 ? 12 : 8);
-	uint32_t	sum = 0;
+	size_t		ts = l4_at(p);
 	uint16_t	c;
 
-	for (j = 0; j < al; j += 2)
-		sum += (uint32_t)(a[j] << 8 | a[j + 1]);
-	sum += IPPROTO_TCP + (uint32_t)(len - ts);
 	p[ts + 16] = p[ts + 17] = 0;
-	c = htons(slow_csum(p + ts, len - ts, sum));
+	c = htons(slow_csum(p + ts, len - ts, slow_pseudo(p, IPPROTO_TCP,
+	    len - ts)));
 	memcpy(p + ts + 16, &c, 2);
 }
 
@@ -88,32 +131,9 @@ mk_tcp(uint8_t *p, int v6, size_t plen, uint32_t seq, uint8_t flags,
 {
 	size_t	ts = v6 ? 40 : 20, th = opts ? 32 : 20, len = ts + th + plen;
 	size_t	i;
-	uint16_t c;
 
 	memset(p, 0, ts + th);
-	if (!v6) {
-		p[0] = 0x45;
-		p[2] = (uint8_t)(len >> 8);
-		p[3] = (uint8_t)len;
-		p[4] = 0x12;
-		p[5] = 0x34;
-		p[6] = 0x40;	/* DF */
-		p[8] = 64;
-		p[9] = IPPROTO_TCP;
-		memcpy(p + 12, "\x64\x40\x00\x01\x64\x40\x00\x02", 8);
-		c = htons(slow_csum(p, 20, 0));
-		memcpy(p + 10, &c, 2);
-	} else {
-		p[0] = 0x60;
-		p[4] = (uint8_t)((len - 40) >> 8);
-		p[5] = (uint8_t)(len - 40);
-		p[6] = IPPROTO_TCP;
-		p[7] = 64;
-		p[8] = 0xfd;
-		p[23] = 1;
-		p[24] = 0xfd;
-		p[39] = 2;
-	}
+	mk_ip(p, v6, IPPROTO_TCP, len);
 	p[ts] = (uint8_t)(sport >> 8);
 	p[ts + 1] = (uint8_t)sport;
 	p[ts + 3] = 80;
@@ -139,32 +159,11 @@ static size_t
 mk_udp(uint8_t *p, int v6, size_t plen, uint16_t sport, int csum,
     unsigned fill)
 {
-	size_t		ts = v6 ? 40 : 20, len = ts + 8 + plen, i, al = v6 ?
-			    32 : 8;
-	uint32_t	sum = 0;
+	size_t		ts = v6 ? 40 : 20, len = ts + 8 + plen, i;
 	uint16_t	c;
 
 	memset(p, 0, ts + 8);
-	if (!v6) {
-		p[0] = 0x45;
-		p[2] = (uint8_t)(len >> 8);
-		p[3] = (uint8_t)len;
-		p[8] = 64;
-		p[9] = IPPROTO_UDP;
-		memcpy(p + 12, "\x64\x40\x00\x01\x64\x40\x00\x02", 8);
-		c = htons(slow_csum(p, 20, 0));
-		memcpy(p + 10, &c, 2);
-	} else {
-		p[0] = 0x60;
-		p[4] = (uint8_t)((len - 40) >> 8);
-		p[5] = (uint8_t)(len - 40);
-		p[6] = IPPROTO_UDP;
-		p[7] = 64;
-		p[8] = 0xfd;
-		p[23] = 1;
-		p[24] = 0xfd;
-		p[39] = 2;
-	}
+	mk_ip(p, v6, IPPROTO_UDP, len);
 	p[ts] = (uint8_t)(sport >> 8);
 	p[ts + 1] = (uint8_t)sport;
 	p[ts + 3] = 53;
@@ -174,30 +173,12 @@ mk_udp(uint8_t *p, int v6, size_t plen, uint16_t sport, int csum,
 		p[ts + 8 + i] = (uint8_t)(fill + i * 3);
 	if (!csum)
 		return len;
-	for (i = 0; i < al; i += 2)
-		sum += (uint32_t)(p[(v6 ? 8 : 12) + i] << 8 |
-		    p[(v6 ? 8 : 12) + i + 1]);
-	sum += IPPROTO_UDP + (uint32_t)(len - ts);
-	c = htons(slow_csum(p + ts, len - ts, sum));
+	c = htons(slow_csum(p + ts, len - ts, slow_pseudo(p, IPPROTO_UDP,
+	    len - ts)));
 	if (c == 0)
 		c = 0xffff;
 	memcpy(p + ts + 6, &c, 2);
 	return len;
-}
-
-/* does a UDP datagram's checksum verify (slow path)? */
-static int
-udp_ok(const uint8_t *p, size_t len)
-{
-	size_t		ts = (p[0] >> 4) == 4 ? 20 : 40, al = ts == 20 ? 8 : 32;
-	size_t		i;
-	uint32_t	sum = 0;
-
-	for (i = 0; i < al; i += 2)
-		sum += (uint32_t)(p[(ts == 20 ? 12 : 8) + i] << 8 |
-		    p[(ts == 20 ? 12 : 8) + i + 1]);
-	sum += IPPROTO_UDP + (uint32_t)(len - ts);
-	return slow_csum(p + ts, len - ts, sum) == 0;
 }
 
 /* what split and the merge hand out */
