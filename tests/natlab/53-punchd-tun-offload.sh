@@ -53,9 +53,16 @@ tso() { nl_exec "$1" ethtool -k atm0 | awk '/^tcp-segmentation-offload:/ { print
 	pl_ok "atm0 TSO: A on, B off" ||
 	pl_bad "atm0 TSO: A $(tso a-host), B $(tso b-host)"
 
+# UDP segmentation offload needs Linux 6.2; before it punchd asks TCP
+# offloads only (logged) and the UDP checks below test integrity alone
 uso=$(nl_exec a-host ethtool -k atm0 | awk '/^tx-udp-segmentation:/ { print $2 }')
-[ "$uso" = on ] && pl_ok "atm0 on A: UDP segmentation offload on" ||
-	pl_bad "atm0 on A: tx-udp-segmentation '$uso' (kernel 6.2+ has it)"
+kv=$(uname -r | awk -F. '{ print $1 * 100 + $2 }')
+if [ "$kv" -ge 602 ]; then
+	[ "$uso" = on ] && pl_ok "atm0 on A: UDP segmentation offload on" ||
+		pl_bad "atm0 on A: tx-udp-segmentation '$uso' on Linux $(uname -r)"
+else
+	echo "    Linux $(uname -r): no UDP segmentation offload (6.2+), its counters not checked"
+fi
 
 head -c 24000000 /dev/urandom >"$NL_TMP/data" || nl_die "data"
 want=$(sha256sum <"$NL_TMP/data" | cut -c1-64)
@@ -110,7 +117,9 @@ udp "UDP A -> B, UDP_SEGMENT 40 x 1200" a-host b-host "$B4" gso
 si1=$(ctr A tun_super_in)
 udp "UDP B -> A over IPv6, bursts of 40" b-host a-host "$A6" plain
 so1=$(ctr A tun_super_out)
-[ $((si1 - si0)) -ge 50 ] && [ $((so1 - so0)) -gt 0 ] &&
-	pl_ok "A cut $((si1 - si0)) UDP super-datagrams and merged $((so1 - so0)) (tun_super_in/out)" ||
-	pl_bad "UDP offload: A tun_super_in +$((si1 - si0)), tun_super_out +$((so1 - so0))"
+if [ "$kv" -ge 602 ]; then
+	[ $((si1 - si0)) -ge 50 ] && [ $((so1 - so0)) -gt 0 ] &&
+		pl_ok "A cut $((si1 - si0)) UDP super-datagrams and merged $((so1 - so0)) (tun_super_in/out)" ||
+		pl_bad "UDP offload: A tun_super_in +$((si1 - si0)), tun_super_out +$((so1 - so0))"
+fi
 pl_finish "mesh interface offloads: interop and integrity"
