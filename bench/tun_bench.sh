@@ -13,6 +13,10 @@
 #   sh bench/tun_bench.sh            (root; BENCH_TIME=10 seconds per iperf3)
 #   TUNNELS="raw punchd tunpipe wg nebula"  picks rows (punchd1416,
 #                                    punchd-nooff: tun_offload = no,
+#                                    punchd-relay: BENCH_NAT only, the pair
+#                                    relayed through relayd (all UDP
+#                                    between the NATs dropped; relayd's
+#                                    CPU and RSS counted in the row),
 #                                    tunpipe1416: MTU 1416; punchd:DIR runs
 #                                    DIR/punchd, another build, as row
 #                                    "pd-TREE" for DIR = TREE/build/bin)
@@ -52,7 +56,7 @@ T=${BENCH_TIME:-10}
 RATE=${BENCH_UDP_RATE:-300M}
 TUNNELS=${TUNNELS:-raw punchd tunpipe wg nebula}
 BIN=$TOP/$BUILD/bin
-PD_EXTRA= PD_RELAY=
+PD_EXTRA= PD_RELAY= PD_CUT=
 # pinning: host a on CPU 0, host b on CPU 1 (BENCH_PIN=no: none)
 if [ "${BENCH_PIN:-yes}" = yes ] && command -v taskset >/dev/null; then
 	PA="taskset -c 0" PB="taskset -c 1"
@@ -230,7 +234,25 @@ run_punchd() {	# NAME MTU [DIR of the punchd binary]
 	nl_wait 5 nl_exec $HA ping -c 1 -W 1 "$_dst" >/dev/null || { echo "punchd: no ping"; return 1; }
 	_path=$("$BIN/meshctl" -S "$NL_TMP/pd-a" --json peers | jq -r '.[0].path')
 	[ "$_path" = direct ] || echo "punchd: the pair is $_path, not direct" >&2
-	row "$1" "$_dst" "$2" $_pa $_pb
+	_rly=
+	if [ -n "$PD_CUT" ]; then
+		# all UDP between the two NATs dropped: the pair goes relayed
+		ip netns exec "$(nl_ns a)" nft -f - <<-EOF || return 1
+			table ip benchcut {
+				chain between {
+					type filter hook forward priority filter - 10;
+					ip daddr $PUB_B meta l4proto udp drop
+					ip saddr $PUB_B meta l4proto udp drop
+				}
+			}
+		EOF
+		nl_wait 90 sh -c "'$BIN/meshctl' -S '$NL_TMP/pd-a' --json peers |
+		    jq -e '.[0].path == \"relay\"'" >/dev/null ||
+			{ echo "punchd: not relayed 90 s after the cut"; return 1; }
+		_rly=$PL_RELAYD_PID	# its CPU and RSS count in this row
+	fi
+	row "$1" "$_dst" "$2" $_pa $_pb $_rly
+	[ -z "$PD_CUT" ] || ip netns exec "$(nl_ns a)" nft delete table ip benchcut
 	kill $_pa $_pb ${_sa:-} ${_sb:-}; wait $_pa $_pb ${_sa:-} ${_sb:-} 2>/dev/null
 	_sa= _sb=
 }
@@ -332,6 +354,12 @@ for t in $TUNNELS; do
 	punchd-nooff)	PD_EXTRA="-o punchd.tun_offload=no"
 			run_punchd punchd-nooff 1280
 			PD_EXTRA= ;;
+	punchd-relay)	[ "$NAT" != no ] ||
+				{ echo "punchd-relay: BENCH_NAT=eim only"; continue; }
+			PD_CUT=1 PD_EXTRA="-o punchd.keepalive_interval=1s
+			    -o punchd.warn_after=2 -o punchd.dead_after=3"
+			run_punchd punchd-relay 1280
+			PD_CUT= PD_EXTRA= ;;
 	punchd:*)	_d=${t#punchd:}	# TREE/build/bin: row "pd-TREE"
 			run_punchd "pd-$(basename "$(cd "$_d/../.." && pwd)")" 1280 "$_d" ;;
 	tunpipe)	run_tunpipe tunpipe 1280 ;;
