@@ -36,8 +36,10 @@ start=$(date +%s)
 # the output goes to the log as it comes (a run stopped by a timeout
 # still shows how far it got)
 {
-	ATM_WEB_FROM_RELAYD=1 ATM_E2E_OUT="$SHOTS" BUILD="$BUILD" CHROMIUM="$CHROMIUM" \
-	    node $flag --test test/e2e/mesh.e2e.mjs test/e2e/page.e2e.mjs 2>&1
+	# TMPDIR: Chromium's own temporary directories (org.chromium.*) go
+	# with the test's, not into /tmp for good
+	TMPDIR="$T" ATM_WEB_FROM_RELAYD=1 ATM_E2E_OUT="$SHOTS" BUILD="$BUILD" \
+	    CHROMIUM="$CHROMIUM" node $flag --test test/e2e/mesh.e2e.mjs test/e2e/page.e2e.mjs 2>&1
 	echo $? >"$T/rc"
 } | tee "$T/node.log"
 rc=$(cat "$T/rc")
