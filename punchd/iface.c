@@ -266,29 +266,20 @@ iface_start(struct punchd *pd)
 	if ((f = calloc(1, sizeof(*f))) == NULL ||
 	    (f->ids = calloc(IFACE_MAX_IDS, sizeof(*f->ids))) == NULL ||
 	    (f->pins = calloc(IFACE_MAX_IDS, sizeof(*f->pins))) == NULL) {
-		if (f != NULL)
-			free(f->ids);
-		free(f);
 		log_warn("%s", __func__);
-		return -1;
+		goto fail;
 	}
+	f->pd = pd;
 	if ((f->fd = iface_open(pd, f->ifname, &vnet)) == -1) {
 		log_errorx("tun = yes: cannot create %s (punchd needs "
 		    "CAP_NET_ADMIN and /dev/net/tun: docs/mesh-interface.md)",
 		    pd->cfg.tun_name);
-		free(f->ids);
-		free(f->pins);
-		free(f);
-		return -1;
+		goto fail;
 	}
-	f->pd = pd;
 	if (vnet && iface_io_vnet(f, vnet == 2) == -1) {
 		log_warn("%s", __func__);
 		close(f->fd);
-		free(f->ids);
-		free(f->pins);
-		free(f);
-		return -1;
+		goto fail;
 	}
 	f->resync = iface_resync;
 	for (i = 0; i < IFACE_BATCH; i++)
@@ -309,6 +300,13 @@ iface_start(struct punchd *pd)
 		log_info("mesh interface %s: addresses once this node is in a "
 		    "mesh (meshctl init or join)", f->ifname);
 	return 0;
+fail:
+	if (f != NULL) {
+		free(f->ids);
+		free(f->pins);
+	}
+	free(f);
+	return -1;
 }
 
 void

@@ -96,8 +96,7 @@ iface_read_vnet(struct iface *f)
 	int			 i;
 
 	for (i = 0; i < IFACE_BATCH; i++) {
-		if ((n = tun_read_vnet(f->fd, f->big, TUN_VNET_HDR_LEN +
-		    TUN_VNET_MAX + 40)) <= 0) {
+		if ((n = tun_read_vnet(f->fd, f->big, IFACE_BIG)) <= 0) {
 			if (n == -1)
 				log_warn("%s: read", f->ifname);
 			break;
@@ -219,7 +218,7 @@ iface_prep_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 int
 iface_io_vnet(struct iface *f, int udp)
 {
-	if ((f->big = malloc(TUN_VNET_HDR_LEN + TUN_VNET_MAX + 40)) == NULL ||
+	if ((f->big = malloc(IFACE_BIG)) == NULL ||
 	    (f->gro = tun_gro_new(udp, iface_gro_write, f)) == NULL) {
 		free(f->big);
 		f->big = NULL;

@@ -18,6 +18,9 @@ _Static_assert(PUNCHD_IP_MTU == TUN_MTU_MAX,
     "the seal buffers hold the largest inner packet");
 
 #define IFACE_BATCH	64
+/* one read with offloads: the header, then a super-packet (IPv6: its
+ * 64 KiB payload behind a 40-byte header) */
+#define IFACE_BIG	(TUN_VNET_HDR_LEN + TUN_VNET_MAX + 40)
 #define IFACE_TICK	1.0	/* s: membership checked this often */
 #define IFACE_RESYNC	0.2	/* s: at most this often on a miss */
 #define IFACE_MAX_IDS	(PUNCHD_MAX_PEERS + MESH_MAX_MEMBERS + 1)

@@ -50,7 +50,7 @@ struct tun_gro {
 
 /* what a packet is to us */
 struct tun_gro_pkt {
-	int		 tcp;		/* TCP or UDP, with a readable key */
+	int		 l4;		/* TCP or UDP, with a readable key */
 	int		 cand;		/* ... and one we may merge */
 	int		 udp;
 	int		 v6;
@@ -105,7 +105,7 @@ tun_gro_plain(struct tun_gro *g, const uint8_t *pkt, size_t len)
 	g->fn(g->arg, &h, pkt, len);
 }
 
-/* Read what the merge needs; leaves p->tcp = 0 for anything but TCP and
+/* Read what the merge needs; leaves p->l4 = 0 for anything but TCP and
  * UDP. A UDP datagram is a candidate only when the table merges UDP. */
 static void
 tun_gro_parse(const struct tun_gro *g, const uint8_t *pkt, size_t len,
@@ -145,7 +145,7 @@ tun_gro_parse(const struct tun_gro *g, const uint8_t *pkt, size_t len,
 	if (!p->udp && len < ts + 20)
 		return;
 	memcpy(p->key + p->keylen - 4, pkt + ts, 4);
-	p->tcp = 1;
+	p->l4 = 1;
 	p->ts = ts;
 	if (p->udp) {
 		p->hl = ts + 8;
@@ -174,8 +174,7 @@ tun_gro_parse(const struct tun_gro *g, const uint8_t *pkt, size_t len,
 static int
 tun_gro_csum_ok(const uint8_t *pkt, size_t len, size_t ts, int udp)
 {
-	return tun_csum_fold(tun_csum_add(tun_csum_pseudo(pkt, udp ?
-	    IPPROTO_UDP : IPPROTO_TCP, len - ts), pkt + ts, len - ts)) == 0;
+	return tun_csum_l4(pkt, len, ts, udp ? IPPROTO_UDP : IPPROTO_TCP) == 0;
 }
 
 static struct tun_gro_item *
@@ -205,18 +204,9 @@ tun_gro_write(struct tun_gro *g, struct tun_gro_item *it)
 		return;
 	}
 	memset(&h, 0, sizeof(h));
-	if (!it->v6) {
-		b[2] = (uint8_t)(it->len >> 8);
-		b[3] = (uint8_t)it->len;
-		b[10] = b[11] = 0;
-		c = tun_csum_fold(tun_csum_add(0, b, it->ts));
-		memcpy(b + 10, &c, 2);
-		h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-	} else {
-		b[4] = (uint8_t)((it->len - 40) >> 8);
-		b[5] = (uint8_t)(it->len - 40);
-		h.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
-	}
+	tun_ip_set_len(b, it->len, it->ts);
+	h.gso_type = it->v6 ? VIRTIO_NET_HDR_GSO_TCPV6 :
+	    VIRTIO_NET_HDR_GSO_TCPV4;
 	if (it->udp) {
 		b[it->ts + 4] = (uint8_t)((it->len - it->ts) >> 8);
 		b[it->ts + 5] = (uint8_t)(it->len - it->ts);
@@ -299,7 +289,7 @@ tun_gro_add(struct tun_gro *g, const uint8_t *pkt, size_t len)
 
 	g->st.packets++;
 	tun_gro_parse(g, pkt, len, &p);
-	if (!p.tcp) {
+	if (!p.l4) {
 		tun_gro_plain(g, pkt, len);
 		return;
 	}

@@ -88,6 +88,27 @@ tun_put16(uint8_t *p, uint16_t v)
 	memcpy(p, &v, 2);
 }
 
+uint16_t
+tun_csum_l4(const uint8_t *ip, size_t len, size_t ts, int proto)
+{
+	return tun_csum_fold(tun_csum_add(tun_csum_pseudo(ip, proto, len - ts),
+	    ip + ts, len - ts));
+}
+
+void
+tun_ip_set_len(uint8_t *ip, size_t len, size_t ts)
+{
+	uint16_t c;
+
+	if ((ip[0] >> 4) == 4) {
+		tun_put16(ip + 2, (uint16_t)len);
+		ip[10] = ip[11] = 0;
+		c = tun_csum_fold(tun_csum_add(0, ip, ts));
+		memcpy(ip + 10, &c, 2);
+	} else
+		tun_put16(ip + 4, (uint16_t)(len - 40));
+}
+
 /* A checksum the kernel left partial (the field holds the pseudo-header
  * sum): summed over the rest from csum_start. 0, or -1 out of bounds. */
 static int
@@ -116,14 +137,9 @@ tun_vnet_segment(const uint8_t *pkt, size_t hl, size_t ts, size_t off,
 
 	memcpy(out, pkt, hl);
 	memcpy(out + hl, pkt + hl + off, n);
-	if ((out[0] >> 4) == 4) {
-		tun_put16(out + 2, (uint16_t)len);
+	if ((out[0] >> 4) == 4)
 		tun_put16(out + 4, (uint16_t)(((out[4] << 8) | out[5]) + i));
-		out[10] = out[11] = 0;
-		c = tun_csum_fold(tun_csum_add(0, out, ts));
-		memcpy(out + 10, &c, 2);
-	} else
-		tun_put16(out + 4, (uint16_t)(len - 40));
+	tun_ip_set_len(out, len, ts);
 	if (udp) {
 		tun_put16(out + ts + 4, (uint16_t)(len - ts));
 		at = ts + 6;
@@ -138,8 +154,7 @@ tun_vnet_segment(const uint8_t *pkt, size_t hl, size_t ts, size_t off,
 		at = ts + 16;
 	}
 	out[at] = out[at + 1] = 0;
-	c = tun_csum_fold(tun_csum_add(tun_csum_pseudo(out, udp ? IPPROTO_UDP :
-	    IPPROTO_TCP, len - ts), out + ts, len - ts));
+	c = tun_csum_l4(out, len, ts, udp ? IPPROTO_UDP : IPPROTO_TCP);
 	if (udp && c == 0)
 		c = 0xffff;
 	memcpy(out + at, &c, 2);

@@ -83,5 +83,11 @@ uint16_t	tun_csum_fold(uint64_t sum);
 /* the pseudo-header sum of an IPv4 or IPv6 packet for protocol proto and
  * transport length tlen (not folded) */
 uint64_t	tun_csum_pseudo(const uint8_t *ip, int proto, size_t tlen);
+/* the TCP or UDP checksum of a whole packet (transport header at ts, its
+ * checksum field included as it is): 0 when the packet's verifies */
+uint16_t	tun_csum_l4(const uint8_t *ip, size_t len, size_t ts, int proto);
+/* a packet's new length len into its IP header: IPv4 total length and
+ * header checksum (header ts bytes), or IPv6 payload length */
+void		tun_ip_set_len(uint8_t *ip, size_t len, size_t ts);
 
 #endif
